@@ -1,0 +1,97 @@
+/** The commands that execute nodes: build, run, test, seed. */
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { DuckDbAdapter } from '../adapters/duckdb/adapter.js';
+import type { Adapter } from '../adapters/types.js';
+import { UserError } from '../core/diagnostics.js';
+import { plan, type Command } from '../execute/plan.js';
+import type { Reporter } from '../execute/reporter.js';
+import { isFailure, RUN_RESULTS_SCHEMA_VERSION, type NodeResult, type RunResults } from '../execute/results.js';
+import { execute } from '../execute/run.js';
+import { buildGraph } from '../graph/dag.js';
+import { select } from '../graph/select.js';
+import type { ResolvedTarget } from '../project/resolve.js';
+import { needsSubjectKey, subjectKey, SUBJECT_KEY_VAR } from './secrets.js';
+import { openSession, writeJson, type GlobalOptions, type Session } from './session.js';
+
+export interface RunCommandOptions extends GlobalOptions {
+  select?: string[];
+  exclude?: string[];
+  threads?: string;
+  failFast?: boolean;
+}
+
+export function selectNodes(s: Session, opts: { select?: string[]; exclude?: string[] }, reporter: Reporter): Set<string> {
+  const { ids, errors } = select(buildGraph(s.manifest.nodes), { ...(opts.select ? { select: opts.select } : {}), ...(opts.exclude ? { exclude: opts.exclude } : {}) });
+  const invalid = errors.filter((e) => e.kind === 'invalid');
+  for (const e of errors) (e.kind === 'invalid' ? reporter.error : reporter.warn)(`${e.message}${e.hint ? ` (${e.hint})` : ''}`);
+  if (invalid.length) throw new UserError('invalid selection');
+  return ids;
+}
+
+export function adapterFor(target: ResolvedTarget): Adapter {
+  if (target.type === 'duckdb') return new DuckDbAdapter(target);
+  throw new UserError(`the ${target.type} target cannot execute yet; use 'stedi compile --target ${target.name}' to see its SQL`);
+}
+
+export async function runCommand(command: Command, opts: RunCommandOptions, reporter: Reporter): Promise<number> {
+  const started = Date.now();
+  const s = openSession(opts, reporter);
+  const ids = selectNodes(s, opts, reporter);
+  const steps = plan(s.manifest, ids, command);
+  const threads = opts.threads ? Number(opts.threads) : s.target.threads;
+  if (!Number.isInteger(threads) || threads < 1) throw new UserError(`--threads must be a whole number of at least 1, not '${opts.threads}'`);
+  const adapter = adapterFor(s.target);
+  if (needsSubjectKey(s.manifest, s.dialect, steps.map((st) => st.node.unique_id))) {
+    adapter.setSecret(SUBJECT_KEY_VAR, subjectKey(s.target, process.env, reporter.info));
+  }
+  reporter.info(`Running with stedi ${s.manifest.metadata.stedi_version} on target ${s.target.name} (${s.target.type}): ${steps.length} node${steps.length === 1 ? '' : 's'}, ${threads} thread${threads === 1 ? '' : 's'}`);
+  const controller = new AbortController();
+  const stop = (sig: string) => {
+    if (controller.signal.aborted) return;
+    reporter.warn(`${sig} received: stopping every query in flight; published tables stay as they were`);
+    controller.abort();
+    void adapter.cancelAll();
+  };
+  const onInt = () => stop('SIGINT');
+  const onTerm = () => stop('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  let results: NodeResult[] = [];
+  try {
+    await adapter.open(command === 'test' ? 'write' : 'write');
+    results = await execute(s.manifest, adapter, steps, { threads, failFast: !!opts.failFast, signal: controller.signal, reporter });
+  } finally {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+    await adapter.close();
+  }
+  const elapsed = (Date.now() - started) / 1000;
+  const success = !results.some(isFailure) && !controller.signal.aborted;
+  const runResults: RunResults = {
+    metadata: { schema_version: RUN_RESULTS_SCHEMA_VERSION, generated_at: new Date().toISOString(), invocation_id: randomUUID(), command, target: s.target.name },
+    args: { ...(opts.select ? { select: opts.select } : {}), ...(opts.exclude ? { exclude: opts.exclude } : {}), threads, fail_fast: !!opts.failFast },
+    elapsed_time: elapsed,
+    success,
+    results,
+  };
+  writeJson(path.join(s.targetPath, 'run_results.json'), runResults);
+  summarize(results, elapsed, reporter);
+  return success ? 0 : 1;
+}
+
+function summarize(results: NodeResult[], elapsed: number, reporter: Reporter): void {
+  const count = (...st: string[]) => results.filter((r) => st.includes(r.status)).length;
+  const errors = results.filter(isFailure);
+  const warns = results.filter((r) => r.status === 'warn');
+  reporter.info('');
+  reporter.info(`Finished running ${results.length} node${results.length === 1 ? '' : 's'} in ${elapsed.toFixed(2)}s.`);
+  for (const r of [...errors, ...warns]) {
+    const tag = r.status === 'warn' ? 'Warning' : 'Failure';
+    reporter.error(`${tag} in ${r.resource_type} ${r.name}: ${r.message}`);
+    for (const row of r.sample ?? []) reporter.error(`  sample: ${JSON.stringify(row)}`);
+  }
+  const line = `Done. PASS=${count('success', 'pass')} WARN=${count('warn')} ERROR=${count('error', 'fail')} SKIP=${count('skipped')} TOTAL=${results.length}`;
+  if (errors.length) reporter.error(line);
+  else reporter.info(line);
+}

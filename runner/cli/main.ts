@@ -1,0 +1,135 @@
+/**
+ * The `stedi` command line, in the manner of dbt. Exit codes: 0 success, 1 a node failed,
+ * 2 a usage or project error (or a bug in stedi, reported as an internal error).
+ */
+import fs from 'node:fs';
+import { Command, Option } from 'commander';
+import { EngineError } from '../adapters/types.js';
+import { UserError } from '../core/diagnostics.js';
+import { STEDI_VERSION } from '../compiler/compile.js';
+import { createReporter, type Reporter } from '../execute/reporter.js';
+import { loadProject } from '../project/load.js';
+import { runCommand, selectNodes, type RunCommandOptions } from './commands.js';
+import { showCommand, type ShowOptions } from './show.js';
+import { enterProject, openSession, type GlobalOptions } from './session.js';
+
+type Opts = GlobalOptions & RunCommandOptions & Record<string, unknown>;
+
+function reporterFor(o: GlobalOptions): Reporter {
+  return createReporter({ format: o.logFormat ?? 'text', quiet: !!o.quiet });
+}
+
+function common(cmd: Command, withSelection = true): Command {
+  cmd
+    .option('--project-dir <dir>', 'folder holding stedi_project.yml (default: current folder)')
+    .option('-t, --target <name>', 'target from stedi_project.yml (default: STEDI_TARGET or default-target)')
+    .option('--vars <yaml>', "YAML/JSON mapping overriding project vars, e.g. '{consent_policy: any_time}'")
+    .option('-q, --quiet', 'print only errors and the summary')
+    .addOption(new Option('--log-format <format>', 'text or json lines').choices(['text', 'json']).default('text'));
+  if (withSelection) {
+    cmd
+      .option('-s, --select <selector...>', "nodes to include (dbt grammar: name, +name, name+, tag:x, path:…, resource_type:…, config.k:v)")
+      .option('--exclude <selector...>', 'nodes to leave out (same grammar)');
+  }
+  return cmd;
+}
+
+function executing(cmd: Command): Command {
+  return common(cmd)
+    .option('--threads <n>', 'nodes to run at once (default: the target\'s threads)')
+    .option('-x, --fail-fast', 'stop at the first failure');
+}
+
+export function buildProgram(setCode: (code: number) => void, out: (s: string) => void): Command {
+  const program = new Command('stedi')
+    .description('The STEDI lakehouse runner: compile, test and build the zone tables on DuckDB or Athena.')
+    .version(STEDI_VERSION)
+    .showHelpAfterError()
+    .exitOverride();
+  const act = (fn: (o: Opts, r: Reporter) => Promise<number> | number) => async (...args: unknown[]) => {
+    const cmd = args[args.length - 1] as Command;
+    const o = cmd.opts() as Opts;
+    setCode(await fn(o, reporterFor(o)));
+  };
+  for (const [name, desc] of [
+    ['build', 'seeds, models and tests in DAG order; each table is published only after its blocking tests pass'],
+    ['run', 'materialize models (each still gated by its blocking tests)'],
+    ['test', 'run data tests and unit tests against what is published'],
+    ['seed', 'load CSV seeds'],
+  ] as const) {
+    executing(program.command(name).description(desc)).action(act((o, r) => runCommand(name, o, r)));
+  }
+  common(program.command('compile').description('render every node and write target/manifest.json')).action(
+    act((o, r) => {
+      const s = openSession(o, r);
+      const ids = o.select ? selectNodes(s, o, r) : undefined;
+      for (const id of ids ?? []) {
+        const n = s.manifest.nodes[id];
+        if (n && 'compiled_code' in n && n.resource_type === 'model') out(`-- ${n.name} (${n.original_file_path})\n${n.compiled_code}\n`);
+      }
+      const count = (t: string) => Object.values(s.manifest.nodes).filter((n) => n.resource_type === t).length;
+      r.info(`Compiled ${count('model')} models, ${count('test')} data tests, ${count('unit_test')} unit tests, ${count('source')} sources, ${count('seed')} seeds for target ${s.target.name} into ${s.targetPath}/manifest.json`);
+      return 0;
+    }),
+  );
+  common(program.command('ls').alias('list').description('list the selected nodes'))
+    .addOption(new Option('--resource-type <type...>', 'only these types').choices(['model', 'seed', 'source', 'test', 'unit_test']))
+    .addOption(new Option('--output <format>', 'name, id, path or json').choices(['name', 'id', 'path', 'json']).default('id'))
+    .action(
+      act((o, r) => {
+        const s = openSession(o, { ...r, warn: () => undefined });
+        const types = o.resourceType as string[] | undefined;
+        const ids = [...selectNodes(s, o, r)].sort().filter((id) => !types || types.includes(s.manifest.nodes[id]!.resource_type));
+        for (const id of ids) {
+          const n = s.manifest.nodes[id]!;
+          const fmt = o.output as string;
+          out(fmt === 'json' ? JSON.stringify({ unique_id: id, name: n.name, resource_type: n.resource_type, original_file_path: n.original_file_path, tags: n.tags }) : fmt === 'name' ? n.name : fmt === 'path' ? n.original_file_path : id);
+        }
+        return 0;
+      }),
+    );
+  common(program.command('show').description('preview rows of a model or of inline SQL'))
+    .option('--inline <sql>', 'SQL to run; may use ref() and source()')
+    .option('--limit <n>', 'rows to show', '10')
+    .addOption(new Option('--output <format>', 'table or json').choices(['table', 'json']).default('table'))
+    .action(act((o, r) => showCommand(o as unknown as ShowOptions, r, out)));
+  common(program.command('clean').description('delete the folders listed in clean-targets'), false).action(
+    act((o, r) => {
+      enterProject(o);
+      const loaded = loadProject('.');
+      if (!loaded.project) throw new UserError('cannot read stedi_project.yml', loaded.diagnostics);
+      for (const t of loaded.project.config.clean_targets) {
+        if (t.startsWith('/') || t.split('/').includes('..')) throw new UserError(`clean-targets entry '${t}' must be a folder inside the project`);
+        fs.rmSync(t, { recursive: true, force: true });
+        r.info(`Removed ${t}/`);
+      }
+      return 0;
+    }),
+  );
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const out = (s: string) => process.stdout.write(`${s}\n`);
+  const program = buildProgram((c) => (code = c), out);
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (e) {
+    const err = e as { code?: string; exitCode?: number };
+    if (typeof err.code === 'string' && err.code.startsWith('commander.')) {
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 2;
+    }
+    if (e instanceof UserError) {
+      process.stderr.write(`${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof EngineError) {
+      process.stderr.write(`${e.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`internal error (a bug in stedi, please report it): ${(e as Error).stack ?? String(e)}\n`);
+    return 2;
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Everything a command needs before it runs: the project loaded, vars and target resolved,
+ * the manifest compiled and written. The I/O edge around the pure loader/compiler.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { formatDiagnostic, UserError, type Diagnostic } from '../core/diagnostics.js';
+import { compile } from '../compiler/compile.js';
+import { duckdbDialect } from '../dialect/duckdb.js';
+import { trinoDialect } from '../dialect/trino.js';
+import type { Dialect } from '../dialect/types.js';
+import type { Manifest } from '../manifest/types.js';
+import { loadProject } from '../project/load.js';
+import { resolveTarget, resolveVars, type ResolvedTarget } from '../project/resolve.js';
+import type { ProjectSpec } from '../project/types.js';
+import type { Reporter } from '../execute/reporter.js';
+
+export const INLINE_MODEL = '__stedi_inline__';
+
+export interface GlobalOptions {
+  projectDir?: string;
+  target?: string;
+  vars?: string;
+  quiet?: boolean;
+  logFormat?: 'text' | 'json';
+}
+
+export interface Session {
+  project: ProjectSpec;
+  target: ResolvedTarget;
+  dialect: Dialect;
+  manifest: Manifest;
+  targetPath: string;
+}
+
+export function dialectFor(target: ResolvedTarget): Dialect {
+  return target.type === 'duckdb' ? duckdbDialect : trinoDialect(String(target.database));
+}
+
+function fail(diags: Diagnostic[], reporter: Reporter, what: string): never {
+  for (const d of diags) (d.severity === 'error' ? reporter.error : reporter.warn)(formatDiagnostic(d));
+  const n = diags.filter((d) => d.severity === 'error').length;
+  throw new UserError(`${what} failed with ${n} error${n === 1 ? '' : 's'}`, diags);
+}
+
+/** Changes into the project folder: every relative path of the project is relative to it. */
+export function enterProject(opts: GlobalOptions): void {
+  if (opts.projectDir) process.chdir(path.resolve(opts.projectDir));
+}
+
+/** `inline` adds a throw-away model (stedi show --inline); it is left out of the written manifest. */
+export function openSession(opts: GlobalOptions, reporter: Reporter, now?: Date, inline?: string): Session {
+  enterProject(opts);
+  const loaded = loadProject('.');
+  if (!loaded.project) fail(loaded.diagnostics, reporter, 'loading the project');
+  const project = inline === undefined ? loaded.project : { ...loaded.project, models: [...loaded.project.models, { path: `${loaded.project.config.model_paths[0] ?? 'models'}/${INLINE_MODEL}.sql`, text: inline }] };
+  const v = resolveVars(project.config.vars, opts.vars, process.env);
+  const t = resolveTarget(project.config, opts.target, process.env);
+  const early = [...loaded.diagnostics, ...v.diagnostics, ...t.diagnostics];
+  if (early.some((d) => d.severity === 'error') || !t.target) fail(early, reporter, 'reading the configuration');
+  const target = t.target;
+  const dialect = dialectFor(target);
+  const out = compile({ project, target, dialect, vars: v.vars, ...(now ? { now } : {}) });
+  const diags = [...early, ...out.diagnostics];
+  if (!out.manifest) fail(diags, reporter, 'compilation');
+  for (const d of diags) reporter.warn(formatDiagnostic(d));
+  const targetPath = project.config.target_path;
+  if (inline === undefined) {
+    writeJson(path.join(targetPath, 'manifest.json'), out.manifest);
+    writeCompiledSql(targetPath, out.manifest);
+  }
+  return { project, target, dialect, manifest: out.manifest, targetPath };
+}
+
+export function writeJson(file: string, value: unknown): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
+  fs.renameSync(tmp, file);
+}
+
+/** target/compiled/<file path>/… one .sql per model and test, for reading and diffing. */
+function writeCompiledSql(targetPath: string, manifest: Manifest): void {
+  const root = path.join(targetPath, 'compiled');
+  fs.rmSync(root, { recursive: true, force: true });
+  for (const n of Object.values(manifest.nodes)) {
+    if (n.resource_type !== 'model' && n.resource_type !== 'test') continue;
+    const file = n.resource_type === 'model' ? path.join(root, n.original_file_path) : path.join(root, n.original_file_path, `${n.name}.sql`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, `${n.compiled_code}\n`);
+  }
+}

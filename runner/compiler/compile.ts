@@ -1,0 +1,87 @@
+/**
+ * The compiler: a pure function from the project (plain data), the target and the vars to a
+ * manifest. It never touches the file system or an engine. Every problem of the compile is
+ * collected; the caller decides to stop when any is an error.
+ */
+import type { Diagnostic } from '../core/diagnostics.js';
+import type { Dialect } from '../dialect/types.js';
+import type { Manifest, ManifestNode, ModelNode, SeedNode, SourceNode } from '../manifest/types.js';
+import { MANIFEST_SCHEMA_VERSION } from '../manifest/types.js';
+import type { ProjectSpec, TargetConfig } from '../project/types.js';
+import { checkCycles, checkModelProps, checkPiiPolicy } from './checks.js';
+import { renderModels } from './models.js';
+import { createRenderEnv } from './render-env.js';
+import { makeScope, type Registry } from './scope.js';
+import { compileSeeds, compileSources } from './sources.js';
+import { compileDataTests } from './tests.js';
+import { compileUnitTests } from './unit-tests.js';
+
+export const STEDI_VERSION = '0.1.0';
+
+export interface CompileInput {
+  project: ProjectSpec;
+  target: TargetConfig & { name: string };
+  dialect: Dialect;
+  vars: Record<string, unknown>;
+  /** Fixed for reproducible manifests in tests. */
+  now?: Date;
+}
+
+export interface CompileOutput {
+  manifest?: Manifest;
+  diagnostics: Diagnostic[];
+}
+
+export function compile(input: CompileInput): CompileOutput {
+  const { project, dialect, vars } = input;
+  const diagnostics: Diagnostic[] = [];
+  const targetCtx = { name: input.target.name, type: dialect.name };
+  const env = createRenderEnv(dialect, project.macros, targetCtx, diagnostics);
+  const registry: Registry = { refs: new Map(), sources: new Map(), relations: new Map() };
+  const nodes: Record<string, ManifestNode> = {};
+  const add = (n: SourceNode | SeedNode | ModelNode): void => {
+    nodes[n.unique_id] = n;
+    registry.relations.set(n.unique_id, n.relation.rendered);
+  };
+
+  const scopeFor = (file: string, raw: string, deps: string[]) =>
+    makeScope({ file, raw, self: '', registry, vars, diagnostics, deps });
+  for (const s of compileSources(project, dialect, env, scopeFor, diagnostics)) {
+    registry.sources.set(`${s.source_name}.${s.name}`, s.unique_id);
+    add(s);
+  }
+  for (const s of compileSeeds(project, dialect)) {
+    registry.refs.set(s.name, s.unique_id);
+    add(s);
+  }
+  const models = renderModels({ project, dialect, env, registry, vars, diagnostics });
+  for (const m of models) add(m);
+
+  checkModelProps(project, registry, diagnostics);
+  checkPiiPolicy(models, diagnostics);
+  checkCycles(nodes, diagnostics);
+
+  const testCtx = { project, env, registry, vars, diagnostics, nodes, dialect };
+  for (const t of compileDataTests(testCtx)) nodes[t.unique_id] = t;
+  for (const u of compileUnitTests(testCtx)) nodes[u.unique_id] = u;
+
+  const errors = diagnostics.some((d) => d.severity === 'error');
+  const manifest: Manifest = {
+    metadata: {
+      schema_version: MANIFEST_SCHEMA_VERSION,
+      stedi_version: STEDI_VERSION,
+      generated_at: (input.now ?? new Date()).toISOString(),
+      project_name: project.config.name,
+      target: { name: input.target.name, type: input.target.type, settings: publicSettings(input.target) },
+      vars,
+    },
+    nodes,
+    diagnostics: diagnostics.filter((d) => d.severity === 'warning'),
+  };
+  return { ...(errors ? {} : { manifest }), diagnostics };
+}
+
+function publicSettings(t: TargetConfig & { name: string }): Record<string, unknown> {
+  const { loc: _loc, ...rest } = t as TargetConfig & { loc?: unknown };
+  return rest;
+}

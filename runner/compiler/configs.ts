@@ -1,0 +1,63 @@
+/** Merging and validating node configs: folder (stedi_project.yml) < YAML properties < in-file config(). */
+import { didYouMean } from '../core/diagnostics.js';
+import type { FolderConfig } from '../project/types.js';
+
+/** Keys whose values accumulate across levels instead of being replaced (as in dbt). */
+const ADDITIVE = new Set(['tags', 'meta']);
+
+export function asTags(v: unknown): string[] {
+  if (v === undefined || v === null) return [];
+  return (Array.isArray(v) ? v : [v]).map(String);
+}
+
+export function mergeConfigs(...levels: Record<string, unknown>[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const level of levels) {
+    for (const [k, v] of Object.entries(level)) {
+      if (k === 'tags') out.tags = [...new Set([...asTags(out.tags), ...asTags(v)])];
+      else if (k === 'meta' && v && typeof v === 'object') out.meta = { ...(out.meta as object), ...v };
+      else if (!ADDITIVE.has(k)) out[k] = v;
+    }
+  }
+  return out;
+}
+
+/** Folder configs that apply to a model file, least specific first. */
+export function folderConfigsFor(
+  filePath: string,
+  modelPaths: string[],
+  folders: FolderConfig[],
+): Record<string, unknown>[] {
+  const root = modelPaths.find((p) => filePath.startsWith(`${p.replace(/\/$/, '')}/`));
+  if (root === undefined) return [];
+  const rel = filePath.slice(root.replace(/\/$/, '').length + 1);
+  const dir = rel.includes('/') ? rel.slice(0, rel.lastIndexOf('/')) : '';
+  return folders
+    .filter((f) => f.path === '' || dir === f.path || dir.startsWith(`${f.path}/`))
+    .sort((a, b) => depth(a.path) - depth(b.path))
+    .map((f) => f.config);
+}
+
+function depth(p: string): number {
+  return p === '' ? 0 : p.split('/').length;
+}
+
+export interface ConfigProblem {
+  key: string;
+  message: string;
+  hint?: string;
+}
+
+export function checkConfigKeys(config: Record<string, unknown>, allowed: readonly string[]): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const key of Object.keys(config)) {
+    if (!allowed.includes(key)) {
+      problems.push({ key, message: `unknown config key '${key}'`, hint: didYouMean(key, allowed) ?? `allowed: ${allowed.join(', ')}` });
+    }
+  }
+  const m = config.materialized;
+  if (m !== undefined && m !== 'view' && m !== 'table') {
+    problems.push({ key: 'materialized', message: `materialized must be 'view' or 'table', not '${String(m)}'` });
+  }
+  return problems;
+}

@@ -1,0 +1,111 @@
+/** Models: two-pass rendering (dbt's way). Pass 1 records config() and dependencies; once
+ * every model's config (and so its relation) is known, pass 2 renders the final SQL. */
+import nunjucks from 'nunjucks';
+import type { Diagnostic } from '../core/diagnostics.js';
+import type { Dialect } from '../dialect/types.js';
+import type { Materialization, ModelNode } from '../manifest/types.js';
+import { MODEL_CONFIG_KEYS } from '../project/schema.js';
+import type { ProjectSpec, SourceFile } from '../project/types.js';
+import { asTags, checkConfigKeys, folderConfigsFor, mergeConfigs } from './configs.js';
+import { lineOf, type RenderEnv } from './render-env.js';
+import { makeScope, type Registry } from './scope.js';
+import { columnDefs } from './sources.js';
+
+interface Ctx {
+  project: ProjectSpec;
+  dialect: Dialect;
+  env: RenderEnv;
+  registry: Registry;
+  vars: Record<string, unknown>;
+  diagnostics: Diagnostic[];
+}
+
+export function modelName(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1).replace(/\.sql$/, '');
+}
+
+export function renderModels(ctx: Ctx): ModelNode[] {
+  const { project, registry, diagnostics } = ctx;
+  const files: SourceFile[] = [];
+  const seen = new Map<string, string>();
+  for (const f of project.models) {
+    const name = modelName(f.path);
+    const clash = seen.get(name) ?? (registry.refs.has(name) ? `the seed '${name}'` : undefined);
+    if (clash) {
+      diagnostics.push({ code: 'E_DUPLICATE_MODEL', severity: 'error', file: f.path, line: 1, message: `model '${name}' is defined twice`, hint: `also defined by ${clash}; model names must be unique across folders` });
+      continue;
+    }
+    seen.set(name, f.path);
+    registry.refs.set(name, `model.${project.config.name}.${name}`);
+    files.push(f);
+  }
+  const templates = files.map((f) => ({ f, t: ctx.env.compileTemplate(f.path, f.text) }));
+  const rendered: { f: SourceFile; t: nunjucks.Template; config: Record<string, unknown> }[] = [];
+  for (const { f, t } of templates) {
+    if (!(t instanceof nunjucks.Template)) {
+      diagnostics.push(t);
+      registry.refs.delete(modelName(f.path));
+      continue;
+    }
+    const config = firstPass(ctx, f, t);
+    if (config.enabled === false) registry.refs.delete(modelName(f.path));
+    else rendered.push({ f, t, config });
+  }
+  for (const r of rendered) {
+    const name = modelName(r.f.path);
+    const rel = ctx.dialect.relation(String(r.config.zone ?? 'main'), String(r.config.alias ?? name));
+    registry.relations.set(`model.${project.config.name}.${name}`, rel.rendered);
+  }
+  return rendered.map((r) => secondPass(ctx, r.f, r.t, r.config));
+}
+
+function firstPass(ctx: Ctx, f: SourceFile, t: nunjucks.Template): Record<string, unknown> {
+  const inFile: Record<string, unknown>[] = [];
+  const scratch: Diagnostic[] = [];
+  const scope = makeScope({ file: f.path, raw: f.text, self: '', registry: ctx.registry, vars: ctx.vars, diagnostics: scratch, deps: [], configs: inFile });
+  ctx.env.render(t, scope);
+  for (const c of inFile) {
+    for (const p of checkConfigKeys(c, MODEL_CONFIG_KEYS)) {
+      ctx.diagnostics.push({ code: 'E_BAD_CONFIG', severity: 'error', file: f.path, line: lineOf(f.text, p.key) || lineOf(f.text, 'config('), message: p.message, ...(p.hint ? { hint: p.hint } : {}) });
+    }
+  }
+  const name = modelName(f.path);
+  const props = ctx.project.modelProps.find((p) => p.name === name);
+  const folder = folderConfigsFor(f.path, ctx.project.config.model_paths, ctx.project.config.model_configs);
+  return mergeConfigs({ enabled: true, materialized: 'view' }, ...folder, props?.config ?? {}, ...inFile);
+}
+
+function secondPass(ctx: Ctx, f: SourceFile, t: nunjucks.Template, config: Record<string, unknown>): ModelNode {
+  const name = modelName(f.path);
+  const id = `model.${ctx.project.config.name}.${name}`;
+  const deps: string[] = [];
+  const self = ctx.registry.relations.get(id) ?? '';
+  const scope = makeScope({ file: f.path, raw: f.text, self, registry: ctx.registry, vars: ctx.vars, diagnostics: ctx.diagnostics, deps });
+  const sql = ctx.env.render(t, scope) ?? '';
+  const props = ctx.project.modelProps.find((p) => p.name === name);
+  const zone = String(config.zone ?? 'main');
+  return {
+    unique_id: id,
+    resource_type: 'model',
+    name,
+    original_file_path: f.path,
+    line: 1,
+    fqn: f.path.split('/'),
+    tags: asTags(config.tags),
+    description: props?.description ?? '',
+    depends_on: deps,
+    config: config as ModelNode['config'],
+    materialized: config.materialized as Materialization,
+    entity: String(config.entity ?? name),
+    zone,
+    relation: ctx.dialect.relation(zone, String(config.alias ?? name)),
+    columns: columnDefs(props?.columns ?? []),
+    raw_code: f.text,
+    compiled_code: tidy(sql),
+  };
+}
+
+/** Drop the blank lines left by config() and block tags, keep the SQL as written. */
+export function tidy(sql: string): string {
+  return sql.replace(/[ \t]+$/gm, '').replace(/\n{3,}/g, '\n\n').trim();
+}

@@ -1,0 +1,194 @@
+/**
+ * The nunjucks environment every template renders in. Macros from macros/ (and the
+ * built-in tests) become globals, so every model and macro can call every macro.
+ *
+ * Rendering is synchronous, so the functions a template calls (`ref`, `source`, `config`,
+ * `var` …) read the scope of the node being rendered from `state.scope`. This is the only
+ * mutable state of the compiler, it lives inside one compile call and never escapes it.
+ */
+import nunjucks from 'nunjucks';
+import type { Diagnostic } from '../core/diagnostics.js';
+import type { Dialect } from '../dialect/types.js';
+import type { SourceFile } from '../project/types.js';
+import { BUILTIN_TESTS_FILE, BUILTIN_TEST_MACROS } from './builtin-tests.js';
+
+export interface RenderScope {
+  file: string;
+  raw: string;
+  /** Records a problem found while rendering. */
+  /** Records a problem; the line is `line`, else the first line holding `needle`. */
+  report(code: string, message: string, needle?: string, hint?: string, line?: number): void;
+  ref(name: string): string;
+  source(sourceName: string, table: string): string;
+  var(name: string, fallback: unknown, hasFallback: boolean): unknown;
+  config(values: Record<string, unknown>): void;
+  self: string;
+}
+
+export class CompilerRaise extends Error {}
+
+type Fn = (...args: unknown[]) => unknown;
+
+/** nunjucks' Template.getExported, missing from its type declarations. */
+interface Exportable {
+  getExported(ctx: object, frame: null, cb: (err: unknown, exported: Record<string, unknown>) => void): void;
+}
+
+export interface RenderEnv {
+  render(template: nunjucks.Template, scope: RenderScope, extra?: Record<string, unknown>): string | undefined;
+  compileTemplate(file: string, text: string): nunjucks.Template | Diagnostic;
+  macroNames: Set<string>;
+}
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function kwargs(args: unknown[]): { positional: unknown[]; named: Record<string, unknown> } {
+  const last = args[args.length - 1];
+  if (last && typeof last === 'object' && (last as { __keywords?: boolean }).__keywords) {
+    const { __keywords: _k, ...named } = last as Record<string, unknown>;
+    return { positional: args.slice(0, -1), named };
+  }
+  return { positional: args, named: {} };
+}
+
+/** Line of the first occurrence of `needle` in `text`, or 0. */
+export function lineOf(text: string, needle: string | undefined): number {
+  if (!needle) return 0;
+  const i = text.indexOf(needle);
+  return i < 0 ? 0 : text.slice(0, i).split('\n').length;
+}
+
+/** nunjucks reports `(file) [Line N, Column M]`; parse errors are 1-based, render errors 0-based. */
+export function nunjucksErrorPosition(message: string, rendering: boolean): { line: number; detail: string } {
+  const m = /\[Line (\d+), Column (\d+)\]\s*([\s\S]*)$/.exec(message);
+  const detail = (m?.[3] ?? message).replace(/^\s*(Error: )?/, '').trim();
+  if (!m) return { line: 0, detail };
+  return { line: Number(m[1]) + (rendering ? 1 : 0), detail };
+}
+
+export function createRenderEnv(
+  dialect: Dialect,
+  macros: SourceFile[],
+  target: Record<string, unknown>,
+  diagnostics: Diagnostic[],
+): RenderEnv {
+  const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false });
+  const state: { scope?: RenderScope; raised?: string } = {};
+  const scope = (): RenderScope => {
+    if (!state.scope) throw new Error('internal: template function called outside a render');
+    return state.scope;
+  };
+  const macroNames = new Set<string>();
+
+  const globals: Record<string, Fn> = {
+    ref: (...a) => scope().ref(String(kwargs(a).positional[0])),
+    source: (...a) => {
+      const p = kwargs(a).positional;
+      return scope().source(String(p[0]), String(p[1]));
+    },
+    var: (...a) => {
+      const p = kwargs(a).positional;
+      return scope().var(String(p[0]), p[1], p.length > 1);
+    },
+    config: (...a) => {
+      scope().config(kwargs(a).named);
+      return '';
+    },
+    ident: (v) => {
+      const s = String(v);
+      if (!IDENT.test(s)) {
+        scope().report('E_BAD_IDENTIFIER', `'${s}' is not a valid identifier`, s, 'identifiers are letters, digits and _');
+        return dialect.quoteIdent(s);
+      }
+      return s;
+    },
+    literal: (v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : dialect.quoteString(String(v))),
+    number: (v) => {
+      if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+      if (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v)) return v;
+      scope().report('E_BAD_NUMBER', `'${String(v)}' is not a number`, String(v));
+      return 'null';
+    },
+    env_var: () => {
+      state.raised = 'env_var() is only available in stedi_project.yml; pass values to models with vars';
+      throw new CompilerRaise('env_var() is only available in stedi_project.yml; pass values to models with vars');
+    },
+    subject_key_secret: () => dialect.secretRef('stedi_subject_key'),
+  };
+  for (const [k, f] of Object.entries(globals)) env.addGlobal(k, f);
+  env.addGlobal('target', target);
+  env.addGlobal('exceptions', {
+    raise_compiler_error: (msg: unknown) => {
+      state.raised = String(msg);
+      throw new CompilerRaise(String(msg));
+    },
+    warn: (msg: unknown) => {
+      scope().report('W_TEMPLATE', String(msg));
+      return '';
+    },
+  });
+  env.addGlobal('adapter', {
+    dispatch: (name: unknown) => {
+      const n = String(name);
+      for (const c of [`${dialect.name}__${n}`, `default__${n}`]) {
+        if (macroNames.has(c)) return env.getGlobal(c) as Fn;
+      }
+      state.raised = `no macro implements '${n}' for ${dialect.name} (define ${dialect.name}__${n} or default__${n})`;
+      throw new CompilerRaise(`no macro implements '${n}' for ${dialect.name} (define ${dialect.name}__${n} or default__${n})`);
+    },
+  });
+
+  const compileTemplate = (file: string, text: string): nunjucks.Template | Diagnostic => {
+    try {
+      return new nunjucks.Template(text, env, file, true);
+    } catch (e) {
+      const { line, detail } = nunjucksErrorPosition((e as Error).message, false);
+      return { code: 'E_TEMPLATE_SYNTAX', severity: 'error', file, line, message: detail };
+    }
+  };
+
+  const allMacros: SourceFile[] = [{ path: BUILTIN_TESTS_FILE, text: BUILTIN_TEST_MACROS }, ...macros];
+  const macroFiles = new Map<string, string>();
+  for (const f of allMacros) {
+    const t = compileTemplate(f.path, f.text);
+    if (!(t instanceof nunjucks.Template)) {
+      diagnostics.push(t);
+      continue;
+    }
+    (t as unknown as Exportable).getExported({}, null, (err, exported) => {
+      if (err) {
+        diagnostics.push({ code: 'E_TEMPLATE_SYNTAX', severity: 'error', file: f.path, line: 0, message: String(err) });
+        return;
+      }
+      for (const [name, fn] of Object.entries(exported)) {
+        const prev = macroFiles.get(name);
+        if (prev && prev !== BUILTIN_TESTS_FILE) {
+          diagnostics.push({
+            code: 'E_DUPLICATE_MACRO', severity: 'error', file: f.path, line: lineOf(f.text, `macro ${name}`),
+            message: `macro '${name}' is also defined in ${prev}`,
+          });
+          continue;
+        }
+        macroFiles.set(name, f.path);
+        macroNames.add(name);
+        env.addGlobal(name, fn);
+      }
+    });
+  }
+
+  const render = (template: nunjucks.Template, s: RenderScope, extra: Record<string, unknown> = {}) => {
+    state.scope = s;
+    state.raised = undefined;
+    try {
+      return template.render({ this: s.self, ...extra });
+    } catch (e) {
+      const { line, detail } = nunjucksErrorPosition((e as Error).message, true);
+      if (state.raised !== undefined) s.report('E_COMPILER_ERROR', state.raised, undefined, undefined, line);
+      else s.report('E_TEMPLATE_RENDER', detail, undefined, undefined, line);
+      return undefined;
+    } finally {
+      state.scope = undefined;
+    }
+  };
+  return { render, compileTemplate, macroNames };
+}

@@ -1,0 +1,82 @@
+/** Builds the RenderScope of one node: how ref/source/var/config behave while it renders. */
+import { didYouMean, type Diagnostic } from '../core/diagnostics.js';
+import { lineOf, type RenderScope } from './render-env.js';
+
+export interface Registry {
+  /** model or seed name → unique_id */
+  refs: Map<string, string>;
+  /** `source.table` → unique_id */
+  sources: Map<string, string>;
+  /** unique_id → rendered relation (empty during the first pass) */
+  relations: Map<string, string>;
+}
+
+export interface ScopeOptions {
+  file: string;
+  raw: string;
+  self: string;
+  registry: Registry;
+  vars: Record<string, unknown>;
+  diagnostics: Diagnostic[];
+  /** Receives every ref/source dependency, in order of use. */
+  deps: string[];
+  configs?: Record<string, unknown>[];
+  /** Unit tests: unique_id → placeholder relation that replaces it. */
+  inputs?: Map<string, string>;
+  /** Line offset for templates that are a part of a larger file. */
+  baseLine?: number;
+}
+
+export function makeScope(o: ScopeOptions): RenderScope {
+  const report: RenderScope['report'] = (code, message, needle, hint, line) => {
+    o.diagnostics.push({
+      code,
+      severity: code.startsWith('W_') ? 'warning' : 'error',
+      file: o.file,
+      line: (o.baseLine ?? 0) + (line ?? lineOf(o.raw, needle)) || o.baseLine || 0,
+      message,
+      ...(hint ? { hint } : {}),
+    });
+  };
+  const resolve = (id: string, placeholder: string): string => {
+    if (!o.deps.includes(id)) o.deps.push(id);
+    if (o.inputs) {
+      const given = o.inputs.get(id);
+      if (given !== undefined) return given;
+      report('E_UNIT_TEST_MISSING_INPUT', `unit test gives no rows for ${placeholder}`, undefined, `add a given input for ${placeholder}`);
+      return placeholder;
+    }
+    return o.registry.relations.get(id) || `__stedi_unresolved__`;
+  };
+  return {
+    file: o.file,
+    raw: o.raw,
+    self: o.self,
+    report,
+    ref(name) {
+      const id = o.registry.refs.get(name);
+      if (!id) {
+        report('E_UNKNOWN_REF', `ref('${name}') names no model or seed`, `'${name}'`, didYouMean(name, o.registry.refs.keys()));
+        return `__unknown_ref__`;
+      }
+      return resolve(id, `ref('${name}')`);
+    },
+    source(src, table) {
+      const id = o.registry.sources.get(`${src}.${table}`);
+      if (!id) {
+        report('E_UNKNOWN_SOURCE', `source('${src}', '${table}') is not declared`, `'${table}'`, didYouMean(`${src}.${table}`, o.registry.sources.keys()));
+        return `__unknown_source__`;
+      }
+      return resolve(id, `source('${src}', '${table}')`);
+    },
+    var(name, fallback, hasFallback) {
+      if (Object.prototype.hasOwnProperty.call(o.vars, name)) return o.vars[name];
+      if (hasFallback) return fallback;
+      report('E_UNKNOWN_VAR', `var('${name}') is not defined`, `'${name}'`, didYouMean(name, Object.keys(o.vars)) ?? 'define it under vars: in stedi_project.yml or pass --vars');
+      return '';
+    },
+    config(values) {
+      o.configs?.push(values);
+    },
+  };
+}

@@ -1,0 +1,89 @@
+/** Source (landing) and seed nodes: declared, never rendered from SQL. */
+import nunjucks from 'nunjucks';
+import type { Diagnostic } from '../core/diagnostics.js';
+import type { Dialect } from '../dialect/types.js';
+import type { ColumnDef, SeedNode, SourceNode } from '../manifest/types.js';
+import type { ColumnSpec, ProjectSpec } from '../project/types.js';
+import { asTags, mergeConfigs } from './configs.js';
+import type { RenderEnv, RenderScope } from './render-env.js';
+
+export function columnDefs(cols: ColumnSpec[]): ColumnDef[] {
+  return cols.map((c) => ({
+    name: c.name,
+    description: c.description,
+    ...(c.data_type ? { data_type: c.data_type } : {}),
+    pii: c.meta.pii === true,
+    meta: c.meta,
+  }));
+}
+
+export function compileSources(
+  project: ProjectSpec,
+  dialect: Dialect,
+  env: RenderEnv,
+  scopeFor: (file: string, raw: string, deps: string[]) => RenderScope,
+  diagnostics: Diagnostic[],
+): SourceNode[] {
+  const out: SourceNode[] = [];
+  for (const src of project.sources) {
+    for (const t of src.tables) {
+      const file = t.loc.file;
+      const tmpl = env.compileTemplate(file, t.location);
+      let location = t.location;
+      if (tmpl instanceof nunjucks.Template) {
+        const scope = scopeFor(file, t.location, []);
+        const reportAtLine: RenderScope['report'] = (code, message, _n, hint) =>
+          diagnostics.push({ code, severity: 'error', file, line: t.loc.line, message: `${src.name}.${t.name} location: ${message}`, ...(hint ? { hint } : {}) });
+        location = env.render(tmpl, { ...scope, report: reportAtLine })?.trim() ?? '';
+      } else diagnostics.push({ ...tmpl, line: t.loc.line });
+      const config = mergeConfigs({ enabled: true, on_malformed: 'quarantine' }, t.config);
+      out.push({
+        unique_id: `source.${project.config.name}.${src.name}.${t.name}`,
+        resource_type: 'source',
+        name: t.name,
+        source_name: src.name,
+        original_file_path: file,
+        line: t.loc.line,
+        fqn: [...file.split('/'), src.name, t.name],
+        tags: asTags(config.tags),
+        description: t.description,
+        depends_on: [],
+        config: config as SourceNode['config'],
+        relation: dialect.relation(src.name, t.name),
+        columns: columnDefs(t.columns),
+        location,
+        format: t.format,
+        entity: t.entity,
+      });
+    }
+  }
+  return out;
+}
+
+export function compileSeeds(project: ProjectSpec, dialect: Dialect): SeedNode[] {
+  const props = new Map(project.seedProps.map((p) => [p.name, p]));
+  return project.seeds.map((s) => {
+    const p = props.get(s.name);
+    const config = mergeConfigs({ enabled: true, zone: 'seeds' }, p?.config ?? {});
+    const declared = columnDefs(p?.columns ?? []);
+    const columns = s.header.map(
+      (h) => declared.find((c) => c.name === h) ?? { name: h, description: '', pii: false, meta: {} },
+    );
+    return {
+      unique_id: `seed.${project.config.name}.${s.name}`,
+      resource_type: 'seed',
+      name: s.name,
+      original_file_path: s.path,
+      line: 1,
+      fqn: s.path.split('/'),
+      tags: asTags(config.tags),
+      description: p?.description ?? '',
+      depends_on: [],
+      config: config as SeedNode['config'],
+      relation: dialect.relation(String(config.zone), s.name),
+      columns,
+      seed_path: s.path,
+      entity: String(config.entity ?? s.name),
+    };
+  });
+}

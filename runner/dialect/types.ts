@@ -1,0 +1,25 @@
+/**
+ * A SQL dialect produces text only; it never talks to an engine. Differences between engines
+ * are capability flags and small overrides here, not `if (target === …)` in the compiler.
+ */
+import type { Relation } from '../manifest/types.js';
+
+export interface Dialect {
+  /** Matches `target.type` and the `<dialect>__macro` prefix used by adapter.dispatch. */
+  readonly name: 'duckdb' | 'athena';
+  quoteIdent(id: string): string;
+  relation(schema: string, identifier: string): Relation;
+  /** SQL expression that reads a run-time secret; the secret itself never enters SQL text. */
+  secretRef(name: string): string;
+  quoteString(s: string): string;
+  /** Identifiers are folded to lower case by the engine's catalog (Glue). */
+  readonly lowerCaseNames: boolean;
+}
+
+export function sqlString(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+export function doubleQuote(id: string): string {
+  return `"${id.replace(/"/g, '""')}"`;
+}

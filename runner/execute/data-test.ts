@@ -1,0 +1,36 @@
+/** Executes one data test: count the failing rows, keep a few masked samples, apply thresholds. */
+import type { Queryable } from '../adapters/types.js';
+import type { Manifest, TestNode } from '../manifest/types.js';
+import { maskRow } from './mask.js';
+import { testStatus } from './thresholds.js';
+
+export const SAMPLE_ROWS = 3;
+
+export interface TestOutcome {
+  status: 'pass' | 'warn' | 'fail';
+  failures: number;
+  sample: Record<string, unknown>[];
+}
+
+/** Column names that must be masked in the samples of a test: every PII column of its parents. */
+export function piiColumnsOf(manifest: Manifest, test: TestNode): Set<string> {
+  const out = new Set<string>();
+  for (const id of test.depends_on) {
+    const n = manifest.nodes[id];
+    if (n && 'columns' in n) for (const c of n.columns) if (c.pii) out.add(c.name.toLowerCase());
+  }
+  const parent = manifest.nodes[test.attached_node];
+  const col = test.column_name && parent && 'columns' in parent ? parent.columns.find((c) => c.name === test.column_name) : undefined;
+  if (col?.pii) for (const alias of ['unique_field', 'value_field', 'from_field']) out.add(alias);
+  return out;
+}
+
+export async function runDataTest(q: Queryable, manifest: Manifest, test: TestNode, signal?: AbortSignal): Promise<TestOutcome> {
+  const counted = await q.query(`select count(*) as failures from (\n${test.compiled_code}\n) as stedi_test`, signal);
+  const failures = Number(counted.rows[0]?.failures ?? 0);
+  const status = testStatus(test.severity, test.warn_if, test.error_if, failures);
+  if (failures === 0) return { status, failures, sample: [] };
+  const rows = await q.query(`select * from (\n${test.compiled_code}\n) as stedi_test limit ${SAMPLE_ROWS}`, signal);
+  const pii = piiColumnsOf(manifest, test);
+  return { status, failures, sample: rows.rows.map((r) => maskRow(r, pii)) };
+}

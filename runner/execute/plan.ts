@@ -1,0 +1,66 @@
+/**
+ * Turns a selection into the tasks of one command. Pure: which nodes run, which tests gate
+ * which model's publication, and what each task waits for.
+ */
+import { ancestors, buildGraph } from '../graph/dag.js';
+import type { Manifest, ManifestNode, ModelNode, SeedNode, SourceNode, TestNode, UnitTestNode } from '../manifest/types.js';
+
+export type Command = 'build' | 'run' | 'test' | 'seed';
+
+export type PlanStep =
+  | { kind: 'source'; node: SourceNode; parents: string[] }
+  | { kind: 'materialize'; node: ModelNode | SeedNode; parents: string[]; audit: TestNode[] }
+  | { kind: 'test'; node: TestNode; parents: string[] }
+  | { kind: 'unit_test'; node: UnitTestNode; parents: string[] };
+
+const RUNS: Record<Command, ManifestNode['resource_type'][]> = {
+  build: ['source', 'seed', 'model', 'test', 'unit_test'],
+  run: ['model'],
+  test: ['test', 'unit_test'],
+  seed: ['seed'],
+};
+
+export function plan(manifest: Manifest, selected: Set<string>, command: Command): PlanStep[] {
+  const graph = buildGraph(manifest.nodes);
+  const nodes = manifest.nodes;
+  const enabled = (n: ManifestNode | undefined): n is ManifestNode => !!n && n.config.enabled !== false;
+  const chosen = [...selected].map((id) => nodes[id]).filter(enabled).filter((n) => RUNS[command].includes(n.resource_type));
+  const chosenIds = new Set(chosen.map((n) => n.unique_id));
+  const allTests = Object.values(nodes).filter((n): n is TestNode => n.resource_type === 'test' && enabled(n));
+
+  // A test gates a model or seed when every other node it reads is upstream of it.
+  const gates = new Map<string, TestNode[]>();
+  const gated = new Set<string>();
+  for (const n of chosen) {
+    if (n.resource_type !== 'model' && n.resource_type !== 'seed') continue;
+    const up = ancestors(graph, n.unique_id);
+    const tests = allTests.filter(
+      (t) => t.attached_node === n.unique_id && t.depends_on.every((d) => d === n.unique_id || up.has(d)) &&
+        (command === 'build' ? chosenIds.has(t.unique_id) : t.severity === 'error'),
+    );
+    gates.set(n.unique_id, tests);
+    for (const t of tests) gated.add(t.unique_id);
+  }
+
+  const steps: PlanStep[] = [];
+  const materialized = command !== 'test';
+  const unitTestsOf = (id: string) => chosen.filter((n): n is UnitTestNode => n.resource_type === 'unit_test' && n.model === id).map((u) => u.unique_id);
+  const inPlan = (ids: string[]) => ids.filter((d) => chosenIds.has(d) || (materialized && nodes[d]?.resource_type === 'source'));
+  for (const n of chosen) {
+    if (n.resource_type === 'model' || n.resource_type === 'seed') {
+      const parents = [...inPlan(n.depends_on), ...(command === 'build' ? unitTestsOf(n.unique_id) : [])];
+      steps.push({ kind: 'materialize', node: n, parents, audit: gates.get(n.unique_id) ?? [] });
+    } else if (n.resource_type === 'test' && !gated.has(n.unique_id)) {
+      steps.push({ kind: 'test', node: n, parents: inPlan(n.depends_on) });
+    } else if (n.resource_type === 'unit_test') {
+      steps.push({ kind: 'unit_test', node: n, parents: [] });
+    } else if (n.resource_type === 'source') {
+      steps.push({ kind: 'source', node: n, parents: [] });
+    }
+  }
+  if (materialized) {
+    const needed = new Set(steps.flatMap((s) => s.parents).filter((p) => nodes[p]?.resource_type === 'source' && !chosenIds.has(p)));
+    for (const id of [...needed].sort()) steps.unshift({ kind: 'source', node: nodes[id] as SourceNode, parents: [] });
+  }
+  return steps;
+}

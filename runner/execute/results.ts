@@ -1,0 +1,43 @@
+/** run_results.json: what happened to every node of one invocation. Never holds secrets. */
+import type { ResourceType } from '../manifest/types.js';
+
+export const RUN_RESULTS_SCHEMA_VERSION = 1;
+
+export type NodeStatus = 'success' | 'error' | 'skipped' | 'pass' | 'fail' | 'warn';
+
+export interface NodeResult {
+  unique_id: string;
+  name: string;
+  resource_type: ResourceType;
+  status: NodeStatus;
+  message: string;
+  started_at: string;
+  completed_at: string;
+  execution_time: number;
+  rows_affected?: number;
+  /** Tests: number of failing rows; unit tests: number of differing rows. */
+  failures?: number;
+  /** A few failing rows, every PII column masked. */
+  sample?: Record<string, unknown>[];
+  adapter_response?: Record<string, unknown>;
+  /** Set when the node was skipped because an upstream node failed. */
+  skipped_because?: string;
+}
+
+export interface RunResults {
+  metadata: {
+    schema_version: number;
+    generated_at: string;
+    invocation_id: string;
+    command: string;
+    target: string;
+  };
+  args: { select?: string[]; exclude?: string[]; threads: number; fail_fast: boolean };
+  elapsed_time: number;
+  success: boolean;
+  results: NodeResult[];
+}
+
+export function isFailure(r: NodeResult): boolean {
+  return r.status === 'error' || r.status === 'fail';
+}

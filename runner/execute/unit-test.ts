@@ -1,0 +1,80 @@
+/** Executes a model unit test on an in-memory DuckDB: given rows in, expected rows out. */
+import { randomBytes } from 'node:crypto';
+import { DuckDbAdapter } from '../adapters/duckdb/adapter.js';
+import { duckdbDialect } from '../dialect/duckdb.js';
+import type { ColumnDef, Manifest, UnitTestNode } from '../manifest/types.js';
+import { givenPlaceholder } from '../compiler/unit-tests.js';
+import { maskRow } from './mask.js';
+
+export interface UnitOutcome {
+  status: 'pass' | 'fail';
+  failures: number;
+  diff: string[];
+}
+
+const q = duckdbDialect.quoteIdent;
+
+function sqlLiteral(v: unknown): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return duckdbDialect.quoteString(typeof v === 'object' ? JSON.stringify(v) : String(v));
+}
+
+function inferType(values: unknown[]): string {
+  const present = values.filter((v) => v !== null && v !== undefined);
+  if (present.length > 0 && present.every((v) => typeof v === 'number' && Number.isInteger(v))) return 'BIGINT';
+  if (present.length > 0 && present.every((v) => typeof v === 'number')) return 'DOUBLE';
+  if (present.length > 0 && present.every((v) => typeof v === 'boolean')) return 'BOOLEAN';
+  return 'VARCHAR';
+}
+
+export function givenTableSql(name: string, declared: ColumnDef[], rows: Record<string, unknown>[]): string {
+  const names = [...new Set([...declared.map((c) => c.name), ...rows.flatMap((r) => Object.keys(r))])];
+  const types = names.map((n) => declared.find((c) => c.name === n)?.data_type?.toUpperCase() ?? inferType(rows.map((r) => r[n])));
+  if (rows.length === 0) return `CREATE TEMP TABLE ${name} (${names.map((n, i) => `${q(n)} ${types[i]}`).join(', ')})`;
+  const tuples = rows.map((r) => `(${names.map((n, i) => `CAST(${sqlLiteral(r[n])} AS ${types[i]})`).join(', ')})`);
+  return `CREATE TEMP TABLE ${name} AS SELECT * FROM (VALUES ${tuples.join(',\n')}) AS t(${names.map(q).join(', ')})`;
+}
+
+function norm(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v)) return String(Number(v));
+  return JSON.stringify(v);
+}
+
+export async function runUnitTest(manifest: Manifest, ut: UnitTestNode): Promise<UnitOutcome> {
+  const db = new DuckDbAdapter({ lake_dir: '', path_template: '', catalog: ':memory:' });
+  await db.open('write');
+  db.setSecret('stedi_subject_key', randomBytes(16).toString('hex'));
+  try {
+    const statements = ut.given.map((g, i) => {
+      const input = manifest.nodes[g.input];
+      return givenTableSql(givenPlaceholder(i), input && 'columns' in input ? input.columns : [], g.rows);
+    });
+    // Temp tables are per connection: create them and query in one script on one connection.
+    const actual = await db.query(`${statements.map((s) => `${s};`).join('\n')}\n${ut.compiled_code}`);
+    const cols = [...new Set(ut.expect.rows.flatMap((r) => Object.keys(r)))];
+    const key = (r: Record<string, unknown>) => cols.map((c) => `${c}=${norm(r[c])}`).join(', ');
+    const remaining = new Map<string, number>();
+    for (const r of actual.rows) remaining.set(key(r), (remaining.get(key(r)) ?? 0) + 1);
+    const missing: Record<string, unknown>[] = [];
+    for (const r of ut.expect.rows) {
+      const n = remaining.get(key(r)) ?? 0;
+      if (n > 0) remaining.set(key(r), n - 1);
+      else missing.push(r);
+    }
+    const extra = actual.rows.filter((r) => {
+      const n = remaining.get(key(r)) ?? 0;
+      if (n > 0) remaining.set(key(r), n - 1);
+      return n > 0;
+    });
+    const model = manifest.nodes[ut.model];
+    const pii = new Set(model && 'columns' in model ? model.columns.filter((c) => c.pii).map((c) => c.name.toLowerCase()) : []);
+    const show = (r: Record<string, unknown>) => JSON.stringify(maskRow(Object.fromEntries(cols.map((c) => [c, r[c] ?? null])), pii));
+    const diff = [...missing.map((r) => `- expected, missing: ${show(r)}`), ...extra.map((r) => `+ unexpected: ${show(r)}`)];
+    return { status: diff.length === 0 ? 'pass' : 'fail', failures: diff.length, diff };
+  } finally {
+    await db.close();
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * The user's project as plain data: what the loader read from disk and validated, before any
+ * template is rendered. The compiler is a pure function of this (plus target and vars).
+ */
+
+/** Where a value came from, for diagnostics. */
+export interface Loc {
+  file: string; // project-relative, forward slashes
+  line: number; // 1-based
+}
+
+export interface DuckDbTargetConfig {
+  type: 'duckdb';
+  /** Folder holding the lake (tables as Parquet), relative to the project root. */
+  lake_dir: string;
+  /** Storage path of a table inside lake_dir; placeholders {entity} {zone} {name}. */
+  path_template: string;
+  /** DuckDB catalog file in which every node is queryable by name. */
+  catalog: string;
+  threads: number;
+  memory_limit?: string;
+  temp_directory?: string;
+}
+
+export interface AthenaTargetConfig {
+  type: 'athena';
+  region: string;
+  database: string;
+  workgroup: string;
+  s3_data_dir: string;
+  s3_staging_dir?: string;
+  landing_root?: string;
+  threads: number;
+  /** Any further keys are kept for the Athena adapter to validate. */
+  [key: string]: unknown;
+}
+
+export type TargetConfig = DuckDbTargetConfig | AthenaTargetConfig;
+
+/** Folder-level model config from `stedi_project.yml` `models:` (dbt's `+key` form). */
+export interface FolderConfig {
+  /** Folder path relative to the model path, '' for all models. */
+  path: string;
+  config: Record<string, unknown>;
+  loc: Loc;
+}
+
+export interface ProjectConfig {
+  name: string;
+  version: string;
+  model_paths: string[];
+  seed_paths: string[];
+  macro_paths: string[];
+  test_paths: string[];
+  target_path: string;
+  clean_targets: string[];
+  vars: Record<string, unknown>;
+  default_target: string;
+  targets: Record<string, TargetConfig & { loc: Loc }>;
+  model_configs: FolderConfig[];
+  loc: Loc;
+}
+
+export interface SourceFile {
+  path: string; // project-relative
+  text: string;
+}
+
+/** A data test as written in YAML: `- not_null` or `- relationships: {to: ..., field: ...}`. */
+export interface TestSpec {
+  /** Generic test name (`not_null`, `relationships`, custom). */
+  name: string;
+  /** Arguments other than `config` (and other than the dbt-compatible top-level config keys). */
+  args: Record<string, unknown>;
+  /** severity, warn_if, error_if, where, tags, name (custom test name), enabled. */
+  config: Record<string, unknown>;
+  loc: Loc;
+}
+
+export interface ColumnSpec {
+  name: string;
+  description: string;
+  data_type?: string;
+  meta: Record<string, unknown>;
+  tests: TestSpec[];
+  loc: Loc;
+}
+
+export interface ModelPropsSpec {
+  name: string;
+  description: string;
+  config: Record<string, unknown>;
+  columns: ColumnSpec[];
+  tests: TestSpec[];
+  loc: Loc;
+}
+
+export interface SourceTableSpec {
+  name: string;
+  description: string;
+  /** Template string, e.g. `{{ var('landing_root') }}/customer/landing`. */
+  location: string;
+  format: 'json';
+  entity: string;
+  config: Record<string, unknown>;
+  columns: ColumnSpec[];
+  tests: TestSpec[];
+  loc: Loc;
+}
+
+export interface SourceSpec {
+  name: string;
+  description: string;
+  tables: SourceTableSpec[];
+  loc: Loc;
+}
+
+export interface SeedPropsSpec {
+  name: string;
+  description: string;
+  config: Record<string, unknown>;
+  columns: ColumnSpec[];
+  tests: TestSpec[];
+  loc: Loc;
+}
+
+export interface UnitTestSpec {
+  name: string;
+  model: string;
+  description: string;
+  /** `input` is written as in SQL: `ref('x')` or `source('landing', 'customer')`. */
+  given: { input: string; rows: Record<string, unknown>[]; loc: Loc }[];
+  expect: { rows: Record<string, unknown>[] };
+  /** Optional var overrides for this unit test (e.g. consent_policy). */
+  overrides: { vars: Record<string, unknown> };
+  loc: Loc;
+}
+
+export interface CsvSeedFile {
+  path: string; // project-relative
+  name: string; // file stem
+  header: string[];
+}
+
+export interface ProjectSpec {
+  config: ProjectConfig;
+  models: SourceFile[]; // .sql files under model_paths
+  macros: SourceFile[]; // .sql/.njk files under macro_paths
+  seeds: CsvSeedFile[];
+  modelProps: ModelPropsSpec[];
+  sources: SourceSpec[];
+  seedProps: SeedPropsSpec[];
+  unitTests: UnitTestSpec[];
+}
