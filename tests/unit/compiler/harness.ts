@@ -1,0 +1,58 @@
+/** In-memory projects for compiler tests: files in, manifest and diagnostics out. */
+import { compile, type CompileOutput } from '../../../runner/compiler/compile.js';
+import { duckdbDialect } from '../../../runner/dialect/duckdb.js';
+import { trinoDialect } from '../../../runner/dialect/trino.js';
+import { parseProject } from '../../../runner/project/parse.js';
+import { resolveTarget } from '../../../runner/project/resolve.js';
+import type { ModelNode, TestNode } from '../../../runner/manifest/types.js';
+
+export const PROJECT_YML = `name: demo
+default-target: local
+vars:
+  landing_root: landing
+  policy: strict
+targets:
+  local: { type: duckdb }
+  athena: { type: athena, region: eu-west-1, database: lakedb, workgroup: wg, s3_data_dir: "s3://b/zones" }
+models:
+  +materialized: table
+  trusted:
+    +zone: trusted
+    +tags: [zone_t]
+`;
+
+export const SOURCES_YML = `version: 2
+sources:
+  - name: landing
+    tables:
+      - name: customer
+        location: "{{ var('landing_root') }}/customer/landing"
+        columns:
+          - { name: email, data_type: varchar, meta: { pii: true } }
+          - { name: n, data_type: bigint }
+`;
+
+export function compileFiles(files: Record<string, string>, opts: { target?: string; vars?: Record<string, unknown> } = {}): CompileOutput {
+  const all = { 'stedi_project.yml': PROJECT_YML, 'models/sources.yml': SOURCES_YML, ...files };
+  const parsed = parseProject(Object.entries(all).map(([path, text]) => ({ path, text })));
+  if (!parsed.project) return { diagnostics: parsed.diagnostics };
+  const t = resolveTarget(parsed.project.config, opts.target ?? 'local', {});
+  if (!t.target) throw new Error(JSON.stringify(t.diagnostics));
+  const dialect = t.target.type === 'duckdb' ? duckdbDialect : trinoDialect(String(t.target.database));
+  const out = compile({ project: parsed.project, target: t.target, dialect, vars: { ...parsed.project.config.vars, ...opts.vars }, now: new Date(0) });
+  return { ...out, diagnostics: [...parsed.diagnostics, ...out.diagnostics] };
+}
+
+export function model(out: CompileOutput, name: string): ModelNode {
+  const n = out.manifest?.nodes[`model.demo.${name}`];
+  if (!n || n.resource_type !== 'model') throw new Error(`no model ${name}: ${JSON.stringify(out.diagnostics)}`);
+  return n;
+}
+
+export function tests(out: CompileOutput): TestNode[] {
+  return Object.values(out.manifest?.nodes ?? {}).filter((n): n is TestNode => n.resource_type === 'test');
+}
+
+export function codes(out: CompileOutput): { file: string; line: number; code: string }[] {
+  return out.diagnostics.map((d) => ({ file: d.file, line: d.line, code: d.code }));
+}
