@@ -79,14 +79,25 @@ export function writeJson(file: string, value: unknown): void {
   fs.renameSync(tmp, file);
 }
 
-/** target/compiled/<file path>/… one .sql per model and test, for reading and diffing. */
+/**
+ * target/compiled/<model file path>: the compiled SQL of every model, for reading and diffing
+ * (tests' SQL is in the manifest). Unchanged files are not rewritten, stale ones are removed.
+ */
 function writeCompiledSql(targetPath: string, manifest: Manifest): void {
   const root = path.join(targetPath, 'compiled');
-  fs.rmSync(root, { recursive: true, force: true });
+  const wanted = new Map<string, string>();
   for (const n of Object.values(manifest.nodes)) {
-    if (n.resource_type !== 'model' && n.resource_type !== 'test') continue;
-    const file = n.resource_type === 'model' ? path.join(root, n.original_file_path) : path.join(root, n.original_file_path, `${n.name}.sql`);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, `${n.compiled_code}\n`);
+    if (n.resource_type === 'model') wanted.set(path.join(root, n.original_file_path), `${n.compiled_code}\n`);
   }
+  for (const old of listFiles(root)) if (!wanted.has(old)) fs.rmSync(old);
+  for (const [file, text] of wanted) {
+    if (fs.existsSync(file) && fs.readFileSync(file, 'utf8') === text) continue;
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, text);
+  }
+}
+
+function listFiles(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
 }
