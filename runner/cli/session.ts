@@ -52,18 +52,18 @@ export function enterProject(opts: GlobalOptions): void {
 export function openSession(opts: GlobalOptions, reporter: Reporter, now?: Date, inline?: string): Session {
   enterProject(opts);
   const loaded = loadProject('.');
-  if (!loaded.project) fail(loaded.diagnostics, reporter, 'loading the project');
-  const project = inline === undefined ? loaded.project : { ...loaded.project, models: [...loaded.project.models, { path: `${loaded.project.config.model_paths[0] ?? 'models'}/${INLINE_MODEL}.sql`, text: inline }] };
+  const base = loaded.project ?? loaded.partial;
+  if (!base) fail(loaded.diagnostics, reporter, 'loading the project');
+  const project = inline === undefined ? base : { ...base, models: [...base.models, { path: `${base.config.model_paths[0] ?? 'models'}/${INLINE_MODEL}.sql`, text: inline }] };
   const v = resolveVars(project.config.vars, opts.vars, process.env);
   const t = resolveTarget(project.config, opts.target, process.env);
   const early = [...loaded.diagnostics, ...v.diagnostics, ...t.diagnostics];
-  if (early.some((d) => d.severity === 'error') || !t.target) fail(early, reporter, 'reading the configuration');
+  if (!t.target) fail(early, reporter, 'reading the configuration');
   const target = t.target;
   const dialect = dialectFor(target);
   const out = compile({ project, target, dialect, vars: v.vars, ...(now ? { now } : {}) });
   const diags = [...early, ...out.diagnostics];
-  if (!out.manifest) fail(diags, reporter, 'compilation');
-  for (const d of diags) reporter.warn(formatDiagnostic(d));
+  if (!out.manifest || !loaded.project || diags.some((d) => d.severity === 'error')) fail(diags, reporter, 'compilation');
   const targetPath = project.config.target_path;
   if (inline === undefined) {
     writeJson(path.join(targetPath, 'manifest.json'), out.manifest);

@@ -1,0 +1,103 @@
+/**
+ * Vars and target resolution: project defaults + environment + command line. Pure (the
+ * caller passes `process.env`).
+ */
+import { LineCounter, parseDocument } from 'yaml';
+import { DiagnosticBag, didYouMean, type Diagnostic } from '../core/diagnostics.js';
+import { ATHENA_REQUIRED_KEYS, isPlainObject } from './schema.js';
+import { applyTargetDefaults, checkTargetValue, isTemplated, renderEnvVars, type TargetType } from './target.js';
+import type { ProjectConfig, TargetConfig } from './types.js';
+
+type Env = Record<string, string | undefined>;
+export type ResolvedTarget = TargetConfig & { name: string };
+
+function given(s: string | undefined): s is string {
+  return s !== undefined && s.trim() !== '';
+}
+
+/** Parse a `--vars` / `STEDI_VARS` string (a YAML or JSON mapping). */
+export function parseVarsString(source: string, text: string): { vars?: Record<string, unknown>; diagnostics: Diagnostic[] } {
+  const bag = new DiagnosticBag();
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
+  for (const e of doc.errors.slice(0, 1)) {
+    const line = e.pos[0] >= 0 ? lc.linePos(e.pos[0]).line : 0;
+    bag.error('E_BAD_VARS', source, line, `${source} is not valid YAML/JSON: ${e.message.split('\n')[0]}`, "write a mapping, e.g. \"{landing_root: ../data}\"");
+  }
+  if (bag.hasErrors) return { diagnostics: bag.items };
+  const value: unknown = doc.toJS();
+  if (!isPlainObject(value)) {
+    bag.error('E_BAD_VARS', source, 0, `${source} must be a mapping of var names to values`, "write e.g. \"{landing_root: ../data, consent_policy: any_time}\"");
+    return { diagnostics: bag.items };
+  }
+  return { vars: value, diagnostics: bag.items };
+}
+
+/** project vars < STEDI_VARS < --vars (shallow merge, later wins). */
+export function resolveVars(
+  projectVars: Record<string, unknown>,
+  cliVars: string | undefined,
+  env: Env,
+): { vars: Record<string, unknown>; diagnostics: Diagnostic[] } {
+  let vars = { ...projectVars };
+  const diagnostics: Diagnostic[] = [];
+  const layers: [string, string | undefined][] = [
+    ['STEDI_VARS', env.STEDI_VARS],
+    ['--vars', cliVars],
+  ];
+  for (const [source, text] of layers) {
+    if (!given(text)) continue;
+    const r = parseVarsString(source, text);
+    diagnostics.push(...r.diagnostics);
+    if (r.vars) vars = { ...vars, ...r.vars };
+  }
+  return { vars, diagnostics };
+}
+
+/** Pick `name ?? STEDI_TARGET ?? default-target`, render env_var() values, validate types. */
+export function resolveTarget(
+  config: ProjectConfig,
+  name: string | undefined,
+  env: Env,
+): { target?: ResolvedTarget; diagnostics: Diagnostic[] } {
+  const bag = new DiagnosticBag();
+  const fromCli = given(name);
+  const fromEnv = !fromCli && given(env.STEDI_TARGET);
+  const chosen = fromCli ? name! : fromEnv ? env.STEDI_TARGET! : config.default_target;
+  const raw = Object.hasOwn(config.targets, chosen) ? config.targets[chosen] : undefined;
+  if (!raw) {
+    const names = Object.keys(config.targets);
+    const file = fromCli ? '--target' : fromEnv ? 'STEDI_TARGET' : config.loc.file;
+    const hint = didYouMean(chosen, names) ?? `defined targets: ${names.join(', ') || '(none)'}`;
+    bag.error('E_UNKNOWN_TARGET', file, 0, `target '${chosen}' is not defined in ${config.loc.file}`, hint);
+    return { diagnostics: bag.items };
+  }
+  const out = renderTarget(raw, chosen, env, bag);
+  return bag.hasErrors ? { diagnostics: bag.items } : { target: { ...out, name: chosen } as ResolvedTarget, diagnostics: bag.items };
+}
+
+function renderTarget(raw: TargetConfig & { loc: { file: string; line: number } }, name: string, env: Env, bag: DiagnosticBag): Record<string, unknown> {
+  const { loc, type, ...fields } = raw;
+  const tt = type as TargetType;
+  const out: Record<string, unknown> = { type: tt };
+  for (const [key, value] of Object.entries(applyTargetDefaults(tt, fields))) {
+    const rendered = isTemplated(value) ? renderEnvVars(key, value, env) : { value };
+    const r = 'value' in rendered ? checkTargetValue(tt, key, rendered.value) : rendered;
+    if (!('problem' in r)) out[key] = r.value;
+    // a default built from another templated value (catalog from lake_dir) repeats its problem
+    else if (!bag.items.some((d) => d.code === r.problem.code && d.hint !== undefined && d.hint === r.problem.hint)) {
+      bag.error(r.problem.code, loc.file, loc.line, `target '${name}': ${r.problem.message}`, r.problem.hint);
+    }
+  }
+  if (given(env.STEDI_THREADS)) {
+    const r = checkTargetValue(tt, 'threads', env.STEDI_THREADS);
+    if ('problem' in r) bag.error(r.problem.code, 'STEDI_THREADS', 0, `STEDI_THREADS: ${r.problem.message}`);
+    else out.threads = r.value;
+  }
+  if (tt === 'athena') {
+    for (const key of ATHENA_REQUIRED_KEYS) {
+      if (out[key] === undefined) bag.error('E_MISSING_KEY', loc.file, loc.line, `target '${name}': missing required key '${key}'`);
+    }
+  }
+  return out;
+}
