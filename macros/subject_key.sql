@@ -1,0 +1,18 @@
+{#
+  subject_key(expr): the pseudonymous key of a customer, a keyed SHA-256 of the lower-cased
+  email, written as 64 lower-case hex digits. Both engines produce the same value for the same
+  secret, so keys stay comparable across targets. The secret never appears in SQL:
+  subject_key_secret() renders the engine's reference to it (a session variable on DuckDB, an
+  execution parameter on Athena).
+#}
+{% macro subject_key(expr) -%}
+{{ adapter.dispatch('subject_key')(expr) }}
+{%- endmacro %}
+
+{% macro duckdb__subject_key(expr) -%}
+sha256({{ subject_key_secret() }} || ':' || lower({{ expr }}))
+{%- endmacro %}
+
+{% macro athena__subject_key(expr) -%}
+lower(to_hex(sha256(to_utf8({{ subject_key_secret() }} || ':' || lower({{ expr }})))))
+{%- endmacro %}
