@@ -93,5 +93,5 @@ function summarize(results: NodeResult[], elapsed: number, reporter: Reporter): 
   }
   const line = `Done. PASS=${count('success', 'pass')} WARN=${count('warn')} ERROR=${count('error', 'fail')} SKIP=${count('skipped')} TOTAL=${results.length}`;
   if (errors.length) reporter.error(line);
-  else reporter.info(line);
+  else (reporter.summary ?? reporter.info)(line);
 }

@@ -8,6 +8,8 @@ export interface Reporter {
   warn(msg: string): void;
   error(msg: string): void;
   nodeDone(index: number, total: number, r: NodeResult, label: string): void;
+  /** The closing `Done. PASS=…` line: printed even under --quiet (which keeps errors and the summary). */
+  summary?(msg: string): void;
 }
 
 const WIDTH = 72;
@@ -46,6 +48,7 @@ export function createReporter(opts: { format: LogFormat; quiet: boolean; out?: 
       warn: (m) => emit('warn', m),
       error: (m) => emit('error', m),
       nodeDone: (i, total, r, label) => !opts.quiet && emit(r.status === 'error' || r.status === 'fail' ? 'error' : 'info', label, { index: i, total, node: r }),
+      summary: (m) => emit('info', m),
     };
   }
   return {
@@ -56,5 +59,6 @@ export function createReporter(opts: { format: LogFormat; quiet: boolean; out?: 
       const bad = r.status === 'error' || r.status === 'fail';
       if (!opts.quiet || bad) (bad ? err : out)(progressLine(i, total, r, label));
     },
+    summary: (m) => out(m),
   };
 }

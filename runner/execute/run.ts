@@ -87,6 +87,11 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
       });
       record(r, s.node);
       for (const a of auditResults) record(a, manifest.nodes[a.unique_id]!);
+      // A model whose query failed never reached its audit: its gating tests are skipped, not lost.
+      for (const t of s.audit) {
+        if (auditResults.some((a) => a.unique_id === t.unique_id)) continue;
+        record({ unique_id: t.unique_id, name: t.name, resource_type: t.resource_type, status: 'skipped', message: `skipped: ${s.node.name} failed before its tests could run`, started_at: r.completed_at, completed_at: r.completed_at, execution_time: 0, skipped_because: s.node.unique_id }, t);
+      }
       return r.status === 'success' ? 'ok' : 'failed';
     },
   }));

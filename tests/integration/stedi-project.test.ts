@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const REPO = path.resolve(__dirname, '../..');
 const REAL_DATA = path.resolve(REPO, '../shared/data/udacity-stedi');
@@ -48,6 +48,7 @@ describe('STEDI on the bundled seeds', () => {
   beforeAll(() => {
     dir = projectCopy();
   });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it.each([
     ['as_of_date', { customer_trusted: 14, accelerometer_trusted: 33, customer_curated: 12, step_trainer_trusted: 25, machine_learning_curated: 23 }],
@@ -99,6 +100,7 @@ describe.skipIf(!hasRealData)('STEDI on the public landing data (acceptance set)
   beforeAll(() => {
     dir = projectCopy();
   });
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('any_time reproduces the published trusted and curated counts; the training table pairs per customer', () => {
     build(dir, `{landing_root: "${REAL_DATA}", consent_policy: any_time}`);

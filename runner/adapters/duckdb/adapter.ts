@@ -104,7 +104,8 @@ export class DuckDbAdapter implements Adapter {
         removeVersionDir(dir);
         throw explainWrite(e, dir);
       }
-      const view = `CREATE OR REPLACE VIEW ${node.relation.rendered} AS SELECT * FROM read_parquet(${lit(`${dir}/*.parquet`)})`;
+      // hive_partitioning = false: the `v=<version>` folder must not surface as a column `v`.
+      const view = `CREATE OR REPLACE VIEW ${node.relation.rendered} AS SELECT * FROM read_parquet(${lit(`${dir}/*.parquet`)}, hive_partitioning = false)`;
       const res = await this.publish(c, view, node, audit, dir, rows);
       if (res.published) {
         for (const old of listVersionDirs(base)) if (old !== dir) removeVersionDir(old);
@@ -187,10 +188,16 @@ function mkdirOrExplain(dir: string): void {
   }
 }
 
-/** Disk-full and permission errors name the path; the published version is untouched. */
+/**
+ * Disk-full and permission errors name the path; the published version is untouched. Errors
+ * of the query itself (binder, parser, conversion, interrupt …) are not write errors and keep
+ * DuckDB's message.
+ */
 function explainWrite(e: unknown, dir: string): Error {
   const err = e as NodeJS.ErrnoException;
   const msg = err.message ?? String(e);
+  const io = typeof err.code === 'string' || /^IO Error|no space|permission denied|disk full|read-only file system/i.test(msg);
+  if (!io) return new EngineError(msg);
   const why = err.code === 'ENOSPC' || /no space/i.test(msg) ? 'the disk is full' : err.code === 'EACCES' || /permission denied/i.test(msg) ? 'permission denied' : msg;
   return new EngineError(`cannot write ${dir}: ${why}; the published version is unchanged`, { path: dir });
 }
