@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { plan } from '../../../runner/execute/plan.js';
+import { compileFiles } from '../compiler/harness.js';
+
+const files = {
+  'models/trusted/a.sql': "select * from {{ source('landing','customer') }}",
+  'models/trusted/b.sql': "select * from {{ ref('a') }}",
+  'models/trusted/c.sql': "select * from {{ source('landing','customer') }}",
+  'models/trusted/props.yml': `version: 2
+models:
+  - name: a
+    columns:
+      - name: email
+        tests: [not_null, { unique: { config: { severity: warn } } }]
+  - name: b
+    columns:
+      - name: email
+        tests:
+          - relationships: { to: "ref('a')", field: email }
+  - name: a_reads_c
+    columns: []
+  - name: c
+    columns:
+      - name: email
+        tests:
+          - relationships: { to: "ref('b')", field: email }
+unit_tests:
+  - name: b_passes_rows
+    model: b
+    given: [{ input: "ref('a')", rows: [{ email: x }] }]
+    expect: { rows: [{ email: x }] }
+`.replace('  - name: a_reads_c\n    columns: []\n', ''),
+};
+
+describe('plan', () => {
+  const manifest = compileFiles(files).manifest!;
+  const all = new Set(Object.keys(manifest.nodes));
+  const byNode = (steps: ReturnType<typeof plan>) => Object.fromEntries(steps.map((s) => [s.node.name, s]));
+
+  it('build: a test gates a model when everything it reads is upstream; others run on their own', () => {
+    const steps = byNode(plan(manifest, all, 'build'));
+    const gate = (m: string) => {
+      const s = steps[m];
+      return s?.kind === 'materialize' ? s.audit.map((t) => t.test_metadata.name).sort() : undefined;
+    };
+    expect(gate('a')).toEqual(['not_null', 'unique']);
+    expect(gate('b')).toEqual(['relationships']);
+    // c's relationship reads b, which is not upstream of c: it cannot gate c.
+    expect(gate('c')).toEqual([]);
+    const standalone = Object.values(steps).filter((s) => s.kind === 'test');
+    expect(standalone.map((s) => s.node.name)).toEqual(['relationships_c_email_ref_b_email']);
+    expect(standalone[0]!.parents.sort()).toEqual(['model.demo.b', 'model.demo.c']);
+    // b waits for its unit test; sources are prepared first.
+    expect(steps.b!.parents.sort()).toEqual(['model.demo.a', 'unit_test.demo.b.b_passes_rows']);
+    expect(steps.customer!.kind).toBe('source');
+  });
+
+  it('run: only models, still gated by their error-severity tests', () => {
+    const steps = byNode(plan(manifest, all, 'run'));
+    expect(Object.values(steps).map((s) => s.kind).sort()).toEqual(['materialize', 'materialize', 'materialize', 'source']);
+    const a = steps.a;
+    expect(a?.kind === 'materialize' && a.audit.map((t) => t.test_metadata.name)).toEqual(['not_null']);
+  });
+
+  it('test: tests and unit tests against what is published, nothing materialized', () => {
+    const kinds = plan(manifest, all, 'test').map((s) => s.kind);
+    expect(new Set(kinds)).toEqual(new Set(['test', 'unit_test']));
+    expect(kinds).toHaveLength(5);
+  });
+});
