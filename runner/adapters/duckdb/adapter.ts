@@ -10,6 +10,7 @@
  * the next `open('write')` removes.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { duckdbDialect } from '../../dialect/duckdb.js';
 import type { DuckDbTargetConfig } from '../../project/types.js';
@@ -61,8 +62,10 @@ export class DuckDbAdapter implements Adapter {
     await this.exec(`CREATE SCHEMA IF NOT EXISTS _stedi`);
     await this.exec(`CREATE TABLE IF NOT EXISTS _stedi.published (relation VARCHAR PRIMARY KEY, version VARCHAR, path VARCHAR, published_at TIMESTAMP, row_count BIGINT)`);
     if (memory) return;
-    const published = new Set((await this.query(`SELECT path FROM _stedi.published`)).rows.map((r) => String(r.path)));
-    for (const dir of listVersionDirs(this.cfg.lake_dir)) if (!published.has(dir)) removeVersionDir(dir);
+    // Compared as absolute paths: the same lake named another way (`lake` vs `/abs/lake`) must
+    // not make every published version look stale.
+    const published = new Set((await this.query(`SELECT path FROM _stedi.published`)).rows.map((r) => path.resolve(String(r.path))));
+    for (const dir of listVersionDirs(this.cfg.lake_dir)) if (!published.has(path.resolve(dir))) removeVersionDir(dir);
   }
 
   async close(): Promise<void> {
@@ -196,7 +199,7 @@ function mkdirOrExplain(dir: string): void {
 function explainWrite(e: unknown, dir: string): Error {
   const err = e as NodeJS.ErrnoException;
   const msg = err.message ?? String(e);
-  const io = typeof err.code === 'string' || /^IO Error|no space|permission denied|disk full|read-only file system/i.test(msg);
+  const io = typeof err.code === 'string' || msg.includes(dir) || /no space left|disk full|read-only file system/i.test(msg);
   if (!io) return new EngineError(msg);
   const why = err.code === 'ENOSPC' || /no space/i.test(msg) ? 'the disk is full' : err.code === 'EACCES' || /permission denied/i.test(msg) ? 'permission denied' : msg;
   return new EngineError(`cannot write ${dir}: ${why}; the published version is unchanged`, { path: dir });
