@@ -12,7 +12,7 @@ import { buildGraph } from '../graph/dag.js';
 import { select } from '../graph/select.js';
 import type { ResolvedTarget } from '../project/resolve.js';
 import { needsSubjectKey, subjectKey, SUBJECT_KEY_VAR } from './secrets.js';
-import { openSession, writeJson, type GlobalOptions, type Session } from './session.js';
+import { openSession, writeArtifacts, writeJson, type GlobalOptions, type Session } from './session.js';
 
 export interface RunCommandOptions extends GlobalOptions {
   select?: string[];
@@ -36,7 +36,7 @@ export function adapterFor(target: ResolvedTarget): Adapter {
 
 export async function runCommand(command: Command, opts: RunCommandOptions, reporter: Reporter): Promise<number> {
   const started = Date.now();
-  const s = openSession(opts, reporter);
+  const s = openSession(opts, reporter, undefined, undefined, false);
   const ids = selectNodes(s, opts, reporter);
   const steps = plan(s.manifest, ids, command);
   const threads = opts.threads ? Number(opts.threads) : s.target.threads;
@@ -47,8 +47,10 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   }
   reporter.info(`Running with stedi ${s.manifest.metadata.stedi_version} on target ${s.target.name} (${s.target.type}): ${steps.length} node${steps.length === 1 ? '' : 's'}, ${threads} thread${threads === 1 ? '' : 's'}`);
   const controller = new AbortController();
-  const stop = (sig: string) => {
+  let stoppedBy: 'SIGINT' | 'SIGTERM' | undefined;
+  const stop = (sig: 'SIGINT' | 'SIGTERM') => {
     if (controller.signal.aborted) return;
+    stoppedBy = sig;
     reporter.warn(`${sig} received: stopping every query in flight; published tables stay as they were`);
     controller.abort();
     void adapter.cancelAll();
@@ -59,7 +61,8 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   process.on('SIGTERM', onTerm);
   let results: NodeResult[] = [];
   try {
-    await adapter.open(command === 'test' ? 'write' : 'write');
+    await adapter.open(command === 'test' ? 'read' : 'write');
+    writeArtifacts(s);
     results = await execute(s.manifest, adapter, steps, { threads, failFast: !!opts.failFast, signal: controller.signal, reporter });
   } finally {
     process.off('SIGINT', onInt);
@@ -77,6 +80,8 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   };
   writeJson(path.join(s.targetPath, 'run_results.json'), runResults);
   summarize(results, elapsed, reporter);
+  // 128 + signal number, as shells report a process stopped by a signal.
+  if (stoppedBy) return stoppedBy === 'SIGINT' ? 130 : 143;
   return success ? 0 : 1;
 }
 

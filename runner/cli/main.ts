@@ -111,6 +111,10 @@ export function buildProgram(setCode: (code: number) => void, out: (s: string) =
 
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
+  // `stedi ls | head` closes the pipe early: that is the reader's choice, not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+  });
   const out = (s: string) => process.stdout.write(`${s}\n`);
   const program = buildProgram((c) => (code = c), out);
   try {

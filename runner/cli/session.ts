@@ -48,8 +48,11 @@ export function enterProject(opts: GlobalOptions): void {
   if (opts.projectDir) process.chdir(path.resolve(opts.projectDir));
 }
 
-/** `inline` adds a throw-away model (stedi show --inline); it is left out of the written manifest. */
-export function openSession(opts: GlobalOptions, reporter: Reporter, now?: Date, inline?: string): Session {
+/**
+ * `inline` adds a throw-away model (stedi show --inline); it is left out of the written manifest.
+ * `write: false` defers the artifacts (commands that take the lake lock write them once they hold it).
+ */
+export function openSession(opts: GlobalOptions, reporter: Reporter, now?: Date, inline?: string, write = true): Session {
   enterProject(opts);
   const loaded = loadProject('.');
   const base = loaded.project ?? loaded.partial;
@@ -64,12 +67,15 @@ export function openSession(opts: GlobalOptions, reporter: Reporter, now?: Date,
   const out = compile({ project, target, dialect, vars: v.vars, ...(now ? { now } : {}) });
   const diags = [...early, ...out.diagnostics];
   if (!out.manifest || !loaded.project || diags.some((d) => d.severity === 'error')) fail(diags, reporter, 'compilation');
-  const targetPath = project.config.target_path;
-  if (inline === undefined) {
-    writeJson(path.join(targetPath, 'manifest.json'), out.manifest);
-    writeCompiledSql(targetPath, out.manifest);
-  }
-  return { project, target, dialect, manifest: out.manifest, targetPath };
+  const session = { project, target, dialect, manifest: out.manifest, targetPath: project.config.target_path };
+  if (inline === undefined && write) writeArtifacts(session);
+  return session;
+}
+
+/** target/manifest.json and target/compiled/. */
+export function writeArtifacts(s: Session): void {
+  writeJson(path.join(s.targetPath, 'manifest.json'), s.manifest);
+  writeCompiledSql(s.targetPath, s.manifest);
 }
 
 export function writeJson(file: string, value: unknown): void {

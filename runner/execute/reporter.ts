@@ -31,7 +31,7 @@ function verdict(r: NodeResult): string {
 
 export function progressLine(index: number, total: number, r: NodeResult, label: string): string {
   const head = `${index} of ${total} ${verdict(r)} ${label}`;
-  const extra = r.status === 'skipped' ? 'SKIP' : r.failures ? `${r.failures} failing` : r.rows_affected !== undefined ? `${r.rows_affected} rows` : verdict(r);
+  const extra = r.status === 'skipped' ? 'SKIP' : r.failures ? `${r.failures} failing` : r.rows_affected !== undefined ? `${r.rows_affected} row${r.rows_affected === 1 ? '' : 's'}` : verdict(r);
   const tail = r.status === 'skipped' ? `[${extra}]` : `[${extra} in ${r.execution_time.toFixed(2)}s]`;
   const dots = '.'.repeat(Math.max(3, WIDTH - head.length));
   return `${clock()}  ${head} ${dots} ${tail}`;
