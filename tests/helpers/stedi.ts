@@ -3,6 +3,7 @@
  * (`node bin/stedi.js`, built to dist/ by global-setup.ts) as a child process, and a separate
  * READ_ONLY DuckDB connection to look at what a build published.
  */
+import type { NodeResult, RunResults } from '../../runner/execute/results.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -223,29 +224,9 @@ export async function publishedDirs(dir: string, catalog?: string): Promise<stri
   return rows.map((r) => String(r.path)).sort();
 }
 
-export interface NodeResultJson {
-  unique_id: string;
-  name: string;
-  resource_type: string;
-  status: string;
-  message: string;
-  started_at: string;
-  completed_at: string;
-  execution_time: number;
-  rows_affected?: number;
-  failures?: number;
-  sample?: Record<string, unknown>[];
-  skipped_because?: string;
-  adapter_response?: Record<string, unknown>;
-}
-
-export interface RunResultsJson {
-  metadata: { schema_version: number; generated_at: string; invocation_id: string; command: string; target: string };
-  args: { select?: string[]; exclude?: string[]; threads: number; fail_fast: boolean };
-  elapsed_time: number;
-  success: boolean;
-  results: NodeResultJson[];
-}
+/** run_results.json as the runner writes it. */
+export type NodeResultJson = NodeResult;
+export type RunResultsJson = RunResults;
 
 export function runResults(dir: string): RunResultsJson {
   return readJson<RunResultsJson>(dir, 'target/run_results.json');
