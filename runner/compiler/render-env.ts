@@ -54,7 +54,9 @@ export function kwargs(args: unknown[]): { positional: unknown[]; named: Record<
 /** Line of the first occurrence of `needle` in `text`, or 0. */
 export function lineOf(text: string, needle: string | undefined): number {
   if (!needle) return 0;
-  const i = text.indexOf(needle);
+  let i = text.indexOf(needle);
+  // A quoted name may be written with either quote: 'x' or "x".
+  if (i < 0 && /^'.*'$/.test(needle)) i = text.indexOf(`"${needle.slice(1, -1)}"`);
   return i < 0 ? 0 : text.slice(0, i).split('\n').length;
 }
 

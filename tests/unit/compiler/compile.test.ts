@@ -72,6 +72,11 @@ describe('compile: errors are data', () => {
     expect(out.diagnostics.find((d) => d.code === 'E_COMPILER_ERROR')?.message).toBe('policy must be set');
   });
 
+  it('finds the line of a name written with double quotes', () => {
+    const out = compileFiles({ 'models/trusted/a.sql': 'select 1\n\nfrom {{ ref("nope") }}' });
+    expect(codes(out)).toEqual([{ file: 'models/trusted/a.sql', line: 3, code: 'E_UNKNOWN_REF' }]);
+  });
+
   it('reports a duplicate model name across folders', () => {
     const out = compileFiles({ 'models/trusted/a.sql': 'select 1', 'models/curated/a.sql': 'select 2' });
     expect(codes(out)).toEqual([{ file: 'models/trusted/a.sql', line: 1, code: 'E_DUPLICATE_MODEL' }]);
