@@ -3,7 +3,10 @@ import { didYouMean, type Diagnostic } from '../core/diagnostics.js';
 import { findAllCycles } from '../graph/dag.js';
 import type { ManifestNode, ModelNode } from '../manifest/types.js';
 import type { ProjectSpec } from '../project/types.js';
-import type { Registry } from './scope.js';
+import { piiViolations } from '../lineage/pii.js';
+import { nodeLabel, projectLineage, PSEUDONYMISER_PROBE } from '../lineage/project.js';
+import { lineOf, type RenderEnv } from './render-env.js';
+import { makeScope, type Registry } from './scope.js';
 
 export function checkModelProps(project: ProjectSpec, registry: Registry, diagnostics: Diagnostic[]): void {
   const models = new Set(project.models.map((f) => f.path.slice(f.path.lastIndexOf('/') + 1).replace(/\.sql$/, '')));
@@ -30,6 +33,49 @@ export function checkPiiPolicy(models: ModelNode[], diagnostics: Diagnostic[]): 
         hint: 'pseudonymise it with subject_key() or drop the column',
       });
     }
+  }
+}
+
+/** The approved pseudonymisation macro: a PII column may reach a `pii_allowed: false` model only through it. */
+export const PSEUDONYMISATION_MACRO = 'subject_key';
+
+/**
+ * The approved macro rendered for this target with the probe as its argument, e.g.
+ * `sha256(getvariable('stedi_subject_key') || ':' || lower(__stedi_probe__))`. Column lineage
+ * recognises a call of the macro in compiled SQL as an expression of exactly this shape.
+ */
+export function renderPseudonymiser(env: RenderEnv, registry: Registry, vars: Record<string, unknown>): string | undefined {
+  if (!env.macroNames.has(PSEUDONYMISATION_MACRO)) return undefined;
+  const text = `{{ ${PSEUDONYMISATION_MACRO}('${PSEUDONYMISER_PROBE}') }}`;
+  const t = env.compileTemplate('<pseudonymiser>', text);
+  if ('code' in t) return undefined;
+  const scope = makeScope({ file: '<pseudonymiser>', raw: text, self: '', registry, vars, diagnostics: [], deps: [] });
+  return env.render(t, scope)?.trim() || undefined;
+}
+
+/**
+ * Column lineage of every `pii_allowed: false` model (and the models upstream of it): a column
+ * fed by personal data, other than through the approved macro, or whose origin cannot be
+ * resolved, is an error naming the column path back to the personal data.
+ */
+export function checkPiiLineage(nodes: Record<string, ManifestNode>, dialect: string, pseudonymiser: string | undefined, diagnostics: Diagnostic[]): void {
+  const restricted = Object.values(nodes).filter((n) => n.resource_type === 'model' && n.config.pii_allowed === false).map((n) => n.unique_id);
+  if (!restricted.length) return;
+  const lineage = projectLineage({ nodes, dialect, ...(pseudonymiser ? { pseudonymiser } : {}), only: restricted });
+  const label = (r: { node: string; column: string }) => `${nodeLabel(nodes[r.node], r.node)}.${r.column}`;
+  for (const v of piiViolations(nodes, lineage.models, lineage.pii)) {
+    const m = nodes[v.node] as ModelNode;
+    const path = v.path.map(label).join(' <- ');
+    const unknown = v.status === 'unknown';
+    const origin = v.unresolved ? ` (${v.unresolved.reference}: ${v.unresolved.reason})` : ' (meta.pii)';
+    diagnostics.push({
+      code: unknown ? 'E_PII_UNVERIFIED' : 'E_PII_LINEAGE', severity: 'error', file: m.original_file_path,
+      line: lineOf(m.raw_code, ` ${v.column}`) || 1,
+      message: unknown
+        ? `cannot show that ${label(v)} carries no personal data, and ${m.name} has pii_allowed: false: ${path}${origin}`
+        : `${label(v)} is ${v.status === 'pii' ? 'personal data' : 'derived from personal data'}, and ${m.name} has pii_allowed: false: ${path}${origin}`,
+      hint: unknown ? 'make the column\'s origin resolvable (qualify it, declare the columns of what it reads)' : `pseudonymise it with ${PSEUDONYMISATION_MACRO}() or drop the column`,
+    });
   }
 }
 

@@ -8,7 +8,7 @@ import type { Dialect } from '../dialect/types.js';
 import type { Manifest, ManifestNode, ModelNode, SeedNode, SourceNode } from '../manifest/types.js';
 import { MANIFEST_SCHEMA_VERSION } from '../manifest/types.js';
 import type { ProjectSpec, TargetConfig } from '../project/types.js';
-import { checkCycles, checkModelProps, checkPiiPolicy } from './checks.js';
+import { checkCycles, checkModelProps, checkPiiLineage, checkPiiPolicy, renderPseudonymiser } from './checks.js';
 import { renderModels } from './models.js';
 import { createRenderEnv } from './render-env.js';
 import { makeScope, type Registry } from './scope.js';
@@ -60,6 +60,8 @@ export function compile(input: CompileInput): CompileOutput {
   checkModelProps(project, registry, diagnostics);
   checkPiiPolicy(models, diagnostics);
   checkCycles(nodes, diagnostics);
+  const pseudonymiser = renderPseudonymiser(env, registry, vars);
+  checkPiiLineage(nodes, dialect.name, pseudonymiser, diagnostics);
 
   const testCtx = { project, env, registry, vars, diagnostics, nodes, dialect };
   for (const t of compileDataTests(testCtx)) nodes[t.unique_id] = t;
@@ -74,6 +76,7 @@ export function compile(input: CompileInput): CompileOutput {
       project_name: project.config.name,
       target: { name: input.target.name, type: input.target.type, settings: publicSettings(input.target) },
       vars,
+      ...(pseudonymiser ? { pseudonymiser } : {}),
     },
     nodes,
     diagnostics: diagnostics.filter((d) => d.severity === 'warning'),

@@ -129,6 +129,12 @@ export interface Manifest {
     target: TargetInfo;
     /** Effective vars after defaults, --vars and environment; never holds secrets. */
     vars: Record<string, unknown>;
+    /**
+     * The approved pseudonymisation macro (`subject_key`) rendered for this target with the
+     * argument `__stedi_probe__`: column lineage recognises the macro in compiled SQL by this
+     * shape. Absent when the project has no such macro.
+     */
+    pseudonymiser?: string;
   };
   nodes: Record<string, ManifestNode>;
   /** Warnings of the compile (errors stop it before a manifest is written). */

@@ -1,0 +1,66 @@
+/**
+ * `stedi docs generate`: target/docs/index.html (one self-contained page: no network, nothing
+ * fetched) and target/docs/lineage.json. Compiles the project for the chosen target (writing the
+ * manifest as `stedi compile` does) and, for the SQL tabs, for every other target in memory.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { compile } from '../compiler/compile.js';
+import { formatDiagnostic } from '../core/diagnostics.js';
+import { bundleApp } from '../docs/bundle.js';
+import { buildDocsData, lineageJson } from '../docs/data.js';
+import { renderIndexHtml } from '../docs/html.js';
+import type { Reporter } from '../execute/reporter.js';
+import { RUN_RESULTS_SCHEMA_VERSION, type RunResults } from '../execute/results.js';
+import { projectLineage } from '../lineage/project.js';
+import type { Manifest } from '../manifest/types.js';
+import { resolveTarget, resolveVars } from '../project/resolve.js';
+import { dialectFor, openSession, writeJson, type GlobalOptions, type Session } from './session.js';
+
+function otherTargets(s: Session, opts: GlobalOptions, reporter: Reporter): Record<string, Manifest> {
+  const out: Record<string, Manifest> = {};
+  const vars = resolveVars(s.project.config.vars, opts.vars, process.env).vars;
+  for (const name of Object.keys(s.project.config.targets)) {
+    if (name === s.target.name) continue;
+    const t = resolveTarget(s.project.config, name, process.env).target;
+    const compiled = t ? compile({ project: s.project, target: t, dialect: dialectFor(t), vars }) : undefined;
+    if (compiled?.manifest) out[name] = compiled.manifest;
+    else {
+      reporter.warn(`The SQL of target ${name} is left out of the docs: it does not compile`);
+      for (const d of compiled?.diagnostics.filter((x) => x.severity === 'error') ?? []) reporter.warn(`  ${formatDiagnostic(d)}`);
+    }
+  }
+  return out;
+}
+
+function readRunResults(file: string, reporter: Reporter): RunResults | undefined {
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    const rr = JSON.parse(fs.readFileSync(file, 'utf8')) as RunResults;
+    if (rr.metadata?.schema_version === RUN_RESULTS_SCHEMA_VERSION && Array.isArray(rr.results)) return rr;
+    reporter.warn(`${file} has schema version ${String(rr.metadata?.schema_version)}, not ${RUN_RESULTS_SCHEMA_VERSION}: results left out of the docs`);
+  } catch (e) {
+    reporter.warn(`${file} cannot be read (${(e as Error).message}): results left out of the docs`);
+  }
+  return undefined;
+}
+
+export async function docsGenerate(opts: GlobalOptions, reporter: Reporter): Promise<number> {
+  const s = openSession(opts, reporter);
+  const manifests = { [s.target.name]: s.manifest, ...otherTargets(s, opts, reporter) };
+  const lineage = projectLineage({ nodes: s.manifest.nodes, dialect: s.dialect.name, ...(s.manifest.metadata.pseudonymiser ? { pseudonymiser: s.manifest.metadata.pseudonymiser } : {}) });
+  const runResults = readRunResults(path.join(s.targetPath, 'run_results.json'), reporter);
+  const data = buildDocsData({ manifests, primary: s.target.name, lineage, ...(runResults ? { runResults } : {}), generatedAt: new Date().toISOString() });
+  const html = renderIndexHtml(data, await bundleApp());
+  const dir = path.join(s.targetPath, 'docs');
+  fs.mkdirSync(dir, { recursive: true });
+  const tmp = path.join(dir, `index.html.${process.pid}.tmp`);
+  fs.writeFileSync(tmp, html);
+  fs.renameSync(tmp, path.join(dir, 'index.html'));
+  writeJson(path.join(dir, 'lineage.json'), lineageJson(data));
+  const columns = Object.values(lineage.models).flatMap((m) => m.columns);
+  const unresolved = columns.filter((c) => c.unresolved.length).length;
+  for (const m of Object.values(lineage.models)) if (m.error !== undefined) reporter.warn(`Column lineage of ${s.manifest.nodes[m.node]?.name ?? m.node} is unavailable: ${m.error}`);
+  reporter.info(`Wrote ${path.join(dir, 'index.html')} and lineage.json: ${Object.keys(data.nodes).length} nodes, ${columns.length} model columns traced${unresolved ? `, ${unresolved} with an unresolved origin` : ''}${runResults ? `, results of '${runResults.metadata.command}'` : ''}`);
+  return 0;
+}

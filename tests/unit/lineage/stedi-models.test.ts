@@ -1,0 +1,80 @@
+/**
+ * Column lineage of every STEDI model, compiled for both targets from the real project: the
+ * exact upstream columns of each column, nothing unresolved, and the PII status the privacy
+ * policy relies on.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { compile } from '../../../runner/compiler/compile.js';
+import { duckdbDialect } from '../../../runner/dialect/duckdb.js';
+import { trinoDialect } from '../../../runner/dialect/trino.js';
+import { projectLineage } from '../../../runner/lineage/project.js';
+import type { Manifest } from '../../../runner/manifest/types.js';
+import { loadProject } from '../../../runner/project/load.js';
+import { resolveTarget, resolveVars } from '../../../runner/project/resolve.js';
+import { summary } from './harness.js';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+function manifestFor(targetName: string): Manifest {
+  const loaded = loadProject(REPO);
+  if (!loaded.project) throw new Error(JSON.stringify(loaded.diagnostics));
+  const t = resolveTarget(loaded.project.config, targetName, {}).target!;
+  const vars = resolveVars(loaded.project.config.vars, undefined, {}).vars;
+  const dialect = t.type === 'duckdb' ? duckdbDialect : trinoDialect(String(t.database));
+  const out = compile({ project: loaded.project, target: t, dialect, vars, now: new Date(0) });
+  expect(out.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  return out.manifest!;
+}
+
+const CUSTOMER = ['customer_name', 'email', 'phone', 'birth_day', 'serial_number', 'registration_date', 'last_update_date', 'share_with_research_as_of_date', 'share_with_public_as_of_date', 'share_with_friends_as_of_date'];
+const LANDING_CUSTOMER = ['customerName', 'email', 'phone', 'birthDay', 'serialNumber', 'registrationDate', 'lastUpdateDate', 'shareWithResearchAsOfDate', 'shareWithPublicAsOfDate', 'shareWithFriendsAsOfDate'];
+
+const EXPECTED: Record<string, Record<string, string[]>> = {
+  customer_trusted: Object.fromEntries(CUSTOMER.map((c, i) => [c, [`customer.${LANDING_CUSTOMER[i]}`]])),
+  customer_curated: Object.fromEntries(CUSTOMER.map((c) => [c, [`customer_trusted.${c}`]])),
+  accelerometer_trusted: { user_email: ['accelerometer.user'], reading_time: ['accelerometer.timestamp'], x: ['accelerometer.x'], y: ['accelerometer.y'], z: ['accelerometer.z'] },
+  step_trainer_trusted: { sensor_reading_time: ['step_trainer.sensorReadingTime'], serial_number: ['step_trainer.serialNumber'], distance_from_object: ['step_trainer.distanceFromObject'] },
+  machine_learning_curated: {
+    sensor_reading_time: ['step_trainer_trusted.sensor_reading_time'], distance_from_object: ['step_trainer_trusted.distance_from_object'],
+    x: ['accelerometer_trusted.x'], y: ['accelerometer_trusted.y'], z: ['accelerometer_trusted.z'], subject_key: ['customer_curated.email[pseudonymised]'],
+  },
+  reconciliation: {
+    entity: ['exclusion_rules.entity[expression]'],
+    rule: ['exclusion_rules.rule[expression]', 'customer.email[condition]', 'customer_trusted.email[condition]', 'customer_trusted.share_with_research_as_of_date[condition]', 'accelerometer.timestamp[condition]', 'customer.serialNumber[condition]', 'customer_curated.email[condition]', 'step_trainer.sensorReadingTime[condition]'],
+    row_count: [],
+    description: ['exclusion_rules.description'],
+  },
+};
+
+describe.each(['local', 'athena'])('column lineage of every STEDI model (target %s)', (targetName) => {
+  const manifest = manifestFor(targetName);
+  const lineage = projectLineage({ nodes: manifest.nodes, dialect: manifest.metadata.target.type, pseudonymiser: manifest.metadata.pseudonymiser! });
+
+  it('the approved macro is rendered for the target', () => {
+    expect(manifest.metadata.pseudonymiser).toContain('__stedi_probe__');
+    expect(manifest.metadata.pseudonymiser).toContain(targetName === 'local' ? "getvariable('stedi_subject_key')" : '?');
+  });
+
+  it.each(Object.keys(EXPECTED))('%s: each column from exactly its upstream columns, nothing unresolved', (name) => {
+    const m = lineage.models[`model.stedi.${name}`]!;
+    expect(m.error).toBeUndefined();
+    expect(summary(m.columns)).toEqual(EXPECTED[name]);
+    const declared = (manifest.nodes[`model.stedi.${name}`] as { columns: { name: string }[] }).columns.map((c) => c.name);
+    expect(m.columns.map((c) => c.name)).toEqual(declared);
+  });
+
+  it('machine_learning_curated.distance_from_object traces back to landing step_trainer.distanceFromObject', () => {
+    const hop = (node: string, column: string) => lineage.models[node]!.columns.find((c) => c.name === column)!.upstream;
+    expect(hop('model.stedi.machine_learning_curated', 'distance_from_object')).toEqual([{ node: 'model.stedi.step_trainer_trusted', column: 'distance_from_object', via: 'direct' }]);
+    expect(hop('model.stedi.step_trainer_trusted', 'distance_from_object')).toEqual([{ node: 'source.stedi.landing.step_trainer', column: 'distanceFromObject', via: 'direct' }]);
+  });
+
+  it('personal data: identifiers stay pii downstream, subject_key is pseudonymised, the ML and audit tables carry none', () => {
+    expect(lineage.pii['model.stedi.customer_curated']!.email).toBe('pii');
+    expect(lineage.pii['model.stedi.step_trainer_trusted']!.serial_number).toBe('pii');
+    expect(lineage.pii['model.stedi.machine_learning_curated']).toEqual({ sensor_reading_time: 'none', distance_from_object: 'none', x: 'none', y: 'none', z: 'none', subject_key: 'pseudonymised' });
+    expect(Object.values(lineage.pii['model.stedi.reconciliation']!)).toEqual(['none', 'none', 'none', 'none']);
+  });
+});
