@@ -5,10 +5,19 @@
 import type { Dialect } from '../dialect/types.js';
 import type { ModelNode, SeedNode, SourceNode } from '../manifest/types.js';
 
+/** What an engine reports about the statements behind one result (Athena: ids, bytes, cost). */
+export interface QueryStats {
+  query_ids: string[];
+  data_scanned_bytes: number;
+  /** USD, see runner/adapters/athena/cost.ts for the rule. */
+  estimated_cost_usd: number;
+}
+
 export interface QueryResult {
   columns: { name: string; type: string }[];
   /** JSON-safe values: integers beyond 2^53 become strings, NULL stays null. */
   rows: Record<string, unknown>[];
+  stats?: QueryStats;
 }
 
 export interface Queryable {
@@ -20,6 +29,7 @@ export interface AdapterResponse {
   rows_affected?: number;
   query_ids?: string[];
   data_scanned_bytes?: number;
+  estimated_cost_usd?: number;
 }
 
 /** Runs a node's blocking tests against the candidate version; false discards it. */

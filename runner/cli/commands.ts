@@ -1,9 +1,12 @@
 /** The commands that execute nodes: build, run, test, seed. */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { AthenaAdapter } from '../adapters/athena/adapter.js';
+import { createClients, dryRunClients, formatCall } from '../adapters/athena/clients.js';
+import { AwsSimulator } from '../adapters/athena/simulator.js';
 import { DuckDbAdapter } from '../adapters/duckdb/adapter.js';
 import type { Adapter } from '../adapters/types.js';
-import { UserError } from '../core/diagnostics.js';
+import { formatDiagnostic, UserError } from '../core/diagnostics.js';
 import { plan, type Command } from '../execute/plan.js';
 import type { Reporter } from '../execute/reporter.js';
 import { isFailure, RUN_RESULTS_SCHEMA_VERSION, type NodeResult, type RunResults } from '../execute/results.js';
@@ -11,7 +14,7 @@ import { execute } from '../execute/run.js';
 import { buildGraph } from '../graph/dag.js';
 import { select } from '../graph/select.js';
 import type { ResolvedTarget } from '../project/resolve.js';
-import { needsSubjectKey, subjectKey, SUBJECT_KEY_VAR } from './secrets.js';
+import { needsSubjectKey, subjectKey, SUBJECT_KEY_ENV, SUBJECT_KEY_VAR } from './secrets.js';
 import { openSession, writeArtifacts, writeJson, type GlobalOptions, type Session } from './session.js';
 
 export interface RunCommandOptions extends GlobalOptions {
@@ -19,6 +22,14 @@ export interface RunCommandOptions extends GlobalOptions {
   exclude?: string[];
   threads?: string;
   failFast?: boolean;
+  /** Athena: print every API call and statement in order, answered locally; nothing reaches AWS. */
+  dryRun?: boolean;
+}
+
+export interface AdapterOptions {
+  /** Print each call here instead of sending it (athena only). */
+  dryRun?: (line: string) => void;
+  log?: (msg: string) => void;
 }
 
 export function selectNodes(s: Session, opts: { select?: string[]; exclude?: string[] }, reporter: Reporter): Set<string> {
@@ -29,9 +40,21 @@ export function selectNodes(s: Session, opts: { select?: string[]; exclude?: str
   return ids;
 }
 
-export function adapterFor(target: ResolvedTarget): Adapter {
-  if (target.type === 'duckdb') return new DuckDbAdapter(target);
-  throw new UserError(`the ${target.type} target cannot execute yet; use 'stedi compile --target ${target.name}' to see its SQL`);
+export function adapterFor(target: ResolvedTarget, opts: AdapterOptions = {}): Adapter {
+  if (target.type === 'duckdb') {
+    if (opts.dryRun) throw new UserError('--dry-run is available on the athena target only');
+    return new DuckDbAdapter(target);
+  }
+  const region = String(target.region);
+  const print = opts.dryRun;
+  const clients = print
+    ? dryRunClients(region, new AwsSimulator(String(target.database), { name: String(target.workgroup), outputLocation: 's3://<workgroup-result-location>/' }, () => new Date()), (svc, op, input) => print(formatCall(svc, op, input)))
+    : createClients(region);
+  try {
+    return new AthenaAdapter(target as unknown as Record<string, unknown>, clients, { ...(opts.log ? { log: opts.log } : {}) });
+  } catch (e) {
+    throw new UserError((e as Error).message);
+  }
 }
 
 export async function runCommand(command: Command, opts: RunCommandOptions, reporter: Reporter): Promise<number> {
@@ -39,12 +62,21 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   const s = openSession(opts, reporter, undefined, undefined, false);
   const ids = selectNodes(s, opts, reporter);
   const steps = plan(s.manifest, ids, command);
-  const threads = opts.threads ? Number(opts.threads) : s.target.threads;
+  // a dry run goes one node at a time, so that its calls print in a stable order
+  const threads = opts.dryRun ? 1 : opts.threads ? Number(opts.threads) : s.target.threads;
   if (!Number.isInteger(threads) || threads < 1) throw new UserError(`--threads must be a whole number of at least 1, not '${opts.threads}'`);
-  const adapter = adapterFor(s.target);
+  if (s.target.type !== 'duckdb') for (const d of s.manifest.diagnostics) reporter.warn(formatDiagnostic(d));
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const adapter = adapterFor(s.target, { ...(opts.dryRun ? { dryRun: out } : {}), log: reporter.info });
   if (needsSubjectKey(s.manifest, s.dialect, steps.map((st) => st.node.unique_id))) {
-    adapter.setSecret(SUBJECT_KEY_VAR, subjectKey(s.target, process.env, reporter.info));
+    if (opts.dryRun) {
+      if (!process.env[SUBJECT_KEY_ENV]?.trim()) reporter.warn(`${SUBJECT_KEY_ENV} is not set: a real build on ${s.target.name} would refuse to start`);
+      adapter.setSecret(SUBJECT_KEY_VAR, 'dry-run-placeholder-never-sent');
+    } else {
+      adapter.setSecret(SUBJECT_KEY_VAR, subjectKey(s.target, process.env, reporter.info));
+    }
   }
+  if (opts.dryRun) reporter.info(`DRY RUN on ${s.target.name}: every AWS call and statement is printed in order and answered locally (as for a database where every query succeeds and every test passes); nothing is sent to AWS.`);
   reporter.info(`Running with stedi ${s.manifest.metadata.stedi_version} on target ${s.target.name} (${s.target.type}): ${steps.length} node${steps.length === 1 ? '' : 's'}, ${threads} thread${threads === 1 ? '' : 's'}`);
   const controller = new AbortController();
   let stoppedBy: 'SIGINT' | 'SIGTERM' | undefined;
@@ -78,7 +110,8 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
     success,
     results,
   };
-  writeJson(path.join(s.targetPath, 'run_results.json'), runResults);
+  if (!opts.dryRun) writeJson(path.join(s.targetPath, 'run_results.json'), runResults);
+  if (s.target.type === 'athena' && !opts.dryRun) reporter.info(athenaTotals(results));
   summarize(results, elapsed, reporter);
   // 128 + signal number, as shells report a process stopped by a signal.
   if (stoppedBy) return stoppedBy === 'SIGINT' ? 130 : 143;
@@ -99,4 +132,18 @@ function summarize(results: NodeResult[], elapsed: number, reporter: Reporter): 
   const line = `Done. PASS=${count('success', 'pass')} WARN=${count('warn')} ERROR=${count('error', 'fail')} SKIP=${count('skipped')} TOTAL=${results.length}`;
   if (errors.length) reporter.error(line);
   else (reporter.summary ?? reporter.info)(line);
+}
+
+/** Athena queries, data scanned and estimated cost of the whole run (see runner/adapters/athena/cost.ts). */
+function athenaTotals(results: NodeResult[]): string {
+  let queries = 0;
+  let bytes = 0;
+  let usd = 0;
+  for (const r of results) {
+    const a = r.adapter_response as { query_ids?: string[]; data_scanned_bytes?: number; estimated_cost_usd?: number } | undefined;
+    queries += a?.query_ids?.length ?? 0;
+    bytes += a?.data_scanned_bytes ?? 0;
+    usd += a?.estimated_cost_usd ?? 0;
+  }
+  return `Athena: ${queries} quer${queries === 1 ? 'y' : 'ies'}, ${(bytes / 2 ** 20).toFixed(1)} MiB scanned, estimated cost $${usd.toFixed(4)} ($5 per TB scanned, 10 MB minimum per query)`;
 }

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { Command, Option } from 'commander';
 import { EngineError } from '../adapters/types.js';
-import { UserError } from '../core/diagnostics.js';
+import { formatDiagnostic, UserError } from '../core/diagnostics.js';
 import { STEDI_VERSION } from '../compiler/compile.js';
 import { createReporter, type Reporter } from '../execute/reporter.js';
 import { loadProject } from '../project/load.js';
@@ -38,7 +38,8 @@ function common(cmd: Command, withSelection = true): Command {
 function executing(cmd: Command): Command {
   return common(cmd)
     .option('--threads <n>', 'nodes to run at once (default: the target\'s threads)')
-    .option('-x, --fail-fast', 'stop at the first failure');
+    .option('-x, --fail-fast', 'stop at the first failure')
+    .option('--dry-run', 'athena: print every AWS call and statement in order without sending any (no credentials needed)');
 }
 
 export function buildProgram(setCode: (code: number) => void, out: (s: string) => void): Command {
@@ -63,6 +64,7 @@ export function buildProgram(setCode: (code: number) => void, out: (s: string) =
   common(program.command('compile').description('render every node and write target/manifest.json')).action(
     act((o, r) => {
       const s = openSession(o, r);
+      for (const d of s.manifest.diagnostics) r.warn(formatDiagnostic(d));
       const ids = o.select ? selectNodes(s, o, r) : undefined;
       for (const id of ids ?? []) {
         const n = s.manifest.nodes[id];

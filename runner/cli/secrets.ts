@@ -19,7 +19,7 @@ export function needsSubjectKey(manifest: Manifest, dialect: Dialect, ids: Itera
   const ref = dialect.secretRef(SUBJECT_KEY_VAR);
   for (const id of ids) {
     const n = manifest.nodes[id];
-    if (n && 'compiled_code' in n && n.compiled_code.includes(ref) && dialect.name === 'duckdb') return true;
+    if (n && 'compiled_code' in n && n.compiled_code.includes(ref)) return true;
   }
   return false;
 }

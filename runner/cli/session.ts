@@ -12,6 +12,7 @@ import type { Dialect } from '../dialect/types.js';
 import type { Manifest } from '../manifest/types.js';
 import { loadProject } from '../project/load.js';
 import { resolveTarget, resolveVars, type ResolvedTarget } from '../project/resolve.js';
+import { targetVars } from '../project/target.js';
 import type { ProjectSpec } from '../project/types.js';
 import type { Reporter } from '../execute/reporter.js';
 
@@ -58,8 +59,8 @@ export function openSession(opts: GlobalOptions, reporter: Reporter, now?: Date,
   const base = loaded.project ?? loaded.partial;
   if (!base) fail(loaded.diagnostics, reporter, 'loading the project');
   const project = inline === undefined ? base : { ...base, models: [...base.models, { path: `${base.config.model_paths[0] ?? 'models'}/${INLINE_MODEL}.sql`, text: inline }] };
-  const v = resolveVars(project.config.vars, opts.vars, process.env);
   const t = resolveTarget(project.config, opts.target, process.env);
+  const v = resolveVars(project.config.vars, opts.vars, process.env, t.target ? targetVars(t.target) : {});
   const early = [...loaded.diagnostics, ...v.diagnostics, ...t.diagnostics];
   if (!t.target) fail(early, reporter, 'reading the configuration');
   const target = t.target;

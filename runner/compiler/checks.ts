@@ -1,5 +1,6 @@
 /** Whole-project checks that run after every node is known. */
 import { didYouMean, type Diagnostic } from '../core/diagnostics.js';
+import type { Dialect } from '../dialect/types.js';
 import { findAllCycles } from '../graph/dag.js';
 import type { ManifestNode, ModelNode } from '../manifest/types.js';
 import type { ProjectSpec } from '../project/types.js';
@@ -89,5 +90,29 @@ export function checkCycles(nodes: Record<string, ManifestNode>, diagnostics: Di
       message: `dependency cycle: ${names.join(' > ')}`,
       hint: 'a model cannot read from itself, directly or through others',
     });
+  }
+}
+
+/**
+ * Warnings for SQL the target's engine rejects or evaluates differently (e.g. DuckDB-only
+ * constructs in models and tests compiled for Athena). The line is that of the construct in the
+ * model file when it can be found there, else the node's own line.
+ */
+export function checkDialect(dialect: Dialect, nodes: Record<string, ManifestNode>, diagnostics: Diagnostic[]): void {
+  if (!dialect.lint) return;
+  for (const n of Object.values(nodes)) {
+    if (n.resource_type !== 'model' && n.resource_type !== 'test') continue;
+    const seen = new Set<string>();
+    for (const f of dialect.lint(n.compiled_code)) {
+      if (seen.has(f.construct)) continue;
+      seen.add(f.construct);
+      const raw = n.resource_type === 'model' ? n.raw_code : '';
+      const i = raw ? raw.indexOf(f.needle) : -1;
+      const line = i >= 0 ? raw.slice(0, i).split('\n').length : n.line;
+      diagnostics.push({
+        code: 'W_DIALECT', severity: 'warning', file: n.original_file_path, line,
+        message: `${n.resource_type} ${n.name}: ${f.message} (compiling for ${dialect.name})`, hint: f.hint,
+      });
+    }
   }
 }

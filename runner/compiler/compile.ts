@@ -4,11 +4,12 @@
  * collected; the caller decides to stop when any is an error.
  */
 import type { Diagnostic } from '../core/diagnostics.js';
+import { duckdbDialect } from '../dialect/duckdb.js';
 import type { Dialect } from '../dialect/types.js';
 import type { Manifest, ManifestNode, ModelNode, SeedNode, SourceNode } from '../manifest/types.js';
 import { MANIFEST_SCHEMA_VERSION } from '../manifest/types.js';
 import type { ProjectSpec, TargetConfig } from '../project/types.js';
-import { checkCycles, checkModelProps, checkPiiLineage, checkPiiPolicy, renderPseudonymiser } from './checks.js';
+import { checkCycles, checkDialect, checkModelProps, checkPiiLineage, checkPiiPolicy, renderPseudonymiser } from './checks.js';
 import { renderModels } from './models.js';
 import { createRenderEnv } from './render-env.js';
 import { makeScope, type Registry } from './scope.js';
@@ -65,7 +66,10 @@ export function compile(input: CompileInput): CompileOutput {
 
   const testCtx = { project, env, registry, vars, diagnostics, nodes, dialect };
   for (const t of compileDataTests(testCtx)) nodes[t.unique_id] = t;
-  for (const u of compileUnitTests(testCtx)) nodes[u.unique_id] = u;
+  // Unit tests always execute on an in-memory DuckDB, whatever the target: render them for it.
+  const unitEnv = dialect.name === 'duckdb' ? env : createRenderEnv(duckdbDialect, project.macros, { name: input.target.name, type: 'duckdb' }, []);
+  for (const u of compileUnitTests({ ...testCtx, env: unitEnv, dialect: duckdbDialect })) nodes[u.unique_id] = u;
+  checkDialect(dialect, nodes, diagnostics);
 
   const errors = diagnostics.some((d) => d.severity === 'error');
   const manifest: Manifest = {

@@ -3,6 +3,7 @@
  * are capability flags and small overrides here, not `if (target === …)` in the compiler.
  */
 import type { Relation } from '../manifest/types.js';
+import type { LintFinding } from './lint.js';
 
 export interface Dialect {
   /** Matches `target.type` and the `<dialect>__macro` prefix used by adapter.dispatch. */
@@ -14,6 +15,8 @@ export interface Dialect {
   quoteString(s: string): string;
   /** Identifiers are folded to lower case by the engine's catalog (Glue). */
   readonly lowerCaseNames: boolean;
+  /** Constructs of compiled SQL this dialect's engine rejects or evaluates differently (warnings). */
+  lint?(sql: string): LintFinding[];
 }
 
 export function sqlString(s: string): string {

@@ -1,5 +1,5 @@
 /** Executes one data test: count the failing rows, keep a few masked samples, apply thresholds. */
-import type { Queryable } from '../adapters/types.js';
+import type { QueryStats, Queryable } from '../adapters/types.js';
 import type { Manifest, TestNode } from '../manifest/types.js';
 import { maskRow } from './mask.js';
 import { testStatus } from './thresholds.js';
@@ -10,6 +10,18 @@ export interface TestOutcome {
   status: 'pass' | 'warn' | 'fail';
   failures: number;
   sample: Record<string, unknown>[];
+  /** What the engine reported about the test's queries (Athena: ids, bytes scanned, cost). */
+  stats?: QueryStats;
+}
+
+function addStats(...all: (QueryStats | undefined)[]): QueryStats | undefined {
+  const some = all.filter((s): s is QueryStats => !!s);
+  if (some.length === 0) return undefined;
+  return {
+    query_ids: some.flatMap((s) => s.query_ids),
+    data_scanned_bytes: some.reduce((n, s) => n + s.data_scanned_bytes, 0),
+    estimated_cost_usd: Math.round(some.reduce((n, s) => n + s.estimated_cost_usd, 0) * 1e8) / 1e8,
+  };
 }
 
 /** Column names that must be masked in the samples of a test: every PII column of its parents. */
@@ -29,8 +41,9 @@ export async function runDataTest(q: Queryable, manifest: Manifest, test: TestNo
   const counted = await q.query(`select count(*) as failures from (\n${test.compiled_code}\n) as stedi_test`, signal);
   const failures = Number(counted.rows[0]?.failures ?? 0);
   const status = testStatus(test.severity, test.warn_if, test.error_if, failures);
-  if (failures === 0) return { status, failures, sample: [] };
+  if (failures === 0) return { status, failures, sample: [], ...(counted.stats ? { stats: counted.stats } : {}) };
   const rows = await q.query(`select * from (\n${test.compiled_code}\n) as stedi_test limit ${SAMPLE_ROWS}`, signal);
   const pii = piiColumnsOf(manifest, test);
-  return { status, failures, sample: rows.rows.map((r) => maskRow(r, pii)) };
+  const stats = addStats(counted.stats, rows.stats);
+  return { status, failures, sample: rows.rows.map((r) => maskRow(r, pii)), ...(stats ? { stats } : {}) };
 }

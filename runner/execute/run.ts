@@ -48,7 +48,7 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
     timed(t, async () => {
       const o = await runDataTest(q, manifest, t, signal);
       const status: NodeStatus = o.status;
-      return { status, message: o.failures ? `${o.failures} failing row${o.failures === 1 ? '' : 's'}` : 'pass', failures: o.failures, ...(o.sample.length ? { sample: o.sample } : {}) };
+      return { status, message: o.failures ? `${o.failures} failing row${o.failures === 1 ? '' : 's'}` : 'pass', failures: o.failures, ...(o.sample.length ? { sample: o.sample } : {}), ...(o.stats ? { adapter_response: { ...o.stats } } : {}) };
     });
 
   const tasks = steps.map((s) => ({

@@ -33,13 +33,17 @@ export function parseVarsString(source: string, text: string): { vars?: Record<s
   return { vars: value, diagnostics: bag.items };
 }
 
-/** project vars < STEDI_VARS < --vars (shallow merge, later wins). */
+/**
+ * project vars < the target's vars (e.g. the athena target's `landing_root`) < STEDI_VARS <
+ * --vars (shallow merge, later wins).
+ */
 export function resolveVars(
   projectVars: Record<string, unknown>,
   cliVars: string | undefined,
   env: Env,
+  targetVars: Record<string, unknown> = {},
 ): { vars: Record<string, unknown>; diagnostics: Diagnostic[] } {
-  let vars = { ...projectVars };
+  let vars = { ...projectVars, ...targetVars };
   const diagnostics: Diagnostic[] = [];
   const layers: [string, string | undefined][] = [
     ['STEDI_VARS', env.STEDI_VARS],

@@ -114,3 +114,12 @@ export function renderEnvVars(key: string, value: string, env: Record<string, st
     },
   };
 }
+
+/**
+ * Vars a target sets for the models: on athena the landing sources live on S3, so the target's
+ * `landing_root` (when given) replaces the project default; STEDI_VARS and --vars still win.
+ */
+export function targetVars(target: { type: string; landing_root?: unknown }): Record<string, unknown> {
+  if (target.type === 'athena' && typeof target.landing_root === 'string') return { landing_root: target.landing_root };
+  return {};
+}

@@ -1,0 +1,299 @@
+/**
+ * The Athena adapter: the zones on S3, the Glue Data Catalog and Athena.
+ *
+ * Write-audit-publish on Athena:
+ * 1. CTAS into a candidate table `<name>__stedi_<version>` at a fresh S3 prefix
+ *    `<s3_data_dir>/<entity>/<zone>/<name>/v=<version>/` (Iceberg or Hive/Parquet);
+ * 2. the blocking tests run against the candidate (each test's SQL with the published relation
+ *    replaced by the candidate's);
+ * 3. publish: the published Glue table takes the candidate's definition in one UpdateTable
+ *    (CreateTable the first time), guarded by the Glue VersionId read before the build, so
+ *    readers see the old version or the new one, never a missing or half-written table;
+ * 4. finally (success, failure or Ctrl-C): the candidate's Glue entry is removed (Glue
+ *    DeleteTable, which never deletes data) and, unless published, its S3 prefix is deleted;
+ * 5. Glue versions beyond `keep_versions` earlier ones are deleted, with the S3 prefixes only
+ *    they recorded in `stedi_location`.
+ * A failed CTAS, a failing test or a cancelled build never reaches step 3.
+ */
+import fs from 'node:fs';
+import { GetWorkGroupCommand, type AthenaClient, type ResultConfiguration } from '@aws-sdk/client-athena';
+import type { GlueClient, Table } from '@aws-sdk/client-glue';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { countParameters } from '../../dialect/lint.js';
+import { SECRET_CHARS, SECRET_MAX_LENGTH, trinoDialect } from '../../dialect/trino.js';
+import { sqlString } from '../../dialect/types.js';
+import type { ModelNode, SeedNode, SourceNode } from '../../manifest/types.js';
+import { csvHeader, csvToRows } from '../../project/csv.js';
+import type { Adapter, AdapterResponse, Audit, MaterializeResult, QueryResult, Queryable } from '../types.js';
+import { EngineError } from '../types.js';
+import { Catalog, foreignTableError, isManaged, LOCATION_PARAM, MARKER, sameSource, sourceTableInput, tableInputOf } from './glue.js';
+import { CANDIDATE, candidateName, checkGlueName, isStediVersionLocation, newVersion, versionLocation } from './names.js';
+import { DEFAULT_TIMING, QueryRunner, statsOf, type Executed, type Timing } from './query.js';
+import { S3Data } from './s3.js';
+import { athenaSettings, isS3Uri, trimSlash, type AthenaSettings, type TableFormat } from './settings.js';
+import { createView, ctas, relation, seedSelect } from './sql.js';
+
+export interface AthenaClients {
+  athena: AthenaClient;
+  glue: GlueClient;
+  s3: S3Client;
+}
+
+export interface AthenaAdapterOptions {
+  timing?: Partial<Timing>;
+  now?: () => Date;
+  random?: () => number;
+  /** Candidate tables older than this are leftovers of a killed build and are removed at open('write'). */
+  staleCandidateHours?: number;
+  log?: (msg: string) => void;
+}
+
+export class AthenaAdapter implements Adapter {
+  readonly dialect;
+  readonly settings: AthenaSettings;
+  private readonly runner: QueryRunner;
+  private readonly catalog: Catalog;
+  private readonly data: S3Data;
+  private readonly secrets = new Map<string, string>();
+
+  constructor(
+    target: Record<string, unknown>,
+    private readonly clients: AthenaClients,
+    private readonly opts: AthenaAdapterOptions = {},
+  ) {
+    this.settings = athenaSettings(target);
+    this.dialect = trinoDialect(this.settings.database);
+    this.runner = new QueryRunner(clients.athena, this.settings, { ...DEFAULT_TIMING, ...opts.timing });
+    this.catalog = new Catalog(clients.glue, this.settings.database);
+    this.data = new S3Data(clients.s3, this.settings.s3DataDir);
+  }
+
+  async open(mode: 'read' | 'write'): Promise<void> {
+    this.runner.resultConfiguration = await this.resultConfiguration();
+    await this.catalog.checkDatabase();
+    if (mode === 'write') await this.removeStaleCandidates();
+  }
+
+  /** The workgroup decides: an enforced configuration (or managed results) keeps its own location. */
+  private async resultConfiguration(): Promise<ResultConfiguration | undefined> {
+    const { workgroup, s3StagingDir } = this.settings;
+    let wg;
+    try {
+      wg = (await this.runner.retrying(() => this.clients.athena.send(new GetWorkGroupCommand({ WorkGroup: workgroup })))).WorkGroup;
+    } catch (e) {
+      if ((e as { name?: string }).name === 'InvalidRequestException') throw new EngineError(`the Athena workgroup '${workgroup}' cannot be read: ${(e as Error).message}`);
+      throw e;
+    }
+    if (!wg) throw new EngineError(`the Athena workgroup '${workgroup}' does not exist`);
+    if (wg.State === 'DISABLED') throw new EngineError(`the Athena workgroup '${workgroup}' is disabled`);
+    const cfg = wg.Configuration ?? {};
+    const engine = cfg.EngineVersion?.EffectiveEngineVersion ?? '';
+    if (/version [12]$/i.test(engine)) {
+      throw new EngineError(`the Athena workgroup '${workgroup}' runs ${engine}; stedi needs Athena engine version 3 (Iceberg CTAS, execution parameters)`);
+    }
+    if (cfg.EnforceWorkGroupConfiguration || cfg.ManagedQueryResultsConfiguration?.Enabled) return undefined;
+    if (s3StagingDir) return { OutputLocation: s3StagingDir };
+    if (cfg.ResultConfiguration?.OutputLocation) return undefined;
+    throw new EngineError(`the Athena workgroup '${workgroup}' has no query result location: set s3_staging_dir on the athena target (e.g. s3://my-bucket/athena-results/)`);
+  }
+
+  private async removeStaleCandidates(): Promise<void> {
+    const hours = this.opts.staleCandidateHours ?? 24;
+    const now = (this.opts.now ?? (() => new Date()))().getTime();
+    for (const t of await this.catalog.candidates()) {
+      if (!t.Name || !CANDIDATE.test(t.Name)) continue;
+      const created = t.CreateTime ? new Date(t.CreateTime).getTime() : now;
+      if (now - created < hours * 3600_000) continue;
+      const loc = t.StorageDescriptor?.Location;
+      if (loc && isStediVersionLocation(this.settings.s3DataDir, loc)) await this.data.deletePrefix(loc);
+      await this.catalog.delete(t.Name);
+      this.opts.log?.(`removed the candidate table ${this.settings.database}.${t.Name} left by an interrupted build`);
+    }
+  }
+
+  async close(): Promise<void> {
+    // the SDK clients hold no session state; their sockets close with the process
+  }
+
+  setSecret(name: string, value: string): void {
+    if (!SECRET_CHARS.test(value) || value.length > SECRET_MAX_LENGTH) {
+      throw new EngineError(`the secret ${name} must be 1 to ${SECRET_MAX_LENGTH} printable ASCII characters on the athena target (it is passed as a query parameter and rebuilt in SQL)`);
+    }
+    this.secrets.set(name, value);
+  }
+
+  /** One value per `?` of the statement: the secret as a SQL string literal. */
+  private params(sql: string, purpose: string): string[] {
+    const n = countParameters(sql);
+    if (n === 0) return [];
+    if (this.secrets.size !== 1) {
+      throw new EngineError(`${purpose} needs the pseudonymisation key as an execution parameter, but ${this.secrets.size === 0 ? 'no key was given: set STEDI_SUBJECT_KEY' : 'several secrets are set'}`);
+    }
+    const value = sqlString([...this.secrets.values()][0]!);
+    return Array.from({ length: n }, () => value);
+  }
+
+  async query(sql: string, signal?: AbortSignal): Promise<QueryResult> {
+    const done = await this.runner.execute(sql, { ...(signal ? { signal } : {}), params: this.params(sql, 'a query'), rerunnable: true, purpose: 'a query' });
+    return this.runner.results(done, signal);
+  }
+
+  async prepareSource(node: SourceNode, _signal?: AbortSignal): Promise<AdapterResponse> {
+    const what = `source ${node.source_name}.${node.name}`;
+    const name = node.relation.identifier;
+    checkGlueName(name, what);
+    if (!isS3Uri(node.location)) {
+      throw new EngineError(`${what}: location '${node.location}' is not an S3 URI; set landing_root on the athena target (STEDI_LANDING_ROOT) or pass --vars '{landing_root: s3://bucket/landing}'`);
+    }
+    const location = `${trimSlash(node.location)}/`;
+    const input = sourceTableInput(node, location);
+    const current = await this.catalog.get(name);
+    if (!current) {
+      await this.catalog.create(input);
+      return { message: `CREATE TABLE over ${location}` };
+    }
+    if (!isManaged(current)) throw foreignTableError(this.settings.database, name, what);
+    if (sameSource(current, input)) return { message: `TABLE over ${location} (unchanged)` };
+    await this.catalog.update(input, current.VersionId);
+    const pruned = await this.prune(name, undefined);
+    return { message: `UPDATE TABLE over ${location}${pruned}` };
+  }
+
+  async materialize(node: ModelNode | SeedNode, sql: string, audit: Audit, signal?: AbortSignal): Promise<MaterializeResult> {
+    const what = `${node.resource_type} ${node.name}`;
+    const name = node.relation.identifier;
+    checkGlueName(name, what);
+    if (node.resource_type === 'model' && node.materialized === 'view') return this.materializeView(node, sql, audit, what, signal);
+    const select = node.resource_type === 'seed' ? this.seedSql(node) : sql;
+    const format = ((node.config.table_format as TableFormat | undefined) ?? this.settings.tableFormat);
+    const previous = await this.catalog.get(name);
+    if (previous && !isManaged(previous)) throw foreignTableError(this.settings.database, name, what);
+    const version = newVersion((this.opts.now ?? (() => new Date()))(), this.opts.random ?? Math.random);
+    const candidate = candidateName(name, version);
+    const zone = node.resource_type === 'model' ? node.zone : String(node.config.zone ?? 'seeds');
+    const location = versionLocation(this.settings.s3DataDir, { entity: node.entity, zone, name }, version);
+    const done: Executed[] = [];
+    let published = false;
+    let cleanup = '';
+    try {
+      const statement = ctas(this.settings.database, candidate, format, location, select);
+      done.push(await this.runner.execute(statement, { ...(signal ? { signal } : {}), params: this.params(statement, what), purpose: what }));
+      const built = await this.catalog.get(candidate);
+      if (!built) throw new EngineError(`${what}: the CTAS succeeded but Glue has no table ${candidate}`);
+      const ok = await audit(this.candidateQueryable(node.relation.rendered, relation(this.settings.database, candidate), signal));
+      if (!ok) return { published: false, response: { message: `NOT PUBLISHED ${format} table`, ...statsOf(done) } };
+      signal?.throwIfAborted();
+      const input = tableInputOf(built, name);
+      const params = Object.fromEntries(Object.entries(input.Parameters ?? {}).filter(([k]) => !k.startsWith('stedi_') && k !== 'previous_metadata_location'));
+      if (format === 'iceberg' && previous?.Parameters?.metadata_location) params.previous_metadata_location = previous.Parameters.metadata_location;
+      input.Parameters = { ...params, [MARKER]: 'true', stedi_node: node.unique_id, [LOCATION_PARAM]: location, stedi_version: version, stedi_format: format };
+      if (node.description) input.Description = node.description.trim().slice(0, 2048);
+      if (previous) await this.catalog.update(input, previous.VersionId);
+      else await this.catalog.create(input);
+      published = true;
+    } finally {
+      cleanup = await this.removeCandidate(candidate, published ? undefined : location);
+    }
+    const pruned = await this.prune(name, location);
+    return { published: true, response: { message: `OK ${format} table at ${location}${pruned}${cleanup}`, ...statsOf(done) } };
+  }
+
+  private async materializeView(node: ModelNode, sql: string, audit: Audit, what: string, signal?: AbortSignal): Promise<MaterializeResult> {
+    const name = node.relation.identifier;
+    if (countParameters(sql) > 0) {
+      throw new EngineError(`${what} is a view but uses a run-time secret (subject_key): an Athena view cannot hold an execution parameter, and the key must never be stored in a view's text; materialize it as a table`);
+    }
+    const previous = await this.catalog.get(name);
+    if (previous && !(await this.ownedView(previous))) throw foreignTableError(this.settings.database, name, what);
+    if (previous && previous.TableType !== 'VIRTUAL_VIEW') {
+      throw new EngineError(`${what}: ${this.settings.database}.${name} is published as a table; stedi will not drop it implicitly to make a view. Keep materialized='table', or remove the table first`);
+    }
+    const candidate = candidateName(name, newVersion((this.opts.now ?? (() => new Date()))(), this.opts.random ?? Math.random));
+    const done: Executed[] = [];
+    let cleanup = '';
+    try {
+      const cand = createView(this.settings.database, candidate, sql, false);
+      done.push(await this.runner.execute(cand, { ...(signal ? { signal } : {}), purpose: what }));
+      const ok = await audit(this.candidateQueryable(node.relation.rendered, relation(this.settings.database, candidate), signal));
+      if (!ok) return { published: false, response: { message: 'NOT PUBLISHED view', ...statsOf(done) } };
+      signal?.throwIfAborted();
+      const replace = createView(this.settings.database, name, sql, true);
+      done.push(await this.runner.execute(replace, { ...(signal ? { signal } : {}), purpose: what }));
+      const view = await this.catalog.get(name);
+      if (!view) throw new EngineError(`${what}: CREATE OR REPLACE VIEW succeeded but Glue has no view ${name}`);
+      const input = tableInputOf(view, name);
+      input.Parameters = { ...input.Parameters, [MARKER]: 'true', stedi_node: node.unique_id };
+      // the marker is added without archiving a second Glue version of the same view
+      await this.catalog.update(input, view.VersionId, true);
+    } finally {
+      cleanup = await this.removeCandidate(candidate, undefined);
+    }
+    const pruned = await this.prune(name, undefined);
+    return { published: true, response: { message: `OK view${pruned}${cleanup}`, ...statsOf(done) } };
+  }
+
+  /** A view published by stedi whose marker was not yet added (a build killed in between) is still stedi's. */
+  private async ownedView(t: Table): Promise<boolean> {
+    if (isManaged(t)) return true;
+    if (t.TableType !== 'VIRTUAL_VIEW' || !t.Name) return false;
+    return (await this.catalog.versions(t.Name)).some((v) => isManaged(v.Table));
+  }
+
+  /** The audit runs every test against the candidate: the published relation is replaced in its SQL. */
+  private candidateQueryable(published: string, candidate: string, signal?: AbortSignal): Queryable {
+    return { query: (sql, s) => this.query(sql.split(published).join(candidate), s ?? signal) };
+  }
+
+  /** Never throws: a cleanup problem is reported in the node's message and retried next build. */
+  private async removeCandidate(candidate: string, location: string | undefined): Promise<string> {
+    const problems: string[] = [];
+    try {
+      await this.catalog.delete(candidate);
+    } catch (e) {
+      problems.push(`the candidate table ${candidate} could not be removed (${(e as Error).message})`);
+    }
+    if (location) {
+      try {
+        await this.data.deletePrefix(location);
+      } catch (e) {
+        problems.push(`the candidate data at ${location} could not be removed (${(e as Error).message})`);
+      }
+    }
+    return problems.length ? `; warning: ${problems.join('; ')}` : '';
+  }
+
+  /**
+   * Keeps the newest `keep_versions + 1` Glue versions; deletes the older ones and the S3
+   * prefixes that only they recorded (S3 first, so a failure leaves the record for next time).
+   */
+  private async prune(name: string, current: string | undefined): Promise<string> {
+    try {
+      const versions = await this.catalog.versions(name);
+      const keep = versions.slice(0, this.settings.keepVersions + 1);
+      const drop = versions.slice(this.settings.keepVersions + 1);
+      if (drop.length === 0) return '';
+      const kept = new Set([current, ...keep.map((v) => v.Table?.Parameters?.[LOCATION_PARAM])].filter((x): x is string => !!x));
+      const prefixes = new Set<string>();
+      for (const v of drop) {
+        const loc = v.Table?.Parameters?.[LOCATION_PARAM];
+        if (isManaged(v.Table) && loc && !kept.has(loc) && isStediVersionLocation(this.settings.s3DataDir, loc)) prefixes.add(loc);
+      }
+      for (const p of prefixes) await this.data.deletePrefix(p);
+      await this.catalog.deleteVersions(name, drop.map((v) => v.VersionId!).filter(Boolean));
+      return `; removed ${drop.length} old Glue version${drop.length === 1 ? '' : 's'}${prefixes.size ? ` and ${prefixes.size} old data prefix${prefixes.size === 1 ? '' : 'es'}` : ''}`;
+    } catch (e) {
+      return `; warning: old versions were not removed (${(e as Error).message}); the next build retries`;
+    }
+  }
+
+  private seedSql(node: SeedNode): string {
+    const text = fs.readFileSync(node.seed_path, 'utf8');
+    const parsed = csvToRows(text);
+    if (parsed.error) throw new EngineError(`seed ${node.name} (${node.seed_path}): ${parsed.error}`);
+    return seedSelect(node, csvHeader(text), parsed.rows);
+  }
+
+  async cancelAll(): Promise<void> {
+    await this.runner.stopAll();
+  }
+}

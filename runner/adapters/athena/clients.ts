@@ -1,0 +1,53 @@
+/**
+ * The AWS SDK v3 clients. Credentials come from the SDK's default provider chain only
+ * (environment, shared config and SSO profiles, web identity, container and instance roles):
+ * stedi never reads or stores keys itself. The Athena client does not retry by itself: stedi
+ * retries starting a query with its own jittered backoff and the same ClientRequestToken.
+ *
+ * For --dry-run the same clients get a middleware at the front of their stack that answers
+ * every command from an in-memory simulator and prints it: nothing is serialised, signed or
+ * sent, so no credentials are needed.
+ */
+import { AthenaClient } from '@aws-sdk/client-athena';
+import { GlueClient } from '@aws-sdk/client-glue';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { AthenaClients } from './adapter.js';
+import { AwsSimulator, simulate } from './simulator.js';
+
+export function createClients(region: string): AthenaClients {
+  return {
+    athena: new AthenaClient({ region, maxAttempts: 1 }),
+    glue: new GlueClient({ region }),
+    s3: new S3Client({ region }),
+  };
+}
+
+type Stack = { middlewareStack: { add(mw: unknown, opts: Record<string, unknown>): void } };
+
+export function dryRunClients(region: string, sim: AwsSimulator, print: (service: string, operation: string, input: Record<string, unknown>) => void): AthenaClients {
+  const clients = createClients(region);
+  for (const [service, client] of Object.entries(clients) as [string, Stack][]) {
+    client.middlewareStack.add(
+      (_next: unknown, context: { commandName?: string }) => async (args: { input: Record<string, unknown> }) => {
+        const operation = (context.commandName ?? '').replace(/Command$/, '');
+        print(service, operation, args.input);
+        return { output: simulate(sim, operation, args.input), response: {} };
+      },
+      { step: 'initialize', name: 'stediDryRun', priority: 'high' },
+    );
+  }
+  return clients;
+}
+
+/** One line per API call, the SQL of a query in full; the secret is never printed. */
+export function formatCall(service: string, operation: string, input: Record<string, unknown>): string {
+  if (operation === 'StartQueryExecution') {
+    const params = (input.ExecutionParameters as string[] | undefined) ?? [];
+    const ctx = input.QueryExecutionContext as { Catalog?: string; Database?: string } | undefined;
+    const out = (input.ResultConfiguration as { OutputLocation?: string } | undefined)?.OutputLocation;
+    const head = `athena:StartQueryExecution WorkGroup=${String(input.WorkGroup)} Catalog=${ctx?.Catalog} Database=${ctx?.Database}${out ? ` OutputLocation=${out}` : ''}${params.length ? ` ExecutionParameters=[${params.map(() => '<STEDI_SUBJECT_KEY>').join(', ')}]` : ''}`;
+    return `${head}\n${String(input.QueryString)}\n`;
+  }
+  const { ClientRequestToken: _t, ...rest } = input;
+  return `${service}:${operation} ${JSON.stringify(rest)}`;
+}

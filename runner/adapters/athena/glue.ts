@@ -1,0 +1,201 @@
+/**
+ * The Glue Data Catalog side: landing tables created from the YAML schema, ownership markers,
+ * table definitions copied from a candidate to the published name, and table versions.
+ *
+ * Ownership: every table stedi publishes carries `stedi_managed=true` in its Glue parameters,
+ * and every table version that owns data records it in `stedi_location`. stedi changes only
+ * tables with the marker and deletes only S3 prefixes recorded there (and the candidate prefix
+ * of the build in progress).
+ */
+import {
+  BatchDeleteTableVersionCommand,
+  CreateTableCommand,
+  DeleteTableCommand,
+  GetDatabaseCommand,
+  GetTableCommand,
+  GetTablesCommand,
+  GetTableVersionsCommand,
+  UpdateTableCommand,
+  type GlueClient,
+  type Table,
+  type TableInput,
+  type TableVersion,
+} from '@aws-sdk/client-glue';
+import type { SourceNode } from '../../manifest/types.js';
+import { EngineError } from '../types.js';
+import { mapType } from './types-map.js';
+
+export const MARKER = 'stedi_managed';
+export const LOCATION_PARAM = 'stedi_location';
+
+export function isManaged(t: { Parameters?: Record<string, string> } | undefined): boolean {
+  return t?.Parameters?.[MARKER] === 'true';
+}
+
+/**
+ * OpenX JSON SerDe properties of a landing source.
+ * - `case.insensitive = TRUE` (the SerDe's default): JSON keys match columns whatever their
+ *   case (`timeStamp` and `timestamp`), as on the local target.
+ * - `mapping.<column>` for every key that is not all lower case (Glue column names are): the
+ *   value is the key lower-cased, because in case-insensitive mode the SerDe compares against
+ *   lower-cased keys; a camelCase value would silently read NULLs there.
+ * - `ignore.malformed.json`: TRUE under `on_malformed: quarantine` (a line that is not JSON
+ *   becomes one row whose every column is NULL), FALSE under `fail` (the first such line fails
+ *   every query reading the source, naming the file).
+ */
+export function serdeProperties(node: SourceNode): Record<string, string> {
+  const props: Record<string, string> = {
+    'case.insensitive': 'TRUE',
+    'dots.in.keys': 'FALSE',
+    'ignore.malformed.json': node.config.on_malformed === 'fail' ? 'FALSE' : 'TRUE',
+  };
+  for (const c of node.columns) if (c.name !== c.name.toLowerCase()) props[`mapping.${c.name.toLowerCase()}`] = c.name.toLowerCase();
+  return props;
+}
+
+export function sourceTableInput(node: SourceNode, location: string): TableInput {
+  return {
+    Name: node.relation.identifier,
+    Description: node.description.trim().slice(0, 2048),
+    TableType: 'EXTERNAL_TABLE',
+    Parameters: { EXTERNAL: 'TRUE', classification: 'json', [MARKER]: 'true', stedi_node: node.unique_id },
+    StorageDescriptor: {
+      Columns: node.columns.map((c) => ({
+        Name: c.name.toLowerCase(),
+        Type: mapType(c.data_type, `source ${node.source_name}.${node.name} column ${c.name}`).hive,
+        ...(c.description ? { Comment: c.description.trim().slice(0, 255) } : {}),
+      })),
+      Location: location,
+      InputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+      OutputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+      SerdeInfo: { SerializationLibrary: 'org.openx.data.jsonserde.JsonSerDe', Parameters: serdeProperties(node) },
+    },
+  };
+}
+
+/** The writable part of a Glue table (GetTable output → UpdateTable/CreateTable input). */
+export function tableInputOf(t: Table, name: string): TableInput {
+  return {
+    Name: name,
+    ...(t.Description !== undefined ? { Description: t.Description } : {}),
+    ...(t.Owner !== undefined ? { Owner: t.Owner } : {}),
+    ...(t.Retention !== undefined ? { Retention: t.Retention } : {}),
+    ...(t.StorageDescriptor ? { StorageDescriptor: t.StorageDescriptor } : {}),
+    ...(t.PartitionKeys ? { PartitionKeys: t.PartitionKeys } : {}),
+    ...(t.ViewOriginalText !== undefined ? { ViewOriginalText: t.ViewOriginalText } : {}),
+    ...(t.ViewExpandedText !== undefined ? { ViewExpandedText: t.ViewExpandedText } : {}),
+    ...(t.TableType !== undefined ? { TableType: t.TableType } : {}),
+    Parameters: { ...(t.Parameters ?? {}) },
+  };
+}
+
+/** Same columns, location, SerDe and parameters: no UpdateTable (and no new version) needed. */
+export function sameSource(current: Table, wanted: TableInput): boolean {
+  const a = current.StorageDescriptor;
+  const b = wanted.StorageDescriptor;
+  const cols = (x: typeof a) => JSON.stringify((x?.Columns ?? []).map((c) => [c.Name, c.Type, c.Comment ?? '']));
+  const sorted = (o: Record<string, string> | undefined) => JSON.stringify(Object.entries(o ?? {}).sort());
+  return (
+    cols(a) === cols(b) &&
+    a?.Location === b?.Location &&
+    a?.SerdeInfo?.SerializationLibrary === b?.SerdeInfo?.SerializationLibrary &&
+    sorted(a?.SerdeInfo?.Parameters) === sorted(b?.SerdeInfo?.Parameters) &&
+    sorted(current.Parameters) === sorted(wanted.Parameters) &&
+    (current.Description ?? '') === (wanted.Description ?? '') &&
+    current.TableType === wanted.TableType
+  );
+}
+
+function isNotFound(e: unknown): boolean {
+  return (e as { name?: string }).name === 'EntityNotFoundException';
+}
+
+export function foreignTableError(database: string, name: string, what: string): EngineError {
+  return new EngineError(
+    `${what}: the Glue table ${database}.${name} exists and was not created by stedi (no ${MARKER} marker): stedi will not replace it nor touch its data. Give the node another name (config alias) or move that table away yourself.`,
+  );
+}
+
+export class Catalog {
+  constructor(
+    private readonly glue: GlueClient,
+    private readonly database: string,
+  ) {}
+
+  async checkDatabase(): Promise<void> {
+    try {
+      await this.glue.send(new GetDatabaseCommand({ Name: this.database }));
+    } catch (e) {
+      if (isNotFound(e)) {
+        throw new EngineError(`the Glue database '${this.database}' does not exist: create it once (aws glue create-database --database-input Name=${this.database}); stedi does not create databases`);
+      }
+      throw e;
+    }
+  }
+
+  async get(name: string): Promise<Table | undefined> {
+    try {
+      return (await this.glue.send(new GetTableCommand({ DatabaseName: this.database, Name: name }))).Table;
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  async create(input: TableInput): Promise<void> {
+    await this.glue.send(new CreateTableCommand({ DatabaseName: this.database, TableInput: input }));
+  }
+
+  /** Replaces the definition in one call; `versionId` makes it fail if someone changed it since. */
+  async update(input: TableInput, versionId?: string, skipArchive = false): Promise<void> {
+    try {
+      await this.glue.send(new UpdateTableCommand({ DatabaseName: this.database, TableInput: input, ...(versionId ? { VersionId: versionId } : {}), ...(skipArchive ? { SkipArchive: true } : {}) }));
+    } catch (e) {
+      if ((e as { name?: string }).name === 'ConcurrentModificationException') {
+        throw new EngineError(`the Glue table ${this.database}.${input.Name} was changed by someone else during this build; nothing was published, run the build again`);
+      }
+      throw e;
+    }
+  }
+
+  /** Removes the catalog entry only: Glue never deletes S3 data (unlike Athena's DROP TABLE on Iceberg). */
+  async delete(name: string): Promise<void> {
+    try {
+      await this.glue.send(new DeleteTableCommand({ DatabaseName: this.database, Name: name }));
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+
+  /** Every version of a table, newest first. */
+  async versions(name: string): Promise<TableVersion[]> {
+    const out: TableVersion[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.glue.send(new GetTableVersionsCommand({ DatabaseName: this.database, TableName: name, ...(token ? { NextToken: token } : {}) }));
+      out.push(...(page.TableVersions ?? []));
+      token = page.NextToken;
+    } while (token);
+    return out.sort((a, b) => Number(b.VersionId ?? 0) - Number(a.VersionId ?? 0));
+  }
+
+  async deleteVersions(name: string, ids: string[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += 100) {
+      const r = await this.glue.send(new BatchDeleteTableVersionCommand({ DatabaseName: this.database, TableName: name, VersionIds: ids.slice(i, i + 100) }));
+      const failed = r.Errors ?? [];
+      if (failed.length) throw new EngineError(`could not delete ${failed.length} Glue version(s) of ${this.database}.${name}: ${failed[0]?.ErrorDetail?.ErrorMessage ?? 'unknown error'}`);
+    }
+  }
+
+  /** Tables whose name has the candidate form (`…__stedi_<version>`). */
+  async candidates(): Promise<Table[]> {
+    const out: Table[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.glue.send(new GetTablesCommand({ DatabaseName: this.database, Expression: '.*__stedi_.*', ...(token ? { NextToken: token } : {}) }));
+      out.push(...(page.TableList ?? []));
+      token = page.NextToken;
+    } while (token);
+    return out;
+  }
+}

@@ -1,0 +1,41 @@
+/** Names and locations stedi gives to Glue tables and S3 prefixes. */
+import { EngineError } from '../types.js';
+import { trimSlash } from './settings.js';
+
+/** Glue/Athena table names: lower-case letters, digits and underscores. */
+export const GLUE_NAME = /^[a-z0-9_]{1,255}$/;
+
+export const VERSION = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/;
+
+/** A candidate (not yet published) table: `<name>__stedi_<version>`. */
+export const CANDIDATE = /^[a-z0-9_]+__stedi_\d{8}t\d{6}z_[0-9a-f]{8}$/;
+
+export function newVersion(now = new Date(), random = Math.random): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const rand = Math.floor(random() * 0x100000000).toString(16).padStart(8, '0');
+  return `${stamp}-${rand}`;
+}
+
+export function candidateName(name: string, version: string): string {
+  return `${name}__stedi_${version.toLowerCase().replace('-', '_')}`;
+}
+
+export function checkGlueName(name: string, what: string): void {
+  if (!GLUE_NAME.test(name)) {
+    throw new EngineError(`${what}: '${name}' is not a valid Athena table name (lower-case letters, digits and _ only, at most 255): rename the file or set config alias`);
+  }
+  if (name.includes('__stedi_')) throw new EngineError(`${what}: '${name}': names containing '__stedi_' are reserved for stedi's candidate tables`);
+}
+
+/** s3://…/<entity>/<zone>/<name>/v=<version>/ — the same layout as the local lake. */
+export function versionLocation(s3DataDir: string, parts: { entity: string; zone: string; name: string }, version: string): string {
+  return `${trimSlash(s3DataDir)}/${parts.entity}/${parts.zone}/${parts.name}/v=${version}/`;
+}
+
+/** True for a location stedi created: under s3_data_dir and ending in a `v=<version>/` folder. */
+export function isStediVersionLocation(s3DataDir: string, location: string): boolean {
+  const base = `${trimSlash(s3DataDir)}/`;
+  if (!location.startsWith(base)) return false;
+  const m = /\/v=([^/]+)\/$/.exec(location);
+  return !!m && VERSION.test(m[1]!) && !location.slice(base.length).split('/').includes('..');
+}

@@ -1,0 +1,233 @@
+/**
+ * An in-memory stand-in for the Athena, Glue and S3 APIs that stedi calls: a Glue catalog with
+ * table versions, S3 objects, and Athena queries that succeed at once (a CTAS or CREATE VIEW
+ * registers its table, a test's count query returns 0). It answers `--dry-run` (no AWS call,
+ * no credentials) and, behind aws-sdk-client-mock, the tests of the real adapter, which add
+ * their own behaviour (throttling, failures, paging) through `hooks`.
+ */
+import { InvalidRequestException } from '@aws-sdk/client-athena';
+import { AlreadyExistsException, EntityNotFoundException, type Table, type TableInput } from '@aws-sdk/client-glue';
+import type { ColumnInfo, Row } from '@aws-sdk/client-athena';
+
+export interface SimQuery {
+  id: string;
+  sql: string;
+  params: string[];
+  state: 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+  statementType: 'DML' | 'DDL';
+  error?: { message: string; category: number; type: number; retryable?: boolean };
+  dataScannedBytes: number;
+  columns: ColumnInfo[];
+  rows: string[][];
+}
+
+export interface SimHooks {
+  /** Called for every StartQueryExecution before it is accepted; throw to refuse it. */
+  beforeStart?(sql: string): void;
+  /** Decide a query's fate: failure, rows, bytes scanned, polls before it finishes. */
+  outcome?(sql: string): Partial<Pick<SimQuery, 'state' | 'error' | 'dataScannedBytes' | 'columns' | 'rows'>> & { polls?: number } | undefined;
+  pageSize?: number;
+}
+
+const meta = { $metadata: {} };
+
+function notFound(what: string): EntityNotFoundException {
+  return new EntityNotFoundException({ message: `${what} not found`, $metadata: { httpStatusCode: 400 } });
+}
+
+export class AwsSimulator {
+  readonly tables = new Map<string, { table: Table; versions: Table[] }>();
+  readonly objects = new Set<string>();
+  readonly queries = new Map<string, SimQuery>();
+  private readonly polls = new Map<string, number>();
+  private seq = 0;
+  hooks: SimHooks = {};
+
+  constructor(
+    readonly database: string,
+    readonly workgroup: { name: string; outputLocation?: string; enforced?: boolean; engine?: string } = { name: 'primary', outputLocation: 's3://aws-athena-query-results/' },
+    private readonly clock: () => Date = () => new Date(0),
+  ) {}
+
+  // ---- Glue
+  GetDatabase(input: { Name?: string }) {
+    if (input.Name !== this.database) throw notFound(`database ${input.Name}`);
+    return { ...meta, Database: { Name: this.database } };
+  }
+
+  GetTable(input: { DatabaseName?: string; Name?: string }) {
+    const t = this.tables.get(input.Name ?? '');
+    if (!t || input.DatabaseName !== this.database) throw notFound(`table ${input.DatabaseName}.${input.Name}`);
+    return { ...meta, Table: structuredClone(t.table) };
+  }
+
+  GetTables(input: { Expression?: string }) {
+    const re = new RegExp(`^${input.Expression ?? '.*'}$`);
+    return { ...meta, TableList: [...this.tables.values()].map((t) => structuredClone(t.table)).filter((t) => re.test(t.Name ?? '')) };
+  }
+
+  private put(input: TableInput, versionId: string): Table {
+    return { ...structuredClone(input), Name: input.Name, DatabaseName: this.database, VersionId: versionId, CreateTime: this.clock() } as Table;
+  }
+
+  CreateTable(input: { TableInput?: TableInput }) {
+    const name = input.TableInput!.Name!;
+    if (this.tables.has(name)) throw new AlreadyExistsException({ message: `table ${name} exists`, $metadata: { httpStatusCode: 400 } });
+    const t = this.put(input.TableInput!, '0');
+    this.tables.set(name, { table: t, versions: [t] });
+    return meta;
+  }
+
+  UpdateTable(input: { TableInput?: TableInput; VersionId?: string; SkipArchive?: boolean }) {
+    const name = input.TableInput!.Name!;
+    const cur = this.tables.get(name);
+    if (!cur) throw notFound(`table ${name}`);
+    const next = String(Number(cur.table.VersionId ?? 0) + (input.SkipArchive ? 0 : 1));
+    const t = { ...this.put(input.TableInput!, next), CreateTime: cur.table.CreateTime } as Table;
+    cur.table = t;
+    if (input.SkipArchive) cur.versions[cur.versions.length - 1] = t;
+    else cur.versions.push(t);
+    return meta;
+  }
+
+  DeleteTable(input: { Name?: string }) {
+    if (!this.tables.delete(input.Name ?? '')) throw notFound(`table ${input.Name}`);
+    return meta;
+  }
+
+  GetTableVersions(input: { TableName?: string }) {
+    const t = this.tables.get(input.TableName ?? '');
+    if (!t) throw notFound(`table ${input.TableName}`);
+    return { ...meta, TableVersions: t.versions.map((v) => ({ VersionId: v.VersionId, Table: structuredClone(v) })).reverse() };
+  }
+
+  BatchDeleteTableVersion(input: { TableName?: string; VersionIds?: string[] }) {
+    const t = this.tables.get(input.TableName ?? '');
+    if (t) t.versions = t.versions.filter((v) => !(input.VersionIds ?? []).includes(v.VersionId ?? ''));
+    return { ...meta, Errors: [] };
+  }
+
+  // ---- S3
+  ListObjectsV2(input: { Bucket?: string; Prefix?: string }) {
+    const base = `s3://${input.Bucket}/`;
+    const keys = [...this.objects].filter((o) => o.startsWith(base + (input.Prefix ?? ''))).map((o) => o.slice(base.length)).sort();
+    return { ...meta, Contents: keys.map((Key) => ({ Key })), IsTruncated: false };
+  }
+
+  DeleteObjects(input: { Bucket?: string; Delete?: { Objects?: { Key?: string }[] } }) {
+    for (const o of input.Delete?.Objects ?? []) this.objects.delete(`s3://${input.Bucket}/${o.Key}`);
+    return { ...meta, Errors: [] };
+  }
+
+  // ---- Athena
+  GetWorkGroup(input: { WorkGroup?: string }) {
+    if (input.WorkGroup !== this.workgroup.name) throw new InvalidRequestException({ message: `WorkGroup ${input.WorkGroup} is not found.`, $metadata: { httpStatusCode: 400 } });
+    return {
+      ...meta,
+      WorkGroup: {
+        Name: this.workgroup.name,
+        State: 'ENABLED' as const,
+        Configuration: {
+          EnforceWorkGroupConfiguration: !!this.workgroup.enforced,
+          ...(this.workgroup.outputLocation ? { ResultConfiguration: { OutputLocation: this.workgroup.outputLocation } } : {}),
+          EngineVersion: { SelectedEngineVersion: 'AUTO', EffectiveEngineVersion: this.workgroup.engine ?? 'Athena engine version 3' },
+        },
+      },
+    };
+  }
+
+  StartQueryExecution(input: { QueryString?: string; ExecutionParameters?: string[] }) {
+    const sql = input.QueryString ?? '';
+    this.hooks.beforeStart?.(sql);
+    const id = `q-${String(++this.seq).padStart(4, '0')}`;
+    const ddl = /^\s*create\s+(or\s+replace\s+)?view\b/i.test(sql);
+    const fate = this.hooks.outcome?.(sql) ?? {};
+    const q: SimQuery = {
+      id, sql, params: input.ExecutionParameters ?? [], state: 'SUCCEEDED', statementType: ddl ? 'DDL' : 'DML',
+      dataScannedBytes: 0, columns: [], rows: [], ...defaultResult(sql), ...fate,
+    };
+    this.queries.set(id, q);
+    this.polls.set(id, fate.polls ?? 0);
+    if (q.state === 'SUCCEEDED') this.apply(sql);
+    return { ...meta, QueryExecutionId: id };
+  }
+
+  /** A finished CTAS or CREATE VIEW registers its table, as Athena does in Glue. */
+  private apply(sql: string): void {
+    const m = /^\s*create\s+(or\s+replace\s+)?(table|view)\s+"([^"]+)"\."([^"]+)"/i.exec(sql);
+    if (!m) return;
+    const name = m[4]!;
+    const loc = /\b(?:external_)?location = '([^']+)'/.exec(sql)?.[1];
+    const iceberg = /table_type = 'ICEBERG'/.test(sql);
+    const input: TableInput = m[2]!.toLowerCase() === 'view'
+      ? { Name: name, TableType: 'VIRTUAL_VIEW', Parameters: { presto_view: 'true', comment: 'Presto View' }, ViewOriginalText: `/* Presto View: ${Buffer.from(sql).toString('base64')} */`, StorageDescriptor: { Columns: [] } }
+      : {
+          Name: name,
+          TableType: 'EXTERNAL_TABLE',
+          Parameters: iceberg ? { table_type: 'ICEBERG', metadata_location: `${loc}metadata/00000-${name}.metadata.json` } : { EXTERNAL: 'TRUE', has_encrypted_data: 'false' },
+          StorageDescriptor: { Columns: [{ Name: 'c', Type: 'string' }], Location: loc },
+        };
+    const existing = this.tables.get(name);
+    if (existing && m[1]) this.UpdateTable({ TableInput: input });
+    else this.CreateTable({ TableInput: input });
+    if (loc) {
+      this.objects.add(`${loc}data/part-00000.parquet`);
+      if (iceberg) this.objects.add(`${loc}metadata/00000-${name}.metadata.json`);
+    }
+  }
+
+  GetQueryExecution(input: { QueryExecutionId?: string }) {
+    const q = this.queries.get(input.QueryExecutionId ?? '');
+    if (!q) throw new InvalidRequestException({ message: 'QueryExecution not found', $metadata: { httpStatusCode: 400 } });
+    const left = this.polls.get(q.id) ?? 0;
+    this.polls.set(q.id, left - 1);
+    const state = left > 0 && q.state !== 'CANCELLED' ? 'RUNNING' : q.state;
+    return {
+      ...meta,
+      QueryExecution: {
+        QueryExecutionId: q.id, Query: q.sql, StatementType: q.statementType,
+        Status: {
+          State: state,
+          ...(state === 'FAILED' && q.error ? { StateChangeReason: q.error.message, AthenaError: { ErrorCategory: q.error.category, ErrorType: q.error.type, Retryable: !!q.error.retryable, ErrorMessage: q.error.message } } : {}),
+        },
+        Statistics: { DataScannedInBytes: state === 'RUNNING' ? 0 : q.dataScannedBytes },
+      },
+    };
+  }
+
+  StopQueryExecution(input: { QueryExecutionId?: string }) {
+    const q = this.queries.get(input.QueryExecutionId ?? '');
+    if (q && (this.polls.get(q.id) ?? 0) > 0) q.state = 'CANCELLED';
+    return meta;
+  }
+
+  GetQueryResults(input: { QueryExecutionId?: string; NextToken?: string; MaxResults?: number }) {
+    const q = this.queries.get(input.QueryExecutionId ?? '');
+    if (!q || q.state !== 'SUCCEEDED') throw new InvalidRequestException({ message: 'query has no results', $metadata: { httpStatusCode: 400 } });
+    const all: Row[] = [...(q.statementType === 'DML' && q.columns.length ? [{ Data: q.columns.map((c) => ({ VarCharValue: c.Name! })) }] : []), ...q.rows.map((r) => ({ Data: r.map((v) => (v === null ? {} : { VarCharValue: v })) }))];
+    const size = Math.min(input.MaxResults ?? 1000, this.hooks.pageSize ?? 1000);
+    const start = Number(input.NextToken ?? 0);
+    const page = all.slice(start, start + size);
+    const next = start + size < all.length ? String(start + size) : undefined;
+    return { ...meta, ResultSet: { ResultSetMetadata: { ColumnInfo: q.columns }, Rows: page }, ...(next ? { NextToken: next } : {}), UpdateCount: 0 };
+  }
+}
+
+/** A test's count query answers 0 failing rows; other SELECTs answer no rows. */
+function defaultResult(sql: string): Partial<SimQuery> {
+  if (/^select count\(\*\) as failures/i.test(sql)) return { columns: [{ Name: 'failures', Label: 'failures', Type: 'bigint' }], rows: [['0']] };
+  return {};
+}
+
+/** The operations the simulator answers, by service (the SDK command name without `Command`). */
+export const SIMULATED: Record<'athena' | 'glue' | 's3', string[]> = {
+  athena: ['GetWorkGroup', 'StartQueryExecution', 'GetQueryExecution', 'GetQueryResults', 'StopQueryExecution'],
+  glue: ['GetDatabase', 'GetTable', 'GetTables', 'CreateTable', 'UpdateTable', 'DeleteTable', 'GetTableVersions', 'BatchDeleteTableVersion'],
+  s3: ['ListObjectsV2', 'DeleteObjects'],
+};
+
+export function simulate(sim: AwsSimulator, operation: string, input: unknown): unknown {
+  const fn = (sim as unknown as Record<string, (i: unknown) => unknown>)[operation];
+  if (typeof fn !== 'function') throw new Error(`internal: the simulator does not answer ${operation}`);
+  return fn.call(sim, input);
+}

@@ -1,0 +1,68 @@
+/**
+ * The Athena statements stedi sends. Trino grammar (double-quoted identifiers) for CTAS, views
+ * and queries. The Hive DDL (backticks) here is never sent: landing tables are created through
+ * the Glue API; `sourceDdl` is their exact equivalent, printed by --dry-run and kept in the
+ * golden files so that it can be read, pasted into the console, and parsed by a Hive grammar.
+ */
+import { doubleQuote, sqlString } from '../../dialect/types.js';
+import type { SeedNode, SourceNode } from '../../manifest/types.js';
+import { mapType } from './types-map.js';
+import type { TableFormat } from './settings.js';
+import { serdeProperties } from './glue.js';
+
+const q = doubleQuote;
+const lit = sqlString;
+
+export function relation(database: string, name: string): string {
+  return `${q(database)}.${q(name)}`;
+}
+
+export function ctas(database: string, name: string, format: TableFormat, location: string, select: string): string {
+  const props =
+    format === 'iceberg'
+      ? [`table_type = 'ICEBERG'`, `is_external = false`, `location = ${lit(location)}`, `format = 'PARQUET'`, `write_compression = 'ZSTD'`]
+      : [`format = 'PARQUET'`, `external_location = ${lit(location)}`, `write_compression = 'SNAPPY'`];
+  return `CREATE TABLE ${relation(database, name)}\nWITH (${props.join(', ')})\nAS\n${select.replace(/;\s*$/, '')}`;
+}
+
+export function createView(database: string, name: string, select: string, replace: boolean): string {
+  return `CREATE ${replace ? 'OR REPLACE ' : ''}VIEW ${relation(database, name)} AS\n${select.replace(/;\s*$/, '')}`;
+}
+
+function valueLiteral(v: unknown, trinoType: string): string {
+  if (v === null || v === undefined) return `CAST(NULL AS ${trinoType})`;
+  return `CAST(${lit(String(v))} AS ${trinoType})`;
+}
+
+/** The rows of a CSV seed as a SELECT over VALUES, every value cast to its declared type (default varchar). */
+export function seedSelect(seed: SeedNode, header: string[], rows: Record<string, unknown>[]): string {
+  const declared = (seed.config.column_types ?? {}) as Record<string, string>;
+  const types = header.map((h) => mapType(declared[h] ?? seed.columns.find((c) => c.name === h)?.data_type, `seed ${seed.name} column ${h}`).trino);
+  const cols = header.map((h) => q(h.toLowerCase()));
+  if (rows.length === 0) {
+    return `SELECT ${header.map((h, i) => `CAST(NULL AS ${types[i]}) AS ${cols[i]}`).join(', ')} WHERE false`;
+  }
+  const tuples = rows.map((r) => `    (${header.map((h, i) => valueLiteral(r[h], types[i]!)).join(', ')})`);
+  return `SELECT *\nFROM (\n  VALUES\n${tuples.join(',\n')}\n) AS seed_rows (${cols.join(', ')})`;
+}
+
+const bt = (id: string) => `\`${id.replace(/`/g, '``')}\``;
+
+/** Hive DDL equivalent of the Glue table stedi creates for a landing source (documentation). */
+export function sourceDdl(database: string, node: SourceNode, location: string): string {
+  const cols = node.columns.map((c) => `  ${bt(c.name.toLowerCase())} ${mapType(c.data_type, `source ${node.source_name}.${node.name} column ${c.name}`).hive}`);
+  const serde = Object.entries(serdeProperties(node)).map(([k, v]) => `  ${lit(k)} = ${lit(v)}`);
+  return [
+    `CREATE EXTERNAL TABLE ${bt(database)}.${bt(node.relation.identifier)} (`,
+    cols.join(',\n'),
+    `)`,
+    `ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'`,
+    `WITH SERDEPROPERTIES (`,
+    serde.join(',\n'),
+    `)`,
+    `STORED AS INPUTFORMAT 'org.apache.hadoop.mapred.TextInputFormat'`,
+    `OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'`,
+    `LOCATION ${lit(location)}`,
+    `TBLPROPERTIES ('classification' = 'json', 'stedi_managed' = 'true')`,
+  ].join('\n');
+}

@@ -1,0 +1,193 @@
+with latest_customers as (
+    select
+    customer_name,
+    email,
+    phone,
+    birth_day,
+    serial_number,
+    registration_date,
+    last_update_date,
+    share_with_research_as_of_date,
+    share_with_public_as_of_date,
+    share_with_friends_as_of_date
+from (
+    select
+        CAST(customerName AS varchar) as customer_name,
+        CAST(email AS varchar) as email,
+        CAST(phone AS varchar) as phone,
+        CAST(birthDay AS varchar) as birth_day,
+        CAST(serialNumber AS varchar) as serial_number,
+        CAST(registrationDate AS bigint) as registration_date,
+        CAST(lastUpdateDate AS bigint) as last_update_date,
+        CAST(shareWithResearchAsOfDate AS bigint) as share_with_research_as_of_date,
+        CAST(shareWithPublicAsOfDate AS bigint) as share_with_public_as_of_date,
+        CAST(shareWithFriendsAsOfDate AS bigint) as share_with_friends_as_of_date,
+        row_number() over (
+            partition by email
+            order by
+                lastUpdateDate desc nulls last,
+                shareWithResearchAsOfDate desc nulls first,
+                registrationDate desc nulls last,
+                serialNumber asc nulls last,
+                customerName asc nulls last,
+                phone asc nulls last,
+                birthDay asc nulls last,
+                shareWithPublicAsOfDate desc nulls first,
+                shareWithFriendsAsOfDate desc nulls first
+        ) as record_rank
+    from "stedi"."customer"
+    where email is not null
+) ranked_records
+where record_rank = 1
+),
+
+trusted_customers as (
+    select email, share_with_research_as_of_date
+    from "stedi"."customer_trusted"
+),
+
+curated_customers as (
+    select email
+    from "stedi"."customer_curated"
+),
+
+devices as (
+    select
+    serial_number,
+    count(*) as claimants,
+    case when count(*) = 1 then max(email) end as email
+from (
+    select serial_number, email
+    from (select
+    customer_name,
+    email,
+    phone,
+    birth_day,
+    serial_number,
+    registration_date,
+    last_update_date,
+    share_with_research_as_of_date,
+    share_with_public_as_of_date,
+    share_with_friends_as_of_date
+from (
+    select
+        CAST(customerName AS varchar) as customer_name,
+        CAST(email AS varchar) as email,
+        CAST(phone AS varchar) as phone,
+        CAST(birthDay AS varchar) as birth_day,
+        CAST(serialNumber AS varchar) as serial_number,
+        CAST(registrationDate AS bigint) as registration_date,
+        CAST(lastUpdateDate AS bigint) as last_update_date,
+        CAST(shareWithResearchAsOfDate AS bigint) as share_with_research_as_of_date,
+        CAST(shareWithPublicAsOfDate AS bigint) as share_with_public_as_of_date,
+        CAST(shareWithFriendsAsOfDate AS bigint) as share_with_friends_as_of_date,
+        row_number() over (
+            partition by email
+            order by
+                lastUpdateDate desc nulls last,
+                shareWithResearchAsOfDate desc nulls first,
+                registrationDate desc nulls last,
+                serialNumber asc nulls last,
+                customerName asc nulls last,
+                phone asc nulls last,
+                birthDay asc nulls last,
+                shareWithPublicAsOfDate desc nulls first,
+                shareWithFriendsAsOfDate desc nulls first
+        ) as record_rank
+    from "stedi"."customer"
+    where email is not null
+) ranked_records
+where record_rank = 1) latest_records
+    where serial_number is not null
+    union all
+    select CAST(serialNumber AS varchar) as serial_number, CAST(null AS varchar) as email
+    from "stedi"."customer"
+    where email is null and serialNumber is not null
+) claims
+group by serial_number
+),
+
+accelerometer_rules as (
+    select
+        case
+            when l.email is null then 'unknown_customer'
+            when t.email is null then 'no_consent'
+            when not (t.share_with_research_as_of_date is not null and a."timestamp" is not null and a."timestamp" >= t.share_with_research_as_of_date) then 'before_consent'
+        end as rule
+    from "stedi"."accelerometer" a
+    left join latest_customers l on l.email = a."user"
+    left join trusted_customers t on t.email = a."user"
+),
+
+step_trainer_rules as (
+    select
+        case
+            when d.serial_number is null then 'unknown_device'
+            when d.claimants > 1 then 'ambiguous_device'
+            when t.email is null then 'no_consent'
+            when cc.email is null then 'no_accelerometer_data'
+            when not (t.share_with_research_as_of_date is not null and st.sensorReadingTime is not null and st.sensorReadingTime >= t.share_with_research_as_of_date) then 'before_consent'
+        end as rule
+    from "stedi"."step_trainer" st
+    left join devices d on d.serial_number = st.serialNumber
+    left join trusted_customers t on t.email = d.email
+    left join curated_customers cc on cc.email = d.email
+),
+
+counts as (
+    select 'customer' as entity, 'landing' as rule, count(*) as row_count
+    from "stedi"."customer"
+    union all
+    select 'customer', 'missing_email', count(*)
+    from "stedi"."customer"
+    where email is null
+    union all
+    select 'customer', 'duplicate_record',
+        (select count(*) from "stedi"."customer" where email is not null)
+        - (select count(*) from latest_customers)
+    union all
+    select 'customer', 'no_consent', count(*)
+    from latest_customers
+    where share_with_research_as_of_date is null
+    union all
+    select 'customer', 'no_accelerometer_data', count(*)
+    from trusted_customers t
+    where not exists (select 1 from curated_customers cc where cc.email = t.email)
+    union all
+    select 'customer', 'kept', count(*)
+    from curated_customers
+
+    union all
+    select 'accelerometer', 'landing', count(*)
+    from "stedi"."accelerometer"
+    union all
+    select 'accelerometer', rule, count(*)
+    from accelerometer_rules
+    where rule is not null
+    group by rule
+    union all
+    select 'accelerometer', 'kept', count(*)
+    from "stedi"."accelerometer_trusted"
+
+    union all
+    select 'step_trainer', 'landing', count(*)
+    from "stedi"."step_trainer"
+    union all
+    select 'step_trainer', rule, count(*)
+    from step_trainer_rules
+    where rule is not null
+    group by rule
+    union all
+    select 'step_trainer', 'kept', count(*)
+    from "stedi"."step_trainer_trusted"
+)
+
+select
+    CAST(coalesce(r.entity, c.entity) AS varchar) as entity,
+    CAST(coalesce(r.rule, c.rule) AS varchar) as rule,
+    CAST(coalesce(c.row_count, 0) AS bigint) as row_count,
+    CAST(r.description AS varchar) as description
+from "stedi"."exclusion_rules" r
+full outer join counts c
+    on c.entity = r.entity
+   and c.rule = r.rule

@@ -1,0 +1,76 @@
+with unambiguous_devices as (
+    select serial_number, email
+    from (select
+    serial_number,
+    count(*) as claimants,
+    case when count(*) = 1 then max(email) end as email
+from (
+    select serial_number, email
+    from (select
+    customer_name,
+    email,
+    phone,
+    birth_day,
+    serial_number,
+    registration_date,
+    last_update_date,
+    share_with_research_as_of_date,
+    share_with_public_as_of_date,
+    share_with_friends_as_of_date
+from (
+    select
+        CAST(customerName AS varchar) as customer_name,
+        CAST(email AS varchar) as email,
+        CAST(phone AS varchar) as phone,
+        CAST(birthDay AS varchar) as birth_day,
+        CAST(serialNumber AS varchar) as serial_number,
+        CAST(registrationDate AS bigint) as registration_date,
+        CAST(lastUpdateDate AS bigint) as last_update_date,
+        CAST(shareWithResearchAsOfDate AS bigint) as share_with_research_as_of_date,
+        CAST(shareWithPublicAsOfDate AS bigint) as share_with_public_as_of_date,
+        CAST(shareWithFriendsAsOfDate AS bigint) as share_with_friends_as_of_date,
+        row_number() over (
+            partition by email
+            order by
+                lastUpdateDate desc nulls last,
+                shareWithResearchAsOfDate desc nulls first,
+                registrationDate desc nulls last,
+                serialNumber asc nulls last,
+                customerName asc nulls last,
+                phone asc nulls last,
+                birthDay asc nulls last,
+                shareWithPublicAsOfDate desc nulls first,
+                shareWithFriendsAsOfDate desc nulls first
+        ) as record_rank
+    from "stedi"."customer"
+    where email is not null
+) ranked_records
+where record_rank = 1) latest_records
+    where serial_number is not null
+    union all
+    select CAST(serialNumber AS varchar) as serial_number, CAST(null AS varchar) as email
+    from "stedi"."customer"
+    where email is null and serialNumber is not null
+) claims
+group by serial_number) claims
+    where claimants = 1
+),
+
+device_owners as (
+    select
+        c.serial_number,
+        c.share_with_research_as_of_date
+    from "stedi"."customer_curated" c
+    join unambiguous_devices d
+        on d.serial_number = c.serial_number
+       and d.email = c.email
+)
+
+select
+    CAST(st.sensorReadingTime AS bigint) as sensor_reading_time,
+    CAST(st.serialNumber AS varchar) as serial_number,
+    CAST(st.distanceFromObject AS bigint) as distance_from_object
+from "stedi"."step_trainer" st
+join device_owners o
+    on o.serial_number = st.serialNumber
+where (o.share_with_research_as_of_date is not null and st.sensorReadingTime is not null and st.sensorReadingTime >= o.share_with_research_as_of_date)

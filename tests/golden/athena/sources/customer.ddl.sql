@@ -1,0 +1,30 @@
+CREATE EXTERNAL TABLE `stedi`.`customer` (
+  `customername` string,
+  `email` string,
+  `phone` string,
+  `birthday` string,
+  `serialnumber` string,
+  `registrationdate` bigint,
+  `lastupdatedate` bigint,
+  `sharewithresearchasofdate` bigint,
+  `sharewithpublicasofdate` bigint,
+  `sharewithfriendsasofdate` bigint
+)
+ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
+WITH SERDEPROPERTIES (
+  'case.insensitive' = 'TRUE',
+  'dots.in.keys' = 'FALSE',
+  'ignore.malformed.json' = 'TRUE',
+  'mapping.customername' = 'customername',
+  'mapping.birthday' = 'birthday',
+  'mapping.serialnumber' = 'serialnumber',
+  'mapping.registrationdate' = 'registrationdate',
+  'mapping.lastupdatedate' = 'lastupdatedate',
+  'mapping.sharewithresearchasofdate' = 'sharewithresearchasofdate',
+  'mapping.sharewithpublicasofdate' = 'sharewithpublicasofdate',
+  'mapping.sharewithfriendsasofdate' = 'sharewithfriendsasofdate'
+)
+STORED AS INPUTFORMAT 'org.apache.hadoop.mapred.TextInputFormat'
+OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
+LOCATION 's3://lake-bucket/landing/customer/landing/'
+TBLPROPERTIES ('classification' = 'json', 'stedi_managed' = 'true')

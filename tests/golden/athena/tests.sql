@@ -1,0 +1,347 @@
+-- accepted_range_reconciliation_row_count (models/audit/audit.yml:29)
+select * from "stedi"."reconciliation"
+where row_count is not null and not (true and row_count >= 0)
+
+-- accepted_range_step_trainer_trusted_distance_from_object (models/trusted/trusted.yml:131)
+select * from "stedi"."step_trainer_trusted"
+where distance_from_object is not null and not (true and distance_from_object >= 0)
+
+-- accepted_values_exclusion_rules_entity (models/seeds.yml:13)
+select entity as value_field, count(*) as n_records
+from "stedi"."exclusion_rules"
+where entity is not null
+  and entity not in ('customer', 'accelerometer', 'step_trainer')
+group by entity
+
+-- accepted_values_exclusion_rules_kind (models/seeds.yml:25)
+select kind as value_field, count(*) as n_records
+from "stedi"."exclusion_rules"
+where kind is not null
+  and kind not in ('total', 'kept', 'excluded')
+group by kind
+
+-- accepted_values_reconciliation_entity (models/audit/audit.yml:17)
+select entity as value_field, count(*) as n_records
+from "stedi"."reconciliation"
+where entity is not null
+  and entity not in ('customer', 'accelerometer', 'step_trainer')
+group by entity
+
+-- consent_accelerometer_trusted_user_email_ref_customer_trusted_email_reading_time (models/trusted/trusted.yml:77)
+with consenting_customers as (
+    select
+        email as customer_key,
+        share_with_research_as_of_date as consent_date
+    from "stedi"."customer_trusted"
+    where email is not null
+      and share_with_research_as_of_date is not null
+)
+select
+    m.user_email as user_email,
+    m.reading_time as reading_time
+from "stedi"."accelerometer_trusted" m
+where not exists (
+    select 1
+    from consenting_customers c
+    where c.customer_key = m.user_email
+      and (c.consent_date is not null and m.reading_time is not null and m.reading_time >= c.consent_date)
+)
+
+-- consent_customer_curated_email_ref_customer_trusted_email (models/curated/curated.yml:22)
+with consenting_customers as (
+    select
+        email as customer_key,
+        share_with_research_as_of_date as consent_date
+    from "stedi"."customer_trusted"
+    where email is not null
+      and share_with_research_as_of_date is not null
+)
+select
+    m.email as email
+from "stedi"."customer_curated" m
+where not exists (
+    select 1
+    from consenting_customers c
+    where c.customer_key = m.email
+)
+
+-- consent_customer_trusted_email_source_landing_customer_email_shareWithResearchAsOfDate_lastUpdateDate (models/trusted/trusted.yml:24)
+with consenting_customers as (
+    select
+        customer_key,
+        max(consent_date) as consent_date
+    from (
+        select
+            email as customer_key,
+            shareWithResearchAsOfDate as consent_date,
+            lastUpdateDate as record_order,
+            max(lastUpdateDate) over (partition by email) as latest_order
+        from "stedi"."customer"
+        where email is not null
+    ) customer_records
+    where latest_order is null or record_order = latest_order
+    group by customer_key
+    having count(*) = count(consent_date)
+)
+select
+    m.email as email
+from "stedi"."customer_trusted" m
+where not exists (
+    select 1
+    from consenting_customers c
+    where c.customer_key = m.email
+)
+
+-- consent_machine_learning_curated_subject_key_ref_customer_curated_email_sensor_reading_time (models/curated/curated.yml:112)
+with consenting_customers as (
+    select
+        email as customer_key,
+        share_with_research_as_of_date as consent_date
+    from "stedi"."customer_curated"
+    where email is not null
+      and share_with_research_as_of_date is not null
+)
+select
+    m.subject_key as subject_key,
+    m.sensor_reading_time as sensor_reading_time
+from "stedi"."machine_learning_curated" m
+where not exists (
+    select 1
+    from consenting_customers c
+    where lower(to_hex(sha256(to_utf8((select array_join(array_agg(chr(stedi_secret_char) order by stedi_secret_pos), '') from unnest(sequence(1, 256)) as stedi_secret_positions(stedi_secret_pos) cross join unnest(sequence(32, 126)) as stedi_secret_chars(stedi_secret_char) where substr(?, stedi_secret_pos, 1) = chr(stedi_secret_char)) || ':' || lower(c.customer_key))))) = m.subject_key
+      and (c.consent_date is not null and m.sensor_reading_time is not null and m.sensor_reading_time >= c.consent_date)
+)
+
+-- consent_step_trainer_trusted_serial_number_ref_customer_curated_serial_number_sensor_reading_time (models/trusted/trusted.yml:122)
+with consenting_customers as (
+    select
+        serial_number as customer_key,
+        share_with_research_as_of_date as consent_date
+    from "stedi"."customer_curated"
+    where serial_number is not null
+      and share_with_research_as_of_date is not null
+)
+select
+    m.serial_number as serial_number,
+    m.sensor_reading_time as sensor_reading_time
+from "stedi"."step_trainer_trusted" m
+where not exists (
+    select 1
+    from consenting_customers c
+    where c.customer_key = m.serial_number
+      and (c.consent_date is not null and m.sensor_reading_time is not null and m.sensor_reading_time >= c.consent_date)
+)
+
+-- expression_is_true_machine_learning_curated_length_subject_key_64 (models/curated/curated.yml:76)
+select * from "stedi"."machine_learning_curated" where not coalesce((length(subject_key) = 64), false)
+
+-- not_null_accelerometer_trusted_reading_time (models/trusted/trusted.yml:85)
+select * from "stedi"."accelerometer_trusted" where reading_time is null
+
+-- not_null_accelerometer_trusted_user_email (models/trusted/trusted.yml:73)
+select * from "stedi"."accelerometer_trusted" where user_email is null
+
+-- not_null_customer_curated_email (models/curated/curated.yml:17)
+select * from "stedi"."customer_curated" where email is null
+
+-- not_null_customer_curated_serial_number (models/curated/curated.yml:41)
+select * from "stedi"."customer_curated" where serial_number is null
+
+-- not_null_customer_curated_share_with_research_as_of_date (models/curated/curated.yml:55)
+select * from "stedi"."customer_curated" where share_with_research_as_of_date is null
+
+-- not_null_customer_trusted_email (models/trusted/trusted.yml:22)
+select * from "stedi"."customer_trusted" where email is null
+
+-- not_null_customer_trusted_serial_number (models/trusted/trusted.yml:42)
+select * from "stedi"."customer_trusted" where serial_number is null
+
+-- not_null_customer_trusted_share_with_research_as_of_date (models/trusted/trusted.yml:53)
+select * from "stedi"."customer_trusted" where share_with_research_as_of_date is null
+
+-- not_null_exclusion_rules_description (models/seeds.yml:31)
+select * from "stedi"."exclusion_rules" where description is null
+
+-- not_null_exclusion_rules_entity (models/seeds.yml:12)
+select * from "stedi"."exclusion_rules" where entity is null
+
+-- not_null_exclusion_rules_kind (models/seeds.yml:24)
+select * from "stedi"."exclusion_rules" where kind is null
+
+-- not_null_exclusion_rules_rule (models/seeds.yml:19)
+select * from "stedi"."exclusion_rules" where rule is null
+
+-- not_null_machine_learning_curated_distance_from_object (models/curated/curated.yml:92)
+select * from "stedi"."machine_learning_curated" where distance_from_object is null
+
+-- not_null_machine_learning_curated_sensor_reading_time (models/curated/curated.yml:87)
+select * from "stedi"."machine_learning_curated" where sensor_reading_time is null
+
+-- not_null_machine_learning_curated_subject_key (models/curated/curated.yml:109)
+select * from "stedi"."machine_learning_curated" where subject_key is null
+
+-- not_null_reconciliation_description (models/audit/audit.yml:35)
+select * from "stedi"."reconciliation" where description is null
+
+-- not_null_reconciliation_entity (models/audit/audit.yml:16)
+select * from "stedi"."reconciliation" where entity is null
+
+-- not_null_reconciliation_row_count (models/audit/audit.yml:28)
+select * from "stedi"."reconciliation" where row_count is null
+
+-- not_null_reconciliation_rule (models/audit/audit.yml:23)
+select * from "stedi"."reconciliation" where rule is null
+
+-- not_null_step_trainer_trusted_distance_from_object (models/trusted/trusted.yml:130)
+select * from "stedi"."step_trainer_trusted" where distance_from_object is null
+
+-- not_null_step_trainer_trusted_sensor_reading_time (models/trusted/trusted.yml:110)
+select * from "stedi"."step_trainer_trusted" where sensor_reading_time is null
+
+-- not_null_step_trainer_trusted_serial_number (models/trusted/trusted.yml:116)
+select * from "stedi"."step_trainer_trusted" where serial_number is null
+
+-- one_customer_per_serial_step_trainer_trusted_serial_number_ref_customer_curated (models/trusted/trusted.yml:120)
+select
+    device.serial_number,
+    count(distinct c.email) as claimants
+from (
+    select distinct serial_number as serial_number
+    from "stedi"."step_trainer_trusted"
+    where serial_number is not null
+) device
+left join "stedi"."customer_curated" c
+    on c.serial_number = device.serial_number
+group by device.serial_number
+having count(distinct c.email) <> 1
+
+-- reconciles_reconciliation (models/audit/audit.yml:10)
+select
+    entity,
+    landing_rows,
+    accounted_rows
+from (
+    select
+        entity as entity,
+        sum(case when rule = 'landing' then row_count else 0 end) as landing_rows,
+        sum(case when rule <> 'landing' then row_count else 0 end) as accounted_rows
+    from "stedi"."reconciliation"
+    group by entity
+) entity_totals
+where landing_rows <> accounted_rows
+
+-- relationships_accelerometer_trusted_user_email_ref_customer_trusted_email (models/trusted/trusted.yml:74)
+select child.user_email as from_field
+from "stedi"."accelerometer_trusted" as child
+left join "stedi"."customer_trusted" as parent on child.user_email = parent.email
+where child.user_email is not null and parent.email is null
+
+-- relationships_customer_curated_email_ref_customer_trusted_email (models/curated/curated.yml:19)
+select child.email as from_field
+from "stedi"."customer_curated" as child
+left join "stedi"."customer_trusted" as parent on child.email = parent.email
+where child.email is not null and parent.email is null
+
+-- relationships_step_trainer_trusted_serial_number_ref_customer_curated_serial_number (models/trusted/trusted.yml:117)
+select child.serial_number as from_field
+from "stedi"."step_trainer_trusted" as child
+left join "stedi"."customer_curated" as parent on child.serial_number = parent.serial_number
+where child.serial_number is not null and parent.serial_number is null
+
+-- row_count_machine_learning_curated (models/curated/curated.yml:78)
+select row_count from (select count(*) as row_count from "stedi"."machine_learning_curated") as counted
+where false or row_count < 1
+
+-- same_customer_pairs_machine_learning_curated_ref_step_trainer_trusted_ref_accelerometer_trusted_ref_customer_curated (models/curated/curated.yml:72)
+with device_owners as (
+    select serial_number, max(email) as email
+    from "stedi"."customer_curated"
+    where serial_number is not null
+    group by serial_number
+    having count(distinct email) = 1
+),
+device_readings as (
+    select
+        lower(to_hex(sha256(to_utf8((select array_join(array_agg(chr(stedi_secret_char) order by stedi_secret_pos), '') from unnest(sequence(1, 256)) as stedi_secret_positions(stedi_secret_pos) cross join unnest(sequence(32, 126)) as stedi_secret_chars(stedi_secret_char) where substr(?, stedi_secret_pos, 1) = chr(stedi_secret_char)) || ':' || lower(o.email))))) as subject_key,
+        st.sensor_reading_time,
+        st.distance_from_object
+    from "stedi"."step_trainer_trusted" st
+    join device_owners o on o.serial_number = st.serial_number
+),
+phone_readings as (
+    select
+        lower(to_hex(sha256(to_utf8((select array_join(array_agg(chr(stedi_secret_char) order by stedi_secret_pos), '') from unnest(sequence(1, 256)) as stedi_secret_positions(stedi_secret_pos) cross join unnest(sequence(32, 126)) as stedi_secret_chars(stedi_secret_char) where substr(?, stedi_secret_pos, 1) = chr(stedi_secret_char)) || ':' || lower(a.user_email))))) as subject_key,
+        a.reading_time,
+        a.x,
+        a.y,
+        a.z
+    from "stedi"."accelerometer_trusted" a
+),
+expected_counts as (
+    select d.subject_key, d.sensor_reading_time, count(*) as expected_rows
+    from device_readings d
+    join phone_readings p
+        on p.subject_key = d.subject_key
+       and p.reading_time = d.sensor_reading_time
+    group by d.subject_key, d.sensor_reading_time
+),
+actual_counts as (
+    select subject_key, sensor_reading_time, count(*) as actual_rows
+    from "stedi"."machine_learning_curated"
+    group by subject_key, sensor_reading_time
+)
+select
+    coalesce(e.subject_key, a.subject_key) as subject_key,
+    coalesce(e.sensor_reading_time, a.sensor_reading_time) as sensor_reading_time,
+    'row count differs from the same-customer join' as problem,
+    coalesce(e.expected_rows, 0) as expected_rows,
+    coalesce(a.actual_rows, 0) as actual_rows
+from expected_counts e
+full outer join actual_counts a
+    on a.subject_key = e.subject_key
+   and a.sensor_reading_time = e.sensor_reading_time
+where e.expected_rows is null
+   or a.actual_rows is null
+   or e.expected_rows <> a.actual_rows
+union all
+select
+    m.subject_key,
+    m.sensor_reading_time,
+    'not a device and phone reading of the same customer' as problem,
+    CAST(null AS bigint) as expected_rows,
+    CAST(null AS bigint) as actual_rows
+from "stedi"."machine_learning_curated" m
+where not exists (
+    select 1
+    from device_readings d
+    join phone_readings p
+        on p.subject_key = d.subject_key
+       and p.reading_time = d.sensor_reading_time
+    where d.subject_key = m.subject_key
+      and d.sensor_reading_time = m.sensor_reading_time
+      and d.distance_from_object is not distinct from m.distance_from_object
+      and p.x is not distinct from m.x
+      and p.y is not distinct from m.y
+      and p.z is not distinct from m.z
+)
+
+-- unique_customer_curated_email (models/curated/curated.yml:18)
+select email as unique_field, count(*) as n_records
+from "stedi"."customer_curated"
+where email is not null
+group by email
+having count(*) > 1
+
+-- unique_customer_curated_serial_number (models/curated/curated.yml:42)
+select serial_number as unique_field, count(*) as n_records
+from "stedi"."customer_curated"
+where serial_number is not null
+group by serial_number
+having count(*) > 1
+
+-- unique_customer_trusted_email (models/trusted/trusted.yml:23)
+select email as unique_field, count(*) as n_records
+from "stedi"."customer_trusted"
+where email is not null
+group by email
+having count(*) > 1

@@ -1,0 +1,112 @@
+/**
+ * The STEDI project compiled for the athena target, and the real SDK v3 clients whose
+ * transports are faked with aws-sdk-client-mock: every command is answered by the in-memory
+ * simulator and recorded, so tests assert the exact sequence of Glue/Athena/S3 calls and SQL.
+ */
+import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, GetWorkGroupCommand, StartQueryExecutionCommand, StopQueryExecutionCommand } from '@aws-sdk/client-athena';
+import {
+  BatchDeleteTableVersionCommand, CreateTableCommand, DeleteTableCommand, GetDatabaseCommand, GetTableCommand, GetTablesCommand, GetTableVersionsCommand, GlueClient, UpdateTableCommand,
+} from '@aws-sdk/client-glue';
+import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { AthenaAdapter, type AthenaAdapterOptions } from '../../../runner/adapters/athena/adapter.js';
+import { createClients } from '../../../runner/adapters/athena/clients.js';
+import { AwsSimulator, simulate } from '../../../runner/adapters/athena/simulator.js';
+import { compile } from '../../../runner/compiler/compile.js';
+import { trinoDialect } from '../../../runner/dialect/trino.js';
+import { plan, type Command } from '../../../runner/execute/plan.js';
+import type { Reporter } from '../../../runner/execute/reporter.js';
+import type { NodeResult } from '../../../runner/execute/results.js';
+import { execute } from '../../../runner/execute/run.js';
+import type { Manifest } from '../../../runner/manifest/types.js';
+import { loadProject } from '../../../runner/project/load.js';
+import { resolveTarget, resolveVars, type ResolvedTarget } from '../../../runner/project/resolve.js';
+import { targetVars } from '../../../runner/project/target.js';
+
+export const KEY = 'test-key-0123456789abcdef';
+export const ENV = { AWS_REGION: 'eu-west-1', STEDI_ATHENA_DATABASE: 'stedi', STEDI_ATHENA_WORKGROUP: 'stedi', STEDI_S3_DATA_DIR: 's3://lake-bucket/zones', STEDI_LANDING_ROOT: 's3://lake-bucket/landing' };
+
+export function compileStedi(env: Record<string, string> = ENV, cliVars?: string): { manifest: Manifest; target: ResolvedTarget } {
+  const loaded = loadProject('.');
+  if (!loaded.project) throw new Error(JSON.stringify(loaded.diagnostics));
+  const t = resolveTarget(loaded.project.config, 'athena', env);
+  if (!t.target) throw new Error(JSON.stringify(t.diagnostics));
+  const v = resolveVars(loaded.project.config.vars, cliVars, {}, targetVars(t.target));
+  const out = compile({ project: loaded.project, target: t.target, dialect: trinoDialect(String((t.target as { database?: string }).database)), vars: v.vars, now: new Date(0) });
+  if (!out.manifest) throw new Error(JSON.stringify(out.diagnostics.filter((d) => d.severity === 'error')));
+  return { manifest: out.manifest, target: t.target };
+}
+
+export interface Call {
+  service: 'athena' | 'glue' | 's3';
+  operation: string;
+  input: Record<string, unknown>;
+}
+
+const COMMANDS = {
+  athena: { client: AthenaClient, ops: { GetWorkGroup: GetWorkGroupCommand, StartQueryExecution: StartQueryExecutionCommand, GetQueryExecution: GetQueryExecutionCommand, GetQueryResults: GetQueryResultsCommand, StopQueryExecution: StopQueryExecutionCommand } },
+  glue: { client: GlueClient, ops: { GetDatabase: GetDatabaseCommand, GetTable: GetTableCommand, GetTables: GetTablesCommand, CreateTable: CreateTableCommand, UpdateTable: UpdateTableCommand, DeleteTable: DeleteTableCommand, GetTableVersions: GetTableVersionsCommand, BatchDeleteTableVersion: BatchDeleteTableVersionCommand } },
+  s3: { client: S3Client, ops: { ListObjectsV2: ListObjectsV2Command, DeleteObjects: DeleteObjectsCommand } },
+} as const;
+
+/** Mocks the three SDK clients (every instance) so that the simulator answers and `calls` records. */
+export function fakeAws(sim: AwsSimulator): { calls: Call[]; restore(): void } {
+  const calls: Call[] = [];
+  const mocks = Object.entries(COMMANDS).map(([service, { client, ops }]) => {
+    const m = mockClient(client as never) as unknown as { on(c: unknown): { callsFake(f: (i: unknown) => unknown): void }; restore(): void };
+    for (const [op, cmd] of Object.entries(ops)) {
+      m.on(cmd).callsFake(async (input: unknown) => {
+        calls.push({ service: service as Call['service'], operation: op, input: structuredClone(input) as Record<string, unknown> });
+        return simulate(sim, op, input);
+      });
+    }
+    return m;
+  });
+  return { calls, restore: () => mocks.forEach((m) => m.restore()) };
+}
+
+export function newSim(): AwsSimulator {
+  return new AwsSimulator('stedi', { name: 'stedi', outputLocation: 's3://results-bucket/athena/' }, () => new Date('2026-01-01T00:00:00Z'));
+}
+
+/** Deterministic versions: fixed clock, counting "random" suffixes. */
+export function adapterOptions(extra: AthenaAdapterOptions = {}): AthenaAdapterOptions & { sleeps: number[] } {
+  let n = 0;
+  const sleeps: number[] = [];
+  return {
+    now: () => new Date('2026-01-01T00:00:00Z'),
+    random: () => (++n * 0x01010101) / 0x100000000,
+    timing: { sleep: async (ms, signal) => { sleeps.push(ms); signal?.throwIfAborted(); await new Promise((r) => setImmediate(r)); }, random: () => 0.5 },
+    sleeps,
+    ...extra,
+  };
+}
+
+export const silent: Reporter = { info: () => undefined, warn: () => undefined, error: () => undefined, nodeDone: () => undefined };
+
+export async function build(target: ResolvedTarget, manifest: Manifest, opts: AthenaAdapterOptions = adapterOptions(), command: Command = 'build', signal?: AbortSignal, select?: (id: string) => boolean, onAdapter?: (a: AthenaAdapter) => void): Promise<{ adapter: AthenaAdapter; results: NodeResult[] }> {
+  const adapter = new AthenaAdapter(target as unknown as Record<string, unknown>, createClients(String((target as { region?: string }).region)), opts);
+  onAdapter?.(adapter);
+  adapter.setSecret('stedi_subject_key', KEY);
+  await adapter.open('write');
+  const ids = new Set(Object.keys(manifest.nodes).filter((id) => !select || select(id)));
+  const results = await execute(manifest, adapter, plan(manifest, ids, command), { threads: 1, failFast: false, reporter: silent, ...(signal ? { signal } : {}) });
+  return { adapter, results };
+}
+
+/** One line per call, SQL in full; what the golden file of a build holds. */
+export function transcript(calls: Call[]): string {
+  return calls
+    .map((c) => {
+      if (c.operation === 'StartQueryExecution') {
+        const { QueryString, ClientRequestToken: _t, ...rest } = c.input;
+        return `${c.service}:${c.operation} ${JSON.stringify(rest)}\n${String(QueryString)}\n`;
+      }
+      return `${c.service}:${c.operation} ${JSON.stringify(c.input)}`;
+    })
+    .join('\n');
+}
+
+export function statements(calls: Call[]): string[] {
+  return calls.filter((c) => c.operation === 'StartQueryExecution').map((c) => String(c.input.QueryString));
+}
