@@ -27,7 +27,7 @@ import { csvHeader, csvToRows } from '../../project/csv.js';
 import type { Adapter, AdapterResponse, Audit, MaterializeResult, QueryResult, Queryable } from '../types.js';
 import { EngineError } from '../types.js';
 import { Catalog, foreignTableError, isManaged, LOCATION_PARAM, MARKER, sameSource, sourceTableInput, tableInputOf } from './glue.js';
-import { CANDIDATE, candidateName, checkGlueName, isStediVersionLocation, newVersion, versionLocation } from './names.js';
+import { CANDIDATE, candidateName, candidateParts, checkGlueName, isStediVersionLocation, newVersion, versionLocation } from './names.js';
 import { DEFAULT_TIMING, QueryRunner, statsOf, type Executed, type Timing } from './query.js';
 import { S3Data } from './s3.js';
 import { athenaSettings, isS3Uri, trimSlash, type AthenaSettings, type TableFormat } from './settings.js';
@@ -69,9 +69,13 @@ export class AthenaAdapter implements Adapter {
   }
 
   async open(mode: 'read' | 'write'): Promise<void> {
-    this.runner.resultConfiguration = await this.resultConfiguration();
-    await this.catalog.checkDatabase();
-    if (mode === 'write') await this.removeStaleCandidates();
+    try {
+      this.runner.resultConfiguration = await this.resultConfiguration();
+      await this.catalog.checkDatabase();
+      if (mode === 'write') await this.removeStaleCandidates();
+    } catch (e) {
+      throw awsSetupError(e, `the athena target (region ${this.settings.region}, workgroup '${this.settings.workgroup}', Glue database '${this.settings.database}')`);
+    }
   }
 
   /** The workgroup decides: an enforced configuration (or managed results) keeps its own location. */
@@ -97,18 +101,46 @@ export class AthenaAdapter implements Adapter {
     throw new EngineError(`the Athena workgroup '${workgroup}' has no query result location: set s3_staging_dir on the athena target (e.g. s3://my-bucket/athena-results/)`);
   }
 
+  /**
+   * Candidates older than `staleCandidateHours` are leftovers of a killed build. Their Glue entry
+   * is removed; their data only when the location is the very prefix stedi made for that
+   * candidate (`<s3_data_dir>/…/<name>/v=<the candidate's version>/`) and no version of the
+   * published table records it: a build killed between publishing and removing the candidate
+   * leaves a candidate whose location IS the published data. A problem with one candidate is
+   * reported and retried at the next build; it does not stop this one.
+   */
   private async removeStaleCandidates(): Promise<void> {
     const hours = this.opts.staleCandidateHours ?? 24;
     const now = (this.opts.now ?? (() => new Date()))().getTime();
     for (const t of await this.catalog.candidates()) {
-      if (!t.Name || !CANDIDATE.test(t.Name)) continue;
+      const parts = t.Name && CANDIDATE.test(t.Name) ? candidateParts(t.Name) : undefined;
+      if (!t.Name || !parts) continue;
       const created = t.CreateTime ? new Date(t.CreateTime).getTime() : now;
       if (now - created < hours * 3600_000) continue;
-      const loc = t.StorageDescriptor?.Location;
-      if (loc && isStediVersionLocation(this.settings.s3DataDir, loc)) await this.data.deletePrefix(loc);
-      await this.catalog.delete(t.Name);
-      this.opts.log?.(`removed the candidate table ${this.settings.database}.${t.Name} left by an interrupted build`);
+      const what = `${this.settings.database}.${t.Name}`;
+      try {
+        const loc = t.StorageDescriptor?.Location ? `${trimSlash(t.StorageDescriptor.Location)}/` : undefined;
+        let kept = '';
+        if (loc) {
+          if (await this.isOwnCandidateData(parts, loc)) await this.data.deletePrefix(loc);
+          else kept = ` (its location ${loc} is not data stedi made for this candidate alone, so it was left in place)`;
+        }
+        await this.catalog.delete(t.Name);
+        this.opts.log?.(`removed the candidate table ${what} left by an interrupted build${kept}`);
+      } catch (e) {
+        this.opts.log?.(`warning: the candidate table ${what} left by an interrupted build could not be removed (${(e as Error).message}); the next build retries`);
+      }
     }
+  }
+
+  /** The candidate's own version prefix, recorded by no version of the published table. */
+  private async isOwnCandidateData(parts: { name: string; version: string }, loc: string): Promise<boolean> {
+    if (!isStediVersionLocation(this.settings.s3DataDir, loc) || !loc.endsWith(`/${parts.name}/v=${parts.version}/`)) return false;
+    for (const v of await this.catalog.versions(parts.name)) {
+      const recorded = [v.Table?.Parameters?.[LOCATION_PARAM], v.Table?.StorageDescriptor?.Location].filter((x): x is string => !!x).map((x) => `${trimSlash(x)}/`);
+      if (recorded.includes(loc)) return false;
+    }
+    return true;
   }
 
   async close(): Promise<void> {
@@ -296,4 +328,22 @@ export class AthenaAdapter implements Adapter {
   async cancelAll(): Promise<void> {
     await this.runner.stopAll();
   }
+}
+
+/**
+ * The first calls of a run fail on setup problems, not on stedi bugs: no credentials in the
+ * provider chain, an expired SSO session, a missing IAM permission. They become EngineErrors
+ * that say so instead of an internal error with a stack trace.
+ */
+function awsSetupError(e: unknown, what: string): unknown {
+  if (e instanceof EngineError) return e;
+  const err = e as { name?: string; message?: string; code?: string; $metadata?: unknown };
+  if (err.name === 'CredentialsProviderError' || err.name === 'TokenProviderError') {
+    return new EngineError(
+      `no usable AWS credentials for ${what}: ${err.message ?? err.name}. stedi takes them from the AWS SDK's default provider chain only: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE (run 'aws sso login' for an SSO profile), web identity, container or instance roles`,
+    );
+  }
+  if (['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT'].includes(err.code ?? '')) return new EngineError(`AWS could not be reached for ${what}: ${err.message ?? err.code} (network, proxy or region)`);
+  if (err.$metadata !== undefined && err.name) return new EngineError(`AWS refused a call while opening ${what}: ${err.name}: ${err.message ?? ''} (see "The minimal IAM policy" in the README)`);
+  return e;
 }

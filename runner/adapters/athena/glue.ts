@@ -167,12 +167,18 @@ export class Catalog {
     }
   }
 
-  /** Every version of a table, newest first. */
+  /** Every version of a table, newest first; none when the table does not exist. */
   async versions(name: string): Promise<TableVersion[]> {
     const out: TableVersion[] = [];
     let token: string | undefined;
     do {
-      const page = await this.glue.send(new GetTableVersionsCommand({ DatabaseName: this.database, TableName: name, ...(token ? { NextToken: token } : {}) }));
+      let page;
+      try {
+        page = await this.glue.send(new GetTableVersionsCommand({ DatabaseName: this.database, TableName: name, ...(token ? { NextToken: token } : {}) }));
+      } catch (e) {
+        if (isNotFound(e)) return [];
+        throw e;
+      }
       out.push(...(page.TableVersions ?? []));
       token = page.NextToken;
     } while (token);

@@ -20,6 +20,12 @@ export function candidateName(name: string, version: string): string {
   return `${name}__stedi_${version.toLowerCase().replace('-', '_')}`;
 }
 
+/** The published name and the version of a candidate table's name (the inverse of candidateName). */
+export function candidateParts(candidate: string): { name: string; version: string } | undefined {
+  const m = /^([a-z0-9_]+)__stedi_(\d{8})t(\d{6})z_([0-9a-f]{8})$/.exec(candidate);
+  return m ? { name: m[1]!, version: `${m[2]}T${m[3]}Z-${m[4]}` } : undefined;
+}
+
 export function checkGlueName(name: string, what: string): void {
   if (!GLUE_NAME.test(name)) {
     throw new EngineError(`${what}: '${name}' is not a valid Athena table name (lower-case letters, digits and _ only, at most 255): rename the file or set config alias`);

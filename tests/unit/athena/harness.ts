@@ -20,6 +20,7 @@ import type { NodeResult } from '../../../runner/execute/results.js';
 import { execute } from '../../../runner/execute/run.js';
 import type { Manifest } from '../../../runner/manifest/types.js';
 import { loadProject } from '../../../runner/project/load.js';
+import { parseProject } from '../../../runner/project/parse.js';
 import { resolveTarget, resolveVars, type ResolvedTarget } from '../../../runner/project/resolve.js';
 import { targetVars } from '../../../runner/project/target.js';
 
@@ -109,4 +110,37 @@ export function transcript(calls: Call[]): string {
 
 export function statements(calls: Call[]): string[] {
   return calls.filter((c) => c.operation === 'StartQueryExecution').map((c) => String(c.input.QueryString));
+}
+
+/** A small project for the athena target (Glue database and workgroup `stedi`, as newSim()). */
+export const MINI_PROJECT_YML = `name: mini
+default-target: athena
+targets:
+  athena: { type: athena, region: eu-west-1, database: stedi, workgroup: stedi, s3_data_dir: "s3://lake-bucket/zones", landing_root: "s3://lake-bucket/landing" }
+models:
+  +materialized: table
+`;
+
+export const MINI_SOURCES_YML = `version: 2
+sources:
+  - name: landing
+    tables:
+      - name: customer
+        location: "{{ var('landing_root') }}/customer/landing"
+        columns:
+          - { name: email, data_type: varchar }
+          - { name: n, data_type: bigint }
+`;
+
+/** Compiles in-memory project files (stedi_project.yml and sources given unless overridden) for the athena target. */
+export function compileProject(files: Record<string, string>): { manifest: Manifest; target: ResolvedTarget } {
+  const all = { 'stedi_project.yml': MINI_PROJECT_YML, 'models/sources.yml': MINI_SOURCES_YML, ...files };
+  const parsed = parseProject(Object.entries(all).map(([p, text]) => ({ path: p, text })));
+  if (!parsed.project) throw new Error(JSON.stringify(parsed.diagnostics));
+  const t = resolveTarget(parsed.project.config, 'athena', {});
+  if (!t.target) throw new Error(JSON.stringify(t.diagnostics));
+  const out = compile({ project: parsed.project, target: t.target, dialect: trinoDialect(String((t.target as { database?: string }).database)), vars: { ...parsed.project.config.vars, ...targetVars(t.target) }, now: new Date(0) });
+  const errors = [...parsed.diagnostics, ...out.diagnostics].filter((d) => d.severity === 'error');
+  if (!out.manifest || errors.length) throw new Error(JSON.stringify(errors));
+  return { manifest: out.manifest, target: t.target };
 }
