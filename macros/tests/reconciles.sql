@@ -18,8 +18,8 @@ select
 from (
     select
         {{ entity_column }} as entity,
-        sum(case when {{ rule_column }} = '{{ total_rule }}' then {{ count_column }} else 0 end) as landing_rows,
-        sum(case when {{ rule_column }} <> '{{ total_rule }}' then {{ count_column }} else 0 end) as accounted_rows
+        sum(case when {{ rule_column }} = {{ literal(total_rule) }} then {{ count_column }} else 0 end) as landing_rows,
+        sum(case when {{ rule_column }} <> {{ literal(total_rule) }} then {{ count_column }} else 0 end) as accounted_rows
     from {{ model }}
     group by {{ entity_column }}
 ) entity_totals

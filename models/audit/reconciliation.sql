@@ -1,4 +1,4 @@
-{{ config(entity='audit', tags=['audit'], pii_allowed=false) }}
+{{ config(entity='audit', tags=['audit'], pii_allowed=false, meta={'reconciliation': true}) }}
 
 {#
   Where every landing row went: per entity, the landing rows, the rows kept in the entity's most
@@ -7,6 +7,11 @@
   `reconciles` test checks it. "kept" is counted from the built tables themselves while the
   exclusions are classified here from the landing data, so the test cross-checks the models.
   Counts only: no customer data leaves this model.
+
+  "landing" here is the rows accepted by the landing ingestion. The step before it - lines read
+  = accepted + rejected + blank + duplicate_delivery, per source - is the ingestion's own
+  reconciliation; `meta.reconciliation` makes stedi print both after a build, record them in
+  run_results.json, and check that each source's accepted records are its entity's landing rows.
 #}
 
 with latest_customers as (

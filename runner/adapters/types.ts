@@ -3,6 +3,7 @@
  * executor makes, so tests can hand in a fake and engines stay at the edge.
  */
 import type { Dialect } from '../dialect/types.js';
+import type { LandingReport } from '../landing/types.js';
 import type { ModelNode, SeedNode, SourceNode } from '../manifest/types.js';
 
 /** What an engine reports about the statements behind one result (Athena: ids, bytes, cost). */
@@ -30,6 +31,8 @@ export interface AdapterResponse {
   query_ids?: string[];
   data_scanned_bytes?: number;
   estimated_cost_usd?: number;
+  /** prepareSource: what happened to every landing line (see runner/landing/types.ts). */
+  landing?: LandingReport;
 }
 
 /** Runs a node's blocking tests against the candidate version; false discards it. */

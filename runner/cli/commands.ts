@@ -10,6 +10,7 @@ import { formatDiagnostic, UserError } from '../core/diagnostics.js';
 import { plan, type Command } from '../execute/plan.js';
 import type { Reporter } from '../execute/reporter.js';
 import { isFailure, RUN_RESULTS_SCHEMA_VERSION, type NodeResult, type RunResults } from '../execute/results.js';
+import { formatReconciliation, reconcileRun, type Reconciliation } from '../execute/reconciliation.js';
 import { execute } from '../execute/run.js';
 import { buildGraph } from '../graph/dag.js';
 import { select } from '../graph/select.js';
@@ -92,26 +93,34 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
   let results: NodeResult[] = [];
+  let reconciliation: Reconciliation | undefined;
   try {
     await adapter.open(command === 'test' ? 'read' : 'write');
     writeArtifacts(s);
     results = await execute(s.manifest, adapter, steps, { threads, failFast: !!opts.failFast, signal: controller.signal, reporter });
+    if (command !== 'test' && !opts.dryRun && !controller.signal.aborted) reconciliation = await reconcileRun(s.manifest, results, adapter, controller.signal);
   } finally {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
     await adapter.close();
   }
   const elapsed = (Date.now() - started) / 1000;
-  const success = !results.some(isFailure) && !controller.signal.aborted;
+  const success = !results.some(isFailure) && !controller.signal.aborted && !reconciliation?.problems.length;
   const runResults: RunResults = {
     metadata: { schema_version: RUN_RESULTS_SCHEMA_VERSION, generated_at: new Date().toISOString(), invocation_id: randomUUID(), command, target: s.target.name },
     args: { ...(opts.select ? { select: opts.select } : {}), ...(opts.exclude ? { exclude: opts.exclude } : {}), threads, fail_fast: !!opts.failFast },
     elapsed_time: elapsed,
     success,
     results,
+    ...(reconciliation ? { reconciliation } : {}),
   };
   if (!opts.dryRun) writeJson(path.join(s.targetPath, 'run_results.json'), runResults);
   if (s.target.type === 'athena' && !opts.dryRun) reporter.info(athenaTotals(results));
+  if (reconciliation) {
+    reporter.info('');
+    for (const l of formatReconciliation(reconciliation)) reporter.info(l);
+    for (const p of reconciliation.problems) reporter.error(`Reconciliation mismatch: ${p}`);
+  }
   summarize(results, elapsed, reporter);
   // 128 + signal number, as shells report a process stopped by a signal.
   if (stoppedBy) return stoppedBy === 'SIGINT' ? 130 : 143;

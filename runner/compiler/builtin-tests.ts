@@ -2,8 +2,8 @@
  * The generic data tests that ship with stedi, written as nunjucks macros exactly like a
  * user's custom tests in macros/ (`test_<name>`). Each returns a SELECT of the failing rows.
  * Arguments reach SQL only through `ident()` (validated identifier) or `literal()` (quoted
- * literal); `expression_is_true` and `where` take SQL by design — they come from the
- * project's own YAML, never from the command line.
+ * literal); `expression_is_true` (through the explicit `sql()`) and `where` take SQL by
+ * design — they come from the project's own YAML, never from the command line.
  */
 export const BUILTIN_TEST_MACROS = `
 {% macro test_not_null(model, column_name) %}
@@ -41,7 +41,7 @@ where {{ ident(column_name) }} is not null and not (true
 {% endmacro %}
 
 {% macro test_expression_is_true(model, expression, column_name=none) %}
-select * from {{ model }} where not coalesce(({{ expression }}), false)
+select * from {{ model }} where not coalesce(({{ sql(expression) }}), false)
 {% endmacro %}
 
 {% macro test_row_count(model, min=none, max=none, equals=none, column_name=none) %}

@@ -23,6 +23,8 @@ export interface RenderScope {
   var(name: string, fallback: unknown, hasFallback: boolean): unknown;
   config(values: Record<string, unknown>): void;
   self: string;
+  /** var() returns values as they are (source locations); otherwise strings are made SQL-safe. */
+  rawVars?: boolean;
 }
 
 export class CompilerRaise extends Error {}
@@ -40,7 +42,7 @@ export interface RenderEnv {
   macroNames: Set<string>;
 }
 
-const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+import { IDENT, sqlSafe, unwrap } from './safe-values.js';
 
 export function kwargs(args: unknown[]): { positional: unknown[]; named: Record<string, unknown> } {
   const last = args[args.length - 1];
@@ -88,24 +90,32 @@ export function createRenderEnv(
       const p = kwargs(a).positional;
       return scope().source(String(p[0]), String(p[1]));
     },
+    // a var value reaches SQL only as an identifier or a quoted literal (see safe-values.ts);
+    // source locations are paths, not SQL: they render with the value itself
     var: (...a) => {
       const p = kwargs(a).positional;
-      return scope().var(String(p[0]), p[1], p.length > 1);
+      const v = scope().var(String(p[0]), p[1], p.length > 1);
+      return scope().rawVars ? v : sqlSafe(v, dialect.quoteString);
     },
     config: (...a) => {
-      scope().config(kwargs(a).named);
+      scope().config(unwrap(kwargs(a).named) as Record<string, unknown>);
       return '';
     },
+    sql: (v) => String(unwrap(v) ?? ''),
     ident: (v) => {
-      const s = String(v);
+      const s = String(unwrap(v));
       if (!IDENT.test(s)) {
         scope().report('E_BAD_IDENTIFIER', `'${s}' is not a valid identifier`, s, 'identifiers are letters, digits and _');
         return dialect.quoteIdent(s);
       }
       return s;
     },
-    literal: (v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : dialect.quoteString(String(v))),
-    number: (v) => {
+    literal: (x) => {
+      const v = unwrap(x);
+      return typeof v === 'number' || typeof v === 'boolean' ? String(v) : dialect.quoteString(String(v));
+    },
+    number: (x) => {
+      const v = unwrap(x);
       if (typeof v === 'number' && Number.isFinite(v)) return String(v);
       if (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v)) return v;
       scope().report('E_BAD_NUMBER', `'${String(v)}' is not a number`, String(v));

@@ -34,7 +34,7 @@ export function compileSources(
         const scope = scopeFor(file, t.location, []);
         const reportAtLine: RenderScope['report'] = (code, message, _n, hint) =>
           diagnostics.push({ code, severity: 'error', file, line: t.loc.line, message: `${src.name}.${t.name} location: ${message}`, ...(hint ? { hint } : {}) });
-        location = env.render(tmpl, { ...scope, report: reportAtLine })?.trim() ?? '';
+        location = env.render(tmpl, { ...scope, report: reportAtLine, rawVars: true })?.trim() ?? '';
       } else diagnostics.push({ ...tmpl, line: t.loc.line });
       const config = mergeConfigs({ enabled: true, on_malformed: 'quarantine' }, t.config);
       out.push({
@@ -50,6 +50,7 @@ export function compileSources(
         depends_on: [],
         config: config as SourceNode['config'],
         relation: dialect.relation(src.name, t.name),
+        rejects_relation: dialect.relation(src.name, `${t.name}__rejects`),
         columns: columnDefs(t.columns),
         location,
         format: t.format,

@@ -6,6 +6,7 @@ import type { ManifestNode, TestNode, TestSeverity } from '../manifest/types.js'
 import type { ColumnSpec, Loc, ProjectSpec, TestSpec } from '../project/types.js';
 import { asTags } from './configs.js';
 import { tidy } from './models.js';
+import { sqlSafe } from './safe-values.js';
 import type { RenderEnv } from './render-env.js';
 import { makeScope, type Registry } from './scope.js';
 
@@ -70,12 +71,14 @@ function compileOne(ctx: TestCtx, d: Declared, wrappers: Map<string, nunjucks.Te
   const scope = makeScope({ file: loc.file, raw: '', self: '', registry: ctx.registry, vars: ctx.vars, diagnostics: ctx.diagnostics, deps, baseLine: loc.line });
   const args: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(spec.args)) {
-    args[k] = typeof v === 'string' && REF_ARG.test(v) ? renderArg(ctx, v, scope, loc) : v;
+    // ref()/source() render to relations; every other argument reaches SQL only as an
+    // identifier or a quoted literal (see safe-values.ts)
+    args[k] = typeof v === 'string' && REF_ARG.test(v) ? renderArg(ctx, v, scope, loc) : sqlSafe(v, ctx.dialect.quoteString);
   }
   const relation = 'relation' in parent ? parent.relation.rendered : '';
   const where = spec.config.where;
   args.model = where ? `(select * from ${relation} where ${String(where)})` : relation;
-  if (d.column) args.column_name = d.column;
+  if (d.column) args.column_name = sqlSafe(d.column, ctx.dialect.quoteString);
   const keys = Object.keys(args).sort();
   const wrapKey = `${macro}(${keys.join(',')})`;
   let wrapper = wrappers.get(wrapKey);

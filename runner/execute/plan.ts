@@ -7,9 +7,13 @@ import type { Manifest, ManifestNode, ModelNode, SeedNode, SourceNode, TestNode,
 
 export type Command = 'build' | 'run' | 'test' | 'seed';
 
+/**
+ * `after`: steps this one waits for without reading their data (the landing barrier below). The
+ * scheduler treats them like parents: a failure among them skips this step.
+ */
 export type PlanStep =
-  | { kind: 'source'; node: SourceNode; parents: string[] }
-  | { kind: 'materialize'; node: ModelNode | SeedNode; parents: string[]; audit: TestNode[] }
+  | { kind: 'source'; node: SourceNode; parents: string[]; after?: string[] }
+  | { kind: 'materialize'; node: ModelNode | SeedNode; parents: string[]; audit: TestNode[]; after?: string[] }
   | { kind: 'test'; node: TestNode; parents: string[] }
   | { kind: 'unit_test'; node: UnitTestNode; parents: string[] };
 
@@ -62,5 +66,24 @@ export function plan(manifest: Manifest, selected: Set<string>, command: Command
     const needed = new Set(steps.flatMap((s) => s.parents).filter((p) => nodes[p]?.resource_type === 'source' && !chosenIds.has(p)));
     for (const id of [...needed].sort()) steps.unshift({ kind: 'source', node: nodes[id] as SourceNode, parents: [] });
   }
+  landingBarrier(steps);
   return steps;
+}
+
+/**
+ * When a source of the plan is under `on_malformed: fail`, every source is ingested before any
+ * seed or model materializes, and the `fail` sources go first (the other sources wait for them
+ * too): one malformed line then stops the build before anything is published, since its failure
+ * skips every other source, seed and model. Without such a source nothing waits: a model waits
+ * for the sources it reads (its parents) and a failure skips only what is downstream of it.
+ */
+function landingBarrier(steps: PlanStep[]): void {
+  const sources = steps.filter((s): s is Extract<PlanStep, { kind: 'source' }> => s.kind === 'source');
+  const strict = sources.filter((s) => s.node.config.on_malformed === 'fail').map((s) => s.node.unique_id);
+  if (strict.length === 0) return;
+  const all = sources.map((s) => s.node.unique_id);
+  for (const s of steps) {
+    if (s.kind === 'materialize') s.after = all.filter((id) => !s.parents.includes(id));
+    else if (s.kind === 'source' && s.node.config.on_malformed !== 'fail') s.after = strict;
+  }
 }

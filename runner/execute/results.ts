@@ -1,5 +1,6 @@
 /** run_results.json: what happened to every node of one invocation. Never holds secrets. */
 import type { ResourceType } from '../manifest/types.js';
+import type { Reconciliation } from './reconciliation.js';
 
 export const RUN_RESULTS_SCHEMA_VERSION = 1;
 
@@ -36,6 +37,8 @@ export interface RunResults {
   elapsed_time: number;
   success: boolean;
   results: NodeResult[];
+  /** build/run: where every landing line and landing row went (runner/execute/reconciliation.ts). */
+  reconciliation?: Reconciliation;
 }
 
 export function isFailure(r: NodeResult): boolean {

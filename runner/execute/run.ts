@@ -1,6 +1,7 @@
 /** Executes a plan against an adapter: scheduling, write-audit-publish, results. */
 import type { Adapter, Queryable } from '../adapters/types.js';
 import type { Manifest, ManifestNode, TestNode } from '../manifest/types.js';
+import { needsAttention } from '../landing/report.js';
 import { runDataTest } from './data-test.js';
 import type { PlanStep } from './plan.js';
 import type { Reporter } from './reporter.js';
@@ -48,17 +49,23 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
     timed(t, async () => {
       const o = await runDataTest(q, manifest, t, signal);
       const status: NodeStatus = o.status;
-      return { status, message: o.failures ? `${o.failures} failing row${o.failures === 1 ? '' : 's'}` : 'pass', failures: o.failures, ...(o.sample.length ? { sample: o.sample } : {}), ...(o.stats ? { adapter_response: { ...o.stats } } : {}) };
+      const failing = o.failures ? customMessage(t, o.sample[0]) ?? `${o.failures} failing row${o.failures === 1 ? '' : 's'}` : 'pass';
+      return { status, message: failing, failures: o.failures, ...(o.sample.length ? { sample: o.sample } : {}), ...(o.stats ? { adapter_response: { ...o.stats } } : {}) };
     });
 
   const tasks = steps.map((s) => ({
     id: s.node.unique_id,
-    parents: s.parents,
+    parents: 'after' in s && s.after ? [...s.parents, ...s.after] : s.parents,
     run: async (signal: AbortSignal): Promise<'ok' | 'failed'> => {
       if (s.kind === 'source') {
-        const r = await timed(s.node, async () => ({ status: 'success', message: (await adapter.prepareSource(s.node, signal)).message }));
+        const r = await timed(s.node, async () => {
+          const { landing, ...response } = await adapter.prepareSource(s.node, signal);
+          // quarantined lines, duplicate deliveries, empty or stray files … warn; the build goes on
+          const status: NodeStatus = landing && needsAttention(landing) ? 'warn' : 'success';
+          return { status, message: response.message, ...(landing ? { adapter_response: { ...response, landing } } : {}) };
+        });
         record(r, s.node);
-        return r.status === 'success' ? 'ok' : 'failed';
+        return r.status === 'success' || r.status === 'warn' ? 'ok' : 'failed';
       }
       if (s.kind === 'test') {
         const r = await testOn(adapter, s.node, signal);
@@ -116,4 +123,14 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
 function errorMessage(e: unknown, node: ManifestNode): string {
   const msg = e instanceof Error ? e.message : String(e);
   return `${node.resource_type} ${node.name} (${node.original_file_path}): ${msg}`;
+}
+
+/**
+ * A test may word its own finding: `config: {meta: {message: "{devices} devices …"}}`, each
+ * `{column}` filled from the first (already masked) failing row. Unknown columns stay as written.
+ */
+export function customMessage(t: TestNode, row: Record<string, unknown> | undefined): string | undefined {
+  const template = (t.config.meta as Record<string, unknown> | undefined)?.message;
+  if (typeof template !== 'string' || !row) return undefined;
+  return template.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (all, k: string) => (k in row ? String(row[k]) : all));
 }

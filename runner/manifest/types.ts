@@ -58,6 +58,11 @@ export interface SourceNode extends NodeBase {
   format: 'json';
   /** e.g. `customer` – the lake entity the source belongs to. */
   entity: string;
+  /**
+   * Where lines that do not fit the declared schema are quarantined (file, line, reason, detail,
+   * raw), in the landing zone: `<schema>.<table>__rejects`. Never read by a model.
+   */
+  rejects_relation?: Relation;
 }
 
 export interface SeedNode extends NodeBase {

@@ -17,8 +17,10 @@ import type { DuckDbTargetConfig } from '../../project/types.js';
 import type { ModelNode, SeedNode, SourceNode } from '../../manifest/types.js';
 import type { Adapter, AdapterResponse, Audit, MaterializeResult, QueryResult, Queryable } from '../types.js';
 import { EngineError } from '../types.js';
+import { sourceMessage } from '../../landing/report.js';
+import type { LandingReport } from '../../landing/types.js';
 import { listVersionDirs, newVersion, removeVersionDir, tablePath } from './lake.js';
-import { sourceSelect } from './sources.js';
+import { ingestSource } from './sources.js';
 import { toQueryResult } from './values.js';
 
 const q = duckdbDialect.quoteIdent;
@@ -30,6 +32,7 @@ export class DuckDbAdapter implements Adapter {
   private readonly secrets = new Map<string, string>();
   private readonly live = new Set<DuckDBConnection>();
   private schemaLock: Promise<void> = Promise.resolve();
+  private ingestLock: Promise<void> = Promise.resolve();
   private readonly schemas = new Set<string>();
 
   /** `catalog` ':memory:' gives a throw-away database (unit tests). */
@@ -83,11 +86,27 @@ export class DuckDbAdapter implements Adapter {
     return this.withConnection((c) => run(c, sql), signal);
   }
 
+  /**
+   * Landing ingestion (see sources.ts): the source table and its rejects table, replaced in one
+   * transaction. Ingestions run one at a time: the line parsing is JavaScript on this thread
+   * anyway, and one writer at a time keeps the catalog free of write-write conflicts.
+   */
   async prepareSource(node: SourceNode, signal?: AbortSignal): Promise<AdapterResponse> {
-    const { sql, files } = sourceSelect(node);
     await this.ensureSchema(node.relation.schema);
-    await this.withConnection((c) => c.run(`CREATE OR REPLACE VIEW ${node.relation.rendered} AS ${sql}`), signal);
-    return { message: `VIEW over ${files} file${files === 1 ? '' : 's'}` };
+    const turn = this.ingestLock.then(() => this.withConnection((c) => ingestSource(c, node, signal), signal));
+    this.ingestLock = turn.then(() => undefined, () => undefined);
+    let landing: LandingReport;
+    try {
+      landing = await turn;
+    } catch (e) {
+      if (e instanceof EngineError) throw e;
+      // DuckDB names the file it could not write (the catalog or its write-ahead log)
+      const file = /file "([^"]+)"/.exec((e as Error).message ?? '')?.[1];
+      const base = path.basename(this.cfg.catalog);
+      const named = !file ? this.cfg.catalog : path.basename(file).startsWith(base) ? `${this.cfg.catalog}${path.basename(file).slice(base.length)}` : path.relative('.', file) || file;
+      throw explainWrite(e, named);
+    }
+    return { message: sourceMessage(landing), landing };
   }
 
   async materialize(node: ModelNode | SeedNode, sql: string, audit: Audit, signal?: AbortSignal): Promise<MaterializeResult> {

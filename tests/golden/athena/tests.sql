@@ -27,6 +27,79 @@ where entity is not null
   and entity not in ('customer', 'accelerometer', 'step_trainer')
 group by entity
 
+-- ambiguous_devices_step_trainer_trusted (models/trusted/trusted.yml:138)
+with ambiguous as (
+    select serial_number
+    from (select
+    serial_number,
+    count(*) as claimants,
+    case when count(*) = 1 then max(email) end as email
+from (
+    select serial_number, email
+    from (select
+    customer_name,
+    email,
+    phone,
+    birth_day,
+    serial_number,
+    registration_date,
+    last_update_date,
+    share_with_research_as_of_date,
+    share_with_public_as_of_date,
+    share_with_friends_as_of_date
+from (
+    select
+        CAST(customerName AS varchar) as customer_name,
+        CAST(email AS varchar) as email,
+        CAST(phone AS varchar) as phone,
+        CAST(birthDay AS varchar) as birth_day,
+        CAST(serialNumber AS varchar) as serial_number,
+        CAST(registrationDate AS bigint) as registration_date,
+        CAST(lastUpdateDate AS bigint) as last_update_date,
+        CAST(shareWithResearchAsOfDate AS bigint) as share_with_research_as_of_date,
+        CAST(shareWithPublicAsOfDate AS bigint) as share_with_public_as_of_date,
+        CAST(shareWithFriendsAsOfDate AS bigint) as share_with_friends_as_of_date,
+        row_number() over (
+            partition by email
+            order by
+                lastUpdateDate desc nulls last,
+                shareWithResearchAsOfDate desc nulls first,
+                registrationDate desc nulls last,
+                serialNumber asc nulls last,
+                customerName asc nulls last,
+                phone asc nulls last,
+                birthDay asc nulls last,
+                shareWithPublicAsOfDate desc nulls first,
+                shareWithFriendsAsOfDate desc nulls first
+        ) as record_rank
+    from "stedi"."customer"
+    where email is not null
+) ranked_records
+where record_rank = 1) latest_records
+    where serial_number is not null
+    union all
+    select CAST(serialNumber AS varchar) as serial_number, CAST(null AS varchar) as email
+    from "stedi"."customer"
+    where email is null and serialNumber is not null
+) claims
+group by serial_number) claims
+    where claimants > 1
+),
+
+affected as (
+    select
+        (select count(*) from ambiguous) as ambiguous_devices,
+        (
+            select count(*)
+            from "stedi"."step_trainer" r
+            where r.serialNumber in (select serial_number from ambiguous)
+        ) as excluded_readings
+)
+
+select ambiguous_devices, excluded_readings
+from affected
+where ambiguous_devices > 0
+
 -- consent_accelerometer_trusted_user_email_ref_customer_trusted_email_reading_time (models/trusted/trusted.yml:77)
 with consenting_customers as (
     select

@@ -1,0 +1,283 @@
+/**
+ * Reads a source's landing folder line by line and hands every line to a sink: accepted records
+ * (typed, in declared column order) and rejects (file, line, reason, raw text). Engine-agnostic:
+ * the engine decides where the rows go and publishes them (see adapters/duckdb/sources.ts).
+ *
+ * Line numbers are exact: a line is what precedes a line feed (LF, byte 0x0A, which never occurs
+ * inside a UTF-8 multi-byte character), counted from 1; a last line without a line feed counts
+ * too. Files are read in name order, in chunks, so memory stays flat and the event loop (Ctrl-C,
+ * other queries) keeps turning between chunks.
+ *
+ * Folder entries that are not landing files (not `*.json`, hidden, folders) are not read; they
+ * are counted and named in the report. A file with the same bytes as an earlier file (in name
+ * order) is a duplicate delivery: none of its lines is ingested again, they are all counted as
+ * `duplicate_delivery`. A file without any record (0 bytes, or blank lines only) is `empty`.
+ */
+import { isUtf8 } from 'node:buffer';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { classifyLine, isLandingFileName, KeyResolver } from './classify.js';
+import { emptyTolerated, type FileReport, type LandingColumn, type LandingReport, type LandingTotals, type LandingValue, type RejectRow } from './types.js';
+
+export interface LandingSink {
+  accept(values: LandingValue[]): void;
+  reject(row: RejectRow): void;
+}
+
+export interface LandingSpec {
+  source: string;
+  relation: string;
+  rejects_relation: string;
+  location: string;
+  columns: LandingColumn[];
+  on_malformed: 'quarantine' | 'fail';
+}
+
+/** A landing file or folder that cannot be read; names the path. */
+export class LandingReadError extends Error {
+  constructor(readonly path: string, cause: unknown) {
+    const err = cause as NodeJS.ErrnoException;
+    const why = err.code === 'EACCES' || err.code === 'EPERM' ? 'permission denied' : err.code === 'EISDIR' ? 'it is a folder' : (err.message ?? String(cause));
+    super(`cannot read ${path}: ${why}`);
+    this.name = 'LandingReadError';
+  }
+}
+
+const CHUNK = 4 << 20;
+const FIRST_REJECTS = 3;
+const UNKNOWN_KEYS_LISTED = 20;
+
+export async function ingestLanding(spec: LandingSpec, sink: LandingSink, opts: { signal?: AbortSignal; chunkBytes?: number } = {}): Promise<LandingReport> {
+  const { files, skipped, missing } = listLanding(spec.location);
+  const sizes = new Map<string, number>();
+  for (const f of files) sizes.set(f, statSize(f));
+  const hashes = await hashSameSize(files, sizes, opts.signal);
+  const resolver = new KeyResolver(spec.columns);
+  const reports: FileReport[] = [];
+  const firstOfHash = new Map<string, FileReport>();
+  for (const file of files) {
+    opts.signal?.throwIfAborted();
+    const known = hashes.get(file);
+    const original = known ? firstOfHash.get(known) : undefined;
+    if (original && original.status !== 'empty') {
+      reports.push({ ...blankReport(file, sizes.get(file) ?? 0, original.sha256, original.lines, original.no_final_newline), status: 'duplicate', duplicate_of: original.file, duplicate_delivery: original.lines });
+      continue;
+    }
+    const r = await readFile(file, resolver, sink, opts.chunkBytes ?? CHUNK, opts.signal);
+    reports.push(r);
+    if (!firstOfHash.has(r.sha256)) firstOfHash.set(r.sha256, r);
+  }
+  const totals = sumTotals(reports, skipped.length);
+  const warnings = describe(reports, skipped, spec);
+  if (missing) warnings.unshift(`${spec.source}: the landing folder ${spec.location} does not exist: no file read`);
+  return { source: spec.source, relation: spec.relation, rejects_relation: spec.rejects_relation, location: spec.location, on_malformed: spec.on_malformed, files: reports, skipped, totals, warnings };
+}
+
+function listLanding(location: string): { files: string[]; skipped: string[]; missing: boolean } {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(location, { withFileTypes: true });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { files: [], skipped: [], missing: true };
+    throw new LandingReadError(location, e);
+  }
+  const files: string[] = [];
+  const skipped: string[] = [];
+  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const isFile = e.isFile() || (e.isSymbolicLink() && safeIsFile(path.join(location, e.name)));
+    if (isFile && isLandingFileName(e.name)) files.push(path.posix.join(location, e.name));
+    else skipped.push(e.isDirectory() ? `${e.name}/` : e.name);
+  }
+  return { files, skipped, missing: false };
+}
+
+function safeIsFile(p: string): boolean {
+  try {
+    return fs.statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function statSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch (e) {
+    throw new LandingReadError(file, e);
+  }
+}
+
+/** sha256 of the files that share their size with another file: only those can be duplicates. */
+async function hashSameSize(files: string[], sizes: Map<string, number>, signal?: AbortSignal): Promise<Map<string, string>> {
+  const bySize = new Map<number, string[]>();
+  for (const f of files) {
+    const n = sizes.get(f) ?? 0;
+    if (n > 0) bySize.set(n, [...(bySize.get(n) ?? []), f]);
+  }
+  const out = new Map<string, string>();
+  for (const group of bySize.values()) {
+    if (group.length < 2) continue;
+    for (const f of group) out.set(f, await hashFile(f, signal));
+  }
+  return out;
+}
+
+async function hashFile(file: string, signal?: AbortSignal): Promise<string> {
+  const h = createHash('sha256');
+  let fh: fs.promises.FileHandle | undefined;
+  try {
+    fh = await fs.promises.open(file, 'r');
+    const buf = Buffer.allocUnsafe(CHUNK);
+    for (;;) {
+      signal?.throwIfAborted();
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      h.update(buf.subarray(0, bytesRead));
+    }
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    throw new LandingReadError(file, e);
+  } finally {
+    await fh?.close();
+  }
+  return h.digest('hex');
+}
+
+function blankReport(file: string, bytes: number, sha256: string, lines: number, noFinalNewline: boolean): FileReport {
+  return { file, bytes, sha256, status: 'ingested', lines, accepted: 0, rejected: 0, blank: 0, duplicate_delivery: 0, tolerated: emptyTolerated(), no_final_newline: noFinalNewline, unknown_keys: [], first_rejects: [] };
+}
+
+async function readFile(file: string, resolver: KeyResolver, sink: LandingSink, chunkBytes: number, signal?: AbortSignal): Promise<FileReport> {
+  const r = blankReport(file, 0, '', 0, false);
+  const hash = createHash('sha256');
+  const unknown = new Set<string>();
+  let line = 0;
+
+  const handle = (text: string, terminated: boolean, validUtf8: boolean) => {
+    line++;
+    if (!validUtf8) {
+      r.rejected++;
+      const row: RejectRow = { file, line, reason: 'invalid_utf8', detail: 'the line is not valid UTF-8', raw: text };
+      if (r.first_rejects.length < FIRST_REJECTS) r.first_rejects.push({ line, reason: row.reason, detail: row.detail });
+      sink.reject(row);
+      return;
+    }
+    const o = classifyLine(text, { line, terminated }, resolver);
+    if (o.bom) r.tolerated.bom++;
+    if (o.crlf) r.tolerated.crlf++;
+    if (o.kind === 'blank') {
+      r.blank++;
+      return;
+    }
+    if (o.trailingComma) r.tolerated.trailing_comma++;
+    if (o.unknownKeys) for (const k of o.unknownKeys) if (unknown.size < 1000) unknown.add(k);
+    if (o.kind === 'accepted') {
+      r.accepted++;
+      if (o.caseFolded) r.tolerated.case_folded_keys++;
+      if (o.coerced) r.tolerated.coerced_values++;
+      sink.accept(o.values!);
+      return;
+    }
+    r.rejected++;
+    if (r.first_rejects.length < FIRST_REJECTS) r.first_rejects.push({ line, reason: o.reason!, detail: o.detail! });
+    sink.reject({ file, line, reason: o.reason!, detail: o.detail!, raw: text });
+  };
+
+  /** Complete lines (each was followed by LF) of one buffer that ends right before an LF. */
+  const lines = (buf: Buffer) => {
+    if (isUtf8(buf)) {
+      for (const t of buf.toString('utf8').split('\n')) handle(t, true, true);
+      return;
+    }
+    let start = 0;
+    for (;;) {
+      const i = buf.indexOf(10, start);
+      const part = buf.subarray(start, i < 0 ? buf.length : i);
+      handle(part.toString('utf8'), true, isUtf8(part));
+      if (i < 0) break;
+      start = i + 1;
+    }
+  };
+
+  let fh: fs.promises.FileHandle | undefined;
+  let carry: Buffer = Buffer.alloc(0);
+  try {
+    fh = await fs.promises.open(file, 'r');
+    const buf = Buffer.allocUnsafe(chunkBytes);
+    for (;;) {
+      signal?.throwIfAborted();
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      const chunk = buf.subarray(0, bytesRead);
+      hash.update(chunk);
+      r.bytes += bytesRead;
+      const data = carry.length ? Buffer.concat([carry, chunk]) : chunk;
+      const last = data.lastIndexOf(10);
+      if (last < 0) {
+        carry = Buffer.from(data);
+        continue;
+      }
+      lines(data.subarray(0, last));
+      carry = Buffer.from(data.subarray(last + 1));
+    }
+  } catch (e) {
+    if (signal?.aborted || !isFsError(e)) throw e;
+    throw new LandingReadError(file, e);
+  } finally {
+    await fh?.close();
+  }
+  if (carry.length > 0) {
+    r.no_final_newline = true;
+    handle(carry.toString('utf8'), false, isUtf8(carry));
+  }
+  r.lines = line;
+  r.sha256 = hash.digest('hex');
+  r.unknown_keys = [...unknown].sort();
+  if (r.accepted === 0 && r.rejected === 0) r.status = 'empty';
+  return r;
+}
+
+function isFsError(e: unknown): boolean {
+  return typeof (e as NodeJS.ErrnoException)?.code === 'string';
+}
+
+export function sumTotals(files: FileReport[], skipped: number): LandingTotals {
+  const t: LandingTotals = { files: files.length, lines_read: 0, accepted: 0, rejected: 0, blank: 0, duplicate_delivery: 0, tolerated: emptyTolerated(), empty_files: 0, duplicate_files: 0, skipped_files: skipped };
+  for (const f of files) {
+    t.lines_read += f.lines;
+    t.accepted += f.accepted;
+    t.rejected += f.rejected;
+    t.blank += f.blank;
+    t.duplicate_delivery += f.duplicate_delivery;
+    for (const k of Object.keys(t.tolerated) as (keyof typeof t.tolerated)[]) t.tolerated[k] += f.tolerated[k];
+    if (f.status === 'empty') t.empty_files++;
+    if (f.status === 'duplicate') t.duplicate_files++;
+  }
+  return t;
+}
+
+/** One warning per file and kind of finding; names files and columns, never a value. */
+function describe(files: FileReport[], skipped: string[], spec: LandingSpec): string[] {
+  const out: string[] = [];
+  const s = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+  const name = (p: string | undefined) => path.posix.basename(p ?? '');
+  for (const f of files) {
+    if (f.status === 'duplicate') {
+      out.push(`${name(f.file)}: same content as ${name(f.duplicate_of)}: its ${s(f.duplicate_delivery, 'line')} are not ingested twice (duplicate_delivery)`);
+      continue;
+    }
+    if (f.status === 'empty') out.push(`${name(f.file)}: no record (${f.bytes === 0 ? 'an empty file' : `only ${s(f.blank, 'blank line')}`})`);
+    if (f.rejected) {
+      const first = f.first_rejects[0];
+      out.push(`${name(f.file)}: ${s(f.rejected, 'line')} quarantined in ${spec.rejects_relation}${first ? `; first at line ${first.line}: ${first.reason}: ${first.detail}` : ''}`);
+    }
+    if (f.unknown_keys.length) {
+      const listed = f.unknown_keys.slice(0, UNKNOWN_KEYS_LISTED).map((k) => JSON.stringify(k.length > 40 ? `${k.slice(0, 40)}…` : k));
+      const more = f.unknown_keys.length > UNKNOWN_KEYS_LISTED ? ` and ${f.unknown_keys.length - UNKNOWN_KEYS_LISTED} more` : '';
+      out.push(`${name(f.file)}: ${f.unknown_keys.length === 1 ? 'key' : 'keys'} ${listed.join(', ')}${more} not in the schema of ${spec.source} (ignored; reported once per file)`);
+    }
+  }
+  if (skipped.length) out.push(`${spec.location}: ${s(skipped.length, 'entry', 'entries')} not read (not a *.json landing file): ${skipped.slice(0, 10).join(', ')}${skipped.length > 10 ? ', …' : ''}`);
+  return out;
+}

@@ -1,0 +1,63 @@
+/** Pure summaries of a landing report: the balance check and the lines stedi prints. */
+import type { FileReport, LandingReport, LandingTotals } from './types.js';
+
+/**
+ * Every line read is accounted for exactly once. `written` are the rows the engine actually
+ * stored (counted back from the stored tables), so a sink that lost or doubled rows fails too.
+ * Returns the problem, or undefined when everything adds up.
+ */
+export function balanceProblem(report: LandingReport, written?: { accepted: number; rejected: number }): string | undefined {
+  const problems: string[] = [];
+  for (const f of report.files) {
+    const sum = f.accepted + f.rejected + f.blank + f.duplicate_delivery;
+    if (sum !== f.lines) problems.push(`${f.file}: ${f.lines} lines read but ${sum} accounted for`);
+  }
+  const t = report.totals;
+  const sum = t.accepted + t.rejected + t.blank + t.duplicate_delivery;
+  if (sum !== t.lines_read) problems.push(`${t.lines_read} lines read but ${sum} accounted for`);
+  if (written && written.accepted !== t.accepted) problems.push(`${t.accepted} accepted but ${written.accepted} stored in ${report.relation}`);
+  if (written && written.rejected !== t.rejected) problems.push(`${t.rejected} rejected but ${written.rejected} stored in ${report.rejects_relation}`);
+  return problems.length ? `${report.source} does not reconcile: ${problems.join('; ')}` : undefined;
+}
+
+/** `956 lines read = 950 accepted + 3 rejected + 2 blank + 1 duplicate_delivery` (zero terms left out, accepted always shown). */
+export function balanceLine(t: Pick<LandingTotals, 'lines_read' | 'accepted' | 'rejected' | 'blank' | 'duplicate_delivery'>): string {
+  const terms = [`${t.accepted} accepted`];
+  if (t.rejected) terms.push(`${t.rejected} rejected`);
+  if (t.blank) terms.push(`${t.blank} blank`);
+  if (t.duplicate_delivery) terms.push(`${t.duplicate_delivery} duplicate_delivery`);
+  return `${t.lines_read} line${t.lines_read === 1 ? '' : 's'} read = ${terms.join(' + ')}`;
+}
+
+/** What was tolerated or skipped, e.g. `tolerated: 2 crlf, 1 bom; files: 3 (1 empty, 1 duplicate); 1 entry skipped`. */
+export function detailsLine(report: LandingReport): string {
+  const t = report.totals;
+  const tol = Object.entries(t.tolerated).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`);
+  const files = [t.empty_files ? `${t.empty_files} empty` : '', t.duplicate_files ? `${t.duplicate_files} duplicate` : ''].filter(Boolean);
+  const parts = [`${t.files} file${t.files === 1 ? '' : 's'}${files.length ? ` (${files.join(', ')})` : ''}`];
+  if (t.skipped_files) parts.push(`${t.skipped_files} other entr${t.skipped_files === 1 ? 'y' : 'ies'} skipped`);
+  if (tol.length) parts.push(`tolerated: ${tol.join(', ')}`);
+  return parts.join('; ');
+}
+
+/** Whether the ingestion found something a person should look at (the source node then warns). */
+export function needsAttention(report: LandingReport): boolean {
+  const t = report.totals;
+  return t.rejected > 0 || t.duplicate_files > 0 || t.empty_files > 0 || t.skipped_files > 0 || report.files.some((f) => f.unknown_keys.length > 0);
+}
+
+/** The message of the source's result: the balance, then one line per finding. */
+export function sourceMessage(report: LandingReport): string {
+  const head = `${balanceLine(report.totals)} (${detailsLine(report)})`;
+  return report.warnings.length ? `${head}\n  ${report.warnings.join('\n  ')}` : head;
+}
+
+/** Under `on_malformed: fail`: the error naming the first bad line. */
+export function malformedError(report: LandingReport): string | undefined {
+  if (report.on_malformed !== 'fail' || report.totals.rejected === 0) return undefined;
+  const f: FileReport | undefined = report.files.find((x) => x.first_rejects.length > 0);
+  const first = f?.first_rejects[0];
+  const where = f && first ? `${f.file} line ${first.line}: ${first.reason}: ${first.detail}` : 'a line was rejected';
+  const n = report.totals.rejected;
+  return `${where}${n > 1 ? ` (and ${n - 1} more malformed line${n === 2 ? '' : 's'})` : ''}; on_malformed is 'fail', so nothing is published`;
+}

@@ -1,0 +1,118 @@
+/**
+ * Landing ingestion: what happens to every line of every file of a source's landing folder.
+ * Plain data only, shared by the pure line classifier (classify.ts), the file reader
+ * (ingest.ts), the engine that stores the result and the reconciliation report.
+ *
+ * Accounting, per source and per file (each line falls in exactly one category):
+ *
+ *     lines_read = accepted + rejected + blank + duplicate_delivery
+ *
+ * `tolerated` counts how many lines needed each tolerated repair (BOM, CRLF and trailing comma:
+ * whatever became of the line; key case and coercion: accepted records). They are sub-counts,
+ * reported for the record, never another way for a line to go missing.
+ */
+
+/** How a declared `data_type` is checked. Other types are refused before any file is read. */
+export type ColumnKind = 'varchar' | 'bigint' | 'integer' | 'smallint' | 'tinyint' | 'double' | 'boolean';
+
+export interface LandingColumn {
+  /** As declared in YAML; also the key that is looked up (case-insensitively) in each record. */
+  name: string;
+  kind: ColumnKind;
+  /** The declared type, upper case, e.g. BIGINT (for the engine's table). */
+  sqlType: string;
+}
+
+/** A typed value of an accepted record: bigint columns carry a JS bigint (exact to 64 bits). */
+export type LandingValue = string | number | bigint | boolean | null;
+
+export type RejectReason =
+  | 'invalid_utf8'
+  | 'invalid_json'
+  | 'truncated_record'
+  | 'not_an_object'
+  | 'duplicate_key'
+  | 'type_mismatch'
+  | 'no_declared_field';
+
+/** One quarantined line. `raw` is the line as delivered (it may hold personal data). */
+export interface RejectRow {
+  file: string;
+  line: number;
+  reason: RejectReason;
+  /** What is wrong, never the value itself (safe for logs and error messages). */
+  detail: string;
+  raw: string;
+}
+
+export interface Tolerated {
+  /** Lines that started with a byte-order mark (removed). */
+  bom: number;
+  /** Lines that ended with CR LF (the CR removed). */
+  crlf: number;
+  /** Records followed by a comma (`{…},`; the comma removed). */
+  trailing_comma: number;
+  /** Records where a key matched its column only case-insensitively (`timeStamp` → timestamp). */
+  case_folded_keys: number;
+  /** Records where a value was coerced: a number sent as an exact numeric string, a number or boolean for a text column. */
+  coerced_values: number;
+}
+
+export type FileStatus = 'ingested' | 'empty' | 'duplicate';
+
+export interface FileReport {
+  /** The path as read (the source location joined with the file name). */
+  file: string;
+  bytes: number;
+  /** sha256 of the bytes, hex. */
+  sha256: string;
+  /** `empty`: no record at all (0 bytes or only blank lines); `duplicate`: same bytes as `duplicate_of`. */
+  status: FileStatus;
+  duplicate_of?: string;
+  lines: number;
+  accepted: number;
+  rejected: number;
+  blank: number;
+  duplicate_delivery: number;
+  tolerated: Tolerated;
+  /** The last line had no line feed (a complete record there is fine; a cut one is `truncated_record`). */
+  no_final_newline: boolean;
+  /** Keys that match no declared column (case-insensitively), reported once per file; their values are ignored. */
+  unknown_keys: string[];
+  /** The first few rejects of the file: line, reason and detail, never the raw text. */
+  first_rejects: { line: number; reason: RejectReason; detail: string }[];
+}
+
+export interface LandingTotals {
+  files: number;
+  lines_read: number;
+  accepted: number;
+  rejected: number;
+  blank: number;
+  duplicate_delivery: number;
+  tolerated: Tolerated;
+  empty_files: number;
+  duplicate_files: number;
+  /** Entries of the landing folder that are not landing files (not `*.json`, or folders): never read. */
+  skipped_files: number;
+}
+
+export interface LandingReport {
+  /** `landing.customer` */
+  source: string;
+  /** `landing.customer`, `landing.customer__rejects` (for messages; unquoted). */
+  relation: string;
+  rejects_relation: string;
+  location: string;
+  on_malformed: 'quarantine' | 'fail';
+  files: FileReport[];
+  /** Names of the skipped entries (file names only, as found in the folder). */
+  skipped: string[];
+  totals: LandingTotals;
+  /** Human-readable findings, one per file and kind (never a value of a record). */
+  warnings: string[];
+}
+
+export function emptyTolerated(): Tolerated {
+  return { bom: 0, crlf: 0, trailing_comma: 0, case_folded_keys: 0, coerced_values: 0 };
+}
