@@ -1,27 +1,43 @@
-/** `npm run bench`: runs every benchmark, prints a table, writes target/bench/*.json. */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+/**
+ * `npm run bench`: runs every benchmark, prints a table, writes target/bench/*.json and
+ * target/bench/performance.md. `npm run bench -- <name>...` runs some:
+ *
+ *   compile  a 1,000-model project compiled in-process and by the CLI
+ *   scale    `stedi build` on generated data at each size (wall time, rows/s, peak RSS, correctness)
+ *   floor    the build time ÷ DuckDB reading the landing files once
+ *   peers    dbt-duckdb and PySpark on the same data (needs `npm run bench:setup`)
+ *   memory   the largest build with DuckDB's memory limit at 2 GB
+ *   correctness  `stedi build` on 1M rows WITH defects, checked against the generator's counts
+ *
+ * `--sizes tiny,1m,10m,50m` chooses the data sizes (default: all four for scale/floor/peers,
+ * 50m for memory, 1m for correctness). Generated data is kept in STEDI_BENCH_DIR (default <tmp>/stedi-bench).
+ */
 import { compileBench } from './compile.js';
+import { correctnessBench } from './correctness.js';
+import { memoryBench } from './memory.js';
+import { addSection, table, writeJson, writeMarkdown } from './lib/report.js';
+import { scaleBench } from './scale.js';
+import { BIN, sizesFrom } from './lib/workspace.js';
 
-function machine(): Record<string, unknown> {
-  return { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? 'unknown', memory_gb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.arch()}` };
-}
+const argv = process.argv.slice(2);
+const names = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--sizes');
+const known = ['compile', 'scale', 'floor', 'peers', 'memory', 'correctness'];
+for (const n of names) if (!known.includes(n)) throw new Error(`unknown benchmark '${n}' (known: ${known.join(', ')})`);
+const all = names.length === 0;
+const want = (n: string) => all || names.includes(n);
 
-function write(name: string, data: Record<string, unknown>): void {
-  fs.mkdirSync(path.join('target', 'bench'), { recursive: true });
-  fs.writeFileSync(path.join('target', 'bench', `${name}.json`), `${JSON.stringify({ machine: machine(), generated_at: new Date().toISOString(), ...data }, null, 2)}\n`);
+if (want('compile')) {
+  const r = compileBench(BIN);
+  addSection(table('Compile: 1,000 models and 3,000 tests (median of 5; seconds)', ['measure', 'value'], Object.entries(r).map(([k, v]) => [k, v])));
+  writeJson('compile', { results: r });
 }
-
-function table(title: string, rows: Record<string, number>): void {
-  console.log(`\n${title}`);
-  for (const [k, v] of Object.entries(rows)) console.log(`  ${k.padEnd(28)} ${Number.isInteger(v) ? v : v.toFixed(3)}`);
+if (want('scale') || want('floor') || want('peers')) {
+  await scaleBench(sizesFrom(argv, ['tiny', '1m', '10m', '50m']), { scale: want('scale'), floor: want('floor'), peers: want('peers') });
 }
-
-const which = new Set(process.argv.slice(2));
-const all = which.size === 0;
-if (all || which.has('compile')) {
-  const r = compileBench(path.resolve('bin/stedi.js'));
-  table('Compile: 1,000 models and 3,000 tests (median of 5; seconds)', r);
-  write('compile', { results: r });
+if (want('correctness')) {
+  await correctnessBench(sizesFrom(argv, ['1m']));
 }
+if (want('memory')) {
+  await memoryBench(sizesFrom(argv, ['50m']));
+}
+writeMarkdown();

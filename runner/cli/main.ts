@@ -11,6 +11,7 @@ import { createReporter, type Reporter } from '../execute/reporter.js';
 import { loadProject } from '../project/load.js';
 import { runCommand, selectNodes, type RunCommandOptions } from './commands.js';
 import { docsGenerate } from './docs.js';
+import { addGenerateCommand } from './generate.js';
 import { showCommand, type ShowOptions } from './show.js';
 import { enterProject, openSession, type GlobalOptions } from './session.js';
 
@@ -113,6 +114,7 @@ export function buildProgram(setCode: (code: number) => void, out: (s: string) =
       return 0;
     }),
   );
+  addGenerateCommand(program, setCode, out);
   return program;
 }
 

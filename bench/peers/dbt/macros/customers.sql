@@ -1,0 +1,80 @@
+{#
+  customer_latest_records(relation): one row per customer email, the latest landing record, with
+  snake_case columns. Records without an email are dropped (they cannot be deduplicated nor
+  matched to phone readings).
+
+  Latest = highest lastUpdateDate (a record without lastUpdateDate counts as the oldest). Ties are
+  broken deterministically and conservatively:
+    1. a record WITHOUT research consent wins over one with consent;
+       among consenting records, the later shareWithResearchAsOfDate wins;
+    2. then the later registrationDate;
+    3. then the smallest serialNumber, customerName, phone, birthDay (plain string order),
+       then the later public and friends sharing dates.
+  Records equal on all of these are identical, so the choice between them does not matter.
+#}
+{% macro customer_latest_records(relation) -%}
+select
+    customer_name,
+    email,
+    phone,
+    birth_day,
+    serial_number,
+    registration_date,
+    last_update_date,
+    share_with_research_as_of_date,
+    share_with_public_as_of_date,
+    share_with_friends_as_of_date
+from (
+    select
+        CAST(customerName AS varchar) as customer_name,
+        CAST(email AS varchar) as email,
+        CAST(phone AS varchar) as phone,
+        CAST(birthDay AS varchar) as birth_day,
+        CAST(serialNumber AS varchar) as serial_number,
+        CAST(registrationDate AS bigint) as registration_date,
+        CAST(lastUpdateDate AS bigint) as last_update_date,
+        CAST(shareWithResearchAsOfDate AS bigint) as share_with_research_as_of_date,
+        CAST(shareWithPublicAsOfDate AS bigint) as share_with_public_as_of_date,
+        CAST(shareWithFriendsAsOfDate AS bigint) as share_with_friends_as_of_date,
+        row_number() over (
+            partition by email
+            order by
+                lastUpdateDate desc nulls last,
+                shareWithResearchAsOfDate desc nulls first,
+                registrationDate desc nulls last,
+                serialNumber asc nulls last,
+                customerName asc nulls last,
+                phone asc nulls last,
+                birthDay asc nulls last,
+                shareWithPublicAsOfDate desc nulls first,
+                shareWithFriendsAsOfDate desc nulls first
+        ) as record_rank
+    from {{ relation }}
+    where email is not null
+) ranked_records
+where record_rank = 1
+{%- endmacro %}
+
+{#
+  device_claims(relation): one row per device serial number claimed in the landing customer
+  data, with the number of customers claiming it and, when exactly one does, that customer's
+  email. A claim is the serialNumber of a customer's latest record (see customer_latest_records);
+  a record without an email is a claim of its own, since someone unknown registered the device.
+  A serial with more than one claimant cannot be attributed to anyone.
+#}
+{% macro device_claims(relation) -%}
+select
+    serial_number,
+    count(*) as claimants,
+    case when count(*) = 1 then max(email) end as email
+from (
+    select serial_number, email
+    from ({{ customer_latest_records(relation) }}) latest_records
+    where serial_number is not null
+    union all
+    select CAST(serialNumber AS varchar) as serial_number, CAST(null AS varchar) as email
+    from {{ relation }}
+    where email is null and serialNumber is not null
+) claims
+group by serial_number
+{%- endmacro %}

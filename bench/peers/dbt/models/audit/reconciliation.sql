@@ -1,0 +1,117 @@
+{{ config(tags=['audit']) }}
+
+{#
+  Where every landing row went: per entity, the landing rows, the rows kept in the entity's most
+  refined table (customer_curated, accelerometer_trusted, step_trainer_trusted) and the rows
+  excluded by each rule. The rules are exclusive, so landing = kept + every exclusion, and the
+  `reconciles` test checks it. "kept" is counted from the built tables themselves while the
+  exclusions are classified here from the landing data, so the test cross-checks the models.
+  Counts only: no customer data leaves this model.
+#}
+
+with latest_customers as (
+    {{ customer_latest_records(source('landing', 'customer')) }}
+),
+
+trusted_customers as (
+    select email, share_with_research_as_of_date
+    from {{ ref('customer_trusted') }}
+),
+
+curated_customers as (
+    select email
+    from {{ ref('customer_curated') }}
+),
+
+devices as (
+    {{ device_claims(source('landing', 'customer')) }}
+),
+
+accelerometer_rules as (
+    select
+        case
+            when l.email is null then 'unknown_customer'
+            when t.email is null then 'no_consent'
+            when not {{ consent_filter('a."timestamp"', 't.share_with_research_as_of_date') }} then 'before_consent'
+        end as rule
+    from {{ source('landing', 'accelerometer') }} a
+    left join latest_customers l on l.email = a."user"
+    left join trusted_customers t on t.email = a."user"
+),
+
+step_trainer_rules as (
+    select
+        case
+            when d.serial_number is null then 'unknown_device'
+            when d.claimants > 1 then 'ambiguous_device'
+            when t.email is null then 'no_consent'
+            when cc.email is null then 'no_accelerometer_data'
+            when not {{ consent_filter('st.sensorReadingTime', 't.share_with_research_as_of_date') }} then 'before_consent'
+        end as rule
+    from {{ source('landing', 'step_trainer') }} st
+    left join devices d on d.serial_number = st.serialNumber
+    left join trusted_customers t on t.email = d.email
+    left join curated_customers cc on cc.email = d.email
+),
+
+counts as (
+    select 'customer' as entity, 'landing' as rule, count(*) as row_count
+    from {{ source('landing', 'customer') }}
+    union all
+    select 'customer', 'missing_email', count(*)
+    from {{ source('landing', 'customer') }}
+    where email is null
+    union all
+    select 'customer', 'duplicate_record',
+        (select count(*) from {{ source('landing', 'customer') }} where email is not null)
+        - (select count(*) from latest_customers)
+    union all
+    select 'customer', 'no_consent', count(*)
+    from latest_customers
+    where share_with_research_as_of_date is null
+    union all
+    select 'customer', 'no_accelerometer_data', count(*)
+    from trusted_customers t
+    where not exists (select 1 from curated_customers cc where cc.email = t.email)
+    union all
+    select 'customer', 'kept', count(*)
+    from curated_customers
+
+    union all
+    select 'accelerometer', 'landing', count(*)
+    from {{ source('landing', 'accelerometer') }}
+    union all
+    select 'accelerometer', rule, count(*)
+    from accelerometer_rules
+    where rule is not null
+    group by rule
+    union all
+    select 'accelerometer', 'kept', count(*)
+    from {{ ref('accelerometer_trusted') }}
+
+    union all
+    select 'step_trainer', 'landing', count(*)
+    from {{ source('landing', 'step_trainer') }}
+    union all
+    select 'step_trainer', rule, count(*)
+    from step_trainer_rules
+    where rule is not null
+    group by rule
+    union all
+    select 'step_trainer', 'kept', count(*)
+    from {{ ref('step_trainer_trusted') }}
+)
+
+{#
+  Every rule of the catalogue appears, with 0 when no row fell under it; a rule counted here but
+  missing from the catalogue still appears, without a description (a not_null test flags it).
+#}
+select
+    CAST(coalesce(r.entity, c.entity) AS varchar) as entity,
+    CAST(coalesce(r.rule, c.rule) AS varchar) as rule,
+    CAST(coalesce(c.row_count, 0) AS bigint) as row_count,
+    CAST(r.description AS varchar) as description
+from {{ ref('exclusion_rules') }} r
+full outer join counts c
+    on c.entity = r.entity
+   and c.rule = r.rule

@@ -1,0 +1,22 @@
+{{ config(tags=['ml']) }}
+
+{#
+  Each Step Trainer reading paired with the phone readings of the SAME customer taken at the
+  same millisecond: device serial number -> the curated customer owning it -> that customer's
+  accelerometer readings. A device is never paired with another customer's phone, even when
+  both read at the same instant. The customer appears only as a keyed pseudonym (subject_key).
+#}
+
+select
+    st.sensor_reading_time,
+    st.distance_from_object,
+    a.x,
+    a.y,
+    a.z,
+    {{ subject_key('c.email') }} as subject_key
+from {{ ref('step_trainer_trusted') }} st
+join {{ ref('customer_curated') }} c
+    on c.serial_number = st.serial_number
+join {{ ref('accelerometer_trusted') }} a
+    on a.user_email = c.email
+   and a.reading_time = st.sensor_reading_time

@@ -1,0 +1,17 @@
+{{ config(tags=['pii']) }}
+
+{#
+  Phone readings of consenting customers (customer_trusted), filtered by var('consent_policy'):
+  as_of_date keeps readings taken at or after the customer's consent date, any_time keeps all.
+#}
+
+select
+    CAST(a."user" AS varchar) as user_email,
+    CAST(a."timestamp" AS bigint) as reading_time,
+    CAST(a.x AS double) as x,
+    CAST(a.y AS double) as y,
+    CAST(a.z AS double) as z
+from {{ source('landing', 'accelerometer') }} a
+join {{ ref('customer_trusted') }} c
+    on c.email = a."user"
+where {{ consent_filter('a."timestamp"', 'c.share_with_research_as_of_date') }}

@@ -1,0 +1,21 @@
+{{ config(tags=['pii']) }}
+
+{#
+  One row per customer email: the latest landing record (see customer_latest_records for the
+  ordering and the tie-break), kept only when that latest record carries research consent.
+  A customer who consented in an older record and withdrew it later is therefore excluded.
+#}
+
+select
+    customer_name,
+    email,
+    phone,
+    birth_day,
+    serial_number,
+    registration_date,
+    last_update_date,
+    share_with_research_as_of_date,
+    share_with_public_as_of_date,
+    share_with_friends_as_of_date
+from ({{ customer_latest_records(source('landing', 'customer')) }}) latest_records
+where share_with_research_as_of_date is not null
