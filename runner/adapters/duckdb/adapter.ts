@@ -129,11 +129,7 @@ export class DuckDbAdapter implements Adapter {
       // hive_partitioning = false: the `v=<version>` folder must not surface as a column `v`.
       const view = `CREATE OR REPLACE VIEW ${node.relation.rendered} AS SELECT * FROM read_parquet(${lit(`${dir}/*.parquet`)}, hive_partitioning = false)`;
       const res = await this.publish(c, view, node, audit, dir, rows);
-      if (res.published) {
-        for (const old of listVersionDirs(base)) if (old !== dir) removeVersionDir(old);
-      } else {
-        removeVersionDir(dir);
-      }
+      await this.pruneVersions(c, node.relation.rendered, base, res.published ? dir : undefined);
       return res;
     }, signal);
   }
@@ -155,6 +151,30 @@ export class DuckDbAdapter implements Adapter {
       if (dir) removeVersionDir(dir);
       throw e;
     }
+  }
+
+  /**
+   * Deletes the version folders of a table that the catalog does not point at. Deletion is
+   * driven by what the catalog says after the transaction, never by what we expected it to say:
+   * a COMMIT cut short by Ctrl-C must not cost the published version its files. When the catalog
+   * cannot be read back (the connection was interrupted), nothing is deleted here and the next
+   * `open('write')` removes whatever is stale.
+   */
+  private async pruneVersions(c: DuckDBConnection, relation: string, base: string, candidate: string | undefined): Promise<void> {
+    let published: string | undefined;
+    try {
+      const r = await c.runAndReadAll(`SELECT path FROM _stedi.published WHERE relation = ${lit(relation)}`);
+      const row = r.getRows()[0];
+      published = row ? String(row[0]) : undefined;
+    } catch {
+      return;
+    }
+    if (candidate !== undefined && published !== undefined && path.resolve(published) !== path.resolve(candidate)) {
+      // the commit did not take: the candidate is the stale one
+      removeVersionDir(candidate);
+      return;
+    }
+    for (const d of listVersionDirs(base)) if (!published || path.resolve(d) !== path.resolve(published)) removeVersionDir(d);
   }
 
   async cancelAll(): Promise<void> {
