@@ -128,9 +128,22 @@ export class DuckDbAdapter implements Adapter {
       }
       // hive_partitioning = false: the `v=<version>` folder must not surface as a column `v`.
       const view = `CREATE OR REPLACE VIEW ${node.relation.rendered} AS SELECT * FROM read_parquet(${lit(`${dir}/*.parquet`)}, hive_partitioning = false)`;
-      const res = await this.publish(c, view, node, audit, dir, rows);
-      await this.pruneVersions(c, node.relation.rendered, base, res.published ? dir : undefined);
-      return res;
+      let res: MaterializeResult | undefined;
+      let failure: unknown;
+      try {
+        res = await this.publish(c, view, node, audit, dir, rows);
+      } catch (e) {
+        failure = e;
+      }
+      // What is published is what the catalog says now, not what the calls returned: a COMMIT hit
+      // by Ctrl-C can raise "Interrupted" after it has committed.
+      const published = await this.committedPath(node.relation.rendered);
+      if (published !== 'unknown') this.pruneVersions(base, published);
+      if (failure === undefined) return res!;
+      if (published !== 'unknown' && published !== undefined && path.resolve(published) === path.resolve(dir)) {
+        return { published: true, response: { message: `OK ${rows} rows (committed as the interrupt arrived)`, rows_affected: rows } };
+      }
+      throw failure;
     }, signal);
   }
 
@@ -148,32 +161,27 @@ export class DuckDbAdapter implements Adapter {
       return { published: ok, response: { message: ok ? `OK ${what}` : `NOT PUBLISHED ${what}`, ...(rows !== undefined ? { rows_affected: rows } : {}) } };
     } catch (e) {
       await c.run('ROLLBACK').catch(() => undefined);
-      if (dir) removeVersionDir(dir);
       throw e;
     }
   }
 
   /**
-   * Deletes the version folders of a table that the catalog does not point at. Deletion is
-   * driven by what the catalog says after the transaction, never by what we expected it to say:
-   * a COMMIT cut short by Ctrl-C must not cost the published version its files. When the catalog
-   * cannot be read back (the connection was interrupted), nothing is deleted here and the next
-   * `open('write')` removes whatever is stale.
+   * The version folder the catalog points at for `relation`, read on a fresh connection (which
+   * sees only committed state); undefined when nothing is published, 'unknown' when it cannot
+   * be read — then nothing is deleted now and the next `open('write')` cleans up.
    */
-  private async pruneVersions(c: DuckDBConnection, relation: string, base: string, candidate: string | undefined): Promise<void> {
-    let published: string | undefined;
+  private async committedPath(relation: string): Promise<string | undefined | 'unknown'> {
     try {
-      const r = await c.runAndReadAll(`SELECT path FROM _stedi.published WHERE relation = ${lit(relation)}`);
+      const r = await this.withConnection((fresh) => fresh.runAndReadAll(`SELECT path FROM _stedi.published WHERE relation = ${lit(relation)}`));
       const row = r.getRows()[0];
-      published = row ? String(row[0]) : undefined;
+      return row ? String(row[0]) : undefined;
     } catch {
-      return;
+      return 'unknown';
     }
-    if (candidate !== undefined && published !== undefined && path.resolve(published) !== path.resolve(candidate)) {
-      // the commit did not take: the candidate is the stale one
-      removeVersionDir(candidate);
-      return;
-    }
+  }
+
+  /** Deletes every version folder of a table except the one the catalog points at. */
+  private pruneVersions(base: string, published: string | undefined): void {
     for (const d of listVersionDirs(base)) if (!published || path.resolve(d) !== path.resolve(published)) removeVersionDir(d);
   }
 
