@@ -212,7 +212,7 @@ describe('stedi build --target athena --dry-run (the CLI, no AWS credentials)', 
     expect(requests).toEqual([]);
 
     // credentials that would sign a request, so that a call would reach the local endpoint
-    const creds = { AWS_PROFILE: undefined, AWS_ACCESS_KEY_ID: 'AKIAFAKEFAKEFAKEFAKE', AWS_SECRET_ACCESS_KEY: 'fake-secret-for-a-local-endpoint' };
+    const creds = { AWS_PROFILE: undefined, AWS_ACCESS_KEY_ID: 'fake-access-key-id', AWS_SECRET_ACCESS_KEY: 'fake-secret-for-a-local-endpoint' };
     const real = await stedi(['build', '--target', 'athena'], env(creds));
     expect(real.err).toContain('STEDI_SUBJECT_KEY is not set: the athena target refuses to build pseudonymised tables without it');
     expect(real.code).toBe(2);
