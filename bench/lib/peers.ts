@@ -53,7 +53,10 @@ function dbtEnv(work: string, landingRoot: string): NodeJS.ProcessEnv {
   };
 }
 
-/** A working copy of the dbt peer with the project's CSV seed; parsed once, so runs use dbt's partial parsing as a user's would. */
+/** Project macros the dbt peer uses as they are (identical syntax in nunjucks and Jinja). */
+const SHARED_MACROS = ['customers.sql', 'consent.sql', 'tests/consent.sql', 'tests/one_customer_per_serial.sql', 'tests/same_customer_pairs.sql'];
+
+/** A working copy of the dbt peer with the project's CSV seed and shared macros; parsed once, so runs use dbt's partial parsing as a user's would. */
 export async function dbtSetup(landingRoot: string): Promise<string> {
   const work = path.join(benchDir(), 'peers', 'dbt');
   fs.rmSync(work, { recursive: true, force: true });
@@ -61,6 +64,9 @@ export async function dbtSetup(landingRoot: string): Promise<string> {
   fs.mkdirSync(path.join(work, 'seeds'), { recursive: true });
   fs.mkdirSync(path.join(work, 'lake'), { recursive: true });
   fs.copyFileSync(path.join(REPO, 'seeds', 'exclusion_rules.csv'), path.join(work, 'seeds', 'exclusion_rules.csv'));
+  // Macros that read the same in nunjucks and Jinja come from the project itself, so the peer
+  // always runs the logic stedi runs; only the dialect-specific ones live in bench/peers/dbt.
+  for (const m of SHARED_MACROS) fs.copyFileSync(path.join(REPO, 'macros', m), path.join(work, 'macros', m));
   check('dbt parse', await measure(path.join(VENV, 'bin', 'dbt'), ['parse'], { cwd: work, env: dbtEnv(work, landingRoot) }));
   return work;
 }
