@@ -1,10 +1,6 @@
 /** The commands that execute nodes: build, run, test, seed. */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { AthenaAdapter } from '../adapters/athena/adapter.js';
-import { createClients, dryRunClients, formatCall } from '../adapters/athena/clients.js';
-import { AwsSimulator } from '../adapters/athena/simulator.js';
-import { DuckDbAdapter } from '../adapters/duckdb/adapter.js';
 import type { Adapter } from '../adapters/types.js';
 import { formatDiagnostic, UserError } from '../core/diagnostics.js';
 import { plan, type Command } from '../execute/plan.js';
@@ -41,11 +37,21 @@ export function selectNodes(s: Session, opts: { select?: string[]; exclude?: str
   return ids;
 }
 
-export function adapterFor(target: ResolvedTarget, opts: AdapterOptions = {}): Adapter {
+/**
+ * The engine of a target. Imported on demand: the DuckDB native module and the AWS SDK cost
+ * about 0.3 s to load, which commands that never touch an engine (compile, ls, docs) should not pay.
+ */
+export async function adapterFor(target: ResolvedTarget, opts: AdapterOptions = {}): Promise<Adapter> {
   if (target.type === 'duckdb') {
     if (opts.dryRun) throw new UserError('--dry-run is available on the athena target only');
+    const { DuckDbAdapter } = await import('../adapters/duckdb/adapter.js');
     return new DuckDbAdapter(target);
   }
+  const [{ AthenaAdapter }, { createClients, dryRunClients, formatCall }, { AwsSimulator }] = await Promise.all([
+    import('../adapters/athena/adapter.js'),
+    import('../adapters/athena/clients.js'),
+    import('../adapters/athena/simulator.js'),
+  ]);
   const region = String(target.region);
   const print = opts.dryRun;
   const clients = print
@@ -68,7 +74,7 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   if (!Number.isInteger(threads) || threads < 1) throw new UserError(`--threads must be a whole number of at least 1, not '${opts.threads}'`);
   if (s.target.type !== 'duckdb') for (const d of s.manifest.diagnostics) reporter.warn(formatDiagnostic(d));
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  const adapter = adapterFor(s.target, { ...(opts.dryRun ? { dryRun: out } : {}), log: reporter.info });
+  const adapter = await adapterFor(s.target, { ...(opts.dryRun ? { dryRun: out } : {}), log: reporter.info });
   if (needsSubjectKey(s.manifest, s.dialect, steps.map((st) => st.node.unique_id))) {
     if (opts.dryRun) {
       if (!process.env[SUBJECT_KEY_ENV]?.trim()) reporter.warn(`${SUBJECT_KEY_ENV} is not set: a real build on ${s.target.name} would refuse to start`);

@@ -10,7 +10,6 @@ import { STEDI_VERSION } from '../compiler/compile.js';
 import { createReporter, type Reporter } from '../execute/reporter.js';
 import { loadProject } from '../project/load.js';
 import { runCommand, selectNodes, type RunCommandOptions } from './commands.js';
-import { docsGenerate } from './docs.js';
 import { addGenerateCommand } from './generate.js';
 import { showCommand, type ShowOptions } from './show.js';
 import { enterProject, openSession, type GlobalOptions } from './session.js';
@@ -99,7 +98,8 @@ export function buildProgram(setCode: (code: number) => void, out: (s: string) =
     .action(act((o, r) => showCommand(o as unknown as ShowOptions, r, out)));
   const docs = program.command('docs').description('documentation site with column-level lineage and PII tracing');
   common(docs.command('generate').description('write target/docs/index.html (self-contained, no network) and target/docs/lineage.json'), false).action(
-    act((o, r) => docsGenerate(o, r)),
+    // imported on demand: the site bundler (esbuild) is only needed here
+    act(async (o, r) => (await import('./docs.js')).docsGenerate(o, r)),
   );
   common(program.command('clean').description('delete the folders listed in clean-targets'), false).action(
     act((o, r) => {

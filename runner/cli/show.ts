@@ -28,7 +28,7 @@ export async function showCommand(opts: ShowOptions, reporter: Reporter, out: (s
     const n = s.manifest.nodes[ids[0]!]!;
     sql = `select * from ${'relation' in n ? n.relation.rendered : ''}`;
   }
-  const adapter = adapterFor(s.target);
+  const adapter = await adapterFor(s.target);
   await adapter.open('read');
   try {
     const r = await adapter.query(`select * from (\n${sql.replace(/;\s*$/, '')}\n) as stedi_show limit ${limit}`);

@@ -1,6 +1,5 @@
 /** Executes a model unit test on an in-memory DuckDB: given rows in, expected rows out. */
 import { randomBytes } from 'node:crypto';
-import { DuckDbAdapter } from '../adapters/duckdb/adapter.js';
 import { duckdbDialect } from '../dialect/duckdb.js';
 import type { ColumnDef, Manifest, UnitTestNode } from '../manifest/types.js';
 import { givenPlaceholder } from '../compiler/unit-tests.js';
@@ -44,6 +43,8 @@ function norm(v: unknown): string {
 }
 
 export async function runUnitTest(manifest: Manifest, ut: UnitTestNode): Promise<UnitOutcome> {
+  // imported on demand: only runs that hold unit tests need the DuckDB native module
+  const { DuckDbAdapter } = await import('../adapters/duckdb/adapter.js');
   const db = new DuckDbAdapter({ lake_dir: '', path_template: '', catalog: ':memory:' });
   await db.open('write');
   db.setSecret('stedi_subject_key', randomBytes(16).toString('hex'));
