@@ -15,14 +15,18 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import { classifyLine, isLandingFileName, KeyResolver } from './classify.js';
+import { DEFAULT_CHUNK_BYTES, LandingReadError, localStore, type LandingEntry, type LandingStore } from './store.js';
 import { emptyTolerated, type FileReport, type LandingColumn, type LandingReport, type LandingTotals, type LandingValue, type RejectRow } from './types.js';
+
+export { LandingReadError } from './store.js';
 
 export interface LandingSink {
   accept(values: LandingValue[]): void;
   reject(row: RejectRow): void;
+  /** Awaited after every chunk: a sink that writes asynchronously applies back-pressure here. */
+  drain?(): Promise<void>;
 }
 
 export interface LandingSpec {
@@ -34,37 +38,33 @@ export interface LandingSpec {
   on_malformed: 'quarantine' | 'fail';
 }
 
-/** A landing file or folder that cannot be read; names the path. */
-export class LandingReadError extends Error {
-  constructor(readonly path: string, cause: unknown) {
-    const err = cause as NodeJS.ErrnoException;
-    const why = err.code === 'EACCES' || err.code === 'EPERM' ? 'permission denied' : err.code === 'EISDIR' ? 'it is a folder' : (err.message ?? String(cause));
-    super(`cannot read ${path}: ${why}`);
-    this.name = 'LandingReadError';
-  }
+export interface IngestOptions {
+  signal?: AbortSignal;
+  /** Local folders only: bytes per read. */
+  chunkBytes?: number;
+  /** Where the files are; a local folder by default. */
+  store?: LandingStore;
 }
 
-const CHUNK = 4 << 20;
 const FIRST_REJECTS = 3;
 const UNKNOWN_KEYS_LISTED = 20;
 
-export async function ingestLanding(spec: LandingSpec, sink: LandingSink, opts: { signal?: AbortSignal; chunkBytes?: number } = {}): Promise<LandingReport> {
-  const { files, skipped, missing } = listLanding(spec.location);
-  const sizes = new Map<string, number>();
-  for (const f of files) sizes.set(f, statSize(f));
-  const hashes = await hashSameSize(files, sizes, opts.signal);
+export async function ingestLanding(spec: LandingSpec, sink: LandingSink, opts: IngestOptions = {}): Promise<LandingReport> {
+  const store = opts.store ?? localStore(opts.chunkBytes ?? DEFAULT_CHUNK_BYTES);
+  const { files, skipped, missing } = await listLanding(store, spec.location, opts.signal);
+  const hashes = await hashSameSize(store, files, opts.signal);
   const resolver = new KeyResolver(spec.columns);
   const reports: FileReport[] = [];
   const firstOfHash = new Map<string, FileReport>();
   for (const file of files) {
     opts.signal?.throwIfAborted();
-    const known = hashes.get(file);
+    const known = hashes.get(file.path);
     const original = known ? firstOfHash.get(known) : undefined;
     if (original && original.status !== 'empty') {
-      reports.push({ ...blankReport(file, sizes.get(file) ?? 0, original.sha256, original.lines, original.no_final_newline), status: 'duplicate', duplicate_of: original.file, duplicate_delivery: original.lines });
+      reports.push({ ...blankReport(file.path, file.size, original.sha256, original.lines, original.no_final_newline), status: 'duplicate', duplicate_of: original.file, duplicate_delivery: original.lines });
       continue;
     }
-    const r = await readFile(file, resolver, sink, opts.chunkBytes ?? CHUNK, opts.signal);
+    const r = await readFile(store, file, resolver, sink, opts.signal);
     reports.push(r);
     if (!firstOfHash.has(r.sha256)) firstOfHash.set(r.sha256, r);
   }
@@ -74,81 +74,40 @@ export async function ingestLanding(spec: LandingSpec, sink: LandingSink, opts: 
   return { source: spec.source, relation: spec.relation, rejects_relation: spec.rejects_relation, location: spec.location, on_malformed: spec.on_malformed, files: reports, skipped, totals, warnings };
 }
 
-function listLanding(location: string): { files: string[]; skipped: string[]; missing: boolean } {
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(location, { withFileTypes: true });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { files: [], skipped: [], missing: true };
-    throw new LandingReadError(location, e);
-  }
-  const files: string[] = [];
+async function listLanding(store: LandingStore, location: string, signal?: AbortSignal): Promise<{ files: LandingEntry[]; skipped: string[]; missing: boolean }> {
+  const entries = await store.list(location, signal);
+  if (!entries) return { files: [], skipped: [], missing: true };
+  const files: LandingEntry[] = [];
   const skipped: string[] = [];
-  for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    const isFile = e.isFile() || (e.isSymbolicLink() && safeIsFile(path.join(location, e.name)));
-    if (isFile && isLandingFileName(e.name)) files.push(path.posix.join(location, e.name));
-    else skipped.push(e.isDirectory() ? `${e.name}/` : e.name);
+  for (const e of [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    if (e.kind === 'file' && isLandingFileName(e.name)) files.push(e);
+    else skipped.push(e.kind === 'folder' ? `${e.name}/` : e.name);
   }
   return { files, skipped, missing: false };
 }
 
-function safeIsFile(p: string): boolean {
-  try {
-    return fs.statSync(p).isFile();
-  } catch {
-    return false;
-  }
-}
-
-function statSize(file: string): number {
-  try {
-    return fs.statSync(file).size;
-  } catch (e) {
-    throw new LandingReadError(file, e);
-  }
-}
-
 /** sha256 of the files that share their size with another file: only those can be duplicates. */
-async function hashSameSize(files: string[], sizes: Map<string, number>, signal?: AbortSignal): Promise<Map<string, string>> {
-  const bySize = new Map<number, string[]>();
-  for (const f of files) {
-    const n = sizes.get(f) ?? 0;
-    if (n > 0) bySize.set(n, [...(bySize.get(n) ?? []), f]);
-  }
+async function hashSameSize(store: LandingStore, files: LandingEntry[], signal?: AbortSignal): Promise<Map<string, string>> {
+  const bySize = new Map<number, LandingEntry[]>();
+  for (const f of files) if (f.size > 0) bySize.set(f.size, [...(bySize.get(f.size) ?? []), f]);
   const out = new Map<string, string>();
   for (const group of bySize.values()) {
     if (group.length < 2) continue;
-    for (const f of group) out.set(f, await hashFile(f, signal));
+    for (const f of group) {
+      const h = createHash('sha256');
+      for await (const chunk of store.read(f, signal)) h.update(chunk);
+      out.set(f.path, h.digest('hex'));
+    }
   }
   return out;
-}
-
-async function hashFile(file: string, signal?: AbortSignal): Promise<string> {
-  const h = createHash('sha256');
-  let fh: fs.promises.FileHandle | undefined;
-  try {
-    fh = await fs.promises.open(file, 'r');
-    const buf = Buffer.allocUnsafe(CHUNK);
-    for (;;) {
-      signal?.throwIfAborted();
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) break;
-      h.update(buf.subarray(0, bytesRead));
-    }
-  } catch (e) {
-    if (signal?.aborted) throw e;
-    throw new LandingReadError(file, e);
-  } finally {
-    await fh?.close();
-  }
-  return h.digest('hex');
 }
 
 function blankReport(file: string, bytes: number, sha256: string, lines: number, noFinalNewline: boolean): FileReport {
   return { file, bytes, sha256, status: 'ingested', lines, accepted: 0, rejected: 0, blank: 0, duplicate_delivery: 0, tolerated: emptyTolerated(), no_final_newline: noFinalNewline, unknown_keys: [], first_rejects: [] };
 }
 
-async function readFile(file: string, resolver: KeyResolver, sink: LandingSink, chunkBytes: number, signal?: AbortSignal): Promise<FileReport> {
+async function readFile(store: LandingStore, entry: LandingEntry, resolver: KeyResolver, sink: LandingSink, signal?: AbortSignal): Promise<FileReport> {
+  const file = entry.path;
   const r = blankReport(file, 0, '', 0, false);
   const hash = createHash('sha256');
   const unknown = new Set<string>();
@@ -200,32 +159,21 @@ async function readFile(file: string, resolver: KeyResolver, sink: LandingSink, 
     }
   };
 
-  let fh: fs.promises.FileHandle | undefined;
   let carry: Buffer = Buffer.alloc(0);
-  try {
-    fh = await fs.promises.open(file, 'r');
-    const buf = Buffer.allocUnsafe(chunkBytes);
-    for (;;) {
-      signal?.throwIfAborted();
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) break;
-      const chunk = buf.subarray(0, bytesRead);
-      hash.update(chunk);
-      r.bytes += bytesRead;
-      const data = carry.length ? Buffer.concat([carry, chunk]) : chunk;
-      const last = data.lastIndexOf(10);
-      if (last < 0) {
-        carry = Buffer.from(data);
-        continue;
-      }
-      lines(data.subarray(0, last));
-      carry = Buffer.from(data.subarray(last + 1));
+  for await (const bytes of store.read(entry, signal)) {
+    signal?.throwIfAborted();
+    const chunk = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    hash.update(chunk);
+    r.bytes += chunk.length;
+    const data = carry.length ? Buffer.concat([carry, chunk]) : chunk;
+    const last = data.lastIndexOf(10);
+    if (last < 0) {
+      carry = Buffer.from(data);
+      continue;
     }
-  } catch (e) {
-    if (signal?.aborted || !isFsError(e)) throw e;
-    throw new LandingReadError(file, e);
-  } finally {
-    await fh?.close();
+    lines(data.subarray(0, last));
+    carry = Buffer.from(data.subarray(last + 1));
+    await sink.drain?.();
   }
   if (carry.length > 0) {
     r.no_final_newline = true;
@@ -236,10 +184,6 @@ async function readFile(file: string, resolver: KeyResolver, sink: LandingSink, 
   r.unknown_keys = [...unknown].sort();
   if (r.accepted === 0 && r.rejected === 0) r.status = 'empty';
   return r;
-}
-
-function isFsError(e: unknown): boolean {
-  return typeof (e as NodeJS.ErrnoException)?.code === 'string';
 }
 
 export function sumTotals(files: FileReport[], skipped: number): LandingTotals {
