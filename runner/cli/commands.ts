@@ -83,7 +83,7 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
       adapter.setSecret(SUBJECT_KEY_VAR, subjectKey(s.target, process.env, reporter.info));
     }
   }
-  if (opts.dryRun) reporter.info(`DRY RUN on ${s.target.name}: every AWS call and statement is printed in order and answered locally (as for a database where every query succeeds and every test passes); nothing is sent to AWS.`);
+  if (opts.dryRun) reporter.info(`DRY RUN on ${s.target.name}: every AWS call and statement is printed in order and answered locally, planned as a first build (an empty Glue database, no landing object on S3, so every table is created and the landing tables are empty; every query succeeds and every test passes); nothing is sent to AWS.`);
   reporter.info(`Running with stedi ${s.manifest.metadata.stedi_version} on target ${s.target.name} (${s.target.type}): ${steps.length} node${steps.length === 1 ? '' : 's'}, ${threads} thread${threads === 1 ? '' : 's'}`);
   const controller = new AbortController();
   let stoppedBy: 'SIGINT' | 'SIGTERM' | undefined;

@@ -125,7 +125,7 @@ describe('stedi build --target athena --dry-run (the CLI, no AWS credentials)', 
     expect(r.err).not.toMatch(/ERROR|internal error|Credential/i);
     expect(r.code).toBe(0);
     expect(requests).toEqual([]);
-    expect(r.out.split('\n')[0]).toMatch(/^DRY RUN on athena: .*nothing is sent to AWS\.$/);
+    expect(r.out.split('\n')[0]).toMatch(/^DRY RUN on athena: .*planned as a first build \(an empty Glue database, no landing object on S3.*nothing is sent to AWS\.$/);
     expect(r.out).toMatch(/\nDone\. PASS=\d+ WARN=0 ERROR=0 SKIP=0 TOTAL=\d+\n/);
 
     const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'target', 'manifest.json'), 'utf8')) as { nodes: Record<string, { entity: string; zone?: string; config: { zone?: string }; compiled_code?: string }> };
@@ -137,15 +137,23 @@ describe('stedi build --target athena --dry-run (the CLI, no AWS credentials)', 
     // only operations the IAM policy of the README grants
     expect([...new Set(calls.map((c) => c.call))].sort()).toEqual([
       'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:GetWorkGroup', 'athena:StartQueryExecution',
-      'glue:CreateTable', 'glue:DeleteTable', 'glue:GetDatabase', 'glue:GetTable', 'glue:GetTableVersions', 'glue:GetTables',
+      'glue:CreateTable', 'glue:DeleteTable', 'glue:GetDatabase', 'glue:GetTable', 'glue:GetTableVersions', 'glue:GetTables', 's3:ListObjectsV2',
     ]);
 
-    // landing sources: looked up, then created through Glue (never by a query)
+    // landing sources: both tables looked up, the landing prefix listed, then the ingestion's
+    // output published through Glue (never by a query), the rejects first
     for (const s of SOURCES) {
       const i = names.indexOf(`glue:GetTable ${s}`);
       expect(i, s).toBeGreaterThan(2);
-      expect(names[i + 1]).toBe(`glue:CreateTable ${s}`);
-      expect(JSON.parse(calls[i + 1]!.head.slice(calls[i + 1]!.head.indexOf(' ') + 1)).TableInput.StorageDescriptor.Location).toBe(`s3://lake-bucket/landing/${s}/landing/`);
+      expect(names.slice(i + 1, i + 3)).toEqual([`glue:GetTable ${s}__rejects`, 's3:ListObjectsV2']);
+      expect(calls[i + 2]!.head).toBe(`s3:ListObjectsV2 {"Bucket":"lake-bucket","Prefix":"landing/${s}/landing/","Delimiter":"/"}`);
+      const rejects = names.indexOf(`glue:CreateTable ${s}__rejects`, i);
+      const table = names.indexOf(`glue:CreateTable ${s}`, i);
+      expect(rejects, s).toBeGreaterThan(i + 2);
+      expect(table, s).toBe(rejects + 1);
+      const input = JSON.parse(calls[table]!.head.slice(calls[table]!.head.indexOf(' ') + 1)).TableInput;
+      expect(input.StorageDescriptor.Location).toMatch(new RegExp(`^s3://lake-bucket/zones/${s}/landing/${s}/v=\\d{8}T\\d{6}Z-[0-9a-f]{8}/$`));
+      expect(input.Parameters).toMatchObject({ stedi_managed: 'true', stedi_landing_location: `s3://lake-bucket/landing/${s}/landing/`, stedi_lines_read: '0' });
     }
 
     // every statement: one per StartQueryExecution, in the workgroup, catalog and database

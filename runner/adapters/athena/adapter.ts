@@ -26,11 +26,12 @@ import type { ModelNode, SeedNode, SourceNode } from '../../manifest/types.js';
 import { csvHeader, csvToRows } from '../../project/csv.js';
 import type { Adapter, AdapterResponse, Audit, MaterializeResult, QueryResult, Queryable } from '../types.js';
 import { EngineError } from '../types.js';
-import { Catalog, foreignTableError, isManaged, LOCATION_PARAM, MARKER, sameSource, sourceTableInput, tableInputOf } from './glue.js';
+import { Catalog, foreignTableError, isManaged, LOCATION_PARAM, MARKER, tableInputOf } from './glue.js';
+import { ingestToAthena, type LandingDeps } from './landing.js';
 import { CANDIDATE, candidateName, candidateParts, checkGlueName, isStediVersionLocation, newVersion, versionLocation } from './names.js';
 import { DEFAULT_TIMING, QueryRunner, statsOf, type Executed, type Timing } from './query.js';
 import { S3Data } from './s3.js';
-import { athenaSettings, isS3Uri, trimSlash, type AthenaSettings, type TableFormat } from './settings.js';
+import { athenaSettings, trimSlash, type AthenaSettings, type TableFormat } from './settings.js';
 import { createView, ctas, relation, seedSelect } from './sql.js';
 
 export interface AthenaClients {
@@ -46,6 +47,8 @@ export interface AthenaAdapterOptions {
   /** Candidate tables older than this are leftovers of a killed build and are removed at open('write'). */
   staleCandidateHours?: number;
   log?: (msg: string) => void;
+  /** Uncompressed characters per object written by the landing ingestion (default 64 Mi). */
+  landingPartChars?: number;
 }
 
 export class AthenaAdapter implements Adapter {
@@ -170,25 +173,19 @@ export class AthenaAdapter implements Adapter {
     return this.runner.results(done, signal);
   }
 
-  async prepareSource(node: SourceNode, _signal?: AbortSignal): Promise<AdapterResponse> {
-    const what = `source ${node.source_name}.${node.name}`;
-    const name = node.relation.identifier;
-    checkGlueName(name, what);
-    if (!isS3Uri(node.location)) {
-      throw new EngineError(`${what}: location '${node.location}' is not an S3 URI; set landing_root on the athena target (STEDI_LANDING_ROOT) or pass --vars '{landing_root: s3://bucket/landing}'`);
-    }
-    const location = `${trimSlash(node.location)}/`;
-    const input = sourceTableInput(node, location);
-    const current = await this.catalog.get(name);
-    if (!current) {
-      await this.catalog.create(input);
-      return { message: `CREATE TABLE over ${location}` };
-    }
-    if (!isManaged(current)) throw foreignTableError(this.settings.database, name, what);
-    if (sameSource(current, input)) return { message: `TABLE over ${location} (unchanged)` };
-    await this.catalog.update(input, current.VersionId);
-    const pruned = await this.prune(name, undefined);
-    return { message: `UPDATE TABLE over ${location}${pruned}` };
+  /** Landing ingestion with the local target's rules; see ./landing.ts. */
+  async prepareSource(node: SourceNode, signal?: AbortSignal): Promise<AdapterResponse> {
+    const deps: LandingDeps = {
+      settings: this.settings,
+      catalog: this.catalog,
+      data: this.data,
+      s3: this.clients.s3,
+      newVersion: () => newVersion((this.opts.now ?? (() => new Date()))(), this.opts.random ?? Math.random),
+      query: (sql, s) => this.query(sql, s ?? signal),
+      prune: (name, current) => this.prune(name, current),
+      ...(this.opts.landingPartChars ? { partChars: this.opts.landingPartChars } : {}),
+    };
+    return ingestToAthena(deps, node, signal);
   }
 
   async materialize(node: ModelNode | SeedNode, sql: string, audit: Audit, signal?: AbortSignal): Promise<MaterializeResult> {

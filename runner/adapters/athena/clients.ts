@@ -48,6 +48,8 @@ export function formatCall(service: string, operation: string, input: Record<str
     const head = `athena:StartQueryExecution WorkGroup=${String(input.WorkGroup)} Catalog=${ctx?.Catalog} Database=${ctx?.Database}${out ? ` OutputLocation=${out}` : ''}${params.length ? ` ExecutionParameters=[${params.map(() => '<STEDI_SUBJECT_KEY>').join(', ')}]` : ''}`;
     return `${head}\n${String(input.QueryString)}\n`;
   }
-  const { ClientRequestToken: _t, ...rest } = input;
-  return `${service}:${operation} ${JSON.stringify(rest)}`;
+  const { ClientRequestToken: _t, Body, ...rest } = input;
+  // an object's content is landing data: its size only
+  const body = Body === undefined ? '' : ` Body=<${(Body as Uint8Array).length ?? 0} bytes>`;
+  return `${service}:${operation} ${JSON.stringify(rest)}${body}`;
 }

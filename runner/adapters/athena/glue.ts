@@ -33,44 +33,60 @@ export function isManaged(t: { Parameters?: Record<string, string> } | undefined
 }
 
 /**
- * OpenX JSON SerDe properties of a landing source.
- * - `case.insensitive = TRUE` (the SerDe's default): JSON keys match columns whatever their
- *   case (`timeStamp` and `timestamp`), as on the local target.
- * - `mapping.<column>` for every key that is not all lower case (Glue column names are): the
- *   value is the key lower-cased, because in case-insensitive mode the SerDe compares against
- *   lower-cased keys; a camelCase value would silently read NULLs there.
- * - `ignore.malformed.json`: TRUE under `on_malformed: quarantine` (a line that is not JSON
- *   becomes one row whose every column is NULL), FALSE under `fail` (the first such line fails
- *   every query reading the source, naming the file).
+ * OpenX JSON SerDe properties of a landing table. The table reads the JSON lines that stedi's
+ * landing ingestion wrote (runner/adapters/athena/landing.ts), never the delivered files: those
+ * are validated line by line first, exactly as on the local target.
+ * - `case.insensitive = TRUE` (the SerDe's default): keys match the lower-case Glue columns.
+ * - `mapping.<column>` for every declared key that is not all lower case (Glue column names
+ *   are): the value is the key lower-cased, because in case-insensitive mode the SerDe compares
+ *   against lower-cased keys; a camelCase value would silently read NULLs there.
+ * - `ignore.malformed.json = FALSE`: every line is stedi's own output, so a line the SerDe
+ *   cannot read is a defect that must fail the query, never a row of NULLs.
  */
-export function serdeProperties(node: SourceNode): Record<string, string> {
-  const props: Record<string, string> = {
-    'case.insensitive': 'TRUE',
-    'dots.in.keys': 'FALSE',
-    'ignore.malformed.json': node.config.on_malformed === 'fail' ? 'FALSE' : 'TRUE',
-  };
+export function serdeProperties(node: { columns: { name: string }[] }): Record<string, string> {
+  const props: Record<string, string> = { 'case.insensitive': 'TRUE', 'dots.in.keys': 'FALSE', 'ignore.malformed.json': 'FALSE' };
   for (const c of node.columns) if (c.name !== c.name.toLowerCase()) props[`mapping.${c.name.toLowerCase()}`] = c.name.toLowerCase();
   return props;
 }
 
-export function sourceTableInput(node: SourceNode, location: string): TableInput {
+/** The columns of every `<table>__rejects`, as on the local target. */
+export const REJECTS_COLUMNS = [
+  { name: 'file', data_type: 'varchar', description: 'The landing file (s3:// URI) the line came from.' },
+  { name: 'line', data_type: 'bigint', description: 'Line number in that file, from 1.' },
+  { name: 'reason', data_type: 'varchar', description: 'Why the line was quarantined (invalid_json, type_mismatch, ...).' },
+  { name: 'detail', data_type: 'varchar', description: 'What is wrong, never the value itself.' },
+  { name: 'raw', data_type: 'varchar', description: 'The line as delivered; may hold personal data.' },
+];
+
+type JsonTableSpec = { name: string; description: string; columns: { name: string; data_type?: string; description?: string }[]; what: string };
+
+/** A Glue table of gzipped JSON lines read with the OpenX SerDe. */
+export function jsonTableInput(spec: JsonTableSpec, location: string, params: Record<string, string>): TableInput {
   return {
-    Name: node.relation.identifier,
-    Description: node.description.trim().slice(0, 2048),
+    Name: spec.name,
+    Description: spec.description.trim().slice(0, 2048),
     TableType: 'EXTERNAL_TABLE',
-    Parameters: { EXTERNAL: 'TRUE', classification: 'json', [MARKER]: 'true', stedi_node: node.unique_id },
+    Parameters: { EXTERNAL: 'TRUE', classification: 'json', compressionType: 'gzip', [MARKER]: 'true', ...params },
     StorageDescriptor: {
-      Columns: node.columns.map((c) => ({
+      Columns: spec.columns.map((c) => ({
         Name: c.name.toLowerCase(),
-        Type: mapType(c.data_type, `source ${node.source_name}.${node.name} column ${c.name}`).hive,
+        Type: mapType(c.data_type, `${spec.what} column ${c.name}`).hive,
         ...(c.description ? { Comment: c.description.trim().slice(0, 255) } : {}),
       })),
       Location: location,
       InputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
       OutputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
-      SerdeInfo: { SerializationLibrary: 'org.openx.data.jsonserde.JsonSerDe', Parameters: serdeProperties(node) },
+      SerdeInfo: { SerializationLibrary: 'org.openx.data.jsonserde.JsonSerDe', Parameters: serdeProperties(spec) },
     },
   };
+}
+
+/** The landing table of a source, or the table of its rejects, under a Glue name. */
+export function landingTableSpec(node: SourceNode, kind: 'accepted' | 'rejects', name: string): JsonTableSpec {
+  const what = `source ${node.source_name}.${node.name}`;
+  return kind === 'accepted'
+    ? { name, description: node.description, columns: node.columns, what }
+    : { name, description: `Lines of the landing files of ${node.source_name}.${node.name} that were quarantined, with file, line and reason.`, columns: REJECTS_COLUMNS, what: `${what} rejects` };
 }
 
 /** The writable part of a Glue table (GetTable output → UpdateTable/CreateTable input). */
@@ -87,23 +103,6 @@ export function tableInputOf(t: Table, name: string): TableInput {
     ...(t.TableType !== undefined ? { TableType: t.TableType } : {}),
     Parameters: { ...(t.Parameters ?? {}) },
   };
-}
-
-/** Same columns, location, SerDe and parameters: no UpdateTable (and no new version) needed. */
-export function sameSource(current: Table, wanted: TableInput): boolean {
-  const a = current.StorageDescriptor;
-  const b = wanted.StorageDescriptor;
-  const cols = (x: typeof a) => JSON.stringify((x?.Columns ?? []).map((c) => [c.Name, c.Type, c.Comment ?? '']));
-  const sorted = (o: Record<string, string> | undefined) => JSON.stringify(Object.entries(o ?? {}).sort());
-  return (
-    cols(a) === cols(b) &&
-    a?.Location === b?.Location &&
-    a?.SerdeInfo?.SerializationLibrary === b?.SerdeInfo?.SerializationLibrary &&
-    sorted(a?.SerdeInfo?.Parameters) === sorted(b?.SerdeInfo?.Parameters) &&
-    sorted(current.Parameters) === sorted(wanted.Parameters) &&
-    (current.Description ?? '') === (wanted.Description ?? '') &&
-    current.TableType === wanted.TableType
-  );
 }
 
 function isNotFound(e: unknown): boolean {

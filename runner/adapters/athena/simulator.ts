@@ -5,7 +5,11 @@
  * no credentials) and, behind aws-sdk-client-mock, the tests of the real adapter, which add
  * their own behaviour (throttling, failures, paging) through `hooks`.
  */
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
 import { InvalidRequestException } from '@aws-sdk/client-athena';
+import { NoSuchKey, S3ServiceException } from '@aws-sdk/client-s3';
 import { AlreadyExistsException, EntityNotFoundException, type Table, type TableInput } from '@aws-sdk/client-glue';
 import type { ColumnInfo, Row } from '@aws-sdk/client-athena';
 
@@ -37,7 +41,9 @@ function notFound(what: string): EntityNotFoundException {
 
 export class AwsSimulator {
   readonly tables = new Map<string, { table: Table; versions: Table[] }>();
+  /** s3://bucket/key of every object; `bodies` holds the content of those that have one. */
   readonly objects = new Set<string>();
+  readonly bodies = new Map<string, Buffer>();
   readonly queries = new Map<string, SimQuery>();
   private readonly polls = new Map<string, number>();
   private seq = 0;
@@ -108,15 +114,66 @@ export class AwsSimulator {
   }
 
   // ---- S3
-  ListObjectsV2(input: { Bucket?: string; Prefix?: string }) {
+  /** Puts an object (tests: the delivered landing files). */
+  putObject(uri: string, body: string | Uint8Array): void {
+    this.objects.add(uri);
+    this.bodies.set(uri, Buffer.from(body));
+  }
+
+  ListObjectsV2(input: { Bucket?: string; Prefix?: string; Delimiter?: string; ContinuationToken?: string }) {
     const base = `s3://${input.Bucket}/`;
-    const keys = [...this.objects].filter((o) => o.startsWith(base + (input.Prefix ?? ''))).map((o) => o.slice(base.length)).sort();
-    return { ...meta, Contents: keys.map((Key) => ({ Key })), IsTruncated: false };
+    const prefix = input.Prefix ?? '';
+    const keys = [...this.objects].filter((o) => o.startsWith(base + prefix)).map((o) => o.slice(base.length)).sort();
+    const contents: { Key: string; Size: number; ETag: string }[] = [];
+    const common = new Set<string>();
+    for (const Key of keys) {
+      const rest = Key.slice(prefix.length);
+      const cut = input.Delimiter ? rest.indexOf(input.Delimiter) : -1;
+      if (cut >= 0) common.add(prefix + rest.slice(0, cut + 1));
+      else contents.push({ Key, Size: this.bodies.get(base + Key)?.length ?? 0, ETag: this.etag(base + Key) });
+    }
+    return { ...meta, Contents: contents, ...(common.size ? { CommonPrefixes: [...common].map((Prefix) => ({ Prefix })) } : {}), IsTruncated: false };
+  }
+
+  private etag(uri: string): string {
+    return `"${createHash('md5').update(this.bodies.get(uri) ?? Buffer.alloc(0)).digest('hex')}"`;
+  }
+
+  GetObject(input: { Bucket?: string; Key?: string; IfMatch?: string }) {
+    const uri = `s3://${input.Bucket}/${input.Key}`;
+    if (!this.objects.has(uri)) throw new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } });
+    if (input.IfMatch && input.IfMatch !== this.etag(uri)) {
+      throw new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', message: 'At least one of the pre-conditions you specified did not hold', $metadata: { httpStatusCode: 412 } });
+    }
+    const body = this.bodies.get(uri) ?? Buffer.alloc(0);
+    return { ...meta, ContentLength: body.length, ETag: this.etag(uri), Body: Readable.from(body.length ? [body] : []) };
+  }
+
+  PutObject(input: { Bucket?: string; Key?: string; Body?: Uint8Array | string }) {
+    this.putObject(`s3://${input.Bucket}/${input.Key}`, input.Body ?? '');
+    return { ...meta, ETag: this.etag(`s3://${input.Bucket}/${input.Key}`) };
   }
 
   DeleteObjects(input: { Bucket?: string; Delete?: { Objects?: { Key?: string }[] } }) {
-    for (const o of input.Delete?.Objects ?? []) this.objects.delete(`s3://${input.Bucket}/${o.Key}`);
+    for (const o of input.Delete?.Objects ?? []) {
+      this.objects.delete(`s3://${input.Bucket}/${o.Key}`);
+      this.bodies.delete(`s3://${input.Bucket}/${o.Key}`);
+    }
     return { ...meta, Errors: [] };
+  }
+
+  /** Rows of a JSON-lines table: the non-blank lines of the objects under its location (gunzipped). */
+  jsonRows(table: string): string[] {
+    const loc = this.tables.get(table)?.table.StorageDescriptor?.Location;
+    if (!loc) throw new InvalidRequestException({ message: `TABLE_NOT_FOUND: Table '${this.database}.${table}' does not exist`, $metadata: { httpStatusCode: 400 } });
+    const rows: string[] = [];
+    for (const o of [...this.objects].filter((x) => x.startsWith(loc)).sort()) {
+      const body = this.bodies.get(o);
+      if (!body) continue;
+      const text = (o.endsWith('.gz') ? gunzipSync(body) : body).toString('utf8');
+      rows.push(...text.split('\n').filter((l) => l.trim() !== ''));
+    }
+    return rows;
   }
 
   // ---- Athena
@@ -144,7 +201,7 @@ export class AwsSimulator {
     const fate = this.hooks.outcome?.(sql) ?? {};
     const q: SimQuery = {
       id, sql, params: input.ExecutionParameters ?? [], state: 'SUCCEEDED', statementType: ddl ? 'DDL' : 'DML',
-      dataScannedBytes: 0, columns: [], rows: [], ...defaultResult(sql), ...fate,
+      dataScannedBytes: 0, columns: [], rows: [], ...this.defaultResult(sql), ...fate,
     };
     this.queries.set(id, q);
     this.polls.set(id, fate.polls ?? 0);
@@ -174,6 +231,19 @@ export class AwsSimulator {
       this.objects.add(`${loc}data/part-00000.parquet`);
       if (iceberg) this.objects.add(`${loc}metadata/00000-${name}.metadata.json`);
     }
+  }
+
+  /**
+   * A test's count query answers 0 failing rows; counting JSON-lines tables (the landing audit)
+   * answers their real row counts; other SELECTs answer no rows.
+   */
+  private defaultResult(sql: string): Partial<SimQuery> {
+    if (/^select count\(\*\) as failures/i.test(sql)) return { columns: [{ Name: 'failures', Label: 'failures', Type: 'bigint' }], rows: [['0']] };
+    const counts = [...sql.matchAll(/\(SELECT count\(\*\) FROM "[^"]+"\."([^"]+)"\) AS (\w+)/g)];
+    if (/^SELECT \(SELECT count/.test(sql) && counts.length) {
+      return { columns: counts.map((m) => ({ Name: m[2]!, Label: m[2]!, Type: 'bigint' })), rows: [counts.map((m) => String(this.jsonRows(m[1]!).length))] };
+    }
+    return {};
   }
 
   GetQueryExecution(input: { QueryExecutionId?: string }) {
@@ -213,17 +283,11 @@ export class AwsSimulator {
   }
 }
 
-/** A test's count query answers 0 failing rows; other SELECTs answer no rows. */
-function defaultResult(sql: string): Partial<SimQuery> {
-  if (/^select count\(\*\) as failures/i.test(sql)) return { columns: [{ Name: 'failures', Label: 'failures', Type: 'bigint' }], rows: [['0']] };
-  return {};
-}
-
 /** The operations the simulator answers, by service (the SDK command name without `Command`). */
 export const SIMULATED: Record<'athena' | 'glue' | 's3', string[]> = {
   athena: ['GetWorkGroup', 'StartQueryExecution', 'GetQueryExecution', 'GetQueryResults', 'StopQueryExecution'],
   glue: ['GetDatabase', 'GetTable', 'GetTables', 'CreateTable', 'UpdateTable', 'DeleteTable', 'GetTableVersions', 'BatchDeleteTableVersion'],
-  s3: ['ListObjectsV2', 'DeleteObjects'],
+  s3: ['ListObjectsV2', 'GetObject', 'PutObject', 'DeleteObjects'],
 };
 
 export function simulate(sim: AwsSimulator, operation: string, input: unknown): unknown {

@@ -1,14 +1,14 @@
 /**
  * The Athena statements stedi sends. Trino grammar (double-quoted identifiers) for CTAS, views
  * and queries. The Hive DDL (backticks) here is never sent: landing tables are created through
- * the Glue API; `sourceDdl` is their exact equivalent, printed by --dry-run and kept in the
+ * the Glue API; `jsonTableDdl` is their exact equivalent, printed by --dry-run and kept in the
  * golden files so that it can be read, pasted into the console, and parsed by a Hive grammar.
  */
 import { doubleQuote, sqlString } from '../../dialect/types.js';
-import type { SeedNode, SourceNode } from '../../manifest/types.js';
+import type { TableInput } from '@aws-sdk/client-glue';
+import type { SeedNode } from '../../manifest/types.js';
 import { mapType } from './types-map.js';
 import type { TableFormat } from './settings.js';
-import { serdeProperties } from './glue.js';
 
 const q = doubleQuote;
 const lit = sqlString;
@@ -48,21 +48,26 @@ export function seedSelect(seed: SeedNode, header: string[], rows: Record<string
 
 const bt = (id: string) => `\`${id.replace(/`/g, '``')}\``;
 
-/** Hive DDL equivalent of the Glue table stedi creates for a landing source (documentation). */
-export function sourceDdl(database: string, node: SourceNode, location: string): string {
-  const cols = node.columns.map((c) => `  ${bt(c.name.toLowerCase())} ${mapType(c.data_type, `source ${node.source_name}.${node.name} column ${c.name}`).hive}`);
-  const serde = Object.entries(serdeProperties(node)).map(([k, v]) => `  ${lit(k)} = ${lit(v)}`);
+/**
+ * Hive DDL equivalent of a JSON table stedi creates through Glue (a landing table or its rejects):
+ * documentation for --dry-run, the golden files and the Hive-grammar check, never sent.
+ */
+export function jsonTableDdl(database: string, t: TableInput): string {
+  const sd = t.StorageDescriptor ?? {};
+  const cols = (sd.Columns ?? []).map((c) => `  ${bt(c.Name ?? '')} ${c.Type}`);
+  const serde = Object.entries(sd.SerdeInfo?.Parameters ?? {}).map(([k, v]) => `  ${lit(k)} = ${lit(v)}`);
+  const props = Object.entries(t.Parameters ?? {}).filter(([k]) => k !== 'EXTERNAL').map(([k, v]) => `${lit(k)} = ${lit(v)}`);
   return [
-    `CREATE EXTERNAL TABLE ${bt(database)}.${bt(node.relation.identifier)} (`,
+    `CREATE EXTERNAL TABLE ${bt(database)}.${bt(t.Name ?? '')} (`,
     cols.join(',\n'),
     `)`,
-    `ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'`,
+    `ROW FORMAT SERDE ${lit(sd.SerdeInfo?.SerializationLibrary ?? '')}`,
     `WITH SERDEPROPERTIES (`,
     serde.join(',\n'),
     `)`,
-    `STORED AS INPUTFORMAT 'org.apache.hadoop.mapred.TextInputFormat'`,
-    `OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'`,
-    `LOCATION ${lit(location)}`,
-    `TBLPROPERTIES ('classification' = 'json', 'stedi_managed' = 'true')`,
+    `STORED AS INPUTFORMAT ${lit(sd.InputFormat ?? '')}`,
+    `OUTPUTFORMAT ${lit(sd.OutputFormat ?? '')}`,
+    `LOCATION ${lit(sd.Location ?? '')}`,
+    `TBLPROPERTIES (${props.join(', ')})`,
   ].join('\n');
 }

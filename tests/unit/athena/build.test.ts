@@ -5,7 +5,7 @@
 import { TooManyRequestsException } from '@aws-sdk/client-athena';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AwsSimulator } from '../../../runner/adapters/athena/simulator.js';
-import { adapterOptions, build, compileStedi, fakeAws, KEY, newSim, statements, transcript, type Call } from './harness.js';
+import { adapterOptions, build, compileStedi, deliverLanding, fakeAws, KEY, newSim, statements, transcript, type Call } from './harness.js';
 import { expectGolden } from './golden.js';
 
 const { manifest, target } = compileStedi();
@@ -14,6 +14,7 @@ let aws: { calls: Call[]; restore(): void };
 
 beforeEach(() => {
   sim = newSim();
+  deliverLanding(sim);
   aws = fakeAws(sim);
 });
 afterEach(() => aws.restore());
@@ -51,20 +52,37 @@ describe('stedi build --target athena', () => {
     expect([...sim.tables.keys()].filter((n) => n.includes('__stedi_'))).toEqual([]);
   });
 
-  it('creates the landing tables through Glue: OpenX SerDe, lower-case columns, S3 location from the target', async () => {
-    await build(target, manifest);
+  it('ingests each landing prefix with the local rules and publishes it through Glue: OpenX SerDe over stedi\'s own JSON lines', async () => {
+    const delivered = new Set(sim.objects);
+    const { results } = await build(target, manifest);
     const customer = published('customer')!;
+    const loc = customer.Parameters!.stedi_location!;
+    expect(loc).toMatch(/^s3:\/\/lake-bucket\/zones\/customer\/landing\/customer\/v=20260101T000000Z-[0-9a-f]{8}\/$/);
     expect(customer.StorageDescriptor).toMatchObject({
-      Location: 's3://lake-bucket/landing/customer/landing/',
-      SerdeInfo: { SerializationLibrary: 'org.openx.data.jsonserde.JsonSerDe', Parameters: { 'case.insensitive': 'TRUE', 'ignore.malformed.json': 'TRUE', 'mapping.customername': 'customername', 'mapping.sharewithresearchasofdate': 'sharewithresearchasofdate' } },
+      Location: loc,
+      SerdeInfo: { SerializationLibrary: 'org.openx.data.jsonserde.JsonSerDe', Parameters: { 'case.insensitive': 'TRUE', 'ignore.malformed.json': 'FALSE', 'mapping.customername': 'customername', 'mapping.sharewithresearchasofdate': 'sharewithresearchasofdate' } },
     });
     expect(customer.StorageDescriptor?.Columns?.map((c) => `${c.Name} ${c.Type}`)).toEqual([
       'customername string', 'email string', 'phone string', 'birthday string', 'serialnumber string', 'registrationdate bigint', 'lastupdatedate bigint', 'sharewithresearchasofdate bigint', 'sharewithpublicasofdate bigint', 'sharewithfriendsasofdate bigint',
     ]);
-    // a second build changes nothing on an unchanged source: no UpdateTable, no new version
+    expect(published('customer__rejects')!.StorageDescriptor?.Columns?.map((c) => `${c.Name} ${c.Type}`)).toEqual(['file string', 'line bigint', 'reason string', 'detail string', 'raw string']);
+    // every delivered line is a row (the seeds hold no defect), and the report says so
+    const report = (results.find((r) => r.unique_id === 'source.stedi.landing.customer')!.adapter_response as { landing: { totals: Record<string, number> } }).landing;
+    expect(report.totals).toMatchObject({ files: 2, lines_read: 24, accepted: 24, rejected: 0 });
+    expect(sim.jsonRows('customer')).toHaveLength(24);
+    expect(sim.jsonRows('customer__rejects')).toHaveLength(0);
+    // the delivered objects are read, never written or deleted
+    for (const o of delivered) expect(sim.objects.has(o)).toBe(true);
+    const landingWrites = aws.calls.filter((c) => ['PutObject', 'DeleteObjects'].includes(c.operation) && String(c.input.Key ?? JSON.stringify(c.input.Delete)).includes('landing/customer/landing/'));
+    expect(landingWrites).toEqual([]);
+
+    // a rebuild publishes a new version with UpdateTable guarded by the Glue version read before
     aws.calls.length = 0;
-    await build(target, manifest, adapterOptions(), 'build', undefined, (id) => id.startsWith('source.'));
-    expect(aws.calls.map((c) => `${c.service}:${c.operation}`)).toEqual(['athena:GetWorkGroup', 'glue:GetDatabase', 'glue:GetTables', 'glue:GetTable', 'glue:GetTable', 'glue:GetTable']);
+    await build(target, manifest, adapterOptions({ random: () => 0.75 }), 'build', undefined, (id) => id.startsWith('source.'));
+    const update = aws.calls.find((c) => c.operation === 'UpdateTable' && (c.input.TableInput as { Name: string }).Name === 'customer')!;
+    expect(update.input.VersionId).toBe('0');
+    expect(published('customer')!.Parameters!.stedi_location).toBe('s3://lake-bucket/zones/customer/landing/customer/v=20260101T000000Z-c0000000/');
+    expect(sim.jsonRows('customer')).toHaveLength(24);
   });
 
   it('sends the pseudonymisation key only as execution parameters, one per ?, never in SQL', async () => {
@@ -112,9 +130,14 @@ describe('stedi build --target athena', () => {
     expect(sim.tables.get('customer_trusted')!.versions.map((v) => v.Parameters?.stedi_location)).toEqual([locations[1], locations[2]]);
     expect([...sim.objects].some((o) => o.startsWith(locations[0]!))).toBe(false);
     expect([...sim.objects].some((o) => o.startsWith(locations[1]!))).toBe(true);
-    const del = aws.calls.filter((c) => c.operation === 'DeleteObjects');
+    const del = aws.calls.filter((c) => c.operation === 'DeleteObjects' && String(JSON.stringify(c.input)).includes('/customer_trusted/'));
+    expect(del.length).toBeGreaterThan(0);
     expect(del.map((d) => (d.input.Delete as { Objects: { Key: string }[] }).Objects.map((o) => `s3://${String(d.input.Bucket)}/${o.Key}`)).flat().every((k) => k.startsWith(locations[0]!))).toBe(true);
-    expect(aws.calls.find((c) => c.operation === 'BatchDeleteTableVersion')?.input).toEqual({ DatabaseName: 'stedi', TableName: 'customer_trusted', VersionIds: ['0'] });
+    expect(aws.calls.find((c) => c.operation === 'BatchDeleteTableVersion' && c.input.TableName === 'customer_trusted')?.input).toEqual({ DatabaseName: 'stedi', TableName: 'customer_trusted', VersionIds: ['0'] });
+    // the landing tables are pruned the same way, with their data
+    for (const name of ['customer', 'customer__rejects']) expect(sim.tables.get(name)!.versions).toHaveLength(2);
+    const landingLocations = sim.tables.get('customer')!.versions.map((v) => v.Parameters!.stedi_location!);
+    expect([...sim.objects].filter((o) => o.startsWith('s3://lake-bucket/zones/customer/landing/customer/')).map((o) => o.replace(/part-.*$/, '')).sort()).toEqual([...landingLocations].sort());
   });
 
   it('retries starting a throttled query with jittered backoff and the same request token, then succeeds', async () => {

@@ -1,9 +1,8 @@
 /** Golden files: the compiled Athena SQL of every model and test, and the landing tables' DDL. */
 import { describe, expect, it } from 'vitest';
-import { sourceDdl } from '../../../runner/adapters/athena/sql.js';
 import { countParameters, lintDuckdbOnly } from '../../../runner/dialect/lint.js';
 import type { SourceNode } from '../../../runner/manifest/types.js';
-import { compileStedi } from './harness.js';
+import { compileStedi, landingDdls } from './harness.js';
 import { expectGolden } from './golden.js';
 
 const { manifest } = compileStedi();
@@ -19,8 +18,10 @@ describe('the STEDI project compiled for Athena', () => {
     expectGolden('tests.sql', tests.map((t) => `-- ${t.name} (${t.original_file_path}:${t.line})\n${(t as { compiled_code: string }).compiled_code}\n`).join('\n'));
   });
 
-  it('the Hive DDL equivalent of every landing table matches its golden file', () => {
-    for (const s of nodes.filter((n): n is SourceNode => n.resource_type === 'source')) expectGolden(`sources/${s.name}.ddl.sql`, `${sourceDdl('stedi', s, `${s.location}/`)}\n`);
+  it('the Hive DDL equivalent of every landing table and its rejects matches its golden file', () => {
+    const ddls = landingDdls(manifest);
+    expect(ddls.map((d) => d.name)).toEqual(['accelerometer', 'accelerometer__rejects', 'customer', 'customer__rejects', 'step_trainer', 'step_trainer__rejects']);
+    for (const d of ddls) expectGolden(`sources/${d.name}.ddl.sql`, `${d.ddl}\n`);
   });
 
   it('no model or test uses a DuckDB-only construct; the secret is a parameter, never text', () => {

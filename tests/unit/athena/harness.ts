@@ -7,11 +7,18 @@ import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, GetWork
 import {
   BatchDeleteTableVersionCommand, CreateTableCommand, DeleteTableCommand, GetDatabaseCommand, GetTableCommand, GetTablesCommand, GetTableVersionsCommand, GlueClient, UpdateTableCommand,
 } from '@aws-sdk/client-glue';
-import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import fs from 'node:fs';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AthenaAdapter, type AthenaAdapterOptions } from '../../../runner/adapters/athena/adapter.js';
 import { createClients } from '../../../runner/adapters/athena/clients.js';
+import { jsonTableInput, landingTableSpec } from '../../../runner/adapters/athena/glue.js';
+import { landingNames } from '../../../runner/adapters/athena/landing.js';
+import { versionLocation } from '../../../runner/adapters/athena/names.js';
 import { AwsSimulator, simulate } from '../../../runner/adapters/athena/simulator.js';
+import { jsonTableDdl } from '../../../runner/adapters/athena/sql.js';
 import { compile } from '../../../runner/compiler/compile.js';
 import { trinoDialect } from '../../../runner/dialect/trino.js';
 import { plan, type Command } from '../../../runner/execute/plan.js';
@@ -47,7 +54,7 @@ export interface Call {
 const COMMANDS = {
   athena: { client: AthenaClient, ops: { GetWorkGroup: GetWorkGroupCommand, StartQueryExecution: StartQueryExecutionCommand, GetQueryExecution: GetQueryExecutionCommand, GetQueryResults: GetQueryResultsCommand, StopQueryExecution: StopQueryExecutionCommand } },
   glue: { client: GlueClient, ops: { GetDatabase: GetDatabaseCommand, GetTable: GetTableCommand, GetTables: GetTablesCommand, CreateTable: CreateTableCommand, UpdateTable: UpdateTableCommand, DeleteTable: DeleteTableCommand, GetTableVersions: GetTableVersionsCommand, BatchDeleteTableVersion: BatchDeleteTableVersionCommand } },
-  s3: { client: S3Client, ops: { ListObjectsV2: ListObjectsV2Command, DeleteObjects: DeleteObjectsCommand } },
+  s3: { client: S3Client, ops: { ListObjectsV2: ListObjectsV2Command, GetObject: GetObjectCommand, PutObject: PutObjectCommand, DeleteObjects: DeleteObjectsCommand } },
 } as const;
 
 /** Mocks the three SDK clients (every instance) so that the simulator answers and `calls` records. */
@@ -103,6 +110,10 @@ export function transcript(calls: Call[]): string {
         const { QueryString, ClientRequestToken: _t, ...rest } = c.input;
         return `${c.service}:${c.operation} ${JSON.stringify(rest)}\n${String(QueryString)}\n`;
       }
+      if (c.operation === 'PutObject') {
+        const { Body, ...rest } = c.input;
+        return `${c.service}:${c.operation} ${JSON.stringify(rest)} (${gunzipSync(Buffer.from(Body as Uint8Array)).toString('utf8').split('\n').filter(Boolean).length} lines)`;
+      }
       return `${c.service}:${c.operation} ${JSON.stringify(c.input)}`;
     })
     .join('\n');
@@ -143,4 +154,33 @@ export function compileProject(files: Record<string, string>): { manifest: Manif
   const errors = [...parsed.diagnostics, ...out.diagnostics].filter((d) => d.severity === 'error');
   if (!out.manifest || errors.length) throw new Error(JSON.stringify(errors));
   return { manifest: out.manifest, target: t.target };
+}
+
+/** The Hive DDL equivalent of both Glue tables of every landing source (a landing table and its rejects). */
+export function landingDdls(manifest: Manifest): { name: string; ddl: string }[] {
+  const out: { name: string; ddl: string }[] = [];
+  for (const n of Object.values(manifest.nodes)) {
+    if (n.resource_type !== 'source') continue;
+    const names = landingNames(n);
+    for (const k of ['accepted', 'rejects'] as const) {
+      const loc = versionLocation('s3://lake-bucket/zones', { entity: n.entity, zone: 'landing', name: names[k] }, '20260101T000000Z-01010101');
+      out.push({ name: names[k], ddl: jsonTableDdl('stedi', jsonTableInput(landingTableSpec(n, k, names[k]), loc, { stedi_node: n.unique_id, stedi_location: loc })) });
+    }
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Delivers a local landing folder (`<entity>/landing/<file>`) to the simulated S3 landing root. */
+export function deliverLanding(sim: AwsSimulator, dir = 'seeds/landing', root = 's3://lake-bucket/landing'): number {
+  let n = 0;
+  for (const entity of fs.readdirSync(dir)) {
+    const folder = path.join(dir, entity, 'landing');
+    if (!fs.existsSync(folder)) continue;
+    for (const f of fs.readdirSync(folder)) {
+      if (!fs.statSync(path.join(folder, f)).isFile()) continue;
+      sim.putObject(`${root}/${entity}/landing/${f}`, fs.readFileSync(path.join(folder, f)));
+      n++;
+    }
+  }
+  return n;
 }

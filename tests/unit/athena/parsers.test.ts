@@ -8,9 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sourceDdl } from '../../../runner/adapters/athena/sql.js';
-import type { SourceNode } from '../../../runner/manifest/types.js';
-import { adapterOptions, build, compileStedi, fakeAws, newSim, statements, type Call } from './harness.js';
+import { adapterOptions, build, compileStedi, fakeAws, landingDdls, newSim, statements, type Call } from './harness.js';
 
 const DIST = 'tests/peers/dist';
 
@@ -60,8 +58,8 @@ describe.skipIf(missing && !inCi)('Athena statements parse with real grammars', 
   });
 
   it('the Hive DDL of every landing table parses with the Hive grammar; double quotes do not', () => {
-    const ddl = Object.values(manifest.nodes).filter((n): n is SourceNode => n.resource_type === 'source').map((n) => sourceDdl('stedi', n, `${n.location}/`));
-    expect(ddl).toHaveLength(3);
+    const ddl = landingDdls(manifest).map((d) => d.ddl);
+    expect(ddl).toHaveLength(6);
     expect(hive!(ddl)).toEqual(ddl.map(() => 'OK'));
     expect(hive!(['CREATE EXTERNAL TABLE "stedi"."x" (a string)'])).toEqual([expect.stringMatching(/^ERR .*cannot recognize input/)]);
   });

@@ -52,15 +52,16 @@ describe('candidates left by a killed build', () => {
     // a first build publishes emails; the process dies right after publishing, before removing its candidate
     const realDelete = sim.DeleteTable.bind(sim);
     sim.DeleteTable = (input) => {
-      if (input.Name?.includes('__stedi_')) throw new Error('killed');
+      if (input.Name?.startsWith('emails__stedi_')) throw new Error('killed');
       return realDelete(input);
     };
     await build(target, manifest, adapterOptions());
     sim.DeleteTable = realDelete;
     const published = structuredClone(sim.tables.get('emails')!);
-    const PUBLISHED = `${DIR}/v=20260101T000000Z-01010101/`;
+    // the landing ingestion of the source took the build's first version
+    const PUBLISHED = `${DIR}/v=20260101T000000Z-02020202/`;
     expect(published.table.Parameters?.stedi_location).toBe(PUBLISHED);
-    const killedAfterPublish = 'emails__stedi_20260101t000000z_01010101';
+    const killedAfterPublish = 'emails__stedi_20260101t000000z_02020202';
     expect(sim.tables.get(killedAfterPublish)!.table.StorageDescriptor?.Location).toBe(PUBLISHED);
     const publishedFiles = under(PUBLISHED);
     expect(publishedFiles).toHaveLength(2);
@@ -103,7 +104,7 @@ describe('candidates left by a killed build', () => {
     expect([...filesBefore].filter((o) => !sim.objects.has(o)).sort()).toEqual([`${OWN}data/part-00000.parquet`, `${OWN}metadata/00000.metadata.json`]);
     expect(under(PUBLISHED)).toEqual(publishedFiles);
     expect(sim.tables.get('emails')).toEqual(published);
-    expect([...sim.tables.keys()].sort()).toEqual(['customer', 'emails', 'emails__stedi_20260101t130000z_0c0c0c0c']);
+    expect([...sim.tables.keys()].sort()).toEqual(['customer', 'customer__rejects', 'emails', 'emails__stedi_20260101t130000z_0c0c0c0c']);
     expect(log).toEqual([
       `removed the candidate table stedi.${killedAfterPublish} left by an interrupted build (its location ${PUBLISHED} is not data stedi made for this candidate alone, so it was left in place)`,
       'removed the candidate table stedi.emails__stedi_20260101t115900z_0a0b0c0d left by an interrupted build',

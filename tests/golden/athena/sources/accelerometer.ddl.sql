@@ -9,9 +9,9 @@ ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
 WITH SERDEPROPERTIES (
   'case.insensitive' = 'TRUE',
   'dots.in.keys' = 'FALSE',
-  'ignore.malformed.json' = 'TRUE'
+  'ignore.malformed.json' = 'FALSE'
 )
 STORED AS INPUTFORMAT 'org.apache.hadoop.mapred.TextInputFormat'
 OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
-LOCATION 's3://lake-bucket/landing/accelerometer/landing/'
-TBLPROPERTIES ('classification' = 'json', 'stedi_managed' = 'true')
+LOCATION 's3://lake-bucket/zones/accelerometer/landing/accelerometer/v=20260101T000000Z-01010101/'
+TBLPROPERTIES ('classification' = 'json', 'compressionType' = 'gzip', 'stedi_managed' = 'true', 'stedi_node' = 'source.stedi.landing.accelerometer', 'stedi_location' = 's3://lake-bucket/zones/accelerometer/landing/accelerometer/v=20260101T000000Z-01010101/')

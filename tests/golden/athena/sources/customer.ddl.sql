@@ -14,7 +14,7 @@ ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
 WITH SERDEPROPERTIES (
   'case.insensitive' = 'TRUE',
   'dots.in.keys' = 'FALSE',
-  'ignore.malformed.json' = 'TRUE',
+  'ignore.malformed.json' = 'FALSE',
   'mapping.customername' = 'customername',
   'mapping.birthday' = 'birthday',
   'mapping.serialnumber' = 'serialnumber',
@@ -26,5 +26,5 @@ WITH SERDEPROPERTIES (
 )
 STORED AS INPUTFORMAT 'org.apache.hadoop.mapred.TextInputFormat'
 OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
-LOCATION 's3://lake-bucket/landing/customer/landing/'
-TBLPROPERTIES ('classification' = 'json', 'stedi_managed' = 'true')
+LOCATION 's3://lake-bucket/zones/customer/landing/customer/v=20260101T000000Z-01010101/'
+TBLPROPERTIES ('classification' = 'json', 'compressionType' = 'gzip', 'stedi_managed' = 'true', 'stedi_node' = 'source.stedi.landing.customer', 'stedi_location' = 's3://lake-bucket/zones/customer/landing/customer/v=20260101T000000Z-01010101/')

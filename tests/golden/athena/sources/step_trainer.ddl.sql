@@ -7,12 +7,12 @@ ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
 WITH SERDEPROPERTIES (
   'case.insensitive' = 'TRUE',
   'dots.in.keys' = 'FALSE',
-  'ignore.malformed.json' = 'TRUE',
+  'ignore.malformed.json' = 'FALSE',
   'mapping.sensorreadingtime' = 'sensorreadingtime',
   'mapping.serialnumber' = 'serialnumber',
   'mapping.distancefromobject' = 'distancefromobject'
 )
 STORED AS INPUTFORMAT 'org.apache.hadoop.mapred.TextInputFormat'
 OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
-LOCATION 's3://lake-bucket/landing/step_trainer/landing/'
-TBLPROPERTIES ('classification' = 'json', 'stedi_managed' = 'true')
+LOCATION 's3://lake-bucket/zones/step_trainer/landing/step_trainer/v=20260101T000000Z-01010101/'
+TBLPROPERTIES ('classification' = 'json', 'compressionType' = 'gzip', 'stedi_managed' = 'true', 'stedi_node' = 'source.stedi.landing.step_trainer', 'stedi_location' = 's3://lake-bucket/zones/step_trainer/landing/step_trainer/v=20260101T000000Z-01010101/')

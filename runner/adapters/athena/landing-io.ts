@@ -1,0 +1,172 @@
+/**
+ * Landing files on S3: the LandingStore that lists and reads a landing prefix, and the writer
+ * that stores the ingestion's output (accepted records and rejects) as gzipped JSON lines under
+ * a stedi version prefix, for the OpenX JSON SerDe tables of runner/adapters/athena/glue.ts.
+ */
+import { promisify } from 'node:util';
+import { gzip as gzipCb } from 'node:zlib';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { LandingReadError, type LandingEntry, type LandingStore } from '../../landing/store.js';
+import type { LandingColumn, LandingValue, RejectRow } from '../../landing/types.js';
+import { parseS3 } from './s3.js';
+
+const gzip = promisify(gzipCb);
+
+interface S3Entry extends LandingEntry {
+  bucket: string;
+  key: string;
+  etag?: string;
+}
+
+function awsWhy(e: unknown): string {
+  const err = e as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  if (err.name === 'PreconditionFailed' || err.$metadata?.httpStatusCode === 412) return 'the object changed while the build was reading the landing prefix (its ETag differs from the listing); run the build again';
+  return `${err.name ?? 'Error'}: ${err.message ?? String(e)}`;
+}
+
+/**
+ * A landing prefix on S3, read the way a local folder is: the objects directly under
+ * `<location>/` are its files, deeper keys its sub-folders (skipped and reported), and the
+ * zero-byte `<location>/` marker that consoles create for a folder is the folder itself. A
+ * prefix without any object does not exist. Each object is read with `IfMatch` on the ETag of
+ * the listing, so a file replaced during the build fails the build instead of being half-read.
+ */
+export function s3LandingStore(s3: S3Client): LandingStore {
+  return {
+    async list(location, signal) {
+      const { bucket, prefix: raw } = parseS3(location);
+      const prefix = raw === '' || raw.endsWith('/') ? raw : `${raw}/`;
+      const out: S3Entry[] = [];
+      let marker = false;
+      let token: string | undefined;
+      try {
+        do {
+          const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: '/', ...(token ? { ContinuationToken: token } : {}) }), signal ? { abortSignal: signal } : {});
+          for (const o of page.Contents ?? []) {
+            if (o.Key === prefix) marker = true;
+            if (!o.Key || o.Key === prefix) continue;
+            out.push({ name: o.Key.slice(prefix.length), path: `s3://${bucket}/${o.Key}`, kind: 'file', size: Number(o.Size ?? 0), bucket, key: o.Key, ...(o.ETag ? { etag: o.ETag } : {}) });
+          }
+          for (const p of page.CommonPrefixes ?? []) {
+            if (!p.Prefix) continue;
+            out.push({ name: p.Prefix.slice(prefix.length).replace(/\/$/, ''), path: `s3://${bucket}/${p.Prefix}`, kind: 'folder', size: 0, bucket, key: p.Prefix });
+          }
+          token = page.IsTruncated ? page.NextContinuationToken : undefined;
+        } while (token);
+      } catch (e) {
+        if (signal?.aborted) throw e;
+        throw new LandingReadError(location, e, awsWhy(e));
+      }
+      return out.length || marker ? out : undefined;
+    },
+    async *read(entry, signal) {
+      const { bucket, key, etag } = entry as S3Entry;
+      let body: AsyncIterable<Uint8Array> | undefined;
+      try {
+        const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(etag ? { IfMatch: etag } : {}) }), signal ? { abortSignal: signal } : {});
+        body = got.Body as AsyncIterable<Uint8Array> | undefined;
+      } catch (e) {
+        if (signal?.aborted) throw e;
+        throw new LandingReadError(entry.path, e, awsWhy(e));
+      }
+      if (!body) return;
+      try {
+        for await (const chunk of body) yield chunk;
+      } catch (e) {
+        if (signal?.aborted) throw e;
+        throw new LandingReadError(entry.path, e, awsWhy(e));
+      }
+    },
+  };
+}
+
+/** One accepted record as a JSON line, keyed by the declared column names, values typed. */
+export function recordLine(columns: LandingColumn[], values: LandingValue[]): string {
+  let s = '{';
+  for (let i = 0; i < columns.length; i++) {
+    const v = values[i];
+    const text = v === null || v === undefined ? 'null' : typeof v === 'bigint' ? v.toString() : JSON.stringify(v);
+    s += `${i ? ',' : ''}${JSON.stringify(columns[i]!.name)}:${text}`;
+  }
+  return `${s}}`;
+}
+
+/** One reject as a JSON line with the columns of `<table>__rejects`. */
+export function rejectLine(r: RejectRow): string {
+  return JSON.stringify({ file: r.file, line: r.line, reason: r.reason, detail: r.detail, raw: r.raw });
+}
+
+export interface LinesWriterOptions {
+  /** Uncompressed characters per object (Athena reads the objects of a table in parallel). */
+  partChars?: number;
+  signal?: AbortSignal;
+}
+
+const PART_CHARS = 64 << 20;
+const IN_FLIGHT = 2;
+
+/**
+ * Writes lines as `part-00000.json.gz`, `part-00001.json.gz`, … under a prefix. Compression
+ * runs on libuv's thread pool and at most two objects are uploading while the next part fills;
+ * `drain()` waits when more are pending. A failed upload is thrown by the next `drain()` or by
+ * `finish()`, never lost.
+ */
+export class S3LinesWriter {
+  rows = 0;
+  objects = 0;
+  private lines: string[] = [];
+  private chars = 0;
+  private pending: Promise<void>[] = [];
+  private error: unknown;
+  private readonly bucket: string;
+  private readonly prefix: string;
+
+  constructor(
+    private readonly s3: S3Client,
+    location: string,
+    private readonly opts: LinesWriterOptions = {},
+  ) {
+    const { bucket, prefix } = parseS3(location);
+    this.bucket = bucket;
+    this.prefix = prefix.endsWith('/') ? prefix : `${prefix}/`;
+  }
+
+  write(line: string): void {
+    this.lines.push(line);
+    this.chars += line.length + 1;
+    this.rows++;
+    if (this.chars >= (this.opts.partChars ?? PART_CHARS)) this.flush();
+  }
+
+  async drain(): Promise<void> {
+    while (this.pending.length > IN_FLIGHT) await this.pending.shift();
+    if (this.error) throw this.error;
+  }
+
+  /** Uploads what is left and waits for every upload; returns the number of objects written. */
+  async finish(): Promise<number> {
+    if (this.lines.length) this.flush();
+    await Promise.all(this.pending.splice(0));
+    if (this.error) throw this.error;
+    return this.objects;
+  }
+
+  private flush(): void {
+    const text = `${this.lines.join('\n')}\n`;
+    this.lines = [];
+    this.chars = 0;
+    const key = `${this.prefix}part-${String(this.objects++).padStart(5, '0')}.json.gz`;
+    const signal = this.opts.signal;
+    const upload = gzip(text).then((body) =>
+      this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: 'application/gzip' }), signal ? { abortSignal: signal } : {}),
+    );
+    this.pending.push(
+      upload.then(
+        () => undefined,
+        (e) => {
+          this.error ??= e;
+        },
+      ),
+    );
+  }
+}

@@ -1,0 +1,169 @@
+/**
+ * Landing ingestion on Athena, with the same rules as the local target (runner/landing): every
+ * line of the source's landing prefix becomes a row of `<table>` or of `<table>__rejects`
+ * (file, line, reason, detail, raw), and the report balances
+ * lines read = accepted + rejected + blank + duplicate_delivery.
+ *
+ * Why stedi reads the files itself instead of pointing a SerDe table at them: Trino gives no line
+ * numbers, and the OpenX SerDe is laxer than JSON (single quotes, unquoted keys, one of two
+ * duplicate keys kept silently) and turns a malformed line into a row of NULLs. So the runner
+ * streams the landing objects through the pure classifier and writes what it decided as gzipped
+ * JSON lines, which the Glue tables then read.
+ *
+ * Write-audit-publish, as for models:
+ * 1. write: both outputs go to fresh version prefixes
+ *    `<s3_data_dir>/<entity>/landing/<table>[__rejects]/v=<version>/`;
+ * 2. audit: candidate Glue tables over them are counted by Athena and must hold exactly the
+ *    accepted and rejected counts (the SerDe reads back what was written);
+ * 3. publish: `<table>__rejects`, then `<table>`, each switched with one UpdateTable guarded by
+ *    the Glue VersionId read before the build (CreateTable the first time);
+ * 4. finally: the candidate Glue entries are removed, and every prefix not published is deleted;
+ *    older versions beyond keep_versions are pruned with their data.
+ * Under `on_malformed: fail`, a malformed line stops before step 2: nothing is published.
+ * The delivered landing objects are only listed and read, never written or deleted.
+ */
+import type { S3Client } from '@aws-sdk/client-s3';
+import { landingColumns } from '../../landing/classify.js';
+import { ingestLanding, LandingReadError, type LandingSink } from '../../landing/ingest.js';
+import { balanceProblem, malformedError, sourceMessage } from '../../landing/report.js';
+import type { LandingReport } from '../../landing/types.js';
+import type { SourceNode } from '../../manifest/types.js';
+import type { AdapterResponse, QueryResult } from '../types.js';
+import { EngineError } from '../types.js';
+import { Catalog, foreignTableError, isManaged, jsonTableInput, landingTableSpec, LOCATION_PARAM } from './glue.js';
+import { recordLine, rejectLine, s3LandingStore, S3LinesWriter } from './landing-io.js';
+import { candidateName, checkGlueName, versionLocation } from './names.js';
+import type { S3Data } from './s3.js';
+import { isS3Uri, trimSlash, type AthenaSettings } from './settings.js';
+import { relation } from './sql.js';
+
+export interface LandingDeps {
+  settings: AthenaSettings;
+  catalog: Catalog;
+  data: S3Data;
+  s3: S3Client;
+  newVersion(): string;
+  query(sql: string, signal?: AbortSignal): Promise<QueryResult>;
+  /** Removes versions beyond keep_versions; returns a note for the message. */
+  prune(name: string, current: string): Promise<string>;
+  /** Uncompressed characters per written object (tests make it small). */
+  partChars?: number;
+}
+
+/** The Glue names of a source's two tables. */
+export function landingNames(node: SourceNode): { accepted: string; rejects: string } {
+  const accepted = node.relation.identifier;
+  return { accepted, rejects: node.rejects_relation?.identifier ?? `${accepted}__rejects` };
+}
+
+export async function ingestToAthena(deps: LandingDeps, node: SourceNode, signal?: AbortSignal): Promise<AdapterResponse> {
+  const what = `source ${node.source_name}.${node.name}`;
+  const { settings, catalog } = deps;
+  const names = landingNames(node);
+  checkGlueName(names.accepted, what);
+  checkGlueName(names.rejects, `${what} rejects`);
+  if (!isS3Uri(node.location)) {
+    throw new EngineError(`${what}: location '${node.location}' is not an S3 URI; set landing_root on the athena target (STEDI_LANDING_ROOT) or pass --vars '{landing_root: s3://bucket/landing}'`);
+  }
+  const { columns, problems } = landingColumns(node.columns);
+  if (problems.length) throw new EngineError(`cannot ingest ${node.source_name}.${node.name}: ${problems.join('; ')}`);
+
+  const previous = { accepted: await catalog.get(names.accepted), rejects: await catalog.get(names.rejects) };
+  for (const k of ['accepted', 'rejects'] as const) {
+    if (previous[k] && !isManaged(previous[k])) throw foreignTableError(settings.database, names[k], what);
+  }
+
+  const version = deps.newVersion();
+  const loc = {
+    accepted: versionLocation(settings.s3DataDir, { entity: node.entity, zone: 'landing', name: names.accepted }, version),
+    rejects: versionLocation(settings.s3DataDir, { entity: node.entity, zone: 'landing', name: names.rejects }, version),
+  };
+  const cand = { accepted: candidateName(names.accepted, version), rejects: candidateName(names.rejects, version) };
+  const writerOpts = { ...(deps.partChars ? { partChars: deps.partChars } : {}), ...(signal ? { signal } : {}) };
+  const out = { accepted: new S3LinesWriter(deps.s3, loc.accepted, writerOpts), rejects: new S3LinesWriter(deps.s3, loc.rejects, writerOpts) };
+  const sink: LandingSink = {
+    accept: (values) => out.accepted.write(recordLine(columns, values)),
+    reject: (row) => out.rejects.write(rejectLine(row)),
+    drain: async () => {
+      await out.accepted.drain();
+      await out.rejects.drain();
+    },
+  };
+  const published = { accepted: false, rejects: false };
+  const created: string[] = [];
+  let report: LandingReport;
+  let notes = '';
+  try {
+    const rel = (n: string) => `${settings.database}.${n}`;
+    try {
+      report = await ingestLanding(
+        { source: `${node.source_name}.${node.name}`, relation: rel(names.accepted), rejects_relation: rel(names.rejects), location: trimSlash(node.location), columns, on_malformed: node.config.on_malformed === 'fail' ? 'fail' : 'quarantine' },
+        sink,
+        { store: s3LandingStore(deps.s3), ...(signal ? { signal } : {}) },
+      );
+      await out.accepted.finish();
+      await out.rejects.finish();
+    } catch (e) {
+      if (e instanceof LandingReadError) throw new EngineError(`${what}: ${e.message}; the published version is unchanged`, { path: e.path });
+      throw e;
+    }
+    const failed = malformedError(report);
+    if (failed) throw new EngineError(failed);
+    const unbalanced = balanceProblem(report);
+    if (unbalanced) throw new EngineError(unbalanced);
+
+    const params = (k: 'accepted' | 'rejects'): Record<string, string> => ({
+      stedi_node: node.unique_id,
+      [LOCATION_PARAM]: loc[k],
+      stedi_version: version,
+      stedi_landing_location: `${trimSlash(node.location)}/`,
+      stedi_lines_read: String(report.totals.lines_read),
+      stedi_rows: String(k === 'accepted' ? report.totals.accepted : report.totals.rejected),
+    });
+    const input = (k: 'accepted' | 'rejects', name: string) => jsonTableInput(landingTableSpec(node, k, name), loc[k], params(k));
+
+    // audit: Athena reads back exactly what was written
+    for (const k of ['accepted', 'rejects'] as const) {
+      await catalog.create(input(k, cand[k]));
+      created.push(cand[k]);
+    }
+    signal?.throwIfAborted();
+    const counted = await deps.query(`SELECT (SELECT count(*) FROM ${relation(settings.database, cand.accepted)}) AS accepted, (SELECT count(*) FROM ${relation(settings.database, cand.rejects)}) AS rejected`, signal);
+    const row = counted.rows[0] ?? {};
+    const stored = balanceProblem(report, { accepted: Number(row.accepted ?? -1), rejected: Number(row.rejected ?? -1) });
+    if (stored) throw new EngineError(`${stored}; nothing was published`);
+    signal?.throwIfAborted();
+
+    // publish: the rejects first, so a reader of the new records can already find their rejects
+    for (const k of ['rejects', 'accepted'] as const) {
+      const prev = previous[k];
+      if (prev) await catalog.update(input(k, names[k]), prev.VersionId);
+      else await catalog.create(input(k, names[k]));
+      published[k] = true;
+    }
+  } finally {
+    notes += await cleanup(deps, created, (['accepted', 'rejects'] as const).filter((k) => !published[k]).map((k) => loc[k]));
+  }
+  notes = (await deps.prune(names.rejects, loc.rejects)) + (await deps.prune(names.accepted, loc.accepted)) + notes;
+  return { message: `${sourceMessage(report)}${notes ? `\n  ${notes.replace(/^; /, '')}` : ''}`, landing: report };
+}
+
+/** Never throws: a cleanup problem is reported in the message and retried by a later build. */
+async function cleanup(deps: LandingDeps, tables: string[], prefixes: string[]): Promise<string> {
+  const problems: string[] = [];
+  for (const t of tables) {
+    try {
+      await deps.catalog.delete(t);
+    } catch (e) {
+      problems.push(`the candidate table ${t} could not be removed (${(e as Error).message})`);
+    }
+  }
+  for (const p of prefixes) {
+    try {
+      await deps.data.deletePrefix(p);
+    } catch (e) {
+      problems.push(`the unpublished data at ${p} could not be removed (${(e as Error).message})`);
+    }
+  }
+  return problems.length ? `; warning: ${problems.join('; ')}` : '';
+}

@@ -1,0 +1,17 @@
+CREATE EXTERNAL TABLE `stedi`.`customer__rejects` (
+  `file` string,
+  `line` bigint,
+  `reason` string,
+  `detail` string,
+  `raw` string
+)
+ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
+WITH SERDEPROPERTIES (
+  'case.insensitive' = 'TRUE',
+  'dots.in.keys' = 'FALSE',
+  'ignore.malformed.json' = 'FALSE'
+)
+STORED AS INPUTFORMAT 'org.apache.hadoop.mapred.TextInputFormat'
+OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
+LOCATION 's3://lake-bucket/zones/customer/landing/customer__rejects/v=20260101T000000Z-01010101/'
+TBLPROPERTIES ('classification' = 'json', 'compressionType' = 'gzip', 'stedi_managed' = 'true', 'stedi_node' = 'source.stedi.landing.customer', 'stedi_location' = 's3://lake-bucket/zones/customer/landing/customer__rejects/v=20260101T000000Z-01010101/')
