@@ -2,6 +2,8 @@
 # Builds the SQL grammar test peers (Java, test-only) from Maven Central into tests/peers/dist/:
 #   trino/  io.trino:trino-parser 476 (needs a JDK >= 24: the Temurin 25 JDK beside the system JDK)
 #   hive/   org.apache.hive:hive-exec 3.1.3 ParseDriver (the Hive grammar; runs on JDK 17)
+#   openx-json/  io.trino:trino-hive-formats 476, Trino's OpenX JSON SerDe reader (what Athena
+#           engine v3 reads the landing tables with; needs a JDK >= 24)
 # Each dist folder holds classes/, lib/*.jar and java.path (the java binary to run it with).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -25,3 +27,4 @@ build() { # $1 = peer folder, $2 = main class, $3 = minimum JDK
 }
 build trino-parser TrinoParsePeer 24
 build hive-parser HiveParsePeer 17
+build openx-json OpenXJsonPeer 24
