@@ -47,7 +47,7 @@ export interface AthenaAdapterOptions {
   /** Candidate tables older than this are leftovers of a killed build and are removed at open('write'). */
   staleCandidateHours?: number;
   log?: (msg: string) => void;
-  /** Uncompressed characters per object written by the landing ingestion (default 64 Mi). */
+  /** Uncompressed characters per object written by the landing ingestion (default 32 Mi). */
   landingPartChars?: number;
 }
 

@@ -102,7 +102,8 @@ export interface LinesWriterOptions {
   signal?: AbortSignal;
 }
 
-const PART_CHARS = 64 << 20;
+/** ~32 M characters (5-10 MB gzipped) per object: bounded memory with several sources in parallel. */
+const PART_CHARS = 32 << 20;
 const IN_FLIGHT = 2;
 
 /**
@@ -149,6 +150,16 @@ export class S3LinesWriter {
     await Promise.all(this.pending.splice(0));
     if (this.error) throw this.error;
     return this.objects;
+  }
+
+  /**
+   * Waits until no upload is in flight, whatever their outcome, and drops what was not uploaded:
+   * after a failure or Ctrl-C, the caller deletes the prefix only once nothing can still land in it.
+   */
+  async settle(): Promise<void> {
+    this.lines = [];
+    this.chars = 0;
+    while (this.pending.length) await Promise.all(this.pending.splice(0));
   }
 
   private flush(): void {

@@ -142,6 +142,9 @@ export async function ingestToAthena(deps: LandingDeps, node: SourceNode, signal
       published[k] = true;
     }
   } finally {
+    // an upload still in flight (a failure or Ctrl-C mid-write) must land before its prefix is deleted
+    await out.accepted.settle();
+    await out.rejects.settle();
     notes += await cleanup(deps, created, (['accepted', 'rejects'] as const).filter((k) => !published[k]).map((k) => loc[k]));
   }
   notes = (await deps.prune(names.rejects, loc.rejects)) + (await deps.prune(names.accepted, loc.accepted)) + notes;

@@ -58,6 +58,9 @@ export interface Timing {
 
 export const DEFAULT_TIMING: Timing = { sleep: realSleep, random: Math.random, startAttempts: 8, baseDelayMs: 500, maxDelayMs: 30_000, pollFirstMs: 200, pollMaxMs: 5_000 };
 
+/** Polls after StopQueryExecution before giving up waiting (200 ms doubling to 5 s: about 30 s). */
+const SETTLE_POLLS = 10;
+
 export interface Executed {
   id: string;
   state: string;
@@ -168,7 +171,7 @@ export class QueryRunner {
     try {
       for (let poll = 0; ; poll++) {
         if (signal?.aborted) {
-          await this.stop(id);
+          await this.stopAndSettle(id);
           throw cancelled();
         }
         const got = await this.retrying(() => this.athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id })));
@@ -178,7 +181,7 @@ export class QueryRunner {
         try {
           await this.timing.sleep(Math.min(this.timing.pollMaxMs, this.timing.pollFirstMs * 2 ** Math.min(poll, 10)), signal);
         } catch {
-          await this.stop(id);
+          await this.stopAndSettle(id);
           throw cancelled();
         }
       }
@@ -214,6 +217,25 @@ export class QueryRunner {
       await this.retrying(() => this.athena.send(new StopQueryExecutionCommand({ QueryExecutionId: id })));
     } catch {
       // a query that already finished cannot be stopped; nothing else to do
+    }
+  }
+
+  /**
+   * Stops a query and waits (bounded, about 30 s) until Athena reports it finished: a cancelled
+   * CTAS may still be writing for a moment after StopQueryExecution returns, and the caller
+   * deletes the candidate's prefix right after this, so nothing may land in it afterwards.
+   */
+  private async stopAndSettle(id: string): Promise<void> {
+    await this.stop(id);
+    for (let poll = 0; poll < SETTLE_POLLS; poll++) {
+      let state: string | undefined;
+      try {
+        state = (await this.athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id }))).QueryExecution?.Status?.State;
+      } catch {
+        return;
+      }
+      if (state === 'SUCCEEDED' || state === 'FAILED' || state === 'CANCELLED') return;
+      await this.timing.sleep(Math.min(this.timing.pollMaxMs, this.timing.pollFirstMs * 2 ** poll)).catch(() => undefined);
     }
   }
 

@@ -217,6 +217,12 @@ describe('stedi build --target athena', () => {
     const q = [...sim.queries.values()].find((x) => ctasOf('customer_trusted')(x.sql))!;
     expect(stops.map((s) => s.input.QueryExecutionId)).toContain(q.id);
     expect(q.state).toBe('CANCELLED');
+    // the candidate's data is deleted only once Athena reports the stopped CTAS finished (it may still be writing)
+    const stopAt = aws.calls.findIndex((c) => c.operation === 'StopQueryExecution' && c.input.QueryExecutionId === q.id);
+    const settled = aws.calls.findIndex((c, k) => k > stopAt && c.operation === 'GetQueryExecution' && c.input.QueryExecutionId === q.id);
+    const cleaned = aws.calls.findIndex((c, k) => k > stopAt && c.operation === 'DeleteTable' && String(c.input.Name).startsWith('customer_trusted__stedi_'));
+    expect(settled).toBeGreaterThan(stopAt);
+    expect(cleaned).toBeGreaterThan(settled);
     expect(results.find((r) => r.name === 'customer_trusted')!.status).toBe('error');
     expect(published('customer_trusted')).toBeUndefined();
     expect([...sim.tables.keys()].filter((n) => n.includes('__stedi_'))).toEqual([]);

@@ -103,6 +103,44 @@ describe('landing ingestion on Athena', () => {
     expect(sim.jsonRows('customer')).toEqual([]);
   });
 
+  it('a landing table published over the delivered prefix by an earlier stedi is switched to the ingested copy; the delivered data is never deleted', async () => {
+    deliverLanding(sim, CORPUS, ROOT);
+    const delivered = [...sim.objects];
+    // what an earlier version of stedi published: a SerDe table straight over the landing prefix
+    sim.CreateTable({ TableInput: { Name: 'customer', TableType: 'EXTERNAL_TABLE', Parameters: { EXTERNAL: 'TRUE', stedi_managed: 'true' }, StorageDescriptor: { Location: `${ROOT}/customer/landing/` } } });
+    for (let i = 0; i < 3; i++) await build(target, manifest, adapterOptions({ random: () => (i + 1) / 8 }), 'build', undefined, (id) => id === 'source.stedi.landing.customer');
+    expect(sim.tables.get('customer')!.table.StorageDescriptor?.Location).toBe('s3://lake-bucket/zones/customer/landing/customer/v=20260101T000000Z-60000000/');
+    // the old version (over the delivered prefix) was pruned from Glue; its data was not touched
+    expect(sim.tables.get('customer')!.versions.map((v) => v.StorageDescriptor?.Location)).toEqual([
+      's3://lake-bucket/zones/customer/landing/customer/v=20260101T000000Z-40000000/',
+      's3://lake-bucket/zones/customer/landing/customer/v=20260101T000000Z-60000000/',
+    ]);
+    for (const o of delivered) expect(sim.objects.has(o), o).toBe(true);
+    const deletes = aws.calls.filter((c) => c.operation === 'DeleteObjects').flatMap((c) => (c.input.Delete as { Objects: { Key: string }[] }).Objects.map((o) => o.Key));
+    expect(deletes.length).toBeGreaterThan(0);
+    expect(deletes.every((k) => k.startsWith('zones/customer/landing/customer/v=20260101T000000Z-20000000/') || k.startsWith('zones/customer/landing/customer__rejects/v=20260101T000000Z-20000000/'))).toBe(true);
+  });
+
+  it('Ctrl-C during the ingestion stops reading, publishes nothing and removes what was written', async () => {
+    deliverLanding(sim, CORPUS, ROOT);
+    const controller = new AbortController();
+    const put = sim.PutObject.bind(sim);
+    let puts = 0;
+    sim.PutObject = (input) => {
+      const out = put(input);
+      if (++puts === 1) controller.abort(); // the CLI's SIGINT handler aborts the run once a first object is written
+      return out;
+    };
+    const { results } = await build(target, manifest, adapterOptions({ landingPartChars: 100 }), 'build', controller.signal, (id) => id === 'source.stedi.landing.customer');
+    expect(results[0]!.status).toBe('error');
+    expect(puts).toBeGreaterThanOrEqual(1);
+    expect(aws.calls.some((c) => c.operation === 'StartQueryExecution' || c.operation === 'CreateTable')).toBe(false);
+    // nothing still in flight lands after the cleanup
+    await new Promise((r) => setTimeout(r, 100));
+    expect([...sim.objects].filter((o) => o.startsWith('s3://lake-bucket/zones/'))).toEqual([]);
+    expect([...sim.tables.keys()]).toEqual([]);
+  });
+
   describe('failures publish nothing and leave no data behind', () => {
     const written = () => [...sim.objects].filter((o) => o.startsWith('s3://lake-bucket/zones/'));
     const publishes = () => aws.calls.filter((c) => ['CreateTable', 'UpdateTable'].includes(c.operation) && !(c.input.TableInput as { Name: string }).Name.includes('__stedi_'));
