@@ -8,12 +8,14 @@
  *   peers    dbt-duckdb and PySpark on the same data (needs `npm run bench:setup`)
  *   memory   the largest build with DuckDB's memory limit at 2 GB
  *   correctness  `stedi build` on 1M rows WITH defects, checked against the generator's counts
+ *   landing  landing ingestion: the DuckDB sink and the Athena sink (gzipped JSON lines) ÷ classifying alone (1m)
  *
  * `--sizes tiny,1m,10m,50m` chooses the data sizes (default: all four for scale/floor/peers,
  * 50m for memory, 1m for correctness). Generated data is kept in STEDI_BENCH_DIR (default <tmp>/stedi-bench).
  */
 import { compileBench } from './compile.js';
 import { correctnessBench } from './correctness.js';
+import { landingBench } from './landing.js';
 import { memoryBench } from './memory.js';
 import { addSection, table, writeJson, writeMarkdown } from './lib/report.js';
 import { scaleBench } from './scale.js';
@@ -21,7 +23,7 @@ import { BIN, sizesFrom } from './lib/workspace.js';
 
 const argv = process.argv.slice(2);
 const names = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--sizes');
-const known = ['compile', 'scale', 'floor', 'peers', 'memory', 'correctness'];
+const known = ['compile', 'scale', 'floor', 'peers', 'memory', 'correctness', 'landing'];
 for (const n of names) if (!known.includes(n)) throw new Error(`unknown benchmark '${n}' (known: ${known.join(', ')})`);
 const all = names.length === 0;
 const want = (n: string) => all || names.includes(n);
@@ -36,6 +38,9 @@ if (want('scale') || want('floor') || want('peers')) {
 }
 if (want('correctness')) {
   await correctnessBench(sizesFrom(argv, ['1m']));
+}
+if (want('landing')) {
+  await landingBench(sizesFrom(argv, ['1m']));
 }
 if (want('memory')) {
   await memoryBench(sizesFrom(argv, ['50m']));
