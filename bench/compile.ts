@@ -8,10 +8,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { compile } from '../runner/compiler/compile.js';
-import { duckdbDialect } from '../runner/dialect/duckdb.js';
+import { compileForTarget } from '../runner/compiler/for-target.js';
 import { parseProject } from '../runner/project/parse.js';
-import { resolveTarget } from '../runner/project/resolve.js';
 import { syntheticProject } from './generate-project.js';
 
 const MODELS = 1000;
@@ -36,10 +34,9 @@ export function compileBench(bin: string): Record<string, number> {
     const t0 = performance.now();
     const parsed = parseProject(files);
     if (!parsed.project) throw new Error(JSON.stringify(parsed.diagnostics.slice(0, 3)));
-    const target = resolveTarget(parsed.project.config, undefined, {}).target!;
-    const out = compile({ project: parsed.project, target, dialect: duckdbDialect, vars: parsed.project.config.vars });
+    const out = compileForTarget(parsed.project);
     inProcess.push((performance.now() - t0) / 1000);
-    if (!out.manifest) throw new Error(JSON.stringify(out.diagnostics.slice(0, 3)));
+    if (!out.manifest) throw new Error(JSON.stringify([...out.configDiagnostics, ...out.compileDiagnostics].slice(0, 3)));
     tests = Object.values(out.manifest.nodes).filter((n) => n.resource_type === 'test').length;
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stedi-bench-'));

@@ -13,13 +13,11 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { recordLine, rejectLine, S3LinesWriter } from '../runner/adapters/athena/landing-io.js';
 import { ingestSource } from '../runner/adapters/duckdb/sources.js';
-import { compile } from '../runner/compiler/compile.js';
-import { duckdbDialect } from '../runner/dialect/duckdb.js';
+import { compileForTarget } from '../runner/compiler/for-target.js';
 import { landingColumns } from '../runner/landing/classify.js';
 import { ingestLanding } from '../runner/landing/ingest.js';
 import type { SourceNode } from '../runner/manifest/types.js';
 import { loadProject } from '../runner/project/load.js';
-import { resolveTarget } from '../runner/project/resolve.js';
 import { addSection, table, writeJson } from './lib/report.js';
 import { landing, REPO, type Size } from './lib/workspace.js';
 
@@ -34,9 +32,8 @@ function median(xs: number[]): number {
 function sources(root: string): SourceNode[] {
   const loaded = loadProject(REPO);
   if (!loaded.project) throw new Error(JSON.stringify(loaded.diagnostics.slice(0, 3)));
-  const target = resolveTarget(loaded.project.config, 'local', {}).target!;
-  const out = compile({ project: loaded.project, target, dialect: duckdbDialect, vars: { ...loaded.project.config.vars, landing_root: root } });
-  if (!out.manifest) throw new Error(JSON.stringify(out.diagnostics.filter((d) => d.severity === 'error').slice(0, 3)));
+  const out = compileForTarget(loaded.project, { target: 'local', cliVars: JSON.stringify({ landing_root: root }) });
+  if (!out.manifest) throw new Error(JSON.stringify([...out.configDiagnostics, ...out.compileDiagnostics].filter((d) => d.severity === 'error').slice(0, 3)));
   return Object.values(out.manifest.nodes).filter((n): n is SourceNode => n.resource_type === 'source');
 }
 

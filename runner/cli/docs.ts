@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { compile } from '../compiler/compile.js';
+import { compileForTarget } from '../compiler/for-target.js';
 import { formatDiagnostic } from '../core/diagnostics.js';
 import { bundleApp } from '../docs/bundle.js';
 import { buildDocsData, lineageJson } from '../docs/data.js';
@@ -14,20 +14,17 @@ import type { Reporter } from '../execute/reporter.js';
 import { RUN_RESULTS_SCHEMA_VERSION, type RunResults } from '../execute/results.js';
 import { projectLineage } from '../lineage/project.js';
 import type { Manifest } from '../manifest/types.js';
-import { resolveTarget, resolveVars } from '../project/resolve.js';
-import { dialectFor, openSession, writeJson, type GlobalOptions, type Session } from './session.js';
+import { openSession, writeJson, type GlobalOptions, type Session } from './session.js';
 
 function otherTargets(s: Session, opts: GlobalOptions, reporter: Reporter): Record<string, Manifest> {
   const out: Record<string, Manifest> = {};
-  const vars = resolveVars(s.project.config.vars, opts.vars, process.env).vars;
   for (const name of Object.keys(s.project.config.targets)) {
     if (name === s.target.name) continue;
-    const t = resolveTarget(s.project.config, name, process.env).target;
-    const compiled = t ? compile({ project: s.project, target: t, dialect: dialectFor(t), vars }) : undefined;
-    if (compiled?.manifest) out[name] = compiled.manifest;
+    const compiled = compileForTarget(s.project, { target: name, env: process.env, cliVars: opts.vars });
+    if (compiled.manifest) out[name] = compiled.manifest;
     else {
       reporter.warn(`The SQL of target ${name} is left out of the docs: it does not compile`);
-      for (const d of compiled?.diagnostics.filter((x) => x.severity === 'error') ?? []) reporter.warn(`  ${formatDiagnostic(d)}`);
+      for (const d of [...compiled.configDiagnostics, ...compiled.compileDiagnostics].filter((x) => x.severity === 'error')) reporter.warn(`  ${formatDiagnostic(d)}`);
     }
   }
   return out;

@@ -5,14 +5,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { formatDiagnostic, UserError, type Diagnostic } from '../core/diagnostics.js';
-import { compile } from '../compiler/compile.js';
-import { duckdbDialect } from '../dialect/duckdb.js';
-import { trinoDialect } from '../dialect/trino.js';
+import { compileForTarget } from '../compiler/for-target.js';
 import type { Dialect } from '../dialect/types.js';
 import type { Manifest } from '../manifest/types.js';
 import { loadProject } from '../project/load.js';
-import { resolveTarget, resolveVars, type ResolvedTarget } from '../project/resolve.js';
-import { targetVars } from '../project/target.js';
+import type { ResolvedTarget } from '../project/resolve.js';
 import type { ProjectSpec } from '../project/types.js';
 import type { Reporter } from '../execute/reporter.js';
 
@@ -34,9 +31,6 @@ export interface Session {
   targetPath: string;
 }
 
-export function dialectFor(target: ResolvedTarget): Dialect {
-  return target.type === 'duckdb' ? duckdbDialect : trinoDialect(String(target.database));
-}
 
 function fail(diags: Diagnostic[], reporter: Reporter, what: string): never {
   for (const d of diags) (d.severity === 'error' ? reporter.error : reporter.warn)(formatDiagnostic(d));
@@ -59,16 +53,12 @@ export function openSession(opts: GlobalOptions, reporter: Reporter, now?: Date,
   const base = loaded.project ?? loaded.partial;
   if (!base) fail(loaded.diagnostics, reporter, 'loading the project');
   const project = inline === undefined ? base : { ...base, models: [...base.models, { path: `${base.config.model_paths[0] ?? 'models'}/${INLINE_MODEL}.sql`, text: inline }] };
-  const t = resolveTarget(project.config, opts.target, process.env);
-  const v = resolveVars(project.config.vars, opts.vars, process.env, t.target ? targetVars(t.target) : {});
-  const early = [...loaded.diagnostics, ...v.diagnostics, ...t.diagnostics];
-  if (!t.target) fail(early, reporter, 'reading the configuration');
-  const target = t.target;
-  const dialect = dialectFor(target);
-  const out = compile({ project, target, dialect, vars: v.vars, ...(now ? { now } : {}) });
-  const diags = [...early, ...out.diagnostics];
-  if (!out.manifest || !loaded.project || diags.some((d) => d.severity === 'error')) fail(diags, reporter, 'compilation');
-  const session = { project, target, dialect, manifest: out.manifest, targetPath: project.config.target_path };
+  const c = compileForTarget(project, { target: opts.target, env: process.env, cliVars: opts.vars, ...(now ? { now } : {}) });
+  const early = [...loaded.diagnostics, ...c.configDiagnostics];
+  if (!c.target || !c.dialect) fail(early, reporter, 'reading the configuration');
+  const diags = [...early, ...c.compileDiagnostics];
+  if (!c.manifest || !loaded.project || diags.some((d) => d.severity === 'error')) fail(diags, reporter, 'compilation');
+  const session = { project, target: c.target, dialect: c.dialect, manifest: c.manifest, targetPath: project.config.target_path };
   if (inline === undefined && write) writeArtifacts(session);
   return session;
 }

@@ -19,8 +19,7 @@ import { landingNames } from '../../../runner/adapters/athena/landing.js';
 import { versionLocation } from '../../../runner/adapters/athena/names.js';
 import { AwsSimulator, simulate } from '../../../runner/adapters/athena/simulator.js';
 import { jsonTableDdl } from '../../../runner/adapters/athena/sql.js';
-import { compile } from '../../../runner/compiler/compile.js';
-import { trinoDialect } from '../../../runner/dialect/trino.js';
+import { compileForTarget } from '../../../runner/compiler/for-target.js';
 import { plan, type Command } from '../../../runner/execute/plan.js';
 import type { Reporter } from '../../../runner/execute/reporter.js';
 import type { NodeResult } from '../../../runner/execute/results.js';
@@ -28,8 +27,7 @@ import { execute } from '../../../runner/execute/run.js';
 import type { Manifest } from '../../../runner/manifest/types.js';
 import { loadProject } from '../../../runner/project/load.js';
 import { parseProject } from '../../../runner/project/parse.js';
-import { resolveTarget, resolveVars, type ResolvedTarget } from '../../../runner/project/resolve.js';
-import { targetVars } from '../../../runner/project/target.js';
+import type { ResolvedTarget } from '../../../runner/project/resolve.js';
 
 export const KEY = 'test-key-0123456789abcdef';
 export const ENV = { AWS_REGION: 'eu-west-1', STEDI_ATHENA_DATABASE: 'stedi', STEDI_ATHENA_WORKGROUP: 'stedi', STEDI_S3_DATA_DIR: 's3://lake-bucket/zones', STEDI_LANDING_ROOT: 's3://lake-bucket/landing' };
@@ -37,12 +35,9 @@ export const ENV = { AWS_REGION: 'eu-west-1', STEDI_ATHENA_DATABASE: 'stedi', ST
 export function compileStedi(env: Record<string, string> = ENV, cliVars?: string): { manifest: Manifest; target: ResolvedTarget } {
   const loaded = loadProject('.');
   if (!loaded.project) throw new Error(JSON.stringify(loaded.diagnostics));
-  const t = resolveTarget(loaded.project.config, 'athena', env);
-  if (!t.target) throw new Error(JSON.stringify(t.diagnostics));
-  const v = resolveVars(loaded.project.config.vars, cliVars, {}, targetVars(t.target));
-  const out = compile({ project: loaded.project, target: t.target, dialect: trinoDialect(String((t.target as { database?: string }).database)), vars: v.vars, now: new Date(0) });
-  if (!out.manifest) throw new Error(JSON.stringify(out.diagnostics.filter((d) => d.severity === 'error')));
-  return { manifest: out.manifest, target: t.target };
+  const c = compileForTarget(loaded.project, { target: 'athena', env, cliVars, now: new Date(0) });
+  if (!c.target || !c.manifest) throw new Error(JSON.stringify([...c.configDiagnostics, ...c.compileDiagnostics].filter((d) => d.severity === 'error')));
+  return { manifest: c.manifest, target: c.target };
 }
 
 export interface Call {
@@ -148,12 +143,10 @@ export function compileProject(files: Record<string, string>): { manifest: Manif
   const all = { 'stedi_project.yml': MINI_PROJECT_YML, 'models/sources.yml': MINI_SOURCES_YML, ...files };
   const parsed = parseProject(Object.entries(all).map(([p, text]) => ({ path: p, text })));
   if (!parsed.project) throw new Error(JSON.stringify(parsed.diagnostics));
-  const t = resolveTarget(parsed.project.config, 'athena', {});
-  if (!t.target) throw new Error(JSON.stringify(t.diagnostics));
-  const out = compile({ project: parsed.project, target: t.target, dialect: trinoDialect(String((t.target as { database?: string }).database)), vars: { ...parsed.project.config.vars, ...targetVars(t.target) }, now: new Date(0) });
-  const errors = [...parsed.diagnostics, ...out.diagnostics].filter((d) => d.severity === 'error');
-  if (!out.manifest || errors.length) throw new Error(JSON.stringify(errors));
-  return { manifest: out.manifest, target: t.target };
+  const c = compileForTarget(parsed.project, { target: 'athena', now: new Date(0) });
+  const errors = [...parsed.diagnostics, ...c.configDiagnostics, ...c.compileDiagnostics].filter((d) => d.severity === 'error');
+  if (!c.manifest || !c.target || errors.length) throw new Error(JSON.stringify(errors));
+  return { manifest: c.manifest, target: c.target };
 }
 
 /** The Hive DDL equivalent of both Glue tables of every landing source (a landing table and its rejects). */

@@ -1,9 +1,7 @@
 /** In-memory projects for compiler tests: files in, manifest and diagnostics out. */
-import { compile, type CompileOutput } from '../../../runner/compiler/compile.js';
-import { duckdbDialect } from '../../../runner/dialect/duckdb.js';
-import { trinoDialect } from '../../../runner/dialect/trino.js';
+import type { CompileOutput } from '../../../runner/compiler/compile.js';
+import { compileForTarget } from '../../../runner/compiler/for-target.js';
 import { parseProject } from '../../../runner/project/parse.js';
-import { resolveTarget } from '../../../runner/project/resolve.js';
 import type { ModelNode, TestNode } from '../../../runner/manifest/types.js';
 
 export const PROJECT_YML = `name: demo
@@ -36,11 +34,9 @@ export function compileFiles(files: Record<string, string>, opts: { target?: str
   const all = { 'stedi_project.yml': PROJECT_YML, 'models/sources.yml': SOURCES_YML, ...files };
   const parsed = parseProject(Object.entries(all).map(([path, text]) => ({ path, text })));
   if (!parsed.project) return { diagnostics: parsed.diagnostics };
-  const t = resolveTarget(parsed.project.config, opts.target ?? 'local', {});
-  if (!t.target) throw new Error(JSON.stringify(t.diagnostics));
-  const dialect = t.target.type === 'duckdb' ? duckdbDialect : trinoDialect(String(t.target.database));
-  const out = compile({ project: parsed.project, target: t.target, dialect, vars: { ...parsed.project.config.vars, ...opts.vars }, now: new Date(0) });
-  return { ...out, diagnostics: [...parsed.diagnostics, ...out.diagnostics] };
+  const c = compileForTarget(parsed.project, { target: opts.target ?? 'local', ...(opts.vars ? { cliVars: JSON.stringify(opts.vars) } : {}), now: new Date(0) });
+  if (!c.target) throw new Error(JSON.stringify(c.configDiagnostics));
+  return { ...(c.manifest ? { manifest: c.manifest } : {}), diagnostics: [...parsed.diagnostics, ...c.configDiagnostics, ...c.compileDiagnostics] };
 }
 
 export function model(out: CompileOutput, name: string): ModelNode {
