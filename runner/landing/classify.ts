@@ -147,6 +147,8 @@ export function classifyLine(text: string, pos: LinePosition, resolver: KeyResol
     keyOf[i] = key;
     if (key !== col.name) caseFolded = true;
   }
+  const twice = repeatedKey(s, keyOf);
+  if (twice !== undefined) return reject('duplicate_key', `key ${JSON.stringify(twice)} appears twice in the record (JSON keeps only the last value)`);
   if (!keyOf.some((k) => k !== undefined)) {
     return { ...reject('no_declared_field', 'no key of the record matches a declared column'), ...(unknownKeys ? { unknownKeys } : {}) };
   }
@@ -170,6 +172,61 @@ export function classifyLine(text: string, pos: LinePosition, resolver: KeyResol
   }
   if (problems.length) return { ...reject('type_mismatch', problems.join('; ')), caseFolded };
   return { kind: 'accepted', values, ...base, trailingComma, caseFolded, coerced, ...(unknownKeys ? { unknownKeys } : {}) };
+}
+
+/**
+ * A matched key that the record holds twice, e.g. `{"email":"a","email":"b"}`: JSON.parse keeps
+ * the last value and drops the other silently, so such a record is rejected. Cheap for the usual
+ * line: only when a key's quoted text occurs twice (or the line has escapes) are the top-level
+ * keys scanned, so nested objects and string values that spell a key are not mistaken for it.
+ */
+function repeatedKey(s: string, keys: (string | undefined)[]): string | undefined {
+  let suspect = s.includes('\\');
+  for (const k of keys) {
+    if (suspect) break;
+    if (k === undefined) continue;
+    const token = JSON.stringify(k);
+    const first = s.indexOf(token);
+    if (first >= 0 && s.indexOf(token, first + token.length) >= 0) suspect = true;
+  }
+  if (!suspect) return undefined;
+  const wanted = new Set(keys.filter((k): k is string => k !== undefined));
+  const seen = new Set<string>();
+  for (const k of topLevelKeys(s)) {
+    if (!wanted.has(k)) continue;
+    if (seen.has(k)) return k;
+    seen.add(k);
+  }
+  return undefined;
+}
+
+/** The keys of a JSON object's own members, in order (the text is valid JSON: JSON.parse accepted it). */
+function topLevelKeys(s: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x22) {
+      // a string: find its end, then whether it is a key (followed by ':') of the outer object
+      let j = i + 1;
+      let escaped = false;
+      for (; j < s.length; j++) {
+        const d = s.charCodeAt(j);
+        if (d === 0x5c) {
+          j++;
+          escaped = true;
+        } else if (d === 0x22) break;
+      }
+      if (depth === 1) {
+        let k = j + 1;
+        while (k < s.length && (s[k] === ' ' || s[k] === '\t' || s[k] === '\r' || s[k] === '\n')) k++;
+        if (s[k] === ':') keys.push(escaped ? (JSON.parse(s.slice(i, j + 1)) as string) : s.slice(i + 1, j));
+      }
+      i = j;
+    } else if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return keys;
 }
 
 /** `{…},` possibly with spaces around the comma. */

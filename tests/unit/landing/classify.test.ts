@@ -87,6 +87,15 @@ describe('classifyLine: rejects (never a silent null)', () => {
     expect(classify(text)).toMatchObject({ kind: 'rejected', reason });
   });
 
+  it('the same key twice is a duplicate_key (JSON.parse would keep the last value silently); nested objects and values that spell a key are not', () => {
+    expect(classify('{"user":"a@example.com","user":"b@example.com"}')).toMatchObject({ kind: 'rejected', reason: 'duplicate_key', detail: 'key "user" appears twice in the record (JSON keeps only the last value)' });
+    expect(classify('{"timestamp":1, "x":2 , "timestamp" :3}')).toMatchObject({ kind: 'rejected', reason: 'duplicate_key' });
+    expect(classify('{"user":"a@example.com","\\u0075ser":"b@example.com"}')).toMatchObject({ kind: 'rejected', reason: 'duplicate_key' });
+    expect(classify('{"gyro":{"user":"inner","x":1},"user":"a@example.com","x":2}').kind).toBe('accepted');
+    expect(classify('{"user":"user","note":"\\"user\\": quoted","gyro":[{"user":1}]}').kind).toBe('accepted');
+    expect(classify('{"user":"a","gyro":1,"gyro":2}').kind).toBe('accepted'); // unknown keys are ignored, twice or not
+  });
+
   it('a record cut off at the end of the file is truncated_record; the same text inside the file is invalid_json', () => {
     expect(classify('{"user":"a@example.com","timest', at(9, false))).toMatchObject({ kind: 'rejected', reason: 'truncated_record' });
     expect(classify('{"user":"a@example.com","timest', at(9, true))).toMatchObject({ kind: 'rejected', reason: 'invalid_json' });
