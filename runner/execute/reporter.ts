@@ -47,7 +47,11 @@ export function createReporter(opts: { format: LogFormat; quiet: boolean; out?: 
       info: (m) => !opts.quiet && emit('info', m),
       warn: (m) => emit('warn', m),
       error: (m) => emit('error', m),
-      nodeDone: (i, total, r, label) => !opts.quiet && emit(r.status === 'error' || r.status === 'fail' ? 'error' : 'info', label, { index: i, total, node: r }),
+      nodeDone: (i, total, r, label) => {
+        // as in text mode, --quiet keeps the nodes that failed
+        const bad = r.status === 'error' || r.status === 'fail';
+        if (!opts.quiet || bad) emit(bad ? 'error' : 'info', label, { index: i, total, node: r });
+      },
       summary: (m) => emit('info', m),
     };
   }
