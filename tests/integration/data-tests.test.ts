@@ -126,4 +126,19 @@ describe('stedi test', () => {
     expect(r.stderr).toContain('Done. PASS=5 WARN=2 ERROR=2 SKIP=0 TOTAL=9');
     expectNoPii(r, dir);
   });
+
+  it('a model column that carries personal data is masked even when the model does not declare it meta.pii (column lineage)', async () => {
+    // customer_trusted copies landing.customer.name (meta.pii there) but does not declare it here
+    write(dir, 'models/trusted/schema.yml', schema(true).replace('      - name: name\n        meta: { pii: true }\n', ''));
+    const r = await stedi(dir, ['test', '--select', 'all_rows_fail']);
+    expect(r.code, explain(r)).toBe(1);
+    const all = resultOf(dir, 'test.mini.all_rows_fail');
+    expect(all.sample).toHaveLength(3);
+    for (const row of all.sample!) {
+      expect(row.name).toMatch(MASKED);
+      expect(row.email).toMatch(MASKED);
+      expect(row.country).not.toMatch(MASKED); // not personal data: readable
+    }
+    expectNoPii(r, dir);
+  });
 });
