@@ -136,7 +136,8 @@ export function classifyLine(text: string, pos: LinePosition, resolver: KeyResol
   const keyOf: (string | undefined)[] = new Array(cols.length);
   let unknownKeys: string[] | undefined;
   let caseFolded = false;
-  for (const key of Object.keys(record)) {
+  const keys = Object.keys(record);
+  for (const key of keys) {
     const i = resolver.resolve(key);
     if (i < 0) {
       (unknownKeys ??= []).push(key);
@@ -147,7 +148,7 @@ export function classifyLine(text: string, pos: LinePosition, resolver: KeyResol
     keyOf[i] = key;
     if (key !== col.name) caseFolded = true;
   }
-  const twice = repeatedKey(s, keyOf);
+  const twice = repeatedKey(s, keys.length, keyOf);
   if (twice !== undefined) return reject('duplicate_key', `key ${JSON.stringify(twice)} appears twice in the record (JSON keeps only the last value)`);
   if (!keyOf.some((k) => k !== undefined)) {
     return { ...reject('no_declared_field', 'no key of the record matches a declared column'), ...(unknownKeys ? { unknownKeys } : {}) };
@@ -177,19 +178,16 @@ export function classifyLine(text: string, pos: LinePosition, resolver: KeyResol
 /**
  * A matched key that the record holds twice, e.g. `{"email":"a","email":"b"}`: JSON.parse keeps
  * the last value and drops the other silently, so such a record is rejected. Cheap for the usual
- * line: only when a key's quoted text occurs twice (or the line has escapes) are the top-level
- * keys scanned, so nested objects and string values that spell a key are not mistaken for it.
+ * line: every key written in the text (at any depth) is followed by its own colon, so a line with
+ * no more colons than the parsed record has keys cannot hold a key twice. Only other lines
+ * (colons in values, nested objects) have their top-level keys scanned.
  */
-function repeatedKey(s: string, keys: (string | undefined)[]): string | undefined {
-  let suspect = s.includes('\\');
-  for (const k of keys) {
-    if (suspect) break;
-    if (k === undefined) continue;
-    const token = JSON.stringify(k);
-    const first = s.indexOf(token);
-    if (first >= 0 && s.indexOf(token, first + token.length) >= 0) suspect = true;
+function repeatedKey(s: string, distinct: number, keys: (string | undefined)[]): string | undefined {
+  let at = -1;
+  for (let n = 0; n <= distinct; n++) {
+    at = s.indexOf(':', at + 1);
+    if (at < 0) return undefined;
   }
-  if (!suspect) return undefined;
   const wanted = new Set(keys.filter((k): k is string => k !== undefined));
   const seen = new Set<string>();
   for (const k of topLevelKeys(s)) {
