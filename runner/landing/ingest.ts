@@ -20,8 +20,6 @@ import { classifyLine, isLandingFileName, KeyResolver } from './classify.js';
 import { DEFAULT_CHUNK_BYTES, LandingReadError, localStore, type LandingEntry, type LandingStore } from './store.js';
 import { emptyTolerated, type FileReport, type LandingColumn, type LandingReport, type LandingTotals, type LandingValue, type RejectRow } from './types.js';
 
-export { LandingReadError } from './store.js';
-
 export interface LandingSink {
   accept(values: LandingValue[]): void;
   reject(row: RejectRow): void;

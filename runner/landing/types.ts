@@ -116,3 +116,12 @@ export interface LandingReport {
 export function emptyTolerated(): Tolerated {
   return { bom: 0, crlf: 0, trailing_comma: 0, case_folded_keys: 0, coerced_values: 0 };
 }
+
+/** The columns of every `<table>__rejects`, on every engine: one row per quarantined line. */
+export const REJECTS_COLUMNS = [
+  { name: 'file', data_type: 'varchar', description: 'The landing file the line came from (a path, or an s3:// URI on Athena).' },
+  { name: 'line', data_type: 'bigint', description: 'Line number in that file, from 1.' },
+  { name: 'reason', data_type: 'varchar', description: 'Why the line was quarantined (invalid_json, type_mismatch, ...).' },
+  { name: 'detail', data_type: 'varchar', description: 'What is wrong, never the value itself.' },
+  { name: 'raw', data_type: 'varchar', description: 'The line as delivered; may hold personal data.' },
+] as const;

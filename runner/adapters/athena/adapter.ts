@@ -26,6 +26,7 @@ import type { ModelNode, SeedNode, SourceNode } from '../../manifest/types.js';
 import { csvHeader, csvToRows } from '../../project/csv.js';
 import type { Adapter, AdapterResponse, Audit, MaterializeResult, QueryResult, Queryable } from '../types.js';
 import { EngineError } from '../types.js';
+import { removeStaged } from './cleanup.js';
 import { Catalog, foreignTableError, isManaged, LOCATION_PARAM, MARKER, tableInputOf } from './glue.js';
 import { ingestToAthena, type LandingDeps } from './landing.js';
 import { CANDIDATE, candidateName, candidateParts, checkGlueName, isStediVersionLocation, newVersion, versionLocation } from './names.js';
@@ -274,21 +275,8 @@ export class AthenaAdapter implements Adapter {
   }
 
   /** Never throws: a cleanup problem is reported in the node's message and retried next build. */
-  private async removeCandidate(candidate: string, location: string | undefined): Promise<string> {
-    const problems: string[] = [];
-    try {
-      await this.catalog.delete(candidate);
-    } catch (e) {
-      problems.push(`the candidate table ${candidate} could not be removed (${(e as Error).message})`);
-    }
-    if (location) {
-      try {
-        await this.data.deletePrefix(location);
-      } catch (e) {
-        problems.push(`the candidate data at ${location} could not be removed (${(e as Error).message})`);
-      }
-    }
-    return problems.length ? `; warning: ${problems.join('; ')}` : '';
+  private removeCandidate(candidate: string, location: string | undefined): Promise<string> {
+    return removeStaged(this.catalog, this.data, [candidate], location ? [location] : []);
   }
 
   /**

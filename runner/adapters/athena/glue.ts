@@ -23,6 +23,7 @@ import {
 } from '@aws-sdk/client-glue';
 import type { SourceNode } from '../../manifest/types.js';
 import { EngineError } from '../types.js';
+import { REJECTS_COLUMNS } from '../../landing/types.js';
 import { mapType } from './types-map.js';
 
 export const MARKER = 'stedi_managed';
@@ -43,22 +44,13 @@ export function isManaged(t: { Parameters?: Record<string, string> } | undefined
  * - `ignore.malformed.json = FALSE`: every line is stedi's own output, so a line the SerDe
  *   cannot read is a defect that must fail the query, never a row of NULLs.
  */
-export function serdeProperties(node: { columns: { name: string }[] }): Record<string, string> {
+export function serdeProperties(node: { columns: readonly { name: string }[] }): Record<string, string> {
   const props: Record<string, string> = { 'case.insensitive': 'TRUE', 'dots.in.keys': 'FALSE', 'ignore.malformed.json': 'FALSE' };
   for (const c of node.columns) if (c.name !== c.name.toLowerCase()) props[`mapping.${c.name.toLowerCase()}`] = c.name.toLowerCase();
   return props;
 }
 
-/** The columns of every `<table>__rejects`, as on the local target. */
-export const REJECTS_COLUMNS = [
-  { name: 'file', data_type: 'varchar', description: 'The landing file (s3:// URI) the line came from.' },
-  { name: 'line', data_type: 'bigint', description: 'Line number in that file, from 1.' },
-  { name: 'reason', data_type: 'varchar', description: 'Why the line was quarantined (invalid_json, type_mismatch, ...).' },
-  { name: 'detail', data_type: 'varchar', description: 'What is wrong, never the value itself.' },
-  { name: 'raw', data_type: 'varchar', description: 'The line as delivered; may hold personal data.' },
-];
-
-type JsonTableSpec = { name: string; description: string; columns: { name: string; data_type?: string; description?: string }[]; what: string };
+type JsonTableSpec = { name: string; description: string; columns: readonly { name: string; data_type?: string; description?: string }[]; what: string };
 
 /** A Glue table of gzipped JSON lines read with the OpenX SerDe. */
 export function jsonTableInput(spec: JsonTableSpec, location: string, params: Record<string, string>): TableInput {

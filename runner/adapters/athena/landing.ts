@@ -24,12 +24,14 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { landingColumns } from '../../landing/classify.js';
-import { ingestLanding, LandingReadError, type LandingSink } from '../../landing/ingest.js';
+import { ingestLanding, type LandingSink } from '../../landing/ingest.js';
+import { LandingReadError } from '../../landing/store.js';
 import { balanceProblem, malformedError, sourceMessage } from '../../landing/report.js';
 import type { LandingReport } from '../../landing/types.js';
 import type { SourceNode } from '../../manifest/types.js';
 import type { AdapterResponse, QueryResult } from '../types.js';
 import { EngineError } from '../types.js';
+import { removeStaged } from './cleanup.js';
 import { Catalog, foreignTableError, isManaged, jsonTableInput, landingTableSpec, LOCATION_PARAM } from './glue.js';
 import { recordLine, rejectLine, s3LandingStore, S3LinesWriter } from './landing-io.js';
 import { candidateName, checkGlueName, versionLocation } from './names.js';
@@ -145,28 +147,8 @@ export async function ingestToAthena(deps: LandingDeps, node: SourceNode, signal
     // an upload still in flight (a failure or Ctrl-C mid-write) must land before its prefix is deleted
     await out.accepted.settle();
     await out.rejects.settle();
-    notes += await cleanup(deps, created, (['accepted', 'rejects'] as const).filter((k) => !published[k]).map((k) => loc[k]));
+    notes += await removeStaged(catalog, deps.data, created, (['accepted', 'rejects'] as const).filter((k) => !published[k]).map((k) => loc[k]));
   }
   notes = (await deps.prune(names.rejects, loc.rejects)) + (await deps.prune(names.accepted, loc.accepted)) + notes;
   return { message: `${sourceMessage(report)}${notes ? `\n  ${notes.replace(/^; /, '')}` : ''}`, landing: report };
-}
-
-/** Never throws: a cleanup problem is reported in the message and retried by a later build. */
-async function cleanup(deps: LandingDeps, tables: string[], prefixes: string[]): Promise<string> {
-  const problems: string[] = [];
-  for (const t of tables) {
-    try {
-      await deps.catalog.delete(t);
-    } catch (e) {
-      problems.push(`the candidate table ${t} could not be removed (${(e as Error).message})`);
-    }
-  }
-  for (const p of prefixes) {
-    try {
-      await deps.data.deletePrefix(p);
-    } catch (e) {
-      problems.push(`the unpublished data at ${p} could not be removed (${(e as Error).message})`);
-    }
-  }
-  return problems.length ? `; warning: ${problems.join('; ')}` : '';
 }

@@ -18,15 +18,14 @@ import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import { duckdbDialect } from '../../dialect/duckdb.js';
 import type { SourceNode } from '../../manifest/types.js';
 import { landingColumns } from '../../landing/classify.js';
-import { ingestLanding, LandingReadError, type LandingSink } from '../../landing/ingest.js';
+import { ingestLanding, type LandingSink } from '../../landing/ingest.js';
+import { LandingReadError } from '../../landing/store.js';
 import { balanceProblem, malformedError } from '../../landing/report.js';
-import type { LandingColumn, LandingReport, LandingValue } from '../../landing/types.js';
+import { REJECTS_COLUMNS, type LandingColumn, type LandingReport, type LandingValue } from '../../landing/types.js';
 import { EngineError } from '../types.js';
 
 const q = duckdbDialect.quoteIdent;
 const lit = duckdbDialect.quoteString;
-
-export const REJECTS_COLUMNS = ['file', 'line', 'reason', 'detail', 'raw'] as const;
 
 /** The rejects relation of a source (the manifest carries it; older manifests did not). */
 export function rejectsRelation(node: SourceNode): { schema: string; identifier: string; rendered: string } {
@@ -51,7 +50,7 @@ export async function ingestSource(c: DuckDBConnection, node: SourceNode, signal
     await c.run(`CREATE TABLE IF NOT EXISTS _stedi.landing_files (source VARCHAR, file VARCHAR, status VARCHAR, duplicate_of VARCHAR, bytes BIGINT, sha256 VARCHAR, lines BIGINT, accepted BIGINT, rejected BIGINT, blank BIGINT, duplicate_delivery BIGINT, bom BIGINT, crlf BIGINT, trailing_comma BIGINT, case_folded_keys BIGINT, coerced_values BIGINT, no_final_newline BOOLEAN, unknown_keys VARCHAR[], ingested_at TIMESTAMP)`);
     for (const r of [rel, rej]) await dropView(c, r.schema, r.identifier);
     await c.run(`CREATE OR REPLACE TABLE ${rel.rendered} (${columns.map((col) => `${q(col.name)} ${col.sqlType}`).join(', ')})`);
-    await c.run(`CREATE OR REPLACE TABLE ${rej.rendered} (file VARCHAR, line BIGINT, reason VARCHAR, detail VARCHAR, raw VARCHAR)`);
+    await c.run(`CREATE OR REPLACE TABLE ${rej.rendered} (${REJECTS_COLUMNS.map((col) => `${q(col.name)} ${col.data_type.toUpperCase()}`).join(', ')})`);
     const accepted = await c.createAppender(rel.identifier, rel.schema);
     appenders.push(accepted);
     const rejects = await c.createAppender(rej.identifier, rej.schema);

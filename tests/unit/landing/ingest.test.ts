@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { landingColumns } from '../../../runner/landing/classify.js';
-import { ingestLanding, LandingReadError, type LandingSink } from '../../../runner/landing/ingest.js';
+import { ingestLanding, type LandingSink } from '../../../runner/landing/ingest.js';
+import { LandingReadError } from '../../../runner/landing/store.js';
 import { balanceLine, balanceProblem, malformedError, needsAttention, sourceMessage } from '../../../runner/landing/report.js';
 import type { LandingValue, RejectRow } from '../../../runner/landing/types.js';
 
