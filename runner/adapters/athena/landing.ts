@@ -29,7 +29,7 @@ import { LandingReadError } from '../../landing/store.js';
 import { balanceProblem, malformedError, sourceMessage } from '../../landing/report.js';
 import type { LandingReport } from '../../landing/types.js';
 import type { SourceNode } from '../../manifest/types.js';
-import type { AdapterResponse, QueryResult } from '../types.js';
+import type { AdapterResponse, QueryResult, QueryStats } from '../types.js';
 import { EngineError } from '../types.js';
 import { removeStaged } from './cleanup.js';
 import { Catalog, foreignTableError, isManaged, jsonTableInput, landingTableSpec, LOCATION_PARAM } from './glue.js';
@@ -94,6 +94,7 @@ export async function ingestToAthena(deps: LandingDeps, node: SourceNode, signal
   const published = { accepted: false, rejects: false };
   const created: string[] = [];
   let report: LandingReport;
+  let stats: QueryStats | undefined;
   let notes = '';
   try {
     const rel = (n: string) => `${settings.database}.${n}`;
@@ -131,12 +132,14 @@ export async function ingestToAthena(deps: LandingDeps, node: SourceNode, signal
     }
     signal?.throwIfAborted();
     const counted = await deps.query(`SELECT (SELECT count(*) FROM ${relation(settings.database, cand.accepted)}) AS accepted, (SELECT count(*) FROM ${relation(settings.database, cand.rejects)}) AS rejected`, signal);
+    stats = counted.stats;
     const row = counted.rows[0] ?? {};
     const stored = balanceProblem(report, { accepted: Number(row.accepted ?? -1), rejected: Number(row.rejected ?? -1) });
     if (stored) throw new EngineError(`${stored}; nothing was published`);
     signal?.throwIfAborted();
 
     // publish: the rejects first, so a reader of the new records can already find their rejects
+    // (if the second UpdateTable is refused, the rejects are a version ahead until the next build)
     for (const k of ['rejects', 'accepted'] as const) {
       const prev = previous[k];
       if (prev) await catalog.update(input(k, names[k]), prev.VersionId);
@@ -150,5 +153,5 @@ export async function ingestToAthena(deps: LandingDeps, node: SourceNode, signal
     notes += await removeStaged(catalog, deps.data, created, (['accepted', 'rejects'] as const).filter((k) => !published[k]).map((k) => loc[k]));
   }
   notes = (await deps.prune(names.rejects, loc.rejects)) + (await deps.prune(names.accepted, loc.accepted)) + notes;
-  return { message: `${sourceMessage(report)}${notes ? `\n  ${notes.replace(/^; /, '')}` : ''}`, landing: report };
+  return { message: `${sourceMessage(report)}${notes ? `\n  ${notes.replace(/^; /, '')}` : ''}`, ...(stats ?? {}), landing: report };
 }

@@ -245,6 +245,8 @@ describe('stedi build --target athena', () => {
     const { results } = await build(target, manifest);
     const r = results.find((x) => x.name === 'customer_trusted')!;
     expect(r.adapter_response).toMatchObject({ query_ids: [expect.stringMatching(/^q-/)], data_scanned_bytes: 3 * 2 ** 30, estimated_cost_usd: 0.01464844 });
+    // a landing source records its audit query (the read-back count) the same way
+    expect(results.find((x) => x.unique_id === 'source.stedi.landing.customer')!.adapter_response).toMatchObject({ query_ids: [expect.stringMatching(/^q-/)], data_scanned_bytes: 0, estimated_cost_usd: 0.00004768 });
     const t = results.find((x) => x.name === 'not_null_customer_trusted_email')!;
     // a test scanning nothing still pays Athena's 10 MB minimum
     expect(t.adapter_response).toMatchObject({ query_ids: [expect.any(String)], data_scanned_bytes: 0, estimated_cost_usd: 0.00004768 });
