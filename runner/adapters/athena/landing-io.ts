@@ -8,6 +8,7 @@ import { gzip as gzipCb } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { LandingReadError, type LandingEntry, type LandingStore } from '../../landing/store.js';
 import type { LandingColumn, LandingValue, RejectRow } from '../../landing/types.js';
+import { EngineError } from '../types.js';
 import { parseS3 } from './s3.js';
 
 const gzip = promisify(gzipCb);
@@ -123,7 +124,6 @@ const GZIP_LEVEL = 3;
  * `finish()`, never lost.
  */
 export class S3LinesWriter {
-  rows = 0;
   objects = 0;
   private lines: string[] = [];
   private chars = 0;
@@ -145,7 +145,6 @@ export class S3LinesWriter {
   write(line: string): void {
     this.lines.push(line);
     this.chars += line.length + 1;
-    this.rows++;
     if (this.chars >= (this.opts.partChars ?? PART_CHARS)) this.flush();
   }
 
@@ -185,7 +184,7 @@ export class S3LinesWriter {
       upload.then(
         () => undefined,
         (e) => {
-          this.error ??= e;
+          this.error ??= signal?.aborted ? e : new EngineError(`cannot write s3://${this.bucket}/${key}: ${awsWhy(e)}`);
         },
       ),
     );

@@ -187,6 +187,22 @@ describe('landing ingestion on Athena', () => {
       expect(written().filter((o) => o.includes('v=20260101T000000Z-80000000'))).toEqual([]);
     });
 
+    it('S3 refusing a write is an error naming the object; nothing is published and what was written is removed', async () => {
+      deliverLanding(sim, CORPUS, ROOT);
+      const put = sim.PutObject.bind(sim);
+      let n = 0;
+      sim.PutObject = (input) => {
+        if (++n === 2) throw new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: 'Access Denied', $metadata: { httpStatusCode: 403 } });
+        return put(input);
+      };
+      const { results } = await build(target, manifest, adapterOptions({ landingPartChars: 100 }), 'build', undefined, (id) => id === 'source.stedi.landing.customer');
+      expect(results[0]!.status).toBe('error');
+      expect(results[0]!.message).toMatch(/cannot write s3:\/\/lake-bucket\/zones\/customer\/landing\/customer\/v=20260101T000000Z-01010101\/part-0000\d\.json\.gz: AccessDenied: Access Denied/);
+      expect(results[0]!.message).not.toContain('internal error');
+      expect(publishes()).toEqual([]);
+      expect(written()).toEqual([]);
+    });
+
     it('S3 refusing the listing is an error naming the prefix and the reason', async () => {
       sim.ListObjectsV2 = () => {
         throw new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: 'Access Denied', $metadata: { httpStatusCode: 403 } });
