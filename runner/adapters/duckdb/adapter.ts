@@ -34,6 +34,8 @@ export class DuckDbAdapter implements Adapter {
   private schemaLock: Promise<void> = Promise.resolve();
   private ingestLock: Promise<void> = Promise.resolve();
   private readonly schemas = new Set<string>();
+  /** Opened for writing on a catalog file: close() sweeps stale version folders. */
+  private writing = false;
 
   /** `catalog` ':memory:' gives a throw-away database (unit tests). */
   constructor(private readonly cfg: Pick<DuckDbTargetConfig, 'lake_dir' | 'path_template' | 'catalog' | 'memory_limit' | 'temp_directory'>) {}
@@ -65,13 +67,27 @@ export class DuckDbAdapter implements Adapter {
     await this.exec(`CREATE SCHEMA IF NOT EXISTS _stedi`);
     await this.exec(`CREATE TABLE IF NOT EXISTS _stedi.published (relation VARCHAR PRIMARY KEY, version VARCHAR, path VARCHAR, published_at TIMESTAMP, row_count BIGINT)`);
     if (memory) return;
-    // Compared as absolute paths: the same lake named another way (`lake` vs `/abs/lake`) must
-    // not make every published version look stale.
+    this.writing = true;
+    await this.sweepStaleVersions();
+  }
+
+  /**
+   * Removes every version folder the committed catalog does not point at: what a killed build
+   * left (at open) or what a stopped one could not prune itself (at close: a Ctrl-C that landed
+   * while a table's old versions were being looked up). Compared as absolute paths: the same lake
+   * named another way (`lake` vs `/abs/lake`) must not make every published version look stale.
+   */
+  private async sweepStaleVersions(): Promise<void> {
     const published = new Set((await this.query(`SELECT path FROM _stedi.published`)).rows.map((r) => path.resolve(String(r.path))));
     for (const dir of listVersionDirs(this.cfg.lake_dir)) if (!published.has(path.resolve(dir))) removeVersionDir(dir);
   }
 
   async close(): Promise<void> {
+    if (this.writing && this.live.size === 0) {
+      // nothing runs any more: what the catalog committed decides; if it cannot be read, the next open sweeps
+      await this.sweepStaleVersions().catch(() => undefined);
+    }
+    this.writing = false;
     for (const c of this.live) c.closeSync();
     this.live.clear();
     this.instance?.closeSync();
