@@ -94,6 +94,7 @@ export function buildProgram(setCode: (code: number) => void, out: (s: string) =
   common(program.command('show').description('preview rows of a model or of inline SQL'))
     .option('--inline <sql>', 'SQL to run; may use ref() and source()')
     .option('--limit <n>', 'rows to show', '10')
+    .option('--unmask', 'show the values of columns that hold personal data (masked by default)')
     .addOption(new Option('--output <format>', 'table or json').choices(['table', 'json']).default('table'))
     .action(act((o, r) => showCommand(o as unknown as ShowOptions, r, out)));
   const docs = program.command('docs').description('documentation site with column-level lineage and PII tracing');

@@ -1,8 +1,7 @@
 /** Executes one data test: count the failing rows, keep a few masked samples, apply thresholds. */
 import type { QueryStats, Queryable } from '../adapters/types.js';
-import { projectLineage } from '../lineage/project.js';
 import type { Manifest, TestNode } from '../manifest/types.js';
-import { maskRow } from './mask.js';
+import { maskRow, personalColumns } from './mask.js';
 import { testStatus } from './thresholds.js';
 
 export const SAMPLE_ROWS = 3;
@@ -26,25 +25,12 @@ function addStats(...all: (QueryStats | undefined)[]): QueryStats | undefined {
 }
 
 /**
- * Column names that must be masked in the samples of a test: every column of its parents that
- * is declared `meta.pii`, and every model column that column lineage finds carrying personal
- * data (`pii` or `derived`) or cannot show free of it (`unknown`), declared or not. Computed
- * only when a test fails (its samples are about to be printed and stored).
+ * Column names that must be masked in the samples of a test: the personal columns of its parents
+ * (declared, or found by column lineage: see personalColumns), and the generic tests' own output
+ * columns when the tested column is personal. Computed only when a test fails.
  */
 export function piiColumnsOf(manifest: Manifest, test: TestNode): Set<string> {
-  const out = new Set<string>();
-  for (const id of test.depends_on) {
-    const n = manifest.nodes[id];
-    if (n && 'columns' in n) for (const c of n.columns) if (c.pii) out.add(c.name.toLowerCase());
-  }
-  const models = test.depends_on.filter((id) => manifest.nodes[id]?.resource_type === 'model');
-  if (models.length) {
-    const pseudonymiser = manifest.metadata.pseudonymiser;
-    const lineage = projectLineage({ nodes: manifest.nodes, dialect: manifest.metadata.target.type, only: models, ...(pseudonymiser ? { pseudonymiser } : {}) });
-    for (const id of models) {
-      for (const [column, status] of Object.entries(lineage.pii[id] ?? {})) if (status === 'pii' || status === 'derived' || status === 'unknown') out.add(column.toLowerCase());
-    }
-  }
+  const out = personalColumns(manifest, test.depends_on);
   const parent = manifest.nodes[test.attached_node];
   const col = test.column_name && parent && 'columns' in parent ? parent.columns.find((c) => c.name === test.column_name) : undefined;
   if (col && (col.pii || out.has(col.name.toLowerCase()))) for (const alias of ['unique_field', 'value_field', 'from_field']) out.add(alias);

@@ -32,6 +32,33 @@ describe('commands on a built project', () => {
     expect(Object.keys(rows[0]!).sort()).toEqual(['country', 'email', 'n', 'name']);
   });
 
+  it('show masks the columns that hold personal data unless --unmask, and says so on stderr', async () => {
+    const r = await stedi(dir, ['show', '--select', 'customer_trusted', '--output', 'json']);
+    expect(r.code, explain(r)).toBe(0);
+    const rows = JSON.parse(r.stdout) as Record<string, unknown>[];
+    expect(rows.length).toBeGreaterThan(0);
+    const masked = (v: unknown) => v === null || /^<masked #[0-9a-f]{4}>$/.test(String(v));
+    expect(rows.filter((row) => row.email !== null).length).toBeGreaterThan(0);
+    for (const row of rows) {
+      expect(masked(row.email), String(row.email)).toBe(true);
+      expect(masked(row.name)).toBe(true);
+      expect(String(row.country)).not.toMatch(/masked/);
+    }
+    expect(r.stderr).toContain('2 columns hold personal data and are masked: email, name (--unmask shows the values)');
+    expect(r.stdout).not.toContain('@mini.example');
+    // inline SQL is traced too: a copy of email under another name is still personal data
+    const inline = await stedi(dir, ['show', '--inline', "select email as contact, n from {{ ref('customer_trusted') }}", '--output', 'json']);
+    expect(inline.code, explain(inline)).toBe(0);
+    for (const row of JSON.parse(inline.stdout) as Record<string, unknown>[]) {
+      expect(masked(row.contact)).toBe(true);
+      expect(typeof row.n).toBe('number');
+    }
+    const open = await stedi(dir, ['show', '--select', 'customer_trusted', '--output', 'json', '--unmask']);
+    expect(open.code, explain(open)).toBe(0);
+    expect(open.stdout).toContain('@mini.example');
+    expect(open.stderr).toContain('showing personal data unmasked (--unmask): email, name');
+  });
+
   it('show works on a seed and on a view, and refuses an ambiguous selection with exit 2', async () => {
     const seed = await stedi(dir, ['show', '--select', 'countries', '--output', 'json']);
     expect(seed.code, explain(seed)).toBe(0);
