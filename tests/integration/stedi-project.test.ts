@@ -27,7 +27,8 @@ function stedi(cwd: string, args: string[], env: Record<string, string> = {}) {
 }
 
 function rows(cwd: string, sql: string): Record<string, unknown>[] {
-  const r = stedi(cwd, ['show', '--inline', sql, '--limit', '100000', '--output', 'json']);
+  // --unmask: these tests check the data itself (keyed hashes of emails, no email left in the training table)
+  const r = stedi(cwd, ['show', '--unmask', '--inline', sql, '--limit', '100000', '--output', 'json']);
   if (r.code !== 0) throw new Error(r.err);
   return JSON.parse(r.out) as Record<string, unknown>[];
 }
