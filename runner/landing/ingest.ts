@@ -50,13 +50,15 @@ const UNKNOWN_KEYS_LISTED = 20;
 export async function ingestLanding(spec: LandingSpec, sink: LandingSink, opts: IngestOptions = {}): Promise<LandingReport> {
   const store = opts.store ?? localStore(opts.chunkBytes ?? DEFAULT_CHUNK_BYTES);
   const { files, skipped, missing } = await listLanding(store, spec.location, opts.signal);
-  const hashes = await hashSameSize(store, files, opts.signal);
   const resolver = new KeyResolver(spec.columns);
   const reports: FileReport[] = [];
+  // files read so far, by content hash (computed while reading) and by size
   const firstOfHash = new Map<string, FileReport>();
+  const readSizes = new Set<number>();
   for (const file of files) {
     opts.signal?.throwIfAborted();
-    const known = hashes.get(file.path);
+    // only a file as large as one read before can repeat it: only such a file is hashed first
+    const known = file.size > 0 && readSizes.has(file.size) ? await hashOf(store, file, opts.signal) : undefined;
     const original = known ? firstOfHash.get(known) : undefined;
     if (original && original.status !== 'empty') {
       reports.push({ ...blankReport(file.path, file.size, original.sha256, original.lines, original.no_final_newline), status: 'duplicate', duplicate_of: original.file, duplicate_delivery: original.lines });
@@ -64,6 +66,7 @@ export async function ingestLanding(spec: LandingSpec, sink: LandingSink, opts: 
     }
     const r = await readFile(store, file, resolver, sink, opts.signal);
     reports.push(r);
+    readSizes.add(file.size);
     if (!firstOfHash.has(r.sha256)) firstOfHash.set(r.sha256, r);
   }
   const totals = sumTotals(reports, skipped.length);
@@ -84,20 +87,10 @@ async function listLanding(store: LandingStore, location: string, signal?: Abort
   return { files, skipped, missing: false };
 }
 
-/** sha256 of the files that share their size with another file: only those can be duplicates. */
-async function hashSameSize(store: LandingStore, files: LandingEntry[], signal?: AbortSignal): Promise<Map<string, string>> {
-  const bySize = new Map<number, LandingEntry[]>();
-  for (const f of files) if (f.size > 0) bySize.set(f.size, [...(bySize.get(f.size) ?? []), f]);
-  const out = new Map<string, string>();
-  for (const group of bySize.values()) {
-    if (group.length < 2) continue;
-    for (const f of group) {
-      const h = createHash('sha256');
-      for await (const chunk of store.read(f, signal)) h.update(chunk);
-      out.set(f.path, h.digest('hex'));
-    }
-  }
-  return out;
+async function hashOf(store: LandingStore, file: LandingEntry, signal?: AbortSignal): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of store.read(file, signal)) h.update(chunk);
+  return h.digest('hex');
 }
 
 function blankReport(file: string, bytes: number, sha256: string, lines: number, noFinalNewline: boolean): FileReport {

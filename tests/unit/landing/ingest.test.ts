@@ -9,7 +9,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { landingColumns } from '../../../runner/landing/classify.js';
 import { ingestLanding, type LandingSink } from '../../../runner/landing/ingest.js';
-import { LandingReadError } from '../../../runner/landing/store.js';
+import { LandingReadError, localStore, type LandingStore } from '../../../runner/landing/store.js';
 import { balanceLine, balanceProblem, malformedError, needsAttention, sourceMessage } from '../../../runner/landing/report.js';
 import type { LandingValue, RejectRow } from '../../../runner/landing/types.js';
 
@@ -114,6 +114,18 @@ describe('files of the landing folder', () => {
     expect(report.totals).toMatchObject({ lines_read: 11, accepted: 4, blank: 4, duplicate_delivery: 3, duplicate_files: 1 });
     expect(balanceProblem(report)).toBeUndefined();
     expect(report.warnings).toContain('x-2.json: same content as x-1.json: its 3 lines are not ingested twice (duplicate_delivery)');
+  });
+
+  it('reads each file once, plus one hashing read only for a file as large as one read before', async () => {
+    const body = `${rec('a', 1)}\n`;
+    const dir = folder({ 'a.json': body, 'b.json': `${rec('b', 1)}\n`, 'c.json': body, 'd.json': `${rec('dd', 22)}\n` });
+    const reads: string[] = [];
+    const local = localStore();
+    const counting: LandingStore = { list: (l, s) => local.list(l, s), read: (e, s) => (reads.push(path.basename(e.path)), local.read(e, s)) };
+    const report = await ingestLanding({ source: 's', relation: 'r', rejects_relation: 'rr', location: dir, columns, on_malformed: 'quarantine' }, { accept: () => undefined, reject: () => undefined }, { store: counting });
+    expect(report.files.map((f) => `${path.basename(f.file)} ${f.status}`)).toEqual(['a.json ingested', 'b.json ingested', 'c.json duplicate', 'd.json ingested']);
+    // b and c have a's size: hashed first (c is then found a duplicate and not read again); d has its own size
+    expect(reads).toEqual(['a.json', 'b.json', 'b.json', 'c.json', 'd.json']);
   });
 
   it('reports an unknown key once per file, however many lines carry it', async () => {
