@@ -11,7 +11,7 @@
 import { performance } from 'node:perf_hooks';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { recordLine, rejectLine, S3LinesWriter } from '../runner/adapters/athena/landing-io.js';
+import { jsonLinesSink, S3LinesWriter } from '../runner/adapters/athena/landing-io.js';
 import { ingestSource } from '../runner/adapters/duckdb/sources.js';
 import { compileForTarget } from '../runner/compiler/for-target.js';
 import { landingColumns } from '../runner/landing/classify.js';
@@ -66,10 +66,7 @@ async function once(variant: Variant, nodes: SourceNode[]): Promise<{ seconds: n
       const s3 = countingS3();
       const acc = new S3LinesWriter(s3.client, 's3://bench/accepted/v=1/');
       const rej = new S3LinesWriter(s3.client, 's3://bench/rejects/v=1/');
-      const sink =
-        variant === 'athena'
-          ? { accept: (v: Parameters<typeof recordLine>[1]) => acc.write(recordLine(columns, v)), reject: (r: Parameters<typeof rejectLine>[0]) => rej.write(rejectLine(r)), drain: async () => (await acc.drain(), await rej.drain()) }
-          : { accept: () => undefined, reject: () => undefined };
+      const sink = variant === 'athena' ? jsonLinesSink(columns, acc, rej) : { accept: () => undefined, reject: () => undefined };
       const spec = { source: node.name, relation: node.name, rejects_relation: `${node.name}__rejects`, location: node.location, columns, on_malformed: 'quarantine' as const };
       const r = await ingestLanding(spec, sink);
       await acc.finish();

@@ -181,7 +181,7 @@ export class AthenaAdapter implements Adapter {
       catalog: this.catalog,
       data: this.data,
       s3: this.clients.s3,
-      newVersion: () => newVersion((this.opts.now ?? (() => new Date()))(), this.opts.random ?? Math.random),
+      newVersion: () => this.newVersion(),
       query: (sql, s) => this.query(sql, s ?? signal),
       prune: (name, current) => this.prune(name, current),
       ...(this.opts.landingPartChars ? { partChars: this.opts.landingPartChars } : {}),
@@ -198,7 +198,7 @@ export class AthenaAdapter implements Adapter {
     const format = ((node.config.table_format as TableFormat | undefined) ?? this.settings.tableFormat);
     const previous = await this.catalog.get(name);
     if (previous && !isManaged(previous)) throw foreignTableError(this.settings.database, name, what);
-    const version = newVersion((this.opts.now ?? (() => new Date()))(), this.opts.random ?? Math.random);
+    const version = this.newVersion();
     const candidate = candidateName(name, version);
     const zone = node.resource_type === 'model' ? node.zone : String(node.config.zone ?? 'seeds');
     const location = versionLocation(this.settings.s3DataDir, { entity: node.entity, zone, name }, version);
@@ -238,7 +238,7 @@ export class AthenaAdapter implements Adapter {
     if (previous && previous.TableType !== 'VIRTUAL_VIEW') {
       throw new EngineError(`${what}: ${this.settings.database}.${name} is published as a table; stedi will not drop it implicitly to make a view. Keep materialized='table', or remove the table first`);
     }
-    const candidate = candidateName(name, newVersion((this.opts.now ?? (() => new Date()))(), this.opts.random ?? Math.random));
+    const candidate = candidateName(name, this.newVersion());
     const done: Executed[] = [];
     let cleanup = '';
     try {
@@ -272,6 +272,11 @@ export class AthenaAdapter implements Adapter {
   /** The audit runs every test against the candidate: the published relation is replaced in its SQL. */
   private candidateQueryable(published: string, candidate: string, signal?: AbortSignal): Queryable {
     return { query: (sql, s) => this.query(sql.split(published).join(candidate), s ?? signal) };
+  }
+
+  /** A fresh version id (the clock and randomness are injectable for tests). */
+  private newVersion(): string {
+    return newVersion((this.opts.now ?? (() => new Date()))(), this.opts.random ?? Math.random);
   }
 
   /** Never throws: a cleanup problem is reported in the node's message and retried next build. */

@@ -6,6 +6,7 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { LandingSink } from '../../landing/ingest.js';
 import { LandingReadError, type LandingEntry, type LandingStore } from '../../landing/store.js';
 import type { LandingColumn, LandingValue, RejectRow } from '../../landing/types.js';
 import { EngineError } from '../types.js';
@@ -103,6 +104,18 @@ function keysOf(columns: LandingColumn[]): string[] {
 /** One reject as a JSON line with the columns of `<table>__rejects`. */
 export function rejectLine(r: RejectRow): string {
   return JSON.stringify({ file: r.file, line: r.line, reason: r.reason, detail: r.detail, raw: r.raw });
+}
+
+/** The landing ingestion's sink on Athena: accepted records and rejects as JSON lines, each to its writer. */
+export function jsonLinesSink(columns: LandingColumn[], accepted: S3LinesWriter, rejects: S3LinesWriter): LandingSink {
+  return {
+    accept: (values) => accepted.write(recordLine(columns, values)),
+    reject: (row) => rejects.write(rejectLine(row)),
+    drain: async () => {
+      await accepted.drain();
+      await rejects.drain();
+    },
+  };
 }
 
 export interface LinesWriterOptions {

@@ -24,7 +24,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { landingColumns } from '../../landing/classify.js';
-import { ingestLanding, type LandingSink } from '../../landing/ingest.js';
+import { ingestLanding } from '../../landing/ingest.js';
 import { LandingReadError } from '../../landing/store.js';
 import { balanceProblem, malformedError, sourceMessage } from '../../landing/report.js';
 import type { LandingReport } from '../../landing/types.js';
@@ -33,7 +33,7 @@ import type { AdapterResponse, QueryResult, QueryStats } from '../types.js';
 import { EngineError } from '../types.js';
 import { removeStaged } from './cleanup.js';
 import { Catalog, foreignTableError, isManaged, jsonTableInput, landingTableSpec, LOCATION_PARAM } from './glue.js';
-import { recordLine, rejectLine, s3LandingStore, S3LinesWriter } from './landing-io.js';
+import { jsonLinesSink, s3LandingStore, S3LinesWriter } from './landing-io.js';
 import { candidateName, checkGlueName, versionLocation } from './names.js';
 import type { S3Data } from './s3.js';
 import { isS3Uri, trimSlash, type AthenaSettings } from './settings.js';
@@ -83,14 +83,7 @@ export async function ingestToAthena(deps: LandingDeps, node: SourceNode, signal
   const cand = { accepted: candidateName(names.accepted, version), rejects: candidateName(names.rejects, version) };
   const writerOpts = { ...(deps.partChars ? { partChars: deps.partChars } : {}), ...(signal ? { signal } : {}) };
   const out = { accepted: new S3LinesWriter(deps.s3, loc.accepted, writerOpts), rejects: new S3LinesWriter(deps.s3, loc.rejects, writerOpts) };
-  const sink: LandingSink = {
-    accept: (values) => out.accepted.write(recordLine(columns, values)),
-    reject: (row) => out.rejects.write(rejectLine(row)),
-    drain: async () => {
-      await out.accepted.drain();
-      await out.rejects.drain();
-    },
-  };
+  const sink = jsonLinesSink(columns, out.accepted, out.rejects);
   const published = { accepted: false, rejects: false };
   const created: string[] = [];
   let report: LandingReport;

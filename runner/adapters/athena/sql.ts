@@ -1,8 +1,8 @@
 /**
  * The Athena statements stedi sends. Trino grammar (double-quoted identifiers) for CTAS, views
  * and queries. The Hive DDL (backticks) here is never sent: landing tables are created through
- * the Glue API; `jsonTableDdl` is their exact equivalent, printed by --dry-run and kept in the
- * golden files so that it can be read, pasted into the console, and parsed by a Hive grammar.
+ * the Glue API; `jsonTableDdl` renders a Glue table input as its exact Hive DDL equivalent, kept
+ * in the golden files so that it can be read, pasted into the console, and parsed by a Hive grammar.
  */
 import { doubleQuote, sqlString } from '../../dialect/types.js';
 import type { TableInput } from '@aws-sdk/client-glue';
@@ -50,7 +50,7 @@ const bt = (id: string) => `\`${id.replace(/`/g, '``')}\``;
 
 /**
  * Hive DDL equivalent of a JSON table stedi creates through Glue (a landing table or its rejects):
- * documentation for --dry-run, the golden files and the Hive-grammar check, never sent.
+ * for the golden files and the Hive-grammar check, never sent.
  */
 export function jsonTableDdl(database: string, t: TableInput): string {
   const sd = t.StorageDescriptor ?? {};
