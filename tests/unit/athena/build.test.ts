@@ -5,7 +5,7 @@
 import { TooManyRequestsException } from '@aws-sdk/client-athena';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AwsSimulator } from '../../../runner/adapters/athena/simulator.js';
-import { adapterOptions, build, compileStedi, deliverLanding, fakeAws, KEY, newSim, statements, transcript, type Call } from './harness.js';
+import { adapterOptions, build, compileStedi, deliverLanding, fakeAws, KEY, landingDdls, newSim, statements, transcript, type Call } from './harness.js';
 import { expectGolden } from './golden.js';
 
 const { manifest, target } = compileStedi();
@@ -29,6 +29,10 @@ describe('stedi build --target athena', () => {
     const { results } = await build(target, manifest);
     expect(results.filter((r) => r.status !== 'success' && r.status !== 'pass')).toEqual([]);
     expectGolden('build/first-build.calls.txt', transcript(aws.calls));
+    // the Hive DDL equivalent of the Glue tables the landing ingestion published, as sent
+    const ddls = landingDdls(aws.calls);
+    expect(ddls.map((d) => d.name)).toEqual(['accelerometer', 'accelerometer__rejects', 'customer', 'customer__rejects', 'step_trainer', 'step_trainer__rejects']);
+    for (const d of ddls) expectGolden(`sources/${d.name}.ddl.sql`, `${d.ddl}\n`);
 
     // the order of the write-audit-publish steps for one model
     const ops = aws.calls.map((c) => `${c.operation}:${String(c.input.Name ?? c.input.TableName ?? (c.input.TableInput as { Name?: string } | undefined)?.Name ?? (c.input.QueryString as string | undefined)?.split('\n')[0] ?? '')}`);

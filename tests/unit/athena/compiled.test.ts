@@ -1,8 +1,8 @@
-/** Golden files: the compiled Athena SQL of every model and test, and the landing tables' DDL. */
+/** Golden files: the compiled Athena SQL of every model and test (the landing tables' DDL: build.test.ts). */
 import { describe, expect, it } from 'vitest';
 import { countParameters, lintDuckdbOnly } from '../../../runner/dialect/lint.js';
 import type { SourceNode } from '../../../runner/manifest/types.js';
-import { compileStedi, landingDdls } from './harness.js';
+import { compileStedi } from './harness.js';
 import { expectGolden } from './golden.js';
 
 const { manifest } = compileStedi();
@@ -16,12 +16,6 @@ describe('the STEDI project compiled for Athena', () => {
   it('every data test matches the golden file of the tests', () => {
     const tests = nodes.filter((n) => n.resource_type === 'test').sort((a, b) => a.name.localeCompare(b.name));
     expectGolden('tests.sql', tests.map((t) => `-- ${t.name} (${t.original_file_path}:${t.line})\n${(t as { compiled_code: string }).compiled_code}\n`).join('\n'));
-  });
-
-  it('the Hive DDL equivalent of every landing table and its rejects matches its golden file', () => {
-    const ddls = landingDdls(manifest);
-    expect(ddls.map((d) => d.name)).toEqual(['accelerometer', 'accelerometer__rejects', 'customer', 'customer__rejects', 'step_trainer', 'step_trainer__rejects']);
-    for (const d of ddls) expectGolden(`sources/${d.name}.ddl.sql`, `${d.ddl}\n`);
   });
 
   it('no model or test uses a DuckDB-only construct; the secret is a parameter, never text', () => {

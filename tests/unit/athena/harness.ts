@@ -5,7 +5,7 @@
  */
 import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, GetWorkGroupCommand, StartQueryExecutionCommand, StopQueryExecutionCommand } from '@aws-sdk/client-athena';
 import {
-  BatchDeleteTableVersionCommand, CreateTableCommand, DeleteTableCommand, GetDatabaseCommand, GetTableCommand, GetTablesCommand, GetTableVersionsCommand, GlueClient, UpdateTableCommand,
+  BatchDeleteTableVersionCommand, CreateTableCommand, DeleteTableCommand, GetDatabaseCommand, GetTableCommand, GetTablesCommand, GetTableVersionsCommand, GlueClient, UpdateTableCommand, type TableInput,
 } from '@aws-sdk/client-glue';
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import fs from 'node:fs';
@@ -14,9 +14,6 @@ import { gunzipSync } from 'node:zlib';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AthenaAdapter, type AthenaAdapterOptions } from '../../../runner/adapters/athena/adapter.js';
 import { createClients } from '../../../runner/adapters/athena/clients.js';
-import { jsonTableInput, landingTableSpec } from '../../../runner/adapters/athena/glue.js';
-import { landingNames } from '../../../runner/adapters/athena/landing.js';
-import { versionLocation } from '../../../runner/adapters/athena/names.js';
 import { AwsSimulator, simulate } from '../../../runner/adapters/athena/simulator.js';
 import { jsonTableDdl } from '../../../runner/adapters/athena/sql.js';
 import { compileForTarget } from '../../../runner/compiler/for-target.js';
@@ -149,18 +146,18 @@ export function compileProject(files: Record<string, string>): { manifest: Manif
   return { manifest: c.manifest, target: c.target };
 }
 
-/** The Hive DDL equivalent of both Glue tables of every landing source (a landing table and its rejects). */
-export function landingDdls(manifest: Manifest): { name: string; ddl: string }[] {
-  const out: { name: string; ddl: string }[] = [];
-  for (const n of Object.values(manifest.nodes)) {
-    if (n.resource_type !== 'source') continue;
-    const names = landingNames(n);
-    for (const k of ['accepted', 'rejects'] as const) {
-      const loc = versionLocation('s3://lake-bucket/zones', { entity: n.entity, zone: 'landing', name: names[k] }, '20260101T000000Z-01010101');
-      out.push({ name: names[k], ddl: jsonTableDdl('stedi', jsonTableInput(landingTableSpec(n, k, names[k]), loc, { stedi_node: n.unique_id, stedi_location: loc })) });
-    }
+/**
+ * The Hive DDL equivalent of the JSON tables a build published through Glue (every landing table
+ * and its rejects), rendered from the very TableInput the runner sent, by name.
+ */
+export function landingDdls(calls: Call[]): { name: string; ddl: string }[] {
+  const last = new Map<string, TableInput>();
+  for (const c of calls) {
+    if (c.service !== 'glue' || (c.operation !== 'CreateTable' && c.operation !== 'UpdateTable')) continue;
+    const t = c.input.TableInput as TableInput;
+    if (t.StorageDescriptor?.SerdeInfo?.SerializationLibrary === 'org.openx.data.jsonserde.JsonSerDe' && !t.Name!.includes('__stedi_')) last.set(t.Name!, t);
   }
-  return out.sort((a, b) => a.name.localeCompare(b.name));
+  return [...last].map(([name, t]) => ({ name, ddl: jsonTableDdl('stedi', t) })).sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** Delivers a local landing folder (`<entity>/landing/<file>`) to the simulated S3 landing root. */

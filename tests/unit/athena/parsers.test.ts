@@ -58,7 +58,7 @@ describe.skipIf(missing && !inCi)('Athena statements parse with real grammars', 
   });
 
   it('the Hive DDL of every landing table parses with the Hive grammar; double quotes do not', () => {
-    const ddl = landingDdls(manifest).map((d) => d.ddl);
+    const ddl = landingDdls(calls).map((d) => d.ddl);
     expect(ddl).toHaveLength(6);
     expect(hive!(ddl)).toEqual(ddl.map(() => 'OK'));
     expect(hive!(['CREATE EXTERNAL TABLE "stedi"."x" (a string)'])).toEqual([expect.stringMatching(/^ERR .*cannot recognize input/)]);
