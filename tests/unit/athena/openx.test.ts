@@ -1,40 +1,46 @@
 /**
- * What Athena reads back from the JSON lines the landing ingestion writes: every accepted record
- * and every reject is read with Trino's own OpenX JSON SerDe reader (io.trino:trino-hive-formats,
- * what Athena engine v3 runs for these tables), with the exact columns and SerDe parameters of the
- * Glue tables stedi creates, and must come back with the values the local target stores.
+ * What Athena reads back from the landing tables stedi publishes: a build on the faked AWS ingests
+ * landing files, and every line it wrote (accepted records and rejects, gunzipped from the objects
+ * it put on S3) is read with Trino's own OpenX JSON SerDe reader (io.trino:trino-hive-formats,
+ * what Athena engine v3 runs for these tables), with the columns and SerDe parameters of the Glue
+ * tables it published. The values must be those the local target stores for the same files.
  * The reader is a Java test peer built by tests/peers/build.sh; in CI a missing peer fails the
  * test, elsewhere it is skipped with a message saying how to build it.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { jsonTableInput, landingTableSpec } from '../../../runner/adapters/athena/glue.js';
-import { recordLine, rejectLine } from '../../../runner/adapters/athena/landing-io.js';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AwsSimulator } from '../../../runner/adapters/athena/simulator.js';
 import { landingColumns } from '../../../runner/landing/classify.js';
 import { ingestLanding } from '../../../runner/landing/ingest.js';
 import type { LandingColumn, LandingValue, RejectRow } from '../../../runner/landing/types.js';
-import type { SourceNode } from '../../../runner/manifest/types.js';
+import type { Manifest, SourceNode } from '../../../runner/manifest/types.js';
+import type { ResolvedTarget } from '../../../runner/project/resolve.js';
 import { openxPeer, type OpenXRow } from '../../peers/openx.js';
-import { compileStedi } from './harness.js';
+import { adapterOptions, build, compileProject, compileStedi, deliverLanding, fakeAws, newSim, type Call } from './harness.js';
 
 const read = openxPeer();
 const inCi = !!process.env.CI;
 if (!read && !inCi) console.warn('SKIPPED: the OpenX JSON reader peer is not built; run tests/peers/build.sh (Java + Maven) to check what Athena reads back');
 
-const { manifest } = compileStedi();
-const sources = Object.values(manifest.nodes).filter((n): n is SourceNode => n.resource_type === 'source');
 /** The public STEDI landing data beside the repository (the acceptance set), when present. */
 const REAL_DATA = '../shared/data/udacity-stedi';
+const ROOT = 's3://lake-bucket/landing';
 
-/** The Glue columns and SerDe parameters of a landing table (or its rejects), as Athena has them. */
-function tableOf(node: SourceNode, kind: 'accepted' | 'rejects'): { columns: { name: string; type: string }[]; serde: Record<string, string> } {
-  const t = jsonTableInput(landingTableSpec(node, kind, node.name), 's3://lake-bucket/zones/x/v=20260101T000000Z-01010101/', {});
-  return { columns: t.StorageDescriptor!.Columns!.map((c) => ({ name: c.Name!, type: c.Type! })), serde: t.StorageDescriptor!.SerdeInfo!.Parameters! };
-}
+let sim: AwsSimulator;
+let aws: { calls: Call[]; restore(): void };
+beforeEach(() => {
+  sim = newSim();
+  aws = fakeAws(sim);
+});
+afterEach(() => aws.restore());
+
+const temp: string[] = [];
+afterAll(() => temp.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
 /** Everything the local target would store for a folder: accepted values and rejects. */
-async function ingest(columns: LandingColumn[], location: string): Promise<{ accepted: LandingValue[][]; rejects: RejectRow[] }> {
+async function local(columns: LandingColumn[], location: string): Promise<{ accepted: LandingValue[][]; rejects: RejectRow[] }> {
   const accepted: LandingValue[][] = [];
   const rejects: RejectRow[] = [];
   await ingestLanding({ source: 's', relation: 'r', rejects_relation: 'rr', location, columns, on_malformed: 'quarantine' }, { accept: (v) => accepted.push(v), reject: (r) => rejects.push(r) });
@@ -42,18 +48,19 @@ async function ingest(columns: LandingColumn[], location: string): Promise<{ acc
 }
 
 /** A local value and what the reader returned are the same value of the column's type. */
-function same(col: LandingColumn, local: LandingValue, athena: string | boolean | null): boolean {
-  if (local === null) return athena === null;
+function same(col: LandingColumn, value: LandingValue, athena: string | boolean | null): boolean {
+  if (value === null) return athena === null;
   if (athena === null) return false;
   switch (col.kind) {
-    case 'varchar': return athena === local;
-    case 'boolean': return athena === local;
-    case 'double': return /^(FLOAT|FLOAT4|REAL)$/.test(col.sqlType) ? Math.fround(Number(athena)) === Math.fround(local as number) : Number(athena) === local;
-    default: return BigInt(athena as string) === BigInt(local as number | bigint);
+    case 'varchar': return athena === value;
+    case 'boolean': return athena === value;
+    case 'double': return /^(FLOAT|FLOAT4|REAL)$/.test(col.sqlType) ? Math.fround(Number(athena)) === Math.fround(value as number) : Number(athena) === value;
+    default: return BigInt(athena as string) === BigInt(value as number | bigint);
   }
 }
 
 function mismatches(columns: LandingColumn[], rows: LandingValue[][], got: OpenXRow[]): string[] {
+  if (got.length !== rows.length) return [`${got.length} rows read back, ${rows.length} expected`];
   const out: string[] = [];
   rows.forEach((r, i) => {
     const g = got[i]!;
@@ -66,50 +73,59 @@ function mismatches(columns: LandingColumn[], rows: LandingValue[][], got: OpenX
   return out;
 }
 
-describe.skipIf(!read && !inCi)("Athena's OpenX JSON reader reads back exactly what the landing ingestion wrote", () => {
-  const peer = () => {
-    if (!read) throw new Error('the openx-json peer is missing in CI: .ci/run must run tests/peers/build.sh before the tests');
-    return read;
-  };
+/** The lines stedi wrote for a published table, read with that table's own columns and SerDe parameters. */
+function readBack(table: string): OpenXRow[] {
+  if (!read) throw new Error('the openx-json peer is missing in CI: .ci/run must run tests/peers/build.sh before the tests');
+  const sd = sim.tables.get(table)!.table.StorageDescriptor!;
+  return read({ columns: sd.Columns!.map((c) => ({ name: c.Name!, type: c.Type! })), serde: sd.SerdeInfo!.Parameters!, lines: sim.jsonRows(table) });
+}
 
-  it.each(['tests/fixtures/messy/landing', 'seeds/landing', REAL_DATA])('every record and reject of %s', async (root) => {
-    if (root === REAL_DATA && !fs.existsSync(path.resolve(root))) return;
-    for (const node of sources) {
-      const { columns } = landingColumns(node.columns);
-      const { accepted, rejects } = await ingest(columns, `${root}/${node.entity}/landing`);
-      expect(accepted.length, node.name).toBeGreaterThan(0);
-      const table = tableOf(node, 'accepted');
-      expect(mismatches(columns, accepted, peer()({ ...table, lines: accepted.map((v) => recordLine(columns, v)) })), node.name).toEqual([]);
-      if (rejects.length === 0) continue;
-      const rej = landingColumns(tableOf(node, 'rejects').columns.map((c) => ({ name: c.name, data_type: c.type === 'string' ? 'varchar' : c.type }))).columns;
-      const rows = rejects.map((r) => [r.file, r.line, r.reason, r.detail, r.raw] as LandingValue[]);
-      expect(mismatches(rej, rows, peer()({ ...tableOf(node, 'rejects'), lines: rejects.map(rejectLine) })), `${node.name} rejects`).toEqual([]);
-    }
+/** Builds the sources of `manifest` on the faked AWS from `dir`, then compares both tables of each with the local target. */
+async function expectSameAsLocal(p: { manifest: Manifest; target: ResolvedTarget }, dir: string): Promise<void> {
+  expect(deliverLanding(sim, dir, ROOT)).toBeGreaterThan(0);
+  const { results } = await build(p.target, p.manifest, adapterOptions({ landingPartChars: 4096 }), 'build', undefined, (id) => id.startsWith('source.'));
+  expect(results.filter((r) => r.status === 'error').map((r) => r.message)).toEqual([]);
+  for (const node of Object.values(p.manifest.nodes).filter((n): n is SourceNode => n.resource_type === 'source')) {
+    const { columns } = landingColumns(node.columns);
+    const want = await local(columns, node.location.replace(ROOT, dir));
+    expect(want.accepted.length, node.name).toBeGreaterThan(0);
+    expect(mismatches(columns, want.accepted, readBack(node.name)), node.name).toEqual([]);
+    if (want.rejects.length === 0 && sim.jsonRows(`${node.name}__rejects`).length === 0) continue;
+    const rej = landingColumns([{ name: 'file', data_type: 'varchar' }, { name: 'line', data_type: 'bigint' }, { name: 'reason', data_type: 'varchar' }, { name: 'detail', data_type: 'varchar' }, { name: 'raw', data_type: 'varchar' }]).columns;
+    // the file is the s3:// URI the runner read, the local path here
+    const rows = want.rejects.map((r) => [r.file.replace(dir, ROOT), r.line, r.reason, r.detail, r.raw] as LandingValue[]);
+    expect(mismatches(rej, rows, readBack(`${node.name}__rejects`)), `${node.name} rejects`).toEqual([]);
+  }
+}
+
+describe.skipIf(!read && !inCi)("Athena's OpenX JSON reader reads back exactly what the landing ingestion wrote", () => {
+  it.each(['tests/fixtures/messy/landing', 'seeds/landing', REAL_DATA])('every record and reject of %s', async (dir) => {
+    if (dir === REAL_DATA && !fs.existsSync(path.resolve(dir))) return;
+    await expectSameAsLocal(compileStedi(), dir);
   });
 
-  it('edge values of every supported type survive the round trip', () => {
-    const { columns } = landingColumns([
-      { name: 'textValue', data_type: 'varchar' },
-      { name: 'bigValue', data_type: 'bigint' },
-      { name: 'intValue', data_type: 'integer' },
-      { name: 'smallValue', data_type: 'smallint' },
-      { name: 'tinyValue', data_type: 'tinyint' },
-      { name: 'doubleValue', data_type: 'double' },
-      { name: 'realValue', data_type: 'real' },
-      { name: 'flag', data_type: 'boolean' },
-    ]);
-    const rows: LandingValue[][] = [
-      ['plain', 9223372036854775807n, 2147483647, 32767, 127, 0.1, 0.1, true],
-      ['', -9223372036854775808n, -2147483648, -32768, -128, -1.7976931348623157e308, 3.4e38, false],
-      ['quotes " and \\ backslash', 9007199254740993n, 0, 0, 0, 5e-324, -1.5, null],
-      ['line\nfeed\r\ttab \u2028 \u0000 nul', 0n, null, null, null, 1e21, 1e-7, true],
-      ['ünïcødé 日本 🚶', null, 1, 1, 1, 123456789.123456789, 0, false],
-      [null, 1655564444000n, -1, -1, -1, 0, null, null],
-      ['{"looks":"like json"}', 1n, 2, 3, 4, 2.5, 2.5, true],
+  it('edge values of every supported type survive the round trip', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stedi-openx-'));
+    temp.push(dir);
+    fs.mkdirSync(path.join(dir, 'edge', 'landing'), { recursive: true });
+    const lines = [
+      '{"textValue":"plain","bigValue":9223372036854775807,"intValue":2147483647,"smallValue":32767,"tinyValue":127,"doubleValue":0.1,"realValue":0.1,"flag":true}',
+      '{"textValue":"","bigValue":-9223372036854775808,"intValue":-2147483648,"smallValue":-32768,"tinyValue":-128,"doubleValue":-1.7976931348623157e308,"realValue":3.4e38,"flag":false}',
+      '{"textValue":"quotes \\" and \\\\ backslash","bigValue":9007199254740993,"intValue":0,"smallValue":0,"tinyValue":0,"doubleValue":5e-324,"realValue":-1.5,"flag":null}',
+      '{"textValue":"line\\nfeed\\r\\ttab \u2028 \\u0000 nul","bigValue":0,"doubleValue":1e21,"realValue":1e-7,"flag":true}',
+      '{"textValue":"ünïcødé 日本 🚶","intValue":1,"smallValue":1,"tinyValue":1,"doubleValue":123456789.123456789,"realValue":0,"flag":false}',
+      '{"textValue":null,"bigValue":"1655564444000","intValue":-1,"smallValue":-1,"tinyValue":-1,"doubleValue":"2.5e3","realValue":null}',
+      '{"textValue":{"looks":"like json"},"bigValue":1}',
+      '{"textValue":12.50,"bigValue":1,"intValue":2,"smallValue":3,"tinyValue":4,"doubleValue":2.5,"realValue":2.5,"flag":"true"}',
     ];
-    const lines = rows.map((v) => recordLine(columns, v));
-    const serde = jsonTableInput({ name: 't', description: '', columns: columns.map((c) => ({ name: c.name, data_type: c.sqlType.toLowerCase() })), what: 't' }, 's3://b/v=1/', {}).StorageDescriptor!;
-    const got = peer()({ columns: serde.Columns!.map((c) => ({ name: c.Name!, type: c.Type! })), serde: serde.SerdeInfo!.Parameters!, lines });
-    expect(mismatches(columns, rows, got)).toEqual([]);
+    fs.writeFileSync(path.join(dir, 'edge', 'landing', 'edge-1.json'), `${lines.join('\n')}\n`);
+    const cols = ['textValue: varchar', 'bigValue: bigint', 'intValue: integer', 'smallValue: smallint', 'tinyValue: tinyint', 'doubleValue: double', 'realValue: real', 'flag: boolean'];
+    const p = compileProject({
+      'models/sources.yml': `version: 2\nsources:\n  - name: landing\n    tables:\n      - name: edge\n        location: "{{ var('landing_root') }}/edge/landing"\n        columns:\n${cols.map((c) => `          - { name: ${c.split(': ')[0]}, data_type: ${c.split(': ')[1]} }`).join('\n')}\n`,
+    });
+    await expectSameAsLocal(p, dir);
+    // the object rejected locally is a reject on Athena too, and the rest are records
+    expect(sim.jsonRows('edge')).toHaveLength(7);
+    expect(sim.jsonRows('edge__rejects')).toHaveLength(1);
   });
 });
