@@ -10,7 +10,8 @@ import type { Manifest } from '../manifest/types.js';
 /**
  * Lower-cased names of the columns of `ids` that hold personal data: every column declared
  * `meta.pii`, and every model column that column lineage finds carrying personal data (`pii` or
- * `derived`) or cannot show free of it (`unknown`), declared or not.
+ * `derived`) or cannot show free of it (`unknown`), declared or not. A model's lineage is worked
+ * out once per manifest (every failing test of a build asks again).
  */
 export function personalColumns(manifest: Manifest, ids: string[]): Set<string> {
   const out = new Set<string>();
@@ -19,14 +20,25 @@ export function personalColumns(manifest: Manifest, ids: string[]): Set<string> 
     if (n && 'columns' in n) for (const c of n.columns) if (c.pii) out.add(c.name.toLowerCase());
   }
   const models = ids.filter((id) => manifest.nodes[id]?.resource_type === 'model');
-  if (models.length) {
+  for (const cols of personalModelColumns(manifest, models)) for (const c of cols) out.add(c);
+  return out;
+}
+
+const LINEAGE = new WeakMap<Manifest, Map<string, Set<string>>>();
+
+function personalModelColumns(manifest: Manifest, models: string[]): Set<string>[] {
+  let known = LINEAGE.get(manifest);
+  if (!known) LINEAGE.set(manifest, (known = new Map()));
+  const missing = models.filter((id) => !known.has(id));
+  if (missing.length) {
     const pseudonymiser = manifest.metadata.pseudonymiser;
-    const lineage = projectLineage({ nodes: manifest.nodes, dialect: manifest.metadata.target.type, only: models, ...(pseudonymiser ? { pseudonymiser } : {}) });
-    for (const id of models) {
-      for (const [column, status] of Object.entries(lineage.pii[id] ?? {})) if (status === 'pii' || status === 'derived' || status === 'unknown') out.add(column.toLowerCase());
+    const lineage = projectLineage({ nodes: manifest.nodes, dialect: manifest.metadata.target.type, only: missing, ...(pseudonymiser ? { pseudonymiser } : {}) });
+    for (const id of Object.keys(lineage.models)) {
+      const cols = Object.entries(lineage.pii[id] ?? {}).filter(([, s]) => s === 'pii' || s === 'derived' || s === 'unknown').map(([c]) => c.toLowerCase());
+      known.set(id, new Set(cols));
     }
   }
-  return out;
+  return models.map((id) => known.get(id) ?? new Set());
 }
 
 export function maskValue(v: unknown): string | null {
