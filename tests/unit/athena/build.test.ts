@@ -3,21 +3,20 @@
  * with faked transports: the exact calls and SQL, then the failure paths.
  */
 import { TooManyRequestsException } from '@aws-sdk/client-athena';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AwsSimulator } from '../../../runner/adapters/athena/simulator.js';
-import { adapterOptions, build, compileStedi, deliverLanding, fakeAws, KEY, landingDdls, newSim, statements, transcript, type Call } from './harness.js';
+import { adapterOptions, build, compileStedi, deliverLanding, type FakeAws, fakeAwsEachTest, KEY, landingDdls, transcript } from './harness.js';
 import { expectGolden } from './golden.js';
 
 const { manifest, target } = compileStedi();
 let sim: AwsSimulator;
-let aws: { calls: Call[]; restore(): void };
-
-beforeEach(() => {
-  sim = newSim();
-  deliverLanding(sim);
-  aws = fakeAws(sim);
+let aws: FakeAws;
+// the project's own sample landing files are delivered to S3 before each test
+fakeAwsEachTest((s, a) => {
+  sim = s;
+  aws = a;
+  deliverLanding(s);
 });
-afterEach(() => aws.restore());
 
 const published = (name: string) => sim.tables.get(name)?.table;
 const starts = () => aws.calls.filter((c) => c.operation === 'StartQueryExecution');

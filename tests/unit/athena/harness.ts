@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach } from 'vitest';
 import { AthenaAdapter, type AthenaAdapterOptions } from '../../../runner/adapters/athena/adapter.js';
 import { createClients } from '../../../runner/adapters/athena/clients.js';
 import { AwsSimulator, simulate } from '../../../runner/adapters/athena/simulator.js';
@@ -49,8 +50,13 @@ const COMMANDS = {
   s3: { client: S3Client, ops: { ListObjectsV2: ListObjectsV2Command, GetObject: GetObjectCommand, PutObject: PutObjectCommand, DeleteObjects: DeleteObjectsCommand } },
 } as const;
 
+export interface FakeAws {
+  calls: Call[];
+  restore(): void;
+}
+
 /** Mocks the three SDK clients (every instance) so that the simulator answers and `calls` records. */
-export function fakeAws(sim: AwsSimulator): { calls: Call[]; restore(): void } {
+export function fakeAws(sim: AwsSimulator): FakeAws {
   const calls: Call[] = [];
   const mocks = Object.entries(COMMANDS).map(([service, { client, ops }]) => {
     const m = mockClient(client as never) as unknown as { on(c: unknown): { callsFake(f: (i: unknown) => unknown): void }; restore(): void };
@@ -63,6 +69,20 @@ export function fakeAws(sim: AwsSimulator): { calls: Call[]; restore(): void } {
     return m;
   });
   return { calls, restore: () => mocks.forEach((m) => m.restore()) };
+}
+
+/**
+ * A fresh simulator and faked clients for every test of the calling file: `use` receives them
+ * before each test (to keep them in the file's own variables), and they are restored after it.
+ */
+export function fakeAwsEachTest(use: (sim: AwsSimulator, aws: FakeAws) => void): void {
+  let current: FakeAws | undefined;
+  beforeEach(() => {
+    const sim = newSim();
+    current = fakeAws(sim);
+    use(sim, current);
+  });
+  afterEach(() => current?.restore());
 }
 
 export function newSim(): AwsSimulator {

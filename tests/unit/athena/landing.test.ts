@@ -5,14 +5,14 @@
  * clients with faked transports. Then the failure paths: on_malformed fail, a read-back that does
  * not match, an object replaced during the build, a listing refused by S3.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { S3ServiceException } from '@aws-sdk/client-s3';
 import type { AwsSimulator } from '../../../runner/adapters/athena/simulator.js';
 import { landingColumns } from '../../../runner/landing/classify.js';
 import { ingestLanding } from '../../../runner/landing/ingest.js';
 import type { LandingReport, LandingValue, RejectRow } from '../../../runner/landing/types.js';
 import type { SourceNode } from '../../../runner/manifest/types.js';
-import { adapterOptions, build, compileProject, compileStedi, deliverLanding, fakeAws, newSim, type Call } from './harness.js';
+import { adapterOptions, build, compileProject, compileStedi, deliverLanding, type FakeAws, fakeAwsEachTest } from './harness.js';
 
 const CORPUS = 'tests/fixtures/messy/landing';
 const ROOT = 's3://lake-bucket/landing';
@@ -21,12 +21,11 @@ const sources = Object.values(manifest.nodes).filter((n): n is SourceNode => n.r
 const onlySources = (id: string) => id.startsWith('source.');
 
 let sim: AwsSimulator;
-let aws: { calls: Call[]; restore(): void };
-beforeEach(() => {
-  sim = newSim();
-  aws = fakeAws(sim);
+let aws: FakeAws;
+fakeAwsEachTest((s, a) => {
+  sim = s;
+  aws = a;
 });
-afterEach(() => aws.restore());
 
 /** What the local target decides for one source's folder of the corpus. */
 async function local(node: SourceNode): Promise<{ report: LandingReport; accepted: LandingValue[][]; rejects: RejectRow[] }> {

@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { AwsSimulator } from '../../../runner/adapters/athena/simulator.js';
 import { landingColumns } from '../../../runner/landing/classify.js';
 import { ingestLanding } from '../../../runner/landing/ingest.js';
@@ -18,7 +18,7 @@ import type { LandingColumn, LandingValue, RejectRow } from '../../../runner/lan
 import type { Manifest, SourceNode } from '../../../runner/manifest/types.js';
 import type { ResolvedTarget } from '../../../runner/project/resolve.js';
 import { openxPeer, type OpenXRow } from '../../peers/openx.js';
-import { adapterOptions, build, compileProject, compileStedi, deliverLanding, fakeAws, newSim, type Call } from './harness.js';
+import { adapterOptions, build, compileProject, compileStedi, deliverLanding, type FakeAws, fakeAwsEachTest } from './harness.js';
 
 const read = openxPeer();
 const inCi = !!process.env.CI;
@@ -29,12 +29,11 @@ const REAL_DATA = '../shared/data/udacity-stedi';
 const ROOT = 's3://lake-bucket/landing';
 
 let sim: AwsSimulator;
-let aws: { calls: Call[]; restore(): void };
-beforeEach(() => {
-  sim = newSim();
-  aws = fakeAws(sim);
+let aws: FakeAws;
+fakeAwsEachTest((s, a) => {
+  sim = s;
+  aws = a;
 });
-afterEach(() => aws.restore());
 
 const temp: string[] = [];
 afterAll(() => temp.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));

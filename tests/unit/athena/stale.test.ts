@@ -3,11 +3,11 @@
  * older than 24 hours, their S3 data only when it is the prefix stedi made for that candidate
  * and no published version records it; younger candidates (a build still running) are left alone.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AthenaAdapter } from '../../../runner/adapters/athena/adapter.js';
 import { createClients } from '../../../runner/adapters/athena/clients.js';
 import type { AwsSimulator } from '../../../runner/adapters/athena/simulator.js';
-import { adapterOptions, build, compileProject, fakeAws, newSim, type Call } from './harness.js';
+import { adapterOptions, build, type Call, compileProject, type FakeAws, fakeAwsEachTest } from './harness.js';
 
 const { manifest, target } = compileProject({ 'models/emails.sql': "select email from {{ source('landing', 'customer') }}\n" });
 const DIR = 's3://lake-bucket/zones/emails/main/emails';
@@ -15,12 +15,11 @@ const DIR = 's3://lake-bucket/zones/emails/main/emails';
 const NOW = new Date('2026-01-02T12:00:00Z');
 
 let sim: AwsSimulator;
-let aws: { calls: Call[]; restore(): void };
-beforeEach(() => {
-  sim = newSim();
-  aws = fakeAws(sim);
+let aws: FakeAws;
+fakeAwsEachTest((s, a) => {
+  sim = s;
+  aws = a;
 });
-afterEach(() => aws.restore());
 
 /** A table left in Glue (and its files on S3) as a killed build leaves it. */
 function leftover(name: string, created: string, location?: string): void {

@@ -4,9 +4,9 @@
  * UpdateTable that archives no extra version, and Glue versions pruned to keep_versions + 1.
  */
 import fs from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AwsSimulator } from '../../../runner/adapters/athena/simulator.js';
-import { adapterOptions, build, compileProject, fakeAws, KEY, newSim, type Call } from './harness.js';
+import { adapterOptions, build, type Call, compileProject, type FakeAws, fakeAwsEachTest, KEY } from './harness.js';
 
 const VIEW_SQL = "{{ config(materialized='view') }}\nselect email, n\nfrom {{ source('landing', 'customer') }}\nwhere email is not null\n";
 const { manifest, target } = compileProject({
@@ -24,12 +24,11 @@ const CANDIDATE = 'customer_emails__stedi_20260101t000000z_02020202';
 const SELECT = 'select email, n\nfrom "stedi"."customer"\nwhere email is not null';
 
 let sim: AwsSimulator;
-let aws: { calls: Call[]; restore(): void };
-beforeEach(() => {
-  sim = newSim();
-  aws = fakeAws(sim);
+let aws: FakeAws;
+fakeAwsEachTest((s, a) => {
+  sim = s;
+  aws = a;
 });
-afterEach(() => aws.restore());
 
 /** One short line per call: the operation and what it is about (SQL in full for queries). */
 function brief(c: Call): string {
