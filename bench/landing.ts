@@ -3,16 +3,19 @@
  * process and one run (median of 3, the three variants interleaved so that machine noise hits
  * them alike):
  *   classify  read + classify every line, rows dropped: the cost both targets share
- *   duckdb    the local target's sink: DuckDB appenders into an in-memory catalog
+ *   duckdb    the local target's sink: DuckDB appenders into staging tables, written out as Parquet parts
  *   athena    the Athena target's sink: JSON lines gzipped into parts, uploads discarded
  *             (an S3 client that only counts bytes: the network is not what is measured)
  * Reported as ratios to `classify`, with rows/s and the gzipped output size per input byte.
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { jsonLinesSink, S3LinesWriter } from '../runner/adapters/athena/landing-io.js';
-import { ingestSource } from '../runner/adapters/duckdb/sources.js';
+import { stageLanding } from '../runner/adapters/duckdb/sources.js';
 import { compileForTarget } from '../runner/compiler/for-target.js';
 import { landingColumns } from '../runner/landing/classify.js';
 import { ingestLanding } from '../runner/landing/ingest.js';
@@ -52,14 +55,20 @@ async function once(variant: Variant, nodes: SourceNode[]): Promise<{ seconds: n
   if (variant === 'duckdb') {
     const db = await DuckDBInstance.create(':memory:');
     const c = await db.connect();
-    await c.run('CREATE SCHEMA landing; CREATE SCHEMA _stedi');
-    for (const node of nodes) {
-      const r = await ingestSource(c, node);
-      rows += r.totals.accepted + r.totals.rejected;
-      bytesIn += r.files.reduce((s, f) => s + f.bytes, 0);
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'stedi-bench-landing-'));
+    try {
+      for (const node of nodes) {
+        const dirs = { accepted: path.join(out, node.name, 'accepted'), rejects: path.join(out, node.name, 'rejects') };
+        for (const d of Object.values(dirs)) fs.mkdirSync(d, { recursive: true });
+        const { report: r } = await stageLanding(c, node, dirs);
+        rows += r.totals.accepted + r.totals.rejected;
+        bytesIn += r.files.reduce((s, f) => s + f.bytes, 0);
+      }
+    } finally {
+      c.closeSync();
+      db.closeSync();
+      fs.rmSync(out, { recursive: true, force: true });
     }
-    c.closeSync();
-    db.closeSync();
   } else {
     for (const node of nodes) {
       const { columns } = landingColumns(node.columns);

@@ -35,8 +35,39 @@ export interface AdapterResponse {
   landing?: LandingReport;
 }
 
-/** Runs a node's blocking tests against the candidate version; false discards it. */
-export type Audit = (q: Queryable) => Promise<boolean>;
+/** What an adapter knows of a candidate version before it is published (undefined: not known, e.g. a view). */
+export interface Candidate {
+  /** Rows of the candidate. */
+  rows?: number;
+  /** Rows of the version published now; undefined when nothing is published yet. */
+  previousRows?: number;
+}
+
+/**
+ * The gate of write-audit-publish, run by the executor: the volume guards, then the node's
+ * blocking tests against the candidate version (through `q`); false discards the candidate.
+ */
+export type Audit = (q: Queryable, candidate: Candidate) => Promise<boolean>;
+
+export interface PublishOptions {
+  signal?: AbortSignal;
+  /**
+   * What the version is built from (target, vars read, landing locations; see
+   * runner/execute/inputs.ts), recorded with it when it is published. Opaque to adapters.
+   */
+  inputs?: Record<string, unknown>;
+}
+
+/** A relation as the warehouse has it published, with what stedi recorded when it did. */
+export interface PublishedRecord {
+  /** The rendered relation (as in the manifest). */
+  relation: string;
+  /** unique_id of the node that published it. */
+  node?: string;
+  rows?: number;
+  inputs?: Record<string, unknown>;
+  published_at?: string;
+}
 
 export interface MaterializeResult {
   published: boolean;
@@ -50,9 +81,12 @@ export interface Adapter extends Queryable {
   close(): Promise<void>;
   /** Secrets live in the session only; they never appear in SQL text or artifacts. */
   setSecret(name: string, value: string): void;
-  prepareSource(node: SourceNode, signal?: AbortSignal): Promise<AdapterResponse>;
+  /** Landing ingestion, write-audit-publish like a table: `published: false` when the audit refused it. */
+  prepareSource(node: SourceNode, audit: Audit, opts?: PublishOptions): Promise<AdapterResponse & { published: boolean }>;
   /** Write-audit-publish: build a new version, audit it, publish it only if the audit passes. */
-  materialize(node: ModelNode | SeedNode, sql: string, audit: Audit, signal?: AbortSignal): Promise<MaterializeResult>;
+  materialize(node: ModelNode | SeedNode, sql: string, audit: Audit, opts?: PublishOptions): Promise<MaterializeResult>;
+  /** Every relation this target has published, with its recorded inputs (for the consistency checks). */
+  published(signal?: AbortSignal): Promise<PublishedRecord[]>;
   /** Stops every statement in flight. */
   cancelAll(): Promise<void>;
 }

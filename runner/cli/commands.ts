@@ -7,6 +7,7 @@ import { plan, type Command } from '../execute/plan.js';
 import type { Reporter } from '../execute/reporter.js';
 import { isFailure, RUN_RESULTS_SCHEMA_VERSION, type NodeResult, type RunResults } from '../execute/results.js';
 import { formatReconciliation, reconcileRun, type Reconciliation } from '../execute/reconciliation.js';
+import { checkPlan, publishedInconsistencies, type InputProblem } from '../execute/inputs.js';
 import { execute } from '../execute/run.js';
 import { buildGraph } from '../graph/dag.js';
 import { select } from '../graph/select.js';
@@ -21,9 +22,13 @@ export interface RunCommandOptions extends GlobalOptions {
   failFast?: boolean;
   /** Athena: print every API call and statement in order, answered locally; nothing reaches AWS. */
   dryRun?: boolean;
+  /** Publish versions the volume guards refuse (a warning each). */
+  allowShrink?: boolean;
 }
 
 export interface AdapterOptions {
+  /** The project's name: with the target's, it names the owner of everything the adapter creates. */
+  project: string;
   /** Print each call here instead of sending it (athena only). */
   dryRun?: (line: string) => void;
   log?: (msg: string) => void;
@@ -41,11 +46,12 @@ export function selectNodes(s: Session, opts: { select?: string[]; exclude?: str
  * The engine of a target. Imported on demand: the DuckDB native module and the AWS SDK cost
  * about 0.3 s to load, which commands that never touch an engine (compile, ls, docs) should not pay.
  */
-export async function adapterFor(target: ResolvedTarget, opts: AdapterOptions = {}): Promise<Adapter> {
+export async function adapterFor(target: ResolvedTarget, opts: AdapterOptions): Promise<Adapter> {
+  const owner = { project: opts.project, target: target.name };
   if (target.type === 'duckdb') {
     if (opts.dryRun) throw new UserError('--dry-run is available on the athena target only');
     const { DuckDbAdapter } = await import('../adapters/duckdb/adapter.js');
-    return new DuckDbAdapter(target);
+    return new DuckDbAdapter(target, owner);
   }
   const [{ AthenaAdapter }, { createClients, dryRunClients, formatCall }, { AwsSimulator }] = await Promise.all([
     import('../adapters/athena/adapter.js'),
@@ -58,7 +64,7 @@ export async function adapterFor(target: ResolvedTarget, opts: AdapterOptions = 
     ? dryRunClients(region, new AwsSimulator(String(target.database), { name: String(target.workgroup), outputLocation: 's3://<workgroup-result-location>/' }, () => new Date()), (svc, op, input) => print(formatCall(svc, op, input)))
     : createClients(region);
   try {
-    return new AthenaAdapter(target as unknown as Record<string, unknown>, clients, { ...(opts.log ? { log: opts.log } : {}) });
+    return new AthenaAdapter(target as unknown as Record<string, unknown>, clients, { owner, ...(opts.log ? { log: opts.log } : {}) });
   } catch (e) {
     throw new UserError((e as Error).message);
   }
@@ -74,7 +80,7 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   if (!Number.isInteger(threads) || threads < 1) throw new UserError(`--threads must be a whole number of at least 1, not '${opts.threads}'`);
   if (s.target.type !== 'duckdb') for (const d of s.manifest.diagnostics) reporter.warn(formatDiagnostic(d));
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  const adapter = await adapterFor(s.target, { ...(opts.dryRun ? { dryRun: out } : {}), log: reporter.info });
+  const adapter = await adapterFor(s.target, { project: s.project.config.name, ...(opts.dryRun ? { dryRun: out } : {}), log: reporter.info });
   if (needsSubjectKey(s.manifest, s.dialect, steps.map((st) => st.node.unique_id))) {
     if (opts.dryRun) {
       if (!process.env[SUBJECT_KEY_ENV]?.trim()) reporter.warn(`${SUBJECT_KEY_ENV} is not set: a real build on ${s.target.name} would refuse to start`);
@@ -90,7 +96,7 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   const stop = (sig: 'SIGINT' | 'SIGTERM') => {
     if (controller.signal.aborted) return;
     stoppedBy = sig;
-    reporter.warn(`${sig} received: stopping every query in flight; published tables stay as they were`);
+    reporter.warn(`${sig} received: stopping every query in flight`);
     controller.abort();
     void adapter.cancelAll();
   };
@@ -100,37 +106,97 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   process.on('SIGTERM', onTerm);
   let results: NodeResult[] = [];
   let reconciliation: Reconciliation | undefined;
+  let refused: InputProblem[] = [];
+  let inconsistent: InputProblem[] = [];
   try {
     await adapter.open(command === 'test' ? 'read' : 'write');
     writeArtifacts(s);
-    results = await execute(s.manifest, adapter, steps, { threads, failFast: !!opts.failFast, signal: controller.signal, reporter });
-    if (command !== 'test' && !opts.dryRun && !controller.signal.aborted) reconciliation = await reconcileRun(s.manifest, results, adapter, controller.signal);
+    const materializing = new Set(steps.filter((st) => st.kind === 'source' || st.kind === 'materialize').map((st) => st.node.unique_id));
+    const check = materializing.size ? checkPlan(s.manifest, materializing, await adapter.published(controller.signal)) : undefined;
+    refused = check?.problems ?? [];
+    if (!refused.length) {
+      results = await execute(s.manifest, adapter, steps, { threads, failFast: !!opts.failFast, signal: controller.signal, reporter, ...(check ? { inputs: check.inputs } : {}), allowShrink: !!opts.allowShrink });
+      if (command !== 'test' && !opts.dryRun && !controller.signal.aborted) reconciliation = await reconcileRun(s.manifest, results, adapter, controller.signal);
+      if (!opts.dryRun && !controller.signal.aborted) inconsistent = publishedInconsistencies(s.manifest, await adapter.published(controller.signal));
+    }
   } finally {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
     await adapter.close();
   }
   const elapsed = (Date.now() - started) / 1000;
-  const success = !results.some(isFailure) && !controller.signal.aborted && !reconciliation?.problems.length;
+  const success = !refused.length && !results.some(isFailure) && !controller.signal.aborted && !reconciliation?.problems.length && !(command === 'test' && inconsistent.length);
   const runResults: RunResults = {
     metadata: { schema_version: RUN_RESULTS_SCHEMA_VERSION, generated_at: new Date().toISOString(), invocation_id: randomUUID(), command, target: s.target.name },
-    args: { ...(opts.select ? { select: opts.select } : {}), ...(opts.exclude ? { exclude: opts.exclude } : {}), threads, fail_fast: !!opts.failFast },
+    args: { ...(opts.select ? { select: opts.select } : {}), ...(opts.exclude ? { exclude: opts.exclude } : {}), threads, fail_fast: !!opts.failFast, ...(opts.allowShrink ? { allow_shrink: true } : {}) },
     elapsed_time: elapsed,
     success,
     results,
     ...(reconciliation ? { reconciliation } : {}),
+    ...(refused.length ? { refused: refused.map(plainProblem) } : {}),
+    ...(inconsistent.length ? { inconsistencies: inconsistent.map(plainProblem) } : {}),
   };
   if (!opts.dryRun) writeJson(path.join(s.targetPath, 'run_results.json'), runResults);
+  if (refused.length) {
+    reportRefusal(refused, s, command, opts, reporter);
+    return 1;
+  }
   if (s.target.type === 'athena' && !opts.dryRun) reporter.info(athenaTotals(results));
   if (reconciliation) {
     reporter.info('');
     for (const l of formatReconciliation(reconciliation)) reporter.info(l);
     for (const p of reconciliation.problems) reporter.error(`Reconciliation mismatch: ${p}`);
   }
+  if (inconsistent.length) reportInconsistent(inconsistent, reporter, command === 'test');
+  if (stoppedBy) {
+    summarizeStop(stoppedBy, results, elapsed, reporter);
+    // 128 + signal number, as shells report a process stopped by a signal.
+    return stoppedBy === 'SIGINT' ? 130 : 143;
+  }
   summarize(results, elapsed, reporter);
-  // 128 + signal number, as shells report a process stopped by a signal.
-  if (stoppedBy) return stoppedBy === 'SIGINT' ? 130 : 143;
   return success ? 0 : 1;
+}
+
+function plainProblem(p: InputProblem): Record<string, unknown> {
+  return { node: p.node, other: p.other, relation: p.relation, message: p.message, disagreements: p.disagreements };
+}
+
+/** `--vars '{a: 1, b: x}'` with the values given. */
+function varsArg(vars: Record<string, unknown>): string {
+  const entries = Object.entries(vars).map(([k, v]) => `${k}: ${JSON.stringify(v)}`);
+  return `--vars '{${entries.join(', ')}}'`;
+}
+
+/**
+ * The command was refused before anything ran: each disagreement, then the two ways to build
+ * consistently — with the inputs the published tables were built from, or every table anew.
+ */
+function reportRefusal(problems: InputProblem[], s: Session, command: Command, opts: RunCommandOptions, reporter: Reporter): void {
+  reporter.error(`Refused: this ${command} would publish tables built from other inputs than the published tables they read or that read them; nothing was run or published.`);
+  for (const p of problems) reporter.error(`  ${p.message}`);
+  const published = Object.assign({}, ...problems.map((p) => p.published_vars)) as Record<string, unknown>;
+  const sel = [...(opts.select?.length ? [`-s ${opts.select.map((x) => JSON.stringify(x)).join(' ')}`] : []), ...(opts.exclude?.length ? [`--exclude ${opts.exclude.map((x) => JSON.stringify(x)).join(' ')}`] : [])].join(' ');
+  const target = opts.target ? ` --target ${s.target.name}` : '';
+  if (Object.keys(published).length) reporter.error(`To build with the inputs the published tables were built from: stedi ${command}${target}${sel ? ` ${sel}` : ''} ${varsArg({ ...(s.manifest.metadata.vars ?? {}), ...published })}`);
+  reporter.error(`To rebuild every table from this command's inputs: stedi build${target}${opts.vars ? ` --vars '${opts.vars}'` : ''}`);
+}
+
+function reportInconsistent(problems: InputProblem[], reporter: Reporter, failing: boolean): void {
+  const say = failing ? reporter.error : reporter.warn;
+  say(`The published tables are not built from the same inputs (${problems.length} disagreement${problems.length === 1 ? '' : 's'}):`);
+  for (const p of problems) say(`  ${p.message}`);
+  say('Rebuild them together, e.g. stedi build (with the vars you intend), so that every table comes from the same inputs.');
+}
+
+/** After Ctrl-C/SIGTERM: one line on what was stopped and what stays published. */
+function summarizeStop(sig: string, results: NodeResult[], elapsed: number, reporter: Reporter): void {
+  const cancelled = results.filter((r) => r.status === 'cancelled').length;
+  const notRun = results.filter((r) => r.status === 'skipped').length;
+  const published = results.filter((r) => (r.status === 'success' || r.status === 'warn') && (r.resource_type === 'model' || r.resource_type === 'seed' || r.resource_type === 'source')).length;
+  reporter.error(
+    `Stopped by ${sig} after ${elapsed.toFixed(2)}s: ${cancelled} node${cancelled === 1 ? '' : 's'} cancelled, ${notRun} not run. ` +
+      `Nothing in flight was published; every table stays as it was before this run, except the ${published} this run published before the stop.`,
+  );
 }
 
 function summarize(results: NodeResult[], elapsed: number, reporter: Reporter): void {
@@ -144,7 +210,7 @@ function summarize(results: NodeResult[], elapsed: number, reporter: Reporter): 
     reporter.error(`${tag} in ${r.resource_type} ${r.name}: ${r.message}`);
     for (const row of r.sample ?? []) reporter.error(`  sample: ${JSON.stringify(row)}`);
   }
-  const line = `Done. PASS=${count('success', 'pass')} WARN=${count('warn')} ERROR=${count('error', 'fail')} SKIP=${count('skipped')} TOTAL=${results.length}`;
+  const line = `Done. PASS=${count('success', 'pass')} WARN=${count('warn')} ERROR=${count('error', 'fail')} SKIP=${count('skipped')}${count('cancelled') ? ` CANCELLED=${count('cancelled')}` : ''} TOTAL=${results.length}`;
   if (errors.length) reporter.error(line);
   else (reporter.summary ?? reporter.info)(line);
 }

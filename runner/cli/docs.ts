@@ -42,12 +42,32 @@ function readRunResults(file: string, reporter: Reporter): RunResults | undefine
   return undefined;
 }
 
+/**
+ * Published tables built from other inputs than their parents: from the local target's published
+ * snapshot (read as a file, no engine), else from what the last build or test of the target found.
+ */
+async function publishedInconsistenciesOf(s: Session, rr: RunResults | undefined, reporter: Reporter): Promise<{ node: string; other: string; message: string }[]> {
+  if (s.target.type === 'duckdb') {
+    const [{ readSnapshot, snapshotPath, asPublishedRecords }, { publishedInconsistencies }] = await Promise.all([import('../adapters/duckdb/catalog.js'), import('../execute/inputs.js')]);
+    try {
+      const snap = readSnapshot(snapshotPath(s.target.catalog));
+      if (snap) return publishedInconsistencies(s.manifest, asPublishedRecords(snap.relations)).map((p) => ({ node: p.node, other: p.other, message: p.message }));
+    } catch (e) {
+      reporter.warn(`the published snapshot cannot be read (${(e as Error).message}): the docs do not say whether the published tables agree`);
+    }
+    return [];
+  }
+  if (rr?.metadata.target !== s.target.name) return [];
+  return (rr.inconsistencies ?? []).map((p) => ({ node: String(p.node), other: String(p.other), message: String(p.message) }));
+}
+
 export async function docsGenerate(opts: GlobalOptions, reporter: Reporter): Promise<number> {
   const s = openSession(opts, reporter);
   const manifests = { [s.target.name]: s.manifest, ...otherTargets(s, opts, reporter) };
   const lineage = projectLineage({ nodes: s.manifest.nodes, dialect: s.dialect.name, ...(s.manifest.metadata.pseudonymiser ? { pseudonymiser: s.manifest.metadata.pseudonymiser } : {}) });
   const runResults = readRunResults(path.join(s.targetPath, 'run_results.json'), reporter);
-  const data = buildDocsData({ manifests, primary: s.target.name, lineage, ...(runResults ? { runResults } : {}), generatedAt: new Date().toISOString() });
+  const inconsistencies = await publishedInconsistenciesOf(s, runResults, reporter);
+  const data = buildDocsData({ manifests, primary: s.target.name, lineage, ...(runResults ? { runResults } : {}), generatedAt: new Date().toISOString(), ...(inconsistencies.length ? { inconsistencies } : {}) });
   const html = renderIndexHtml(data, await bundleApp());
   const dir = path.join(s.targetPath, 'docs');
   fs.mkdirSync(dir, { recursive: true });

@@ -11,6 +11,7 @@ import { createReporter, type Reporter } from '../execute/reporter.js';
 import { loadProject } from '../project/load.js';
 import { runCommand, selectNodes, type RunCommandOptions } from './commands.js';
 import { addGenerateCommand } from './generate.js';
+import { recoverCommand } from './recover.js';
 import { showCommand, type ShowOptions } from './show.js';
 import { enterProject, openSession, type GlobalOptions } from './session.js';
 
@@ -39,6 +40,7 @@ function executing(cmd: Command): Command {
   return common(cmd)
     .option('--threads <n>', 'nodes to run at once (default: the target\'s threads)')
     .option('-x, --fail-fast', 'stop at the first failure')
+    .option('--allow-shrink', 'publish tables even when they would become empty or lose more rows than their max_row_drop (a warning each; this run only)')
     .option('--dry-run', 'athena: print every AWS call and statement in order without sending any (no credentials needed)');
 }
 
@@ -114,6 +116,9 @@ export function buildProgram(setCode: (code: number) => void, out: (s: string) =
       }
       return 0;
     }),
+  );
+  common(program.command('recover').description('rebuild a damaged local catalog from the record of what is published (the data files are kept)'), false).action(
+    act((o, r) => recoverCommand(o, r)),
   );
   addGenerateCommand(program, setCode, out);
   return program;

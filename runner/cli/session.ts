@@ -53,7 +53,7 @@ export function openSession(opts: GlobalOptions, reporter: Reporter, now?: Date,
   const base = loaded.project ?? loaded.partial;
   if (!base) fail(loaded.diagnostics, reporter, 'loading the project');
   const project = inline === undefined ? base : { ...base, models: [...base.models, { path: `${base.config.model_paths[0] ?? 'models'}/${INLINE_MODEL}.sql`, text: inline }] };
-  const c = compileForTarget(project, { target: opts.target, env: process.env, cliVars: opts.vars, ...(now ? { now } : {}) });
+  const c = compileForTarget(project, { target: opts.target, env: process.env, cliVars: opts.vars, projectRoot: process.cwd(), ...(now ? { now } : {}) });
   const early = [...loaded.diagnostics, ...c.configDiagnostics];
   if (!c.target || !c.dialect) fail(early, reporter, 'reading the configuration');
   const diags = [...early, ...c.compileDiagnostics];

@@ -38,7 +38,7 @@ export async function showCommand(opts: ShowOptions, reporter: Reporter, out: (s
     sql = `select * from ${'relation' in n ? n.relation.rendered : ''}`;
   }
   const personal = personalColumns(s.manifest, [shown]);
-  const adapter = await adapterFor(s.target);
+  const adapter = await adapterFor(s.target, { project: s.project.config.name });
   await adapter.open('read');
   try {
     const r = await adapter.query(`select * from (\n${sql.replace(/;\s*$/, '')}\n) as stedi_show limit ${limit}`);

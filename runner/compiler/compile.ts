@@ -10,6 +10,7 @@ import type { Manifest, ManifestNode, ModelNode, SeedNode, SourceNode } from '..
 import { MANIFEST_SCHEMA_VERSION } from '../manifest/types.js';
 import type { ProjectSpec, TargetConfig } from '../project/types.js';
 import { checkCycles, checkDialect, checkModelProps, checkPiiLineage, checkPiiPolicy, renderPseudonymiser } from './checks.js';
+import { checkClashes, checkLocations, checkNames, checkPathTemplate, type PlacementContext } from './placement.js';
 import { renderModels } from './models.js';
 import { createRenderEnv } from './render-env.js';
 import { makeScope, type Registry } from './scope.js';
@@ -26,6 +27,8 @@ export interface CompileInput {
   vars: Record<string, unknown>;
   /** Fixed for reproducible manifests in tests. */
   now?: Date;
+  /** The project folder and the other targets: the lake/data locations are checked against them. */
+  placement?: Omit<PlacementContext, 'config'>;
 }
 
 export interface CompileOutput {
@@ -45,8 +48,8 @@ export function compile(input: CompileInput): CompileOutput {
     registry.relations.set(n.unique_id, n.relation.rendered);
   };
 
-  const scopeFor = (file: string, raw: string, deps: string[]) =>
-    makeScope({ file, raw, self: '', registry, vars, diagnostics, deps });
+  const scopeFor = (file: string, raw: string, deps: string[], varsRead?: Record<string, unknown>) =>
+    makeScope({ file, raw, self: '', registry, vars, diagnostics, deps, ...(varsRead ? { varsRead } : {}) });
   for (const s of compileSources(project, dialect, env, scopeFor, diagnostics)) {
     registry.sources.set(`${s.source_name}.${s.name}`, s.unique_id);
     add(s);
@@ -59,6 +62,10 @@ export function compile(input: CompileInput): CompileOutput {
   for (const m of models) add(m);
 
   checkModelProps(project, registry, diagnostics);
+  checkNames(nodes, diagnostics);
+  checkClashes(nodes, input.target, dialect, diagnostics);
+  checkPathTemplate(input.target, project.config, diagnostics);
+  checkLocations(nodes, input.target, { projectRoot: input.placement?.projectRoot ?? '/project', otherTargets: input.placement?.otherTargets ?? [], config: project.config }, diagnostics);
   checkPiiPolicy(models, diagnostics);
   checkCycles(nodes, diagnostics);
   const pseudonymiser = renderPseudonymiser(env, registry, vars);

@@ -26,6 +26,8 @@ export interface CompileForTargetOptions {
   /** The --vars text (YAML). */
   cliVars?: string | undefined;
   now?: Date;
+  /** The project folder, absolute: relative lake and landing locations are compared from it. */
+  projectRoot?: string;
 }
 
 export interface CompiledForTarget {
@@ -44,6 +46,9 @@ export function compileForTarget(project: ProjectSpec, opts: CompileForTargetOpt
   const configDiagnostics = [...v.diagnostics, ...t.diagnostics];
   if (!t.target) return { configDiagnostics, compileDiagnostics: [] };
   const dialect = dialectFor(t.target);
-  const out = compile({ project, target: t.target, dialect, vars: v.vars, ...(opts.now ? { now: opts.now } : {}) });
+  // the other targets, as far as they resolve with this environment: their locations must not overlap this one's
+  const otherTargets = Object.keys(project.config.targets).filter((n) => n !== t.target!.name).flatMap((n) => resolveTarget(project.config, n, env).target ?? []);
+  const placement = { projectRoot: opts.projectRoot ?? '/project', otherTargets };
+  const out = compile({ project, target: t.target, dialect, vars: v.vars, placement, ...(opts.now ? { now: opts.now } : {}) });
   return { target: t.target, dialect, ...(out.manifest ? { manifest: out.manifest } : {}), configDiagnostics, compileDiagnostics: out.diagnostics };
 }

@@ -79,8 +79,9 @@ function secondPass(ctx: Ctx, f: SourceFile, t: nunjucks.Template, config: Recor
   const name = modelName(f.path);
   const id = `model.${ctx.project.config.name}.${name}`;
   const deps: string[] = [];
+  const varsRead: Record<string, unknown> = {};
   const self = ctx.registry.relations.get(id) ?? '';
-  const scope = makeScope({ file: f.path, raw: f.text, self, registry: ctx.registry, vars: ctx.vars, diagnostics: ctx.diagnostics, deps });
+  const scope = makeScope({ file: f.path, raw: f.text, self, registry: ctx.registry, vars: ctx.vars, diagnostics: ctx.diagnostics, deps, varsRead });
   const sql = ctx.env.render(t, scope) ?? '';
   const props = ctx.project.modelProps.find((p) => p.name === name);
   const zone = String(config.zone ?? 'main');
@@ -102,6 +103,7 @@ function secondPass(ctx: Ctx, f: SourceFile, t: nunjucks.Template, config: Recor
     columns: columnDefs(props?.columns ?? []),
     raw_code: f.text,
     compiled_code: tidy(sql),
+    vars_read: varsRead,
   };
 }
 

@@ -25,6 +25,8 @@ export interface ScopeOptions {
   inputs?: Map<string, string>;
   /** Line offset for templates that are a part of a larger file. */
   baseLine?: number;
+  /** Receives every var() read while rendering, with the value it returned. */
+  varsRead?: Record<string, unknown>;
 }
 
 export function makeScope(o: ScopeOptions): RenderScope {
@@ -70,8 +72,12 @@ export function makeScope(o: ScopeOptions): RenderScope {
       return resolve(id, `source('${src}', '${table}')`);
     },
     var(name, fallback, hasFallback) {
-      if (Object.prototype.hasOwnProperty.call(o.vars, name)) return o.vars[name];
-      if (hasFallback) return fallback;
+      const record = (v: unknown) => {
+        if (o.varsRead) o.varsRead[name] = v;
+        return v;
+      };
+      if (Object.prototype.hasOwnProperty.call(o.vars, name)) return record(o.vars[name]);
+      if (hasFallback) return record(fallback);
       report('E_UNKNOWN_VAR', `var('${name}') is not defined`, `'${name}'`, didYouMean(name, Object.keys(o.vars)) ?? 'define it under vars: in stedi_project.yml or pass --vars');
       return '';
     },

@@ -21,7 +21,7 @@ export function compileSources(
   project: ProjectSpec,
   dialect: Dialect,
   env: RenderEnv,
-  scopeFor: (file: string, raw: string, deps: string[]) => RenderScope,
+  scopeFor: (file: string, raw: string, deps: string[], varsRead?: Record<string, unknown>) => RenderScope,
   diagnostics: Diagnostic[],
 ): SourceNode[] {
   const out: SourceNode[] = [];
@@ -30,8 +30,9 @@ export function compileSources(
       const file = t.loc.file;
       const tmpl = env.compileTemplate(file, t.location);
       let location = t.location;
+      const locationVars: Record<string, unknown> = {};
       if (tmpl instanceof nunjucks.Template) {
-        const scope = scopeFor(file, t.location, []);
+        const scope = scopeFor(file, t.location, [], locationVars);
         const reportAtLine: RenderScope['report'] = (code, message, _n, hint) =>
           diagnostics.push({ code, severity: 'error', file, line: t.loc.line, message: `${src.name}.${t.name} location: ${message}`, ...(hint ? { hint } : {}) });
         location = env.render(tmpl, { ...scope, report: reportAtLine, rawVars: true })?.trim() ?? '';
@@ -53,6 +54,7 @@ export function compileSources(
         rejects_relation: dialect.relation(src.name, `${t.name}__rejects`),
         columns: columnDefs(t.columns),
         location,
+        ...(Object.keys(locationVars).length ? { location_vars: locationVars } : {}),
         format: t.format,
         entity: t.entity,
       });

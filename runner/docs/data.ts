@@ -36,6 +36,11 @@ export interface DocsData {
   compiled: Record<string, Record<string, string>>;
   lineage: ProjectLineage;
   results?: { generated_at: string; command: string; target: string; nodes: Record<string, LatestResult> };
+  /**
+   * Published tables built from other inputs than their parents (runner/execute/inputs.ts), as
+   * the target's record of what is published says, or as the last run found them.
+   */
+  inconsistencies?: { node: string; other: string; message: string }[];
 }
 
 export interface DocsInput {
@@ -45,6 +50,7 @@ export interface DocsInput {
   lineage: ProjectLineage;
   runResults?: RunResults;
   generatedAt: string;
+  inconsistencies?: { node: string; other: string; message: string }[];
 }
 
 export function zoneOf(n: ManifestNode, nodes: Record<string, ManifestNode>): string {
@@ -96,6 +102,7 @@ export function buildDocsData(input: DocsInput): DocsData {
     }
     data.results = { generated_at: rr.metadata.generated_at, command: rr.metadata.command, target: rr.metadata.target, nodes: latest };
   }
+  if (input.inconsistencies?.length) data.inconsistencies = input.inconsistencies;
   return data;
 }
 

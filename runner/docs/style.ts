@@ -15,7 +15,7 @@ button:hover { background:#eef2ff; }
 #types label { margin-right:8px; color:var(--muted); }
 #search-results { position:absolute; top:30px; left:0; z-index:5; list-style:none; margin:0; padding:0; background:#fff; border:1px solid var(--line); border-radius:6px; min-width:260px; }
 #search-results:empty { display:none; } #search-results li { padding:4px 8px; }
-#select-errors .error { color:var(--pii); } #select-errors .warn { color:var(--derived); }
+#select-errors .error { color:var(--pii); } .inconsistent { color:var(--pii); border-left:3px solid var(--pii); padding-left:8px; } #select-errors .warn { color:var(--derived); }
 main { display:grid; grid-template-columns: minmax(0, 1fr) 560px; min-height:0; }
 #graph { width:100%; height:100%; background:#fbfbfa; cursor:grab; display:block; }
 #panel { overflow-y:auto; overflow-x:hidden; padding:14px 18px; background:#fff; border-left:1px solid var(--line); }

@@ -25,13 +25,14 @@ function verdict(r: NodeResult): string {
     case 'warn': return 'WARN';
     case 'fail': return 'FAIL';
     case 'skipped': return 'SKIP';
+    case 'cancelled': return 'CANCELLED';
     default: return 'ERROR';
   }
 }
 
 export function progressLine(index: number, total: number, r: NodeResult, label: string): string {
   const head = `${index} of ${total} ${verdict(r)} ${label}`;
-  const extra = r.status === 'skipped' ? 'SKIP' : r.failures ? `${r.failures} failing` : r.rows_affected !== undefined ? `${r.rows_affected} row${r.rows_affected === 1 ? '' : 's'}` : verdict(r);
+  const extra = r.status === 'skipped' ? 'SKIP' : r.status === 'cancelled' ? 'CANCELLED' : r.failures ? `${r.failures} failing` : r.rows_affected !== undefined ? `${r.rows_affected} row${r.rows_affected === 1 ? '' : 's'}` : verdict(r);
   const tail = r.status === 'skipped' ? `[${extra}]` : `[${extra} in ${r.execution_time.toFixed(2)}s]`;
   const dots = '.'.repeat(Math.max(3, WIDTH - head.length));
   return `${clock()}  ${head} ${dots} ${tail}`;

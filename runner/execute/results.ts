@@ -4,7 +4,7 @@ import type { Reconciliation } from './reconciliation.js';
 
 export const RUN_RESULTS_SCHEMA_VERSION = 1;
 
-export type NodeStatus = 'success' | 'error' | 'skipped' | 'pass' | 'fail' | 'warn';
+export type NodeStatus = 'success' | 'error' | 'skipped' | 'pass' | 'fail' | 'warn' | 'cancelled';
 
 export interface NodeResult {
   unique_id: string;
@@ -33,12 +33,16 @@ export interface RunResults {
     command: string;
     target: string;
   };
-  args: { select?: string[]; exclude?: string[]; threads: number; fail_fast: boolean };
+  args: { select?: string[]; exclude?: string[]; threads: number; fail_fast: boolean; allow_shrink?: boolean };
   elapsed_time: number;
   success: boolean;
   results: NodeResult[];
   /** build/run: where every landing line and landing row went (runner/execute/reconciliation.ts). */
   reconciliation?: Reconciliation;
+  /** The command was refused before running: it would have published tables built from other inputs than their neighbours (runner/execute/inputs.ts). */
+  refused?: Record<string, unknown>[];
+  /** After the run: published tables built from other inputs than their parents. */
+  inconsistencies?: Record<string, unknown>[];
 }
 
 export function isFailure(r: NodeResult): boolean {

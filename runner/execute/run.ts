@@ -1,8 +1,10 @@
 /** Executes a plan against an adapter: scheduling, write-audit-publish, results. */
-import type { Adapter, Queryable } from '../adapters/types.js';
+import type { Adapter, Candidate, Queryable } from '../adapters/types.js';
 import type { Manifest, ManifestNode, TestNode } from '../manifest/types.js';
 import { needsAttention } from '../landing/report.js';
 import { runDataTest } from './data-test.js';
+import { GUARD_HINT, volumeGuard, volumeProblem } from './guards.js';
+import type { BuildInputs } from './inputs.js';
 import type { PlanStep } from './plan.js';
 import type { Reporter } from './reporter.js';
 import type { NodeResult, NodeStatus } from './results.js';
@@ -14,6 +16,10 @@ export interface ExecOptions {
   failFast: boolean;
   signal?: AbortSignal;
   reporter: Reporter;
+  /** What each node publishes is recorded as built from these (runner/execute/inputs.ts). */
+  inputs?: Map<string, BuildInputs>;
+  /** Publish versions the volume guards refuse (with a warning): `--allow-shrink`. */
+  allowShrink?: boolean;
 }
 
 export function labelOf(n: ManifestNode): string {
@@ -29,9 +35,11 @@ export function labelOf(n: ManifestNode): string {
 export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanStep[], opts: ExecOptions): Promise<NodeResult[]> {
   const total = steps.reduce((n, s) => n + 1 + (s.kind === 'materialize' ? s.audit.length : 0), 0);
   const results: NodeResult[] = [];
-  const record = (r: NodeResult, node: ManifestNode) => {
+  const stopped = () => !!opts.signal?.aborted;
+  /** After a stop only the nodes that were in flight are printed (CANCELLED); the others are recorded quietly. */
+  const record = (r: NodeResult, node: ManifestNode, quiet = false) => {
     results.push(r);
-    opts.reporter.nodeDone(results.length, total, r, labelOf(node));
+    if (!quiet) opts.reporter.nodeDone(results.length, total, r, labelOf(node));
   };
   const timed = async (node: ManifestNode, fn: () => Promise<Omit<NodeResult, 'unique_id' | 'name' | 'resource_type' | 'started_at' | 'completed_at' | 'execution_time'>>): Promise<NodeResult> => {
     const start = new Date();
@@ -39,7 +47,7 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
     try {
       body = await fn();
     } catch (e) {
-      body = { status: 'error', message: errorMessage(e, node) };
+      body = stopped() ? { status: 'cancelled', message: 'cancelled: the run was stopped; nothing of it was published' } : { status: 'error', message: errorMessage(e, node) };
     }
     const end = new Date();
     return { unique_id: node.unique_id, name: node.name, resource_type: node.resource_type, started_at: start.toISOString(), completed_at: end.toISOString(), execution_time: (end.getTime() - start.getTime()) / 1000, ...body };
@@ -53,16 +61,39 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
       return { status, message: failing, failures: o.failures, ...(o.sample.length ? { sample: o.sample } : {}), ...(o.stats ? { adapter_response: { ...o.stats } } : {}) };
     });
 
+  const shrunk = new Map<string, string>();
+  /** The volume guards of the gate; under --allow-shrink a refusal becomes a note on the result. */
+  const guard = (node: ManifestNode, c: Candidate): string | undefined => {
+    const problem = volumeProblem(volumeGuard(node), c);
+    if (problem === undefined || !opts.allowShrink) return problem;
+    shrunk.set(node.unique_id, `published although ${problem} (--allow-shrink)`);
+    return undefined;
+  };
+  const shrinkNote = (id: string) => shrunk.get(id);
+  const withShrinkNote = (id: string, message: string) => (shrunk.has(id) ? `${message}; ${shrunk.get(id)}` : message);
+  const notPublished = (why: string | undefined, detail: string | undefined) =>
+    `not published: ${why ?? 'the audit refused it'}; the previous version stays published${why && !why.startsWith('blocking') ? ` (${GUARD_HINT})` : ''}${detail ? `\n  ${detail}` : ''}`;
+  const publishOptions = (id: string, signal: AbortSignal) => {
+    const inputs = opts.inputs?.get(id);
+    return { signal, ...(inputs ? { inputs: inputs as unknown as Record<string, unknown> } : {}) };
+  };
+
   const tasks = steps.map((s) => ({
     id: s.node.unique_id,
     parents: 'after' in s && s.after ? [...s.parents, ...s.after] : s.parents,
     run: async (signal: AbortSignal): Promise<'ok' | 'failed'> => {
       if (s.kind === 'source') {
+        let refused: string | undefined;
         const r = await timed(s.node, async () => {
-          const { landing, ...response } = await adapter.prepareSource(s.node, signal);
+          const gate = async (_q: Queryable, c: Candidate) => {
+            refused = guard(s.node, c);
+            return refused === undefined;
+          };
+          const { landing, published, ...response } = await adapter.prepareSource(s.node, gate, publishOptions(s.node.unique_id, signal));
+          if (!published) return { status: 'error', message: notPublished(refused, response.message), ...(landing ? { adapter_response: { ...response, landing } } : {}) };
           // quarantined lines, duplicate deliveries, empty or stray files … warn; the build goes on
-          const status: NodeStatus = landing && needsAttention(landing) ? 'warn' : 'success';
-          return { status, message: response.message, ...(landing ? { adapter_response: { ...response, landing } } : {}) };
+          const status: NodeStatus = (landing && needsAttention(landing)) || shrinkNote(s.node.unique_id) ? 'warn' : 'success';
+          return { status, message: withShrinkNote(s.node.unique_id, response.message), ...(landing ? { adapter_response: { ...response, landing } } : {}) };
         });
         record(r, s.node);
         return r.status === 'success' || r.status === 'warn' ? 'ok' : 'failed';
@@ -81,25 +112,33 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
         return r.status === 'pass' ? 'ok' : 'failed';
       }
       const auditResults: NodeResult[] = [];
+      let refused: string | undefined;
       const r = await timed(s.node, async () => {
         const sql = s.node.resource_type === 'model' ? s.node.compiled_code : `SELECT * FROM read_csv(${adapter.dialect.quoteString(s.node.seed_path)}, header = true)`;
-        const m = await adapter.materialize(s.node, sql, async (q) => {
+        const m = await adapter.materialize(s.node, sql, async (q, c) => {
+          refused = guard(s.node, c);
+          if (refused !== undefined) return false;
           for (const t of s.audit) auditResults.push(await testOn(q, t, signal));
           return !auditResults.some((a) => a.status === 'fail' || a.status === 'error');
-        }, signal);
+        }, publishOptions(s.node.unique_id, signal));
         const blocked = auditResults.filter((a) => a.status === 'fail' || a.status === 'error').map((a) => a.name);
-        return m.published
-          ? { status: 'success', message: m.response.message, adapter_response: { ...m.response }, ...(m.response.rows_affected !== undefined ? { rows_affected: m.response.rows_affected } : {}) }
-          : { status: 'error', message: `not published: blocking test${blocked.length === 1 ? '' : 's'} failed (${blocked.join(', ')}); the previous version stays published`, adapter_response: { ...m.response } };
+        if (m.published) {
+          const note = shrinkNote(s.node.unique_id);
+          return { status: note ? 'warn' : 'success', message: withShrinkNote(s.node.unique_id, m.response.message), adapter_response: { ...m.response }, ...(m.response.rows_affected !== undefined ? { rows_affected: m.response.rows_affected } : {}) };
+        }
+        const why = refused ?? `blocking test${blocked.length === 1 ? '' : 's'} failed (${blocked.join(', ')})`;
+        return { status: 'error', message: notPublished(why, undefined), adapter_response: { ...m.response } };
       });
+      const quiet = r.status === 'cancelled';
       record(r, s.node);
-      for (const a of auditResults) record(a, manifest.nodes[a.unique_id]!);
+      for (const a of auditResults) record(a, manifest.nodes[a.unique_id]!, quiet);
       // A model whose query failed never reached its audit: its gating tests are skipped, not lost.
       for (const t of s.audit) {
         if (auditResults.some((a) => a.unique_id === t.unique_id)) continue;
-        record({ unique_id: t.unique_id, name: t.name, resource_type: t.resource_type, status: 'skipped', message: `skipped: ${s.node.name} failed before its tests could run`, started_at: r.completed_at, completed_at: r.completed_at, execution_time: 0, skipped_because: s.node.unique_id }, t);
+        const because = refused !== undefined ? `${s.node.name} was not published (volume guard)` : r.status === 'cancelled' ? 'the run was stopped' : `${s.node.name} failed before its tests could run`;
+        record({ unique_id: t.unique_id, name: t.name, resource_type: t.resource_type, status: 'skipped', message: `skipped: ${because}`, started_at: r.completed_at, completed_at: r.completed_at, execution_time: 0, skipped_because: s.node.unique_id }, t, quiet);
       }
-      return r.status === 'success' ? 'ok' : 'failed';
+      return r.status === 'success' || r.status === 'warn' ? 'ok' : 'failed';
     },
   }));
 
@@ -110,10 +149,10 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
     onSkip: (id, cause) => {
       const node = manifest.nodes[id]!;
       const now = new Date().toISOString();
-      const because = cause ? manifest.nodes[cause]?.name ?? cause : undefined;
+      const because = cause && !stopped() ? manifest.nodes[cause]?.name ?? cause : undefined;
       const step = steps.find((s) => s.node.unique_id === id);
       for (const n of [node, ...(step?.kind === 'materialize' ? step.audit : [])]) {
-        record({ unique_id: n.unique_id, name: n.name, resource_type: n.resource_type, status: 'skipped', message: because ? `skipped: upstream ${because} failed` : 'skipped: the run was stopped', started_at: now, completed_at: now, execution_time: 0, ...(cause ? { skipped_because: cause } : {}) }, n);
+        record({ unique_id: n.unique_id, name: n.name, resource_type: n.resource_type, status: 'skipped', message: because ? `skipped: upstream ${because} failed` : 'not run: the run was stopped', started_at: now, completed_at: now, execution_time: 0, ...(cause ? { skipped_because: cause } : {}) }, n, because === undefined);
       }
     },
   });

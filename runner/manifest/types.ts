@@ -63,6 +63,8 @@ export interface SourceNode extends NodeBase {
    * raw), in the landing zone: `<schema>.<table>__rejects`. Never read by a model.
    */
   rejects_relation?: Relation;
+  /** The vars the location was rendered from (e.g. landing_root), as read. */
+  location_vars?: Record<string, unknown>;
 }
 
 export interface SeedNode extends NodeBase {
@@ -85,6 +87,8 @@ export interface ModelNode extends NodeBase {
   columns: ColumnDef[];
   raw_code: string;
   compiled_code: string;
+  /** Every var() the model's SQL read (its macros' included), with the value it got. */
+  vars_read?: Record<string, unknown>;
 }
 
 export interface TestNode extends NodeBase {

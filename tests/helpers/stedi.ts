@@ -220,8 +220,23 @@ export function versionDirs(dir: string, lake = 'lake'): string[] {
 
 /** The version folders the catalog points at (`_stedi.published`), sorted. */
 export async function publishedDirs(dir: string, catalog?: string): Promise<string[]> {
-  const rows = await query(dir, 'select path from _stedi.published order by path', catalog);
+  const rows = await query(dir, 'select path from _stedi.published where path is not null order by path', catalog);
   return rows.map((r) => String(r.path)).sort();
+}
+
+/**
+ * The version folders the catalog keeps: the published ones and the earlier ones it keeps for
+ * readers (`_stedi.history`, keep_versions), sorted.
+ */
+export async function keptDirs(dir: string, catalog?: string): Promise<string[]> {
+  const rows = await query(dir, 'select path from _stedi.published where path is not null union select path from _stedi.history', catalog);
+  // a lake named by an absolute path records absolute paths: shown relative to the project, as versionDirs does
+  return rows.map((r) => (path.isAbsolute(String(r.path)) ? path.relative(dir, String(r.path)) : String(r.path))).sort();
+}
+
+/** The version folders of the zone tables (without the landing tables' own versions). */
+export function zoneDirs(dir: string, lake = 'lake'): string[] {
+  return versionDirs(dir, lake).filter((d) => !d.split('/').includes('landing'));
 }
 
 /** run_results.json as the runner writes it. */

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MANIFEST_SCHEMA_VERSION } from '../../runner/manifest/types.js';
 import { RUN_RESULTS_SCHEMA_VERSION } from '../../runner/execute/results.js';
-import { copyFixture, explain, publishedDirs, query, readJson, removeFixtures, runResults, stedi, versionDirs, VERSION_DIR_RE, withCatalog, type Finished } from '../helpers/stedi.js';
+import { copyFixture, explain, keptDirs, publishedDirs, query, readJson, removeFixtures, runResults, stedi, versionDirs, VERSION_DIR_RE, withCatalog, type Finished } from '../helpers/stedi.js';
 
 const MODELS = ['model.mini.customer_trusted', 'model.mini.customer_curated', 'model.mini.country_summary', 'model.mini.slow'];
 const ALL = [
@@ -116,18 +116,24 @@ describe('stedi build end to end', () => {
     });
   });
 
-  it('writes each table as Parquet under lake/<entity>/<zone>/<name>/v=<version>/', async () => {
+  it('writes each table as Parquet under lake/<entity>/<zone>/<name>/v=<version>/, each version with its ownership marker', async () => {
     const dirs = versionDirs(dir);
     expect(dirs.map((d) => d.replace(/\/v=[^/]+$/, ''))).toEqual([
       'lake/countries/seeds/countries',
       'lake/country/curated/country_summary',
+      // the landing source and its rejects are table versions too
+      'lake/customer/landing/customer',
+      'lake/customer/landing/customer__rejects',
       'lake/customer/trusted/customer_trusted',
       'lake/load/trusted/slow',
     ]);
     for (const d of dirs) {
       expect(path.basename(d)).toMatch(VERSION_DIR_RE);
-      expect(fs.readdirSync(path.join(dir, d))).toEqual(['data.parquet']);
+      const files = fs.readdirSync(path.join(dir, d)).sort();
+      expect(files).toEqual(d.includes('/landing/') ? ['_stedi_version.json', 'part-00000.parquet'] : ['_stedi_version.json', 'data.parquet']);
+      expect(JSON.parse(fs.readFileSync(path.join(dir, d, '_stedi_version.json'), 'utf8'))).toMatchObject({ project: 'mini', target: 'local', version: path.basename(d).slice(2) });
     }
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'lake/_stedi_lake.json'), 'utf8'))).toMatchObject({ project: 'mini', target: 'local' });
     expect(await publishedDirs(dir)).toEqual(dirs);
     expect(fs.existsSync(path.join(dir, 'lake/customer/curated'))).toBe(false); // the view model writes no files
     // the Parquet file is a real table on its own
@@ -136,14 +142,21 @@ describe('stedi build end to end', () => {
     expect(rows).toEqual([{ n: '5', e: '5' }]);
   });
 
-  it('a second build publishes new versions and removes the old ones', async () => {
-    const before = versionDirs(dir);
+  it('a second build publishes new versions and keeps one earlier version (keep_versions: 1); a third removes the first', async () => {
+    const first = versionDirs(dir);
     const again = await stedi(dir, ['build']);
     expect(again.code, explain(again)).toBe(0);
-    const after = versionDirs(dir);
-    expect(after).toHaveLength(4);
-    for (const d of after) expect(before).not.toContain(d);
-    expect(await publishedDirs(dir)).toEqual(after);
+    const second = await publishedDirs(dir);
+    expect(second).toHaveLength(6);
+    for (const d of second) expect(first).not.toContain(d);
+    // the earlier versions stay for readers that loaded the published snapshot just before
+    expect(versionDirs(dir)).toEqual([...first, ...second].sort());
+    expect(await keptDirs(dir)).toEqual(versionDirs(dir));
+    const third = await stedi(dir, ['build']);
+    expect(third.code, explain(third)).toBe(0);
+    expect(versionDirs(dir).some((d) => first.includes(d))).toBe(false);
+    expect(versionDirs(dir)).toHaveLength(12);
+    expect(await keptDirs(dir)).toEqual(versionDirs(dir));
     expect(await query(dir, 'select count(*) as n from trusted.customer_trusted')).toEqual([{ n: '5' }]);
   });
 });

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { copyFixture, explain, ndjson, query, readJson, removeFixtures, runResults, snapshot, stedi, versionDirs, write } from '../helpers/stedi.js';
+import { copyFixture, explain, keptDirs, ndjson, publishedDirs, query, readJson, removeFixtures, runResults, snapshot, stedi, versionDirs, write, zoneDirs } from '../helpers/stedi.js';
 
 afterAll(removeFixtures);
 
@@ -66,7 +66,7 @@ describe('targets', () => {
     expect(runResults(dir).metadata.target).toBe('alt');
     expect(fs.existsSync(path.join(dir, 'alt_lake/stedi.duckdb'))).toBe(true);
     expect(fs.existsSync(path.join(dir, 'lake'))).toBe(false);
-    expect(versionDirs(dir, 'alt_lake')).toHaveLength(4);
+    expect(zoneDirs(dir, 'alt_lake')).toHaveLength(4);
     expect(await emails(dir, 'alt_lake/stedi.duckdb')).toHaveLength(5);
 
     const viaFlag = await stedi(dir, ['build', '--target', 'local', '--select', 'countries'], { env: { STEDI_TARGET: 'alt' } });
@@ -75,7 +75,7 @@ describe('targets', () => {
     expect(runResults(dir).metadata.target).toBe('local');
     expect(versionDirs(dir).map((d) => d.replace(/\/v=.*/, ''))).toEqual(['lake/countries/seeds/countries']);
     // the alt lake was left alone
-    expect(versionDirs(dir, 'alt_lake')).toHaveLength(4);
+    expect(zoneDirs(dir, 'alt_lake')).toHaveLength(4);
 
     const show = await stedi(dir, ['show', '--target', 'alt', '--inline', "select count(*) as n from {{ ref('customer_trusted') }}", '--output', 'json']);
     expect(show.code, explain(show)).toBe(0);
@@ -88,13 +88,18 @@ describe('targets', () => {
     expect(first.code, explain(first)).toBe(0);
     const before = await snapshot(dir);
     // only countries is rebuilt; the other tables' versions were recorded with relative paths
-    const abs = await stedi(dir, ['build', '--target', 'env_lake', '--select', 'countries'], { env: { MINI_LAKE: path.join(dir, 'lake') } });
+    const abs = await stedi(dir, ['build', '--select', 'countries'], { env: { MINI_LAKE: path.join(dir, 'lake') } });
     expect(abs.code, explain(abs)).toBe(0);
     expect(await snapshot(dir)).toEqual(before);
-    expect(versionDirs(dir)).toHaveLength(4);
+    // 4 tables and the customer source's two landing tables; countries also keeps its previous version
+    expect(await publishedDirs(dir)).toHaveLength(6);
+    expect(versionDirs(dir)).toEqual(await keptDirs(dir));
+    expect(versionDirs(dir)).toHaveLength(7);
     const back = await stedi(dir, ['build']);
     expect(back.code, explain(back)).toBe(0);
     expect(await snapshot(dir)).toEqual(before);
-    expect(versionDirs(dir)).toHaveLength(4);
+    expect(await publishedDirs(dir)).toHaveLength(6);
+    expect(versionDirs(dir)).toEqual(await keptDirs(dir));
+    expect(versionDirs(dir)).toHaveLength(12);
   });
 });

@@ -24,10 +24,10 @@ import { SECRET_CHARS, SECRET_MAX_LENGTH, trinoDialect } from '../../dialect/tri
 import { sqlString } from '../../dialect/types.js';
 import type { ModelNode, SeedNode, SourceNode } from '../../manifest/types.js';
 import { csvHeader, csvToRows } from '../../project/csv.js';
-import type { Adapter, AdapterResponse, Audit, MaterializeResult, QueryResult, Queryable } from '../types.js';
+import type { Adapter, AdapterResponse, Audit, MaterializeResult, PublishedRecord, PublishOptions, QueryResult, Queryable } from '../types.js';
 import { EngineError } from '../types.js';
 import { removeStaged } from './cleanup.js';
-import { Catalog, foreignTableError, isManaged, LOCATION_PARAM, MARKER, tableInputOf } from './glue.js';
+import { Catalog, foreignTableError, INPUTS_PARAM, isOwned, LOCATION_PARAM, ownerParams, ROWS_PARAM, tableInputOf, type Owner } from './glue.js';
 import { ingestToAthena, type LandingDeps } from './landing.js';
 import { CANDIDATE, candidateName, candidateParts, checkGlueName, isStediVersionLocation, newVersion, versionLocation } from './names.js';
 import { DEFAULT_TIMING, QueryRunner, statsOf, type Executed, type Timing } from './query.js';
@@ -42,6 +42,8 @@ export interface AthenaClients {
 }
 
 export interface AthenaAdapterOptions {
+  /** Whose tables and data these are: every table and prefix the adapter creates names them. */
+  owner?: Owner;
   timing?: Partial<Timing>;
   now?: () => Date;
   random?: () => number;
@@ -58,6 +60,7 @@ export class AthenaAdapter implements Adapter {
   private readonly runner: QueryRunner;
   private readonly catalog: Catalog;
   private readonly data: S3Data;
+  private readonly owner: Owner;
   private readonly secrets = new Map<string, string>();
 
   constructor(
@@ -69,7 +72,9 @@ export class AthenaAdapter implements Adapter {
     this.dialect = trinoDialect(this.settings.database);
     this.runner = new QueryRunner(clients.athena, this.settings, { ...DEFAULT_TIMING, ...opts.timing });
     this.catalog = new Catalog(clients.glue, this.settings.database);
-    this.data = new S3Data(clients.s3, this.settings.s3DataDir);
+    // an adapter without an owner owns nothing: it can create, but never replace or delete
+    this.owner = opts.owner ?? { project: '', target: '' };
+    this.data = new S3Data(clients.s3, this.settings.s3DataDir, this.owner);
   }
 
   async open(mode: 'read' | 'write'): Promise<void> {
@@ -119,6 +124,8 @@ export class AthenaAdapter implements Adapter {
     for (const t of await this.catalog.candidates()) {
       const parts = t.Name && CANDIDATE.test(t.Name) ? candidateParts(t.Name) : undefined;
       if (!t.Name || !parts) continue;
+      // a table named like a candidate is deleted only when it carries this project's and target's marker
+      if (!isOwned(t, this.owner)) continue;
       const created = t.CreateTime ? new Date(t.CreateTime).getTime() : now;
       if (now - created < hours * 3600_000) continue;
       const what = `${this.settings.database}.${t.Name}`;
@@ -126,8 +133,8 @@ export class AthenaAdapter implements Adapter {
         const loc = t.StorageDescriptor?.Location ? `${trimSlash(t.StorageDescriptor.Location)}/` : undefined;
         let kept = '';
         if (loc) {
-          if (await this.isOwnCandidateData(parts, loc)) await this.data.deletePrefix(loc);
-          else kept = ` (its location ${loc} is not data stedi made for this candidate alone, so it was left in place)`;
+          const deleted = (await this.isOwnCandidateData(parts, loc)) ? await this.data.deletePrefix(loc) : undefined;
+          if (deleted === undefined) kept = ` (its location ${loc} is not data stedi made for this candidate alone, so it was left in place)`;
         }
         await this.catalog.delete(t.Name);
         this.opts.log?.(`removed the candidate table ${what} left by an interrupted build${kept}`);
@@ -140,6 +147,8 @@ export class AthenaAdapter implements Adapter {
   /** The candidate's own version prefix, recorded by no version of the published table. */
   private async isOwnCandidateData(parts: { name: string; version: string }, loc: string): Promise<boolean> {
     if (!isStediVersionLocation(this.settings.s3DataDir, loc) || !loc.endsWith(`/${parts.name}/v=${parts.version}/`)) return false;
+    const published = await this.catalog.get(parts.name);
+    if (published && !isOwned(published, this.owner)) return false;
     for (const v of await this.catalog.versions(parts.name)) {
       const recorded = [v.Table?.Parameters?.[LOCATION_PARAM], v.Table?.StorageDescriptor?.Location].filter((x): x is string => !!x).map((x) => `${trimSlash(x)}/`);
       if (recorded.includes(loc)) return false;
@@ -174,30 +183,50 @@ export class AthenaAdapter implements Adapter {
     return this.runner.results(done, signal);
   }
 
+  /** Every table of the database this project and target published, with what it recorded. */
+  async published(): Promise<PublishedRecord[]> {
+    const out: PublishedRecord[] = [];
+    for (const t of await this.catalog.tables()) {
+      if (!t.Name || CANDIDATE.test(t.Name) || !isOwned(t, this.owner, t.Parameters?.stedi_node)) continue;
+      const p = t.Parameters ?? {};
+      let inputs: Record<string, unknown> | undefined;
+      try {
+        inputs = p[INPUTS_PARAM] ? (JSON.parse(p[INPUTS_PARAM]) as Record<string, unknown>) : undefined;
+      } catch {
+        inputs = undefined;
+      }
+      out.push({ relation: relation(this.settings.database, t.Name), ...(p.stedi_node ? { node: p.stedi_node } : {}), ...(p[ROWS_PARAM] !== undefined ? { rows: Number(p[ROWS_PARAM]) } : {}), ...(inputs ? { inputs } : {}) });
+    }
+    return out;
+  }
+
   /** Landing ingestion with the local target's rules; see ./landing.ts. */
-  async prepareSource(node: SourceNode, signal?: AbortSignal): Promise<AdapterResponse> {
+  async prepareSource(node: SourceNode, audit: Audit, opts: PublishOptions = {}): Promise<AdapterResponse & { published: boolean }> {
+    const { signal } = opts;
     const deps: LandingDeps = {
       settings: this.settings,
+      owner: this.owner,
       catalog: this.catalog,
       data: this.data,
       s3: this.clients.s3,
       newVersion: () => this.newVersion(),
       query: (sql, s) => this.query(sql, s ?? signal),
-      prune: (name, current) => this.prune(name, current),
+      prune: (name, current) => this.prune(name, current, node.unique_id),
       ...(this.opts.landingPartChars ? { partChars: this.opts.landingPartChars } : {}),
     };
-    return ingestToAthena(deps, node, signal);
+    return ingestToAthena(deps, node, audit, opts);
   }
 
-  async materialize(node: ModelNode | SeedNode, sql: string, audit: Audit, signal?: AbortSignal): Promise<MaterializeResult> {
+  async materialize(node: ModelNode | SeedNode, sql: string, audit: Audit, opts: PublishOptions = {}): Promise<MaterializeResult> {
+    const { signal } = opts;
     const what = `${node.resource_type} ${node.name}`;
     const name = node.relation.identifier;
     checkGlueName(name, what);
-    if (node.resource_type === 'model' && node.materialized === 'view') return this.materializeView(node, sql, audit, what, signal);
+    if (node.resource_type === 'model' && node.materialized === 'view') return this.materializeView(node, sql, audit, what, opts);
     const select = node.resource_type === 'seed' ? this.seedSql(node) : sql;
     const format = ((node.config.table_format as TableFormat | undefined) ?? this.settings.tableFormat);
     const previous = await this.catalog.get(name);
-    if (previous && !isManaged(previous)) throw foreignTableError(this.settings.database, name, what);
+    if (previous && !isOwned(previous, this.owner, node.unique_id)) throw foreignTableError(this.settings.database, name, what, previous);
     const version = this.newVersion();
     const candidate = candidateName(name, version);
     const zone = node.resource_type === 'model' ? node.zone : String(node.config.zone ?? 'seeds');
@@ -205,18 +234,35 @@ export class AthenaAdapter implements Adapter {
     const done: Executed[] = [];
     let published = false;
     let cleanup = '';
+    let rows: number | undefined;
     try {
+      // the marker first: whatever happens next, the prefix is provably this project's to delete
+      await this.data.mark(location, node.unique_id);
       const statement = ctas(this.settings.database, candidate, format, location, select);
-      done.push(await this.runner.execute(statement, { ...(signal ? { signal } : {}), params: this.params(statement, what), purpose: what }));
+      const executed = await this.runner.execute(statement, { ...(signal ? { signal } : {}), params: this.params(statement, what), purpose: what });
+      done.push(executed);
+      rows = await this.runner.updateCount(executed, signal);
       const built = await this.catalog.get(candidate);
       if (!built) throw new EngineError(`${what}: the CTAS succeeded but Glue has no table ${candidate}`);
-      const ok = await audit(this.candidateQueryable(node.relation.rendered, relation(this.settings.database, candidate), signal));
+      // the candidate carries the owner too, so that only this project and target may remove it
+      await this.catalog.update({ ...tableInputOf(built, candidate), Parameters: { ...(built.Parameters ?? {}), ...ownerParams(this.owner), stedi_node: node.unique_id } }, built.VersionId, true);
+      const previousRows = previous?.Parameters?.[ROWS_PARAM] !== undefined ? Number(previous.Parameters[ROWS_PARAM]) : undefined;
+      const ok = await audit(this.candidateQueryable(node.relation.rendered, relation(this.settings.database, candidate), signal), { ...(rows !== undefined ? { rows } : {}), ...(previousRows !== undefined && Number.isFinite(previousRows) ? { previousRows } : {}) });
       if (!ok) return { published: false, response: { message: `NOT PUBLISHED ${format} table`, ...statsOf(done) } };
       signal?.throwIfAborted();
       const input = tableInputOf(built, name);
       const params = Object.fromEntries(Object.entries(input.Parameters ?? {}).filter(([k]) => !k.startsWith('stedi_') && k !== 'previous_metadata_location'));
       if (format === 'iceberg' && previous?.Parameters?.metadata_location) params.previous_metadata_location = previous.Parameters.metadata_location;
-      input.Parameters = { ...params, [MARKER]: 'true', stedi_node: node.unique_id, [LOCATION_PARAM]: location, stedi_version: version, stedi_format: format };
+      input.Parameters = {
+        ...params,
+        ...ownerParams(this.owner),
+        stedi_node: node.unique_id,
+        [LOCATION_PARAM]: location,
+        stedi_version: version,
+        stedi_format: format,
+        ...(rows !== undefined ? { [ROWS_PARAM]: String(rows) } : {}),
+        ...(opts.inputs ? { [INPUTS_PARAM]: JSON.stringify(opts.inputs) } : {}),
+      };
       if (node.description) input.Description = node.description.trim().slice(0, 2048);
       if (previous) await this.catalog.update(input, previous.VersionId);
       else await this.catalog.create(input);
@@ -224,17 +270,18 @@ export class AthenaAdapter implements Adapter {
     } finally {
       cleanup = await this.removeCandidate(candidate, published ? undefined : location);
     }
-    const pruned = await this.prune(name, location);
-    return { published: true, response: { message: `OK ${format} table at ${location}${pruned}${cleanup}`, ...statsOf(done) } };
+    const pruned = await this.prune(name, location, node.unique_id);
+    return { published: true, response: { message: `OK ${format} table at ${location}${pruned}${cleanup}`, ...(rows !== undefined ? { rows_affected: rows } : {}), ...statsOf(done) } };
   }
 
-  private async materializeView(node: ModelNode, sql: string, audit: Audit, what: string, signal?: AbortSignal): Promise<MaterializeResult> {
+  private async materializeView(node: ModelNode, sql: string, audit: Audit, what: string, opts: PublishOptions): Promise<MaterializeResult> {
+    const { signal } = opts;
     const name = node.relation.identifier;
     if (countParameters(sql) > 0) {
       throw new EngineError(`${what} is a view but uses a run-time secret (subject_key): an Athena view cannot hold an execution parameter, and the key must never be stored in a view's text; materialize it as a table`);
     }
     const previous = await this.catalog.get(name);
-    if (previous && !(await this.ownedView(previous))) throw foreignTableError(this.settings.database, name, what);
+    if (previous && !(await this.ownedView(previous, node.unique_id))) throw foreignTableError(this.settings.database, name, what, previous);
     if (previous && previous.TableType !== 'VIRTUAL_VIEW') {
       throw new EngineError(`${what}: ${this.settings.database}.${name} is published as a table; stedi will not drop it implicitly to make a view. Keep materialized='table', or remove the table first`);
     }
@@ -244,7 +291,9 @@ export class AthenaAdapter implements Adapter {
     try {
       const cand = createView(this.settings.database, candidate, sql, false);
       done.push(await this.runner.execute(cand, { ...(signal ? { signal } : {}), purpose: what }));
-      const ok = await audit(this.candidateQueryable(node.relation.rendered, relation(this.settings.database, candidate), signal));
+      const built = await this.catalog.get(candidate);
+      if (built) await this.catalog.update({ ...tableInputOf(built, candidate), Parameters: { ...(built.Parameters ?? {}), ...ownerParams(this.owner), stedi_node: node.unique_id } }, built.VersionId, true);
+      const ok = await audit(this.candidateQueryable(node.relation.rendered, relation(this.settings.database, candidate), signal), {});
       if (!ok) return { published: false, response: { message: 'NOT PUBLISHED view', ...statsOf(done) } };
       signal?.throwIfAborted();
       const replace = createView(this.settings.database, name, sql, true);
@@ -252,21 +301,21 @@ export class AthenaAdapter implements Adapter {
       const view = await this.catalog.get(name);
       if (!view) throw new EngineError(`${what}: CREATE OR REPLACE VIEW succeeded but Glue has no view ${name}`);
       const input = tableInputOf(view, name);
-      input.Parameters = { ...input.Parameters, [MARKER]: 'true', stedi_node: node.unique_id };
+      input.Parameters = { ...input.Parameters, ...ownerParams(this.owner), stedi_node: node.unique_id, ...(opts.inputs ? { [INPUTS_PARAM]: JSON.stringify(opts.inputs) } : {}) };
       // the marker is added without archiving a second Glue version of the same view
       await this.catalog.update(input, view.VersionId, true);
     } finally {
       cleanup = await this.removeCandidate(candidate, undefined);
     }
-    const pruned = await this.prune(name, undefined);
+    const pruned = await this.prune(name, undefined, node.unique_id);
     return { published: true, response: { message: `OK view${pruned}${cleanup}`, ...statsOf(done) } };
   }
 
   /** A view published by stedi whose marker was not yet added (a build killed in between) is still stedi's. */
-  private async ownedView(t: Table): Promise<boolean> {
-    if (isManaged(t)) return true;
-    if (t.TableType !== 'VIRTUAL_VIEW' || !t.Name) return false;
-    return (await this.catalog.versions(t.Name)).some((v) => isManaged(v.Table));
+  private async ownedView(t: Table, node: string): Promise<boolean> {
+    if (isOwned(t, this.owner, node)) return true;
+    if (t.TableType !== 'VIRTUAL_VIEW' || !t.Name || t.Parameters?.stedi_managed !== undefined) return false;
+    return (await this.catalog.versions(t.Name)).some((v) => isOwned(v.Table, this.owner, node));
   }
 
   /** The audit runs every test against the candidate: the published relation is replaced in its SQL. */
@@ -287,8 +336,10 @@ export class AthenaAdapter implements Adapter {
   /**
    * Keeps the newest `keep_versions + 1` Glue versions; deletes the older ones and the S3
    * prefixes that only they recorded (S3 first, so a failure leaves the record for next time).
+   * A prefix is deleted only when its marker names this project and target, or (a version of an
+   * earlier stedi, without marker) when a version of this owned table recorded it.
    */
-  private async prune(name: string, current: string | undefined): Promise<string> {
+  private async prune(name: string, current: string | undefined, node: string): Promise<string> {
     try {
       const versions = await this.catalog.versions(name);
       const keep = versions.slice(0, this.settings.keepVersions + 1);
@@ -298,11 +349,14 @@ export class AthenaAdapter implements Adapter {
       const prefixes = new Set<string>();
       for (const v of drop) {
         const loc = v.Table?.Parameters?.[LOCATION_PARAM];
-        if (isManaged(v.Table) && loc && !kept.has(loc) && isStediVersionLocation(this.settings.s3DataDir, loc)) prefixes.add(loc);
+        if (isOwned(v.Table, this.owner, node) && loc && !kept.has(loc) && isStediVersionLocation(this.settings.s3DataDir, loc)) prefixes.add(loc);
       }
-      for (const p of prefixes) await this.data.deletePrefix(p);
+      let left = 0;
+      // a version stamped with its owner must also have its S3 marker; one of an earlier stedi is proven by its Glue record
+      const legacy = new Set(drop.filter((v) => v.Table?.Parameters?.stedi_project === undefined).map((v) => v.Table?.Parameters?.[LOCATION_PARAM]));
+      for (const p of prefixes) if ((await this.data.deletePrefix(p, { adopted: legacy.has(p) })) === undefined) left++;
       await this.catalog.deleteVersions(name, drop.map((v) => v.VersionId!).filter(Boolean));
-      return `; removed ${drop.length} old Glue version${drop.length === 1 ? '' : 's'}${prefixes.size ? ` and ${prefixes.size} old data prefix${prefixes.size === 1 ? '' : 'es'}` : ''}`;
+      return `; removed ${drop.length} old Glue version${drop.length === 1 ? '' : 's'}${prefixes.size ? ` and ${prefixes.size - left} old data prefix${prefixes.size - left === 1 ? '' : 'es'}` : ''}`;
     } catch (e) {
       return `; warning: old versions were not removed (${(e as Error).message}); the next build retries`;
     }

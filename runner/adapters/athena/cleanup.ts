@@ -18,7 +18,7 @@ export async function removeStaged(catalog: Catalog, data: S3Data, tables: strin
   }
   for (const p of prefixes) {
     try {
-      await data.deletePrefix(p);
+      if ((await data.deletePrefix(p)) === undefined) problems.push(`the candidate data at ${p} was left in place: its ownership marker is missing`);
     } catch (e) {
       problems.push(`the candidate data at ${p} could not be removed (${(e as Error).message})`);
     }

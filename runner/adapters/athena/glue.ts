@@ -2,10 +2,11 @@
  * The Glue Data Catalog side: landing tables created from the YAML schema, ownership markers,
  * table definitions copied from a candidate to the published name, and table versions.
  *
- * Ownership: every table stedi publishes carries `stedi_managed=true` in its Glue parameters,
- * and every table version that owns data records it in `stedi_location`. stedi changes only
- * tables with the marker and deletes only S3 prefixes recorded there (and the candidate prefix
- * of the build in progress).
+ * Ownership: every table stedi creates (published tables, candidates, landing tables) carries
+ * `stedi_managed=true`, `stedi_project` and `stedi_target` in its Glue parameters, and every
+ * table version that owns data records it in `stedi_location`. stedi changes or deletes only
+ * tables that name its own project and target; a table of an earlier stedi (the marker without
+ * a project) is taken as its own only by the node that published it (`stedi_node`).
  */
 import {
   BatchDeleteTableVersionCommand,
@@ -28,9 +29,39 @@ import { mapType } from './types-map.js';
 
 export const MARKER = 'stedi_managed';
 export const LOCATION_PARAM = 'stedi_location';
+export const PROJECT_PARAM = 'stedi_project';
+/** Rows of the published version (the volume guards compare a candidate with it). */
+export const ROWS_PARAM = 'stedi_rows';
+/** JSON of the inputs the version was built from (runner/execute/inputs.ts). */
+export const INPUTS_PARAM = 'stedi_inputs';
+export const TARGET_PARAM = 'stedi_target';
 
-export function isManaged(t: { Parameters?: Record<string, string> } | undefined): boolean {
+export interface Owner {
+  project: string;
+  target: string;
+}
+
+/** The parameters that name the owner of a table stedi creates. */
+export function ownerParams(owner: Owner): Record<string, string> {
+  return { [MARKER]: 'true', [PROJECT_PARAM]: owner.project, [TARGET_PARAM]: owner.target };
+}
+
+type Params = { Parameters?: Record<string, string> } | undefined;
+
+export function isManaged(t: Params): boolean {
   return t?.Parameters?.[MARKER] === 'true';
+}
+
+/**
+ * Whether `t` is this project's and target's: its owner parameters name them. A table of an
+ * earlier stedi (the marker, but no owner recorded) is taken over by the node that publishes it
+ * (`node`) unless it records another node; it is stamped with the owner from then on.
+ */
+export function isOwned(t: Params, owner: Owner, node?: string): boolean {
+  const p = t?.Parameters;
+  if (p?.[MARKER] !== 'true') return false;
+  if (p[PROJECT_PARAM] !== undefined || p[TARGET_PARAM] !== undefined) return p[PROJECT_PARAM] === owner.project && p[TARGET_PARAM] === owner.target;
+  return node !== undefined && (p.stedi_node === undefined || p.stedi_node === node);
 }
 
 /**
@@ -58,7 +89,7 @@ export function jsonTableInput(spec: JsonTableSpec, location: string, params: Re
     Name: spec.name,
     Description: spec.description.trim().slice(0, 2048),
     TableType: 'EXTERNAL_TABLE',
-    Parameters: { EXTERNAL: 'TRUE', classification: 'json', compressionType: 'gzip', [MARKER]: 'true', ...params },
+    Parameters: { EXTERNAL: 'TRUE', classification: 'json', compressionType: 'gzip', ...params },
     StorageDescriptor: {
       Columns: spec.columns.map((c) => ({
         Name: c.name.toLowerCase(),
@@ -101,10 +132,14 @@ function isNotFound(e: unknown): boolean {
   return (e as { name?: string }).name === 'EntityNotFoundException';
 }
 
-export function foreignTableError(database: string, name: string, what: string): EngineError {
-  return new EngineError(
-    `${what}: the Glue table ${database}.${name} exists and was not created by stedi (no ${MARKER} marker): stedi will not replace it nor touch its data. Give the node another name (config alias) or move that table away yourself.`,
-  );
+export function foreignTableError(database: string, name: string, what: string, t?: Params): EngineError {
+  const p = t?.Parameters;
+  const whose = isManaged(t)
+    ? p?.[PROJECT_PARAM] !== undefined
+      ? `belongs to stedi project '${p[PROJECT_PARAM]}', target '${p[TARGET_PARAM] ?? '?'}'`
+      : `was made by an earlier stedi for another node (${p?.stedi_node ?? 'unknown'})`
+    : `was not created by stedi (no ${MARKER} marker)`;
+  return new EngineError(`${what}: the Glue table ${database}.${name} exists and ${whose}: stedi will not replace it nor touch its data. Give the node another name (config alias), use another Glue database for this target, or move that table away yourself.`);
 }
 
 export class Catalog {
@@ -185,11 +220,16 @@ export class Catalog {
   }
 
   /** Tables whose name has the candidate form (`…__stedi_<version>`). */
-  async candidates(): Promise<Table[]> {
+  candidates(): Promise<Table[]> {
+    return this.tables('.*__stedi_.*');
+  }
+
+  /** Every table of the database (matching a Glue name expression). */
+  async tables(expression?: string): Promise<Table[]> {
     const out: Table[] = [];
     let token: string | undefined;
     do {
-      const page = await this.glue.send(new GetTablesCommand({ DatabaseName: this.database, Expression: '.*__stedi_.*', ...(token ? { NextToken: token } : {}) }));
+      const page = await this.glue.send(new GetTablesCommand({ DatabaseName: this.database, ...(expression ? { Expression: expression } : {}), ...(token ? { NextToken: token } : {}) }));
       out.push(...(page.TableList ?? []));
       token = page.NextToken;
     } while (token);

@@ -29,10 +29,10 @@ import { LandingReadError } from '../../landing/store.js';
 import { balanceProblem, malformedError, sourceMessage } from '../../landing/report.js';
 import type { LandingReport } from '../../landing/types.js';
 import type { SourceNode } from '../../manifest/types.js';
-import type { AdapterResponse, QueryResult, QueryStats } from '../types.js';
+import type { AdapterResponse, Audit, PublishOptions, QueryResult, QueryStats } from '../types.js';
 import { EngineError } from '../types.js';
 import { removeStaged } from './cleanup.js';
-import { Catalog, foreignTableError, isManaged, jsonTableInput, landingTableSpec, LOCATION_PARAM } from './glue.js';
+import { Catalog, foreignTableError, INPUTS_PARAM, isOwned, jsonTableInput, landingTableSpec, LOCATION_PARAM, ownerParams, ROWS_PARAM, type Owner } from './glue.js';
 import { jsonLinesSink, s3LandingStore, S3LinesWriter } from './landing-io.js';
 import { candidateName, checkGlueName, versionLocation } from './names.js';
 import type { S3Data } from './s3.js';
@@ -41,6 +41,7 @@ import { relation } from './sql.js';
 
 export interface LandingDeps {
   settings: AthenaSettings;
+  owner: Owner;
   catalog: Catalog;
   data: S3Data;
   s3: S3Client;
@@ -58,7 +59,8 @@ export function landingNames(node: SourceNode): { accepted: string; rejects: str
   return { accepted, rejects: node.rejects_relation?.identifier ?? `${accepted}__rejects` };
 }
 
-export async function ingestToAthena(deps: LandingDeps, node: SourceNode, signal?: AbortSignal): Promise<AdapterResponse> {
+export async function ingestToAthena(deps: LandingDeps, node: SourceNode, audit: Audit, opts: PublishOptions = {}): Promise<AdapterResponse & { published: boolean }> {
+  const { signal } = opts;
   const what = `source ${node.source_name}.${node.name}`;
   const { settings, catalog } = deps;
   const names = landingNames(node);
@@ -72,7 +74,7 @@ export async function ingestToAthena(deps: LandingDeps, node: SourceNode, signal
 
   const previous = { accepted: await catalog.get(names.accepted), rejects: await catalog.get(names.rejects) };
   for (const k of ['accepted', 'rejects'] as const) {
-    if (previous[k] && !isManaged(previous[k])) throw foreignTableError(settings.database, names[k], what);
+    if (previous[k] && !isOwned(previous[k], deps.owner, node.unique_id)) throw foreignTableError(settings.database, names[k], what, previous[k]);
   }
 
   const version = deps.newVersion();
@@ -91,6 +93,8 @@ export async function ingestToAthena(deps: LandingDeps, node: SourceNode, signal
   let notes = '';
   try {
     const rel = (n: string) => `${settings.database}.${n}`;
+    // the markers first: whatever happens next, the prefixes are provably this project's to delete
+    for (const k of ['accepted', 'rejects'] as const) await deps.data.mark(loc[k], node.unique_id);
     try {
       report = await ingestLanding(
         { source: `${node.source_name}.${node.name}`, relation: rel(names.accepted), rejects_relation: rel(names.rejects), location: trimSlash(node.location), columns, on_malformed: node.config.on_malformed === 'fail' ? 'fail' : 'quarantine' },
@@ -109,12 +113,14 @@ export async function ingestToAthena(deps: LandingDeps, node: SourceNode, signal
     if (unbalanced) throw new EngineError(unbalanced);
 
     const params = (k: 'accepted' | 'rejects'): Record<string, string> => ({
+      ...ownerParams(deps.owner),
       stedi_node: node.unique_id,
       [LOCATION_PARAM]: loc[k],
       stedi_version: version,
       stedi_landing_location: `${trimSlash(node.location)}/`,
       stedi_lines_read: String(report.totals.lines_read),
-      stedi_rows: String(k === 'accepted' ? report.totals.accepted : report.totals.rejected),
+      [ROWS_PARAM]: String(k === 'accepted' ? report.totals.accepted : report.totals.rejected),
+      ...(opts.inputs ? { [INPUTS_PARAM]: JSON.stringify(opts.inputs) } : {}),
     });
     const input = (k: 'accepted' | 'rejects', name: string) => jsonTableInput(landingTableSpec(node, k, name), loc[k], params(k));
 
@@ -130,6 +136,13 @@ export async function ingestToAthena(deps: LandingDeps, node: SourceNode, signal
     const stored = balanceProblem(report, { accepted: Number(row.accepted ?? -1), rejected: Number(row.rejected ?? -1) });
     if (stored) throw new EngineError(`${stored}; nothing was published`);
     signal?.throwIfAborted();
+    // the executor's gate (the volume guards) against the published version
+    const before = previous.accepted?.Parameters?.[ROWS_PARAM];
+    const previousRows = before !== undefined && Number.isFinite(Number(before)) ? Number(before) : undefined;
+    const candidateQuery = { query: (sql: string, sig?: AbortSignal) => deps.query(sql, sig ?? signal) };
+    if (!(await audit(candidateQuery, { rows: report.totals.accepted, ...(previousRows !== undefined ? { previousRows } : {}) }))) {
+      return { published: false, message: `NOT PUBLISHED ${sourceMessage(report)}`, ...(stats ?? {}), landing: report };
+    }
 
     // publish: the rejects first, so a reader of the new records can already find their rejects
     // (if the second UpdateTable is refused, the rejects are a version ahead until the next build)
@@ -146,5 +159,5 @@ export async function ingestToAthena(deps: LandingDeps, node: SourceNode, signal
     notes += await removeStaged(catalog, deps.data, created, (['accepted', 'rejects'] as const).filter((k) => !published[k]).map((k) => loc[k]));
   }
   notes = (await deps.prune(names.rejects, loc.rejects)) + (await deps.prune(names.accepted, loc.accepted)) + notes;
-  return { message: `${sourceMessage(report)}${notes ? `\n  ${notes.replace(/^; /, '')}` : ''}`, ...(stats ?? {}), landing: report };
+  return { published: true, message: `${sourceMessage(report)}${notes ? `\n  ${notes.replace(/^; /, '')}` : ''}`, ...(stats ?? {}), landing: report };
 }

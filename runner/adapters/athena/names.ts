@@ -45,3 +45,15 @@ export function isStediVersionLocation(s3DataDir: string, location: string): boo
   const m = /\/v=([^/]+)\/$/.exec(location);
   return !!m && VERSION.test(m[1]!) && !location.slice(base.length).split('/').includes('..');
 }
+
+/**
+ * The ownership marker of a version prefix: an object beside it, not in it (a CTAS refuses a
+ * location that holds any object), `<table prefix>/_stedi_versions/v=<version>.json`. It names the
+ * project, target and node; stedi deletes a version prefix only when its marker names its own
+ * project and target.
+ */
+export function versionMarkerKey(location: string): string {
+  const m = /^(.*\/)(v=[^/]+)\/$/.exec(location);
+  if (!m) throw new Error(`internal: ${location} is not a version prefix`);
+  return `${m[1]}_stedi_versions/${m[2]}.json`;
+}

@@ -212,6 +212,15 @@ export class QueryRunner {
     };
   }
 
+  /**
+   * The rows a CREATE TABLE AS SELECT (or INSERT) wrote: GetQueryResults' UpdateCount, which costs
+   * no scan. Undefined when Athena does not report it.
+   */
+  async updateCount(done: Executed, signal?: AbortSignal): Promise<number | undefined> {
+    const page = await this.retrying(() => this.athena.send(new GetQueryResultsCommand({ QueryExecutionId: done.id, MaxResults: 1 })), signal);
+    return typeof page.UpdateCount === 'number' ? page.UpdateCount : undefined;
+  }
+
   async stop(id: string): Promise<void> {
     try {
       await this.retrying(() => this.athena.send(new StopQueryExecutionCommand({ QueryExecutionId: id })));

@@ -1,7 +1,14 @@
-/** Deleting the S3 data of a table version: only prefixes stedi created (checked by the caller too). */
-import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+/**
+ * The S3 data of table versions: each version prefix stedi creates gets an ownership marker
+ * beside it (names.ts versionMarkerKey) before anything is written to it, and a prefix is deleted
+ * only when it is a stedi version prefix under s3_data_dir whose marker names this project and
+ * target — or, for versions published by an earlier stedi without markers, when the caller has
+ * found it recorded by a Glue version of a table it owns (`adopted`).
+ */
+import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { EngineError } from '../types.js';
-import { isStediVersionLocation } from './names.js';
+import type { Owner } from './glue.js';
+import { isStediVersionLocation, versionMarkerKey } from './names.js';
 
 export function parseS3(uri: string): { bucket: string; prefix: string } {
   const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
@@ -9,15 +16,56 @@ export function parseS3(uri: string): { bucket: string; prefix: string } {
   return { bucket: m[1]!, prefix: m[2]! };
 }
 
+/** The whole body of a (small) object as text. */
+async function bodyText(body: unknown): Promise<string> {
+  if (!body) return '';
+  const chunks: Buffer[] = [];
+  for await (const c of body as AsyncIterable<Uint8Array | string>) chunks.push(typeof c === 'string' ? Buffer.from(c) : Buffer.from(c));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 export class S3Data {
   constructor(
     private readonly s3: S3Client,
     private readonly s3DataDir: string,
+    private readonly owner: Owner,
   ) {}
 
-  /** Deletes every object under a version prefix; returns how many were deleted. */
-  async deletePrefix(location: string): Promise<number> {
+  /** Writes the ownership marker of a version prefix (before its data). */
+  async mark(location: string, node: string): Promise<void> {
+    const { bucket, prefix } = parseS3(versionMarkerKey(location));
+    const body = JSON.stringify({ project: this.owner.project, target: this.owner.target, node, location, created_at: new Date().toISOString() });
+    await this.s3.send(new PutObjectCommand({ Bucket: bucket, Key: prefix, Body: body, ContentType: 'application/json' }));
+  }
+
+  /** Whether the marker beside `location` names this project and target. */
+  async owns(location: string): Promise<boolean> {
+    const { bucket, prefix } = parseS3(versionMarkerKey(location));
+    try {
+      const got = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: prefix }));
+      const m = JSON.parse(await bodyText(got.Body)) as { project?: unknown; target?: unknown };
+      return m.project === this.owner.project && m.target === this.owner.target;
+    } catch (e) {
+      const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
+      if (err.name === 'NoSuchKey' || err.$metadata?.httpStatusCode === 404 || e instanceof SyntaxError) return false;
+      throw e;
+    }
+  }
+
+  /**
+   * Deletes every object under a version prefix, then its marker; returns how many were deleted,
+   * or `undefined` when the prefix is not provably stedi's (it is then left in place).
+   */
+  async deletePrefix(location: string, opts: { adopted?: boolean } = {}): Promise<number | undefined> {
     if (!isStediVersionLocation(this.s3DataDir, location)) throw new Error(`internal: refusing to delete ${location}: not a stedi version prefix under ${this.s3DataDir}`);
+    if (!opts.adopted && !(await this.owns(location))) return undefined;
+    const n = await this.deleteUnder(location);
+    const marker = parseS3(versionMarkerKey(location));
+    await this.s3.send(new DeleteObjectsCommand({ Bucket: marker.bucket, Delete: { Objects: [{ Key: marker.prefix }], Quiet: true } }));
+    return n;
+  }
+
+  private async deleteUnder(location: string): Promise<number> {
     const { bucket, prefix } = parseS3(location);
     let deleted = 0;
     let token: string | undefined;

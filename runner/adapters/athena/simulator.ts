@@ -23,13 +23,15 @@ export interface SimQuery {
   dataScannedBytes: number;
   columns: ColumnInfo[];
   rows: string[][];
+  /** Rows a CTAS wrote (GetQueryResults' UpdateCount). */
+  updateCount?: number;
 }
 
 export interface SimHooks {
   /** Called for every StartQueryExecution before it is accepted; throw to refuse it. */
   beforeStart?(sql: string): void;
   /** Decide a query's fate: failure, rows, bytes scanned, polls before it finishes. */
-  outcome?(sql: string): Partial<Pick<SimQuery, 'state' | 'error' | 'dataScannedBytes' | 'columns' | 'rows'>> & { polls?: number } | undefined;
+  outcome?(sql: string): Partial<Pick<SimQuery, 'state' | 'error' | 'dataScannedBytes' | 'columns' | 'rows' | 'updateCount'>> & { polls?: number } | undefined;
   pageSize?: number;
 }
 
@@ -238,6 +240,7 @@ export class AwsSimulator {
    * answers their real row counts; other SELECTs answer no rows.
    */
   private defaultResult(sql: string): Partial<SimQuery> {
+    if (/^\s*create\s+table\b/i.test(sql)) return { updateCount: 1 };
     if (/^select count\(\*\) as failures/i.test(sql)) return { columns: [{ Name: 'failures', Label: 'failures', Type: 'bigint' }], rows: [['0']] };
     const counts = [...sql.matchAll(/\(SELECT count\(\*\) FROM "[^"]+"\."([^"]+)"\) AS (\w+)/g)];
     if (/^SELECT \(SELECT count/.test(sql) && counts.length) {
@@ -279,7 +282,7 @@ export class AwsSimulator {
     const start = Number(input.NextToken ?? 0);
     const page = all.slice(start, start + size);
     const next = start + size < all.length ? String(start + size) : undefined;
-    return { ...meta, ResultSet: { ResultSetMetadata: { ColumnInfo: q.columns }, Rows: page }, ...(next ? { NextToken: next } : {}), UpdateCount: 0 };
+    return { ...meta, ResultSet: { ResultSetMetadata: { ColumnInfo: q.columns }, Rows: page }, ...(next ? { NextToken: next } : {}), UpdateCount: q.updateCount ?? 0 };
   }
 }
 

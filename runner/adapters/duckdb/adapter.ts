@@ -1,30 +1,48 @@
 /**
- * The DuckDB adapter: the local lake. Tables are Parquet files under the lake folder, and a
- * DuckDB catalog file holds one view per node (pointing at the published Parquet version),
- * so `stedi show` and the plain DuckDB CLI both query every model by name.
+ * The DuckDB adapter: the local lake. Every table (landing tables included) is Parquet under the
+ * lake folder, one `v=<version>/` folder per version; a DuckDB catalog file holds one view per
+ * node (pointing at the published version) and stedi's bookkeeping (catalog.ts), so the plain
+ * DuckDB CLI queries every table by name.
  *
- * Write-audit-publish: the new version is written to a fresh `v=` folder, then — inside one
- * transaction — the view is switched to it and the blocking tests run against it; the
- * transaction commits only when they pass. Other connections never see the candidate, and a
- * killed process leaves the catalog exactly as it was (DuckDB's WAL) plus a stale folder that
- * the next `open('write')` removes.
+ * Write-audit-publish: the new version is written to a fresh folder (with its ownership marker,
+ * lake.ts), then — inside one transaction — the view is switched to it, the version and the
+ * inputs it was built from are recorded, and the executor's gate runs against it (volume guards,
+ * blocking tests); the transaction commits only when the gate passes. Other connections never see
+ * the candidate; a failed gate, a failed query or a killed process leaves the previous version
+ * published (DuckDB's write-ahead log guarantees the catalog).
+ *
+ * Readers (`open('read')`) never open the catalog: they build their views from the published
+ * snapshot in memory (reader.ts), so they work while a build holds the catalog. For them, the
+ * previous `keep_versions` versions of each table stay on disk.
+ *
+ * Deletions: only `v=` folders whose marker names this project and target, never one the
+ * committed catalog keeps (read on a fresh connection, never what a call returned: a COMMIT hit
+ * by Ctrl-C can raise after committing).
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { scrubEngineMessage } from '../../core/redact.js';
 import { duckdbDialect } from '../../dialect/duckdb.js';
 import type { DuckDbTargetConfig } from '../../project/types.js';
 import type { ModelNode, SeedNode, SourceNode } from '../../manifest/types.js';
-import type { Adapter, AdapterResponse, Audit, MaterializeResult, QueryResult, Queryable } from '../types.js';
+import type { Adapter, AdapterResponse, Audit, Candidate, MaterializeResult, PublishedRecord, PublishOptions, QueryResult } from '../types.js';
 import { EngineError } from '../types.js';
 import { sourceMessage } from '../../landing/report.js';
-import type { LandingReport } from '../../landing/types.js';
-import { listVersionDirs, newVersion, removeVersionDir, tablePath } from './lake.js';
-import { ingestSource } from './sources.js';
+import { LandingReadError } from '../../landing/store.js';
+import { asPublishedRecords, keptPaths, landingFileRows, prepareBookkeeping, publishedRows, readSnapshot, recordPublished, snapshotPath, SNAPSHOT_SCHEMA_VERSION, versionsBeyond, forgetHistory, writeSnapshot, type PublishedRow, type Snapshot } from './catalog.js';
+import { adoptVersionDir, claimLake, listOwnedVersionDirs, makeVersionDir, newVersion, removeVersionDir, tablePath, type Owner } from './lake.js';
+import { openInstance } from './open.js';
+import { loadSnapshot, parquetView } from './reader.js';
+import { dropLegacyTable, recordFiles, rejectsRelation, stageLanding } from './sources.js';
 import { toQueryResult } from './values.js';
 
 const q = duckdbDialect.quoteIdent;
-const lit = duckdbDialect.quoteString;
+
+export type DuckDbAdapterConfig = Pick<DuckDbTargetConfig, 'lake_dir' | 'path_template' | 'catalog' | 'memory_limit' | 'temp_directory'> & { keep_versions?: number };
+
+/** Earlier versions kept besides the published one (as on the athena target). */
+export const DEFAULT_KEEP_VERSIONS = 1;
 
 export class DuckDbAdapter implements Adapter {
   readonly dialect = duckdbDialect;
@@ -33,61 +51,97 @@ export class DuckDbAdapter implements Adapter {
   private readonly live = new Set<DuckDBConnection>();
   private schemaLock: Promise<void> = Promise.resolve();
   private ingestLock: Promise<void> = Promise.resolve();
+  /** Pruning and snapshot writes, one at a time. */
+  private bookkeeping: Promise<unknown> = Promise.resolve();
   private readonly schemas = new Set<string>();
-  /** Opened for writing on a catalog file: close() sweeps stale version folders. */
-  private writing = false;
+  private mode?: 'read' | 'write' | 'memory';
+  private snapshot?: Snapshot;
 
-  /** `catalog` ':memory:' gives a throw-away database (unit tests). */
-  constructor(private readonly cfg: Pick<DuckDbTargetConfig, 'lake_dir' | 'path_template' | 'catalog' | 'memory_limit' | 'temp_directory'>) {}
+  /** `catalog` ':memory:' gives a throw-away database (unit tests): queries only. */
+  constructor(
+    private readonly cfg: DuckDbAdapterConfig,
+    private readonly owner: Owner = { project: '', target: '' },
+  ) {}
 
-  async open(mode: 'read' | 'write'): Promise<void> {
-    const memory = this.cfg.catalog === ':memory:';
-    if (!memory && mode === 'read' && !fs.existsSync(this.cfg.catalog)) {
-      throw new EngineError(`no catalog at ${this.cfg.catalog}: nothing has been built on this target yet (run stedi build)`, { path: this.cfg.catalog });
-    }
-    if (!memory) mkdirOrExplain(this.cfg.lake_dir);
-    const options: Record<string, string> = {};
-    if (mode === 'read' && !memory) options.access_mode = 'READ_ONLY';
-    if (this.cfg.memory_limit) options.memory_limit = this.cfg.memory_limit;
-    if (this.cfg.temp_directory) options.temp_directory = this.cfg.temp_directory;
-    try {
-      this.instance = await DuckDBInstance.create(this.cfg.catalog, options);
-    } catch (e) {
-      const msg = (e as Error).message;
-      if (/lock/i.test(msg)) {
-        const pid = /PID (\d+)/.exec(msg)?.[1];
-        throw new EngineError(`the lake catalog ${this.cfg.catalog} is in use by another stedi process${pid ? ` (pid ${pid})` : ''}; wait for it to finish or stop it, then retry`, { path: this.cfg.catalog });
-      }
-      throw new EngineError(`cannot open ${this.cfg.catalog}: ${msg}`, { path: this.cfg.catalog });
-    }
-    if (mode === 'write') await this.prepareCatalog(memory);
+  private get keep(): number {
+    return this.cfg.keep_versions ?? DEFAULT_KEEP_VERSIONS;
   }
 
-  private async prepareCatalog(memory: boolean): Promise<void> {
-    await this.exec(`CREATE SCHEMA IF NOT EXISTS _stedi`);
-    await this.exec(`CREATE TABLE IF NOT EXISTS _stedi.published (relation VARCHAR PRIMARY KEY, version VARCHAR, path VARCHAR, published_at TIMESTAMP, row_count BIGINT)`);
-    if (memory) return;
-    this.writing = true;
-    await this.sweepStaleVersions();
+  private options(): Record<string, string> {
+    const o: Record<string, string> = {};
+    if (this.cfg.memory_limit) o.memory_limit = this.cfg.memory_limit;
+    if (this.cfg.temp_directory) o.temp_directory = this.cfg.temp_directory;
+    return o;
+  }
+
+  async open(mode: 'read' | 'write'): Promise<void> {
+    if (this.cfg.catalog === ':memory:') {
+      this.instance = await openInstance(':memory:', this.options());
+      this.mode = 'memory';
+      return;
+    }
+    if (mode === 'read') return this.openReader();
+    claimLake(this.cfg.lake_dir, this.owner, { write: true, adoptable: fs.existsSync(this.cfg.catalog) });
+    fs.mkdirSync(path.dirname(this.cfg.catalog), { recursive: true });
+    this.instance = await openInstance(this.cfg.catalog, this.options());
+    this.mode = 'write';
+    await this.withConnection((c) => prepareBookkeeping(c));
+    await this.adoptKept();
+    await this.sweep();
+    await this.writeSnapshotNow();
   }
 
   /**
-   * Removes every version folder the committed catalog does not point at: what a killed build
-   * left (at open) or what a stopped one could not prune itself (at close: a Ctrl-C that landed
-   * while a table's old versions were being looked up). Compared as absolute paths: the same lake
-   * named another way (`lake` vs `/abs/lake`) must not make every published version look stale.
+   * Readers see what the published snapshot lists, in an in-memory database. A lake written by
+   * a stedi version before the snapshot existed is read through its catalog, read-only.
    */
-  private async sweepStaleVersions(): Promise<void> {
-    const published = new Set((await this.query(`SELECT path FROM _stedi.published`)).rows.map((r) => path.resolve(String(r.path))));
-    for (const dir of listVersionDirs(this.cfg.lake_dir)) if (!published.has(path.resolve(dir))) removeVersionDir(dir);
+  private async openReader(): Promise<void> {
+    claimLake(this.cfg.lake_dir, this.owner, { write: false, adoptable: false });
+    const file = snapshotPath(this.cfg.catalog);
+    let snap: Snapshot | undefined;
+    try {
+      snap = readSnapshot(file);
+    } catch (e) {
+      throw new EngineError(`cannot read ${file}: ${scrubEngineMessage((e as Error).message)}; run stedi build (it rewrites the file)`, { path: file });
+    }
+    if (!snap) {
+      if (!fs.existsSync(this.cfg.catalog)) throw new EngineError(`no catalog at ${this.cfg.catalog}: nothing has been built on this target yet (run stedi build)`, { path: this.cfg.catalog });
+      this.instance = await openInstance(this.cfg.catalog, { ...this.options(), access_mode: 'READ_ONLY' });
+      this.mode = 'read';
+      return;
+    }
+    this.snapshot = snap;
+    this.instance = await openInstance(':memory:', this.options());
+    this.mode = 'read';
+    await this.withConnection((c) => loadSnapshot(c, snap));
+  }
+
+  /** Folders the catalog keeps but that carry no marker yet (a lake of an earlier stedi): the catalog is the proof they are ours. */
+  private async adoptKept(): Promise<void> {
+    const rows = await this.withConnection((c) => publishedRows(c));
+    for (const r of rows) if (r.path) adoptVersionDir(r.path, this.owner, r.node ?? r.relation);
+    for (const p of await this.withConnection((c) => keptPaths(c))) adoptVersionDir(p, this.owner, 'history');
+  }
+
+  /**
+   * Removes every version folder of this project and target that the committed catalog does not
+   * keep: what a killed build left (at open) or what a stopped one could not prune itself (at
+   * close). Compared as absolute paths: the same lake named another way must not make every
+   * published version look stale.
+   */
+  private async sweep(): Promise<void> {
+    const kept = new Set((await this.withConnection((c) => keptPaths(c))).map((p) => path.resolve(p)));
+    for (const dir of listOwnedVersionDirs(this.cfg.lake_dir, this.owner)) if (!kept.has(path.resolve(dir))) removeVersionDir(dir, this.owner);
   }
 
   async close(): Promise<void> {
-    if (this.writing && this.live.size === 0) {
+    if (this.mode === 'write' && this.live.size === 0) {
       // nothing runs any more: what the catalog committed decides; if it cannot be read, the next open sweeps
-      await this.sweepStaleVersions().catch(() => undefined);
+      await this.bookkeeping.catch(() => undefined);
+      await this.sweep().catch(() => undefined);
+      await this.writeSnapshotNow().catch(() => undefined);
     }
-    this.writing = false;
+    this.mode = undefined;
     for (const c of this.live) c.closeSync();
     this.live.clear();
     this.instance?.closeSync();
@@ -102,19 +156,33 @@ export class DuckDbAdapter implements Adapter {
     return this.withConnection((c) => run(c, sql), signal);
   }
 
-  /**
-   * Landing ingestion (see sources.ts): the source table and its rejects table, replaced in one
-   * transaction. Ingestions run one at a time: the line parsing is JavaScript on this thread
-   * anyway, and one writer at a time keeps the catalog free of write-write conflicts.
-   */
-  async prepareSource(node: SourceNode, signal?: AbortSignal): Promise<AdapterResponse> {
-    await this.ensureSchema(node.relation.schema);
-    const turn = this.ingestLock.then(() => this.withConnection((c) => ingestSource(c, node, signal), signal));
-    this.ingestLock = turn.then(() => undefined, () => undefined);
-    let landing: LandingReport;
+  async published(): Promise<PublishedRecord[]> {
+    if (this.mode === 'read' && this.snapshot) return asPublishedRecords(this.snapshot.relations);
+    if (this.mode === 'memory') return [];
     try {
-      landing = await turn;
+      return asPublishedRecords(await this.withConnection((c) => publishedRows(c)));
     } catch (e) {
+      // a catalog of an earlier stedi opened read-only has no inputs recorded
+      if (this.mode === 'read') return [];
+      throw e;
+    }
+  }
+
+  /**
+   * Landing ingestion (sources.ts): both tables written as new versions, then published in one
+   * transaction. Ingestions run one at a time: the line parsing is JavaScript on this thread
+   * anyway, and it bounds the memory of the staging tables.
+   */
+  async prepareSource(node: SourceNode, audit: Audit, opts: PublishOptions = {}): Promise<AdapterResponse & { published: boolean }> {
+    this.writable();
+    const { signal } = opts;
+    await this.ensureSchema(node.relation.schema);
+    const turn = this.ingestLock.then(() => this.withConnection((c) => this.ingest(c, node, audit, opts), signal));
+    this.ingestLock = turn.then(() => undefined, () => undefined);
+    try {
+      return await turn;
+    } catch (e) {
+      if (e instanceof LandingReadError) throw new EngineError(`${e.message}; the published version is unchanged`, { path: e.path });
       if (e instanceof EngineError) throw e;
       // DuckDB names the file it could not write (the catalog or its write-ahead log)
       const file = /file "([^"]+)"/.exec((e as Error).message ?? '')?.[1];
@@ -122,63 +190,132 @@ export class DuckDbAdapter implements Adapter {
       const named = !file ? this.cfg.catalog : path.basename(file).startsWith(base) ? `${this.cfg.catalog}${path.basename(file).slice(base.length)}` : path.relative('.', file) || file;
       throw explainWrite(e, named);
     }
-    return { message: sourceMessage(landing), landing };
   }
 
-  async materialize(node: ModelNode | SeedNode, sql: string, audit: Audit, signal?: AbortSignal): Promise<MaterializeResult> {
+  private async ingest(c: DuckDBConnection, node: SourceNode, audit: Audit, opts: PublishOptions): Promise<AdapterResponse & { published: boolean }> {
+    const rej = rejectsRelation(node);
+    const version = newVersion();
+    const folder = (name: string) => `${tablePath(this.cfg.lake_dir, this.cfg.path_template, { entity: node.entity, zone: node.relation.schema, name })}/v=${version}`;
+    const dirs = { accepted: folder(node.relation.identifier), rejects: folder(rej.identifier) };
+    for (const d of Object.values(dirs)) mkVersion(d, this.owner, node.unique_id);
+    let published = false;
+    try {
+      const staged = await stageLanding(c, node, dirs, opts.signal);
+      const previousRows = await this.committedRows(node.relation.rendered);
+      const inputs = opts.inputs ? JSON.stringify(opts.inputs) : null;
+      published = await this.transact(c, async () => {
+        for (const [r, dir, rows] of [[node.relation, dirs.accepted, staged.accepted.written], [rej, dirs.rejects, staged.rejects.written]] as const) {
+          await dropLegacyTable(c, r.schema, r.identifier);
+          await c.run(parquetView(r.rendered, dir));
+          await recordPublished(c, { relation: r.rendered, schema_name: r.schema, identifier: r.identifier, kind: 'table', node: node.unique_id, version, path: dir, row_count: rows, definition: null, inputs });
+        }
+        await recordFiles(c, staged.report);
+      }, audit, { rows: staged.accepted.written, ...(previousRows !== undefined ? { previousRows } : {}) });
+      const message = sourceMessage(staged.report);
+      return { published, message: published ? message : `NOT PUBLISHED ${message}`, landing: staged.report, rows_affected: staged.accepted.written };
+    } finally {
+      const committed = await this.committedPath(node.relation.rendered);
+      const ours = committed !== 'unknown' && committed !== undefined && path.resolve(committed) === path.resolve(dirs.accepted);
+      if (!ours && committed !== 'unknown') for (const d of Object.values(dirs)) removeVersionDir(d, this.owner);
+      if (ours) await this.afterPublish([[node.relation.rendered, path.posix.dirname(dirs.accepted)], [rej.rendered, path.posix.dirname(dirs.rejects)]]);
+    }
+  }
+
+  async materialize(node: ModelNode | SeedNode, sql: string, audit: Audit, opts: PublishOptions = {}): Promise<MaterializeResult> {
+    this.writable();
+    const { signal } = opts;
     await this.ensureSchema(node.relation.schema);
+    const rel = node.relation;
+    const inputs = opts.inputs ? JSON.stringify(opts.inputs) : null;
     return this.withConnection(async (c) => {
       if (node.resource_type === 'model' && node.materialized === 'view') {
-        return this.publish(c, `CREATE OR REPLACE VIEW ${node.relation.rendered} AS\n${sql}`, node, audit, undefined, undefined);
+        const ok = await this.transact(c, async () => {
+          await c.run(`CREATE OR REPLACE VIEW ${rel.rendered} AS\n${sql}`);
+          await recordPublished(c, { relation: rel.rendered, schema_name: rel.schema, identifier: rel.identifier, kind: 'view', node: node.unique_id, version: null, path: null, row_count: null, definition: sql, inputs });
+        }, audit, {});
+        if (ok) await this.afterPublish([]);
+        return { published: ok, response: { message: ok ? 'OK VIEW' : 'NOT PUBLISHED VIEW' } };
       }
-      const base = tablePath(this.cfg.lake_dir, this.cfg.path_template, { entity: node.entity, zone: node.relation.schema, name: node.relation.identifier });
-      const dir = `${base}/v=${newVersion()}`;
-      mkdirOrExplain(dir);
+      const base = tablePath(this.cfg.lake_dir, this.cfg.path_template, { entity: node.entity, zone: rel.schema, name: rel.identifier });
+      const version = newVersion();
+      const dir = `${base}/v=${version}`;
+      mkVersion(dir, this.owner, node.unique_id);
       let rows: number;
       try {
-        const copied = await c.runAndReadAll(`COPY (\n${sql}\n) TO ${lit(`${dir}/data.parquet`)} (FORMAT parquet)`);
+        const copied = await c.runAndReadAll(`COPY (\n${sql}\n) TO ${duckdbDialect.quoteString(`${dir}/data.parquet`)} (FORMAT parquet)`);
         rows = Number(copied.rowsChanged);
       } catch (e) {
-        removeVersionDir(dir);
+        removeVersionDir(dir, this.owner);
         throw explainWrite(e, dir);
       }
-      // hive_partitioning = false: the `v=<version>` folder must not surface as a column `v`.
-      const view = `CREATE OR REPLACE VIEW ${node.relation.rendered} AS SELECT * FROM read_parquet(${lit(`${dir}/*.parquet`)}, hive_partitioning = false)`;
-      let res: MaterializeResult | undefined;
+      const previousRows = await this.committedRows(rel.rendered);
+      let ok = false;
       let failure: unknown;
       try {
-        res = await this.publish(c, view, node, audit, dir, rows);
+        ok = await this.transact(c, async () => {
+          await c.run(parquetView(rel.rendered, dir));
+          await recordPublished(c, { relation: rel.rendered, schema_name: rel.schema, identifier: rel.identifier, kind: 'table', node: node.unique_id, version, path: dir, row_count: rows, definition: null, inputs });
+        }, audit, { rows, ...(previousRows !== undefined ? { previousRows } : {}) });
       } catch (e) {
         failure = e;
       }
       // What is published is what the catalog says now, not what the calls returned: a COMMIT hit
       // by Ctrl-C can raise "Interrupted" after it has committed.
-      const published = await this.committedPath(node.relation.rendered);
-      if (published !== 'unknown') this.pruneVersions(base, published);
-      if (failure === undefined) return res!;
-      if (published !== 'unknown' && published !== undefined && path.resolve(published) === path.resolve(dir)) {
-        return { published: true, response: { message: `OK ${rows} rows (committed as the interrupt arrived)`, rows_affected: rows } };
-      }
+      const committed = await this.committedPath(rel.rendered);
+      const ours = committed !== 'unknown' && committed !== undefined && path.resolve(committed) === path.resolve(dir);
+      if (ours) await this.afterPublish([[rel.rendered, base]]);
+      else if (committed !== 'unknown') removeVersionDir(dir, this.owner);
+      if (failure === undefined) return { published: ok, response: { message: ok ? `OK ${rows} rows` : `NOT PUBLISHED ${rows} rows`, rows_affected: rows } };
+      if (ours) return { published: true, response: { message: `OK ${rows} rows (committed as the interrupt arrived)`, rows_affected: rows } };
       throw failure;
     }, signal);
   }
 
-  private async publish(c: DuckDBConnection, ddl: string, node: ModelNode | SeedNode, audit: Audit, dir: string | undefined, rows: number | undefined): Promise<MaterializeResult> {
+  private writable(): void {
+    if (this.mode !== 'write') throw new Error(`internal: the adapter was opened for ${this.mode ?? 'nothing'}, not for writing`);
+  }
+
+  /** One publishing transaction: `body` switches views and records, then the gate decides. */
+  private async transact(c: DuckDBConnection, body: () => Promise<void>, audit: Audit, candidate: Candidate): Promise<boolean> {
     await c.run('BEGIN TRANSACTION');
     try {
-      await c.run(ddl);
-      await c.run(`DELETE FROM _stedi.published WHERE relation = ${lit(node.relation.rendered)}`);
-      if (dir) {
-        await c.run(`INSERT INTO _stedi.published VALUES (${lit(node.relation.rendered)}, ${lit(dir.slice(dir.lastIndexOf('=') + 1))}, ${lit(dir)}, now(), ${rows ?? 0})`);
-      }
-      const ok = await audit({ query: (s) => run(c, s) });
+      await body();
+      const ok = await audit({ query: (s) => run(c, s) }, candidate);
       await c.run(ok ? 'COMMIT' : 'ROLLBACK');
-      const what = dir ? `${rows} rows` : 'VIEW';
-      return { published: ok, response: { message: ok ? `OK ${what}` : `NOT PUBLISHED ${what}`, ...(rows !== undefined ? { rows_affected: rows } : {}) } };
+      return ok;
     } catch (e) {
       await c.run('ROLLBACK').catch(() => undefined);
       throw e;
     }
+  }
+
+  /**
+   * After a commit: the snapshot readers use is rewritten, and each published table's versions
+   * beyond keep_versions, and any other folder of its own in its table folder, are removed.
+   */
+  private afterPublish(tables: [relation: string, base: string][]): Promise<void> {
+    const next = this.bookkeeping.then(async () => {
+      await this.writeSnapshotNow();
+      for (const [relation, base] of tables) await this.prune(relation, base);
+    });
+    this.bookkeeping = next.catch(() => undefined);
+    return next.catch(() => undefined);
+  }
+
+  private async prune(relation: string, base: string): Promise<void> {
+    await this.withConnection(async (c) => {
+      const beyond = await versionsBeyond(c, relation, this.keep);
+      for (const d of beyond) removeVersionDir(d, this.owner);
+      await forgetHistory(c, beyond);
+      const kept = new Set((await keptPaths(c)).map((p) => path.resolve(p)));
+      for (const d of listOwnedVersionDirs(base, this.owner)) if (!kept.has(path.resolve(d))) removeVersionDir(d, this.owner);
+    });
+  }
+
+  /** The published snapshot, from the committed catalog (a fresh connection sees committed state only). */
+  private async writeSnapshotNow(): Promise<void> {
+    const [relations, files] = await this.withConnection(async (c) => [await publishedRows(c), await landingFileRows(c)] as const);
+    writeSnapshot(snapshotPath(this.cfg.catalog), { schema_version: SNAPSHOT_SCHEMA_VERSION, project: this.owner.project, target: this.owner.target, written_at: new Date().toISOString(), relations, landing_files: files });
   }
 
   /**
@@ -188,32 +325,31 @@ export class DuckDbAdapter implements Adapter {
    */
   private async committedPath(relation: string): Promise<string | undefined | 'unknown'> {
     try {
-      const r = await this.withConnection((fresh) => fresh.runAndReadAll(`SELECT path FROM _stedi.published WHERE relation = ${lit(relation)}`));
-      const row = r.getRows()[0];
-      return row ? String(row[0]) : undefined;
+      return (await this.committedRow(relation))?.path ?? undefined;
     } catch {
       return 'unknown';
     }
   }
 
-  /** Deletes every version folder of a table except the one the catalog points at. */
-  private pruneVersions(base: string, published: string | undefined): void {
-    for (const d of listVersionDirs(base)) if (!published || path.resolve(d) !== path.resolve(published)) removeVersionDir(d);
+  private async committedRows(relation: string): Promise<number | undefined> {
+    const r = await this.committedRow(relation);
+    return r?.row_count ?? undefined;
+  }
+
+  private async committedRow(relation: string): Promise<PublishedRow | undefined> {
+    const rows = await this.withConnection((fresh) => publishedRows(fresh));
+    return rows.find((r) => r.relation === relation);
   }
 
   async cancelAll(): Promise<void> {
     for (const c of this.live) c.interrupt();
   }
 
-  private async exec(sql: string): Promise<void> {
-    await this.withConnection((c) => c.run(sql));
-  }
-
   /** Schema creation is serialised: concurrent CREATE SCHEMA would conflict in the catalog. */
   private async ensureSchema(schema: string): Promise<void> {
     if (this.schemas.has(schema)) return;
     const next = this.schemaLock.then(async () => {
-      if (!this.schemas.has(schema)) await this.exec(`CREATE SCHEMA IF NOT EXISTS ${q(schema)}`);
+      if (!this.schemas.has(schema)) await this.withConnection((c) => c.run(`CREATE SCHEMA IF NOT EXISTS ${q(schema)}`));
       this.schemas.add(schema);
     });
     this.schemaLock = next.catch(() => undefined);
@@ -228,7 +364,7 @@ export class DuckDbAdapter implements Adapter {
     const onAbort = () => c.interrupt();
     signal?.addEventListener('abort', onAbort);
     try {
-      for (const [k, v] of this.secrets) await c.run(`SET VARIABLE ${q(k)} = ${lit(v)}`);
+      for (const [k, v] of this.secrets) await c.run(`SET VARIABLE ${q(k)} = ${duckdbDialect.quoteString(v)}`);
       return await fn(c);
     } finally {
       signal?.removeEventListener('abort', onAbort);
@@ -238,32 +374,33 @@ export class DuckDbAdapter implements Adapter {
   }
 }
 
+function mkVersion(dir: string, owner: Owner, node: string): void {
+  try {
+    makeVersionDir(dir, owner, node);
+  } catch (e) {
+    throw explainWrite(e, dir);
+  }
+}
+
+/** A statement's result; an engine error keeps DuckDB's words without any value of the data. */
 async function run(c: DuckDBConnection, sql: string): Promise<QueryResult> {
   try {
     return toQueryResult(await c.runAndReadAll(sql));
   } catch (e) {
-    throw new EngineError((e as Error).message);
-  }
-}
-
-function mkdirOrExplain(dir: string): void {
-  try {
-    fs.mkdirSync(dir, { recursive: true });
-  } catch (e) {
-    throw explainWrite(e, dir);
+    throw new EngineError(scrubEngineMessage((e as Error).message));
   }
 }
 
 /**
  * Disk-full and permission errors name the path; the published version is untouched. Errors
  * of the query itself (binder, parser, conversion, interrupt …) are not write errors and keep
- * DuckDB's message.
+ * DuckDB's message, scrubbed of values.
  */
 function explainWrite(e: unknown, dir: string): Error {
   const err = e as NodeJS.ErrnoException;
   const msg = err.message ?? String(e);
   const io = typeof err.code === 'string' || msg.includes(dir) || /no space left|disk full|read-only file system/i.test(msg);
-  if (!io) return new EngineError(msg);
-  const why = err.code === 'ENOSPC' || /no space/i.test(msg) ? 'the disk is full' : err.code === 'EACCES' || /permission denied/i.test(msg) ? 'permission denied' : msg;
+  if (!io) return e instanceof EngineError ? e : new EngineError(scrubEngineMessage(msg));
+  const why = err.code === 'ENOSPC' || /no space/i.test(msg) ? 'the disk is full' : err.code === 'EACCES' || /permission denied/i.test(msg) ? 'permission denied' : scrubEngineMessage(msg);
   return new EngineError(`cannot write ${dir}: ${why}; the published version is unchanged`, { path: dir });
 }

@@ -1,31 +1,36 @@
 /**
  * Landing ingestion on DuckDB: every line of a source's landing files becomes a row of the
  * source table (`landing.<table>`, the declared columns, typed) or of its rejects table
- * (`landing.<table>__rejects`: file, line, reason, detail, raw), both kept in the catalog.
+ * (`landing.<table>__rejects`: file, line, reason, detail, raw).
  *
- * Write-audit-publish in one DuckDB transaction: both tables are replaced, filled, counted back
- * (the audit: lines read = accepted + rejected + blank + duplicate_delivery, and the stored row
- * counts equal the classified ones) and committed together with the ingestion record
- * (`_stedi.landing_files`). A malformed line under `on_malformed: fail`, a read or write error,
- * Ctrl-C or a killed process roll back: the previously published tables stay as they were.
+ * Both tables are versions in the lake like every other table
+ * (`<lake>/<entity>/landing/<table>[__rejects]/v=<version>/part-*.parquet`): rows are appended to
+ * connection-local staging tables and written out as Parquet parts every few million rows (so
+ * memory stays bounded), the parts are counted back against the classification (the audit:
+ * lines read = accepted + rejected + blank + duplicate_delivery, and what was written equals what
+ * was classified), and one catalog transaction then switches both views, records the versions
+ * and the ingestion record (`_stedi.landing_files`) and runs the executor's gate (the volume
+ * guards). A malformed line under `on_malformed: fail`, a read or write error, a refused gate,
+ * Ctrl-C or a killed process leave the previously published tables as they were.
  *
- * Why tables in the catalog and not Parquet versions under lake/: the landing zone already is
- * the delivered JSON; this is the engine's parsed copy of it, not a zone table. One transaction
- * publishes accepted rows, rejects and the ingestion record together, with no extra version
- * folder to write, point at and clean up, and the lake's folders keep the layout of the S3 zones.
+ * Why Parquet versions and not tables inside the catalog: the catalog file stays small, readers
+ * see the landing tables during a build (runner/adapters/duckdb/reader.ts), a damaged catalog
+ * loses no data, and the layout is the Athena target's.
  */
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import { duckdbDialect } from '../../dialect/duckdb.js';
 import type { SourceNode } from '../../manifest/types.js';
 import { landingColumns } from '../../landing/classify.js';
 import { ingestLanding, type LandingSink } from '../../landing/ingest.js';
-import { LandingReadError } from '../../landing/store.js';
 import { balanceProblem, malformedError } from '../../landing/report.js';
 import { REJECTS_COLUMNS, type LandingColumn, type LandingReport, type LandingValue } from '../../landing/types.js';
 import { EngineError } from '../types.js';
 
 const q = duckdbDialect.quoteIdent;
 const lit = duckdbDialect.quoteString;
+
+/** Rows staged in memory before they are written out as a Parquet part. */
+const PART_ROWS = 4_000_000;
 
 /** The rejects relation of a source (the manifest carries it; older manifests did not). */
 export function rejectsRelation(node: SourceNode): { schema: string; identifier: string; rendered: string } {
@@ -39,90 +44,156 @@ export function sourceColumns(node: SourceNode): LandingColumn[] {
   return columns;
 }
 
-export async function ingestSource(c: DuckDBConnection, node: SourceNode, signal?: AbortSignal): Promise<LandingReport> {
+/**
+ * A connection-local staging table written out as Parquet parts into a version folder. The
+ * appender is closed, the rows copied out and the table emptied whenever it holds PART_ROWS.
+ */
+class StagedParts {
+  rows = 0;
+  written = 0;
+  private parts = 0;
+  private appender?: DuckDBAppender;
+  private staged = 0;
+
+  constructor(
+    private readonly c: DuckDBConnection,
+    private readonly table: string,
+    readonly dir: string,
+  ) {}
+
+  async start(columnsDdl: string): Promise<void> {
+    await this.c.run(`CREATE OR REPLACE TEMP TABLE ${q(this.table)} (${columnsDdl})`);
+    this.appender = await this.c.createAppender(this.table, 'main', 'temp');
+  }
+
+  get a(): DuckDBAppender {
+    if (!this.appender) throw new Error('internal: staging table used before start()');
+    return this.appender;
+  }
+
+  endRow(): void {
+    this.a.endRow();
+    this.rows++;
+    this.staged++;
+  }
+
+  /** Writes a part when enough rows are staged (awaited between chunks of the landing files). */
+  async maybeFlush(): Promise<void> {
+    if (this.staged >= PART_ROWS) await this.flush();
+  }
+
+  /** Writes what is left; a table without any row still gets one (empty) part: its schema. */
+  async finish(): Promise<void> {
+    if (this.staged > 0 || this.parts === 0) await this.flush();
+    this.close();
+    await this.c.run(`DROP TABLE IF EXISTS temp.${q(this.table)}`);
+  }
+
+  close(): void {
+    try {
+      this.appender?.closeSync();
+    } catch {
+      // the staging table is dropped (or the connection closed) anyway
+    }
+    this.appender = undefined;
+  }
+
+  private async flush(): Promise<void> {
+    this.a.closeSync();
+    this.appender = undefined;
+    const file = `${this.dir}/part-${String(this.parts++).padStart(5, '0')}.parquet`;
+    const copied = await this.c.runAndReadAll(`COPY temp.${q(this.table)} TO ${lit(file)} (FORMAT parquet)`);
+    this.written += Number(copied.rowsChanged);
+    await this.c.run(`DELETE FROM temp.${q(this.table)}`);
+    this.staged = 0;
+    this.appender = await this.c.createAppender(this.table, 'main', 'temp');
+  }
+}
+
+export interface StagedLanding {
+  report: LandingReport;
+  accepted: StagedParts;
+  rejects: StagedParts;
+}
+
+/**
+ * Reads and classifies the source's landing files into Parquet parts under the two version
+ * folders (made by the caller, with their markers). Throws when a line is malformed under
+ * `on_malformed: fail` or when what was written does not reconcile with what was read.
+ */
+export async function stageLanding(c: DuckDBConnection, node: SourceNode, dirs: { accepted: string; rejects: string }, signal?: AbortSignal): Promise<StagedLanding> {
   const columns = sourceColumns(node);
   const rel = node.relation;
   const rej = rejectsRelation(node);
-  const onMalformed = node.config.on_malformed === 'fail' ? 'fail' : 'quarantine';
-  const appenders: DuckDBAppender[] = [];
-  await c.run('BEGIN TRANSACTION');
+  const accepted = new StagedParts(c, 'stedi_landing_rows', dirs.accepted);
+  const rejects = new StagedParts(c, 'stedi_landing_rejects', dirs.rejects);
   try {
-    await c.run(`CREATE TABLE IF NOT EXISTS _stedi.landing_files (source VARCHAR, file VARCHAR, status VARCHAR, duplicate_of VARCHAR, bytes BIGINT, sha256 VARCHAR, lines BIGINT, accepted BIGINT, rejected BIGINT, blank BIGINT, duplicate_delivery BIGINT, bom BIGINT, crlf BIGINT, trailing_comma BIGINT, case_folded_keys BIGINT, coerced_values BIGINT, no_final_newline BOOLEAN, unknown_keys VARCHAR[], ingested_at TIMESTAMP)`);
-    for (const r of [rel, rej]) await dropView(c, r.schema, r.identifier);
-    await c.run(`CREATE OR REPLACE TABLE ${rel.rendered} (${columns.map((col) => `${q(col.name)} ${col.sqlType}`).join(', ')})`);
-    await c.run(`CREATE OR REPLACE TABLE ${rej.rendered} (${REJECTS_COLUMNS.map((col) => `${q(col.name)} ${col.data_type.toUpperCase()}`).join(', ')})`);
-    const accepted = await c.createAppender(rel.identifier, rel.schema);
-    appenders.push(accepted);
-    const rejects = await c.createAppender(rej.identifier, rej.schema);
-    appenders.push(rejects);
-    const put = columns.map((col) => appendFn(accepted, col));
+    await accepted.start(columns.map((col) => `${q(col.name)} ${col.sqlType}`).join(', '));
+    await rejects.start(REJECTS_COLUMNS.map((col) => `${q(col.name)} ${col.data_type.toUpperCase()}`).join(', '));
+    const put = columns.map(appendFn);
     const sink: LandingSink = {
       accept(values: LandingValue[]) {
+        const a = accepted.a;
         for (let i = 0; i < put.length; i++) {
           const v = values[i];
-          if (v === null || v === undefined) accepted.appendNull();
-          else put[i]!(v);
+          if (v === null || v === undefined) a.appendNull();
+          else put[i]!(a, v);
         }
         accepted.endRow();
       },
       reject(r) {
-        rejects.appendVarchar(r.file);
-        rejects.appendBigInt(BigInt(r.line));
-        rejects.appendVarchar(r.reason);
-        rejects.appendVarchar(r.detail);
-        rejects.appendVarchar(r.raw);
+        const a = rejects.a;
+        a.appendVarchar(r.file);
+        a.appendBigInt(BigInt(r.line));
+        a.appendVarchar(r.reason);
+        a.appendVarchar(r.detail);
+        a.appendVarchar(r.raw);
         rejects.endRow();
+      },
+      async drain() {
+        await accepted.maybeFlush();
+        await rejects.maybeFlush();
       },
     };
     const report = await ingestLanding(
-      { source: `${node.source_name}.${node.name}`, relation: `${rel.schema}.${rel.identifier}`, rejects_relation: `${rej.schema}.${rej.identifier}`, location: node.location, columns, on_malformed: onMalformed },
+      { source: `${node.source_name}.${node.name}`, relation: `${rel.schema}.${rel.identifier}`, rejects_relation: `${rej.schema}.${rej.identifier}`, location: node.location, columns, on_malformed: node.config.on_malformed === 'fail' ? 'fail' : 'quarantine' },
       sink,
       signal ? { signal } : {},
     );
-    for (const a of appenders.splice(0)) a.closeSync();
     const failed = malformedError(report);
     if (failed) throw new EngineError(failed);
-    // the audit: what the tables hold is what was classified, and every line is accounted for
-    const counted = await c.runAndReadAll(`SELECT (SELECT count(*) FROM ${rel.rendered}) AS accepted, (SELECT count(*) FROM ${rej.rendered}) AS rejected`);
-    const [a, r] = counted.getRows()[0] ?? [];
-    const problem = balanceProblem(report, { accepted: Number(a), rejected: Number(r) });
+    await accepted.finish();
+    await rejects.finish();
+    // the audit: what the Parquet parts hold is what was classified, and every line is accounted for
+    const problem = balanceProblem(report, { accepted: accepted.written, rejected: rejects.written });
     if (problem) throw new EngineError(problem);
-    await recordFiles(c, report);
-    await c.run('COMMIT');
-    return report;
-  } catch (e) {
-    for (const a of appenders) {
-      try {
-        a.closeSync();
-      } catch {
-        // the rollback discards whatever the appender held
-      }
-    }
-    await c.run('ROLLBACK').catch(() => undefined);
-    if (e instanceof LandingReadError) throw new EngineError(`${e.message}; the published version is unchanged`, { path: e.path });
-    throw e;
+    return { report, accepted, rejects };
+  } finally {
+    accepted.close();
+    rejects.close();
   }
 }
 
-function appendFn(a: DuckDBAppender, col: LandingColumn): (v: Exclude<LandingValue, null>) => void {
+function appendFn(col: LandingColumn): (a: DuckDBAppender, v: Exclude<LandingValue, null>) => void {
   switch (col.kind) {
-    case 'varchar': return (v) => a.appendVarchar(v as string);
-    case 'bigint': return (v) => a.appendBigInt(v as bigint);
-    case 'integer': return (v) => a.appendInteger(v as number);
-    case 'smallint': return (v) => a.appendSmallInt(v as number);
-    case 'tinyint': return (v) => a.appendTinyInt(v as number);
-    case 'boolean': return (v) => a.appendBoolean(v as boolean);
-    case 'double': return /^(FLOAT|FLOAT4|REAL)$/.test(col.sqlType) ? (v) => a.appendFloat(v as number) : (v) => a.appendDouble(v as number);
+    case 'varchar': return (a, v) => a.appendVarchar(v as string);
+    case 'bigint': return (a, v) => a.appendBigInt(v as bigint);
+    case 'integer': return (a, v) => a.appendInteger(v as number);
+    case 'smallint': return (a, v) => a.appendSmallInt(v as number);
+    case 'tinyint': return (a, v) => a.appendTinyInt(v as number);
+    case 'boolean': return (a, v) => a.appendBoolean(v as boolean);
+    case 'double': return /^(FLOAT|FLOAT4|REAL)$/.test(col.sqlType) ? (a, v) => a.appendFloat(v as number) : (a, v) => a.appendDouble(v as number);
   }
 }
 
-/** Catalogs built before landing ingestion held the source as a view of the same name. */
-async function dropView(c: DuckDBConnection, schema: string, name: string): Promise<void> {
-  const found = await c.runAndReadAll(`SELECT count(*) FROM duckdb_views() WHERE schema_name = ${lit(schema)} AND view_name = ${lit(name)} AND NOT internal`);
-  if (Number(found.getRows()[0]?.[0] ?? 0) > 0) await c.run(`DROP VIEW ${q(schema)}.${q(name)}`);
+/** Catalogs of earlier stedi versions held the landing tables inside the catalog: dropped when the views replace them. */
+export async function dropLegacyTable(c: DuckDBConnection, schema: string, name: string): Promise<void> {
+  const found = await c.runAndReadAll(`SELECT count(*) FROM duckdb_tables() WHERE schema_name = ${lit(schema)} AND table_name = ${lit(name)} AND NOT temporary`);
+  if (Number(found.getRows()[0]?.[0] ?? 0) > 0) await c.run(`DROP TABLE ${q(schema)}.${q(name)}`);
 }
 
-async function recordFiles(c: DuckDBConnection, report: LandingReport): Promise<void> {
+/** Inside the publishing transaction: the ingestion record of every file of the source. */
+export async function recordFiles(c: DuckDBConnection, report: LandingReport): Promise<void> {
   await c.run(`DELETE FROM _stedi.landing_files WHERE source = ${lit(report.source)}`);
   for (const f of report.files) {
     const t = f.tolerated;

@@ -38,8 +38,10 @@ async function redraw(): Promise<void> {
 function overview(): void {
   const models = Object.values(data.nodes).filter((n) => n.resource_type === 'model' || n.resource_type === 'source' || n.resource_type === 'seed');
   const zones = [...new Set(models.map((n) => data.zones[n.unique_id] ?? ''))].sort((a, b) => zoneRank(a) - zoneRank(b));
+  const mixed = data.inconsistencies ?? [];
   panel.replaceChildren(
     h('header', {}, h('h2', { id: 'node-title' }, data.project)),
+    ...(mixed.length ? [h('section', { id: 'inconsistent', class: 'inconsistent' }, h('h3', {}, 'Published tables built from different inputs'), h('ul', {}, mixed.map((p) => h('li', {}, p.message))), h('p', {}, 'Rebuild them together (stedi build) so that every table comes from the same inputs.'))] : []),
     h('p', {}, 'Click a node, search, or select with the dbt grammar (', h('code', {}, '+machine_learning_curated'), ', ', h('code', {}, 'tag:pii'), ', ', h('code', {}, 'path:models/trusted'), '). Click a column to trace where it comes from.'),
     ...zones.map((z) => h('section', {}, h('h3', {}, z), h('ul', { class: 'zone-list' }, models.filter((n) => data.zones[n.unique_id] === z).map((n) => {
       const pii = nodePii(data, n.unique_id);

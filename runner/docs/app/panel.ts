@@ -116,6 +116,7 @@ export function renderPanel(root: HTMLElement, data: DocsData, id: string, colum
     n.description ? h('p', { class: 'description' }, n.description) : null,
     facts(data, n),
     resultLine(data, id),
+    ...(data.inconsistencies ?? []).filter((p) => p.node === id || p.other === id).map((p) => h('p', { class: 'inconsistent' }, `Inputs differ: ${p.message}`)),
     parents.length ? h('p', { class: 'deps' }, 'Reads: ', parents.map((p) => nodeLink(data, p))) : null,
     children.length ? h('p', { class: 'deps' }, 'Read by: ', children.map((c) => nodeLink(data, c))) : null,
     'columns' in n ? h('section', { id: 'columns' }, h('h3', {}, 'Columns'), error ? h('p', { class: 'unresolved' }, `Column lineage unavailable: ${error}`) : null, columnsTable(data, n, column)) : null,

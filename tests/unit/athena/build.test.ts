@@ -36,8 +36,11 @@ describe('stedi build --target athena', () => {
     // the order of the write-audit-publish steps for one model
     const ops = aws.calls.map((c) => `${c.operation}:${String(c.input.Name ?? c.input.TableName ?? (c.input.TableInput as { Name?: string } | undefined)?.Name ?? (c.input.QueryString as string | undefined)?.split('\n')[0] ?? '')}`);
     const i = ops.findIndex((o) => o.startsWith('StartQueryExecution:CREATE TABLE "stedi"."customer_trusted__stedi_'));
-    expect(ops[i - 1]).toBe('GetTable:customer_trusted');
-    expect(ops.slice(i, i + 3).map((o) => o.split(':')[0])).toEqual(['StartQueryExecution', 'GetQueryExecution', 'GetTable']);
+    // the published table is read (ownership, rows), the version's ownership marker written, then the CTAS
+    expect(ops.slice(i - 2, i)).toEqual(['GetTable:customer_trusted', 'PutObject:']);
+    expect(String(aws.calls[i - 1]!.input.Key)).toMatch(/^zones\/customer\/trusted\/customer_trusted\/_stedi_versions\/v=[^/]+\.json$/);
+    // after the CTAS: the rows it wrote, the candidate's Glue entry, stamped with the owner
+    expect(ops.slice(i, i + 5).map((o) => o.split(':')[0])).toEqual(['StartQueryExecution', 'GetQueryExecution', 'GetQueryResults', 'GetTable', 'UpdateTable']);
     const publish = ops.indexOf('CreateTable:customer_trusted');
     const onCandidate = aws.calls.map((c, k) => (c.operation === 'StartQueryExecution' && String(c.input.QueryString).startsWith('select count(*)') && String(c.input.QueryString).includes('"stedi"."customer_trusted__stedi_') ? k : -1)).filter((k) => k >= 0);
     expect(onCandidate.length).toBe(5); // not_null, unique, consent on email; not_null on serial_number and on share_with_research_as_of_date
@@ -48,7 +51,7 @@ describe('stedi build --target athena', () => {
     // every published table is stedi's, recorded with its location; no candidate is left
     for (const name of ['customer_trusted', 'accelerometer_trusted', 'customer_curated', 'step_trainer_trusted', 'machine_learning_curated', 'reconciliation', 'exclusion_rules']) {
       const t = published(name)!;
-      expect(t.Parameters).toMatchObject({ stedi_managed: 'true', stedi_format: 'iceberg', table_type: 'ICEBERG' });
+      expect(t.Parameters).toMatchObject({ stedi_managed: 'true', stedi_project: 'stedi', stedi_target: 'athena', stedi_format: 'iceberg', table_type: 'ICEBERG', stedi_rows: '1' });
       expect(t.StorageDescriptor?.Location).toBe(t.Parameters?.stedi_location);
       expect(t.Parameters?.metadata_location?.startsWith(t.Parameters.stedi_location!)).toBe(true);
     }
@@ -135,12 +138,19 @@ describe('stedi build --target athena', () => {
     expect([...sim.objects].some((o) => o.startsWith(locations[1]!))).toBe(true);
     const del = aws.calls.filter((c) => c.operation === 'DeleteObjects' && String(JSON.stringify(c.input)).includes('/customer_trusted/'));
     expect(del.length).toBeGreaterThan(0);
-    expect(del.map((d) => (d.input.Delete as { Objects: { Key: string }[] }).Objects.map((o) => `s3://${String(d.input.Bucket)}/${o.Key}`)).flat().every((k) => k.startsWith(locations[0]!))).toBe(true);
+    // only the first version's data is deleted, then its ownership marker beside it
+    const deleted = del.map((d) => (d.input.Delete as { Objects: { Key: string }[] }).Objects.map((o) => `s3://${String(d.input.Bucket)}/${o.Key}`)).flat();
+    const marker0 = locations[0]!.replace(/(v=[^/]+)\/$/, '').replace(/\/$/, '') + `/_stedi_versions/${/v=[^/]+/.exec(locations[0]!)![0]}.json`;
+    expect(deleted.every((k) => k.startsWith(locations[0]!) || k === marker0)).toBe(true);
+    expect(deleted).toContain(marker0);
     expect(aws.calls.find((c) => c.operation === 'BatchDeleteTableVersion' && c.input.TableName === 'customer_trusted')?.input).toEqual({ DatabaseName: 'stedi', TableName: 'customer_trusted', VersionIds: ['0'] });
     // the landing tables are pruned the same way, with their data
     for (const name of ['customer', 'customer__rejects']) expect(sim.tables.get(name)!.versions).toHaveLength(2);
     const landingLocations = sim.tables.get('customer')!.versions.map((v) => v.Parameters!.stedi_location!);
-    expect([...sim.objects].filter((o) => o.startsWith('s3://lake-bucket/zones/customer/landing/customer/')).map((o) => o.replace(/part-.*$/, '')).sort()).toEqual([...landingLocations].sort());
+    const underLanding = [...sim.objects].filter((o) => o.startsWith('s3://lake-bucket/zones/customer/landing/customer/'));
+    expect(underLanding.filter((o) => !o.includes('/_stedi_versions/')).map((o) => o.replace(/part-.*$/, '')).sort()).toEqual([...landingLocations].sort());
+    // every kept version keeps its ownership marker, and only those
+    expect(underLanding.filter((o) => o.includes('/_stedi_versions/')).map((o) => /v=[^/]+(?=\.json$)/.exec(o)![0]).sort()).toEqual(landingLocations.map((l) => /v=[^/]+/.exec(l)![0]).sort());
   });
 
   it('retries starting a throttled query with jittered backoff and the same request token, then succeeds', async () => {
@@ -226,7 +236,7 @@ describe('stedi build --target athena', () => {
     const cleaned = aws.calls.findIndex((c, k) => k > stopAt && c.operation === 'DeleteTable' && String(c.input.Name).startsWith('customer_trusted__stedi_'));
     expect(settled).toBeGreaterThan(stopAt);
     expect(cleaned).toBeGreaterThan(settled);
-    expect(results.find((r) => r.name === 'customer_trusted')!.status).toBe('error');
+    expect(results.find((r) => r.name === 'customer_trusted')!.status).toBe('cancelled');
     expect(published('customer_trusted')).toBeUndefined();
     expect([...sim.tables.keys()].filter((n) => n.includes('__stedi_'))).toEqual([]);
     expect([...sim.objects].filter((o) => o.includes('/customer_trusted/'))).toEqual([]);

@@ -89,11 +89,15 @@ export function newSim(): AwsSimulator {
   return new AwsSimulator('stedi', { name: 'stedi', outputLocation: 's3://results-bucket/athena/' }, () => new Date('2026-01-01T00:00:00Z'));
 }
 
+/** The project and target the adapters of these tests build for. */
+export const OWNER = { project: 'stedi', target: 'athena' };
+
 /** Deterministic versions: fixed clock, counting "random" suffixes. */
 export function adapterOptions(extra: AthenaAdapterOptions = {}): AthenaAdapterOptions & { sleeps: number[] } {
   let n = 0;
   const sleeps: number[] = [];
   return {
+    owner: OWNER,
     now: () => new Date('2026-01-01T00:00:00Z'),
     random: () => (++n * 0x01010101) / 0x100000000,
     timing: { sleep: async (ms, signal) => { sleeps.push(ms); signal?.throwIfAborted(); await new Promise((r) => setImmediate(r)); }, random: () => 0.5 },
@@ -121,6 +125,11 @@ export function transcript(calls: Call[]): string {
       if (c.operation === 'StartQueryExecution') {
         const { QueryString, ClientRequestToken: _t, ...rest } = c.input;
         return `${c.service}:${c.operation} ${JSON.stringify(rest)}\n${String(QueryString)}\n`;
+      }
+      if (c.operation === 'PutObject' && String(c.input.Key).includes('/_stedi_versions/')) {
+        const { Body, ...rest } = c.input;
+        const { created_at: _at, ...marker } = JSON.parse(String(Body)) as Record<string, unknown>;
+        return `${c.service}:${c.operation} ${JSON.stringify(rest)} ${JSON.stringify(marker)}`;
       }
       if (c.operation === 'PutObject') {
         const { Body, ...rest } = c.input;

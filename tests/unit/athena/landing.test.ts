@@ -117,7 +117,10 @@ describe('landing ingestion on Athena', () => {
     for (const o of delivered) expect(sim.objects.has(o), o).toBe(true);
     const deletes = aws.calls.filter((c) => c.operation === 'DeleteObjects').flatMap((c) => (c.input.Delete as { Objects: { Key: string }[] }).Objects.map((o) => o.Key));
     expect(deletes.length).toBeGreaterThan(0);
-    expect(deletes.every((k) => k.startsWith('zones/customer/landing/customer/v=20260101T000000Z-20000000/') || k.startsWith('zones/customer/landing/customer__rejects/v=20260101T000000Z-20000000/'))).toBe(true);
+    // only the first ingested version (its data, then its ownership marker) was deleted
+    const first = (t: string) => [`zones/customer/landing/${t}/v=20260101T000000Z-20000000/`, `zones/customer/landing/${t}/_stedi_versions/v=20260101T000000Z-20000000.json`];
+    expect(deletes.every((k) => [...first('customer'), ...first('customer__rejects')].some((p) => k.startsWith(p)))).toBe(true);
+    expect(deletes).toContain(first('customer')[1]);
   });
 
   it('Ctrl-C during the ingestion stops reading, publishes nothing and removes what was written', async () => {
@@ -131,7 +134,7 @@ describe('landing ingestion on Athena', () => {
       return out;
     };
     const { results } = await build(target, manifest, adapterOptions({ landingPartChars: 100 }), 'build', controller.signal, (id) => id === 'source.stedi.landing.customer');
-    expect(results[0]!.status).toBe('error');
+    expect(results[0]!.status).toBe('cancelled');
     expect(puts).toBeGreaterThanOrEqual(1);
     expect(aws.calls.some((c) => c.operation === 'StartQueryExecution' || c.operation === 'CreateTable')).toBe(false);
     // nothing still in flight lands after the cleanup
@@ -191,7 +194,7 @@ describe('landing ingestion on Athena', () => {
       const put = sim.PutObject.bind(sim);
       let n = 0;
       sim.PutObject = (input) => {
-        if (++n === 2) throw new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: 'Access Denied', $metadata: { httpStatusCode: 403 } });
+        if (String(input.Key).endsWith('.json.gz') && ++n === 2) throw new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: 'Access Denied', $metadata: { httpStatusCode: 403 } });
         return put(input);
       };
       const { results } = await build(target, manifest, adapterOptions({ landingPartChars: 100 }), 'build', undefined, (id) => id === 'source.stedi.landing.customer');

@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { AthenaAdapter } from '../../../runner/adapters/athena/adapter.js';
 import { createClients } from '../../../runner/adapters/athena/clients.js';
 import type { AwsSimulator } from '../../../runner/adapters/athena/simulator.js';
-import { adapterOptions, build, type Call, compileProject, type FakeAws, fakeAwsEachTest } from './harness.js';
+import { ownerParams } from '../../../runner/adapters/athena/glue.js';
+import { versionMarkerKey } from '../../../runner/adapters/athena/names.js';
+import { adapterOptions, build, type Call, compileProject, type FakeAws, fakeAwsEachTest, OWNER } from './harness.js';
 
 const { manifest, target } = compileProject({ 'models/emails.sql': "select email from {{ source('landing', 'customer') }}\n" });
 const DIR = 's3://lake-bucket/zones/emails/main/emails';
@@ -21,14 +23,21 @@ fakeAwsEachTest((s, a) => {
   aws = a;
 });
 
-/** A table left in Glue (and its files on S3) as a killed build leaves it. */
-function leftover(name: string, created: string, location?: string): void {
+/**
+ * A table left in Glue (and its files on S3) as a killed build leaves it: stamped with this
+ * project's and target's owner (the adapter stamps a candidate right after its CTAS), its prefix
+ * with the ownership marker beside it (written before the CTAS). `owned: false` leaves a table
+ * named like a candidate that carries no owner (someone else's, or killed before the stamp).
+ */
+function leftover(name: string, created: string, location?: string, owned = true): void {
+  const own = owned ? { ...ownerParams(OWNER), stedi_node: 'model.mini.emails' } : {};
   if (location) {
-    sim.CreateTable({ TableInput: { Name: name, TableType: 'EXTERNAL_TABLE', Parameters: { table_type: 'ICEBERG', metadata_location: `${location}metadata/00000.metadata.json` }, StorageDescriptor: { Location: location, Columns: [{ Name: 'email', Type: 'string' }] } } });
+    sim.CreateTable({ TableInput: { Name: name, TableType: 'EXTERNAL_TABLE', Parameters: { table_type: 'ICEBERG', metadata_location: `${location}metadata/00000.metadata.json`, ...own }, StorageDescriptor: { Location: location, Columns: [{ Name: 'email', Type: 'string' }] } } });
     sim.objects.add(`${location}data/part-00000.parquet`);
     sim.objects.add(`${location}metadata/00000.metadata.json`);
+    if (owned && location.startsWith(DIR)) sim.putObject(versionMarkerKey(location), JSON.stringify({ ...OWNER, node: 'model.mini.emails', location }));
   } else {
-    sim.CreateTable({ TableInput: { Name: name, TableType: 'VIRTUAL_VIEW', Parameters: { presto_view: 'true' }, StorageDescriptor: { Columns: [] } } });
+    sim.CreateTable({ TableInput: { Name: name, TableType: 'VIRTUAL_VIEW', Parameters: { presto_view: 'true', ...own }, StorageDescriptor: { Columns: [] } } });
   }
   sim.tables.get(name)!.table.CreateTime = new Date(created);
 }
@@ -36,7 +45,7 @@ function leftover(name: string, created: string, location?: string): void {
 function brief(c: Call): string {
   const i = c.input;
   const del = (i.Delete as { Objects?: { Key?: string }[] } | undefined)?.Objects?.map((o) => o.Key).join(',');
-  return `${c.service}:${c.operation} ${String(i.Name ?? i.TableName ?? i.Prefix ?? del ?? i.WorkGroup ?? i.Expression ?? '')}`;
+  return `${c.service}:${c.operation} ${String(i.Name ?? i.TableName ?? i.Prefix ?? del ?? i.WorkGroup ?? i.Expression ?? i.Key ?? '')}`;
 }
 
 const under = (prefix: string) => [...sim.objects].filter((o) => o.startsWith(prefix)).sort();
@@ -85,12 +94,16 @@ describe('candidates left by a killed build', () => {
       'glue:GetDatabase stedi',
       'glue:GetTables .*__stedi_.*',
       // killed after publishing: its location is the published data, recorded by the published table
+      'glue:GetTable emails',
       'glue:GetTableVersions emails',
       `glue:DeleteTable ${killedAfterPublish}`,
-      // killed before publishing: its own prefix, recorded by no version of emails
+      // killed before publishing: its own prefix, recorded by no version of emails, with this project's marker beside it
+      'glue:GetTable emails',
       'glue:GetTableVersions emails',
+      's3:GetObject zones/emails/main/emails/_stedi_versions/v=20260101T115900Z-0a0b0c0d.json',
       `s3:ListObjectsV2 zones/emails/main/emails/v=20260101T115900Z-0a0b0c0d/`,
       `s3:DeleteObjects zones/emails/main/emails/v=20260101T115900Z-0a0b0c0d/data/part-00000.parquet,zones/emails/main/emails/v=20260101T115900Z-0a0b0c0d/metadata/00000.metadata.json`,
+      's3:DeleteObjects zones/emails/main/emails/_stedi_versions/v=20260101T115900Z-0a0b0c0d.json',
       'glue:DeleteTable emails__stedi_20260101t115900z_0a0b0c0d',
       // the 23h-old candidate is not touched at all
       'glue:DeleteTable other__stedi_20251225t000000z_0d0d0d0d',
@@ -100,7 +113,7 @@ describe('candidates left by a killed build', () => {
     expect(aws.calls.find((c) => c.operation === 'ListObjectsV2')!.input).toEqual({ Bucket: 'lake-bucket', Prefix: 'zones/emails/main/emails/v=20260101T115900Z-0a0b0c0d/' });
 
     // only the killed candidate's own files are gone
-    expect([...filesBefore].filter((o) => !sim.objects.has(o)).sort()).toEqual([`${OWN}data/part-00000.parquet`, `${OWN}metadata/00000.metadata.json`]);
+    expect([...filesBefore].filter((o) => !sim.objects.has(o)).sort()).toEqual([versionMarkerKey(OWN), `${OWN}data/part-00000.parquet`, `${OWN}metadata/00000.metadata.json`].sort());
     expect(under(PUBLISHED)).toEqual(publishedFiles);
     expect(sim.tables.get('emails')).toEqual(published);
     expect([...sim.tables.keys()].sort()).toEqual(['customer', 'customer__rejects', 'emails', 'emails__stedi_20260101t130000z_0c0c0c0c']);
@@ -117,9 +130,12 @@ describe('candidates left by a killed build', () => {
     const later = new AthenaAdapter(target as unknown as Record<string, unknown>, createClients('eu-west-1'), adapterOptions({ now: () => new Date('2026-01-02T13:00:00Z') }));
     await later.open('write');
     expect(aws.calls.map(brief).slice(3)).toEqual([
+      'glue:GetTable emails',
       'glue:GetTableVersions emails',
+      's3:GetObject zones/emails/main/emails/_stedi_versions/v=20260101T130000Z-0c0c0c0c.json',
       `s3:ListObjectsV2 zones/emails/main/emails/v=20260101T130000Z-0c0c0c0c/`,
       `s3:DeleteObjects zones/emails/main/emails/v=20260101T130000Z-0c0c0c0c/data/part-00000.parquet,zones/emails/main/emails/v=20260101T130000Z-0c0c0c0c/metadata/00000.metadata.json`,
+      's3:DeleteObjects zones/emails/main/emails/_stedi_versions/v=20260101T130000Z-0c0c0c0c.json',
       'glue:DeleteTable emails__stedi_20260101t130000z_0c0c0c0c',
     ]);
     expect(under(YOUNG)).toEqual([]);
@@ -134,9 +150,12 @@ describe('candidates left by a killed build', () => {
     aws.calls.length = 0;
     await openForWrite([]);
     expect(aws.calls.map(brief).slice(3)).toEqual([
+      'glue:GetTable emails',
       'glue:GetTableVersions emails',
+      's3:GetObject zones/emails/main/emails/_stedi_versions/v=20251231T000000Z-01020304.json',
       's3:ListObjectsV2 zones/emails/main/emails/v=20251231T000000Z-01020304/',
       's3:DeleteObjects zones/emails/main/emails/v=20251231T000000Z-01020304/data/part-00000.parquet,zones/emails/main/emails/v=20251231T000000Z-01020304/metadata/00000.metadata.json',
+      's3:DeleteObjects zones/emails/main/emails/_stedi_versions/v=20251231T000000Z-01020304.json',
       'glue:DeleteTable emails__stedi_20251231t000000z_01020304',
     ]);
     expect([...sim.tables.keys()]).toEqual([]);
@@ -149,7 +168,7 @@ describe('candidates left by a killed build', () => {
     await openForWrite([], 'read');
     expect(aws.calls.map(brief)).toEqual(['athena:GetWorkGroup stedi', 'glue:GetDatabase stedi']);
     expect(sim.tables.has('emails__stedi_20251229t000000z_0a0b0c0d')).toBe(true);
-    expect(sim.objects.size).toBe(2);
+    expect(sim.objects.size).toBe(3); // its data and its ownership marker
   });
 
   it('a candidate that cannot be removed is reported and kept for the next build; the build goes on', async () => {

@@ -67,6 +67,9 @@ describe('materialized=view on Athena', () => {
         'GetTable customer_emails',
         `StartQueryExecution CREATE VIEW "stedi"."${CANDIDATE}" AS\n${SELECT}`,
         'GetQueryExecution q-0010',
+        // the candidate view is stamped with its owner before anything else
+        `GetTable ${CANDIDATE}`,
+        `UpdateTable ${CANDIDATE}`,
         `StartQueryExecution select count(*) as failures from (\nselect * from "stedi"."${CANDIDATE}" where email is null\n) as stedi_test`,
         'GetQueryExecution q-0011',
         'GetQueryResults q-0011',
@@ -79,7 +82,7 @@ describe('materialized=view on Athena', () => {
         'BatchDeleteTableVersion customer_emails',
       ]);
       // the marker: the definition Athena wrote, plus stedi's parameters, guarded by its Glue version, archiving nothing
-      const update = calls.find((c) => c.operation === 'UpdateTable')!;
+      const update = calls.find((c) => c.operation === 'UpdateTable' && (c.input.TableInput as { Name: string }).Name === 'customer_emails')!;
       expect(update.input).toEqual({
         DatabaseName: 'stedi',
         VersionId: '2',
@@ -87,7 +90,7 @@ describe('materialized=view on Athena', () => {
         TableInput: expect.objectContaining({
           Name: 'customer_emails',
           TableType: 'VIRTUAL_VIEW',
-          Parameters: { presto_view: 'true', comment: 'Presto View', stedi_managed: 'true', stedi_node: VIEW },
+          Parameters: { presto_view: 'true', comment: 'Presto View', stedi_managed: 'true', stedi_project: 'stedi', stedi_target: 'athena', stedi_node: VIEW },
         }),
       });
       expect(calls.find((c) => c.operation === 'BatchDeleteTableVersion')!.input).toEqual({ DatabaseName: 'stedi', TableName: 'customer_emails', VersionIds: ['0'] });
@@ -98,7 +101,7 @@ describe('materialized=view on Athena', () => {
     expect(messages).toEqual(['OK view', 'OK view', 'OK view; removed 1 old Glue version', 'OK view; removed 1 old Glue version', 'OK view; removed 1 old Glue version']);
     const view = sim.tables.get('customer_emails')!.table;
     expect(view.TableType).toBe('VIRTUAL_VIEW');
-    expect(view.Parameters).toEqual({ presto_view: 'true', comment: 'Presto View', stedi_managed: 'true', stedi_node: VIEW });
+    expect(view.Parameters).toEqual({ presto_view: 'true', comment: 'Presto View', stedi_managed: 'true', stedi_project: 'stedi', stedi_target: 'athena', stedi_node: VIEW });
     expect([...sim.tables.keys()].sort()).toEqual(['customer', 'customer__rejects', 'customer_emails']);
   });
 
@@ -115,6 +118,8 @@ describe('materialized=view on Athena', () => {
       'GetTable customer_emails',
       `StartQueryExecution CREATE VIEW "stedi"."${CANDIDATE}" AS\n${SELECT}`,
       'GetQueryExecution q-0006',
+      `GetTable ${CANDIDATE}`,
+      `UpdateTable ${CANDIDATE}`,
       `StartQueryExecution select count(*) as failures from (\nselect * from "stedi"."${CANDIDATE}" where email is null\n) as stedi_test`,
       'GetQueryExecution q-0007',
       'GetQueryResults q-0007',
@@ -157,7 +162,7 @@ describe('materialized=view on Athena', () => {
     const { results } = await build(target, manifest, adapterOptions(), 'build', undefined, onlyView);
     expect(status(results)).toEqual({ customer: 'success', customer_emails: 'success', not_null_customer_emails_email: 'pass' });
     expect(viewCalls().map(brief).slice(0, 2)).toEqual(['GetTable customer_emails', 'GetTableVersions customer_emails']);
-    expect(sim.tables.get('customer_emails')!.table.Parameters).toEqual({ presto_view: 'true', comment: 'Presto View', stedi_managed: 'true', stedi_node: VIEW });
+    expect(sim.tables.get('customer_emails')!.table.Parameters).toEqual({ presto_view: 'true', comment: 'Presto View', stedi_managed: 'true', stedi_project: 'stedi', stedi_target: 'athena', stedi_node: VIEW });
   });
 
   it('a view over a table stedi published is refused rather than dropping the table', async () => {

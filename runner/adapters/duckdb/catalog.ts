@@ -1,0 +1,155 @@
+/**
+ * stedi's own bookkeeping in the local catalog (schema `_stedi`), and the published snapshot.
+ *
+ *   _stedi.published      one row per published relation: the version folder (NULL for a
+ *                         view), rows, the node, the inputs it was built from, a view's SQL
+ *   _stedi.history        earlier versions kept besides the published one (keep_versions)
+ *   _stedi.landing_files  every landing file of each source's last ingestion
+ *
+ * The published snapshot (`<catalog>.published.json`, replaced atomically after every publish)
+ * holds the same published rows and landing-file records as plain JSON. Readers (`stedi show`,
+ * `stedi test`) build their views from it in an in-memory DuckDB, so they never need the
+ * catalog file, which a build holds open: they see the published tables during a build, and
+ * after a damaged catalog file (`stedi recover` rebuilds the catalog from the snapshot).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { duckdbDialect } from '../../dialect/duckdb.js';
+import type { PublishedRecord } from '../types.js';
+import { toQueryResult } from './values.js';
+
+const lit = duckdbDialect.quoteString;
+
+export const SNAPSHOT_SCHEMA_VERSION = 1;
+
+/** What the snapshot and the catalog record of one published relation. */
+export interface PublishedRow {
+  relation: string;
+  schema_name: string;
+  identifier: string;
+  kind: 'table' | 'view';
+  node: string | null;
+  version: string | null;
+  path: string | null;
+  published_at: string;
+  row_count: number | null;
+  /** A view's SQL (views are rebuilt from it by readers and by `stedi recover`). */
+  definition: string | null;
+  /** JSON of the inputs the relation was built from (runner/execute/inputs.ts). */
+  inputs: string | null;
+}
+
+export interface Snapshot {
+  schema_version: number;
+  project: string;
+  target: string;
+  written_at: string;
+  relations: PublishedRow[];
+  landing_files: Record<string, unknown>[];
+}
+
+const COLUMNS = `relation VARCHAR, schema_name VARCHAR, identifier VARCHAR, kind VARCHAR, node VARCHAR, version VARCHAR, path VARCHAR, published_at TIMESTAMP, row_count BIGINT, definition VARCHAR, inputs VARCHAR`;
+const NAMES = 'relation, schema_name, identifier, kind, node, version, path, published_at, row_count, definition, inputs';
+
+export const LANDING_FILES_DDL = `CREATE TABLE IF NOT EXISTS _stedi.landing_files (source VARCHAR, file VARCHAR, status VARCHAR, duplicate_of VARCHAR, bytes BIGINT, sha256 VARCHAR, lines BIGINT, accepted BIGINT, rejected BIGINT, blank BIGINT, duplicate_delivery BIGINT, bom BIGINT, crlf BIGINT, trailing_comma BIGINT, case_folded_keys BIGINT, coerced_values BIGINT, no_final_newline BOOLEAN, unknown_keys VARCHAR[], ingested_at TIMESTAMP)`;
+
+/** Creates the bookkeeping tables, and adds the columns a catalog of an earlier stedi lacks. */
+export async function prepareBookkeeping(c: DuckDBConnection): Promise<void> {
+  await c.run(`CREATE SCHEMA IF NOT EXISTS _stedi`);
+  await c.run(`CREATE TABLE IF NOT EXISTS _stedi.published (relation VARCHAR PRIMARY KEY, version VARCHAR, path VARCHAR, published_at TIMESTAMP, row_count BIGINT)`);
+  for (const col of ['schema_name VARCHAR', 'identifier VARCHAR', 'kind VARCHAR', 'node VARCHAR', 'definition VARCHAR', 'inputs VARCHAR']) {
+    await c.run(`ALTER TABLE _stedi.published ADD COLUMN IF NOT EXISTS ${col}`);
+  }
+  await c.run(`CREATE TABLE IF NOT EXISTS _stedi.history (${COLUMNS}, superseded_at TIMESTAMP)`);
+  await c.run(LANDING_FILES_DDL);
+}
+
+/** Inside the publishing transaction: the new row replaces the relation's row; the old one goes to history. */
+export async function recordPublished(c: DuckDBConnection, row: Omit<PublishedRow, 'published_at'>): Promise<void> {
+  const r = lit(row.relation);
+  await c.run(`INSERT INTO _stedi.history SELECT ${NAMES}, now() FROM _stedi.published WHERE relation = ${r} AND path IS NOT NULL`);
+  await c.run(`DELETE FROM _stedi.published WHERE relation = ${r}`);
+  const v = (x: string | number | null) => (x === null ? 'NULL' : typeof x === 'number' ? String(x) : lit(x));
+  await c.run(`INSERT INTO _stedi.published (${NAMES}) VALUES (${v(row.relation)}, ${v(row.schema_name)}, ${v(row.identifier)}, ${v(row.kind)}, ${v(row.node)}, ${v(row.version)}, ${v(row.path)}, now(), ${v(row.row_count)}, ${v(row.definition)}, ${v(row.inputs)})`);
+}
+
+export async function publishedRows(c: DuckDBConnection): Promise<PublishedRow[]> {
+  const r = toQueryResult(await c.runAndReadAll(`SELECT ${NAMES} FROM _stedi.published ORDER BY relation`));
+  return r.rows.map(asRow);
+}
+
+function asRow(x: Record<string, unknown>): PublishedRow {
+  const s = (v: unknown) => (v === null || v === undefined ? null : String(v));
+  const relation = String(x.relation);
+  const dot = /^"((?:[^"]|"")*)"\."((?:[^"]|"")*)"$/.exec(relation);
+  return {
+    relation,
+    schema_name: s(x.schema_name) ?? dot?.[1]?.replace(/""/g, '"') ?? '',
+    identifier: s(x.identifier) ?? dot?.[2]?.replace(/""/g, '"') ?? '',
+    kind: x.kind === 'view' ? 'view' : 'table',
+    node: s(x.node),
+    version: s(x.version),
+    path: s(x.path),
+    published_at: s(x.published_at) ?? '',
+    row_count: x.row_count === null || x.row_count === undefined ? null : Number(x.row_count),
+    definition: s(x.definition),
+    inputs: s(x.inputs),
+  };
+}
+
+/** Every folder the catalog keeps: the published versions and the earlier ones of history. */
+export async function keptPaths(c: DuckDBConnection): Promise<string[]> {
+  const r = toQueryResult(await c.runAndReadAll(`SELECT path FROM _stedi.published WHERE path IS NOT NULL UNION SELECT path FROM _stedi.history WHERE path IS NOT NULL`));
+  return r.rows.map((x) => String(x.path));
+}
+
+/** Earlier versions of a relation beyond the newest `keep`, oldest last. */
+export async function versionsBeyond(c: DuckDBConnection, relation: string, keep: number): Promise<string[]> {
+  const r = toQueryResult(await c.runAndReadAll(`SELECT path FROM _stedi.history WHERE relation = ${lit(relation)} ORDER BY superseded_at DESC, version DESC OFFSET ${keep}`));
+  return r.rows.map((x) => String(x.path));
+}
+
+export async function forgetHistory(c: DuckDBConnection, paths: string[]): Promise<void> {
+  if (paths.length) await c.run(`DELETE FROM _stedi.history WHERE path IN (${paths.map(lit).join(', ')})`);
+}
+
+export function snapshotPath(catalog: string): string {
+  return `${catalog.replace(/\.duckdb$/i, '')}.published.json`;
+}
+
+export async function landingFileRows(c: DuckDBConnection): Promise<Record<string, unknown>[]> {
+  return toQueryResult(await c.runAndReadAll(`SELECT * FROM _stedi.landing_files ORDER BY source, file`)).rows;
+}
+
+export function writeSnapshot(file: string, s: Snapshot): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, `${JSON.stringify(s)}\n`);
+  fs.renameSync(tmp, file);
+}
+
+/** The snapshot, or undefined when there is none; throws when it exists but cannot be read. */
+export function readSnapshot(file: string): Snapshot | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  const s = JSON.parse(text) as Snapshot;
+  if (s?.schema_version !== SNAPSHOT_SCHEMA_VERSION || !Array.isArray(s.relations)) throw new Error(`${file} is not a stedi published snapshot of schema version ${SNAPSHOT_SCHEMA_VERSION}`);
+  return s;
+}
+
+/** What the executor reads back: relation, node, rows and inputs of every published relation. */
+export function asPublishedRecords(rows: PublishedRow[]): PublishedRecord[] {
+  return rows.map((r) => ({
+    relation: r.relation,
+    ...(r.node ? { node: r.node } : {}),
+    ...(r.row_count !== null ? { rows: r.row_count } : {}),
+    ...(r.inputs ? { inputs: JSON.parse(r.inputs) as Record<string, unknown> } : {}),
+    published_at: r.published_at,
+  }));
+}
