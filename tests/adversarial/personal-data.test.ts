@@ -5,13 +5,17 @@
  * with E_PII_LINEAGE (proven personal) or E_PII_UNVERIFIED (not provable) naming the model's
  * file. The positive controls must compile: the STEDI project itself, and the ordinary SQL of
  * an ML or audit table (counts, subject_key, aggregates and windows over non-personal columns).
- * End-to-end cases through the real CLI are in personal-data-cli.test.ts.
+ * End to end through the real CLI on a real DuckDB: `stedi build` refuses such a model and
+ * writes nothing of it, and `stedi show --inline` with such constructs over a built project prints
+ * no email, name or phone number, anywhere.
  */
-import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileFiles } from '../unit/compiler/harness.js';
 import { loadProject } from '../../runner/project/load.js';
 import { compileForTarget } from '../../runner/compiler/for-target.js';
-import { REPO } from '../helpers/stedi.js';
+import { copyFixture, CUSTOMER_LANDING, explain, ndjson, query, readJson, removeFixtures, REPO, stedi, write, type Finished } from '../helpers/stedi.js';
 
 const SOURCES = `version: 2
 sources:
@@ -243,5 +247,139 @@ describe('positive controls compile', () => {
     const twice = SUBJECT_KEY.replace("lower({{ expr }})){%- endmacro %}\n{% macro athena", "lower(coalesce({{ expr }}, {{ expr }}))){%- endmacro %}\n{% macro athena");
     const out = compileFiles({ ...BASE, 'macros/subject_key.sql': twice, [FILE]: `{{ config(pii_allowed=false) }}\nselect {{ subject_key('email') }} as k from ${CC}` });
     expect(out.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  });
+});
+
+/** The mini fixture with a phone number on every customer (the e2e cases search the output for every value). */
+function projectWithPhones(): { dir: string; personal: string[] } {
+  const dir = copyFixture();
+  const people = [
+    { email: 'alice@mini.example', name: 'Alice Anders', phone: '+49 170 5550101', n: 1, country: 'DE' },
+    { email: 'bob@mini.example', name: 'Bob Brown', phone: '+33 6 55 50 01 02', n: 2, country: 'FR' },
+    { email: 'carol@mini.example', name: 'Carol Clark', phone: '+39 333 555 0103', n: 3, country: 'IT' },
+  ];
+  write(dir, CUSTOMER_LANDING, ndjson(people));
+  const sources = fs.readFileSync(path.join(dir, 'models/landing/sources.yml'), 'utf8');
+  write(dir, 'models/landing/sources.yml', sources.replace('          - { name: n, data_type: bigint }', '          - { name: phone, data_type: varchar, meta: { pii: true } }\n          - { name: n, data_type: bigint }'));
+  fs.cpSync(path.join(REPO, 'macros/subject_key.sql'), path.join(dir, 'macros/subject_key.sql'));
+  write(dir, 'models/trusted/customer_trusted.sql', "{{ config(entity='customer', tags=['customer']) }}\nselect email, name, phone, n, country\nfrom {{ source('landing', 'customer') }}\n");
+  return { dir, personal: people.flatMap((p) => [p.email, p.name, p.phone, p.phone.replace(/\s/g, '')]) };
+}
+
+function expectNothingPersonal(r: Finished, personal: string[]): void {
+  for (const v of personal) {
+    expect(r.stdout.includes(v), `stdout shows a personal value:\n${r.stdout}`).toBe(false);
+    expect(r.stderr.includes(v), `stderr shows a personal value:\n${r.stderr}`).toBe(false);
+  }
+}
+
+describe('through the CLI on a real DuckDB', () => {
+  let dir: string;
+  let personal: string[];
+
+  beforeAll(async () => {
+    ({ dir, personal } = projectWithPhones());
+    const r = await stedi(dir, ['build', '-q']);
+    expect(r.code, explain(r)).toBe(0);
+  });
+  afterAll(removeFixtures);
+
+  it.each([
+    ["columns('e.*')", "select columns('e.*') from {{ ref('customer_trusted') }} e"],
+    ['columns(*)', "select columns(*) from {{ ref('customer_trusted') }}"],
+    ['#2', "select #2 from {{ ref('customer_trusted') }}"],
+    ['PIVOT', "select * from {{ ref('customer_trusted') }} pivot (count(*) for email in ('alice@mini.example'))"],
+    ['FROM without SELECT', "from {{ ref('customer_trusted') }}"],
+  ])('stedi build refuses a pii_allowed: false model using %s with exit 2 and writes nothing of it', async (_what, sql) => {
+    write(dir, 'models/curated/leak.sql', `{{ config(pii_allowed=false) }}\n${sql}\n`);
+    try {
+      const r = await stedi(dir, ['build']);
+      expect(r.code, explain(r)).toBe(2);
+      expect(r.stderr).toMatch(/error E_PII_(UNVERIFIED|LINEAGE) models\/curated\/leak\.sql:\d+: /);
+      expect(r.stderr).toContain('hint: ');
+      expectNothingPersonal(r, personal);
+      expect(fs.readdirSync(path.join(dir, 'lake'), { recursive: true }).map(String).filter((f) => f.includes('leak'))).toEqual([]);
+      expect(await query(dir, "select table_name from information_schema.tables where table_name = 'leak'")).toEqual([]);
+    } finally {
+      fs.rmSync(path.join(dir, 'models/curated/leak.sql'));
+    }
+  });
+
+  const SHOWN: [string, string][] = [
+    ["columns('e.*')", "select columns('e.*') from {{ ref('customer_trusted') }} e"],
+    ['columns(*)', "select columns(*) from {{ ref('customer_trusted') }}"],
+    ['#2 (a parse error)', "select #1, #2, #3 from {{ ref('customer_trusted') }}"],
+    ['a dynamic PIVOT (its column names are emails)', "pivot {{ ref('customer_trusted') }} on email using count(*)"],
+    ['a PIVOT in FROM', "select * from {{ ref('customer_trusted') }} pivot (max(phone) for country in ('DE', 'FR'))"],
+    ['unnest of a struct named like a clean column', "select 5 as n, unnest({'n': email}) from {{ ref('customer_trusted') }}"],
+    ['the prefix alias n: email', "select n: email from {{ ref('customer_trusted') }}"],
+    ['the table as a value', "select c from {{ ref('customer_trusted') }} c"],
+    ['FROM without SELECT', "from {{ ref('customer_trusted') }}"],
+    ['an unaliased expression', "select lower(email), upper(name), phone || '' from {{ ref('customer_trusted') }}"],
+    ['the landing files read directly', "select * from read_json('seeds/landing/customer/landing/*.json')"],
+    ['a query parameter-free reflective query', "select * from query('select * from ' || 'trusted.customer_trusted')"],
+  ];
+
+  it.each(SHOWN)('stedi show --inline with %s prints no personal data and masks the columns', async (_what, sql) => {
+    for (const output of ['json', 'table']) {
+      const r = await stedi(dir, ['show', '--inline', sql, '--output', output]);
+      expect(r.code, explain(r)).toBe(0);
+      expectNothingPersonal(r, personal);
+      expect(r.stdout).toContain('<masked #');
+      expect(r.stderr).toMatch(/masked/);
+    }
+  });
+
+  it('shows what lineage proves clean, masks the rest, and names masked columns on stderr', async () => {
+    const r = await stedi(dir, ['show', '--inline', "select n, country, count(*) over () as total, {{ subject_key('email') }} as k, phone, lower(email) as contact, columns('^na') from {{ ref('customer_trusted') }} order by n", '--output', 'json']);
+    expect(r.code, explain(r)).toBe(0);
+    const rows = JSON.parse(r.stdout) as Record<string, unknown>[];
+    expect(rows.map((row) => [row.n, row.country, row.total])).toEqual([[1, 'DE', 3], [2, 'FR', 3], [3, 'IT', 3]]);
+    expect(rows[0]).toHaveProperty('k'); // pseudonymised: shown (null here: show does not set the key's secret)
+    for (const row of rows) for (const c of ['phone', 'contact']) expect(String(row[c])).toMatch(/^<masked #[0-9a-f]{4}>$/);
+    expect(r.stderr).toContain('2 columns hold personal data and are masked: phone, contact (--unmask shows the values)');
+    expect(r.stderr).toMatch(/1 column is masked because column lineage cannot prove it free of personal data: <column #[0-9a-f]{4}>/);
+    expectNothingPersonal(r, personal);
+  });
+
+  it('--unmask still shows the values, saying which columns are personal or unproven', async () => {
+    const r = await stedi(dir, ['show', '--unmask', '--inline', "select phone, columns('^na') from {{ ref('customer_trusted') }}", '--output', 'json']);
+    expect(r.code, explain(r)).toBe(0);
+    expect(r.stdout).toContain('+49 170 5550101');
+    expect(r.stderr).toContain('showing personal data unmasked (--unmask): phone');
+    expect(r.stderr).toContain('showing columns that column lineage cannot prove free of personal data unmasked (--unmask): name');
+  });
+
+  it('show --select a model whose columns lineage cannot know masks every column', async () => {
+    write(dir, 'models/trusted/wide.sql', "{{ config(entity='customer') }}\nselect columns(*) from {{ ref('customer_trusted') }}\n");
+    try {
+      const b = await stedi(dir, ['build', '--select', 'wide', '-q']);
+      expect(b.code, explain(b)).toBe(0);
+      const r = await stedi(dir, ['show', '--select', 'wide', '--output', 'json']);
+      expect(r.code, explain(r)).toBe(0);
+      const rows = JSON.parse(r.stdout) as Record<string, unknown>[];
+      expect(rows).toHaveLength(3);
+      for (const row of rows) for (const v of Object.values(row)) expect(String(v)).toMatch(/^<masked #[0-9a-f]{4}>$/);
+      expectNothingPersonal(r, personal);
+    } finally {
+      fs.rmSync(path.join(dir, 'models/trusted/wide.sql'));
+    }
+  });
+
+  it('a data test sample shows only the columns lineage proves clean', async () => {
+    write(dir, 'macros/tests/everything.sql', "{% macro test_everything(model) %}\nselect n, country, columns('^(email|phone)$'), count(*) over () as rows_total from {{ model }}\n{% endmacro %}\n");
+    write(dir, 'models/trusted/schema.yml', fs.readFileSync(path.join(dir, 'models/trusted/schema.yml'), 'utf8').replace('  - name: customer_trusted\n', '  - name: customer_trusted\n    tests: [everything]\n'));
+    const r = await stedi(dir, ['test', '--select', 'customer_trusted']);
+    expect(r.code, explain(r)).toBe(1);
+    expectNothingPersonal(r, personal);
+    const results = readJson<{ results: { unique_id: string; sample?: Record<string, unknown>[] }[] }>(dir, 'target/run_results.json').results;
+    const sample = results.find((x) => x.unique_id.startsWith('test.mini.everything'))!.sample!;
+    expect(sample).toHaveLength(3);
+    for (const row of sample) {
+      expect(typeof row.n).toBe('number');
+      expect(row.rows_total).toBe(3);
+      expect(Object.entries(row).filter(([k]) => k !== 'n' && k !== 'country' && k !== 'rows_total').every(([k, v]) => /^<column #/.test(k) && /^<masked #/.test(String(v)))).toBe(true);
+    }
+    expect(JSON.stringify(results)).not.toMatch(/@mini\.example|\+49/);
   });
 });
