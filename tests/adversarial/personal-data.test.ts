@@ -10,6 +10,7 @@
  * no email, name or phone number, anywhere.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileFiles } from '../unit/compiler/harness.js';
@@ -381,5 +382,20 @@ describe('through the CLI on a real DuckDB', () => {
       expect(Object.entries(row).filter(([k]) => k !== 'n' && k !== 'country' && k !== 'rows_total').every(([k, v]) => /^<column #/.test(k) && /^<masked #/.test(String(v)))).toBe(true);
     }
     expect(JSON.stringify(results)).not.toMatch(/@mini\.example|\+49/);
+  });
+});
+
+describe('the STEDI project through the CLI', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stedi-project-'));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('its data-test samples still show their non-personal columns and mask the rest', async () => {
+    for (const p of ['stedi_project.yml', 'models', 'macros', 'seeds']) fs.cpSync(path.join(REPO, p), path.join(dir, p), { recursive: true });
+    const r = await stedi(dir, ['build', '-q'], { env: { STEDI_SUBJECT_KEY: 'adversarial-test-key-0123456789abcdef' } });
+    expect(r.code, explain(r)).toBe(0);
+    const results = readJson<{ results: { unique_id: string; sample?: Record<string, unknown>[] }[] }>(dir, 'target/run_results.json').results;
+    const sample = (id: string) => results.find((x) => x.unique_id === id)?.sample;
+    expect(sample('test.stedi.ambiguous_devices_step_trainer_trusted')).toEqual([{ ambiguous_devices: 2, excluded_readings: 6 }]);
+    expect(sample('test.stedi.unique_customer_curated_serial_number')).toEqual([{ unique_field: expect.stringMatching(/^<masked #[0-9a-f]{4}>$/), n_records: 2 }]);
   });
 });
