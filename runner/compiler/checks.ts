@@ -81,7 +81,7 @@ export function checkPiiLineage(nodes: Record<string, ManifestNode>, dialect: st
     const origin = v.unresolved ? ` (${v.unresolved.reference}: ${v.unresolved.reason})` : ' (meta.pii)';
     diagnostics.push({
       code: unknown ? 'E_PII_UNVERIFIED' : 'E_PII_LINEAGE', severity: 'error', file: m.original_file_path,
-      line: lineOf(m.raw_code, ` ${v.column}`) || 1,
+      line: lineOf(m.raw_code, ` ${v.column.replace(/\(…\)$/, '(')}`) || 1,
       message: unknown
         ? `cannot show that ${label(at)} carries no personal data, and ${m.name} has pii_allowed: false: ${path}${origin}`
         : `${label(at)} is ${v.status === 'pii' ? 'personal data' : 'derived from personal data'}, and ${m.name} has pii_allowed: false: ${path}${origin}`,

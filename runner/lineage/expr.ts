@@ -172,16 +172,17 @@ function value(node: unknown, ctx: ExprContext, via: Via): Flow {
   }
 }
 
+/** A key of `node`, other than `known` ones and positions, that holds something. */
+function unexpectedKey(node: unknown, known: string[]): string | undefined {
+  return Object.entries(isObj(node) ? node : {}).find(([k, v]) => k !== 'span' && !known.includes(k) && !empty(v))?.[0];
+}
+
 function shaped(tag: string, p: unknown, ctx: ExprContext, via: Via): Flow {
   const shape = SHAPES[tag]!;
   if (!isObj(p)) return notAnalysed(tag);
-  const parts: Flow[] = [];
-  for (const [k, child] of Object.entries(p)) {
-    if (k === 'span' || shape.inert.includes(k)) continue;
-    if (shape.values.includes(k)) parts.push(value(child, ctx, via));
-    else if (!empty(child)) parts.push(notAnalysed(`${tag} with ${k}`));
-  }
-  return merge(...parts);
+  const odd = unexpectedKey(p, [...shape.values, ...shape.inert]);
+  if (odd) return notAnalysed(`${tag} with ${odd}`);
+  return merge(...shape.values.map((k) => value(p[k], ctx, via)));
 }
 
 function literal(v: unknown): Flow {
@@ -203,6 +204,8 @@ function reference(parts: string[], ctx: ExprContext, via: Via): Flow {
 }
 
 function caseFlow(p: unknown, ctx: ExprContext, via: Via): Flow {
+  const odd = unexpectedKey(p, ['case_token', 'end_token', 'operand', 'conditions', 'else_result']);
+  if (odd) return notAnalysed(`CASE with ${odd}`);
   const decides = compose(via, 'condition');
   return merge(
     value(field(p, 'operand'), ctx, decides),
@@ -263,6 +266,8 @@ function argsFlow(args: unknown, fn: string, ctx: ExprContext, via: Via): Flow {
   if (kind === 'None') return EMPTY;
   if (kind === 'Subquery') return through(merge(...ctx.subquery(p)), via);
   if (kind !== 'List') return notAnalysed(`${fn}() arguments of the form ${kind}`);
+  const odd = unexpectedKey(p, ['duplicate_treatment', 'args', 'clauses']);
+  if (odd) return notAnalysed(`${fn}() with ${odd}`);
   const items = list(field(p, 'args'));
   const parts = items.map((a) => {
     const [k, x] = variant(a) ?? ['?', undefined];
