@@ -1,10 +1,11 @@
 /**
- * `stedi show`: preview a model or inline SQL (which may use ref() and source()). Columns that
- * hold personal data (declared `meta.pii`, or found by column lineage) are masked unless
- * `--unmask` is given, which says so on stderr.
+ * `stedi show`: preview a model, seed, source or inline SQL (which may use ref() and source()).
+ * A column is shown only when column lineage proves it free of personal data: every other
+ * column — personal data, or a column lineage cannot trace — is masked unless `--unmask` is
+ * given, which says on stderr which columns are personal or unproven.
  */
 import { UserError } from '../core/diagnostics.js';
-import { maskRow, personalColumns } from '../execute/mask.js';
+import { exposeColumns, lineageOf, maskRows, type ShownColumn } from '../execute/mask.js';
 import type { Reporter } from '../execute/reporter.js';
 import { adapterFor, selectNodes } from './commands.js';
 import { formatTable } from './format.js';
@@ -22,7 +23,7 @@ export async function showCommand(opts: ShowOptions, reporter: Reporter, out: (s
   if (!opts.inline === !opts.select?.length) throw new UserError('stedi show needs exactly one of --inline "<sql>" or --select <model>');
   const limit = Number(opts.limit);
   if (!Number.isInteger(limit) || limit < 0) throw new UserError(`--limit must be a whole number, not '${opts.limit}'`);
-  const s = openSession(opts, reporter, undefined, opts.inline);
+  const s = openSession(opts, reporter, undefined, opts.inline, false);
   let sql: string;
   let shown: string;
   if (opts.inline) {
@@ -37,18 +38,34 @@ export async function showCommand(opts: ShowOptions, reporter: Reporter, out: (s
     const n = s.manifest.nodes[shown]!;
     sql = `select * from ${'relation' in n ? n.relation.rendered : ''}`;
   }
-  const personal = personalColumns(s.manifest, [shown]);
+  // lineage analyses exactly the query that runs
+  const query = `select * from (\n${sql.replace(/;\s*$/, '')}\n) as stedi_show limit ${limit}`;
+  const predicted = lineageOf(s.manifest).query(query);
   const adapter = await adapterFor(s.target, { project: s.project.config.name });
   await adapter.open('read');
   try {
-    const r = await adapter.query(`select * from (\n${sql.replace(/;\s*$/, '')}\n) as stedi_show limit ${limit}`);
-    const cols = r.columns.map((c) => c.name).filter((c) => personal.has(c.toLowerCase()));
-    if (cols.length && opts.unmask) reporter.warn(`showing personal data unmasked (--unmask): ${cols.join(', ')}`);
-    else if (cols.length) reporter.warn(`${cols.length} column${cols.length === 1 ? '' : 's'} hold${cols.length === 1 ? 's' : ''} personal data and ${cols.length === 1 ? 'is' : 'are'} masked: ${cols.join(', ')} (--unmask shows the values)`);
-    const rows = opts.unmask ? r.rows : r.rows.map((row) => maskRow(row, personal));
-    out(opts.output === 'json' ? JSON.stringify(rows, null, 2) : formatTable({ ...r, rows }));
+    const r = await adapter.query(query);
+    const columns = exposeColumns(predicted, r.columns.map((c) => c.name));
+    warnMasked(columns, !!opts.unmask, reporter);
+    const shownRows = opts.unmask ? r : { ...r, columns: columns.map((c, i) => ({ name: c.label, type: r.columns[i]!.type })), rows: maskRows(r.rows, columns) };
+    out(opts.output === 'json' ? JSON.stringify(shownRows.rows, null, 2) : formatTable(shownRows));
   } finally {
     await adapter.close();
   }
   return 0;
+}
+
+/** Says on stderr which columns are masked (or, with --unmask, shown although not proven free of personal data). */
+function warnMasked(columns: ShownColumn[], unmask: boolean, reporter: Reporter): void {
+  const names = (e: ShownColumn['exposure']) => [...new Set(columns.filter((c) => c.exposure === e).map((c) => (unmask ? c.key : c.label)))];
+  const personal = names('personal');
+  const unproven = names('unproven');
+  const n = (k: number, one: string, many: string) => (k === 1 ? one : many);
+  if (unmask) {
+    if (personal.length) reporter.warn(`showing personal data unmasked (--unmask): ${personal.join(', ')}`);
+    if (unproven.length) reporter.warn(`showing columns that column lineage cannot prove free of personal data unmasked (--unmask): ${unproven.join(', ')}`);
+    return;
+  }
+  if (personal.length) reporter.warn(`${personal.length} ${n(personal.length, 'column holds', 'columns hold')} personal data and ${n(personal.length, 'is', 'are')} masked: ${personal.join(', ')} (--unmask shows the values)`);
+  if (unproven.length) reporter.warn(`${unproven.length} ${n(unproven.length, 'column is', 'columns are')} masked because column lineage cannot prove ${n(unproven.length, 'it', 'them')} free of personal data: ${unproven.join(', ')} (--unmask shows the values)`);
 }

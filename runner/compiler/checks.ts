@@ -57,7 +57,8 @@ export function renderPseudonymiser(env: RenderEnv, registry: Registry, vars: Re
 /**
  * Column lineage of every `pii_allowed: false` model (and the models upstream of it): a column
  * fed by personal data, other than through the approved macro, or whose origin cannot be
- * resolved, is an error naming the column path back to the personal data.
+ * resolved, is an error naming the column path back to the personal data. A model whose SQL
+ * cannot be analysed at all is one error: none of its columns can be shown free of personal data.
  */
 export function checkPiiLineage(nodes: Record<string, ManifestNode>, dialect: string, pseudonymiser: string | undefined, diagnostics: Diagnostic[]): void {
   const restricted = Object.values(nodes).filter((n) => n.resource_type === 'model' && n.config.pii_allowed === false).map((n) => n.unique_id);
@@ -66,16 +67,27 @@ export function checkPiiLineage(nodes: Record<string, ManifestNode>, dialect: st
   const label = (r: { node: string; column: string }) => `${nodeLabel(nodes[r.node], r.node)}.${r.column}`;
   for (const v of piiViolations(nodes, lineage.models, lineage.pii)) {
     const m = nodes[v.node] as ModelNode;
+    if (v.column === undefined) {
+      diagnostics.push({
+        code: 'E_PII_UNVERIFIED', severity: 'error', file: m.original_file_path, line: 1,
+        message: `cannot show that any column of ${m.name} is free of personal data, and ${m.name} has pii_allowed: false: column lineage cannot read its compiled SQL (${v.unresolved?.reason ?? 'not analysed'})`,
+        hint: 'write it as one SELECT that names every column it outputs, in SQL the lineage parser reads (no positional #n, no PIVOT statement, no DuckDB-only shorthand); `stedi docs generate` shows what lineage makes of each model',
+      });
+      continue;
+    }
+    const at = { node: v.node, column: v.column };
     const path = v.path.map(label).join(' <- ');
     const unknown = v.status === 'unknown';
     const origin = v.unresolved ? ` (${v.unresolved.reference}: ${v.unresolved.reason})` : ' (meta.pii)';
     diagnostics.push({
       code: unknown ? 'E_PII_UNVERIFIED' : 'E_PII_LINEAGE', severity: 'error', file: m.original_file_path,
-      line: lineOf(m.raw_code, ` ${v.column}`) || 1,
+      line: lineOf(m.raw_code, ` ${v.column.replace(/\(…\)$/, '(')}`) || 1,
       message: unknown
-        ? `cannot show that ${label(v)} carries no personal data, and ${m.name} has pii_allowed: false: ${path}${origin}`
-        : `${label(v)} is ${v.status === 'pii' ? 'personal data' : 'derived from personal data'}, and ${m.name} has pii_allowed: false: ${path}${origin}`,
-      hint: unknown ? 'make the column\'s origin resolvable (qualify it, declare the columns of what it reads)' : `pseudonymise it with ${PSEUDONYMISATION_MACRO}() or drop the column`,
+        ? `cannot show that ${label(at)} carries no personal data, and ${m.name} has pii_allowed: false: ${path}${origin}`
+        : `${label(at)} is ${v.status === 'pii' ? 'personal data' : 'derived from personal data'}, and ${m.name} has pii_allowed: false: ${path}${origin}`,
+      hint: unknown
+        ? 'name each column it outputs from the columns of sources, seeds and models, qualified and aliased: a star over what lineage cannot expand, a table function, columns(), a query parameter or a construct lineage does not analyse cannot be proven free of personal data'
+        : `pseudonymise it with ${PSEUDONYMISATION_MACRO}() or drop the column`,
     });
   }
 }

@@ -1,7 +1,7 @@
 /** Executes one data test: count the failing rows, keep a few masked samples, apply thresholds. */
 import type { QueryStats, Queryable } from '../adapters/types.js';
 import type { Manifest, TestNode } from '../manifest/types.js';
-import { maskRow, personalColumns } from './mask.js';
+import { exposeColumns, exposureOf, lineageOf, maskRows, modelResult, type Exposure, type ShownColumn } from './mask.js';
 import { testStatus } from './thresholds.js';
 
 export const SAMPLE_ROWS = 3;
@@ -24,17 +24,29 @@ function addStats(...all: (QueryStats | undefined)[]): QueryStats | undefined {
   };
 }
 
+/** The output aliases of the generic tests that hold the tested column's values. */
+const TESTED_VALUE_ALIASES = new Set(['unique_field', 'value_field', 'from_field']);
+
 /**
- * Column names that must be masked in the samples of a test: the personal columns of its parents
- * (declared, or found by column lineage: see personalColumns), and the generic tests' own output
- * columns when the tested column is personal. Computed only when a test fails.
+ * What may be shown of each column of a test's sample rows. The sample query (the test's
+ * compiled SQL is a query over the project's relations) is analysed with the same column
+ * lineage, so a column is shown only when lineage proves it free of personal data. The generic
+ * tests' aliases of the tested column stay masked whenever that column is not proven clean,
+ * whatever the test's SQL looks like.
  */
-export function piiColumnsOf(manifest: Manifest, test: TestNode): Set<string> {
-  const out = personalColumns(manifest, test.depends_on);
-  const parent = manifest.nodes[test.attached_node];
-  const col = test.column_name && parent && 'columns' in parent ? parent.columns.find((c) => c.name === test.column_name) : undefined;
-  if (col && (col.pii || out.has(col.name.toLowerCase()))) for (const alias of ['unique_field', 'value_field', 'from_field']) out.add(alias);
-  return out;
+export function sampleColumns(manifest: Manifest, test: TestNode, sql: string, actual: string[]): ShownColumn[] {
+  const shown = exposeColumns(lineageOf(manifest).query(sql), actual);
+  const tested = test.column_name ? testedExposure(manifest, test.attached_node, test.column_name) : 'clean';
+  return shown.map((c) => (TESTED_VALUE_ALIASES.has(c.key.toLowerCase()) && c.exposure === 'clean' ? { ...c, exposure: tested } : c));
+}
+
+function testedExposure(manifest: Manifest, id: string, column: string): Exposure {
+  const n = manifest.nodes[id];
+  const name = column.toLowerCase();
+  if (n && 'columns' in n && n.columns.some((c) => c.pii && c.name.toLowerCase() === name)) return 'personal';
+  if (n?.resource_type === 'source' || n?.resource_type === 'seed') return 'clean';
+  const col = n?.resource_type === 'model' ? modelResult(manifest, id).columns?.find((c) => c.name.toLowerCase() === name) : undefined;
+  return col ? exposureOf(col.status) : 'unproven';
 }
 
 export async function runDataTest(q: Queryable, manifest: Manifest, test: TestNode, signal?: AbortSignal): Promise<TestOutcome> {
@@ -42,8 +54,9 @@ export async function runDataTest(q: Queryable, manifest: Manifest, test: TestNo
   const failures = Number(counted.rows[0]?.failures ?? 0);
   const status = testStatus(test.severity, test.warn_if, test.error_if, failures);
   if (failures === 0) return { status, failures, sample: [], ...(counted.stats ? { stats: counted.stats } : {}) };
-  const rows = await q.query(`select * from (\n${test.compiled_code}\n) as stedi_test limit ${SAMPLE_ROWS}`, signal);
-  const pii = piiColumnsOf(manifest, test);
+  const sampleSql = `select * from (\n${test.compiled_code}\n) as stedi_test limit ${SAMPLE_ROWS}`;
+  const rows = await q.query(sampleSql, signal);
+  const shown = sampleColumns(manifest, test, sampleSql, rows.columns.map((c) => c.name));
   const stats = addStats(counted.stats, rows.stats);
-  return { status, failures, sample: rows.rows.map((r) => maskRow(r, pii)), ...(stats ? { stats } : {}) };
+  return { status, failures, sample: maskRows(rows.rows, shown), ...(stats ? { stats } : {}) };
 }

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { duckdbDialect } from '../dialect/duckdb.js';
 import type { ColumnDef, Manifest, UnitTestNode } from '../manifest/types.js';
 import { givenPlaceholder } from '../compiler/unit-tests.js';
-import { maskRow, personalColumns } from './mask.js';
+import { exposeColumns, maskRow, modelResult } from './mask.js';
 
 export interface UnitOutcome {
   status: 'pass' | 'fail';
@@ -70,8 +70,9 @@ export async function runUnitTest(manifest: Manifest, ut: UnitTestNode): Promise
       if (n > 0) remaining.set(key(r), n - 1);
       return n > 0;
     });
-    const pii = personalColumns(manifest, [ut.model]);
-    const show = (r: Record<string, unknown>) => JSON.stringify(maskRow(Object.fromEntries(cols.map((c) => [c, r[c] ?? null])), pii));
+    // a column is shown only when the model's lineage proves it free of personal data (see mask.ts)
+    const clean = new Set(exposeColumns(modelResult(manifest, ut.model), actual.columns.map((c) => c.name)).filter((c) => c.exposure === 'clean').map((c) => c.key.toLowerCase()));
+    const show = (r: Record<string, unknown>) => JSON.stringify(maskRow(Object.fromEntries(cols.map((c) => [c, r[c] ?? null])), clean));
     const diff = [...missing.map((r) => `- expected, missing: ${show(r)}`), ...extra.map((r) => `+ unexpected: ${show(r)}`)];
     return { status: diff.length === 0 ? 'pass' : 'fail', failures: diff.length, diff };
   } finally {

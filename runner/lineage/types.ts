@@ -39,6 +39,12 @@ export interface ColumnLineage {
   name: string;
   upstream: LineageEdge[];
   unresolved: Unresolved[];
+  /**
+   * unnamed: the engine names this column (an expression without an alias) and `name` is a
+   * placeholder; many: it may stand for any number of columns whose names are not known (a star
+   * over something whose columns are not known, columns(), unnest()), and is always unresolved.
+   */
+  shape?: 'unnamed' | 'many';
 }
 
 export interface ModelLineage {
