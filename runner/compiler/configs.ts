@@ -1,5 +1,6 @@
 /** Merging and validating node configs: folder (stedi_project.yml) < YAML properties < in-file config(). */
 import { didYouMean } from '../core/diagnostics.js';
+import { checkFraction } from '../project/schema.js';
 import type { FolderConfig } from '../project/types.js';
 
 /** Keys whose values accumulate across levels instead of being replaced (as in dbt). */
@@ -59,5 +60,10 @@ export function checkConfigKeys(config: Record<string, unknown>, allowed: readon
   if (m !== undefined && m !== 'view' && m !== 'table') {
     problems.push({ key: 'materialized', message: `materialized must be 'view' or 'table', not '${String(m)}'` });
   }
+  if ('max_row_drop' in config) {
+    const r = checkFraction('max_row_drop', config.max_row_drop);
+    if ('problem' in r) problems.push({ key: 'max_row_drop', message: r.problem.message });
+  }
+  if ('allow_empty' in config && typeof config.allow_empty !== 'boolean') problems.push({ key: 'allow_empty', message: `allow_empty must be true or false, not ${JSON.stringify(config.allow_empty)}` });
   return problems;
 }

@@ -22,6 +22,8 @@ export interface ExecOptions {
   allowShrink?: boolean;
 }
 
+const CANCELLED = 'cancelled: the run was stopped; nothing of it was published';
+
 export function labelOf(n: ManifestNode): string {
   switch (n.resource_type) {
     case 'model': return `${n.materialized} ${n.relation.schema}.${n.relation.identifier}`;
@@ -47,7 +49,7 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
     try {
       body = await fn();
     } catch (e) {
-      body = stopped() ? { status: 'cancelled', message: 'cancelled: the run was stopped; nothing of it was published' } : { status: 'error', message: errorMessage(e, node) };
+      body = stopped() ? { status: 'cancelled', message: CANCELLED } : { status: 'error', message: errorMessage(e, node) };
     }
     const end = new Date();
     return { unique_id: node.unique_id, name: node.name, resource_type: node.resource_type, started_at: start.toISOString(), completed_at: end.toISOString(), execution_time: (end.getTime() - start.getTime()) / 1000, ...body };
@@ -90,6 +92,7 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
             return refused === undefined;
           };
           const { landing, published, ...response } = await adapter.prepareSource(s.node, gate, publishOptions(s.node.unique_id, signal));
+          if (!published && stopped()) return { status: 'cancelled', message: CANCELLED };
           if (!published) return { status: 'error', message: notPublished(refused, response.message), ...(landing ? { adapter_response: { ...response, landing } } : {}) };
           // quarantined lines, duplicate deliveries, empty or stray files … warn; the build goes on
           const status: NodeStatus = (landing && needsAttention(landing)) || shrinkNote(s.node.unique_id) ? 'warn' : 'success';
@@ -101,7 +104,7 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
       if (s.kind === 'test') {
         const r = await testOn(adapter, s.node, signal);
         record(r, s.node);
-        return r.status === 'fail' || r.status === 'error' ? 'failed' : 'ok';
+        return r.status === 'pass' || r.status === 'warn' ? 'ok' : 'failed';
       }
       if (s.kind === 'unit_test') {
         const r = await timed(s.node, async () => {
@@ -119,13 +122,16 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
           refused = guard(s.node, c);
           if (refused !== undefined) return false;
           for (const t of s.audit) auditResults.push(await testOn(q, t, signal));
-          return !auditResults.some((a) => a.status === 'fail' || a.status === 'error');
+          // fail closed: only tests that ran and passed (or only warned) let the version through;
+          // a test that errored or was cancelled by a stop proves nothing
+          return !stopped() && auditResults.every((a) => a.status === 'pass' || a.status === 'warn');
         }, publishOptions(s.node.unique_id, signal));
-        const blocked = auditResults.filter((a) => a.status === 'fail' || a.status === 'error').map((a) => a.name);
+        const blocked = auditResults.filter((a) => a.status !== 'pass' && a.status !== 'warn').map((a) => a.name);
         if (m.published) {
           const note = shrinkNote(s.node.unique_id);
           return { status: note ? 'warn' : 'success', message: withShrinkNote(s.node.unique_id, m.response.message), adapter_response: { ...m.response }, ...(m.response.rows_affected !== undefined ? { rows_affected: m.response.rows_affected } : {}) };
         }
+        if (stopped()) return { status: 'cancelled', message: CANCELLED, adapter_response: { ...m.response } };
         const why = refused ?? `blocking test${blocked.length === 1 ? '' : 's'} failed (${blocked.join(', ')})`;
         return { status: 'error', message: notPublished(why, undefined), adapter_response: { ...m.response } };
       });
@@ -149,10 +155,13 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
     onSkip: (id, cause) => {
       const node = manifest.nodes[id]!;
       const now = new Date().toISOString();
-      const because = cause && !stopped() ? manifest.nodes[cause]?.name ?? cause : undefined;
+      // after Ctrl-C/SIGTERM the nodes that never started are recorded, not printed one by one
+      const quiet = stopped();
+      const because = cause && !quiet ? manifest.nodes[cause]?.name ?? cause : undefined;
+      const message = because ? `skipped: upstream ${because} failed` : quiet ? 'not run: the run was stopped' : 'skipped: the run was stopped';
       const step = steps.find((s) => s.node.unique_id === id);
       for (const n of [node, ...(step?.kind === 'materialize' ? step.audit : [])]) {
-        record({ unique_id: n.unique_id, name: n.name, resource_type: n.resource_type, status: 'skipped', message: because ? `skipped: upstream ${because} failed` : 'not run: the run was stopped', started_at: now, completed_at: now, execution_time: 0, ...(cause ? { skipped_because: cause } : {}) }, n, because === undefined);
+        record({ unique_id: n.unique_id, name: n.name, resource_type: n.resource_type, status: 'skipped', message, started_at: now, completed_at: now, execution_time: 0, ...(cause ? { skipped_because: cause } : {}) }, n, quiet);
       }
     },
   });

@@ -88,9 +88,11 @@ export const MODEL_CONFIG_KEYS = [
   'alias',
   'table_format',
   'pii_allowed',
+  'allow_empty',
+  'max_row_drop',
 ] as const;
-export const SOURCE_TABLE_CONFIG_KEYS = ['enabled', 'tags', 'meta', 'on_malformed'] as const;
-export const SEED_CONFIG_KEYS = ['enabled', 'zone', 'entity', 'tags', 'meta', 'column_types'] as const;
+export const SOURCE_TABLE_CONFIG_KEYS = ['enabled', 'tags', 'meta', 'on_malformed', 'allow_empty', 'max_row_drop'] as const;
+export const SEED_CONFIG_KEYS = ['enabled', 'zone', 'entity', 'tags', 'meta', 'column_types', 'allow_empty', 'max_row_drop'] as const;
 export const TEST_CONFIG_KEYS = [
   'severity',
   'warn_if',
@@ -112,7 +114,7 @@ export const CONFIG_KEYS: Record<ConfigKind, readonly string[]> = {
 };
 
 type Rule =
-  | { type: 'bool' | 'string' | 'tags' | 'map' | 'string_map' | 'threshold' }
+  | { type: 'bool' | 'string' | 'tags' | 'map' | 'string_map' | 'threshold' | 'fraction_or_none' }
   | { type: 'enum'; values: readonly string[] };
 
 /** One rule per config key name; a key means the same thing in every kind. */
@@ -126,6 +128,8 @@ export const CONFIG_RULES: Record<string, Rule> = {
   alias: { type: 'string' },
   table_format: { type: 'enum', values: ['iceberg', 'hive'] },
   pii_allowed: { type: 'bool' },
+  allow_empty: { type: 'bool' },
+  max_row_drop: { type: 'fraction_or_none' },
   on_malformed: { type: 'enum', values: ['quarantine', 'fail'] },
   column_types: { type: 'string_map' },
   severity: { type: 'enum', values: ['error', 'warn'] },
@@ -192,7 +196,16 @@ function checkRule(key: string, rule: Rule, value: unknown): ConfigEntryResult {
       };
     case 'enum':
       return checkEnum(key, value, rule.values);
+    case 'fraction_or_none':
+      return checkFraction(key, value);
   }
+}
+
+/** A share between 0 and 1, or null/none (no limit). */
+export function checkFraction(key: string, value: unknown): ConfigEntryResult {
+  if (value === null || value === 'none') return { value: null };
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 1) return { value };
+  return { problem: { key, code: 'E_BAD_VALUE', message: `config '${key}' must be a share between 0 and 1 (e.g. 0.5: at most half of the published rows may go) or none, not ${JSON.stringify(value)}` } };
 }
 
 /** Validate one config entry of a kind; returns the normalised value or a problem. */

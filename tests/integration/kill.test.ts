@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFixture, explain, publishedDirs, removeFixtures, runResults, snapshot, start, stedi, versionDirs, write, type Row } from '../helpers/stedi.js';
+import { copyFixture, explain, publishedDirs, removeFixtures, runResults, snapshot, start, stedi, versionDirs, write, type Row, keptDirs } from '../helpers/stedi.js';
 
 /** About 2-4 s of work for the slow model on a CI core. */
 const SLOW = ['--vars', '{slow_rows: 7000}'];
@@ -35,8 +35,8 @@ describe('a build killed or stopped mid-way', () => {
   async function assertRecovers(): Promise<void> {
     const r = await stedi(dir, ['build']);
     expect(r.code, explain(r)).toBe(0);
-    expect(versionDirs(dir)).toHaveLength(4);
-    expect(await publishedDirs(dir)).toEqual(versionDirs(dir));
+    expect(await publishedDirs(dir)).toHaveLength(6);
+    expect(await keptDirs(dir)).toEqual(versionDirs(dir));
     expect(await snapshot(dir)).toEqual(published);
   }
 
@@ -61,7 +61,7 @@ describe('a build killed or stopped mid-way', () => {
       await assertPublishedIntact();
       if (midWrite) {
         // a half-written version is left behind …
-        const pointed = await publishedDirs(dir);
+        const pointed = await keptDirs(dir);
         expect(versionDirs(dir).filter((d) => !pointed.includes(d)).some((d) => d.startsWith('lake/load/trusted/slow/'))).toBe(true);
       }
       // … and the next build removes it
@@ -82,7 +82,7 @@ models:
     /** Starts a build whose `slow` candidate (3000 rows) is written at once and then audited for seconds. */
     async function startAuditing(): Promise<ReturnType<typeof start>> {
       write(dir, 'models/trusted/slow_audit.yml', SLOW_AUDIT);
-      const pointed = await publishedDirs(dir);
+      const pointed = await keptDirs(dir);
       const p = start(dir, ['build', '--vars', '{slow_rows: 3}']);
       // the candidate's Parquet file exists: the audit of it is (about to be) running
       await until(() => versionDirs(dir).some((d) => d.startsWith('lake/load/trusted/slow/') && !pointed.includes(d) && fs.existsSync(path.join(dir, d, 'data.parquet'))));
@@ -98,7 +98,7 @@ models:
       expect(r.signal, explain(r)).toBe('SIGKILL');
       fs.rmSync(path.join(dir, 'models/trusted/slow_audit.yml'));
       await assertPublishedIntact(); // 2000 rows, not the candidate's 3000
-      const pointed = await publishedDirs(dir);
+      const pointed = await keptDirs(dir);
       const candidate = versionDirs(dir).filter((d) => d.startsWith('lake/load/trusted/slow/') && !pointed.includes(d));
       expect(candidate).toHaveLength(1);
       await assertRecovers();
@@ -115,8 +115,8 @@ models:
         expect(r.signal, explain(r)).toBeNull();
         expect(r.code, explain(r)).not.toBe(0);
         expect(r.stderr).toContain(`${sig} received`);
-        expect(runResults(dir).results.find((x) => x.unique_id === 'model.mini.slow')?.status).toBe('error');
-        expect(await publishedDirs(dir)).toEqual(versionDirs(dir));
+        expect(runResults(dir).results.find((x) => x.unique_id === 'model.mini.slow')?.status).toBe('cancelled');
+        expect(await keptDirs(dir)).toEqual(versionDirs(dir));
         await assertPublishedIntact();
         await assertRecovers();
       });
@@ -137,9 +137,9 @@ models:
       expect(r.stdout).not.toMatch(/OK table trusted\.slow/);
       const rr = runResults(dir);
       expect(rr.success).toBe(false);
-      expect(rr.results.find((x) => x.unique_id === 'model.mini.slow')?.status).toBe('error');
+      expect(rr.results.find((x) => x.unique_id === 'model.mini.slow')?.status).toBe('cancelled');
       // a stopped build cleans up after itself: no folder beside the published versions
-      expect(await publishedDirs(dir)).toEqual(versionDirs(dir));
+      expect(await keptDirs(dir)).toEqual(versionDirs(dir));
       await assertPublishedIntact();
       await assertRecovers();
     });

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFixture, CUSTOMER_LANDING, explain, ndjson, publishedDirs, query, removeFixtures, resultOf, runResults, snapshot, stedi, versionDirs, write, type Row } from '../helpers/stedi.js';
+import { copyFixture, CUSTOMER_LANDING, explain, ndjson, publishedDirs, query, removeFixtures, resultOf, runResults, snapshot, stedi, versionDirs, write, type Row, keptDirs } from '../helpers/stedi.js';
 
 const CT = 'model.mini.customer_trusted';
 const CT_DIR = 'lake/customer/trusted/customer_trusted';
@@ -59,7 +59,7 @@ describe('write-audit-publish', () => {
 
     expect(await snapshot(dir)).toEqual(published);
     expect(versionsOfCt()).toEqual([firstVersion]);
-    expect(await publishedDirs(dir)).toEqual(versionDirs(dir));
+    expect(await keptDirs(dir)).toEqual(versionDirs(dir));
   });
 
   it('a failing query after a successful build: old version published, gating tests skipped, no stale folder', async () => {
@@ -85,10 +85,10 @@ describe('write-audit-publish', () => {
 
     expect(await snapshot(dir)).toEqual(published);
     expect(versionsOfCt()).toEqual([firstVersion]);
-    expect(await publishedDirs(dir)).toEqual(versionDirs(dir));
+    expect(await keptDirs(dir)).toEqual(versionDirs(dir));
   });
 
-  it('fixed data is published on the next build, leaving exactly one version folder', async () => {
+  it('fixed data is published on the next build, keeping the published version and the one before it (keep_versions: 1)', async () => {
     write(dir, CUSTOMER_LANDING, `${original}${ndjson([{ email: 'frank@mini.example', name: 'Frank Fox', n: 6, country: 'FR' }])}`);
     const r = await stedi(dir, ['build']);
     expect(r.code, explain(r)).toBe(0);
@@ -96,8 +96,9 @@ describe('write-audit-publish', () => {
     expect(rows.map((x) => x.email)).toEqual(['alice', 'bob', 'carol', 'dave', 'erin', 'frank'].map((n) => `${n}@mini.example`));
     expect(await query(dir, "select country_name from curated.customer_curated where email = 'frank@mini.example'")).toEqual([{ country_name: 'France' }]);
     const now = versionsOfCt();
-    expect(now).toHaveLength(1);
-    expect(now[0]).not.toBe(firstVersion);
-    expect(await publishedDirs(dir)).toEqual(versionDirs(dir));
+    expect(now).toHaveLength(2);
+    expect(now).toContain(firstVersion);
+    expect((await publishedDirs(dir)).filter((d) => d.startsWith(`${CT_DIR}/`))).toEqual(now.filter((d) => d !== firstVersion));
+    expect(await keptDirs(dir)).toEqual(versionDirs(dir));
   });
 });
