@@ -11,6 +11,7 @@ import type { Diagnostic } from '../core/diagnostics.js';
 import type { Dialect } from '../dialect/types.js';
 import type { SourceFile } from '../project/types.js';
 import { BUILTIN_TESTS_FILE, BUILTIN_TEST_MACROS } from './builtin-tests.js';
+import { sandboxEnvironment, SandboxViolation } from './sandbox.js';
 
 export interface RenderScope {
   file: string;
@@ -70,13 +71,31 @@ export function nunjucksErrorPosition(message: string, rendering: boolean): { li
   return { line: Number(m[1]) + (rendering ? 1 : 0), detail };
 }
 
+/** E_SANDBOX for a template that tried to leave the sandbox (see sandbox.ts). */
+function sandboxDiagnostic(v: SandboxViolation, file: string, line: number): Diagnostic {
+  return { code: 'E_SANDBOX', severity: 'error', file, line, message: v.message, hint: v.hint };
+}
+
+/**
+ * Reports a violation met while rendering `s`: at its own line when it is in the template being
+ * rendered, else (in a macro) at the line nunjucks gives for the render, naming the macro's file.
+ */
+function reportViolation(s: RenderScope, v: SandboxViolation, renderLine: number): void {
+  const here = v.file === s.file || v.file === '';
+  const where = here || !v.file ? '' : ` (in ${v.file}${v.line ? `:${v.line}` : ''})`;
+  const line = here && v.line ? v.line : renderLine;
+  s.report('E_SANDBOX', `${v.message}${where}`, undefined, v.hint, line || undefined);
+}
+
 export function createRenderEnv(
   dialect: Dialect,
   macros: SourceFile[],
   target: Record<string, unknown>,
   diagnostics: Diagnostic[],
 ): RenderEnv {
-  const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false });
+  // no loader: templates cannot read files; every template compiles and runs in the sandbox
+  const env = new nunjucks.Environment([], { autoescape: false, throwOnUndefined: false });
+  const sandbox = sandboxEnvironment(env, dialect.quoteString);
   const state: { scope?: RenderScope; raised?: string } = {};
   const scope = (): RenderScope => {
     if (!state.scope) throw new Error('internal: template function called outside a render');
@@ -152,7 +171,9 @@ export function createRenderEnv(
 
   const compileTemplate = (file: string, text: string): nunjucks.Template | Diagnostic => {
     try {
-      return new nunjucks.Template(text, env, file, true);
+      const t = sandbox.compile(file, text);
+      if (t instanceof SandboxViolation) return sandboxDiagnostic(t, file, t.line);
+      return t;
     } catch (e) {
       const { line, detail } = nunjucksErrorPosition((e as Error).message, false);
       return { code: 'E_TEMPLATE_SYNTAX', severity: 'error', file, line, message: detail };
@@ -168,6 +189,11 @@ export function createRenderEnv(
       continue;
     }
     (t as unknown as Exportable).getExported({}, null, (err, exported) => {
+      const violation = sandbox.takeViolation();
+      if (violation) {
+        diagnostics.push(sandboxDiagnostic(violation, f.path, violation.line));
+        return;
+      }
       if (err) {
         diagnostics.push({ code: 'E_TEMPLATE_SYNTAX', severity: 'error', file: f.path, line: 0, message: String(err) });
         return;
@@ -191,11 +217,18 @@ export function createRenderEnv(
   const render = (template: nunjucks.Template, s: RenderScope, extra: Record<string, unknown> = {}) => {
     state.scope = s;
     state.raised = undefined;
+    sandbox.takeViolation();
     try {
-      return template.render({ this: s.self, ...extra });
+      const out = template.render({ this: s.self, ...extra });
+      // fail closed: a violation counts even if something swallowed the error it threw
+      const violation = sandbox.takeViolation();
+      if (violation) reportViolation(s, violation, 0);
+      return violation ? undefined : out;
     } catch (e) {
       const { line, detail } = nunjucksErrorPosition((e as Error).message, true);
-      if (state.raised !== undefined) s.report('E_COMPILER_ERROR', state.raised, undefined, undefined, line);
+      const violation = sandbox.takeViolation();
+      if (violation) reportViolation(s, violation, line);
+      else if (state.raised !== undefined) s.report('E_COMPILER_ERROR', state.raised, undefined, undefined, line);
       else s.report('E_TEMPLATE_RENDER', detail, undefined, undefined, line);
       return undefined;
     } finally {

@@ -1,0 +1,86 @@
+/**
+ * Filters and tests in the sandbox: nunjucks' built-in filters (an explicit list: a filter a
+ * later nunjucks adds is not available until reviewed) and tests, each wrapped so that
+ *
+ *   - it takes values: a function or a JavaScript object as an argument is refused;
+ *   - an attribute argument (`sort(attribute=…)`, `groupby`, `sum`, `join`, `selectattr`,
+ *     `rejectattr`) is resolved with the sandbox's member rules first, so it cannot name
+ *     `constructor` or read a prototype;
+ *   - given a var value that is not an identifier (a QuotedValue, an external mapping key), it
+ *     works on the value itself and its result is made SQL-safe again: `| dump`, `| replace`,
+ *     `| safe`, `| join`, `| list` … of a var is an identifier or a quoted literal, never raw
+ *     SQL text (safe-values.ts).
+ */
+import { asString, describe, isPlainArray, member, type Rules } from './sandbox-runtime.js';
+import { isPlain, isTainted, QuotedValue, rawOf, sqlSafe, unwrap } from './safe-values.js';
+
+type Fn = (this: unknown, ...args: unknown[]) => unknown;
+
+export const FILTERS = [
+  'abs', 'batch', 'capitalize', 'center', 'd', 'default', 'dictsort', 'dump', 'e', 'escape', 'first', 'float',
+  'forceescape', 'groupby', 'indent', 'int', 'join', 'last', 'length', 'list', 'lower', 'nl2br', 'random',
+  'reject', 'rejectattr', 'replace', 'reverse', 'round', 'safe', 'select', 'selectattr', 'slice', 'sort',
+  'string', 'striptags', 'sum', 'title', 'trim', 'truncate', 'upper', 'urlencode', 'urlize', 'wordcount',
+] as const;
+
+/** Position of the attribute argument (the value being 0). */
+const ATTRIBUTE_ARG: Record<string, number> = { groupby: 1, join: 2, sum: 1, selectattr: 1, rejectattr: 1, sort: 3 };
+
+/** The sandboxed filters, in an object without a prototype. */
+export function sandboxFilters(builtin: Record<string, unknown>, r: Rules): Record<string, Fn> {
+  const out = Object.create(null) as Record<string, Fn>;
+  for (const name of FILTERS) {
+    const fn = builtin[name];
+    if (typeof fn === 'function') out[name] = wrapFilter(name, fn as Fn, r);
+  }
+  return out;
+}
+
+/** nunjucks' tests (`x is defined`), without a prototype; a var value is tested as the value itself. */
+export function sandboxTests(builtin: Record<string, unknown>): Record<string, Fn> {
+  const out = Object.create(null) as Record<string, Fn>;
+  for (const [name, fn] of Object.entries(builtin)) {
+    if (typeof fn !== 'function') continue;
+    out[name] = function (this: unknown, ...args: unknown[]) {
+      return (fn as Fn).apply(this, args.map((a) => (a instanceof QuotedValue ? rawOf(a) : a)));
+    };
+  }
+  return out;
+}
+
+function wrapFilter(name: string, fn: Fn, r: Rules): Fn {
+  return function (this: unknown, ...args: unknown[]) {
+    for (const a of args) checkArgument(name, a, r);
+    const tainted = args.some(isTainted);
+    const clean = args.map((a) => (a instanceof String ? String(a) : tainted ? unwrap(a) : a));
+    checkAttribute(name, clean, r);
+    const out = fn.apply(this, clean);
+    return tainted ? sqlSafe(out, r.quote) : out;
+  };
+}
+
+function checkArgument(name: string, a: unknown, r: Rules): void {
+  if (a === null || typeof a !== 'object') {
+    if (typeof a === 'function') r.refuse(`filter '${name}' takes values, not functions`);
+    return;
+  }
+  if (a instanceof QuotedValue || a instanceof String || isPlainArray(a) || isPlain(a)) return;
+  r.refuse(`filter '${name}' cannot take ${describe(a)}`);
+}
+
+function checkAttribute(name: string, args: unknown[], r: Rules): void {
+  const at = ATTRIBUTE_ARG[name];
+  if (at === undefined) return;
+  const last = args[args.length - 1];
+  const keywords = isPlain(last) && last.__keywords === true ? last : undefined;
+  const attr = keywords && 'attribute' in keywords ? keywords.attribute : args[at];
+  if (attr === undefined || attr === null || attr === false || attr === '') return;
+  const path = asString(attr) ?? (typeof attr === 'number' ? String(attr) : undefined);
+  if (path === undefined) r.refuse(`the attribute of filter '${name}' must be a name, not ${describe(attr)}`);
+  const items = args[0];
+  if (!Array.isArray(items)) return;
+  for (const item of items) {
+    let v: unknown = item;
+    for (const part of path.split('.')) v = member(v, part, r);
+  }
+}
