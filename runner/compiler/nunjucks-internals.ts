@@ -35,6 +35,10 @@ export interface CompilerBase {
   compileSymbol(node: AstNode, frame: CompileFrame): void;
   compileFilter(node: AstNode, frame: CompileFrame): void;
   compileOutput(node: AstNode, frame: CompileFrame): void;
+  compileConcat(node: AstNode, frame: CompileFrame): void;
+  compileAdd(node: AstNode, frame: CompileFrame): void;
+  compileFunCall(node: AstNode, frame: CompileFrame): void;
+  compileFor(node: AstNode, frame: CompileFrame): void;
 }
 
 export type RuntimeFn = (...args: never[]) => unknown;
@@ -89,7 +93,7 @@ export function assertReviewedNunjucks(): void {
     ...[...source.matchAll(/\bcontext\.(\w+)/g)].map((m) => m[1]!).filter((n) => !REVIEWED_CONTEXT.has(n)).map((n) => `context.${n}`),
     ...Object.keys(internals.nodes).filter((n) => !KNOWN_NODES.has(n)).map((n) => `node ${n}`),
   ];
-  for (const fn of ['compileLookupVal', 'compileSymbol', 'compileFilter', 'compileOutput', '_getNodeName']) {
+  for (const fn of ['compileLookupVal', 'compileSymbol', 'compileFilter', 'compileOutput', 'compileConcat', 'compileAdd', 'compileFunCall', 'compileFor', '_getNodeName']) {
     if (typeof proto[fn] !== 'function') unknown.push(`Compiler.${fn}`);
   }
   if (unknown.length) {

@@ -77,13 +77,13 @@ function sandboxDiagnostic(v: SandboxViolation, file: string, line: number): Dia
 }
 
 /**
- * Reports a violation met while rendering `s`: at its own line when it is in the template being
- * rendered, else (in a macro) at the line nunjucks gives for the render, naming the macro's file.
+ * Reports a violation met while rendering `s`: at its line when it is in the template being
+ * rendered, else (in a macro) at the line that called the macro, naming where in the macro.
  */
-function reportViolation(s: RenderScope, v: SandboxViolation, renderLine: number): void {
+function reportViolation(s: RenderScope, v: SandboxViolation): void {
   const here = v.file === s.file || v.file === '';
-  const where = here || !v.file ? '' : ` (in ${v.file}${v.line ? `:${v.line}` : ''})`;
-  const line = here && v.line ? v.line : renderLine;
+  const where = here ? '' : ` (in ${v.file}${v.line ? `:${v.line}` : ''})`;
+  const line = v.file === s.file ? v.line : v.lines.get(s.file);
   s.report('E_SANDBOX', `${v.message}${where}`, undefined, v.hint, line || undefined);
 }
 
@@ -188,6 +188,7 @@ export function createRenderEnv(
       diagnostics.push(t);
       continue;
     }
+    sandbox.begin();
     (t as unknown as Exportable).getExported({}, null, (err, exported) => {
       const violation = sandbox.takeViolation();
       if (violation) {
@@ -217,17 +218,17 @@ export function createRenderEnv(
   const render = (template: nunjucks.Template, s: RenderScope, extra: Record<string, unknown> = {}) => {
     state.scope = s;
     state.raised = undefined;
-    sandbox.takeViolation();
+    sandbox.begin();
     try {
       const out = template.render({ this: s.self, ...extra });
       // fail closed: a violation counts even if something swallowed the error it threw
       const violation = sandbox.takeViolation();
-      if (violation) reportViolation(s, violation, 0);
+      if (violation) reportViolation(s, violation);
       return violation ? undefined : out;
     } catch (e) {
       const { line, detail } = nunjucksErrorPosition((e as Error).message, true);
       const violation = sandbox.takeViolation();
-      if (violation) reportViolation(s, violation, line);
+      if (violation) reportViolation(s, violation);
       else if (state.raised !== undefined) s.report('E_COMPILER_ERROR', state.raised, undefined, undefined, line);
       else s.report('E_TEMPLATE_RENDER', detail, undefined, undefined, line);
       return undefined;

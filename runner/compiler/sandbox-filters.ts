@@ -2,7 +2,8 @@
  * Filters and tests in the sandbox: nunjucks' built-in filters (an explicit list: a filter a
  * later nunjucks adds is not available until reviewed) and tests, each wrapped so that
  *
- *   - it takes values: a function or a JavaScript object as an argument is refused;
+ *   - it takes values: a function (also inside a list or mapping) or a JavaScript object as an
+ *     argument is refused;
  *   - an attribute argument (`sort(attribute=…)`, `groupby`, `sum`, `join`, `selectattr`,
  *     `rejectattr`) is resolved with the sandbox's member rules first, so it cannot name
  *     `constructor` or read a prototype;
@@ -11,7 +12,7 @@
  *     `| safe`, `| join`, `| list` … of a var is an identifier or a quoted literal, never raw
  *     SQL text (safe-values.ts).
  */
-import { asString, describe, isPlainArray, member, type Rules } from './sandbox-runtime.js';
+import { asString, describe, holdsFunction, isPlainArray, member, type Rules } from './sandbox-runtime.js';
 import { isPlain, isTainted, QuotedValue, rawOf, sqlSafe, unwrap } from './safe-values.js';
 
 type Fn = (this: unknown, ...args: unknown[]) => unknown;
@@ -60,10 +61,8 @@ function wrapFilter(name: string, fn: Fn, r: Rules): Fn {
 }
 
 function checkArgument(name: string, a: unknown, r: Rules): void {
-  if (a === null || typeof a !== 'object') {
-    if (typeof a === 'function') r.refuse(`filter '${name}' takes values, not functions`);
-    return;
-  }
+  if (holdsFunction(a)) r.refuse(`filter '${name}' takes values, not functions`);
+  if (a === null || typeof a !== 'object') return;
   if (a instanceof QuotedValue || a instanceof String || isPlainArray(a) || isPlain(a)) return;
   r.refuse(`filter '${name}' cannot take ${describe(a)}`);
 }

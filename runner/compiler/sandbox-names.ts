@@ -20,9 +20,11 @@ export class SandboxViolation extends Error {
   constructor(
     message: string,
     readonly file: string,
-    /** 1-based; 0 when only the render knows the line. */
+    /** 1-based; 0 when unknown. */
     readonly line: number,
     readonly hint: string = SANDBOX_HINT,
+    /** The 1-based line every template was at when it happened: for a violation in a macro, where the node called it. */
+    readonly lines: ReadonlyMap<string, number> = new Map(),
   ) {
     super(message);
     this.name = 'SandboxViolation';

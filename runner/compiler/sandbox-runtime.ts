@@ -22,8 +22,13 @@ import { internals, SafeString } from './nunjucks-internals.js';
 import { FUNCTION_INTERNALS, PROTOTYPE_NAMES } from './sandbox-names.js';
 import { isExternalMapping, isPlain, isTainted, QuotedValue, rawOf, sqlSafe, unwrap } from './safe-values.js';
 
-/** Stops the render with E_SANDBOX; `line` is nunjucks' 0-based line when the caller knows it. */
-export type Refuse = (message: string, line?: number, hint?: string) => never;
+/** Stops the render with E_SANDBOX, at the line the template is at (see Position). */
+export type Refuse = (message: string, hint?: string) => never;
+
+/** The 0-based line a template's code is at, kept up to date by the code SandboxCompiler generates. */
+export interface Position {
+  line: number;
+}
 
 export interface Rules {
   refuse: Refuse;
@@ -50,6 +55,21 @@ const NEVER_CALLED = new Set<unknown>([
   Object.getPrototypeOf(async function* () { /* async generator */ }).constructor,
 ]);
 
+/** Names of Node's and JavaScript's globals (and CommonJS's): a template that names one is refused, not handed undefined. */
+const HOST_NAMES: ReadonlySet<string> = new Set(
+  [...Object.getOwnPropertyNames(globalThis), 'require', 'module', 'exports', '__dirname', '__filename', 'global', 'process', 'Buffer'].filter(
+    (n) => !['undefined', 'NaN', 'Infinity'].includes(n),
+  ),
+);
+
+/** A function, or a list (at any depth) or mapping holding one: printing it would print JavaScript source. */
+export function holdsFunction(v: unknown): boolean {
+  if (typeof v === 'function') return true;
+  if (isPlainArray(v)) return v.some(holdsFunction);
+  if (isPlain(v)) return Object.values(v).some(holdsFunction);
+  return false;
+}
+
 export function isPlainArray(v: unknown): v is unknown[] {
   return Array.isArray(v) && Object.getPrototypeOf(v) === Array.prototype;
 }
@@ -69,36 +89,36 @@ export function describe(v: unknown): string {
 }
 
 /** `obj[key]` / `obj.key` in a template. */
-export function member(obj: unknown, key: unknown, r: Rules, line?: number): unknown {
+export function member(obj: unknown, key: unknown, r: Rules): unknown {
   if (obj === undefined || obj === null) return undefined;
-  const name = memberName(key, r, line);
+  const name = memberName(key, r);
   if (PROTOTYPE_NAMES.has(name) || FUNCTION_INTERNALS.has(name)) {
-    r.refuse(`member '${name}' is not available in stedi templates: templates cannot reach JavaScript internals`, line);
+    r.refuse(`member '${name}' is not available in stedi templates: templates cannot reach JavaScript internals`);
   }
-  if (typeof obj === 'function') r.refuse(`cannot read '${name}' of a function: macros and functions can only be called`, line);
+  if (typeof obj === 'function') r.refuse(`cannot read '${name}' of a function: macros and functions can only be called`);
   if (obj instanceof QuotedValue) {
     if (name === 'raw') {
-      r.refuse("'raw' is not available: a var's value reaches SQL only as an identifier or a quoted literal", line, 'use literal(), ident() or number(); sql() marks an argument that is SQL by design');
+      r.refuse("'raw' is not available: a var's value reaches SQL only as an identifier or a quoted literal", 'use literal(), ident() or number(); sql() marks an argument that is SQL by design');
     }
-    return stringMember(rawOf(obj), name, true, r, line);
+    return stringMember(rawOf(obj), name, true, r);
   }
   const s = asString(obj);
-  if (s !== undefined) return stringMember(s, name, false, r, line);
-  if (isPlainArray(obj)) return arrayMember(obj, name, r, line);
-  if (isPlain(obj)) return mappingMember(obj, name, r, line);
-  return r.refuse(`cannot read '${name}' of ${describe(obj)}: only mappings, lists and strings have members in stedi templates`, line);
+  if (s !== undefined) return stringMember(s, name, false, r);
+  if (isPlainArray(obj)) return arrayMember(obj, name, r);
+  if (isPlain(obj)) return mappingMember(obj, name, r);
+  return r.refuse(`cannot read '${name}' of ${describe(obj)}: only mappings, lists and strings have members in stedi templates`);
 }
 
-function memberName(key: unknown, r: Rules, line?: number): string {
+function memberName(key: unknown, r: Rules): string {
   if (typeof key === 'string') return key;
   if (typeof key === 'number' && Number.isFinite(key)) return String(key);
   if (key instanceof QuotedValue) return rawOf(key);
   const s = asString(key);
   if (s !== undefined) return s;
-  return r.refuse(`a member name must be a string or a number, not ${describe(key)}`, line);
+  return r.refuse(`a member name must be a string or a number, not ${describe(key)}`);
 }
 
-function stringMember(s: string, name: string, tainted: boolean, r: Rules, line?: number): unknown {
+function stringMember(s: string, name: string, tainted: boolean, r: Rules): unknown {
   if (INDEX.test(name)) {
     const c = s[Number(name)];
     return tainted && c !== undefined ? sqlSafe(c, r.quote) : c;
@@ -106,46 +126,49 @@ function stringMember(s: string, name: string, tainted: boolean, r: Rules, line?
   if (name === 'length') return s.length;
   if (STRING_METHODS.has(name)) {
     const fn = (String.prototype as unknown as Record<string, Fn>)[name]!;
-    return method((args) => fn.apply(s, args), tainted, r, line);
+    return method((args) => fn.apply(s, args), tainted, r);
   }
-  return r.refuse(`strings have no member '${name}' in stedi templates`, line, `available: length, [index], ${[...STRING_METHODS].join(', ')}`);
+  return r.refuse(`strings have no member '${name}' in stedi templates`, `available: length, [index], ${[...STRING_METHODS].join(', ')}`);
 }
 
-function arrayMember(a: unknown[], name: string, r: Rules, line?: number): unknown {
-  if (INDEX.test(name)) return ownData(a, name, r, line);
+function arrayMember(a: unknown[], name: string, r: Rules): unknown {
+  if (INDEX.test(name)) return ownData(a, name, r);
   if (name === 'length') return a.length;
   if (ARRAY_METHODS.has(name)) {
     const fn = (Array.prototype as unknown as Record<string, Fn>)[name]!;
+    if (holdsFunction(a)) r.refuse(`list method '${name}' cannot be used on a list holding functions`);
     const tainted = isTainted(a);
     const receiver = tainted ? (unwrap(a) as unknown[]) : a;
-    return method((args) => fn.apply(receiver, args), tainted, r, line);
+    return method((args) => fn.apply(receiver, args), tainted, r);
   }
-  return r.refuse(`lists have no member '${name}' in stedi templates`, line, `available: length, [index], ${[...ARRAY_METHODS].join(', ')}`);
+  return r.refuse(`lists have no member '${name}' in stedi templates`, `available: length, [index], ${[...ARRAY_METHODS].join(', ')}`);
 }
 
-function mappingMember(o: Record<string, unknown>, name: string, r: Rules, line?: number): unknown {
+function mappingMember(o: Record<string, unknown>, name: string, r: Rules): unknown {
   if (!Object.hasOwn(o, name)) {
-    if (name in o) r.refuse(`'${name}' is not data of this mapping`, line);
+    if (name in o) r.refuse(`'${name}' is not data of this mapping`);
     return undefined;
   }
-  const v = ownData(o, name, r, line);
+  const v = ownData(o, name, r);
   // own functions of stedi's objects (adapter.dispatch, exceptions.warn, a cycler's next)
   return typeof v === 'function' ? (...args: unknown[]) => (v as Fn).apply(o, args) : v;
 }
 
-function ownData(o: object, name: string, r: Rules, line?: number): unknown {
+function ownData(o: object, name: string, r: Rules): unknown {
   const d = Object.getOwnPropertyDescriptor(o, name);
   if (!d) return undefined;
-  if (!('value' in d)) r.refuse(`'${name}' is not a data member`, line);
+  if (!('value' in d)) r.refuse(`'${name}' is not a data member`);
   return d.value;
 }
 
 /** A string or list method: plain arguments only; on var values it works on the value and re-quotes the result. */
-function method(call: (args: unknown[]) => unknown, tainted: boolean, r: Rules, line?: number): Fn {
+function method(call: (args: unknown[]) => unknown, tainted: boolean, r: Rules): Fn {
   return (...args: unknown[]) => {
     for (const a of args) {
       const plain = a === null || a === undefined || ['string', 'number', 'boolean'].includes(typeof a) || a instanceof QuotedValue || a instanceof String || isPlainArray(a);
-      if (!plain) r.refuse(`string and list methods take plain values (strings, numbers, lists), not ${describe(a)}`, line);
+      if (!plain || holdsFunction(a)) {
+        r.refuse(`string and list methods take plain values (strings, numbers, lists), not ${holdsFunction(a) ? 'functions' : describe(a)}`);
+      }
     }
     const dirty = tainted || args.some(isTainted);
     const clean = args.map((a) => (a instanceof String ? String(a) : dirty ? unwrap(a) : a));
@@ -162,19 +185,23 @@ interface Frame {
   lookup(name: string): unknown;
 }
 
+const PRINT_FUNCTION = 'cannot turn a function into text: call it, e.g. ref(\'name\') or my_macro()';
+
 const base = internals.runtime as Record<string, Fn>;
 
 /** The runtime object handed to the compiled code of one template. */
-export function sandboxRuntime(r: Rules): Record<string, unknown> {
+export function sandboxRuntime(r: Rules, pos: Position): Record<string, unknown> {
   return {
     ...internals.runtime,
-    memberLookup: (obj: unknown, key: unknown, line?: number) => member(obj, key, r, line),
-    contextOrFrameLookup: (context: Context, frame: Frame, name: string, line?: number) => {
+    pos,
+    memberLookup: (obj: unknown, key: unknown) => member(obj, key, r),
+    contextOrFrameLookup: (context: Context, frame: Frame, name: string) => {
       const v = frame.lookup(name);
       if (v !== undefined) return v;
       if (Object.hasOwn(context.ctx, name)) return context.ctx[name];
       if (Object.hasOwn(context.env.globals, name)) return context.env.globals[name];
-      if (PROTOTYPE_NAMES.has(name)) r.refuse(`'${name}' is not available in stedi templates`, line);
+      if (PROTOTYPE_NAMES.has(name)) r.refuse(`'${name}' is not available in stedi templates`);
+      if (HOST_NAMES.has(name)) r.refuse(`'${name}' is not available in stedi templates: templates cannot reach Node or JavaScript globals`);
       return undefined;
     },
     callWrap: (fn: unknown, name: string, context: unknown, args: unknown[]) => {
@@ -184,8 +211,17 @@ export function sandboxRuntime(r: Rules): Record<string, unknown> {
       return (fn as Fn).apply(context, args);
     },
     suppressValue: (v: unknown, autoescape: boolean) => {
-      if (typeof v === 'function') r.refuse('cannot print a function: call it, e.g. ref(\'name\') or my_macro()');
+      if (holdsFunction(v)) r.refuse(PRINT_FUNCTION);
       return base.suppressValue!(v, autoescape);
+    },
+    // `a ~ b` and `a + b` (emitted by SandboxCompiler instead of JavaScript's + on any value)
+    concat: (a: unknown, b: unknown) => {
+      if (holdsFunction(a) || holdsFunction(b)) r.refuse(PRINT_FUNCTION);
+      return (a as string) + '' + (b as string);
+    },
+    add: (a: unknown, b: unknown) => {
+      if (holdsFunction(a) || holdsFunction(b)) r.refuse(PRINT_FUNCTION);
+      return (a as number) + (b as number);
     },
     fromIterator: (v: unknown) => loopable(v, r),
     inOperator: (key: unknown, v: unknown) => contains(v, key),

@@ -34,7 +34,7 @@ import { assertReviewedNunjucks, internals, type AstNode, type CompileFrame, typ
 import { checkTemplateAst } from './sandbox-ast.js';
 import { sandboxFilters, sandboxTests } from './sandbox-filters.js';
 import { SandboxViolation } from './sandbox-names.js';
-import { sandboxRuntime, type Refuse } from './sandbox-runtime.js';
+import { sandboxRuntime, type Position, type Refuse } from './sandbox-runtime.js';
 
 export { SandboxViolation } from './sandbox-names.js';
 
@@ -44,7 +44,9 @@ export const MAX_RANGE = 100_000;
 export interface Sandbox {
   /** A compiled template, or the sandbox rule its text breaks. Throws nunjucks' error on a syntax error. */
   compile(file: string, text: string): nunjucks.Template | SandboxViolation;
-  /** The first violation since the last call, if any (a render that hit one has failed). */
+  /** Call before a render: forgets the last violation and the lines templates were at. */
+  begin(): void;
+  /** The first violation since begin(), if any (a render that hit one has failed). */
   takeViolation(): SandboxViolation | undefined;
 }
 
@@ -52,10 +54,20 @@ export interface Sandbox {
 export function sandboxEnvironment(env: nunjucks.Environment, quote: (s: string) => string): Sandbox {
   assertReviewedNunjucks();
   let violation: SandboxViolation | undefined;
-  const refuseIn = (file: string): Refuse => (message, line, hint) => {
-    const v = new SandboxViolation(message, file, line === undefined ? 0 : line + 1, hint);
-    violation ??= v;
-    throw v;
+  const positions = new Map<string, Position>();
+  const positionOf = (file: string): Position => {
+    const p = positions.get(file) ?? { line: -1 };
+    positions.set(file, p);
+    return p;
+  };
+  const refuseIn = (file: string): Refuse => {
+    const pos = positionOf(file);
+    return (message, hint) => {
+      const lines = new Map([...positions].filter(([, p]) => p.line >= 0).map(([f, p]) => [f, p.line + 1]));
+      const v = new SandboxViolation(message, file, pos.line + 1, hint, lines);
+      violation ??= v;
+      throw v;
+    };
   };
   lockEnvironment(env, { refuse: refuseIn(''), quote });
 
@@ -73,18 +85,22 @@ export function sandboxEnvironment(env: nunjucks.Environment, quote: (s: string)
     }
     // the code nunjucks would generate, from a checked tree; see SandboxCompiler
     const props = new Function(code)() as { root: RootFn };
-    const runtime = sandboxRuntime({ refuse: refuseIn(file), quote });
+    const runtime = sandboxRuntime({ refuse: refuseIn(file), quote }, positionOf(file));
     const root: RootFn = (e, context, frame, _unsandboxed, cb) => props.root(e, context, frame, runtime, cb);
     const src = { type: 'code', obj: { root } } as unknown as string;
     return new nunjucks.Template(src, env, file, true);
   };
 
+  const begin = () => {
+    violation = undefined;
+    for (const p of positions.values()) p.line = -1;
+  };
   const takeViolation = () => {
     const v = violation;
     violation = undefined;
     return v;
   };
-  return { compile, takeViolation };
+  return { compile, begin, takeViolation };
 }
 
 interface LockableEnv {
@@ -124,41 +140,73 @@ function lockEnvironment(environment: nunjucks.Environment, rules: { refuse: Ref
 }
 
 /**
- * nunjucks' compiler, changed in three places: member access, name lookups and filters set the
- * current line before they run (and pass it to the runtime), so an E_SANDBOX names the right
- * line; outputs set it too; and the name of a called function, which nunjucks writes into a
- * JavaScript string, is reduced to safe characters.
+ * nunjucks' compiler, changed in three ways: every output, loop, call, member access, name
+ * lookup, filter, `~` and `+` first records its line (`runtime.pos.line`, and nunjucks' own
+ * `lineno`), so an E_SANDBOX names the line, also inside a macro; `~` and `+` go through the
+ * runtime instead of JavaScript's `+` (which would turn a function into its source); and the name
+ * of a called function, which nunjucks writes into a JavaScript string, is reduced to safe
+ * characters.
  */
 const Base = internals.compiler.Compiler as unknown as new (name: string, throwOnUndefined: boolean) => CompilerBase;
 
+const at = (node: AstNode): string => `lineno = ${node.lineno}, colno = ${node.colno}, runtime.pos.line = ${node.lineno}, `;
+
 class SandboxCompiler extends Base {
   override compileLookupVal(node: AstNode, frame: CompileFrame): void {
-    this._emit(`(lineno = ${node.lineno}, colno = ${node.colno}, runtime.memberLookup((`);
+    this._emit(`(${at(node)}runtime.memberLookup((`);
     this._compileExpression(node.target as AstNode, frame);
     this._emit('),');
     this._compileExpression(node.val as AstNode, frame);
-    this._emit(`, ${node.lineno}))`);
+    this._emit('))');
   }
 
   override compileSymbol(node: AstNode, frame: CompileFrame): void {
-    const name = String(node.value);
-    const local = frame.lookup(name);
+    const local = frame.lookup(String(node.value));
     if (local) this._emit(local);
-    else this._emit(`(lineno = ${node.lineno}, colno = ${node.colno}, runtime.contextOrFrameLookup(context, frame, ${JSON.stringify(name)}, ${node.lineno}))`);
+    else this._emit(`(${at(node)}runtime.contextOrFrameLookup(context, frame, ${JSON.stringify(String(node.value))}))`);
   }
 
   override compileFilter(node: AstNode, frame: CompileFrame): void {
-    this._emit(`(lineno = ${node.lineno}, colno = ${node.colno}, `);
-    super.compileFilter(node, frame);
-    this._emit(')');
+    this.expressionAt(node, () => super.compileFilter(node, frame));
+  }
+
+  override compileFunCall(node: AstNode, frame: CompileFrame): void {
+    this.expressionAt(node, () => super.compileFunCall(node, frame));
+  }
+
+  override compileConcat(node: AstNode, frame: CompileFrame): void {
+    this.expressionAt(node, () => this.binary('concat', node, frame));
+  }
+
+  override compileAdd(node: AstNode, frame: CompileFrame): void {
+    this.expressionAt(node, () => this.binary('add', node, frame));
   }
 
   override compileOutput(node: AstNode, frame: CompileFrame): void {
-    this._emitLine(`lineno = ${node.lineno}; colno = ${node.colno};`);
+    this._emitLine(`${at(node).replace(/, /g, '; ')}`);
     super.compileOutput(node, frame);
+  }
+
+  override compileFor(node: AstNode, frame: CompileFrame): void {
+    this._emitLine(`${at(node).replace(/, /g, '; ')}`);
+    super.compileFor(node, frame);
   }
 
   override _getNodeName(node: AstNode): string {
     return super._getNodeName(node).replace(/[^A-Za-z0-9_.[\]'"(): -]/g, '?');
+  }
+
+  private expressionAt(node: AstNode, emit: () => void): void {
+    this._emit(`(${at(node)}`);
+    emit();
+    this._emit(')');
+  }
+
+  private binary(fn: string, node: AstNode, frame: CompileFrame): void {
+    this._emit(`runtime.${fn}(`);
+    this.compile(node.left as AstNode, frame);
+    this._emit(', ');
+    this.compile(node.right as AstNode, frame);
+    this._emit(')');
   }
 }
