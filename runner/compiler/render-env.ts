@@ -66,7 +66,9 @@ export function lineOf(text: string, needle: string | undefined): number {
 /** nunjucks reports `(file) [Line N, Column M]`; parse errors are 1-based, render errors 0-based. */
 export function nunjucksErrorPosition(message: string, rendering: boolean): { line: number; detail: string } {
   const m = /\[Line (\d+), Column (\d+)\]\s*([\s\S]*)$/.exec(message);
-  const detail = (m?.[3] ?? message).replace(/^\s*(Error: )?/, '').trim();
+  // without a position nunjucks still prefixes `(file)` and a line break
+  const text = m?.[3] ?? (message.startsWith('(') && message.includes('\n') ? message.slice(message.indexOf('\n') + 1) : message);
+  const detail = text.replace(/^\s*(Error: )?/, '').trim();
   if (!m) return { line: 0, detail };
   return { line: Number(m[1]) + (rendering ? 1 : 0), detail };
 }
@@ -226,7 +228,10 @@ export function createRenderEnv(
       if (violation) reportViolation(s, violation);
       return violation ? undefined : out;
     } catch (e) {
-      const { line, detail } = nunjucksErrorPosition((e as Error).message, true);
+      const position = nunjucksErrorPosition((e as Error).message, true);
+      const { detail } = position;
+      // nunjucks gives no line for its first line; the sandbox knows where the template was
+      const line = position.line || sandbox.lineIn(s.file);
       const violation = sandbox.takeViolation();
       if (violation) reportViolation(s, violation);
       else if (state.raised !== undefined) s.report('E_COMPILER_ERROR', state.raised, undefined, undefined, line);

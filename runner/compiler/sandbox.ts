@@ -48,6 +48,8 @@ export interface Sandbox {
   begin(): void;
   /** The first violation since begin(), if any (a render that hit one has failed). */
   takeViolation(): SandboxViolation | undefined;
+  /** The 1-based line the template compiled for `file` was last at since begin(); 0 when unknown. */
+  lineIn(file: string): number;
 }
 
 /** Locks `env` (call it right after creating the environment) and compiles templates for it. */
@@ -100,7 +102,8 @@ export function sandboxEnvironment(env: nunjucks.Environment, quote: (s: string)
     violation = undefined;
     return v;
   };
-  return { compile, begin, takeViolation };
+  const lineIn = (file: string) => (positions.get(file)?.line ?? -1) + 1;
+  return { compile, begin, takeViolation, lineIn };
 }
 
 interface LockableEnv {
