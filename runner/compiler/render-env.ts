@@ -43,7 +43,7 @@ export interface RenderEnv {
   macroNames: Set<string>;
 }
 
-import { IDENT, sqlSafe, unwrap } from './safe-values.js';
+import { IDENT, quoteLiteral, sqlSafe, unwrap } from './safe-values.js';
 
 export function kwargs(args: unknown[]): { positional: unknown[]; named: Record<string, unknown> } {
   const last = args[args.length - 1];
@@ -133,7 +133,7 @@ export function createRenderEnv(
     },
     literal: (x) => {
       const v = unwrap(x);
-      return typeof v === 'number' || typeof v === 'boolean' ? String(v) : dialect.quoteString(String(v));
+      return typeof v === 'number' || typeof v === 'boolean' ? String(v) : quoteLiteral(String(v), dialect.quoteString);
     },
     number: (x) => {
       const v = unwrap(x);

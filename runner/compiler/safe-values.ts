@@ -11,12 +11,12 @@
  *   - numbers, booleans and null stay as they are; lists and mappings are converted element by
  *     element; the empty string stays empty (it cannot inject anything, and stays falsy);
  *   - a mapping with a key that is not an identifier is marked external: its keys are var text
- *     too, so the sandbox hands them to a loop, a filter or a method as SQL-safe values as well.
+ *     too, so a loop hands them out as quoted literals and filters treat them as var text.
  *
  * The value a QuotedValue stands for lives outside the object (a module-private WeakMap), so no
  * template can read it: not as a member, not by iterating the object, not through a filter.
  * The sandbox (sandbox-runtime.ts, sandbox-filters.ts) lets filters and string methods work on
- * the value itself and makes their result SQL-safe again with sqlSafe.
+ * the value itself and makes every string in their result a quoted literal again (requote).
  *
  * Functions that know what they need unwrap it: `literal()` quotes once, `ident()` validates,
  * `number()` validates. `sql(v)` is the explicit, greppable opt-in for arguments that are SQL by
@@ -56,7 +56,7 @@ export function rawOf(v: QuotedValue): string {
 
 export function sqlSafe(v: unknown, quote: (s: string) => string): unknown {
   if (v instanceof String) v = String(v);
-  if (typeof v === 'string') return v === '' || IDENT.test(v) ? v : new QuotedValue(v, quote(v));
+  if (typeof v === 'string') return v === '' || IDENT.test(v) ? v : new QuotedValue(v, quoteLiteral(v, quote));
   if (Array.isArray(v)) return v.map((x) => sqlSafe(x, quote));
   if (isPlain(v)) {
     const out = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, sqlSafe(x, quote)]));
@@ -64,6 +64,33 @@ export function sqlSafe(v: unknown, quote: (s: string) => string): unknown {
     return out;
   }
   return v;
+}
+
+/**
+ * A value computed from var text that is not an identifier (by a filter, a method, a loop over
+ * its characters): every non-empty string in it becomes a quoted literal, an identifier too —
+ * pieces of such text printed side by side then merge into one literal instead of forming SQL.
+ */
+export function requote(v: unknown, quote: (s: string) => string): unknown {
+  if (v instanceof String) v = String(v);
+  if (typeof v === 'string') return v === '' ? v : new QuotedValue(v, quoteLiteral(v, quote));
+  if (Array.isArray(v)) return v.map((x) => requote(x, quote));
+  if (isPlain(v)) {
+    const out = Object.fromEntries(Object.entries(v).map(([k, x]) => [k, requote(x, quote)]));
+    EXTERNAL.add(out);
+    return out;
+  }
+  return v;
+}
+
+/**
+ * A string literal of the dialect. One holding a backslash starts with a space, so that an `E`
+ * printed just before it (an identifier var) cannot turn it into an escape string (DuckDB's
+ * E'…', where \' does not end the literal).
+ */
+export function quoteLiteral(s: string, quote: (s: string) => string): string {
+  const q = quote(s);
+  return s.includes('\\') ? ` ${q}` : q;
 }
 
 /** A mapping from outside whose keys are not all identifiers (see sqlSafe). */

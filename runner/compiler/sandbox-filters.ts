@@ -8,12 +8,12 @@
  *     `rejectattr`) is resolved with the sandbox's member rules first, so it cannot name
  *     `constructor` or read a prototype;
  *   - given a var value that is not an identifier (a QuotedValue, an external mapping key), it
- *     works on the value itself and its result is made SQL-safe again: `| dump`, `| replace`,
- *     `| safe`, `| join`, `| list` … of a var is an identifier or a quoted literal, never raw
- *     SQL text (safe-values.ts).
+ *     works on the value itself and every string in its result is a quoted literal: `| dump`,
+ *     `| replace`, `| safe`, `| join`, `| list`, `| first` … of such a var is never raw SQL
+ *     text (requote in safe-values.ts).
  */
 import { asString, describe, holdsFunction, isPlainArray, member, type Rules } from './sandbox-runtime.js';
-import { isPlain, isTainted, QuotedValue, rawOf, sqlSafe, unwrap } from './safe-values.js';
+import { isPlain, isTainted, QuotedValue, rawOf, requote, unwrap } from './safe-values.js';
 
 type Fn = (this: unknown, ...args: unknown[]) => unknown;
 
@@ -56,7 +56,7 @@ function wrapFilter(name: string, fn: Fn, r: Rules): Fn {
     const clean = args.map((a) => (a instanceof String ? String(a) : tainted ? unwrap(a) : a));
     checkAttribute(name, clean, r);
     const out = fn.apply(this, clean);
-    return tainted ? sqlSafe(out, r.quote) : out;
+    return tainted ? requote(out, r.quote) : out;
   };
 }
 

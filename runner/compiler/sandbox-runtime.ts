@@ -14,13 +14,14 @@
  *     other object is refused. Methods take plain values only (no callbacks, no objects) and
  *     never mutate: the vars and globals every node shares cannot be changed by one of them.
  *   - On a var value that is not an identifier (a QuotedValue) a string method works on the
- *     value itself and its result is made SQL-safe again (safe-values.ts); `.raw` is refused.
+ *     value itself and every string in its result is a quoted literal again (requote in
+ *     safe-values.ts); looping over it gives its characters as literals; `.raw` is refused.
  *   - Printing a function, looping over a function or an object that is not data, and calling
  *     a function constructor are refused.
  */
 import { internals, SafeString } from './nunjucks-internals.js';
 import { FUNCTION_INTERNALS, PROTOTYPE_NAMES } from './sandbox-names.js';
-import { isExternalMapping, isPlain, isTainted, QuotedValue, rawOf, sqlSafe, unwrap } from './safe-values.js';
+import { isExternalMapping, isPlain, isTainted, QuotedValue, rawOf, requote, unwrap } from './safe-values.js';
 
 /** Stops the render with E_SANDBOX, at the line the template is at (see Position). */
 export type Refuse = (message: string, hint?: string) => never;
@@ -121,7 +122,7 @@ function memberName(key: unknown, r: Rules): string {
 function stringMember(s: string, name: string, tainted: boolean, r: Rules): unknown {
   if (INDEX.test(name)) {
     const c = s[Number(name)];
-    return tainted && c !== undefined ? sqlSafe(c, r.quote) : c;
+    return tainted && c !== undefined ? requote(c, r.quote) : c;
   }
   if (name === 'length') return s.length;
   if (STRING_METHODS.has(name)) {
@@ -173,7 +174,7 @@ function method(call: (args: unknown[]) => unknown, tainted: boolean, r: Rules):
     const dirty = tainted || args.some(isTainted);
     const clean = args.map((a) => (a instanceof String ? String(a) : dirty ? unwrap(a) : a));
     const out = call(clean);
-    return dirty ? sqlSafe(out, r.quote) : out;
+    return dirty ? requote(out, r.quote) : out;
   };
 }
 
@@ -233,9 +234,9 @@ function loopable(v: unknown, r: Rules): unknown {
   if (typeof v === 'function') return r.refuse('cannot loop over a function');
   // strings, lists, and numbers, booleans, null (which nunjucks loops over zero times)
   if (typeof v !== 'object' || v === null || isPlainArray(v)) return v;
-  if (v instanceof QuotedValue) return Array.from(rawOf(v), (c) => sqlSafe(c, r.quote));
+  if (v instanceof QuotedValue) return Array.from(rawOf(v), (c) => requote(c, r.quote));
   if (v instanceof SafeString || v instanceof String) return String(v);
-  if (isExternalMapping(v)) return Object.entries(v).map(([k, x]) => [sqlSafe(k, r.quote), x]);
+  if (isExternalMapping(v)) return Object.entries(v).map(([k, x]) => [requote(k, r.quote), x]);
   if (isPlain(v)) return v;
   return r.refuse(`cannot loop over ${describe(v)}: loop over lists, mappings and strings`);
 }
