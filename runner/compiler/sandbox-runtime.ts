@@ -190,43 +190,64 @@ const PRINT_FUNCTION = 'cannot turn a function into text: call it, e.g. ref(\'na
 
 const base = internals.runtime as Record<string, Fn>;
 
+/** The runtime of one template: the shared functions below, with the template's rules and position. */
+interface FileRuntime {
+  rules: Rules;
+  pos: Position;
+}
+
+/**
+ * The functions every template's runtime shares (nunjucks' own, with the sandbox's in place of
+ * the ones that look up, read, call, print and loop). Compiled code calls them as
+ * `runtime.f(…)`, so `this` is the template's runtime.
+ */
+const SHARED: Record<string, unknown> = {
+  ...internals.runtime,
+  memberLookup(this: FileRuntime, obj: unknown, key: unknown) {
+    return member(obj, key, this.rules);
+  },
+  contextOrFrameLookup(this: FileRuntime, context: Context, frame: Frame, name: string) {
+    const v = frame.lookup(name);
+    if (v !== undefined) return v;
+    if (Object.hasOwn(context.ctx, name)) return context.ctx[name];
+    if (Object.hasOwn(context.env.globals, name)) return context.env.globals[name];
+    if (PROTOTYPE_NAMES.has(name)) this.rules.refuse(`'${name}' is not available in stedi templates`);
+    if (HOST_NAMES.has(name)) this.rules.refuse(`'${name}' is not available in stedi templates: templates cannot reach Node or JavaScript globals`);
+    return undefined;
+  },
+  callWrap(this: FileRuntime, fn: unknown, name: string, context: unknown, args: unknown[]) {
+    if (!fn) throw new Error(`Unable to call \`${name}\`, which is undefined or falsey`);
+    if (typeof fn !== 'function') throw new Error(`Unable to call \`${name}\`, which is not a function`);
+    if (NEVER_CALLED.has(fn)) this.rules.refuse(`\`${name}\` cannot be called in stedi templates`);
+    return (fn as Fn).apply(context, args);
+  },
+  suppressValue(this: FileRuntime, v: unknown, autoescape: boolean) {
+    if (holdsFunction(v)) this.rules.refuse(PRINT_FUNCTION);
+    return base.suppressValue!(v, autoescape);
+  },
+  // `a ~ b` and `a + b` (emitted by SandboxCompiler instead of JavaScript's + on any value)
+  concat(this: FileRuntime, a: unknown, b: unknown) {
+    if (holdsFunction(a) || holdsFunction(b)) this.rules.refuse(PRINT_FUNCTION);
+    return (a as string) + '' + (b as string);
+  },
+  add(this: FileRuntime, a: unknown, b: unknown) {
+    if (holdsFunction(a) || holdsFunction(b)) this.rules.refuse(PRINT_FUNCTION);
+    return (a as number) + (b as number);
+  },
+  fromIterator(this: FileRuntime, v: unknown) {
+    return loopable(v, this.rules);
+  },
+  inOperator(key: unknown, v: unknown) {
+    return contains(v, key);
+  },
+};
+
 /** The runtime object handed to the compiled code of one template. */
-export function sandboxRuntime(r: Rules, pos: Position): Record<string, unknown> {
-  return {
-    ...internals.runtime,
-    pos,
-    memberLookup: (obj: unknown, key: unknown) => member(obj, key, r),
-    contextOrFrameLookup: (context: Context, frame: Frame, name: string) => {
-      const v = frame.lookup(name);
-      if (v !== undefined) return v;
-      if (Object.hasOwn(context.ctx, name)) return context.ctx[name];
-      if (Object.hasOwn(context.env.globals, name)) return context.env.globals[name];
-      if (PROTOTYPE_NAMES.has(name)) r.refuse(`'${name}' is not available in stedi templates`);
-      if (HOST_NAMES.has(name)) r.refuse(`'${name}' is not available in stedi templates: templates cannot reach Node or JavaScript globals`);
-      return undefined;
-    },
-    callWrap: (fn: unknown, name: string, context: unknown, args: unknown[]) => {
-      if (!fn) throw new Error(`Unable to call \`${name}\`, which is undefined or falsey`);
-      if (typeof fn !== 'function') throw new Error(`Unable to call \`${name}\`, which is not a function`);
-      if (NEVER_CALLED.has(fn)) r.refuse(`\`${name}\` cannot be called in stedi templates`);
-      return (fn as Fn).apply(context, args);
-    },
-    suppressValue: (v: unknown, autoescape: boolean) => {
-      if (holdsFunction(v)) r.refuse(PRINT_FUNCTION);
-      return base.suppressValue!(v, autoescape);
-    },
-    // `a ~ b` and `a + b` (emitted by SandboxCompiler instead of JavaScript's + on any value)
-    concat: (a: unknown, b: unknown) => {
-      if (holdsFunction(a) || holdsFunction(b)) r.refuse(PRINT_FUNCTION);
-      return (a as string) + '' + (b as string);
-    },
-    add: (a: unknown, b: unknown) => {
-      if (holdsFunction(a) || holdsFunction(b)) r.refuse(PRINT_FUNCTION);
-      return (a as number) + (b as number);
-    },
-    fromIterator: (v: unknown) => loopable(v, r),
-    inOperator: (key: unknown, v: unknown) => contains(v, key),
-  };
+export function sandboxRuntime(rules: Rules, pos: Position): Record<string, unknown> {
+  const runtime = Object.create(SHARED) as Record<string, unknown>;
+  runtime.rules = rules;
+  runtime.pos = pos;
+  return runtime;
 }
 
 /** What `{% for %}` iterates: data only. Var text (a QuotedValue, external keys) comes out SQL-safe. */

@@ -48,7 +48,7 @@ export interface Sandbox {
   begin(): void;
   /** The first violation since begin(), if any (a render that hit one has failed). */
   takeViolation(): SandboxViolation | undefined;
-  /** The 1-based line the template compiled for `file` was last at since begin(); 0 when unknown. */
+  /** The 1-based line the template compiled for `file` is at in the render begun by begin(); 0 when unknown. */
   lineIn(file: string): number;
 }
 
@@ -57,6 +57,9 @@ export function sandboxEnvironment(env: nunjucks.Environment, quote: (s: string)
   assertReviewedNunjucks();
   let violation: SandboxViolation | undefined;
   const positions = new Map<string, Position>();
+  /** Positions of the templates whose render began since begin(): the only ones begin() resets. */
+  const rendered = new Set<Position>();
+  const runtimes = new Map<string, Record<string, unknown>>();
   const positionOf = (file: string): Position => {
     const p = positions.get(file) ?? { line: -1 };
     positions.set(file, p);
@@ -70,6 +73,14 @@ export function sandboxEnvironment(env: nunjucks.Environment, quote: (s: string)
       violation ??= v;
       throw v;
     };
+  };
+  /** One runtime per template file: its refusals name the file, its position is the file's line. */
+  const runtimeFor = (file: string): Record<string, unknown> => {
+    const known = runtimes.get(file);
+    if (known) return known;
+    const runtime = sandboxRuntime({ refuse: refuseIn(file), quote }, positionOf(file));
+    runtimes.set(file, runtime);
+    return runtime;
   };
   lockEnvironment(env, { refuse: refuseIn(''), quote });
 
@@ -87,15 +98,20 @@ export function sandboxEnvironment(env: nunjucks.Environment, quote: (s: string)
     }
     // the code nunjucks would generate, from a checked tree; see SandboxCompiler
     const props = new Function(code)() as { root: RootFn };
-    const runtime = sandboxRuntime({ refuse: refuseIn(file), quote }, positionOf(file));
-    const root: RootFn = (e, context, frame, _unsandboxed, cb) => props.root(e, context, frame, runtime, cb);
+    const runtime = runtimeFor(file);
+    const pos = positionOf(file);
+    const root: RootFn = (e, context, frame, _unsandboxed, cb) => {
+      rendered.add(pos);
+      props.root(e, context, frame, runtime, cb);
+    };
     const src = { type: 'code', obj: { root } } as unknown as string;
     return new nunjucks.Template(src, env, file, true);
   };
 
   const begin = () => {
     violation = undefined;
-    for (const p of positions.values()) p.line = -1;
+    for (const p of rendered) p.line = -1;
+    rendered.clear();
   };
   const takeViolation = () => {
     const v = violation;
