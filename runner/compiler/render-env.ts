@@ -148,27 +148,28 @@ export function createRenderEnv(
     },
     subject_key_secret: () => dialect.secretRef('stedi_subject_key'),
   };
-  for (const [k, f] of Object.entries(globals)) env.addGlobal(k, f);
+  // stedi's functions take values: a function argument would only turn into its source text
+  for (const [k, f] of Object.entries(globals)) env.addGlobal(k, sandbox.guard(k, f));
   env.addGlobal('target', target);
   env.addGlobal('exceptions', {
-    raise_compiler_error: (msg: unknown) => {
+    raise_compiler_error: sandbox.guard('exceptions.raise_compiler_error', (msg: unknown) => {
       state.raised = String(msg);
       throw new CompilerRaise(String(msg));
-    },
-    warn: (msg: unknown) => {
+    }),
+    warn: sandbox.guard('exceptions.warn', (msg: unknown) => {
       scope().report('W_TEMPLATE', String(msg));
       return '';
-    },
+    }),
   });
   env.addGlobal('adapter', {
-    dispatch: (name: unknown) => {
+    dispatch: sandbox.guard('adapter.dispatch', (name: unknown) => {
       const n = String(name);
       for (const c of [`${dialect.name}__${n}`, `default__${n}`]) {
         if (macroNames.has(c)) return env.getGlobal(c) as Fn;
       }
       state.raised = `no macro implements '${n}' for ${dialect.name} (define ${dialect.name}__${n} or default__${n})`;
       throw new CompilerRaise(`no macro implements '${n}' for ${dialect.name} (define ${dialect.name}__${n} or default__${n})`);
-    },
+    }),
   });
 
   const compileTemplate = (file: string, text: string): nunjucks.Template | Diagnostic => {

@@ -4,6 +4,7 @@
  *
  *   - it takes values: a function (also inside a list or mapping) or a JavaScript object as an
  *     argument is refused;
+ *   - a count or width is at most MAX_FILTER_SIZE (`x | slice(1e9)` would exhaust memory);
  *   - an attribute argument (`sort(attribute=…)`, `groupby`, `sum`, `join`, `selectattr`,
  *     `rejectattr`) is resolved with the sandbox's member rules first, so it cannot name
  *     `constructor` or read a prototype;
@@ -23,6 +24,10 @@ export const FILTERS = [
   'reject', 'rejectattr', 'replace', 'reverse', 'round', 'safe', 'select', 'selectattr', 'slice', 'sort',
   'string', 'striptags', 'sum', 'title', 'trim', 'truncate', 'upper', 'urlencode', 'urlize', 'wordcount',
 ] as const;
+
+/** The largest count or width a filter takes (`batch`, `slice`, `center`, `indent`, `truncate`). */
+export const MAX_FILTER_SIZE = 100_000;
+const SIZE_ARG: Record<string, number> = { batch: 1, slice: 1, center: 1, indent: 1, truncate: 1 };
 
 /** Position of the attribute argument (the value being 0). */
 const ATTRIBUTE_ARG: Record<string, number> = { groupby: 1, join: 2, sum: 1, selectattr: 1, rejectattr: 1, sort: 3 };
@@ -55,6 +60,8 @@ function wrapFilter(name: string, fn: Fn, r: Rules): Fn {
     const tainted = args.some(isTainted);
     const clean = args.map((a) => (a instanceof String ? String(a) : tainted ? unwrap(a) : a));
     checkAttribute(name, clean, r);
+    const size = SIZE_ARG[name] === undefined ? undefined : clean[SIZE_ARG[name]];
+    if (typeof size === 'number' && !(Math.abs(size) <= MAX_FILTER_SIZE)) r.refuse(`filter '${name}' takes sizes up to ${MAX_FILTER_SIZE}`);
     const out = fn.apply(this, clean);
     return tainted ? requote(out, r.quote) : out;
   };

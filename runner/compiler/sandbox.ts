@@ -34,7 +34,7 @@ import { assertReviewedNunjucks, internals, type AstNode, type CompileFrame, typ
 import { checkTemplateAst } from './sandbox-ast.js';
 import { sandboxFilters, sandboxTests } from './sandbox-filters.js';
 import { SandboxViolation } from './sandbox-names.js';
-import { sandboxRuntime, type Position, type Refuse } from './sandbox-runtime.js';
+import { holdsFunction, sandboxRuntime, type Position, type Refuse } from './sandbox-runtime.js';
 
 export { SandboxViolation } from './sandbox-names.js';
 
@@ -48,6 +48,8 @@ export interface Sandbox {
   begin(): void;
   /** The first violation since begin(), if any (a render that hit one has failed). */
   takeViolation(): SandboxViolation | undefined;
+  /** `fn` (one of stedi's functions offered to templates) refusing arguments that are or hold functions. */
+  guard<F extends (...args: never[]) => unknown>(name: string, fn: F): F;
   /** The 1-based line the template compiled for `file` is at in the render begun by begin(); 0 when unknown. */
   lineIn(file: string): number;
 }
@@ -82,7 +84,13 @@ export function sandboxEnvironment(env: nunjucks.Environment, quote: (s: string)
     runtimes.set(file, runtime);
     return runtime;
   };
-  lockEnvironment(env, { refuse: refuseIn(''), quote });
+  const refuseHere = refuseIn('');
+  lockEnvironment(env, { refuse: refuseHere, quote });
+  const guard = <F extends (...args: never[]) => unknown>(name: string, fn: F): F =>
+    ((...args: never[]) => {
+      if (args.some(holdsFunction)) refuseHere(`${name}() takes values, not functions`);
+      return fn(...args);
+    }) as F;
 
   const compile = (file: string, text: string): nunjucks.Template | SandboxViolation => {
     let code: string;
@@ -119,7 +127,7 @@ export function sandboxEnvironment(env: nunjucks.Environment, quote: (s: string)
     return v;
   };
   const lineIn = (file: string) => (positions.get(file)?.line ?? -1) + 1;
-  return { compile, begin, takeViolation, lineIn };
+  return { compile, begin, takeViolation, guard, lineIn };
 }
 
 interface LockableEnv {

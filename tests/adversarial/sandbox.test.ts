@@ -203,6 +203,21 @@ const ATTEMPTS: Attempt[] = [
   model('{% asyncEach %}', () => '{% asyncEach x in [1] %}{{ x }}{% endeach %}'),
   model('env_var() in a model', () => "{{ env_var('STEDI_SUBJECT_KEY') }}", 1, 'E_COMPILER_ERROR'),
   model('range() as a memory bomb', () => '{{ range(1000000000) | length }}'),
+  model('a filter as a memory bomb', () => '{{ [1] | slice(1000000000) | length }}'),
+  // stedi's functions take values: a function would only turn into its source text
+  model('a function passed to config()', () => '{{ config(tags=[range]) }}'),
+  model('a function passed to ref()', () => '{{ ref(range) }}'),
+  model('a function passed to exceptions.raise_compiler_error', () => '{{ exceptions.raise_compiler_error(ref) }}'),
+  {
+    name: 'data test argument: a name that is template code',
+    files: (js) => ({ 'models/p.yml': `version: 2\nmodels:\n  - name: m\n    columns:\n      - name: a\n        tests:\n          - not_null: { ${yaml(`x=1) }}{{ range.constructor("${js}")() }}{{ ref('m'`)}: 1 }\n` }),
+    code: 'E_BAD_NAME', file: 'models/p.yml', line: 7,
+  },
+  {
+    name: 'data test argument: a name that is __proto__',
+    files: () => ({ 'models/p.yml': 'version: 2\nmodels:\n  - name: m\n    columns:\n      - name: a\n        tests:\n          - accepted_values: { arguments: { values: [1], __proto__: { polluted: 1 } } }\n' }),
+    code: 'E_BAD_NAME', file: 'models/p.yml', line: 7,
+  },
   // macros in macros/: top-level code, and code reached through a call
   macro('top-level code', (js) => `{{ range.constructor("${js}")() }}`, 1),
   macro('top-level computed access', (js) => `\n{% set f = range[${CON}]("${js}") %}`, 2),
