@@ -72,8 +72,9 @@ function walk(node: AstNode): void {
   if (refused) fail(node, `${refused} is not available in stedi templates`, LOADING_TAGS.has(t) ? LOADING_HINT : undefined);
   if (!ALLOWED.has(t)) fail(node, `template construct '${t}' is not available in stedi templates`);
   checkNode(node);
-  for (const field of node.fields) {
-    const v = node[field];
+  // every property, not only the node type's `fields`: a {% set %} block keeps its body in `body`,
+  // which is not one of them, and the compiler compiles it all the same
+  for (const v of Object.values(node)) {
     for (const child of Array.isArray(v) ? v : [v]) if (isNode(child)) walk(child);
   }
 }
@@ -91,6 +92,7 @@ function checkNode(node: AstNode): void {
       return checkKey(node.key as AstNode);
     case 'Set':
       for (const target of node.targets as AstNode[]) requireSymbol(target, 'a variable name');
+      if (node.body !== undefined && node.body !== null && (node.body as AstNode).typename !== 'Capture') fail(node, 'unexpected {% set %} block');
       return;
     case 'For': {
       const name = node.name as AstNode;
