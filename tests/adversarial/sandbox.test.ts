@@ -350,6 +350,16 @@ describe('end to end through the CLI', () => {
       }
     });
   }
+
+  it('stedi show --inline refuses an escape in the inline SQL: exit 2, nothing ran', async () => {
+    const dir = copyFixture('mini');
+    const { marker, js } = payload();
+    const r = await stedi(dir, ['show', '--inline', `select 1 as a, '{{ cycler[${CON}]("${js}")() }}' as b`], { env: { STEDI_SUBJECT_KEY: SENTINEL } });
+    expect(r.code, explain(r)).toBe(2);
+    expect(r.stderr).toMatch(/E_SANDBOX .*__stedi_inline__\.sql:1: member 'constructor' is not available/);
+    expect(fs.existsSync(marker)).toBe(false);
+    expect(r.stdout + r.stderr).not.toContain(SENTINEL);
+  });
 });
 
 afterAll(() => {
