@@ -12,22 +12,25 @@
  *
  * HOW. nunjucks compiles a template to JavaScript that calls a small runtime for every name
  * lookup, member access, call, print and loop. The sandbox
- *   1. parses the template and checks its syntax tree before any code is generated
+ *   1. parses the template and checks its whole syntax tree before any code is generated
  *      (sandbox-ast.ts): no tags that load templates or files, every name an identifier and not
- *      an inherited member such as `constructor` — which also keeps names, that nunjucks writes
+ *      an inherited member such as `constructor` — which also keeps names, which nunjucks writes
  *      into the generated code unescaped, from being code;
- *   2. generates the code with a compiler that passes the line of each member access, name
- *      lookup and filter to the runtime and writes call names safely;
+ *   2. generates the code with a compiler (SandboxCompiler below) that records the line of every
+ *      construct for the runtime, sends `~` and `+` through the runtime, and writes call names
+ *      safely;
  *   3. runs the code with its own runtime (sandbox-runtime.ts): own-property name lookups,
  *      member access only to data of plain mappings and lists and an allow-list of string and
- *      list methods, no member of a function, no printing or looping over functions;
+ *      list methods that take plain values, no member of a function, no printing, joining or
+ *      looping over functions;
  *   4. locks the environment: no template loader (include/import/extends cannot read files),
- *      filters and tests from explicit lists, wrapped (sandbox-filters.ts), and looked up as
- *      own properties only; `range()` limited in size.
- * Var quoting (safe-values.ts) holds inside the sandbox: the raw text of a quoted var is not
- * reachable, and filters and methods on it return SQL-safe values again.
- * nunjucks-internals.ts checks at start-up that the installed nunjucks is the one this was
- * reviewed against (3.2.4): any unknown runtime call or node type stops every compile.
+ *      filters and tests from explicit lists, wrapped (sandbox-filters.ts) and looked up as own
+ *      properties only; `range()` and filter sizes limited; stedi's functions (guard) refuse
+ *      function arguments.
+ * Var quoting (safe-values.ts) holds inside the sandbox: the raw text of a quoted var cannot be
+ * reached, and what filters, methods and loops derive from it is a quoted literal again.
+ * nunjucks-internals.ts checks that the installed nunjucks is the one this was reviewed against
+ * (3.2.4): a runtime call, environment call or node type it does not know stops every compile.
  */
 import nunjucks from 'nunjucks';
 import { assertReviewedNunjucks, internals, type AstNode, type CompileFrame, type CompilerBase, type RootFn } from './nunjucks-internals.js';
