@@ -11,6 +11,7 @@ import type { Diagnostic } from '../core/diagnostics.js';
 import type { Dialect } from '../dialect/types.js';
 import type { SourceFile } from '../project/types.js';
 import { BUILTIN_TESTS_FILE, BUILTIN_TEST_MACROS } from './builtin-tests.js';
+import { sandboxEnvironment, SandboxViolation } from './sandbox.js';
 
 export interface RenderScope {
   file: string;
@@ -42,7 +43,7 @@ export interface RenderEnv {
   macroNames: Set<string>;
 }
 
-import { IDENT, sqlSafe, unwrap } from './safe-values.js';
+import { IDENT, quoteLiteral, sqlSafe, unwrap } from './safe-values.js';
 
 export function kwargs(args: unknown[]): { positional: unknown[]; named: Record<string, unknown> } {
   const last = args[args.length - 1];
@@ -65,9 +66,27 @@ export function lineOf(text: string, needle: string | undefined): number {
 /** nunjucks reports `(file) [Line N, Column M]`; parse errors are 1-based, render errors 0-based. */
 export function nunjucksErrorPosition(message: string, rendering: boolean): { line: number; detail: string } {
   const m = /\[Line (\d+), Column (\d+)\]\s*([\s\S]*)$/.exec(message);
-  const detail = (m?.[3] ?? message).replace(/^\s*(Error: )?/, '').trim();
+  // without a position nunjucks still prefixes `(file)` and a line break
+  const text = m?.[3] ?? (message.startsWith('(') && message.includes('\n') ? message.slice(message.indexOf('\n') + 1) : message);
+  const detail = text.replace(/^\s*(Error: )?/, '').trim();
   if (!m) return { line: 0, detail };
   return { line: Number(m[1]) + (rendering ? 1 : 0), detail };
+}
+
+/** E_SANDBOX for a template that tried to leave the sandbox (see sandbox.ts). */
+function sandboxDiagnostic(v: SandboxViolation, file: string, line: number): Diagnostic {
+  return { code: 'E_SANDBOX', severity: 'error', file, line, message: v.message, hint: v.hint };
+}
+
+/**
+ * Reports a violation met while rendering `s`: at its line when it is in the template being
+ * rendered, else (in a macro) at the line that called the macro, naming where in the macro.
+ */
+function reportViolation(s: RenderScope, v: SandboxViolation): void {
+  const here = v.file === s.file || v.file === '';
+  const where = here ? '' : ` (in ${v.file}${v.line ? `:${v.line}` : ''})`;
+  const line = v.file === s.file ? v.line : v.lines.get(s.file);
+  s.report('E_SANDBOX', `${v.message}${where}`, undefined, v.hint, line || undefined);
 }
 
 export function createRenderEnv(
@@ -76,7 +95,9 @@ export function createRenderEnv(
   target: Record<string, unknown>,
   diagnostics: Diagnostic[],
 ): RenderEnv {
-  const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: false });
+  // no loader: templates cannot read files; every template compiles and runs in the sandbox
+  const env = new nunjucks.Environment([], { autoescape: false, throwOnUndefined: false });
+  const sandbox = sandboxEnvironment(env, dialect.quoteString);
   const state: { scope?: RenderScope; raised?: string } = {};
   const scope = (): RenderScope => {
     if (!state.scope) throw new Error('internal: template function called outside a render');
@@ -112,7 +133,7 @@ export function createRenderEnv(
     },
     literal: (x) => {
       const v = unwrap(x);
-      return typeof v === 'number' || typeof v === 'boolean' ? String(v) : dialect.quoteString(String(v));
+      return typeof v === 'number' || typeof v === 'boolean' ? String(v) : quoteLiteral(String(v), dialect.quoteString);
     },
     number: (x) => {
       const v = unwrap(x);
@@ -127,32 +148,35 @@ export function createRenderEnv(
     },
     subject_key_secret: () => dialect.secretRef('stedi_subject_key'),
   };
-  for (const [k, f] of Object.entries(globals)) env.addGlobal(k, f);
+  // stedi's functions take values: a function argument would only turn into its source text
+  for (const [k, f] of Object.entries(globals)) env.addGlobal(k, sandbox.guard(k, f));
   env.addGlobal('target', target);
   env.addGlobal('exceptions', {
-    raise_compiler_error: (msg: unknown) => {
+    raise_compiler_error: sandbox.guard('exceptions.raise_compiler_error', (msg: unknown) => {
       state.raised = String(msg);
       throw new CompilerRaise(String(msg));
-    },
-    warn: (msg: unknown) => {
+    }),
+    warn: sandbox.guard('exceptions.warn', (msg: unknown) => {
       scope().report('W_TEMPLATE', String(msg));
       return '';
-    },
+    }),
   });
   env.addGlobal('adapter', {
-    dispatch: (name: unknown) => {
+    dispatch: sandbox.guard('adapter.dispatch', (name: unknown) => {
       const n = String(name);
       for (const c of [`${dialect.name}__${n}`, `default__${n}`]) {
         if (macroNames.has(c)) return env.getGlobal(c) as Fn;
       }
       state.raised = `no macro implements '${n}' for ${dialect.name} (define ${dialect.name}__${n} or default__${n})`;
       throw new CompilerRaise(`no macro implements '${n}' for ${dialect.name} (define ${dialect.name}__${n} or default__${n})`);
-    },
+    }),
   });
 
   const compileTemplate = (file: string, text: string): nunjucks.Template | Diagnostic => {
     try {
-      return new nunjucks.Template(text, env, file, true);
+      const t = sandbox.compile(file, text);
+      if (t instanceof SandboxViolation) return sandboxDiagnostic(t, file, t.line);
+      return t;
     } catch (e) {
       const { line, detail } = nunjucksErrorPosition((e as Error).message, false);
       return { code: 'E_TEMPLATE_SYNTAX', severity: 'error', file, line, message: detail };
@@ -167,7 +191,13 @@ export function createRenderEnv(
       diagnostics.push(t);
       continue;
     }
+    sandbox.begin();
     (t as unknown as Exportable).getExported({}, null, (err, exported) => {
+      const violation = sandbox.takeViolation();
+      if (violation) {
+        diagnostics.push(sandboxDiagnostic(violation, f.path, violation.line));
+        return;
+      }
       if (err) {
         diagnostics.push({ code: 'E_TEMPLATE_SYNTAX', severity: 'error', file: f.path, line: 0, message: String(err) });
         return;
@@ -191,11 +221,21 @@ export function createRenderEnv(
   const render = (template: nunjucks.Template, s: RenderScope, extra: Record<string, unknown> = {}) => {
     state.scope = s;
     state.raised = undefined;
+    sandbox.begin();
     try {
-      return template.render({ this: s.self, ...extra });
+      const out = template.render({ this: s.self, ...extra });
+      // fail closed: a violation counts even if something swallowed the error it threw
+      const violation = sandbox.takeViolation();
+      if (violation) reportViolation(s, violation);
+      return violation ? undefined : out;
     } catch (e) {
-      const { line, detail } = nunjucksErrorPosition((e as Error).message, true);
-      if (state.raised !== undefined) s.report('E_COMPILER_ERROR', state.raised, undefined, undefined, line);
+      const position = nunjucksErrorPosition((e as Error).message, true);
+      const { detail } = position;
+      // nunjucks gives no line for its first line; the sandbox knows where the template was
+      const line = position.line || sandbox.lineIn(s.file);
+      const violation = sandbox.takeViolation();
+      if (violation) reportViolation(s, violation);
+      else if (state.raised !== undefined) s.report('E_COMPILER_ERROR', state.raised, undefined, undefined, line);
       else s.report('E_TEMPLATE_RENDER', detail, undefined, undefined, line);
       return undefined;
     } finally {

@@ -31,11 +31,13 @@ export interface ScopeOptions {
 
 export function makeScope(o: ScopeOptions): RenderScope {
   const report: RenderScope['report'] = (code, message, needle, hint, line) => {
+    // line 1 of a fragment (a YAML test) is the fragment's own line
+    const inFragment = line ?? lineOf(o.raw, needle);
     o.diagnostics.push({
       code,
       severity: code.startsWith('W_') ? 'warning' : 'error',
       file: o.file,
-      line: (o.baseLine ?? 0) + (line ?? lineOf(o.raw, needle)) || o.baseLine || 0,
+      line: o.baseLine ? o.baseLine + Math.max(inFragment - 1, 0) : inFragment,
       message,
       ...(hint ? { hint } : {}),
     });

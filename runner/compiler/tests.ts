@@ -6,7 +6,8 @@ import type { ManifestNode, TestNode, TestSeverity } from '../manifest/types.js'
 import type { ColumnSpec, Loc, ProjectSpec, TestSpec } from '../project/types.js';
 import { asTags } from './configs.js';
 import { tidy } from './models.js';
-import { sqlSafe } from './safe-values.js';
+import { IDENT, sqlSafe } from './safe-values.js';
+import { PROTOTYPE_NAMES } from './sandbox-names.js';
 import type { RenderEnv } from './render-env.js';
 import { makeScope, type Registry } from './scope.js';
 
@@ -65,6 +66,12 @@ function compileOne(ctx: TestCtx, d: Declared, wrappers: Map<string, nunjucks.Te
   if (!ctx.env.macroNames.has(macro)) {
     const known = [...ctx.env.macroNames].filter((m) => m.startsWith('test_')).map((m) => m.slice(5));
     ctx.diagnostics.push({ code: 'E_UNKNOWN_TEST', severity: 'error', file: loc.file, line: loc.line, message: `no generic test '${spec.name}'`, hint: didYouMean(spec.name, known) ?? `define a macro test_${spec.name} in macros/` });
+    return undefined;
+  }
+  // argument names become keyword names of the macro call: identifiers only
+  const badName = Object.keys(spec.args).find((k) => !IDENT.test(k) || PROTOTYPE_NAMES.has(k));
+  if (badName !== undefined) {
+    ctx.diagnostics.push({ code: 'E_BAD_NAME', severity: 'error', file: loc.file, line: loc.line, message: `test '${spec.name}': argument name '${badName.slice(0, 60)}' is not a valid name`, hint: 'argument names are letters, digits and _ (not starting with a digit), as the macro\'s parameters are' });
     return undefined;
   }
   const deps: string[] = [d.attached];

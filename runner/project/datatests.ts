@@ -7,7 +7,7 @@
  */
 import { isMap, isScalar } from 'yaml';
 import { checkConfigEntry, TEST_CONFIG_KEYS, type ConfigKind } from './schema.js';
-import { deref, describe, lineOf, MapView, toJS, type Ctx } from './yamlread.js';
+import { deref, describe, IDENT_RE, lineOf, MapView, toJS, type Ctx } from './yamlread.js';
 import type { TestSpec } from './types.js';
 
 const TEST_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/;
@@ -82,17 +82,34 @@ function readTestBody(view: MapView): { args: Record<string, unknown>; config: R
   const config = readConfig(view, 'test');
   const hasArguments = view.get('arguments') !== undefined;
   const args: Record<string, unknown> = hasArguments ? (view.record('arguments') ?? {}) : {};
+  // argument names are the keyword names of the test macro's call: identifiers only
+  const argView = hasArguments ? view.map('arguments', `${view.what} arguments`) : undefined;
+  for (const key of Object.keys(args)) {
+    if (validArgumentName(key)) continue;
+    badArgumentName(argView ?? view, key);
+    delete args[key];
+  }
   for (const key of view.keys()) {
     if (key === 'config' || key === 'arguments') continue;
     if ((TEST_CONFIG_KEYS as readonly string[]).includes(key)) {
       moveLegacyConfig(view, key, config);
     } else if (hasArguments) {
       view.ctx.bag.error('E_UNKNOWN_KEY', view.ctx.file, view.keyLine(key), `${view.what}: unexpected key '${key}' next to 'arguments'`, `move '${key}' under 'arguments:'`);
+    } else if (!validArgumentName(key)) {
+      badArgumentName(view, key);
     } else {
       args[key] = toJS(view.ctx, view.get(key));
     }
   }
   return { args, config };
+}
+
+function validArgumentName(key: string): boolean {
+  return IDENT_RE.test(key) && !(key in Object.prototype);
+}
+
+function badArgumentName(view: MapView, key: string): void {
+  view.ctx.bag.error('E_BAD_NAME', view.ctx.file, view.keyLine(key), `${view.what}: argument name '${key.slice(0, 60)}' is not a valid name`, "argument names are letters, digits and _ (not starting with a digit), as the macro's parameters are");
 }
 
 /** dbt's legacy form: config keys (severity, where, …) written next to the arguments. */

@@ -15,7 +15,7 @@ import {
 } from './schema.js';
 import type { ColumnSpec, ModelPropsSpec, SeedPropsSpec, SourceSpec, SourceTableSpec, UnitTestSpec } from './types.js';
 import { readUnitTests } from './unittests.js';
-import { describe, lineOf, mapItems, MapView, parseYaml, readName } from './yamlread.js';
+import { describe, lineOf, mapItems, MapView, parseYaml, readName, toJS } from './yamlread.js';
 
 export interface PropertyFile {
   sources: SourceSpec[];
@@ -36,7 +36,7 @@ export function parsePropertyFile(file: string, text: string, bag: DiagnosticBag
   const top = new MapView(ctx, root, file);
   top.checkKeys(PROPERTY_FILE_KEYS);
   const version = top.get('version');
-  if (version !== undefined && version.toJS(ctx.doc) !== 2) {
+  if (version !== undefined && toJS(ctx, version) !== 2) {
     top.err('E_BAD_VALUE', 'version', `property file version must be 2`);
   }
   out.sources = items(top, 'sources', 'source').map((v) => readSource(v)).filter(isDefined);

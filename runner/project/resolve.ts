@@ -6,6 +6,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { DiagnosticBag, didYouMean, type Diagnostic } from '../core/diagnostics.js';
 import { ATHENA_REQUIRED_KEYS, isPlainObject } from './schema.js';
 import { applyTargetDefaults, checkTargetValue, isTemplated, renderEnvVars, type TargetType } from './target.js';
+import { checkYamlLimits, guardedToJS } from './yaml-limits.js';
 import type { ProjectConfig, TargetConfig } from './types.js';
 
 type Env = Record<string, string | undefined>;
@@ -25,7 +26,18 @@ export function parseVarsString(source: string, text: string): { vars?: Record<s
     bag.error('E_BAD_VARS', source, line, `${source} is not valid YAML/JSON: ${e.message.split('\n')[0]}`, "write a mapping, e.g. \"{landing_root: ../data}\"");
   }
   if (bag.hasErrors) return { diagnostics: bag.items };
-  const value: unknown = doc.toJS();
+  // hostile YAML (an alias bomb, a recursive alias, deep nesting) is a user error naming the source
+  const limit = checkYamlLimits(doc);
+  if (limit) {
+    bag.error(limit.code, source, limit.offset >= 0 ? lc.linePos(limit.offset).line : 0, `${source}: ${limit.message}`, limit.hint);
+    return { diagnostics: bag.items };
+  }
+  const converted = guardedToJS(() => doc.toJS() as unknown);
+  if (!('value' in converted)) {
+    bag.error('E_YAML_ALIAS', source, 0, `${source}: ${converted.message}`, 'write the values out, or use fewer aliases');
+    return { diagnostics: bag.items };
+  }
+  const value = converted.value;
   if (!isPlainObject(value)) {
     bag.error('E_BAD_VARS', source, 0, `${source} must be a mapping of var names to values`, "write e.g. \"{landing_root: ../data, consent_policy: any_time}\"");
     return { diagnostics: bag.items };

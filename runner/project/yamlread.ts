@@ -6,6 +6,7 @@ import { LineCounter, parseDocument, isAlias, isMap, isScalar, isSeq } from 'yam
 import type { Document, Node, Pair, YAMLMap, YAMLSeq } from 'yaml';
 import { didYouMean, type DiagnosticBag } from '../core/diagnostics.js';
 import type { Loc } from './types.js';
+import { checkYamlLimits, guardedToJS } from './yaml-limits.js';
 
 export interface Ctx {
   file: string;
@@ -17,7 +18,10 @@ export interface Ctx {
 /** Valid identifier for models, sources, tables, columns, seeds. */
 export const IDENT_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** Parse YAML text; on syntax errors report every one and return undefined. */
+/**
+ * Parse YAML text; on syntax errors report every one and return undefined. Hostile YAML (alias
+ * bombs, recursive aliases, deep nesting: yaml-limits.ts) is reported the same way.
+ */
 export function parseYaml(file: string, text: string, bag: DiagnosticBag): Ctx | undefined {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
@@ -29,7 +33,13 @@ export function parseYaml(file: string, text: string, bag: DiagnosticBag): Ctx |
     const line = w.pos[0] >= 0 ? lc.linePos(w.pos[0]).line : 0;
     bag.warn('W_YAML', file, line, `YAML warning: ${w.message.split('\n')[0]}`);
   }
-  return doc.errors.length > 0 ? undefined : { file, doc, lc, bag };
+  if (doc.errors.length > 0) return undefined;
+  const limit = checkYamlLimits(doc);
+  if (limit) {
+    bag.error(limit.code, file, limit.offset >= 0 ? lc.linePos(limit.offset).line : 0, limit.message, limit.hint);
+    return undefined;
+  }
+  return { file, doc, lc, bag };
 }
 
 export function deref(ctx: Ctx, node: unknown): Node | undefined {
@@ -48,8 +58,13 @@ export function locOf(ctx: Ctx, node: unknown, fallback = 0): Loc {
   return { file: ctx.file, line: lineOf(ctx, node, fallback) };
 }
 
+/** The plain value of a node; undefined (and an error reported) when the YAML library refuses it. */
 export function toJS(ctx: Ctx, node: Node | undefined): unknown {
-  return node === undefined ? undefined : node.toJS(ctx.doc);
+  if (node === undefined) return undefined;
+  const r = guardedToJS(() => node.toJS(ctx.doc));
+  if ('value' in r) return r.value;
+  ctx.bag.error('E_YAML_ALIAS', ctx.file, lineOf(ctx, node), r.message, 'write the values out, or use fewer aliases');
+  return undefined;
 }
 
 export function describe(node: Node | undefined): string {
