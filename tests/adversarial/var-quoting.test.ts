@@ -218,7 +218,8 @@ describe('end to end through the CLI', () => {
     const ok = await stedi(dir, ['build', '--select', '+by_country', '--vars', '{c: "F R"}']);
     expect(ok.code, explain(ok)).toBe(0);
     expect(await query(dir, 'select email from trusted.by_country')).toEqual([{ email: 'bob@mini.example' }]);
-    const r = await stedi(dir, ['build', '--select', 'by_country', '--vars', JSON.stringify({ c: INJECT })]);
+    // the injected value matches no row: publishing the now empty table needs --allow-shrink (the volume guard)
+    const r = await stedi(dir, ['build', '--select', 'by_country', '--allow-shrink', '--vars', JSON.stringify({ c: INJECT })]);
     expect(r.code, explain(r)).toBe(0);
     const compiled = readJson(dir, 'target/manifest.json').nodes['model.mini.by_country'].compiled_code as string;
     expect(compiled).toContain("where country = '''DE''or1=1'");
