@@ -47,7 +47,7 @@ export class LandingReadError extends Error {
     why?: string,
     message?: string,
   ) {
-    super(message ?? `cannot read ${shownPath(path)}: ${why ?? fsReason(cause)}`);
+    super(message ?? `cannot read ${shownPath(path)}: ${why !== undefined ? safeText(why, 500) : fsReason(cause)}`);
     this.name = 'LandingReadError';
   }
 }
