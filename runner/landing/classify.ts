@@ -179,12 +179,12 @@ export function classifyLine(text: string, pos: LinePosition, resolver: KeyResol
       continue;
     }
     const col = cols[i]!;
-    const r = coerce(record[key], col.kind, () => rawText(key), col.float32 ? { float32: true } : {});
+    const r = coerce(record[key], col.kind, () => rawText(key), col.float32 ? AS_FLOAT32 : AS_DECLARED);
     if (r.ok) {
       values[i] = r.value;
       if (r.coerced) coerced = true;
     } else {
-      problems.push(`column ${col.name} expects ${col.float32 ? 'real' : col.kind}, got ${r.got}`);
+      problems.push(`column ${col.name} expects ${col.float32 ? col.sqlType.toLowerCase() : col.kind}, got ${r.got}`);
     }
   }
   if (problems.length) return { ...reject('type_mismatch', problems.join('; ')), caseFolded };
@@ -232,6 +232,9 @@ export interface CoerceOptions {
   /** The column is stored as a 32-bit float (declared real, float or float4). */
   float32?: boolean;
 }
+
+const AS_FLOAT32: CoerceOptions = { float32: true };
+const AS_DECLARED: CoerceOptions = {};
 
 /**
  * A JSON value into a column kind. `rawNumber` returns the number's text as written in the line

@@ -132,6 +132,8 @@ export function localStore(chunkBytes = DEFAULT_CHUNK_BYTES): LandingStore {
         if (after !== before || atPath !== before || total !== entry.size) throw new LandingReadError(entry.path, undefined, CHANGED);
       } catch (e) {
         if (signal?.aborted || e instanceof LandingReadError || !isFsError(e)) throw e;
+        // listed, then gone: it changed under the build as much as a rewritten file
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new LandingReadError(entry.path, e, 'it was removed after the landing folder was listed; run the build again');
         throw new LandingReadError(entry.path, e);
       } finally {
         await fh?.close();

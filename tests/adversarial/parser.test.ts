@@ -349,6 +349,14 @@ describe('2. a line above max_line_bytes is a line_too_long reject', () => {
     }
   });
 
+  it('the limit holds before anything else: a too-long line of spaces is not blank; under on_malformed fail it names file and line', async () => {
+    const dir = folder({ 'a.json': `${rec('a', 1)}\n${' '.repeat(LIMIT + 1)}\n` });
+    const { report, rejects } = await ingest(dir, columns, { maxLineBytes: LIMIT });
+    expect(rejects.map((x) => [x.line, x.reason])).toEqual([[2, 'line_too_long']]);
+    expect(report.totals).toMatchObject({ lines_read: 2, accepted: 1, rejected: 1, blank: 0 });
+    expect(malformedError({ ...report, on_malformed: 'fail' })).toBe(`${dir}/a.json line 2: line_too_long: the line has ${LIMIT + 1} bytes, more than max_line_bytes (${LIMIT}); on_malformed is 'fail', so nothing is published`);
+  });
+
   it('the default limit is 1 MiB: a line of exactly that is read, one byte more is not', async () => {
     expect(DEFAULT_MAX_LINE_BYTES).toBe(1 << 20);
     const pad = (n: number) => rec('x'.repeat(n - rec('', 1).length), 1);
@@ -434,6 +442,7 @@ describe('3. a number the column cannot hold is a type_mismatch, never a silent 
     expect(o('{"d":1e-400}').detail).toBe('column d expects double, got a non-zero number too small (it would be stored as 0)');
     expect(o('{"r":3.5e38}').detail).toBe('column r expects real, got a number out of range');
     expect(o('{"r":1e-46}').detail).toBe('column r expects real, got a non-zero number too small (it would be stored as 0)');
+    expect(o('{"f":"-1e39"}').detail).toBe('column f expects float, got a number out of range');
     expect(o('{"i":1.0000000000000001}').detail).toBe('column i expects integer, got a fractional number');
     expect(o(READINGS[9]![0]).values).toEqual([10n, 5e-324, 1e-45, -3.4e38, 100, 127]);
     expect(o(READINGS[10]![0]).values).toEqual([11n, -0, 0, null, 0, -7]);
@@ -484,6 +493,13 @@ describe('4. a local landing file that changes while it is read fails the source
     const local = localStore();
     const store: LandingStore = { list: async (l, s) => { const e = await local.list(l, s); fs.appendFileSync(path.join(dir, 'a.json'), '\n'); return e; }, read: (e, s) => local.read(e, s) };
     await expect(ingest(dir, columns, { store })).rejects.toThrow(/a\.json: it changed while it was read/);
+  });
+
+  it('removed between the listing and the read: an error naming it', async () => {
+    const dir = folder({ 'a.json': body });
+    const local = localStore();
+    const store: LandingStore = { list: async (l, s) => { const e = await local.list(l, s); fs.rmSync(path.join(dir, 'a.json')); return e; }, read: (e, s) => local.read(e, s) };
+    await expect(ingest(dir, columns, { store })).rejects.toThrow(`cannot read ${dir}/a.json: it was removed after the landing folder was listed; run the build again`);
   });
 
   it('a file that does not change is read as usual', async () => {
