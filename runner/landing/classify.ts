@@ -1,7 +1,8 @@
 /**
  * What one landing line becomes: a typed record of the source's declared schema, a tolerated
  * blank line, or a reject with its reason. Pure: no file system, no engine. The rules here are
- * the contract both targets implement (see docs/messy-landing.md).
+ * the contract both targets implement (see runner/landing/README.md and the README section
+ * "When landing data is messy").
  *
  * A line is read as strict JSON (RFC 8259, as JSON.parse reads it: no NaN, no comments, no
  * trailing comma inside an object) after these tolerated repairs, each counted:
