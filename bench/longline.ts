@@ -7,7 +7,9 @@
  *   accepted  a line below a raised max_line_bytes (32 MiB): assembled from its chunks once,
  *             parsed and accepted
  * Each measurement runs in a fresh Node process (this file with `--child`), so the peak RSS is
- * the ingestion's own; the time is measured around `ingestLanding` only. The sink drops the rows.
+ * the ingestion's own; the time is measured around `ingestLanding` only (wall and CPU), the best
+ * of three runs per size, the sizes interleaved: on a shared machine the CPU time is the steadier
+ * measure, and the ratio is taken on it. The sink drops the rows.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -25,8 +27,11 @@ const CASES = [
   { name: 'accepted', sizes: [12 * MB, 24 * MB], maxLineBytes: 32 * MB },
 ] as const;
 
+const RUNS = 3;
+
 interface ChildResult {
   seconds: number;
+  cpu_seconds: number;
   max_rss_mb: number;
   lines: number;
   accepted: number;
@@ -59,12 +64,14 @@ async function child(location: string, maxLineBytes: number | undefined): Promis
   const { columns } = landingColumns([{ name: 'user', data_type: 'varchar' }, { name: 'timestamp', data_type: 'bigint' }]);
   const reasons: string[] = [];
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const report = await ingestLanding(
     { source: 'bench.longline', relation: 'r', rejects_relation: 'rr', location, columns, on_malformed: 'quarantine', ...(maxLineBytes ? { max_line_bytes: maxLineBytes } : {}) },
     { accept: () => undefined, reject: (r) => reasons.push(r.reason) },
   );
   const seconds = (performance.now() - t0) / 1000;
-  const out: ChildResult = { seconds, max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024), lines: report.totals.lines_read, accepted: report.totals.accepted, rejected: report.totals.rejected, reasons };
+  const cpu = process.cpuUsage(c0);
+  const out: ChildResult = { seconds, cpu_seconds: (cpu.user + cpu.system) / 1e6, max_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024), lines: report.totals.lines_read, accepted: report.totals.accepted, rejected: report.totals.rejected, reasons };
   process.stdout.write(JSON.stringify(out));
 }
 
@@ -78,19 +85,27 @@ export async function longlineBench(): Promise<void> {
   const rows: (string | number)[][] = [];
   const results: Record<string, unknown>[] = [];
   for (const c of CASES) {
-    const runs = c.sizes.map((bytes) => {
-      const got = measureOnce(landingFolder(bytes), c.maxLineBytes);
-      const want = c.name === 'rejected' ? { accepted: 2, rejected: 1 } : { accepted: 3, rejected: 0 };
-      if (got.lines !== 3 || got.accepted !== want.accepted || got.rejected !== want.rejected || (c.name === 'rejected' && got.reasons[0] !== 'line_too_long')) {
-        throw new Error(`longline bench ${c.name} ${bytes}: unexpected outcome ${JSON.stringify(got)}`);
-      }
-      return { bytes, ...got };
-    });
-    const [a, b] = runs as [(typeof runs)[0], (typeof runs)[0]];
-    for (const r of runs) rows.push([c.name, `${r.bytes / MB} MiB`, r.seconds, Math.round((r.bytes / MB / r.seconds) * 10) / 10, r.max_rss_mb, r === b ? b.seconds / a.seconds : '']);
-    results.push({ case: c.name, max_line_bytes: c.maxLineBytes ?? 'default', runs, time_ratio: b.seconds / a.seconds, size_ratio: b.bytes / a.bytes });
+    const folders = c.sizes.map((bytes) => landingFolder(bytes));
+    const tries: ChildResult[][] = c.sizes.map(() => []);
+    for (let i = 0; i < RUNS; i++) {
+      c.sizes.forEach((bytes, k) => {
+        const got = measureOnce(folders[k]!, c.maxLineBytes);
+        const want = c.name === 'rejected' ? { accepted: 2, rejected: 1 } : { accepted: 3, rejected: 0 };
+        if (got.lines !== 3 || got.accepted !== want.accepted || got.rejected !== want.rejected || (c.name === 'rejected' && got.reasons[0] !== 'line_too_long')) {
+          throw new Error(`longline bench ${c.name} ${bytes}: unexpected outcome ${JSON.stringify(got)}`);
+        }
+        tries[k]!.push(got);
+      });
+    }
+    const best = (k: number) => {
+      const t = tries[k]!;
+      return { bytes: c.sizes[k]!, seconds: Math.min(...t.map((x) => x.seconds)), cpu_seconds: Math.min(...t.map((x) => x.cpu_seconds)), max_rss_mb: Math.max(...t.map((x) => x.max_rss_mb)), runs: t.map(({ seconds, cpu_seconds, max_rss_mb }) => ({ seconds, cpu_seconds, max_rss_mb })) };
+    };
+    const [a, b] = [best(0), best(1)];
+    for (const r of [a, b]) rows.push([c.name, `${r.bytes / MB} MiB`, r.seconds, r.cpu_seconds, Math.round((r.bytes / MB / r.cpu_seconds) * 10) / 10, r.max_rss_mb, r === b ? b.cpu_seconds / a.cpu_seconds : '']);
+    results.push({ case: c.name, max_line_bytes: c.maxLineBytes ?? 'default', sizes: [a, b], cpu_time_ratio: b.cpu_seconds / a.cpu_seconds, wall_time_ratio: b.seconds / a.seconds, size_ratio: b.bytes / a.bytes });
   }
-  addSection(table('One long landing line: time ratio at twice the bytes (linear ≈ 2, quadratic ≈ 4) and peak memory', ['case', 'line', 'seconds', 'MiB/s', 'peak RSS MB', 'time ratio'], rows));
+  addSection(table(`One long landing line: time ratio at twice the bytes (linear ≈ 2, quadratic ≈ 4) and peak memory (best of ${RUNS})`, ['case', 'line', 'wall s', 'CPU s', 'MiB/CPU s', 'peak RSS MB', 'CPU time ratio'], rows));
   writeJson('longline', { results });
 }
 
