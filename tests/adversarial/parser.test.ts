@@ -134,8 +134,7 @@ function integerValue(r: R, type: 'bigint' | 'integer'): { text: string; expect:
   const k = r();
   const n =
     k < 0.3 ? BigInt(int(r, -1000, 1000)) : k < 0.5 ? 2n ** 53n + BigInt(int(r, -1000, 1000)) : k < 0.7 ? (r() < 0.5 ? hi - BigInt(int(r, 0, 1000)) : lo + BigInt(int(r, 0, 1000))) : BigInt.asIntN(64, BigInt(int(r, 0, 2 ** 30)) * 2n ** 33n + BigInt(int(r, 0, 2 ** 30)));
-  const fits = n >= lo && n <= hi;
-  const v = (x: bigint): Expected => (fits ? { ok: true, value: type === 'bigint' ? x : Number(x) } : { ok: false });
+  const v = (x: bigint): Expected => (x >= lo && x <= hi ? { ok: true, value: type === 'bigint' ? x : Number(x) } : { ok: false });
   const abs = n < 0n ? -n : n;
   const sign = n < 0n ? '-' : '';
   const s = abs.toString();
