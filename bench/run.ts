@@ -9,6 +9,7 @@
  *   memory   the largest build with DuckDB's memory limit at 2 GB
  *   correctness  `stedi build` on 1M rows WITH defects, checked against the generator's counts
  *   landing  landing ingestion: the DuckDB sink and the Athena sink (gzipped JSON lines) ÷ classifying alone (1m)
+ *   longline one long landing line at two sizes: time ratio (linear ≈ 2) and peak memory, rejected and accepted
  *
  * `--sizes tiny,1m,10m,50m` chooses the data sizes (default: all four for scale/floor/peers,
  * 50m for memory, 1m for correctness). Generated data is kept in STEDI_BENCH_DIR (default <tmp>/stedi-bench).
@@ -16,6 +17,7 @@
 import { compileBench } from './compile.js';
 import { correctnessBench } from './correctness.js';
 import { landingBench } from './landing.js';
+import { longlineBench } from './longline.js';
 import { memoryBench } from './memory.js';
 import { addSection, table, writeJson, writeMarkdown } from './lib/report.js';
 import { scaleBench } from './scale.js';
@@ -23,7 +25,7 @@ import { BIN, sizesFrom } from './lib/workspace.js';
 
 const argv = process.argv.slice(2);
 const names = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--sizes');
-const known = ['compile', 'scale', 'floor', 'peers', 'memory', 'correctness', 'landing'];
+const known = ['compile', 'scale', 'floor', 'peers', 'memory', 'correctness', 'landing', 'longline'];
 for (const n of names) if (!known.includes(n)) throw new Error(`unknown benchmark '${n}' (known: ${known.join(', ')})`);
 const all = names.length === 0;
 const want = (n: string) => all || names.includes(n);
@@ -41,6 +43,9 @@ if (want('correctness')) {
 }
 if (want('landing')) {
   await landingBench(sizesFrom(argv, ['1m']));
+}
+if (want('longline')) {
+  await longlineBench();
 }
 if (want('memory')) {
   await memoryBench(sizesFrom(argv, ['50m']));

@@ -1,7 +1,7 @@
 /** Executes a plan against an adapter: scheduling, write-audit-publish, results. */
 import type { Adapter, Candidate, Queryable } from '../adapters/types.js';
 import type { Manifest, ManifestNode, TestNode } from '../manifest/types.js';
-import { needsAttention } from '../landing/report.js';
+import { needsAttention, reportForArtifacts } from '../landing/report.js';
 import { runDataTest } from './data-test.js';
 import { GUARD_HINT, volumeGuard, volumeProblem } from './guards.js';
 import type { BuildInputs } from './inputs.js';
@@ -93,10 +93,11 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
           };
           const { landing, published, ...response } = await adapter.prepareSource(s.node, gate, publishOptions(s.node.unique_id, signal));
           if (!published && stopped()) return { status: 'cancelled', message: CANCELLED };
-          if (!published) return { status: 'error', message: notPublished(refused, response.message), ...(landing ? { adapter_response: { ...response, landing } } : {}) };
+          // run_results.json holds the report with file names in safe form (a name may hold data or a line break)
+          if (!published) return { status: 'error', message: notPublished(refused, response.message), ...(landing ? { adapter_response: { ...response, landing: reportForArtifacts(landing) } } : {}) };
           // quarantined lines, duplicate deliveries, empty or stray files … warn; the build goes on
           const status: NodeStatus = (landing && needsAttention(landing)) || shrinkNote(s.node.unique_id) ? 'warn' : 'success';
-          return { status, message: withShrinkNote(s.node.unique_id, response.message), ...(landing ? { adapter_response: { ...response, landing } } : {}) };
+          return { status, message: withShrinkNote(s.node.unique_id, response.message), ...(landing ? { adapter_response: { ...response, landing: reportForArtifacts(landing) } } : {}) };
         });
         record(r, s.node);
         return r.status === 'success' || r.status === 'warn' ? 'ok' : 'failed';

@@ -1,7 +1,8 @@
 /**
  * What one landing line becomes: a typed record of the source's declared schema, a tolerated
  * blank line, or a reject with its reason. Pure: no file system, no engine. The rules here are
- * the contract both targets implement (see docs/messy-landing.md).
+ * the contract both targets implement (see runner/landing/README.md and the README section
+ * "When landing data is messy").
  *
  * A line is read as strict JSON (RFC 8259, as JSON.parse reads it: no NaN, no comments, no
  * trailing comma inside an object) after these tolerated repairs, each counted:
@@ -13,8 +14,21 @@
  * (`duplicate_key`), since which one wins would be a guess. Keys matching no column are ignored
  * and reported once per file. A value that does not fit its column type is a reject, never a
  * silent null; a value that fits only after a lossless coercion is accepted and counted.
+ *
+ * No accepted value differs from what the line says. Where JSON.parse's number would not be
+ * exact, the value is read from the line's own text, found by an exact scan of the record's
+ * top-level members (scan.ts; never a search over the whole line, which a nested key of the same
+ * name or an escaped key would fool): integer columns take the exact integer the digits stand
+ * for (`1e2` is 100; `1.0000000000000001` and `1e-400` are fractional, not 1 or 0), text columns
+ * keep a number as written, and a non-zero number that a double (or a 32-bit real) would store
+ * as 0 or as infinity is a `type_mismatch`.
  */
+import { safeKey } from '../core/redact.js';
+import { exactInteger, isZeroText, memberKey, memberText, topLevelMembers, type Member } from './scan.js';
 import type { ColumnKind, LandingColumn, LandingValue, RejectReason } from './types.js';
+
+/** Declared types stored as 32-bit floats (DuckDB FLOAT/REAL, Athena `float`/`real`). */
+const FLOAT32 = new Set(['float', 'float4', 'real']);
 
 const KINDS: Record<string, ColumnKind> = {
   varchar: 'varchar', text: 'varchar', string: 'varchar',
@@ -45,7 +59,8 @@ export function landingColumns(cols: { name: string; data_type?: string }[]): { 
     const other = seen.get(lower);
     if (other !== undefined) problems.push(`columns ${other} and ${c.name} differ only in case: landing keys are matched case-insensitively`);
     seen.set(lower, c.name);
-    if (kind) columns.push({ name: c.name, kind, sqlType: (c.data_type ?? 'varchar').trim().toUpperCase() });
+    const type = (c.data_type ?? 'varchar').trim();
+    if (kind) columns.push({ name: c.name, kind, sqlType: type.toUpperCase(), ...(FLOAT32.has(type.toLowerCase()) ? { float32: true } : {}) });
   }
   if (cols.length === 0) problems.push('no columns declared');
   return { columns, problems };
@@ -144,12 +159,14 @@ export function classifyLine(text: string, pos: LinePosition, resolver: KeyResol
       continue;
     }
     const col = cols[i]!;
-    if (keyOf[i] !== undefined) return reject('duplicate_key', `keys ${JSON.stringify(keyOf[i])} and ${JSON.stringify(key)} both match column ${col.name}`);
+    if (keyOf[i] !== undefined) return reject('duplicate_key', `keys ${safeKey(keyOf[i]!)} and ${safeKey(key)} both match column ${col.name}`);
     keyOf[i] = key;
     if (key !== col.name) caseFolded = true;
   }
-  const twice = repeatedKey(s, keys.length, keyOf);
-  if (twice !== undefined) return reject('duplicate_key', `key ${JSON.stringify(twice)} appears twice in the record (JSON keeps only the last value)`);
+  let members: Member[] | undefined;
+  const rawText = (key: string): string | undefined => memberText(s, (members ??= topLevelMembers(s)), key);
+  const twice = repeatedKey(s, keys.length, keyOf, () => (members ??= topLevelMembers(s)));
+  if (twice !== undefined) return reject('duplicate_key', `key ${safeKey(twice)} appears twice in the record (JSON keeps only the last value)`);
   if (!keyOf.some((k) => k !== undefined)) {
     return { ...reject('no_declared_field', 'no key of the record matches a declared column'), ...(unknownKeys ? { unknownKeys } : {}) };
   }
@@ -163,12 +180,12 @@ export function classifyLine(text: string, pos: LinePosition, resolver: KeyResol
       continue;
     }
     const col = cols[i]!;
-    const r = coerce(record[key], col.kind, () => rawNumberText(s, key));
+    const r = coerce(record[key], col.kind, () => rawText(key), col.float32 ? AS_FLOAT32 : AS_DECLARED);
     if (r.ok) {
       values[i] = r.value;
       if (r.coerced) coerced = true;
     } else {
-      problems.push(`column ${col.name} expects ${col.kind}, got ${r.got}`);
+      problems.push(`column ${col.name} expects ${col.float32 ? col.sqlType.toLowerCase() : col.kind}, got ${r.got}`);
     }
   }
   if (problems.length) return { ...reject('type_mismatch', problems.join('; ')), caseFolded };
@@ -176,13 +193,14 @@ export function classifyLine(text: string, pos: LinePosition, resolver: KeyResol
 }
 
 /**
- * A matched key that the record holds twice, e.g. `{"email":"a","email":"b"}`: JSON.parse keeps
- * the last value and drops the other silently, so such a record is rejected. Cheap for the usual
- * line: every key written in the text (at any depth) is followed by its own colon, so a line with
- * no more colons than the parsed record has keys cannot hold a key twice. Only other lines
- * (colons in values, nested objects) have their top-level keys scanned.
+ * A matched key that the record holds twice, e.g. `{"email":"a","email":"b"}` or
+ * `{"email":"a","\u0065mail":"b"}`: JSON.parse keeps the last value and drops the other
+ * silently, so such a record is rejected. Cheap for the usual line: every key written in the text
+ * (at any depth) is followed by its own colon, so a line with no more colons than the parsed
+ * record has keys cannot hold a key twice. Only other lines (colons in values, nested objects)
+ * have their top-level members scanned.
  */
-function repeatedKey(s: string, distinct: number, keys: (string | undefined)[]): string | undefined {
+function repeatedKey(s: string, distinct: number, keys: (string | undefined)[], members: () => Member[]): string | undefined {
   let at = -1;
   for (let n = 0; n <= distinct; n++) {
     at = s.indexOf(':', at + 1);
@@ -190,41 +208,13 @@ function repeatedKey(s: string, distinct: number, keys: (string | undefined)[]):
   }
   const wanted = new Set(keys.filter((k): k is string => k !== undefined));
   const seen = new Set<string>();
-  for (const k of topLevelKeys(s)) {
-    if (!wanted.has(k)) continue;
-    if (seen.has(k)) return k;
-    seen.add(k);
+  for (const m of members()) {
+    const key = memberKey(s, m);
+    if (!wanted.has(key)) continue;
+    if (seen.has(key)) return key;
+    seen.add(key);
   }
   return undefined;
-}
-
-/** The keys of a JSON object's own members, in order (the text is valid JSON: JSON.parse accepted it). */
-function topLevelKeys(s: string): string[] {
-  const keys: string[] = [];
-  let depth = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 0x22) {
-      // a string: find its end, then whether it is a key (followed by ':') of the outer object
-      let j = i + 1;
-      let escaped = false;
-      for (; j < s.length; j++) {
-        const d = s.charCodeAt(j);
-        if (d === 0x5c) {
-          j++;
-          escaped = true;
-        } else if (d === 0x22) break;
-      }
-      if (depth === 1) {
-        let k = j + 1;
-        while (k < s.length && (s[k] === ' ' || s[k] === '\t' || s[k] === '\r' || s[k] === '\n')) k++;
-        if (s[k] === ':') keys.push(escaped ? (JSON.parse(s.slice(i, j + 1)) as string) : s.slice(i + 1, j));
-      }
-      i = j;
-    } else if (c === 0x7b || c === 0x5b) depth++;
-    else if (c === 0x7d || c === 0x5d) depth--;
-  }
-  return keys;
 }
 
 /** `{…},` possibly with spaces around the comma. */
@@ -239,17 +229,29 @@ function hasTrailingComma(s: string): boolean {
 
 export type Coerced = { ok: true; value: LandingValue; coerced: boolean } | { ok: false; got: string };
 
+export interface CoerceOptions {
+  /** The column is stored as a 32-bit float (declared real, float or float4). */
+  float32?: boolean;
+}
+
+const AS_FLOAT32: CoerceOptions = { float32: true };
+const AS_DECLARED: CoerceOptions = {};
+
 /**
- * A JSON value into a column kind. `rawNumber` returns the number's text as written in the line,
- * needed where a JS number would lose digits (integers beyond 2^53, numbers kept as text).
+ * A JSON value into a column kind. `rawNumber` returns the number's text as written in the line
+ * (classifyLine always passes it), so that no value depends on a double's rounding.
  *
- *   varchar          string; a number or boolean is kept as its JSON text (coerced); object/array: reject
- *   integer kinds    integral number in range; an exact integer string "123" (coerced); else reject
- *   double           finite number; a JSON-number string "1.5" (coerced); else reject
+ *   varchar          string; a number (as written) or boolean is kept as its JSON text (coerced);
+ *                    object/array: reject
+ *   integer kinds    a number whose written value is an integer in range (`12`, `1e2`, `1.0`,
+ *                    `-0`), computed from its digits; an exact integer string "123" (coerced);
+ *                    a fraction (`1.5`, `1.0000000000000001`, `1e-400`) or out of range: reject
+ *   double / real    finite number; a JSON-number string "1.5" (coerced); a non-zero number the
+ *                    column would store as 0 (underflow) or as infinity (overflow): reject
  *   boolean          true/false; the strings "true"/"false" (coerced); else reject
  *   null             null for every kind (a missing key too)
  */
-export function coerce(v: unknown, kind: ColumnKind, rawNumber: () => string | undefined = () => undefined): Coerced {
+export function coerce(v: unknown, kind: ColumnKind, rawNumber: () => string | undefined = () => undefined, opts: CoerceOptions = {}): Coerced {
   if (v === null || v === undefined) return { ok: true, value: null, coerced: false };
   const t = typeof v;
   const what = (): string => (Array.isArray(v) ? 'an array' : t === 'object' ? 'an object' : t === 'boolean' ? 'a boolean' : t === 'number' ? 'a number' : 'a string');
@@ -266,18 +268,15 @@ export function coerce(v: unknown, kind: ColumnKind, rawNumber: () => string | u
       let n: bigint;
       let coerced = false;
       if (t === 'number') {
-        const x = v as number;
-        if (!Number.isFinite(x)) return { ok: false, got: 'a number out of range' };
-        if (!Number.isInteger(x)) return { ok: false, got: 'a fractional number' };
-        if (Number.isSafeInteger(x)) n = BigInt(x);
-        else {
-          const raw = rawNumber();
-          if (raw === undefined || !INT_TEXT.test(raw)) return { ok: false, got: 'an integer too large to read exactly' };
-          n = BigInt(raw);
-        }
+        const exact = integerOfNumber(v as number, rawNumber());
+        if (typeof exact === 'string') return { ok: false, got: exact };
+        n = exact;
       } else if (t === 'string') {
-        if (!INT_TEXT.test(v as string)) return { ok: false, got: 'a string that is not an integer' };
-        n = BigInt(v as string);
+        const s = v as string;
+        if (!INT_TEXT.test(s)) return { ok: false, got: 'a string that is not an integer' };
+        const exact = exactInteger(s);
+        if (typeof exact !== 'bigint') return { ok: false, got: 'a number out of range' };
+        n = exact;
         coerced = true;
       } else return { ok: false, got: what() };
       const [lo, hi] = RANGES[kind];
@@ -285,11 +284,16 @@ export function coerce(v: unknown, kind: ColumnKind, rawNumber: () => string | u
       return { ok: true, value: kind === 'bigint' ? n : Number(n), coerced };
     }
     case 'double': {
-      if (t === 'number') return Number.isFinite(v) ? { ok: true, value: v as number, coerced: false } : { ok: false, got: 'a number out of range' };
+      if (t === 'number') {
+        const bad = unrepresentable(v as number, rawNumber, opts);
+        return bad ? { ok: false, got: bad } : { ok: true, value: v as number, coerced: false };
+      }
       if (t === 'string') {
-        if (!JSON_NUMBER.test(v as string)) return { ok: false, got: 'a string that is not a number' };
-        const x = Number(v);
-        return Number.isFinite(x) ? { ok: true, value: x, coerced: true } : { ok: false, got: 'a number out of range' };
+        const s = v as string;
+        if (!JSON_NUMBER.test(s)) return { ok: false, got: 'a string that is not a number' };
+        const x = Number(s);
+        const bad = unrepresentable(x, () => s, opts);
+        return bad ? { ok: false, got: bad } : { ok: true, value: x, coerced: true };
       }
       return { ok: false, got: what() };
     }
@@ -300,10 +304,40 @@ export function coerce(v: unknown, kind: ColumnKind, rawNumber: () => string | u
   }
 }
 
-/** The text of the number stored under `key` in a one-line JSON object, when it can be found unambiguously. */
-export function rawNumberText(line: string, key: string): string | undefined {
-  const k = JSON.stringify(key).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const re = new RegExp(`${k}\\s*:\\s*(-?(?:0|[1-9]\\d*)(?:\\.\\d+)?(?:[eE][+-]?\\d+)?)\\s*[,}]`, 'g');
-  const found = [...line.matchAll(re)];
-  return found.length === 1 ? found[0]![1] : undefined;
+/** The exact integer of a JSON number (from its text when there is one), or what is wrong with it. */
+function integerOfNumber(x: number, raw: string | undefined): bigint | string {
+  if (raw !== undefined) {
+    // the usual case, a plain integer that a double holds exactly: no need to read the digits
+    if (Number.isSafeInteger(x) && INT_TEXT.test(raw)) return BigInt(x);
+    const exact = exactInteger(raw);
+    if (exact === 'fractional') return 'a fractional number';
+    if (exact === 'too_large') return 'a number out of range';
+    if (exact !== 'not_a_number') return exact;
+  }
+  // no text to read (a caller outside classifyLine): the parsed number, where it is exact
+  if (!Number.isFinite(x)) return 'a number out of range';
+  if (!Number.isInteger(x)) return 'a fractional number';
+  if (!Number.isSafeInteger(x)) return 'an integer too large to read exactly';
+  return BigInt(x);
+}
+
+/**
+ * Why a parsed number cannot be stored as the column's float type, or undefined when it can:
+ * infinity (overflow: `1e999`, or beyond ±3.4e38 for a 32-bit real), or a non-zero number stored
+ * as 0 (underflow: `1e-400`; below ~1.4e-45 for a real). Rounding within the type's precision is
+ * what declaring a float type means and is accepted.
+ */
+function unrepresentable(x: number, text: () => string | undefined, opts: CoerceOptions): string | undefined {
+  const TOO_SMALL = 'a non-zero number too small (it would be stored as 0)';
+  if (!Number.isFinite(x)) return 'a number out of range';
+  if (opts.float32) {
+    const f = Math.fround(x);
+    if (!Number.isFinite(f)) return 'a number out of range';
+    if (f === 0 && x !== 0) return TOO_SMALL;
+  }
+  if (x === 0) {
+    const written = text();
+    if (written !== undefined && !isZeroText(written)) return TOO_SMALL;
+  }
+  return undefined;
 }

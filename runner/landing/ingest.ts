@@ -8,6 +8,21 @@
  * too. Files are read in name order, in chunks, so memory stays flat and the event loop (Ctrl-C,
  * other queries) keeps turning between chunks.
  *
+ * Lines are bounded: a line longer than the source's `max_line_bytes` (DEFAULT_MAX_LINE_BYTES) is
+ * a `line_too_long` reject whose `raw` keeps only its first RAW_PREFIX_BYTES; the rest of it is
+ * hashed and counted, never held in memory. A line that spans chunks is assembled once, from
+ * the list of its pieces, so reading stays linear in the size of the file whatever its lines.
+ *
+ * A source whose location does not exist (a local folder, or an S3 prefix without any object)
+ * fails with LandingMissingError: reading it as "no file" would publish every table empty. An
+ * existing empty folder is read as no file.
+ *
+ * Reported in a safe form: keys that match no column are kept in the report as `safeKey` gives
+ * them (a key may be a value, e.g. an email), and every message shows file names and the
+ * location through `safeText` (a file name may hold a line feed or personal data). The report's
+ * `file` fields keep the real paths (the rejects table names the file of each raw line); see
+ * `reportForArtifacts` in report.ts for the copy that goes to run_results.json.
+ *
  * Folder entries that are not landing files (not `*.json`, hidden, folders) are not read; they
  * are counted and named in the report. A file with the same bytes as an earlier file (in name
  * order) is a duplicate delivery: none of its lines is ingested again, they are all counted as
@@ -16,9 +31,14 @@
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { safeKey, safeText } from '../core/redact.js';
+import type { SourceNode } from '../manifest/types.js';
 import { classifyLine, isLandingFileName, KeyResolver } from './classify.js';
-import { DEFAULT_CHUNK_BYTES, LandingReadError, localStore, type LandingEntry, type LandingStore } from './store.js';
-import { emptyTolerated, type FileReport, type LandingColumn, type LandingReport, type LandingTotals, type LandingValue, type RejectRow } from './types.js';
+import { shownPath } from './report.js';
+import { DEFAULT_CHUNK_BYTES, LandingMissingError, localStore, type LandingEntry, type LandingStore } from './store.js';
+import {
+  DEFAULT_MAX_LINE_BYTES, emptyTolerated, RAW_PREFIX_BYTES, type FileReport, type LandingColumn, type LandingReport, type LandingTotals, type LandingValue, type RejectRow,
+} from './types.js';
 
 export interface LandingSink {
   accept(values: LandingValue[]): void;
@@ -34,6 +54,22 @@ export interface LandingSpec {
   location: string;
   columns: LandingColumn[];
   on_malformed: 'quarantine' | 'fail';
+  /** The source's `max_line_bytes` config; DEFAULT_MAX_LINE_BYTES when not set. */
+  max_line_bytes?: number;
+}
+
+/** The spec of a source node: its relations as shown in messages, its location, columns and config. */
+export function sourceSpec(node: SourceNode, columns: LandingColumn[], relations: { accepted: string; rejects: string }, location = node.location): LandingSpec {
+  const max = node.config.max_line_bytes;
+  return {
+    source: `${node.source_name}.${node.name}`,
+    relation: relations.accepted,
+    rejects_relation: relations.rejects,
+    location,
+    columns,
+    on_malformed: node.config.on_malformed === 'fail' ? 'fail' : 'quarantine',
+    ...(typeof max === 'number' ? { max_line_bytes: max } : {}),
+  };
 }
 
 export interface IngestOptions {
@@ -46,10 +82,14 @@ export interface IngestOptions {
 
 const FIRST_REJECTS = 3;
 const UNKNOWN_KEYS_LISTED = 20;
+/** Distinct unknown keys kept per file (a file whose keys are values would otherwise grow without bound). */
+const UNKNOWN_KEYS_KEPT = 1000;
 
 export async function ingestLanding(spec: LandingSpec, sink: LandingSink, opts: IngestOptions = {}): Promise<LandingReport> {
   const store = opts.store ?? localStore(opts.chunkBytes ?? DEFAULT_CHUNK_BYTES);
-  const { files, skipped, missing } = await listLanding(store, spec.location, opts.signal);
+  const maxLineBytes = spec.max_line_bytes ?? DEFAULT_MAX_LINE_BYTES;
+  if (!Number.isSafeInteger(maxLineBytes) || maxLineBytes < 1) throw new Error(`${spec.source}: max_line_bytes must be a positive whole number, not ${String(maxLineBytes)}`);
+  const { files, skipped } = await listLanding(store, spec, opts.signal);
   const resolver = new KeyResolver(spec.columns);
   const reports: FileReport[] = [];
   // files read so far, by content hash (computed while reading) and by size
@@ -64,27 +104,26 @@ export async function ingestLanding(spec: LandingSpec, sink: LandingSink, opts: 
       reports.push({ ...blankReport(file.path, file.size, original.sha256, original.lines, original.no_final_newline), status: 'duplicate', duplicate_of: original.file, duplicate_delivery: original.lines });
       continue;
     }
-    const r = await readFile(store, file, resolver, sink, opts.signal);
+    const r = await readFile(store, file, resolver, sink, maxLineBytes, opts.signal);
     reports.push(r);
     readSizes.add(file.size);
     if (!firstOfHash.has(r.sha256)) firstOfHash.set(r.sha256, r);
   }
   const totals = sumTotals(reports, skipped.length);
   const warnings = describe(reports, skipped, spec);
-  if (missing) warnings.unshift(`${spec.source}: the landing folder ${spec.location} does not exist: no file read`);
   return { source: spec.source, relation: spec.relation, rejects_relation: spec.rejects_relation, location: spec.location, on_malformed: spec.on_malformed, files: reports, skipped, totals, warnings };
 }
 
-async function listLanding(store: LandingStore, location: string, signal?: AbortSignal): Promise<{ files: LandingEntry[]; skipped: string[]; missing: boolean }> {
-  const entries = await store.list(location, signal);
-  if (!entries) return { files: [], skipped: [], missing: true };
+async function listLanding(store: LandingStore, spec: LandingSpec, signal?: AbortSignal): Promise<{ files: LandingEntry[]; skipped: string[] }> {
+  const entries = await store.list(spec.location, signal);
+  if (!entries) throw new LandingMissingError(spec.location);
   const files: LandingEntry[] = [];
   const skipped: string[] = [];
   for (const e of [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     if (e.kind === 'file' && isLandingFileName(e.name)) files.push(e);
     else skipped.push(e.kind === 'folder' ? `${e.name}/` : e.name);
   }
-  return { files, skipped, missing: false };
+  return { files, skipped };
 }
 
 async function hashOf(store: LandingStore, file: LandingEntry, signal?: AbortSignal): Promise<string> {
@@ -97,20 +136,23 @@ function blankReport(file: string, bytes: number, sha256: string, lines: number,
   return { file, bytes, sha256, status: 'ingested', lines, accepted: 0, rejected: 0, blank: 0, duplicate_delivery: 0, tolerated: emptyTolerated(), no_final_newline: noFinalNewline, unknown_keys: [], first_rejects: [] };
 }
 
-async function readFile(store: LandingStore, entry: LandingEntry, resolver: KeyResolver, sink: LandingSink, signal?: AbortSignal): Promise<FileReport> {
+async function readFile(store: LandingStore, entry: LandingEntry, resolver: KeyResolver, sink: LandingSink, maxLineBytes: number, signal?: AbortSignal): Promise<FileReport> {
   const file = entry.path;
   const r = blankReport(file, 0, '', 0, false);
   const hash = createHash('sha256');
   const unknown = new Set<string>();
   let line = 0;
 
+  const rejectLine = (row: RejectRow) => {
+    r.rejected++;
+    if (r.first_rejects.length < FIRST_REJECTS) r.first_rejects.push({ line: row.line, reason: row.reason, detail: row.detail });
+    sink.reject(row);
+  };
+
   const handle = (text: string, terminated: boolean, validUtf8: boolean) => {
     line++;
     if (!validUtf8) {
-      r.rejected++;
-      const row: RejectRow = { file, line, reason: 'invalid_utf8', detail: 'the line is not valid UTF-8', raw: text };
-      if (r.first_rejects.length < FIRST_REJECTS) r.first_rejects.push({ line, reason: row.reason, detail: row.detail });
-      sink.reject(row);
+      rejectLine({ file, line, reason: 'invalid_utf8', detail: 'the line is not valid UTF-8', raw: text });
       return;
     }
     const o = classifyLine(text, { line, terminated }, resolver);
@@ -121,7 +163,7 @@ async function readFile(store: LandingStore, entry: LandingEntry, resolver: KeyR
       return;
     }
     if (o.trailingComma) r.tolerated.trailing_comma++;
-    if (o.unknownKeys) for (const k of o.unknownKeys) if (unknown.size < 1000) unknown.add(k);
+    if (o.unknownKeys) for (const k of o.unknownKeys) if (unknown.size < UNKNOWN_KEYS_KEPT) unknown.add(reportedKey(k));
     if (o.kind === 'accepted') {
       r.accepted++;
       if (o.caseFolded) r.tolerated.case_folded_keys++;
@@ -129,13 +171,19 @@ async function readFile(store: LandingStore, entry: LandingEntry, resolver: KeyR
       sink.accept(o.values!);
       return;
     }
-    r.rejected++;
-    if (r.first_rejects.length < FIRST_REJECTS) r.first_rejects.push({ line, reason: o.reason!, detail: o.detail! });
-    sink.reject({ file, line, reason: o.reason!, detail: o.detail!, raw: text });
+    rejectLine({ file, line, reason: o.reason!, detail: o.detail!, raw: text });
   };
 
-  /** Complete lines (each was followed by LF) of one buffer that ends right before an LF. */
-  const lines = (buf: Buffer) => {
+  /** A line of `bytes` bytes, above the limit, of which `head` holds the first ones. */
+  const tooLong = (bytes: number, head: Buffer) => {
+    line++;
+    const kept = head.length < bytes ? wholeCharacters(head) : head;
+    const cut = kept.length < bytes ? `; raw keeps its first ${kept.length} bytes only` : '';
+    rejectLine({ file, line, reason: 'line_too_long', detail: `the line has ${bytes} bytes, more than max_line_bytes (${maxLineBytes})${cut}`, raw: kept.toString('utf8') });
+  };
+
+  /** Lines each followed by LF, none longer than the limit: decoded at once when valid UTF-8. */
+  const run = (buf: Buffer) => {
     if (isUtf8(buf)) {
       for (const t of buf.toString('utf8').split('\n')) handle(t, true, true);
       return;
@@ -150,31 +198,119 @@ async function readFile(store: LandingStore, entry: LandingEntry, resolver: KeyR
     }
   };
 
-  let carry: Buffer = Buffer.alloc(0);
+  /** Complete lines (each was followed by LF) of one buffer that ends right before an LF. */
+  const lines = (buf: Buffer) => {
+    if (buf.length <= maxLineBytes) return run(buf);
+    // some line may be too long: runs of short lines between the long ones
+    let from = 0;
+    for (let at = 0; ; ) {
+      const i = buf.indexOf(10, at);
+      const end = i < 0 ? buf.length : i;
+      if (end - at > maxLineBytes) {
+        if (at > from) run(buf.subarray(from, at - 1));
+        tooLong(end - at, buf.subarray(at, Math.min(end, at + RAW_PREFIX_BYTES)));
+        from = end + 1;
+      }
+      if (i < 0) break;
+      at = i + 1;
+    }
+    if (from <= buf.length) run(buf.subarray(from));
+  };
+
+  // the line that is still open at the end of a chunk: its pieces (copies), or only its head once too long
+  const open = { pieces: [] as Buffer[], bytes: 0, head: undefined as Buffer | undefined };
+  const extend = (piece: Buffer) => {
+    if (piece.length === 0) return;
+    open.bytes += piece.length;
+    if (open.head) {
+      if (open.head.length < RAW_PREFIX_BYTES) open.head = Buffer.concat([open.head, piece.subarray(0, RAW_PREFIX_BYTES - open.head.length)]);
+      return;
+    }
+    if (open.bytes <= maxLineBytes) {
+      open.pieces.push(Buffer.from(piece)); // a chunk may be a view of a reused buffer
+      return;
+    }
+    // too long from here on: keep the head only, drop the rest
+    open.head = firstBytes([...open.pieces, piece], RAW_PREFIX_BYTES);
+    open.pieces = [];
+  };
+  const close = (terminated: boolean) => {
+    if (open.head) tooLong(open.bytes, open.head);
+    else {
+      const buf = open.pieces.length === 1 ? open.pieces[0]! : Buffer.concat(open.pieces, open.bytes);
+      handle(buf.toString('utf8'), terminated, isUtf8(buf));
+    }
+    open.pieces = [];
+    open.bytes = 0;
+    open.head = undefined;
+  };
+
   for await (const bytes of store.read(entry, signal)) {
     signal?.throwIfAborted();
     const chunk = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     hash.update(chunk);
     r.bytes += chunk.length;
-    const data = carry.length ? Buffer.concat([carry, chunk]) : chunk;
-    const last = data.lastIndexOf(10);
-    if (last < 0) {
-      carry = Buffer.from(data);
+    const first = chunk.indexOf(10);
+    if (first < 0) {
+      extend(chunk);
       continue;
     }
-    lines(data.subarray(0, last));
-    carry = Buffer.from(data.subarray(last + 1));
+    let from = 0;
+    if (open.bytes > 0) {
+      extend(chunk.subarray(0, first));
+      close(true);
+      from = first + 1;
+    }
+    const last = chunk.lastIndexOf(10);
+    if (last >= from) lines(chunk.subarray(from, last));
+    extend(chunk.subarray(last + 1));
     await sink.drain?.();
   }
-  if (carry.length > 0) {
+  if (open.bytes > 0) {
     r.no_final_newline = true;
-    handle(carry.toString('utf8'), false, isUtf8(carry));
+    close(false);
   }
   r.lines = line;
   r.sha256 = hash.digest('hex');
   r.unknown_keys = [...unknown].sort();
   if (r.accepted === 0 && r.rejected === 0) r.status = 'empty';
   return r;
+}
+
+/**
+ * An unknown key as the report keeps it (and `_stedi.landing_files.unknown_keys` stores it): the
+ * key itself when `safeKey` shows it (a field name), else its mask `<key #…>` (a key that may be
+ * a value: an email, a phone number).
+ */
+export function reportedKey(k: string): string {
+  const shown = safeKey(k);
+  return shown.startsWith('"') ? (JSON.parse(shown) as string) : shown;
+}
+
+/** A copy of the first `n` bytes of the pieces, in order. */
+function firstBytes(pieces: Buffer[], n: number): Buffer {
+  const out: Buffer[] = [];
+  let left = n;
+  for (const p of pieces) {
+    if (left <= 0) break;
+    out.push(p.subarray(0, left));
+    left -= Math.min(left, p.length);
+  }
+  return Buffer.concat(out);
+}
+
+/**
+ * The first bytes of a line (`head`, cut from a longer line) without a character cut in two at
+ * its end: a trailing lead byte whose sequence is incomplete is dropped with its continuation bytes.
+ */
+function wholeCharacters(head: Buffer): Buffer {
+  for (let i = head.length - 1; i >= Math.max(0, head.length - 4); i--) {
+    const b = head[i]!;
+    if ((b & 0xc0) === 0x80) continue; // a continuation byte: look further back for its lead
+    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return i + need > head.length ? head.subarray(0, i) : head;
+  }
+  return head;
 }
 
 export function sumTotals(files: FileReport[], skipped: number): LandingTotals {
@@ -196,7 +332,7 @@ export function sumTotals(files: FileReport[], skipped: number): LandingTotals {
 function describe(files: FileReport[], skipped: string[], spec: LandingSpec): string[] {
   const out: string[] = [];
   const s = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
-  const name = (p: string | undefined) => path.posix.basename(p ?? '');
+  const name = (p: string | undefined) => safeText(path.posix.basename(p ?? ''));
   for (const f of files) {
     if (f.status === 'duplicate') {
       out.push(`${name(f.file)}: same content as ${name(f.duplicate_of)}: its ${s(f.duplicate_delivery, 'line')} are not ingested twice (duplicate_delivery)`);
@@ -208,11 +344,12 @@ function describe(files: FileReport[], skipped: string[], spec: LandingSpec): st
       out.push(`${name(f.file)}: ${s(f.rejected, 'line')} quarantined in ${spec.rejects_relation}${first ? `; first at line ${first.line}: ${first.reason}: ${first.detail}` : ''}`);
     }
     if (f.unknown_keys.length) {
-      const listed = f.unknown_keys.slice(0, UNKNOWN_KEYS_LISTED).map((k) => JSON.stringify(k.length > 40 ? `${k.slice(0, 40)}…` : k));
+      // kept in safe form (reportedKey): a field name, quoted here, or its mask <key #…>
+      const listed = f.unknown_keys.slice(0, UNKNOWN_KEYS_LISTED).map((k) => (k.startsWith('<') ? k : JSON.stringify(k)));
       const more = f.unknown_keys.length > UNKNOWN_KEYS_LISTED ? ` and ${f.unknown_keys.length - UNKNOWN_KEYS_LISTED} more` : '';
       out.push(`${name(f.file)}: ${f.unknown_keys.length === 1 ? 'key' : 'keys'} ${listed.join(', ')}${more} not in the schema of ${spec.source} (ignored; reported once per file)`);
     }
   }
-  if (skipped.length) out.push(`${spec.location}: ${s(skipped.length, 'entry', 'entries')} not read (not a *.json landing file): ${skipped.slice(0, 10).join(', ')}${skipped.length > 10 ? ', …' : ''}`);
+  if (skipped.length) out.push(`${shownPath(spec.location)}: ${s(skipped.length, 'entry', 'entries')} not read (not a *.json landing file): ${skipped.slice(0, 10).map((e) => safeText(e)).join(', ')}${skipped.length > 10 ? ', …' : ''}`);
   return out;
 }

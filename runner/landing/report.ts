@@ -1,5 +1,16 @@
-/** Pure summaries of a landing report: the balance check and the lines stedi prints. */
+/**
+ * Pure summaries of a landing report: the balance check, the lines stedi prints, and the copy of
+ * the report that artifacts carry. Every text here shows file names and the location in safe
+ * form (`safeText`: one line, what looks like personal data masked): a landing file's name is
+ * not stedi's and may hold a line feed (a forged log line) or an email.
+ */
+import { safeText } from '../core/redact.js';
 import type { FileReport, LandingReport, LandingTotals } from './types.js';
+
+/** A path as messages show it: `safeText`, long enough that the file name at its end survives. */
+export function shownPath(p: string): string {
+  return safeText(p, 1000);
+}
 
 /**
  * Every line read is accounted for exactly once. `written` are the rows the engine actually
@@ -10,7 +21,7 @@ export function balanceProblem(report: LandingReport, written?: { accepted: numb
   const problems: string[] = [];
   for (const f of report.files) {
     const sum = f.accepted + f.rejected + f.blank + f.duplicate_delivery;
-    if (sum !== f.lines) problems.push(`${f.file}: ${f.lines} lines read but ${sum} accounted for`);
+    if (sum !== f.lines) problems.push(`${shownPath(f.file)}: ${f.lines} lines read but ${sum} accounted for`);
   }
   const t = report.totals;
   const sum = t.accepted + t.rejected + t.blank + t.duplicate_delivery;
@@ -57,7 +68,31 @@ export function malformedError(report: LandingReport): string | undefined {
   if (report.on_malformed !== 'fail' || report.totals.rejected === 0) return undefined;
   const f: FileReport | undefined = report.files.find((x) => x.first_rejects.length > 0);
   const first = f?.first_rejects[0];
-  const where = f && first ? `${f.file} line ${first.line}: ${first.reason}: ${first.detail}` : 'a line was rejected';
+  const where = f && first ? `${shownPath(f.file)} line ${first.line}: ${first.reason}: ${first.detail}` : 'a line was rejected';
   const n = report.totals.rejected;
   return `${where}${n > 1 ? ` (and ${n - 1} more malformed line${n === 2 ? '' : 's'})` : ''}; on_malformed is 'fail', so nothing is published`;
+}
+
+/**
+ * The report as artifacts carry it (run_results.json): a copy with every file name, duplicate
+ * origin, skipped entry and the location in safe form. Unknown keys and warnings already are
+ * (ingest.ts); the counts are untouched. The engine's own records (the rejects table, the
+ * ingestion record) keep the real paths.
+ */
+export function reportForArtifacts(report: LandingReport): LandingReport {
+  return {
+    ...report,
+    location: shownPath(report.location),
+    files: report.files.map((f) => ({
+      ...f,
+      file: shownPath(f.file),
+      ...(f.duplicate_of !== undefined ? { duplicate_of: shownPath(f.duplicate_of) } : {}),
+      tolerated: { ...f.tolerated },
+      unknown_keys: [...f.unknown_keys],
+      first_rejects: f.first_rejects.map((r) => ({ ...r })),
+    })),
+    skipped: report.skipped.map((e) => safeText(e)),
+    totals: { ...report.totals, tolerated: { ...report.totals.tolerated } },
+    warnings: [...report.warnings],
+  };
 }

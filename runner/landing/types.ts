@@ -21,6 +21,8 @@ export interface LandingColumn {
   kind: ColumnKind;
   /** The declared type, upper case, e.g. BIGINT (for the engine's table). */
   sqlType: string;
+  /** A `double` kind declared real, float or float4: both engines store it as a 32-bit float. */
+  float32?: boolean;
 }
 
 /** A typed value of an accepted record: bigint columns carry a JS bigint (exact to 64 bits). */
@@ -33,9 +35,10 @@ export type RejectReason =
   | 'not_an_object'
   | 'duplicate_key'
   | 'type_mismatch'
-  | 'no_declared_field';
+  | 'no_declared_field'
+  | 'line_too_long';
 
-/** One quarantined line. `raw` is the line as delivered (it may hold personal data). */
+/** One quarantined line. `raw` is the line as delivered (it may hold personal data); for `line_too_long`, its first RAW_PREFIX_BYTES only. */
 export interface RejectRow {
   file: string;
   line: number;
@@ -112,6 +115,22 @@ export interface LandingReport {
   /** Human-readable findings, one per file and kind (never a value of a record). */
   warnings: string[];
 }
+
+/**
+ * The longest landing line read, in bytes (without its line feed), unless a source sets
+ * `config: {max_line_bytes: …}`. A STEDI record is a few hundred bytes (a customer ~400, a
+ * reading ~100); 1 MiB leaves a thousand times that, while a line is held in memory whole (as
+ * bytes, as text and parsed) and its raw text may be stored in `<table>__rejects`. A longer line
+ * is a `line_too_long` reject; only its first RAW_PREFIX_BYTES are kept.
+ */
+export const DEFAULT_MAX_LINE_BYTES = 1 << 20;
+/**
+ * The highest `max_line_bytes` a source may set: Athena reads rows of at most 32 MB (a longer
+ * line could never be published there), and a Node string holds at most ~512 M characters.
+ */
+export const MAX_MAX_LINE_BYTES = 32 << 20;
+/** What the `raw` of a `line_too_long` reject keeps: the first bytes of the line (cut at a character boundary). */
+export const RAW_PREFIX_BYTES = 1024;
 
 export function emptyTolerated(): Tolerated {
   return { bom: 0, crlf: 0, trailing_comma: 0, case_folded_keys: 0, coerced_values: 0 };

@@ -4,6 +4,7 @@
  * `{{ config(...) }}` calls with exactly the rules the loader applies to YAML.
  */
 import { didYouMean } from '../core/diagnostics.js';
+import { MAX_MAX_LINE_BYTES } from '../landing/types.js';
 
 export const PROJECT_FILE = 'stedi_project.yml';
 
@@ -91,7 +92,7 @@ export const MODEL_CONFIG_KEYS = [
   'allow_empty',
   'max_row_drop',
 ] as const;
-export const SOURCE_TABLE_CONFIG_KEYS = ['enabled', 'tags', 'meta', 'on_malformed', 'allow_empty', 'max_row_drop'] as const;
+export const SOURCE_TABLE_CONFIG_KEYS = ['enabled', 'tags', 'meta', 'on_malformed', 'max_line_bytes', 'allow_empty', 'max_row_drop'] as const;
 export const SEED_CONFIG_KEYS = ['enabled', 'zone', 'entity', 'tags', 'meta', 'column_types', 'allow_empty', 'max_row_drop'] as const;
 export const TEST_CONFIG_KEYS = [
   'severity',
@@ -115,7 +116,8 @@ export const CONFIG_KEYS: Record<ConfigKind, readonly string[]> = {
 
 type Rule =
   | { type: 'bool' | 'string' | 'tags' | 'map' | 'string_map' | 'threshold' | 'fraction_or_none' }
-  | { type: 'enum'; values: readonly string[] };
+  | { type: 'enum'; values: readonly string[] }
+  | { type: 'int'; min: number; max: number };
 
 /** One rule per config key name; a key means the same thing in every kind. */
 export const CONFIG_RULES: Record<string, Rule> = {
@@ -131,6 +133,8 @@ export const CONFIG_RULES: Record<string, Rule> = {
   allow_empty: { type: 'bool' },
   max_row_drop: { type: 'fraction_or_none' },
   on_malformed: { type: 'enum', values: ['quarantine', 'fail'] },
+  /** The longest landing line read, in bytes (default DEFAULT_MAX_LINE_BYTES, 1 MiB); longer lines are `line_too_long` rejects. */
+  max_line_bytes: { type: 'int', min: 1, max: MAX_MAX_LINE_BYTES },
   column_types: { type: 'string_map' },
   severity: { type: 'enum', values: ['error', 'warn'] },
   warn_if: { type: 'threshold' },
@@ -198,6 +202,12 @@ function checkRule(key: string, rule: Rule, value: unknown): ConfigEntryResult {
       return checkEnum(key, value, rule.values);
     case 'fraction_or_none':
       return checkFraction(key, value);
+    case 'int':
+      if (typeof value !== 'number' || !Number.isInteger(value)) return bad(key, `a whole number from ${rule.min} to ${rule.max}`);
+      if (value < rule.min || value > rule.max) {
+        return { problem: { key, code: 'E_BAD_VALUE', message: `config '${key}' has invalid value ${value}`, hint: `use a whole number from ${rule.min} to ${rule.max}` } };
+      }
+      return { value };
   }
 }
 

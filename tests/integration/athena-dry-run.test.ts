@@ -109,7 +109,7 @@ function printedCalls(out: string): Printed[] {
 
 /** `<name>` of a glue call's table (Name, TableName or TableInput.Name). */
 function tableOf(c: Printed): string | undefined {
-  const json = c.head.slice(c.head.indexOf(' ') + 1);
+  const json = c.head.slice(c.head.indexOf(' ') + 1).replace(/ Body=<\d+ bytes>$/, '');
   if (!json.startsWith('{')) return undefined;
   const i = JSON.parse(json) as { Name?: string; TableName?: string; TableInput?: { Name?: string } };
   return i.Name ?? i.TableName ?? i.TableInput?.Name;
@@ -137,19 +137,22 @@ describe('stedi build --target athena --dry-run (the CLI, no AWS credentials)', 
     // only operations the IAM policy of the README grants
     expect([...new Set(calls.map((c) => c.call))].sort()).toEqual([
       'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:GetWorkGroup', 'athena:StartQueryExecution',
-      'glue:CreateTable', 'glue:DeleteTable', 'glue:GetDatabase', 'glue:GetTable', 'glue:GetTableVersions', 'glue:GetTables', 's3:ListObjectsV2',
+      'glue:CreateTable', 'glue:DeleteTable', 'glue:GetDatabase', 'glue:GetTable', 'glue:GetTableVersions', 'glue:GetTables', 'glue:UpdateTable', 's3:ListObjectsV2', 's3:PutObject',
     ]);
+    // every object written is an ownership marker beside a version prefix (a first build over an empty landing zone writes no data part)
+    for (const c of calls.filter((x) => x.call === 's3:PutObject')) expect(c.head).toMatch(/"Key":"zones\/[a-z_]+\/[a-z_]+\/[a-z_]+\/_stedi_versions\/v=\d{8}T\d{6}Z-[0-9a-f]{8}\.json"/);
 
     // landing sources: both tables looked up, the landing prefix listed, then the ingestion's
     // output published through Glue (never by a query), the rejects first
     for (const s of SOURCES) {
       const i = names.indexOf(`glue:GetTable ${s}`);
       expect(i, s).toBeGreaterThan(2);
-      expect(names.slice(i + 1, i + 3)).toEqual([`glue:GetTable ${s}__rejects`, 's3:ListObjectsV2']);
-      expect(calls[i + 2]!.head).toBe(`s3:ListObjectsV2 {"Bucket":"lake-bucket","Prefix":"landing/${s}/landing/","Delimiter":"/"}`);
+      // the two tables' version prefixes are marked as this project's before anything is written
+      expect(names.slice(i + 1, i + 5)).toEqual([`glue:GetTable ${s}__rejects`, 's3:PutObject', 's3:PutObject', 's3:ListObjectsV2']);
+      expect(calls[i + 4]!.head).toBe(`s3:ListObjectsV2 {"Bucket":"lake-bucket","Prefix":"landing/${s}/landing/","Delimiter":"/"}`);
       const rejects = names.indexOf(`glue:CreateTable ${s}__rejects`, i);
       const table = names.indexOf(`glue:CreateTable ${s}`, i);
-      expect(rejects, s).toBeGreaterThan(i + 2);
+      expect(rejects, s).toBeGreaterThan(i + 4);
       expect(table, s).toBe(rejects + 1);
       const input = JSON.parse(calls[table]!.head.slice(calls[table]!.head.indexOf(' ') + 1)).TableInput;
       expect(input.StorageDescriptor.Location).toMatch(new RegExp(`^s3://lake-bucket/zones/${s}/landing/${s}/v=\\d{8}T\\d{6}Z-[0-9a-f]{8}/$`));
@@ -173,12 +176,14 @@ describe('stedi build --target athena --dry-run (the CLI, no AWS credentials)', 
       // a model's statement is its compiled SQL (as in target/manifest.json) in an Iceberg CTAS
       if (name === 'exclusion_rules') expect(calls[i]!.sql.startsWith(`${head}SELECT *\nFROM (\n  VALUES\n`)).toBe(true);
       else expect(calls[i]!.sql, name).toBe(`${head}${String(node.compiled_code).trim()}`);
-      expect(names[i - 1]).toBe(`glue:GetTable ${name}`);
-      expect(names.slice(i + 1, i + 3)).toEqual(['athena:GetQueryExecution', `glue:GetTable ${candidate}`]);
+      // the published table is read, the new version's prefix marked as this project's, then the CTAS
+      expect(names.slice(i - 2, i)).toEqual([`glue:GetTable ${name}`, 's3:PutObject']);
+      // the rows the CTAS wrote, then the candidate stamped with its owner
+      expect(names.slice(i + 1, i + 5)).toEqual(['athena:GetQueryExecution', 'athena:GetQueryResults', `glue:GetTable ${candidate}`, `glue:UpdateTable ${candidate}`]);
       // audit: the blocking tests read the candidate, then publish, then the candidate is dropped from Glue, then pruning
       const publish = names.indexOf(`glue:CreateTable ${name}`, i);
-      expect(publish, name).toBeGreaterThan(i + 3);
-      const audit = calls.slice(i + 3, publish);
+      expect(publish, name).toBeGreaterThan(i + 5);
+      const audit = calls.slice(i + 5, publish);
       expect(audit.length % 3).toBe(0);
       for (let k = 0; k < audit.length; k += 3) {
         expect(audit.slice(k, k + 3).map((c) => c.call)).toEqual(['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults']);
@@ -187,7 +192,7 @@ describe('stedi build --target athena --dry-run (the CLI, no AWS credentials)', 
       }
       expect(audit.filter((c) => c.sql.includes(`"stedi"."${candidate}"`)).length, `${name} has blocking tests on its candidate`).toBeGreaterThan(0);
       expect(names.slice(publish + 1, publish + 3)).toEqual([`glue:DeleteTable ${candidate}`, `glue:GetTableVersions ${name}`]);
-      expect(JSON.parse(calls[publish]!.head.slice(calls[publish]!.head.indexOf(' ') + 1)).TableInput.Parameters).toMatchObject({ stedi_managed: 'true', stedi_node: expect.stringMatching(new RegExp(`\\.${name}$`)) });
+      expect(JSON.parse(calls[publish]!.head.slice(calls[publish]!.head.indexOf(' ') + 1)).TableInput.Parameters).toMatchObject({ stedi_managed: 'true', stedi_project: 'stedi', stedi_target: 'athena', stedi_node: expect.stringMatching(new RegExp(`\\.${name}$`)) });
     }
     // models run in dependency order
     const before = (a: string, b: string) => expect(ctasAt[a]!, `${a} before ${b}`).toBeLessThan(ctasAt[b]!);

@@ -47,11 +47,15 @@ describe('vars', () => {
     expect(await emails(dir)).toHaveLength(5);
   });
 
-  it('a location without files gives an empty table, not an error', async () => {
+  it('a location that does not exist is an error naming it; an existing folder without files gives an empty table', async () => {
     const dir = copyFixture();
     const r = await stedi(dir, ['build', '--select', '+customer_trusted', '--vars', '{landing_root: nowhere}']);
-    expect(r.code, explain(r)).toBe(0);
-    expect(r.stdout).toMatch(/OK source landing\.customer /);
+    expect(r.code, explain(r)).toBe(1);
+    expect(r.stdout + r.stderr).toContain('the landing folder nowhere/customer/landing does not exist');
+    fs.mkdirSync(path.join(dir, 'nowhere/customer/landing'), { recursive: true });
+    const empty = await stedi(dir, ['build', '--select', '+customer_trusted', '--vars', '{landing_root: nowhere}']);
+    expect(empty.code, explain(empty)).toBe(0);
+    expect(empty.stdout).toMatch(/OK source landing\.customer /);
     expect(await emails(dir)).toEqual([]);
   });
 });

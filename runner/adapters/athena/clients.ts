@@ -31,12 +31,24 @@ export function dryRunClients(region: string, sim: AwsSimulator, print: (service
       (_next: unknown, context: { commandName?: string }) => async (args: { input: Record<string, unknown> }) => {
         const operation = (context.commandName ?? '').replace(/Command$/, '');
         print(service, operation, args.input);
-        return { output: simulate(sim, operation, args.input), response: {} };
+        return { output: dryRunOutput(operation, args.input, simulate(sim, operation, args.input)), response: {} };
       },
       { step: 'initialize', name: 'stediDryRun', priority: 'high' },
     );
   }
   return clients;
+}
+
+/**
+ * A dry run reads no landing data: a landing prefix (the only listing with a delimiter, see
+ * landing-io.ts) that holds nothing in the simulator reads as an existing empty folder (its
+ * zero-byte marker), not as a missing location, which fails a real build.
+ */
+function dryRunOutput(operation: string, input: Record<string, unknown>, output: unknown): unknown {
+  if (operation !== 'ListObjectsV2' || !input.Delimiter) return output;
+  const page = output as { Contents?: unknown[]; CommonPrefixes?: unknown[] };
+  if (page.Contents?.length || page.CommonPrefixes?.length) return output;
+  return { ...page, Contents: [{ Key: String(input.Prefix ?? ''), Size: 0 }] };
 }
 
 /** One line per API call, the SQL of a query in full; the secret is never printed. */

@@ -24,7 +24,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { landingColumns } from '../../landing/classify.js';
-import { ingestLanding } from '../../landing/ingest.js';
+import { ingestLanding, sourceSpec } from '../../landing/ingest.js';
 import { LandingReadError } from '../../landing/store.js';
 import { balanceProblem, malformedError, sourceMessage } from '../../landing/report.js';
 import type { LandingReport } from '../../landing/types.js';
@@ -97,7 +97,7 @@ export async function ingestToAthena(deps: LandingDeps, node: SourceNode, audit:
     for (const k of ['accepted', 'rejects'] as const) await deps.data.mark(loc[k], node.unique_id);
     try {
       report = await ingestLanding(
-        { source: `${node.source_name}.${node.name}`, relation: rel(names.accepted), rejects_relation: rel(names.rejects), location: trimSlash(node.location), columns, on_malformed: node.config.on_malformed === 'fail' ? 'fail' : 'quarantine' },
+        sourceSpec(node, columns, { accepted: rel(names.accepted), rejects: rel(names.rejects) }, trimSlash(node.location)),
         sink,
         { store: s3LandingStore(deps.s3), ...(signal ? { signal } : {}) },
       );

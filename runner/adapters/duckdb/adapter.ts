@@ -315,7 +315,12 @@ export class DuckDbAdapter implements Adapter {
   /** The published snapshot, from the committed catalog (a fresh connection sees committed state only). */
   private async writeSnapshotNow(): Promise<void> {
     const [relations, files] = await this.withConnection(async (c) => [await publishedRows(c), await landingFileRows(c)] as const);
-    writeSnapshot(snapshotPath(this.cfg.catalog), { schema_version: SNAPSHOT_SCHEMA_VERSION, project: this.owner.project, target: this.owner.target, written_at: new Date().toISOString(), relations, landing_files: files });
+    const file = snapshotPath(this.cfg.catalog);
+    try {
+      writeSnapshot(file, { schema_version: SNAPSHOT_SCHEMA_VERSION, project: this.owner.project, target: this.owner.target, written_at: new Date().toISOString(), relations, landing_files: files });
+    } catch (e) {
+      throw explainWrite(e, file);
+    }
   }
 
   /**

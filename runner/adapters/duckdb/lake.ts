@@ -30,12 +30,23 @@ export function newVersion(now = new Date()): string {
   return `${stamp}-${rand}`;
 }
 
+/**
+ * A marker file: undefined when there is none; `{}` when something unreadable stands there (it
+ * then names no owner, so nothing it marks is ever taken for stedi's).
+ */
 function readJson(file: string): Record<string, unknown> | undefined {
+  let text: string;
   try {
-    const v: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+    text = fs.readFileSync(file, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    return {};
+  }
+  try {
+    const v: unknown = JSON.parse(text);
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  } catch {
     return {};
   }
 }
@@ -71,14 +82,28 @@ export function claimLake(lakeDir: string, owner: Owner, opts: { write: boolean;
     return;
   }
   if (!opts.write) return;
-  const entries = fs.existsSync(lakeDir) ? fs.readdirSync(lakeDir) : [];
+  const cannot = (e: unknown) => {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === 'ENOTDIR' || err.code === 'EEXIST' ? 'a file stands where the folder must be' : err.code === 'EACCES' || err.code === 'EPERM' ? 'permission denied' : err.code === 'ENOSPC' ? 'the disk is full' : err.message;
+    return new EngineError(`cannot write ${lakeDir}: ${why}`, { path: lakeDir });
+  };
+  let entries: string[];
+  try {
+    entries = fs.existsSync(lakeDir) ? fs.readdirSync(lakeDir) : [];
+  } catch (e) {
+    throw cannot(e);
+  }
   if (entries.length && !opts.adoptable) {
     throw new EngineError(`the lake folder ${lakeDir} already holds files that stedi did not create (no ${LAKE_MARKER}): choose an empty or new folder for lake_dir`, { path: lakeDir });
   }
   const nested = findNestedLake(lakeDir);
   if (nested) throw new EngineError(`the lake folder ${lakeDir} holds another stedi lake (${nested}): choose a lake_dir that does not contain it`, { path: lakeDir });
-  fs.mkdirSync(lakeDir, { recursive: true });
-  writeAtomic(marker, { project: owner.project, target: owner.target, created_at: new Date().toISOString() });
+  try {
+    fs.mkdirSync(lakeDir, { recursive: true });
+    writeAtomic(marker, { project: owner.project, target: owner.target, created_at: new Date().toISOString() });
+  } catch (e) {
+    throw cannot(e);
+  }
 }
 
 function findNestedLake(root: string): string | undefined {

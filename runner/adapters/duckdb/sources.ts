@@ -21,7 +21,7 @@ import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import { duckdbDialect } from '../../dialect/duckdb.js';
 import type { SourceNode } from '../../manifest/types.js';
 import { landingColumns } from '../../landing/classify.js';
-import { ingestLanding, type LandingSink } from '../../landing/ingest.js';
+import { ingestLanding, sourceSpec, type LandingSink } from '../../landing/ingest.js';
 import { balanceProblem, malformedError } from '../../landing/report.js';
 import { REJECTS_COLUMNS, type LandingColumn, type LandingReport, type LandingValue } from '../../landing/types.js';
 import { EngineError } from '../types.js';
@@ -156,7 +156,7 @@ export async function stageLanding(c: DuckDBConnection, node: SourceNode, dirs: 
       },
     };
     const report = await ingestLanding(
-      { source: `${node.source_name}.${node.name}`, relation: `${rel.schema}.${rel.identifier}`, rejects_relation: `${rej.schema}.${rej.identifier}`, location: node.location, columns, on_malformed: node.config.on_malformed === 'fail' ? 'fail' : 'quarantine' },
+      sourceSpec(node, columns, { accepted: `${rel.schema}.${rel.identifier}`, rejects: `${rej.schema}.${rej.identifier}` }),
       sink,
       signal ? { signal } : {},
     );

@@ -189,6 +189,15 @@ export function landingDdls(calls: Call[]): { name: string; ddl: string }[] {
   return [...last].map(([name, t]) => ({ name, ddl: jsonTableDdl('stedi', t) })).sort((a, b) => a.name.localeCompare(b.name));
 }
 
+/**
+ * An existing but empty landing folder per entity (the zero-byte marker a console creates): a
+ * source with no file. Without it the prefix does not exist, and the source fails (a missing
+ * location is an error, not an empty table).
+ */
+export function emptyLanding(sim: AwsSimulator, entities: string[] = ['customer'], root = 's3://lake-bucket/landing'): void {
+  for (const e of entities) sim.putObject(`${root}/${e}/landing/`, '');
+}
+
 /** Delivers a local landing folder (`<entity>/landing/<file>`) to the simulated S3 landing root. */
 export function deliverLanding(sim: AwsSimulator, dir = 'seeds/landing', root = 's3://lake-bucket/landing'): number {
   let n = 0;

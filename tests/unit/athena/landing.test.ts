@@ -94,12 +94,20 @@ describe('landing ingestion on Athena', () => {
     expect(r.totals).toMatchObject({ lines_read: 1, accepted: 1, skipped_files: 1 });
   });
 
-  it('a prefix without any object is reported as missing and publishes empty tables', async () => {
-    const { results } = await build(target, manifest, adapterOptions(), 'build', undefined, (id) => id === 'source.stedi.landing.customer');
-    const r = reportOf(results, 'source.stedi.landing.customer');
-    expect(r.totals.lines_read).toBe(0);
-    expect(r.warnings[0]).toBe('landing.customer: the landing folder s3://lake-bucket/landing/customer/landing does not exist: no file read');
-    expect(sim.jsonRows('customer')).toEqual([]);
+  it('a prefix without any object is an error naming it; nothing is published (not a republished empty table)', async () => {
+    // a first build publishes the customer tables
+    deliverLanding(sim, CORPUS, ROOT);
+    await build(target, manifest, adapterOptions(), 'build', undefined, (id) => id === 'source.stedi.landing.customer');
+    const before = structuredClone(sim.tables.get('customer'));
+    for (const o of [...sim.objects]) if (o.startsWith(`${ROOT}/customer/`)) sim.objects.delete(o);
+    aws.calls.length = 0;
+    const { results } = await build(target, manifest, adapterOptions({ random: () => 0.5 }), 'build', undefined, (id) => id === 'source.stedi.landing.customer');
+    expect(results[0]!.status).toBe('error');
+    expect(results[0]!.message).toBe(
+      "source customer (models/landing/sources.yml): source landing.customer: the landing prefix s3://lake-bucket/landing/customer/landing/ holds no object (check the source's location and the vars it is built from, e.g. landing_root); the published version is unchanged",
+    );
+    expect(sim.tables.get('customer')).toEqual(before);
+    expect(aws.calls.filter((c) => c.operation === 'PutObject' || c.operation === 'UpdateTable' || c.operation === 'CreateTable')).toEqual([]);
   });
 
   it('a landing table published over the delivered prefix by an earlier stedi is switched to the ingested copy; the delivered data is never deleted', async () => {

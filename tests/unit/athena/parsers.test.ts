@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adapterOptions, build, compileStedi, fakeAws, landingDdls, newSim, statements, type Call } from './harness.js';
+import { adapterOptions, build, compileStedi, deliverLanding, fakeAws, landingDdls, newSim, statements, type Call } from './harness.js';
 
 const DIST = 'tests/peers/dist';
 
@@ -34,7 +34,9 @@ describe.skipIf(missing && !inCi)('Athena statements parse with real grammars', 
   const { manifest, target } = compileStedi();
   beforeAll(async () => {
     if (missing) throw new Error('the SQL parser peers are missing in CI: .ci/run must run tests/peers/build.sh before the tests');
-    const aws = fakeAws(newSim());
+    const sim = newSim();
+    deliverLanding(sim);
+    const aws = fakeAws(sim);
     try {
       await build(target, manifest, adapterOptions());
       calls = aws.calls;

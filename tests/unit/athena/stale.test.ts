@@ -9,7 +9,7 @@ import { createClients } from '../../../runner/adapters/athena/clients.js';
 import type { AwsSimulator } from '../../../runner/adapters/athena/simulator.js';
 import { ownerParams } from '../../../runner/adapters/athena/glue.js';
 import { versionMarkerKey } from '../../../runner/adapters/athena/names.js';
-import { adapterOptions, build, type Call, compileProject, type FakeAws, fakeAwsEachTest, OWNER } from './harness.js';
+import { adapterOptions, build, type Call, compileProject, emptyLanding, type FakeAws, fakeAwsEachTest, OWNER } from './harness.js';
 
 const { manifest, target } = compileProject({ 'models/emails.sql': "select email from {{ source('landing', 'customer') }}\n" });
 const DIR = 's3://lake-bucket/zones/emails/main/emails';
@@ -57,7 +57,8 @@ async function openForWrite(log: string[], mode: 'read' | 'write' = 'write'): Pr
 
 describe('candidates left by a killed build', () => {
   it('are removed at the next build once older than 24h; their data only when it is theirs alone; younger ones are left alone', async () => {
-    // a first build publishes emails; the process dies right after publishing, before removing its candidate
+    // a first build publishes emails (from an empty landing folder); the process dies right after publishing, before removing its candidate
+    emptyLanding(sim);
     const realDelete = sim.DeleteTable.bind(sim);
     sim.DeleteTable = (input) => {
       if (input.Name?.startsWith('emails__stedi_')) throw new Error('killed');

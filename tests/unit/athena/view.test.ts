@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { AwsSimulator } from '../../../runner/adapters/athena/simulator.js';
-import { adapterOptions, build, type Call, compileProject, type FakeAws, fakeAwsEachTest, KEY } from './harness.js';
+import { adapterOptions, build, type Call, compileProject, type FakeAws, fakeAwsEachTest, emptyLanding, KEY } from './harness.js';
 
 const VIEW_SQL = "{{ config(materialized='view') }}\nselect email, n\nfrom {{ source('landing', 'customer') }}\nwhere email is not null\n";
 const { manifest, target } = compileProject({
@@ -27,6 +27,7 @@ let sim: AwsSimulator;
 let aws: FakeAws;
 fakeAwsEachTest((s, a) => {
   sim = s;
+  emptyLanding(s);
   aws = a;
 });
 

@@ -1,6 +1,7 @@
 /** The line classifier: what one landing line becomes (pure; no file, no engine). */
 import { describe, expect, it } from 'vitest';
-import { classifyLine, coerce, columnKind, isLandingFileName, KeyResolver, landingColumns, rawNumberText } from '../../../runner/landing/classify.js';
+import { classifyLine, coerce, columnKind, isLandingFileName, KeyResolver, landingColumns } from '../../../runner/landing/classify.js';
+import { memberText, topLevelMembers } from '../../../runner/landing/scan.js';
 
 const { columns } = landingColumns([
   { name: 'user', data_type: 'varchar' },
@@ -146,8 +147,10 @@ describe('declarations', () => {
   it('landing files are *.json (any case), not hidden files', () => {
     expect(['a.json', 'B.JSON', 'notes.txt', '.hidden.json', 'x.json.gz', 'x.jsonl'].map(isLandingFileName)).toEqual([true, true, false, false, false, false]);
   });
-  it('finds a number as written in the line, only when unambiguous', () => {
-    expect(rawNumberText('{"a": 12.50 ,"b":1}', 'a')).toBe('12.50');
-    expect(rawNumberText('{"a":1,"c":{"a":2}}', 'a')).toBeUndefined();
+  it('finds a value as written among the top-level members only (a nested key of the same name is not one)', () => {
+    const line = '{"a": 12.50 ,"b":1}';
+    expect(memberText(line, topLevelMembers(line), 'a')).toBe('12.50');
+    const nested = '{"c":{"a":2},"a":1}';
+    expect(memberText(nested, topLevelMembers(nested), 'a')).toBe('1');
   });
 });

@@ -137,9 +137,12 @@ describe('files of the landing folder', () => {
     ]);
   });
 
-  it('a missing folder reads as no file; an unreadable file names its path', async () => {
-    const { report } = await ingest(path.join(os.tmpdir(), 'stedi-no-such-landing-folder'));
-    expect(report.totals.files).toBe(0);
+  it('a missing folder is an error naming it (read as no file, every table would be republished empty); dangling links and folders named *.json are skipped', async () => {
+    const missing = path.join(os.tmpdir(), 'stedi-no-such-landing-folder');
+    await expect(ingest(missing)).rejects.toThrow(`the landing folder ${missing} does not exist (check the source's location and the vars it is built from, e.g. landing_root)`);
+    await expect(ingest(missing)).rejects.toBeInstanceOf(LandingReadError);
+    // an existing empty folder is read as no file
+    expect((await ingest(folder({}))).report.totals.files).toBe(0);
     const dir = folder({ 'a.json': '{}' });
     fs.rmSync(path.join(dir, 'a.json'));
     fs.symlinkSync(path.join(dir, 'nowhere'), path.join(dir, 'b.json'));
