@@ -7,8 +7,8 @@ import { plan, type Command } from '../execute/plan.js';
 import type { Reporter } from '../execute/reporter.js';
 import { isFailure, RUN_RESULTS_SCHEMA_VERSION, type NodeResult, type RunResults } from '../execute/results.js';
 import { formatReconciliation, reconcileRun, type Reconciliation } from '../execute/reconciliation.js';
-import { checkPlan, publishedInconsistencies, type InputProblem } from '../execute/inputs.js';
-import { execute } from '../execute/run.js';
+import { publishedInconsistencies, type InputProblem } from '../execute/inputs.js';
+import { executeChecked } from '../execute/run.js';
 import { buildGraph } from '../graph/dag.js';
 import { select } from '../graph/select.js';
 import type { ResolvedTarget } from '../project/resolve.js';
@@ -111,11 +111,8 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   try {
     await adapter.open(command === 'test' ? 'read' : 'write');
     writeArtifacts(s);
-    const materializing = new Set(steps.filter((st) => st.kind === 'source' || st.kind === 'materialize').map((st) => st.node.unique_id));
-    const check = materializing.size ? checkPlan(s.manifest, materializing, await adapter.published(controller.signal)) : undefined;
-    refused = check?.problems ?? [];
+    ({ results, refused } = await executeChecked(s.manifest, adapter, steps, { threads, failFast: !!opts.failFast, signal: controller.signal, reporter, allowShrink: !!opts.allowShrink }));
     if (!refused.length) {
-      results = await execute(s.manifest, adapter, steps, { threads, failFast: !!opts.failFast, signal: controller.signal, reporter, ...(check ? { inputs: check.inputs } : {}), allowShrink: !!opts.allowShrink });
       if (command !== 'test' && !opts.dryRun && !controller.signal.aborted) reconciliation = await reconcileRun(s.manifest, results, adapter, controller.signal);
       if (!opts.dryRun && !controller.signal.aborted) inconsistent = publishedInconsistencies(s.manifest, await adapter.published(controller.signal));
     }

@@ -4,7 +4,7 @@ import type { Manifest, ManifestNode, TestNode } from '../manifest/types.js';
 import { needsAttention, reportForArtifacts } from '../landing/report.js';
 import { runDataTest } from './data-test.js';
 import { GUARD_HINT, volumeGuard, volumeProblem } from './guards.js';
-import type { BuildInputs } from './inputs.js';
+import { checkPlan, type BuildInputs, type InputProblem } from './inputs.js';
 import type { PlanStep } from './plan.js';
 import type { Reporter } from './reporter.js';
 import type { NodeResult, NodeStatus } from './results.js';
@@ -167,6 +167,19 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
     },
   });
   return results;
+}
+
+/**
+ * What a command runs once the warehouse is open: the plan is checked against what is published
+ * (runner/execute/inputs.ts) and refused as a whole when it would mix inputs; otherwise executed,
+ * every version recording the inputs it was built from.
+ */
+export async function executeChecked(manifest: Manifest, adapter: Adapter, steps: PlanStep[], opts: Omit<ExecOptions, 'inputs'>): Promise<{ results: NodeResult[]; refused: InputProblem[] }> {
+  const materializing = new Set(steps.filter((st) => st.kind === 'source' || st.kind === 'materialize').map((st) => st.node.unique_id));
+  const check = materializing.size ? checkPlan(manifest, materializing, await adapter.published(opts.signal)) : undefined;
+  if (check?.problems.length) return { results: [], refused: check.problems };
+  const results = await execute(manifest, adapter, steps, { ...opts, ...(check ? { inputs: check.inputs } : {}) });
+  return { results, refused: [] };
 }
 
 function errorMessage(e: unknown, node: ManifestNode): string {

@@ -122,6 +122,8 @@ export interface LinesWriterOptions {
   /** Uncompressed characters per object (Athena reads the objects of a table in parallel). */
   partChars?: number;
   signal?: AbortSignal;
+  /** Awaited once, before the first object is uploaded (the ownership marker of the prefix). */
+  beforeFirstWrite?: () => Promise<void>;
 }
 
 /** ~32 M characters (5-10 MB gzipped) per object: bounded memory with several sources in parallel. */
@@ -138,6 +140,8 @@ const GZIP_LEVEL = 3;
  */
 export class S3LinesWriter {
   objects = 0;
+  /** Set once the first upload began: the prefix (and its marker) may hold objects. */
+  private started?: Promise<void>;
   private lines: string[] = [];
   private chars = 0;
   private pending: Promise<void>[] = [];
@@ -178,6 +182,11 @@ export class S3LinesWriter {
    * Waits until no upload is in flight, whatever their outcome, and drops what was not uploaded:
    * after a failure or Ctrl-C, the caller deletes the prefix only once nothing can still land in it.
    */
+  /** Whether anything was (or is being) written under the prefix. */
+  get touched(): boolean {
+    return this.started !== undefined;
+  }
+
   async settle(): Promise<void> {
     this.lines = [];
     this.chars = 0;
@@ -190,7 +199,8 @@ export class S3LinesWriter {
     this.chars = 0;
     const key = `${this.prefix}part-${String(this.objects++).padStart(5, '0')}.json.gz`;
     const signal = this.opts.signal;
-    const upload = gzip(text, { level: GZIP_LEVEL }).then((body) =>
+    const first = (this.started ??= this.opts.beforeFirstWrite?.() ?? Promise.resolve());
+    const upload = Promise.all([gzip(text, { level: GZIP_LEVEL }), first]).then(([body]) =>
       this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: 'application/gzip' }), signal ? { abortSignal: signal } : {}),
     );
     this.pending.push(

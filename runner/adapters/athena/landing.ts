@@ -84,7 +84,10 @@ export async function ingestToAthena(deps: LandingDeps, node: SourceNode, audit:
   };
   const cand = { accepted: candidateName(names.accepted, version), rejects: candidateName(names.rejects, version) };
   const writerOpts = { ...(deps.partChars ? { partChars: deps.partChars } : {}), ...(signal ? { signal } : {}) };
-  const out = { accepted: new S3LinesWriter(deps.s3, loc.accepted, writerOpts), rejects: new S3LinesWriter(deps.s3, loc.rejects, writerOpts) };
+  // each prefix is marked as this project's right before its first object: a source that fails
+  // before writing anything (a missing location) leaves nothing at all
+  const writer = (k: 'accepted' | 'rejects') => new S3LinesWriter(deps.s3, loc[k], { ...writerOpts, beforeFirstWrite: () => deps.data.mark(loc[k], node.unique_id) });
+  const out = { accepted: writer('accepted'), rejects: writer('rejects') };
   const sink = jsonLinesSink(columns, out.accepted, out.rejects);
   const published = { accepted: false, rejects: false };
   const created: string[] = [];
@@ -93,8 +96,6 @@ export async function ingestToAthena(deps: LandingDeps, node: SourceNode, audit:
   let notes = '';
   try {
     const rel = (n: string) => `${settings.database}.${n}`;
-    // the markers first: whatever happens next, the prefixes are provably this project's to delete
-    for (const k of ['accepted', 'rejects'] as const) await deps.data.mark(loc[k], node.unique_id);
     try {
       report = await ingestLanding(
         sourceSpec(node, columns, { accepted: rel(names.accepted), rejects: rel(names.rejects) }, trimSlash(node.location)),
@@ -156,7 +157,7 @@ export async function ingestToAthena(deps: LandingDeps, node: SourceNode, audit:
     // an upload still in flight (a failure or Ctrl-C mid-write) must land before its prefix is deleted
     await out.accepted.settle();
     await out.rejects.settle();
-    notes += await removeStaged(catalog, deps.data, created, (['accepted', 'rejects'] as const).filter((k) => !published[k]).map((k) => loc[k]));
+    notes += await removeStaged(catalog, deps.data, created, (['accepted', 'rejects'] as const).filter((k) => !published[k] && out[k].touched).map((k) => loc[k]));
   }
   notes = (await deps.prune(names.rejects, loc.rejects)) + (await deps.prune(names.accepted, loc.accepted)) + notes;
   return { published: true, message: `${sourceMessage(report)}${notes ? `\n  ${notes.replace(/^; /, '')}` : ''}`, ...(stats ?? {}), landing: report };

@@ -21,7 +21,8 @@ import { compileForTarget } from '../../../runner/compiler/for-target.js';
 import { plan, type Command } from '../../../runner/execute/plan.js';
 import type { Reporter } from '../../../runner/execute/reporter.js';
 import type { NodeResult } from '../../../runner/execute/results.js';
-import { execute } from '../../../runner/execute/run.js';
+import type { InputProblem } from '../../../runner/execute/inputs.js';
+import { execute, executeChecked } from '../../../runner/execute/run.js';
 import type { Manifest } from '../../../runner/manifest/types.js';
 import { loadProject } from '../../../runner/project/load.js';
 import { parseProject } from '../../../runner/project/parse.js';
@@ -118,6 +119,15 @@ export async function build(target: ResolvedTarget, manifest: Manifest, opts: At
   return { adapter, results };
 }
 
+/** As the CLI runs a command: checked against what is published first (refused when it would mix inputs), inputs recorded. */
+export async function checkedBuild(target: ResolvedTarget, manifest: Manifest, opts: AthenaAdapterOptions & { allowShrink?: boolean } = adapterOptions(), select?: (id: string) => boolean): Promise<{ results: NodeResult[]; refused: InputProblem[] }> {
+  const adapter = new AthenaAdapter(target as unknown as Record<string, unknown>, createClients(String((target as { region?: string }).region)), opts);
+  adapter.setSecret('stedi_subject_key', KEY);
+  await adapter.open('write');
+  const ids = new Set(Object.keys(manifest.nodes).filter((id) => !select || select(id)));
+  return executeChecked(manifest, adapter, plan(manifest, ids, 'build'), { threads: 1, failFast: false, reporter: silent, ...(opts.allowShrink ? { allowShrink: true } : {}) });
+}
+
 /** One line per call, SQL in full; what the golden file of a build holds. */
 export function transcript(calls: Call[]): string {
   return calls
@@ -165,11 +175,11 @@ sources:
 `;
 
 /** Compiles in-memory project files (stedi_project.yml and sources given unless overridden) for the athena target. */
-export function compileProject(files: Record<string, string>): { manifest: Manifest; target: ResolvedTarget } {
+export function compileProject(files: Record<string, string>, cliVars?: string): { manifest: Manifest; target: ResolvedTarget } {
   const all = { 'stedi_project.yml': MINI_PROJECT_YML, 'models/sources.yml': MINI_SOURCES_YML, ...files };
   const parsed = parseProject(Object.entries(all).map(([p, text]) => ({ path: p, text })));
   if (!parsed.project) throw new Error(JSON.stringify(parsed.diagnostics));
-  const c = compileForTarget(parsed.project, { target: 'athena', now: new Date(0) });
+  const c = compileForTarget(parsed.project, { target: 'athena', now: new Date(0), ...(cliVars ? { cliVars } : {}) });
   const errors = [...parsed.diagnostics, ...c.configDiagnostics, ...c.compileDiagnostics].filter((d) => d.severity === 'error');
   if (!c.manifest || !c.target || errors.length) throw new Error(JSON.stringify(errors));
   return { manifest: c.manifest, target: c.target };
