@@ -14,4 +14,4 @@ WITH SERDEPROPERTIES (
 STORED AS INPUTFORMAT 'org.apache.hadoop.mapred.TextInputFormat'
 OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
 LOCATION 's3://lake-bucket/zones/accelerometer/landing/accelerometer__rejects/v=20260101T000000Z-02020202/'
-TBLPROPERTIES ('classification' = 'json', 'compressionType' = 'gzip', 'stedi_managed' = 'true', 'stedi_node' = 'source.stedi.landing.accelerometer', 'stedi_location' = 's3://lake-bucket/zones/accelerometer/landing/accelerometer__rejects/v=20260101T000000Z-02020202/', 'stedi_version' = '20260101T000000Z-02020202', 'stedi_landing_location' = 's3://lake-bucket/landing/accelerometer/landing/', 'stedi_lines_read' = '50', 'stedi_rows' = '0')
+TBLPROPERTIES ('classification' = 'json', 'compressionType' = 'gzip', 'stedi_managed' = 'true', 'stedi_node' = 'source.stedi.landing.accelerometer', 'stedi_location' = 's3://lake-bucket/zones/accelerometer/landing/accelerometer__rejects/v=20260101T000000Z-02020202/', 'stedi_version' = '20260101T000000Z-02020202', 'stedi_landing_location' = 's3://lake-bucket/landing/accelerometer/landing/', 'stedi_lines_read' = '58', 'stedi_rows' = '0')

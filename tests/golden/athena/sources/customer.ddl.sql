@@ -27,4 +27,4 @@ WITH SERDEPROPERTIES (
 STORED AS INPUTFORMAT 'org.apache.hadoop.mapred.TextInputFormat'
 OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
 LOCATION 's3://lake-bucket/zones/customer/landing/customer/v=20260101T000000Z-01010101/'
-TBLPROPERTIES ('classification' = 'json', 'compressionType' = 'gzip', 'stedi_managed' = 'true', 'stedi_node' = 'source.stedi.landing.customer', 'stedi_location' = 's3://lake-bucket/zones/customer/landing/customer/v=20260101T000000Z-01010101/', 'stedi_version' = '20260101T000000Z-01010101', 'stedi_landing_location' = 's3://lake-bucket/landing/customer/landing/', 'stedi_lines_read' = '24', 'stedi_rows' = '24')
+TBLPROPERTIES ('classification' = 'json', 'compressionType' = 'gzip', 'stedi_managed' = 'true', 'stedi_node' = 'source.stedi.landing.customer', 'stedi_location' = 's3://lake-bucket/zones/customer/landing/customer/v=20260101T000000Z-01010101/', 'stedi_version' = '20260101T000000Z-01010101', 'stedi_landing_location' = 's3://lake-bucket/landing/customer/landing/', 'stedi_lines_read' = '32', 'stedi_rows' = '32')

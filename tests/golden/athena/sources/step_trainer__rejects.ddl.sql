@@ -14,4 +14,4 @@ WITH SERDEPROPERTIES (
 STORED AS INPUTFORMAT 'org.apache.hadoop.mapred.TextInputFormat'
 OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat'
 LOCATION 's3://lake-bucket/zones/step_trainer/landing/step_trainer__rejects/v=20260101T000000Z-03030303/'
-TBLPROPERTIES ('classification' = 'json', 'compressionType' = 'gzip', 'stedi_managed' = 'true', 'stedi_node' = 'source.stedi.landing.step_trainer', 'stedi_location' = 's3://lake-bucket/zones/step_trainer/landing/step_trainer__rejects/v=20260101T000000Z-03030303/', 'stedi_version' = '20260101T000000Z-03030303', 'stedi_landing_location' = 's3://lake-bucket/landing/step_trainer/landing/', 'stedi_lines_read' = '53', 'stedi_rows' = '0')
+TBLPROPERTIES ('classification' = 'json', 'compressionType' = 'gzip', 'stedi_managed' = 'true', 'stedi_node' = 'source.stedi.landing.step_trainer', 'stedi_location' = 's3://lake-bucket/zones/step_trainer/landing/step_trainer__rejects/v=20260101T000000Z-03030303/', 'stedi_version' = '20260101T000000Z-03030303', 'stedi_landing_location' = 's3://lake-bucket/landing/step_trainer/landing/', 'stedi_lines_read' = '61', 'stedi_rows' = '0')
