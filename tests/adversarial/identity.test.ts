@@ -59,7 +59,7 @@ const WITHDRAWALS: { who: string; consent: string; withdrawal: string; phone: st
   { who: 'zero width space and byte-order mark', consent: 'Vera.Zw@example.com', withdrawal: '\ufeffvera.zw@example.com\u200b', phone: 'VERA.ZW@EXAMPLE.COM' },
   { who: 'composed and decomposed accent', consent: 'Ul\u00e9a.Comp@example.com', withdrawal: 'ULE\u0301A.COMP@example.com', phone: 'ule\u0301a.comp@example.com' },
 ];
-const TWIN_SPELLINGS = ['Twin@x.example', 'twin@x.example', ' twin@X.EXAMPLE', 'TWIN@x.example\u00a0'];
+const TWIN_SPELLINGS = ['Twin@x.example', 'twin@x.example', ' twin@X.EXAMPLE', 'TWIN@x.example\u00a0'] as const;
 const BLANKS = ['', '   ', '\t\u00a0\u3000', '\u200b\u2060'];
 
 function landing(dir: string): void {

@@ -57,6 +57,7 @@ beforeAll(async () => {
   db = await DuckDBInstance.create(':memory:');
   c = await db.connect();
   await c.run(`create macro canon(probe_value) as ${renderCanonical('local')}`);
+  await c.run(`create macro canon_form(probe_value) as ${renderCanonical('local', 'probe_value', 'canonical_email_form')}`);
 });
 afterAll(() => {
   c.closeSync();
@@ -114,6 +115,15 @@ describe('canonical_email on DuckDB', () => {
     expect(split.filter((cp) => !unicode16(cp)).map((cp) => cp.toString(16))).toEqual([]);
   }, 120_000);
 
+  it("takes its ASCII shortcut only where the shortcut gives the full form's value (canonical_email_form, which subject_key hashes)", async () => {
+    const ascii: string[] = [];
+    for (let a = 0; a < 128; a++) for (const b of ['', 'x', 'X', ' ', '\u00a0', '\u00e9']) ascii.push(`${String.fromCharCode(a)}Ab${b}`, `${b}aB${String.fromCharCode(a)}`);
+    const inputs = [...corpus(), ...ascii, ...VARIANTS.map(([v]) => v)];
+    await duckCanon(inputs);
+    const differ = await c.runAndReadAll('select count(*) from probe where canon(s) is distinct from canon_form(s)');
+    expect(Number(differ.getRows()[0]![0])).toBe(0);
+  }, 120_000);
+
   it('agrees with the TypeScript reference the tests use (tests/helpers/identity.ts)', async () => {
     expect(await duckCanon(VARIANTS.map(([v]) => v))).toEqual(VARIANTS.map(([v]) => canonicalEmail(v)));
   });
@@ -125,9 +135,12 @@ describe('canonical_email on Athena', () => {
   it('is the documented composition of Trino functions, trimming the same set as DuckDB', () => {
     const chars = IDENTITY_SPACES.map((cp) => `chr(${cp})`).join(' || ');
     expect(athena).toBe(`nullif(normalize(lower(normalize(trim(BOTH ${chars} FROM probe_value)))), '')`);
-    const duck = renderCanonical('local');
+    expect(renderCanonical('athena', 'probe_value', 'canonical_email_form')).toBe(athena);
     const cls = IDENTITY_SPACES.map((cp) => `\\x{${cp.toString(16)}}`).join('');
-    expect(duck).toBe(`nullif(nfc_normalize(lower(nfc_normalize(regexp_replace(probe_value, '^[${cls}]+|[${cls}]+$', '', 'g')))), '')`);
+    const form = `nullif(nfc_normalize(lower(nfc_normalize(regexp_replace(probe_value, '^[${cls}]+|[${cls}]+$', '', 'g')))), '')`;
+    expect(renderCanonical('local', 'probe_value', 'canonical_email_form')).toBe(form);
+    const shortcut = 'strlen(probe_value) = length(probe_value) and ascii(probe_value) > 32 and ascii(right(probe_value, 1)) > 32';
+    expect(renderCanonical('local')).toBe(`case when ${shortcut} then lower(probe_value) else ${form} end`);
   });
 
   const dir = path.join('tests', 'peers', 'dist', 'trino-functions');

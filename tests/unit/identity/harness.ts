@@ -4,9 +4,9 @@ import { compileFiles, model } from '../compiler/harness.js';
 
 const MACRO = fs.readFileSync('macros/identity.sql', 'utf8');
 
-/** canonical_email('<arg>') as the project renders it for a target. */
-export function renderCanonical(target: 'local' | 'athena', arg = 'probe_value'): string {
-  const out = compileFiles({ 'macros/identity.sql': MACRO, 'models/trusted/probe.sql': `select {{ canonical_email('${arg}') }} as c from (select 1 as ${arg}) t` }, { target });
+/** canonical_email('<arg>') (or another macro of macros/identity.sql) as the project renders it for a target. */
+export function renderCanonical(target: 'local' | 'athena', arg = 'probe_value', macro = 'canonical_email'): string {
+  const out = compileFiles({ 'macros/identity.sql': MACRO, 'models/trusted/probe.sql': `select {{ ${macro}('${arg}') }} as c from (select 1 as ${arg}) t` }, { target });
   const sql = model(out, 'probe').compiled_code;
   const m = /^select (.*) as c from \(select 1 as \w+\) t$/s.exec(sql.trim());
   if (!m) throw new Error(`unexpected rendering: ${sql}`);

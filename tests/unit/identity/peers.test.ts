@@ -14,7 +14,7 @@ describe('the benchmark peers use the canonical identity of the project', () => 
   it("dbt: canonical_email renders stedi's DuckDB expression; canonical_identity is the project's test", () => {
     const text = fs.readFileSync(`${PEER}/macros/identity.sql`, 'utf8');
     const body = /\{% macro canonical_email\(expr\) -%\}\n(.*)\n\{%- endmacro %\}/s.exec(text)?.[1];
-    expect(body?.replace('{{ expr }}', 'probe_value')).toBe(renderCanonical('local'));
+    expect(body?.replaceAll('{{ expr }}', 'probe_value')).toBe(renderCanonical('local'));
     expect(fs.readFileSync(`${PEER}/macros/tests/canonical_identity.sql`, 'utf8')).toBe(fs.readFileSync('macros/tests/canonical_identity.sql', 'utf8'));
     expect(fs.readFileSync(`${PEER}/macros/subject_key.sql`, 'utf8')).toContain("|| ':' || {{ canonical_email(expr) }})");
   });

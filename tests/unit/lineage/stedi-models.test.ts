@@ -62,7 +62,9 @@ describe.each(['local', 'athena'])('column lineage of every STEDI model (target 
   it.each(Object.keys(EXPECTED))('%s: each column from exactly its upstream columns, nothing unresolved', (name) => {
     const m = lineage.models[`model.stedi.${name}`]!;
     expect(m.error).toBeUndefined();
-    expect(summary(m.columns)).toEqual(EXPECTED[name]);
+    // on DuckDB canonical_email tests the email for its ASCII shortcut (CASE WHEN): a condition too
+    const want = name === 'customer_trusted' && targetName === 'local' ? { ...EXPECTED[name], email: ['customer.email[condition]', 'customer.email[expression]'] } : EXPECTED[name];
+    expect(summary(m.columns)).toEqual(want);
     const declared = (manifest.nodes[`model.stedi.${name}`] as { columns: { name: string }[] }).columns.map((c) => c.name);
     expect(m.columns.map((c) => c.name)).toEqual(declared);
   });
