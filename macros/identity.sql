@@ -1,7 +1,8 @@
 {#
   canonical_email(expr): THE form of a customer identity. Every place that groups, compares,
   joins or hashes a customer's email calls it (customer_latest_records, device_claims,
-  accelerometer_trusted's join on `user`, the reconciliation, the custom tests, subject_key), so
+  accelerometer_trusted's join on `user`, the reconciliation, the custom tests; subject_key
+  through canonical_email_form, the same value), so
   one person is one identity everywhere. Trusted and curated tables hold only canonical values
   (blocking `canonical_identity` tests), so joins between them compare canonical values.
 
@@ -53,6 +54,8 @@
       another identity. Confusable characters (Cyrillic a and Latin a) stay different.
     - The engines' Unicode versions differ (utf8proc in DuckDB, the JDK in Athena): a code point
       assigned or given a case mapping in the newer version only may canonicalise differently.
+      Measured (tests/unit/identity): of every code point and 190,000 letter + mark pairs, 50
+      differ, all with characters that Unicode 16.0 added (U+1C89, U+A7CB, Garay capitals …).
     - Provider rules (dots or +tags in Gmail addresses) are not applied: they are not Unicode
       equivalences and would merge different mailboxes of other providers.
 #}
