@@ -1,7 +1,10 @@
 {#
-  customer_latest_records(relation): one row per customer email, the latest landing record, with
-  snake_case columns. Records without an email are dropped (they cannot be deduplicated nor
-  matched to phone readings).
+  customer_latest_records(relation): one row per customer identity, the latest landing record, with
+  snake_case columns. The identity is canonical_email(email) (macros/identity.sql): the spellings
+  of one email that differ only in case, surrounding whitespace or Unicode composition are one
+  customer, and `email` holds the canonical form. Records without an identity (no email, an empty
+  or a whitespace-only one) are dropped: they can be neither deduplicated nor matched to phone
+  readings (the missing_email rule of the reconciliation).
 
   Latest = highest lastUpdateDate (a record without lastUpdateDate counts as the oldest). Ties are
   broken deterministically and conservatively:
@@ -10,7 +13,8 @@
     2. then the later registrationDate;
     3. then the smallest serialNumber, customerName, phone, birthDay (plain string order),
        then the later public and friends sharing dates.
-  Records equal on all of these are identical, so the choice between them does not matter.
+  Records equal on all of these differ at most in the spelling of the email, which becomes the
+  same canonical email, so the choice between them does not matter.
 #}
 {% macro customer_latest_records(relation) -%}
 select
@@ -27,7 +31,7 @@ select
 from (
     select
         CAST(customerName AS varchar) as customer_name,
-        CAST(email AS varchar) as email,
+        customer_identity as email,
         CAST(phone AS varchar) as phone,
         CAST(birthDay AS varchar) as birth_day,
         CAST(serialNumber AS varchar) as serial_number,
@@ -37,7 +41,7 @@ from (
         CAST(shareWithPublicAsOfDate AS bigint) as share_with_public_as_of_date,
         CAST(shareWithFriendsAsOfDate AS bigint) as share_with_friends_as_of_date,
         row_number() over (
-            partition by email
+            partition by customer_identity
             order by
                 lastUpdateDate desc nulls last,
                 shareWithResearchAsOfDate desc nulls first,
@@ -49,8 +53,11 @@ from (
                 shareWithPublicAsOfDate desc nulls first,
                 shareWithFriendsAsOfDate desc nulls first
         ) as record_rank
-    from {{ relation }}
-    where email is not null
+    from (
+        select *, {{ canonical_email('email') }} as customer_identity
+        from {{ relation }}
+    ) identified_records
+    where customer_identity is not null
 ) ranked_records
 where record_rank = 1
 {%- endmacro %}
@@ -58,8 +65,9 @@ where record_rank = 1
 {#
   device_claims(relation): one row per device serial number claimed in the landing customer
   data, with the number of customers claiming it and, when exactly one does, that customer's
-  email. A claim is the serialNumber of a customer's latest record (see customer_latest_records);
-  a record without an email is a claim of its own, since someone unknown registered the device.
+  canonical email. A claim is the serialNumber of a customer's latest record (see
+  customer_latest_records); a record without an identity (no email, an empty or a whitespace-only
+  one) is a claim of its own, since someone unknown registered the device.
   A serial with more than one claimant cannot be attributed to anyone.
 #}
 {% macro device_claims(relation) -%}
@@ -74,7 +82,7 @@ from (
     union all
     select CAST(serialNumber AS varchar) as serial_number, CAST(null AS varchar) as email
     from {{ relation }}
-    where email is null and serialNumber is not null
+    where {{ canonical_email('email') }} is null and serialNumber is not null
 ) claims
 group by serial_number
 {%- endmacro %}

@@ -9,7 +9,8 @@
   Arguments
     model          the model the test is attached to (not read)
     customers      the landing customer relation, e.g. source('landing', 'customer'); claims are
-                   counted as device_claims does
+                   counted as device_claims does (one per canonical email, one per record
+                   without an email)
     readings       the landing device readings, e.g. source('landing', 'step_trainer')
     serial_column  serial number column of `readings` (default serialNumber)
 #}

@@ -15,8 +15,14 @@
                         the column ordering them: only the latest record(s) decide, and a
                         customer consents only if every record tied for latest consents
     pseudonymised       true when column_name holds subject_key(customer_key) instead of the key
+    identity            true (the default) when the key is a customer email: both sides are
+                        compared in their canonical form (canonical_email), so every spelling of
+                        an email is one customer and an empty email is none; false for a key that
+                        is not an email (a serial number), compared as it is
 #}
-{% macro test_consent(model, column_name, customers, customer_key='email', consent_column='share_with_research_as_of_date', reading_time=none, latest_by=none, pseudonymised=false) %}
+{% macro test_consent(model, column_name, customers, customer_key='email', consent_column='share_with_research_as_of_date', reading_time=none, latest_by=none, pseudonymised=false, identity=true) %}
+{%- set customer_id = canonical_email(customer_key) if identity else customer_key -%}
+{%- set model_id = canonical_email('m.' ~ column_name) if identity and not pseudonymised else 'm.' ~ column_name -%}
 with consenting_customers as (
 {%- if latest_by %}
     select
@@ -24,22 +30,28 @@ with consenting_customers as (
         max(consent_date) as consent_date
     from (
         select
-            {{ customer_key }} as customer_key,
-            {{ consent_column }} as consent_date,
-            {{ latest_by }} as record_order,
-            max({{ latest_by }}) over (partition by {{ customer_key }}) as latest_order
-        from {{ customers }}
-        where {{ customer_key }} is not null
+            customer_key,
+            consent_date,
+            record_order,
+            max(record_order) over (partition by customer_key) as latest_order
+        from (
+            select
+                {{ customer_id }} as customer_key,
+                {{ consent_column }} as consent_date,
+                {{ latest_by }} as record_order
+            from {{ customers }}
+        ) keyed_records
+        where customer_key is not null
     ) customer_records
     where latest_order is null or record_order = latest_order
     group by customer_key
     having count(*) = count(consent_date)
 {%- else %}
     select
-        {{ customer_key }} as customer_key,
+        {{ customer_id }} as customer_key,
         {{ consent_column }} as consent_date
     from {{ customers }}
-    where {{ customer_key }} is not null
+    where {{ customer_id }} is not null
       and {{ consent_column }} is not null
 {%- endif %}
 )
@@ -52,7 +64,7 @@ from {{ model }} m
 where not exists (
     select 1
     from consenting_customers c
-    where {% if pseudonymised %}{{ subject_key('c.customer_key') }}{% else %}c.customer_key{% endif %} = m.{{ column_name }}
+    where {% if pseudonymised %}{{ subject_key('c.customer_key') }}{% else %}c.customer_key{% endif %} = {{ model_id }}
 {%- if reading_time %}
       and {{ consent_filter('m.' ~ reading_time, 'c.consent_date') }}
 {%- endif %}

@@ -7,12 +7,14 @@
     model, column_name  the relation and its serial number column
     customers           relation of customers, e.g. ref('customer_curated')
     serial_column       serial number column of `customers` (default serial_number)
-    customer_key        column identifying a customer in `customers` (default email)
+    customer_key        column identifying a customer in `customers` (default email); customers
+                        are counted by its canonical form (canonical_email), so two spellings of
+                        one email are one claimant and an empty email is none
 #}
 {% macro test_one_customer_per_serial(model, column_name, customers, serial_column='serial_number', customer_key='email') %}
 select
     device.serial_number,
-    count(distinct c.{{ customer_key }}) as claimants
+    count(distinct {{ canonical_email('c.' ~ customer_key) }}) as claimants
 from (
     select distinct {{ column_name }} as serial_number
     from {{ model }}
@@ -21,5 +23,5 @@ from (
 left join {{ customers }} c
     on c.{{ serial_column }} = device.serial_number
 group by device.serial_number
-having count(distinct c.{{ customer_key }}) <> 1
+having count(distinct {{ canonical_email('c.' ~ customer_key) }}) <> 1
 {% endmacro %}

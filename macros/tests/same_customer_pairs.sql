@@ -4,7 +4,9 @@
   pairs that per-customer join yields.
 
   The test recomputes, from the trusted tables, each customer's device readings (serial number ->
-  the one curated customer owning it) and phone readings, keyed by subject_key. It fails with:
+  the one curated customer owning it) and phone readings, keyed by subject_key. Customers are
+  told apart by their canonical email (canonical_email; subject_key hashes that form too), so two
+  spellings of one email are one customer. It fails with:
     - each (subject_key, sensor_reading_time) whose row count differs from the count the
       same-customer join gives (device readings x phone readings of that customer at that time);
       a join on the timestamp alone adds the other customers' phone readings and is caught here;
@@ -21,11 +23,15 @@
 #}
 {% macro test_same_customer_pairs(model, step_trainer, accelerometer, customers) %}
 with device_owners as (
-    select serial_number, max(email) as email
-    from {{ customers }}
+    select serial_number, max(customer_identity) as email
+    from (
+        select serial_number, {{ canonical_email('email') }} as customer_identity
+        from {{ customers }}
+    ) customer_identities
     where serial_number is not null
     group by serial_number
-    having count(distinct email) = 1
+    having count(distinct customer_identity) = 1
+       and count(customer_identity) = count(*)
 ),
 device_readings as (
     select

@@ -8,13 +8,35 @@
   exclusions are classified here from the landing data, so the test cross-checks the models.
   Counts only: no customer data leaves this model.
 
+  A customer is a canonical email (canonical_email, macros/identity.sql), as in the models: the
+  customer rules count records per canonical identity, and phone readings match customers by the
+  canonical form of `user`. Of the records of one identity, one is kept (or excluded by consent)
+  and the others are split by spelling: `duplicate_record` counts those that repeat a spelling
+  already seen (the same email sent again), `merged_identity` those that bring another spelling of
+  the same identity (case, surrounding whitespace, Unicode composition): per identity, its number
+  of distinct raw spellings minus one. So
+    records with an identity = identities + duplicate_record + merged_identity.
+
   "landing" here is the rows accepted by the landing ingestion. The step before it - lines read
   = accepted + rejected + blank + duplicate_delivery, per source - is the ingestion's own
   reconciliation; `meta.reconciliation` makes stedi print both after a build, record them in
   run_results.json, and check that each source's accepted records are its entity's landing rows.
 #}
 
-with latest_customers as (
+with landing_customers as (
+    select
+        {{ canonical_email('email') }} as customer_identity,
+        CAST(email AS varchar) as email_spelling
+    from {{ source('landing', 'customer') }}
+),
+
+identity_spellings as (
+    select distinct customer_identity, email_spelling
+    from landing_customers
+    where customer_identity is not null
+),
+
+latest_customers as (
     {{ customer_latest_records(source('landing', 'customer')) }}
 ),
 
@@ -39,9 +61,12 @@ accelerometer_rules as (
             when t.email is null then 'no_consent'
             when not {{ consent_filter('a."timestamp"', 't.share_with_research_as_of_date') }} then 'before_consent'
         end as rule
-    from {{ source('landing', 'accelerometer') }} a
-    left join latest_customers l on l.email = a."user"
-    left join trusted_customers t on t.email = a."user"
+    from (
+        select {{ canonical_email('"user"') }} as customer_identity, "timestamp"
+        from {{ source('landing', 'accelerometer') }}
+    ) a
+    left join latest_customers l on l.email = a.customer_identity
+    left join trusted_customers t on t.email = a.customer_identity
 ),
 
 step_trainer_rules as (
@@ -64,11 +89,15 @@ counts as (
     from {{ source('landing', 'customer') }}
     union all
     select 'customer', 'missing_email', count(*)
-    from {{ source('landing', 'customer') }}
-    where email is null
+    from landing_customers
+    where customer_identity is null
     union all
     select 'customer', 'duplicate_record',
-        (select count(*) from {{ source('landing', 'customer') }} where email is not null)
+        (select count(*) from landing_customers where customer_identity is not null)
+        - (select count(*) from identity_spellings)
+    union all
+    select 'customer', 'merged_identity',
+        (select count(*) from identity_spellings)
         - (select count(*) from latest_customers)
     union all
     select 'customer', 'no_consent', count(*)

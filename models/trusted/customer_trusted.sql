@@ -1,9 +1,11 @@
 {{ config(entity='customer', tags=['pii'], pii_allowed=true) }}
 
 {#
-  One row per customer email: the latest landing record (see customer_latest_records for the
+  One row per customer identity, the canonical email (canonical_email, macros/identity.sql): the
+  latest landing record of any spelling of that email (see customer_latest_records for the
   ordering and the tie-break), kept only when that latest record carries research consent.
-  A customer who consented in an older record and withdrew it later is therefore excluded.
+  A customer who consented in an older record and withdrew it later - in any spelling of the
+  email - is therefore excluded. `email` holds the canonical form.
 #}
 
 select

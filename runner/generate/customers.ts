@@ -8,7 +8,7 @@
 import { defectOn, PHONE_READINGS_PER_TIMESTAMP, type Entity, type GenerateOptions } from './options.js';
 import { fileIndex, hasDefect, maxTimestamps, type Layout } from './layout.js';
 import { FIRST_NAMES, LAST_NAMES } from './names.js';
-import { rngFor, STREAM } from './rng.js';
+import { rngFor, STREAM, type Rng } from './rng.js';
 
 /** regular: a customer record with an email; unregistered: readings only; no_email: a record without email. */
 export type CustomerKind = 'regular' | 'unregistered' | 'no_email';
@@ -23,6 +23,7 @@ export interface Traits {
   /** Draws of the customer-level defects (effective only when the defect is on and applies). */
   sharesSerialDraw: boolean;
   duplicateDraw: boolean;
+  variantDraw: boolean;
 }
 
 export function traitsOf(o: GenerateOptions, j: number): Traits {
@@ -38,7 +39,9 @@ export function traitsOf(o: GenerateOptions, j: number): Traits {
   const d = rngFor(o.seed, j, STREAM.defects);
   const sharesSerialDraw = d.float() < o.defectRate;
   const duplicateDraw = d.float() < o.defectRate;
-  return { kind, phone: !deviceOnly, device: !phoneOnly, consenting, sharesTimestamps, sharesSerialDraw, duplicateDraw };
+  // A stream of its own, so switching email_variant on changes no other draw.
+  const variantDraw = rngFor(o.seed, j, STREAM.variants).float() < o.defectRate;
+  return { kind, phone: !deviceOnly, device: !phoneOnly, consenting, sharesTimestamps, sharesSerialDraw, duplicateDraw, variantDraw };
 }
 
 export function writesTo(t: Traits, e: Entity): boolean {
@@ -67,6 +70,29 @@ export function truncationTargets(o: GenerateOptions, layout: Layout): Record<En
   return out;
 }
 
+/** Characters around an email that canonicalisation trims (macros/identity.sql): ASCII and Unicode spaces, invisible marks. */
+const AROUND = [' ', '\t', '\u00a0', '\u2003', '\u3000', '\ufeff', '\u200b'] as const;
+/** What an empty or whitespace-only email is sent as (email_variant on a record without an email). */
+const BLANK = ['', ' ', '\t \u00a0', '\u3000', '\u200b'] as const;
+
+/**
+ * A spelling of `email` that differs from it but has the same canonical form: upper or lower case
+ * (or, for an accented email, its decomposed form in upper case), with whitespace around it or not.
+ */
+export function emailSpelling(email: string, r: Rng): string {
+  const cased = email.normalize('NFD') !== email ? email.normalize('NFD').toUpperCase() : r.chance(0.5) ? email.toUpperCase() : email.toLowerCase();
+  const lead = r.chance(0.5) ? r.pick(AROUND) : '';
+  const trail = r.chance(0.5) ? r.pick(AROUND) : '';
+  const out = `${lead}${cased}${trail}`;
+  return out === email ? ` ${email}` : out;
+}
+
+/** The email_variant spellings of a customer: one more customer record, and two for the phone app. */
+export interface EmailVariant {
+  record: string;
+  phone: [string, string];
+}
+
 export interface OlderRecord {
   phone: string;
   lastUpdateDate: number;
@@ -81,6 +107,10 @@ export interface CustomerPlan {
   name: string;
   /** Undefined for a record without email. */
   email: string | undefined;
+  /** email_variant: the other spellings of `email` (a regular customer). */
+  variant: EmailVariant | undefined;
+  /** email_variant on a record without email: the empty or whitespace-only email it is sent with. */
+  blankEmail: string | undefined;
   phone: string;
   birthDay: string;
   serial: string;
@@ -148,7 +178,7 @@ export class CustomerPlanner {
     const first = r.pick(FIRST_NAMES);
     const last = r.pick(LAST_NAMES);
     const name = `${first} ${last}`;
-    const email = t.kind === 'no_email' ? undefined : `${first}.${last}${j}@example.com`;
+    let email = t.kind === 'no_email' ? undefined : `${first}.${last}${j}@example.com`;
     const phone = `555${String(r.int(0, 9_999_999)).padStart(7, '0')}`;
     const odd = r.chance(o.profile.oddBirthYearShare);
     const year = odd ? r.pick([399, 1399, 1900]) : r.int(1930, 2005);
@@ -211,6 +241,18 @@ export class CustomerPlanner {
       };
     }
 
+    // email_variant: other spellings of the email, drawn from a stream of their own.
+    let variant: EmailVariant | undefined;
+    let blankEmail: string | undefined;
+    if (defectOn(o, 'email_variant') && t.variantDraw && !lost) {
+      const v = rngFor(o.seed, j, STREAM.variants);
+      v.u32(); // the draw of traitsOf
+      if (t.kind === 'regular' && email !== undefined) {
+        if (v.chance(1 / 3)) email = `${first}.${last}\u00e9${j}@example.com`; // an accent, sent composed here
+        variant = { record: emailSpelling(email, v), phone: [emailSpelling(email, v), emailSpelling(email, v)] };
+      } else if (t.kind === 'no_email') blankEmail = v.pick(BLANK);
+    }
+
     const sharesSerial = this.sharesSerial(j);
     const serial = sharesSerial && this.prev ? this.prev.serial : ownSerial;
     const ambiguous = sharesSerial || this.sharesSerial(j + 1);
@@ -221,6 +263,8 @@ export class CustomerPlanner {
       lost,
       name,
       email,
+      variant,
+      blankEmail,
       phone,
       birthDay,
       serial,

@@ -4,7 +4,8 @@
  * under each reconciliation rule, and the row count of every table — under both consent
  * policies. Assumes the landing ingestion of the messy-data issue: tolerated defects (trailing
  * commas, BOM, CRLF, `timeStamp`, numbers sent as strings, empty and stray files) change no
- * count; a cut-off line is a reject. Pure.
+ * count; a cut-off line is a reject. Customers are told apart by their canonical email
+ * (macros/identity.sql), so the spellings of email_variant are one customer. Pure.
  */
 import type { CustomerPlan } from './customers.js';
 import { ENTITIES, type Entity } from './options.js';
@@ -51,7 +52,7 @@ export function tally(x: Expected, p: CustomerPlan): void {
   const deviceN = p.device ? p.times.length - (p.lostLastDevice ? 1 : 0) : 0;
 
   if (p.kind !== 'unregistered') {
-    const records = 1 + (p.duplicate ? 1 : 0);
+    const records = 1 + (p.duplicate ? 1 : 0) + (p.variant ? 1 : 0);
     x.landing.customer += records - (p.lost ? 1 : 0);
     x.rejected.customer += p.lost ? 1 : 0;
   }
@@ -74,9 +75,13 @@ export function tally(x: Expected, p: CustomerPlan): void {
     }
     const curated = consenting && keptPhone > 0;
 
+    // A record without an email, or with an empty or whitespace-only one (email_variant), is missing_email.
     if (p.kind === 'no_email' && !p.lost) add(rules.customer, 'missing_email');
     if (p.kind === 'regular' && registered) {
+      // The older record repeats the customer's spelling; the email_variant record brings another
+      // spelling of the same canonical email, merged into the customer.
       if (p.duplicate) add(rules.customer, 'duplicate_record');
+      if (p.variant) add(rules.customer, 'merged_identity');
       add(rules.customer, !consenting ? 'no_consent' : curated ? 'kept' : 'no_accelerometer_data');
       if (consenting) tables.customer_trusted++;
       if (curated) tables.customer_curated++;

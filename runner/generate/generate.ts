@@ -79,6 +79,7 @@ export function generateLanding(o: GenerateOptions, out: string, run: GenerateRu
     bump('numbers_as_strings', numbersAsStrings);
     if (plan.duplicate) bump('duplicate_email');
     if (plan.sharesSerial) bump('shared_serial');
+    if (plan.variant || plan.blankEmail !== undefined) bump('email_variant');
     if (run.onProgress && (j + 1) % every === 0) run.onProgress(j + 1);
   }
   const entities = {} as Record<Entity, EntitySummary>;

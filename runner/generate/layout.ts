@@ -30,21 +30,27 @@ export function maxTimestamps(readingsPerCustomer: number): number {
   return Math.max(1, Math.ceil((readingsPerCustomer / PHONE_READINGS_PER_TIMESTAMP) * 1.1));
 }
 
+/** Bytes an email_variant spelling may add to an email: escaped spaces around it and an escaped accent. */
+export const EMAIL_VARIANT_BYTES = 2 * 6 + 7;
+
 /**
- * Bytes bound of one line: the longest email (names, the customer number, the domain), the
- * fixed keys, 13-digit epochs, quotes around a number sent as a string, a trailing comma and CRLF.
+ * Bytes bound of one line: the longest email (names, the customer number, the domain, and the
+ * spelling of email_variant), the fixed keys, 13-digit epochs, quotes around a number sent as a
+ * string, a trailing comma and CRLF.
  */
-function lineBound(entity: Entity, customers: number): number {
-  const email = 2 * MAX_NAME_LENGTH + 1 + String(customers).length + '@example.com'.length;
+function lineBound(entity: Entity, o: Pick<GenerateOptions, 'customers' | 'defectRate' | 'defects'>): number {
+  const variant = defectOn(o, 'email_variant') ? EMAIL_VARIANT_BYTES : 0;
+  const email = 2 * MAX_NAME_LENGTH + 1 + String(o.customers).length + '@example.com'.length + variant;
   const slack = 2 + 1 + 2;
   if (entity === 'customer') return 330 + 2 * MAX_NAME_LENGTH + email + 8 * 2 + slack;
   if (entity === 'accelerometer') return 75 + email + slack;
   return 120 + slack;
 }
 
-export function bytesPerCustomer(entity: Entity, o: Pick<GenerateOptions, 'customers' | 'readingsPerCustomer'>): number {
-  const lines = entity === 'customer' ? 2 : entity === 'accelerometer' ? 3 * maxTimestamps(o.readingsPerCustomer) : maxTimestamps(o.readingsPerCustomer);
-  return lines * lineBound(entity, o.customers);
+export function bytesPerCustomer(entity: Entity, o: Pick<GenerateOptions, 'customers' | 'readingsPerCustomer' | 'defectRate' | 'defects'>): number {
+  const records = 2 + (defectOn(o, 'email_variant') ? 1 : 0);
+  const lines = entity === 'customer' ? records : entity === 'accelerometer' ? 3 * maxTimestamps(o.readingsPerCustomer) : maxTimestamps(o.readingsPerCustomer);
+  return lines * lineBound(entity, o);
 }
 
 /** Problems that make a layout impossible (a single customer larger than the file bound). */

@@ -11,7 +11,13 @@ export type Entity = (typeof ENTITIES)[number];
 /**
  * Defects of real deliveries. Record-level kinds hit each record (or customer) with probability
  * `defectRate`; file-level kinds hit ⌈defectRate × files⌉ data files of each entity they apply
- * to, at least one when the rate is above 0; extra-file kinds add that many files.
+ * to, at least one when the rate is above 0; extra-file kinds add that many files. New kinds go
+ * at the end: a kind's index seeds the choice of its files.
+ *
+ * `email_variant`: a customer's email is also sent in other spellings of the same identity
+ * (another case, surrounding Unicode whitespace, a decomposed accent): one more customer record
+ * in another spelling (reconciliation `merged_identity`) and phone readings whose `user` is
+ * spelled otherwise; a record without an email is sent with an empty or whitespace-only one.
  */
 export const DEFECT_KINDS = [
   'trailing_comma',
@@ -24,6 +30,7 @@ export const DEFECT_KINDS = [
   'stray_file',
   'crlf',
   'bom',
+  'email_variant',
 ] as const;
 export type DefectKind = (typeof DEFECT_KINDS)[number];
 
@@ -31,6 +38,7 @@ export const DEFECT_SCOPE: Record<DefectKind, 'record' | 'customer' | 'file' | '
   numbers_as_strings: 'record',
   duplicate_email: 'customer',
   shared_serial: 'customer',
+  email_variant: 'customer',
   trailing_comma: 'file',
   key_case: 'file',
   truncated_record: 'file',
@@ -45,6 +53,7 @@ export const DEFECT_ENTITIES: Record<DefectKind, readonly Entity[]> = {
   numbers_as_strings: ENTITIES,
   duplicate_email: ['customer'],
   shared_serial: ['customer'],
+  email_variant: ['customer', 'accelerometer'],
   trailing_comma: ENTITIES,
   key_case: ['accelerometer'],
   truncated_record: ENTITIES,
@@ -145,7 +154,7 @@ export function validateOptions(o: GenerateOptions): string[] {
 }
 
 /** Whether defect `kind` is switched on (listed and the rate is above 0). */
-export function defectOn(o: GenerateOptions, kind: DefectKind): boolean {
+export function defectOn(o: Pick<GenerateOptions, 'defectRate' | 'defects'>, kind: DefectKind): boolean {
   return o.defectRate > 0 && o.defects.includes(kind);
 }
 

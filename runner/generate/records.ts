@@ -38,7 +38,12 @@ class Quoter {
   }
 }
 
-function customerLine(p: CustomerPlan, phone: string, lastUpdateDate: number, consent: number | null | undefined, quoter: Quoter): string {
+/** A JSON string literal with every character outside printable ASCII escaped (\u00a0, \u0301 …). */
+export function jsonString(s: string): string {
+  return JSON.stringify(s).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+function customerLine(p: CustomerPlan, email: string | undefined, phone: string, lastUpdateDate: number, consent: number | null | undefined, quoter: Quoter): string {
   const nums: [string, number | null | undefined][] = [
     ['registrationDate', p.registrationDate],
     ['lastUpdateDate', lastUpdateDate],
@@ -49,7 +54,7 @@ function customerLine(p: CustomerPlan, phone: string, lastUpdateDate: number, co
   const quotable = nums.filter(([, v]) => typeof v === 'number').map(([k]) => k);
   const q = quotable[quoter.pick(quotable.length)];
   const parts = [`"customerName": "${p.name}"`];
-  if (p.email !== undefined) parts.push(`"email": "${p.email}"`);
+  if (email !== undefined) parts.push(`"email": ${jsonString(email)}`);
   parts.push(`"phone": "${phone}"`, `"birthDay": "${p.birthDay}"`, `"serialNumber": "${p.serial}"`);
   for (const [k, v] of nums) {
     if (v === undefined) continue;
@@ -63,14 +68,20 @@ export function customerLines(p: CustomerPlan, o: GenerateOptions, layout: Layou
   const customer: string[] = [];
   if (p.kind !== 'unregistered') {
     const dup: OlderRecord | undefined = p.duplicate;
-    if (dup) customer.push(customerLine(p, dup.phone, dup.lastUpdateDate, dup.consent, quoter));
-    customer.push(customerLine(p, p.phone, p.lastUpdateDate, p.consent, quoter));
+    const email = p.email ?? p.blankEmail;
+    if (dup) customer.push(customerLine(p, email, dup.phone, dup.lastUpdateDate, dup.consent, quoter));
+    // email_variant: the latest record once more, the same in all but the spelling of the email
+    if (p.variant) customer.push(customerLine(p, p.variant.record, p.phone, p.lastUpdateDate, p.consent, quoter));
+    customer.push(customerLine(p, email, p.phone, p.lastUpdateDate, p.consent, quoter));
   }
 
   const accelerometer: string[] = [];
   if (p.phoneCounts.length > 0) {
     const key = inDefectFile(layout, 'accelerometer', p.index, 'key_case') ? 'timeStamp' : 'timestamp';
-    const head = `{"user":"${p.email}","${key}":`;
+    // email_variant: every third reading spells the user one way, the next another way
+    const users = p.variant ? [p.email, ...p.variant.phone] : [p.email];
+    const heads = users.map((u) => `{"user":${jsonString(u ?? '')},"${key}":`);
+    let n = 0;
     const v = rngFor(o.seed, p.index, STREAM.phoneValues);
     for (let i = 0; i < p.times.length; i++) {
       const t = p.times[i]!;
@@ -79,7 +90,7 @@ export function customerLines(p: CustomerPlan, o: GenerateOptions, layout: Layou
         const xs = [String(t), XYZ[u % 3]!, XYZ[Math.floor(u / 3) % 3]!, XYZ[Math.floor(u / 9) % 3]!];
         const q = quoter.pick(4);
         if (q >= 0) xs[q] = `"${xs[q]}"`;
-        accelerometer.push(`${head}${xs[0]},"x":${xs[1]},"y":${xs[2]},"z":${xs[3]}}`);
+        accelerometer.push(`${heads[n++ % heads.length]}${xs[0]},"x":${xs[1]},"y":${xs[2]},"z":${xs[3]}}`);
       }
     }
   }

@@ -16,7 +16,7 @@ function mix32(x: number): number {
 }
 
 /** The independent random streams of one customer (and of the file layout). */
-export const STREAM = { identity: 1, session: 2, defects: 3, format: 4, files: 5, phoneValues: 6, deviceValues: 7 } as const;
+export const STREAM = { identity: 1, session: 2, defects: 3, format: 4, files: 5, phoneValues: 6, deviceValues: 7, variants: 8 } as const;
 
 export class Rng {
   private a: number;

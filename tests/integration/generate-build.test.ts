@@ -1,7 +1,8 @@
 /**
  * `stedi generate` then `stedi build` on a copy of the STEDI project: about 20,000 phone readings
- * with duplicate emails and shared device serials; the build exits 0 and the reconciliation and
- * every table equal the counts the generator says a correct build reports.
+ * with duplicate emails, shared device serials and emails sent in other spellings (case,
+ * surrounding Unicode whitespace, a decomposed accent); the build exits 0 and the reconciliation
+ * and every table equal the counts the generator says a correct build reports.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -30,12 +31,14 @@ describe('stedi generate, then stedi build on the generated landing zone', () =>
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('builds with every blocking test passing and a reconciliation that matches the generator', () => {
-    const gen = stedi(dir, ['generate', '--accelerometer-rows', '20000', '--defect-rate', '0.01', '--defects', 'duplicate_email,shared_serial', '--seed', '7', '--out', 'generated']);
+    const gen = stedi(dir, ['generate', '--accelerometer-rows', '20000', '--defect-rate', '0.02', '--defects', 'duplicate_email,shared_serial,email_variant', '--seed', '7', '--out', 'generated']);
     expect(gen.err).toBe('');
     expect(gen.code).toBe(0);
     const summary = JSON.parse(fs.readFileSync(path.join(dir, 'generated', '_generate.json'), 'utf8')) as GenerateSummary;
     expect(summary.defects.duplicate_email).toBeGreaterThan(0);
     expect(summary.defects.shared_serial).toBeGreaterThan(0);
+    expect(summary.defects.email_variant).toBeGreaterThan(0);
+    expect(summary.expected.rules.as_of_date.customer.merged_identity).toBeGreaterThan(0);
 
     const build = stedi(dir, ['build', '--quiet', '--vars', '{landing_root: generated}']);
     expect(build.code, `${build.out}\n${build.err}`).toBe(0);

@@ -4,6 +4,9 @@
 #   hive/   org.apache.hive:hive-exec 3.1.3 ParseDriver (the Hive grammar; runs on JDK 17)
 #   openx-json/  io.trino:trino-hive-formats 476, Trino's OpenX JSON SerDe reader (what Athena
 #           engine v3 reads the landing tables with; needs a JDK >= 24)
+#   trino-functions/  the string functions of stedi's Athena canonical email (trim, normalize,
+#           lower) with the libraries Trino 476 runs them with (airlift slice, the JDK's
+#           Normalizer; needs a JDK >= 24)
 # Each dist folder holds classes/, lib/*.jar and java.path (the java binary to run it with).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -28,3 +31,4 @@ build() { # $1 = peer folder, $2 = main class, $3 = minimum JDK
 build trino-parser TrinoParsePeer 24
 build hive-parser HiveParsePeer 17
 build openx-json OpenXJsonPeer 24
+build trino-functions TrinoFunctionsPeer 24

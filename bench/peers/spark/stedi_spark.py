@@ -35,35 +35,57 @@ SCHEMAS = {
     ]),
 }
 
-# customer_latest_records(): the latest record per email, ties towards no consent.
-LATEST = """
+# canonical_email() of macros/identity.sql: the identity spaces trimmed at both ends (the same
+# regular expression as stedi's DuckDB macro; Java's `$` also matches before a final line
+# terminator, and every line terminator is in the set, so the match is the same), NFC (ICU4J,
+# which Spark ships; `reflect` only calls static methods with plain arguments), lower case, NFC; an
+# empty result is NULL. `reflect` is not deterministic to Spark, which allows it in a projection
+# or a filter but not in a join condition or a window: the identity is projected first. One
+# difference is known: Spark's lower() applies Java's full, context-
+# sensitive mapping (U+0130 becomes two code points; a capital sigma at the end of a word becomes
+# a final sigma), where DuckDB and Athena map each code point alone. The generated benchmark data
+# (ASCII names and an e with an acute accent) never meets it.
+IDENTITY_SPACES = [9, 10, 11, 12, 13, 28, 29, 30, 31, 32, 133, 160, 5760, 6158, 8192, 8193, 8194, 8195, 8196, 8197, 8198,
+                   8199, 8200, 8201, 8202, 8203, 8204, 8205, 8232, 8233, 8239, 8287, 8288, 12288, 65279]
+_CLASS = "[" + "".join("\\x{%x}" % c for c in IDENTITY_SPACES) + "]"
+IDENTITY_SPACES_PATTERN = f"^{_CLASS}+|{_CLASS}+$"
+_NFC = "reflect('com.ibm.icu.text.Normalizer', 'compose', {}, false)"
+
+
+def canonical_email(expr: str) -> str:
+    inner = _NFC.format("lower(" + _NFC.format(f"regexp_replace({expr}, :identity_spaces, '')") + ")")
+    return f"nullif(case when {expr} is null then null else {inner} end, '')"
+
+
+# customer_latest_records(): the latest record per canonical email, ties towards no consent.
+LATEST = f"""
 select customer_name, email, phone, birth_day, serial_number, registration_date, last_update_date,
        share_with_research_as_of_date, share_with_public_as_of_date, share_with_friends_as_of_date
 from (
-    select customerName as customer_name, email, phone, birthDay as birth_day, serialNumber as serial_number,
+    select customerName as customer_name, customer_identity as email, phone, birthDay as birth_day, serialNumber as serial_number,
            registrationDate as registration_date, lastUpdateDate as last_update_date,
            shareWithResearchAsOfDate as share_with_research_as_of_date,
            shareWithPublicAsOfDate as share_with_public_as_of_date,
            shareWithFriendsAsOfDate as share_with_friends_as_of_date,
            row_number() over (
-               partition by email
+               partition by customer_identity
                order by lastUpdateDate desc nulls last, shareWithResearchAsOfDate desc nulls first,
                         registrationDate desc nulls last, serialNumber asc nulls last, customerName asc nulls last,
                         phone asc nulls last, birthDay asc nulls last, shareWithPublicAsOfDate desc nulls first,
                         shareWithFriendsAsOfDate desc nulls first
            ) as record_rank
-    from landing_customer
-    where email is not null
+    from (select *, {canonical_email("email")} as customer_identity from landing_customer) identified_records
+    where customer_identity is not null
 ) ranked_records
 where record_rank = 1
 """
 
 MODELS = [
     ("customer_trusted", f"select * from ({LATEST}) latest_records where share_with_research_as_of_date is not null"),
-    ("accelerometer_trusted", """
-        select a.user as user_email, a.timestamp as reading_time, a.x, a.y, a.z
-        from landing_accelerometer a
-        join customer_trusted c on c.email = a.user
+    ("accelerometer_trusted", f"""
+        select c.email as user_email, a.timestamp as reading_time, a.x, a.y, a.z
+        from (select *, {canonical_email("user")} as customer_identity from landing_accelerometer) a
+        join customer_trusted c on c.email = a.customer_identity
         where c.share_with_research_as_of_date is not null and a.timestamp is not null
           and a.timestamp >= c.share_with_research_as_of_date
     """),
@@ -76,7 +98,7 @@ MODELS = [
             select serial_number, email from ({LATEST}) latest_records where serial_number is not null
             union all
             select serialNumber as serial_number, cast(null as string) as email
-            from landing_customer where email is null and serialNumber is not null
+            from landing_customer where {canonical_email("email")} is null and serialNumber is not null
         ),
         unambiguous_devices as (
             select serial_number, max(email) as email from claims group by serial_number having count(*) = 1
@@ -93,9 +115,9 @@ MODELS = [
         where o.share_with_research_as_of_date is not null and st.sensorReadingTime is not null
           and st.sensorReadingTime >= o.share_with_research_as_of_date
     """),
-    ("machine_learning_curated", """
+    ("machine_learning_curated", f"""
         select st.sensor_reading_time, st.distance_from_object, a.x, a.y, a.z,
-               sha2(concat(:key, ':', lower(c.email)), 256) as subject_key
+               sha2(concat(:key, ':', {canonical_email("c.email")}), 256) as subject_key
         from step_trainer_trusted st
         join customer_curated c on c.serial_number = st.serial_number
         join accelerometer_trusted a on a.user_email = c.email and a.reading_time = st.sensor_reading_time
@@ -128,7 +150,8 @@ def main() -> None:
     rows = {}
     for name, sql in MODELS:
         t0 = time.perf_counter()
-        df = spark.sql(sql, args={"key": key}) if ":key" in sql else spark.sql(sql)
+        params = {k: v for k, v in (("key", key), ("identity_spaces", IDENTITY_SPACES_PATTERN)) if f":{k}" in sql}
+        df = spark.sql(sql, args=params) if params else spark.sql(sql)
         path = os.path.join(args.out, name)
         df.write.mode("overwrite").parquet(path)
         table = spark.read.parquet(path)

@@ -2,7 +2,7 @@
 select * from "stedi"."reconciliation"
 where row_count is not null and not (true and row_count >= 0)
 
--- accepted_range_step_trainer_trusted_distance_from_object (models/trusted/trusted.yml:131)
+-- accepted_range_step_trainer_trusted_distance_from_object (models/trusted/trusted.yml:143)
 select * from "stedi"."step_trainer_trusted"
 where distance_from_object is not null and not (true and distance_from_object >= 0)
 
@@ -27,7 +27,7 @@ where entity is not null
   and entity not in ('customer', 'accelerometer', 'step_trainer')
 group by entity
 
--- ambiguous_devices_step_trainer_trusted (models/trusted/trusted.yml:138)
+-- ambiguous_devices_step_trainer_trusted (models/trusted/trusted.yml:150)
 with ambiguous as (
     select serial_number
     from (select
@@ -50,7 +50,7 @@ from (
 from (
     select
         CAST(customerName AS varchar) as customer_name,
-        CAST(email AS varchar) as email,
+        customer_identity as email,
         CAST(phone AS varchar) as phone,
         CAST(birthDay AS varchar) as birth_day,
         CAST(serialNumber AS varchar) as serial_number,
@@ -60,7 +60,7 @@ from (
         CAST(shareWithPublicAsOfDate AS bigint) as share_with_public_as_of_date,
         CAST(shareWithFriendsAsOfDate AS bigint) as share_with_friends_as_of_date,
         row_number() over (
-            partition by email
+            partition by customer_identity
             order by
                 lastUpdateDate desc nulls last,
                 shareWithResearchAsOfDate desc nulls first,
@@ -72,15 +72,18 @@ from (
                 shareWithPublicAsOfDate desc nulls first,
                 shareWithFriendsAsOfDate desc nulls first
         ) as record_rank
-    from "stedi"."customer"
-    where email is not null
+    from (
+        select *, nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM email)))), '') as customer_identity
+        from "stedi"."customer"
+    ) identified_records
+    where customer_identity is not null
 ) ranked_records
 where record_rank = 1) latest_records
     where serial_number is not null
     union all
     select CAST(serialNumber AS varchar) as serial_number, CAST(null AS varchar) as email
     from "stedi"."customer"
-    where email is null and serialNumber is not null
+    where nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM email)))), '') is null and serialNumber is not null
 ) claims
 group by serial_number) claims
     where claimants > 1
@@ -100,13 +103,59 @@ select ambiguous_devices, excluded_readings
 from affected
 where ambiguous_devices > 0
 
--- consent_accelerometer_trusted_user_email_ref_customer_trusted_email_reading_time (models/trusted/trusted.yml:77)
+-- canonical_identity_accelerometer_trusted_user_email (models/trusted/trusted.yml:84)
+select
+    user_email,
+    'not in canonical form' as problem
+from "stedi"."accelerometer_trusted"
+where user_email is not null
+  and user_email is distinct from nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM user_email)))), '')
+
+-- canonical_identity_customer_curated_email (models/curated/curated.yml:19)
+select
+    email,
+    'not in canonical form' as problem
+from "stedi"."customer_curated"
+where email is not null
+  and email is distinct from nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM email)))), '')
+union all
+select
+    customer_identity as email,
+    'one identity in several rows' as problem
+from (
+    select nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM email)))), '') as customer_identity
+    from "stedi"."customer_curated"
+) identities
+where customer_identity is not null
+group by customer_identity
+having count(*) > 1
+
+-- canonical_identity_customer_trusted_email (models/trusted/trusted.yml:30)
+select
+    email,
+    'not in canonical form' as problem
+from "stedi"."customer_trusted"
+where email is not null
+  and email is distinct from nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM email)))), '')
+union all
+select
+    customer_identity as email,
+    'one identity in several rows' as problem
+from (
+    select nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM email)))), '') as customer_identity
+    from "stedi"."customer_trusted"
+) identities
+where customer_identity is not null
+group by customer_identity
+having count(*) > 1
+
+-- consent_accelerometer_trusted_user_email_ref_customer_trusted_email_reading_time (models/trusted/trusted.yml:88)
 with consenting_customers as (
     select
-        email as customer_key,
+        nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM email)))), '') as customer_key,
         share_with_research_as_of_date as consent_date
     from "stedi"."customer_trusted"
-    where email is not null
+    where nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM email)))), '') is not null
       and share_with_research_as_of_date is not null
 )
 select
@@ -116,17 +165,17 @@ from "stedi"."accelerometer_trusted" m
 where not exists (
     select 1
     from consenting_customers c
-    where c.customer_key = m.user_email
+    where c.customer_key = nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM m.user_email)))), '')
       and (c.consent_date is not null and m.reading_time is not null and m.reading_time >= c.consent_date)
 )
 
--- consent_customer_curated_email_ref_customer_trusted_email (models/curated/curated.yml:22)
+-- consent_customer_curated_email_ref_customer_trusted_email (models/curated/curated.yml:24)
 with consenting_customers as (
     select
-        email as customer_key,
+        nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM email)))), '') as customer_key,
         share_with_research_as_of_date as consent_date
     from "stedi"."customer_trusted"
-    where email is not null
+    where nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM email)))), '') is not null
       and share_with_research_as_of_date is not null
 )
 select
@@ -135,22 +184,28 @@ from "stedi"."customer_curated" m
 where not exists (
     select 1
     from consenting_customers c
-    where c.customer_key = m.email
+    where c.customer_key = nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM m.email)))), '')
 )
 
--- consent_customer_trusted_email_source_landing_customer_email_shareWithResearchAsOfDate_lastUpdateDate (models/trusted/trusted.yml:24)
+-- consent_customer_trusted_email_source_landing_customer_email_shareWithResearchAsOfDate_lastUpdateDate (models/trusted/trusted.yml:32)
 with consenting_customers as (
     select
         customer_key,
         max(consent_date) as consent_date
     from (
         select
-            email as customer_key,
-            shareWithResearchAsOfDate as consent_date,
-            lastUpdateDate as record_order,
-            max(lastUpdateDate) over (partition by email) as latest_order
-        from "stedi"."customer"
-        where email is not null
+            customer_key,
+            consent_date,
+            record_order,
+            max(record_order) over (partition by customer_key) as latest_order
+        from (
+            select
+                nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM email)))), '') as customer_key,
+                shareWithResearchAsOfDate as consent_date,
+                lastUpdateDate as record_order
+            from "stedi"."customer"
+        ) keyed_records
+        where customer_key is not null
     ) customer_records
     where latest_order is null or record_order = latest_order
     group by customer_key
@@ -162,16 +217,16 @@ from "stedi"."customer_trusted" m
 where not exists (
     select 1
     from consenting_customers c
-    where c.customer_key = m.email
+    where c.customer_key = nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM m.email)))), '')
 )
 
--- consent_machine_learning_curated_subject_key_ref_customer_curated_email_sensor_reading_time (models/curated/curated.yml:112)
+-- consent_machine_learning_curated_subject_key_ref_customer_curated_email_sensor_reading_time (models/curated/curated.yml:115)
 with consenting_customers as (
     select
-        email as customer_key,
+        nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM email)))), '') as customer_key,
         share_with_research_as_of_date as consent_date
     from "stedi"."customer_curated"
-    where email is not null
+    where nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM email)))), '') is not null
       and share_with_research_as_of_date is not null
 )
 select
@@ -181,11 +236,11 @@ from "stedi"."machine_learning_curated" m
 where not exists (
     select 1
     from consenting_customers c
-    where lower(to_hex(sha256(to_utf8((select array_join(array_agg(chr(stedi_secret_char) order by stedi_secret_pos), '') from unnest(sequence(1, 256)) as stedi_secret_positions(stedi_secret_pos) cross join unnest(sequence(32, 126)) as stedi_secret_chars(stedi_secret_char) where substr(?, stedi_secret_pos, 1) = chr(stedi_secret_char)) || ':' || lower(c.customer_key))))) = m.subject_key
+    where lower(to_hex(sha256(to_utf8((select array_join(array_agg(chr(stedi_secret_char) order by stedi_secret_pos), '') from unnest(sequence(1, 256)) as stedi_secret_positions(stedi_secret_pos) cross join unnest(sequence(32, 126)) as stedi_secret_chars(stedi_secret_char) where substr(?, stedi_secret_pos, 1) = chr(stedi_secret_char)) || ':' || nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM c.customer_key)))), ''))))) = m.subject_key
       and (c.consent_date is not null and m.sensor_reading_time is not null and m.sensor_reading_time >= c.consent_date)
 )
 
--- consent_step_trainer_trusted_serial_number_ref_customer_curated_serial_number_sensor_reading_time (models/trusted/trusted.yml:122)
+-- consent_step_trainer_trusted_serial_number_ref_customer_curated_serial_number_sensor_reading_time (models/trusted/trusted.yml:133)
 with consenting_customers as (
     select
         serial_number as customer_key,
@@ -205,31 +260,31 @@ where not exists (
       and (c.consent_date is not null and m.sensor_reading_time is not null and m.sensor_reading_time >= c.consent_date)
 )
 
--- expression_is_true_machine_learning_curated_length_subject_key_64 (models/curated/curated.yml:76)
+-- expression_is_true_machine_learning_curated_length_subject_key_64 (models/curated/curated.yml:78)
 select * from "stedi"."machine_learning_curated" where not coalesce((length(subject_key) = 64), false)
 
--- not_null_accelerometer_trusted_reading_time (models/trusted/trusted.yml:85)
+-- not_null_accelerometer_trusted_reading_time (models/trusted/trusted.yml:96)
 select * from "stedi"."accelerometer_trusted" where reading_time is null
 
--- not_null_accelerometer_trusted_user_email (models/trusted/trusted.yml:73)
+-- not_null_accelerometer_trusted_user_email (models/trusted/trusted.yml:83)
 select * from "stedi"."accelerometer_trusted" where user_email is null
 
 -- not_null_customer_curated_email (models/curated/curated.yml:17)
 select * from "stedi"."customer_curated" where email is null
 
--- not_null_customer_curated_serial_number (models/curated/curated.yml:41)
+-- not_null_customer_curated_serial_number (models/curated/curated.yml:43)
 select * from "stedi"."customer_curated" where serial_number is null
 
--- not_null_customer_curated_share_with_research_as_of_date (models/curated/curated.yml:55)
+-- not_null_customer_curated_share_with_research_as_of_date (models/curated/curated.yml:57)
 select * from "stedi"."customer_curated" where share_with_research_as_of_date is null
 
--- not_null_customer_trusted_email (models/trusted/trusted.yml:22)
+-- not_null_customer_trusted_email (models/trusted/trusted.yml:28)
 select * from "stedi"."customer_trusted" where email is null
 
--- not_null_customer_trusted_serial_number (models/trusted/trusted.yml:42)
+-- not_null_customer_trusted_serial_number (models/trusted/trusted.yml:50)
 select * from "stedi"."customer_trusted" where serial_number is null
 
--- not_null_customer_trusted_share_with_research_as_of_date (models/trusted/trusted.yml:53)
+-- not_null_customer_trusted_share_with_research_as_of_date (models/trusted/trusted.yml:61)
 select * from "stedi"."customer_trusted" where share_with_research_as_of_date is null
 
 -- not_null_exclusion_rules_description (models/seeds.yml:31)
@@ -244,13 +299,13 @@ select * from "stedi"."exclusion_rules" where kind is null
 -- not_null_exclusion_rules_rule (models/seeds.yml:19)
 select * from "stedi"."exclusion_rules" where rule is null
 
--- not_null_machine_learning_curated_distance_from_object (models/curated/curated.yml:92)
+-- not_null_machine_learning_curated_distance_from_object (models/curated/curated.yml:94)
 select * from "stedi"."machine_learning_curated" where distance_from_object is null
 
--- not_null_machine_learning_curated_sensor_reading_time (models/curated/curated.yml:87)
+-- not_null_machine_learning_curated_sensor_reading_time (models/curated/curated.yml:89)
 select * from "stedi"."machine_learning_curated" where sensor_reading_time is null
 
--- not_null_machine_learning_curated_subject_key (models/curated/curated.yml:109)
+-- not_null_machine_learning_curated_subject_key (models/curated/curated.yml:112)
 select * from "stedi"."machine_learning_curated" where subject_key is null
 
 -- not_null_reconciliation_description (models/audit/audit.yml:35)
@@ -265,19 +320,19 @@ select * from "stedi"."reconciliation" where row_count is null
 -- not_null_reconciliation_rule (models/audit/audit.yml:23)
 select * from "stedi"."reconciliation" where rule is null
 
--- not_null_step_trainer_trusted_distance_from_object (models/trusted/trusted.yml:130)
+-- not_null_step_trainer_trusted_distance_from_object (models/trusted/trusted.yml:142)
 select * from "stedi"."step_trainer_trusted" where distance_from_object is null
 
--- not_null_step_trainer_trusted_sensor_reading_time (models/trusted/trusted.yml:110)
+-- not_null_step_trainer_trusted_sensor_reading_time (models/trusted/trusted.yml:121)
 select * from "stedi"."step_trainer_trusted" where sensor_reading_time is null
 
--- not_null_step_trainer_trusted_serial_number (models/trusted/trusted.yml:116)
+-- not_null_step_trainer_trusted_serial_number (models/trusted/trusted.yml:127)
 select * from "stedi"."step_trainer_trusted" where serial_number is null
 
--- one_customer_per_serial_step_trainer_trusted_serial_number_ref_customer_curated (models/trusted/trusted.yml:120)
+-- one_customer_per_serial_step_trainer_trusted_serial_number_ref_customer_curated (models/trusted/trusted.yml:131)
 select
     device.serial_number,
-    count(distinct c.email) as claimants
+    count(distinct nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM c.email)))), '')) as claimants
 from (
     select distinct serial_number as serial_number
     from "stedi"."step_trainer_trusted"
@@ -286,7 +341,7 @@ from (
 left join "stedi"."customer_curated" c
     on c.serial_number = device.serial_number
 group by device.serial_number
-having count(distinct c.email) <> 1
+having count(distinct nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM c.email)))), '')) <> 1
 
 -- reconciles_reconciliation (models/audit/audit.yml:10)
 select
@@ -303,39 +358,43 @@ from (
 ) entity_totals
 where landing_rows <> accounted_rows
 
--- relationships_accelerometer_trusted_user_email_ref_customer_trusted_email (models/trusted/trusted.yml:74)
+-- relationships_accelerometer_trusted_user_email_ref_customer_trusted_email (models/trusted/trusted.yml:85)
 select child.user_email as from_field
 from "stedi"."accelerometer_trusted" as child
 left join "stedi"."customer_trusted" as parent on child.user_email = parent.email
 where child.user_email is not null and parent.email is null
 
--- relationships_customer_curated_email_ref_customer_trusted_email (models/curated/curated.yml:19)
+-- relationships_customer_curated_email_ref_customer_trusted_email (models/curated/curated.yml:21)
 select child.email as from_field
 from "stedi"."customer_curated" as child
 left join "stedi"."customer_trusted" as parent on child.email = parent.email
 where child.email is not null and parent.email is null
 
--- relationships_step_trainer_trusted_serial_number_ref_customer_curated_serial_number (models/trusted/trusted.yml:117)
+-- relationships_step_trainer_trusted_serial_number_ref_customer_curated_serial_number (models/trusted/trusted.yml:128)
 select child.serial_number as from_field
 from "stedi"."step_trainer_trusted" as child
 left join "stedi"."customer_curated" as parent on child.serial_number = parent.serial_number
 where child.serial_number is not null and parent.serial_number is null
 
--- row_count_machine_learning_curated (models/curated/curated.yml:78)
+-- row_count_machine_learning_curated (models/curated/curated.yml:80)
 select row_count from (select count(*) as row_count from "stedi"."machine_learning_curated") as counted
 where false or row_count < 1
 
--- same_customer_pairs_machine_learning_curated_ref_step_trainer_trusted_ref_accelerometer_trusted_ref_customer_curated (models/curated/curated.yml:72)
+-- same_customer_pairs_machine_learning_curated_ref_step_trainer_trusted_ref_accelerometer_trusted_ref_customer_curated (models/curated/curated.yml:74)
 with device_owners as (
-    select serial_number, max(email) as email
-    from "stedi"."customer_curated"
+    select serial_number, max(customer_identity) as email
+    from (
+        select serial_number, nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM email)))), '') as customer_identity
+        from "stedi"."customer_curated"
+    ) customer_identities
     where serial_number is not null
     group by serial_number
-    having count(distinct email) = 1
+    having count(distinct customer_identity) = 1
+       and count(customer_identity) = count(*)
 ),
 device_readings as (
     select
-        lower(to_hex(sha256(to_utf8((select array_join(array_agg(chr(stedi_secret_char) order by stedi_secret_pos), '') from unnest(sequence(1, 256)) as stedi_secret_positions(stedi_secret_pos) cross join unnest(sequence(32, 126)) as stedi_secret_chars(stedi_secret_char) where substr(?, stedi_secret_pos, 1) = chr(stedi_secret_char)) || ':' || lower(o.email))))) as subject_key,
+        lower(to_hex(sha256(to_utf8((select array_join(array_agg(chr(stedi_secret_char) order by stedi_secret_pos), '') from unnest(sequence(1, 256)) as stedi_secret_positions(stedi_secret_pos) cross join unnest(sequence(32, 126)) as stedi_secret_chars(stedi_secret_char) where substr(?, stedi_secret_pos, 1) = chr(stedi_secret_char)) || ':' || nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM o.email)))), ''))))) as subject_key,
         st.sensor_reading_time,
         st.distance_from_object
     from "stedi"."step_trainer_trusted" st
@@ -343,7 +402,7 @@ device_readings as (
 ),
 phone_readings as (
     select
-        lower(to_hex(sha256(to_utf8((select array_join(array_agg(chr(stedi_secret_char) order by stedi_secret_pos), '') from unnest(sequence(1, 256)) as stedi_secret_positions(stedi_secret_pos) cross join unnest(sequence(32, 126)) as stedi_secret_chars(stedi_secret_char) where substr(?, stedi_secret_pos, 1) = chr(stedi_secret_char)) || ':' || lower(a.user_email))))) as subject_key,
+        lower(to_hex(sha256(to_utf8((select array_join(array_agg(chr(stedi_secret_char) order by stedi_secret_pos), '') from unnest(sequence(1, 256)) as stedi_secret_positions(stedi_secret_pos) cross join unnest(sequence(32, 126)) as stedi_secret_chars(stedi_secret_char) where substr(?, stedi_secret_pos, 1) = chr(stedi_secret_char)) || ':' || nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM a.user_email)))), ''))))) as subject_key,
         a.reading_time,
         a.x,
         a.y,
@@ -405,14 +464,14 @@ where email is not null
 group by email
 having count(*) > 1
 
--- unique_customer_curated_serial_number (models/curated/curated.yml:42)
+-- unique_customer_curated_serial_number (models/curated/curated.yml:44)
 select serial_number as unique_field, count(*) as n_records
 from "stedi"."customer_curated"
 where serial_number is not null
 group by serial_number
 having count(*) > 1
 
--- unique_customer_trusted_email (models/trusted/trusted.yml:23)
+-- unique_customer_trusted_email (models/trusted/trusted.yml:29)
 select email as unique_field, count(*) as n_records
 from "stedi"."customer_trusted"
 where email is not null

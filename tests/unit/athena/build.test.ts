@@ -43,7 +43,7 @@ describe('stedi build --target athena', () => {
     expect(ops.slice(i, i + 5).map((o) => o.split(':')[0])).toEqual(['StartQueryExecution', 'GetQueryExecution', 'GetQueryResults', 'GetTable', 'UpdateTable']);
     const publish = ops.indexOf('CreateTable:customer_trusted');
     const onCandidate = aws.calls.map((c, k) => (c.operation === 'StartQueryExecution' && String(c.input.QueryString).startsWith('select count(*)') && String(c.input.QueryString).includes('"stedi"."customer_trusted__stedi_') ? k : -1)).filter((k) => k >= 0);
-    expect(onCandidate.length).toBe(5); // not_null, unique, consent on email; not_null on serial_number and on share_with_research_as_of_date
+    expect(onCandidate.length).toBe(6); // not_null, unique, canonical_identity, consent on email; not_null on serial_number and on share_with_research_as_of_date
     expect(Math.min(...onCandidate)).toBeGreaterThan(i);
     expect(Math.max(...onCandidate)).toBeLessThan(publish);
     expect(ops[publish + 1]).toMatch(/^DeleteTable:customer_trusted__stedi_/);
@@ -74,8 +74,8 @@ describe('stedi build --target athena', () => {
     expect(published('customer__rejects')!.StorageDescriptor?.Columns?.map((c) => `${c.Name} ${c.Type}`)).toEqual(['file string', 'line bigint', 'reason string', 'detail string', 'raw string']);
     // every delivered line is a row (the seeds hold no defect), and the report says so
     const report = (results.find((r) => r.unique_id === 'source.stedi.landing.customer')!.adapter_response as { landing: { totals: Record<string, number> } }).landing;
-    expect(report.totals).toMatchObject({ files: 2, lines_read: 24, accepted: 24, rejected: 0 });
-    expect(sim.jsonRows('customer')).toHaveLength(24);
+    expect(report.totals).toMatchObject({ files: 2, lines_read: 32, accepted: 32, rejected: 0 });
+    expect(sim.jsonRows('customer')).toHaveLength(32);
     expect(sim.jsonRows('customer__rejects')).toHaveLength(0);
     // the delivered objects are read, never written or deleted
     for (const o of delivered) expect(sim.objects.has(o)).toBe(true);
@@ -88,7 +88,7 @@ describe('stedi build --target athena', () => {
     const update = aws.calls.find((c) => c.operation === 'UpdateTable' && (c.input.TableInput as { Name: string }).Name === 'customer')!;
     expect(update.input.VersionId).toBe('0');
     expect(published('customer')!.Parameters!.stedi_location).toBe('s3://lake-bucket/zones/customer/landing/customer/v=20260101T000000Z-c0000000/');
-    expect(sim.jsonRows('customer')).toHaveLength(24);
+    expect(sim.jsonRows('customer')).toHaveLength(32);
   });
 
   it('sends the pseudonymisation key only as execution parameters, one per ?, never in SQL', async () => {

@@ -14,6 +14,7 @@ const { manifest, target } = compileProject({
   'models/keyed_emails.sql': "{{ config(materialized='view') }}\nselect {{ subject_key('email') }} as subject_key\nfrom {{ source('landing', 'customer') }}\n",
   'models/schema.yml': 'version: 2\nmodels:\n  - name: customer_emails\n    columns:\n      - name: email\n        tests: [not_null]\n',
   'macros/subject_key.sql': fs.readFileSync('macros/subject_key.sql', 'utf8'),
+  'macros/identity.sql': fs.readFileSync('macros/identity.sql', 'utf8'),
 });
 
 const VIEW = 'model.mini.customer_emails';

@@ -12,7 +12,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { optionsFromCli, parseBytes, parseCount, type GenerateCliOptions } from '../../../runner/cli/generate.js';
 import { UserError } from '../../../runner/core/diagnostics.js';
 import { generateLanding, type GenerateSummary } from '../../../runner/generate/generate.js';
-import { DEFAULTS, ENTITIES, type Entity, type GenerateOptions } from '../../../runner/generate/options.js';
+import { DEFAULT_PROFILE, DEFAULTS, ENTITIES, type Entity, type GenerateOptions } from '../../../runner/generate/options.js';
+import { canonicalEmail } from '../../helpers/identity.js';
 
 const made: string[] = [];
 afterAll(() => {
@@ -240,6 +241,36 @@ describe('defects of messy deliveries', () => {
       expect(all.filter((f) => f.endsWith('.json') && fs.statSync(f).size === 0).length).toBe(expectedFiles(e));
       expect(all.filter((f) => !f.endsWith('.json')).length).toBe(expectedFiles(e));
     }
+  });
+
+  it('sends emails in other spellings of one identity, and blank emails for records without one (email_variant)', () => {
+    const v = gen({ customers: 2000, defectRate: 0.3, defects: ['email_variant'], seed: 9, profile: { ...DEFAULT_PROFILE, noEmailShare: 0.05 } });
+    const customers = records(v.dir, 'customer').rows;
+    const phone = records(v.dir, 'accelerometer').rows;
+    const byIdentity = groupBy(customers.filter((c) => canonicalEmail(c.email as string | undefined)), (c) => canonicalEmail(String(c.email))!);
+    const spellings = [...byIdentity.values()].map((g) => new Set(g.map((c) => String(c.email))).size);
+    const merged = spellings.reduce((a, n) => a + n - 1, 0);
+    expect(merged).toBeGreaterThan(400);
+    expect(v.summary.expected.rules.as_of_date.customer.merged_identity).toBe(merged);
+    expect(Math.max(...spellings)).toBe(2);
+    // the other spellings: another case, whitespace around (Unicode too), a decomposed accent
+    const all = customers.map((c) => String(c.email ?? ''));
+    expect(all.some((e) => e !== e.trim())).toBe(true);
+    expect(all.some((e) => /^[\u00a0\u2003\u3000\ufeff\u200b]|[\u00a0\u2003\u3000\ufeff\u200b]$/.test(e))).toBe(true);
+    expect(all.some((e) => e.includes('\u0301'))).toBe(true);
+    expect(all.some((e) => e.includes('\u00e9'))).toBe(true);
+    // every record without an identity is missing_email: no key, or an empty or whitespace-only email
+    const blank = customers.filter((c) => typeof c.email === 'string' && canonicalEmail(c.email) === null).length;
+    expect(blank).toBeGreaterThan(10);
+    expect(v.summary.expected.rules.as_of_date.customer.missing_email).toBe(customers.filter((c) => canonicalEmail(c.email as string | undefined) === null).length);
+    // the phone app spells users otherwise too; every reading still belongs to its customer's identity
+    const emails = new Set(customers.map((c) => String(c.email)));
+    const identities = new Set(byIdentity.keys());
+    const respelled = phone.filter((p) => !emails.has(String(p.user)));
+    expect(respelled.length).toBeGreaterThan(1000);
+    const registered = phone.filter((p) => identities.has(canonicalEmail(String(p.user))!)).length;
+    expect(registered).toBe(v.summary.expected.landing.accelerometer - (v.summary.expected.rules.as_of_date.accelerometer.unknown_customer ?? 0));
+    expect(v.summary.defects.email_variant).toBe(merged + blank);
   });
 
   it('injects only the kinds asked for', () => {

@@ -1,4 +1,17 @@
-with latest_customers as (
+with landing_customers as (
+    select
+        nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM email)))), '') as customer_identity,
+        CAST(email AS varchar) as email_spelling
+    from "stedi"."customer"
+),
+
+identity_spellings as (
+    select distinct customer_identity, email_spelling
+    from landing_customers
+    where customer_identity is not null
+),
+
+latest_customers as (
     select
     customer_name,
     email,
@@ -13,7 +26,7 @@ with latest_customers as (
 from (
     select
         CAST(customerName AS varchar) as customer_name,
-        CAST(email AS varchar) as email,
+        customer_identity as email,
         CAST(phone AS varchar) as phone,
         CAST(birthDay AS varchar) as birth_day,
         CAST(serialNumber AS varchar) as serial_number,
@@ -23,7 +36,7 @@ from (
         CAST(shareWithPublicAsOfDate AS bigint) as share_with_public_as_of_date,
         CAST(shareWithFriendsAsOfDate AS bigint) as share_with_friends_as_of_date,
         row_number() over (
-            partition by email
+            partition by customer_identity
             order by
                 lastUpdateDate desc nulls last,
                 shareWithResearchAsOfDate desc nulls first,
@@ -35,8 +48,11 @@ from (
                 shareWithPublicAsOfDate desc nulls first,
                 shareWithFriendsAsOfDate desc nulls first
         ) as record_rank
-    from "stedi"."customer"
-    where email is not null
+    from (
+        select *, nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM email)))), '') as customer_identity
+        from "stedi"."customer"
+    ) identified_records
+    where customer_identity is not null
 ) ranked_records
 where record_rank = 1
 ),
@@ -72,7 +88,7 @@ from (
 from (
     select
         CAST(customerName AS varchar) as customer_name,
-        CAST(email AS varchar) as email,
+        customer_identity as email,
         CAST(phone AS varchar) as phone,
         CAST(birthDay AS varchar) as birth_day,
         CAST(serialNumber AS varchar) as serial_number,
@@ -82,7 +98,7 @@ from (
         CAST(shareWithPublicAsOfDate AS bigint) as share_with_public_as_of_date,
         CAST(shareWithFriendsAsOfDate AS bigint) as share_with_friends_as_of_date,
         row_number() over (
-            partition by email
+            partition by customer_identity
             order by
                 lastUpdateDate desc nulls last,
                 shareWithResearchAsOfDate desc nulls first,
@@ -94,15 +110,18 @@ from (
                 shareWithPublicAsOfDate desc nulls first,
                 shareWithFriendsAsOfDate desc nulls first
         ) as record_rank
-    from "stedi"."customer"
-    where email is not null
+    from (
+        select *, nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM email)))), '') as customer_identity
+        from "stedi"."customer"
+    ) identified_records
+    where customer_identity is not null
 ) ranked_records
 where record_rank = 1) latest_records
     where serial_number is not null
     union all
     select CAST(serialNumber AS varchar) as serial_number, CAST(null AS varchar) as email
     from "stedi"."customer"
-    where email is null and serialNumber is not null
+    where nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM email)))), '') is null and serialNumber is not null
 ) claims
 group by serial_number
 ),
@@ -114,9 +133,12 @@ accelerometer_rules as (
             when t.email is null then 'no_consent'
             when not (t.share_with_research_as_of_date is not null and a."timestamp" is not null and a."timestamp" >= t.share_with_research_as_of_date) then 'before_consent'
         end as rule
-    from "stedi"."accelerometer" a
-    left join latest_customers l on l.email = a."user"
-    left join trusted_customers t on t.email = a."user"
+    from (
+        select nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM "user")))), '') as customer_identity, "timestamp"
+        from "stedi"."accelerometer"
+    ) a
+    left join latest_customers l on l.email = a.customer_identity
+    left join trusted_customers t on t.email = a.customer_identity
 ),
 
 step_trainer_rules as (
@@ -139,11 +161,15 @@ counts as (
     from "stedi"."customer"
     union all
     select 'customer', 'missing_email', count(*)
-    from "stedi"."customer"
-    where email is null
+    from landing_customers
+    where customer_identity is null
     union all
     select 'customer', 'duplicate_record',
-        (select count(*) from "stedi"."customer" where email is not null)
+        (select count(*) from landing_customers where customer_identity is not null)
+        - (select count(*) from identity_spellings)
+    union all
+    select 'customer', 'merged_identity',
+        (select count(*) from identity_spellings)
         - (select count(*) from latest_customers)
     union all
     select 'customer', 'no_consent', count(*)

@@ -20,7 +20,7 @@ from (
 from (
     select
         CAST(customerName AS varchar) as customer_name,
-        CAST(email AS varchar) as email,
+        customer_identity as email,
         CAST(phone AS varchar) as phone,
         CAST(birthDay AS varchar) as birth_day,
         CAST(serialNumber AS varchar) as serial_number,
@@ -30,7 +30,7 @@ from (
         CAST(shareWithPublicAsOfDate AS bigint) as share_with_public_as_of_date,
         CAST(shareWithFriendsAsOfDate AS bigint) as share_with_friends_as_of_date,
         row_number() over (
-            partition by email
+            partition by customer_identity
             order by
                 lastUpdateDate desc nulls last,
                 shareWithResearchAsOfDate desc nulls first,
@@ -42,15 +42,18 @@ from (
                 shareWithPublicAsOfDate desc nulls first,
                 shareWithFriendsAsOfDate desc nulls first
         ) as record_rank
-    from "stedi"."customer"
-    where email is not null
+    from (
+        select *, nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM email)))), '') as customer_identity
+        from "stedi"."customer"
+    ) identified_records
+    where customer_identity is not null
 ) ranked_records
 where record_rank = 1) latest_records
     where serial_number is not null
     union all
     select CAST(serialNumber AS varchar) as serial_number, CAST(null AS varchar) as email
     from "stedi"."customer"
-    where email is null and serialNumber is not null
+    where nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM email)))), '') is null and serialNumber is not null
 ) claims
 group by serial_number) claims
     where claimants = 1

@@ -1,0 +1,108 @@
+/**
+ * Finds, in compiled SQL, every use of a landing identity (the customer `email`, the phone app's
+ * `user`) that does not go through the canonical form: a reference to the raw column in a SELECT
+ * block that reads the landing relation, outside the expansion of canonical_email(). Pure text
+ * analysis: strings and comments are blanked, parentheses and unions give the blocks, the landing
+ * relations are recognised by their compiled names. One raw use is allowed by name: the reconciliation's
+ * `CAST(email AS varchar) as email_spelling`, which counts the spellings of an identity.
+ */
+import { segments } from '../../runner/dialect/lint.js';
+
+export interface LandingIdentity {
+  /** The compiled relation, e.g. `"stedi"."customer"`. */
+  relation: string;
+  /** The identity column as written in SQL: `email`, `"user"`. */
+  column: string;
+}
+
+export interface RawUse {
+  /** The identity column found. */
+  column: string;
+  /** The SQL around it, on one line. */
+  context: string;
+}
+
+/** The SQL with strings and comments blanked (same length): identifiers and code stay. */
+function blankLiterals(sql: string): string {
+  return segments(sql)
+    .map((s) => (s.kind === 'string' || s.kind === 'comment' ? s.text.replace(/[^\n]/g, ' ') : s.text))
+    .join('');
+}
+
+/** Index of the parenthesis closing the one at `open`. */
+function closing(text: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    if (text[i] === '(') depth++;
+    else if (text[i] === ')' && --depth === 0) return i;
+  }
+  throw new Error(`unbalanced parenthesis at ${open}`);
+}
+
+/** Replaces every expansion of the canonical form (which starts with `prefix`) by CANON and blanks. */
+export function withoutCanonical(text: string, prefix: string): { text: string; count: number } {
+  let out = text;
+  let count = 0;
+  for (let at = out.indexOf(prefix); at >= 0; at = out.indexOf(prefix, at + 1)) {
+    const end = closing(out, at + prefix.indexOf('('));
+    out = `${out.slice(0, at)}CANON(${' '.repeat(end - at - 6)})${out.slice(end + 1)}`;
+    count++;
+  }
+  return { text: out, count };
+}
+
+function escape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\"]/g, '\\$&');
+}
+
+/**
+ * The raw uses of landing identities in `sql`. `canonicalPrefix` is the beginning of the rendered
+ * canonical_email() up to its first parenthesis and a little more (enough to be unique).
+ */
+export function rawIdentityUses(sql: string, canonicalPrefix: string, landing: LandingIdentity[]): { uses: RawUse[]; canonical: number } {
+  const { text, count } = withoutCanonical(blankLiterals(sql), canonicalPrefix);
+  // SELECT blocks: the whole statement and every parenthesised region that starts with select/with
+  const blocks: [number, number][] = [[0, text.length]];
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] !== '(') continue;
+    const end = closing(text, i);
+    if (/^\s*(select|with)\b/i.test(text.slice(i + 1, end))) blocks.push([i + 1, end]);
+  }
+  const uses: RawUse[] = [];
+  for (const [start, end] of blocks) {
+    // the block's own scope: nested SELECT blocks blanked, then each branch of a union apart
+    let own = text.slice(start, end);
+    for (const [s, e] of blocks) if (s > start && e <= end) own = `${own.slice(0, s - start)}${' '.repeat(e - s)}${own.slice(e - start)}`;
+    for (const scope of own.split(/\bunion(?:\s+all)?\b/i)) for (const l of landing) {
+      const rel = new RegExp(`\\b(?:from|join)\\s+${escape(l.relation)}(?:\\s+(?:as\\s+)?(?!(?:where|join|left|right|full|cross|inner|on|group|order|union|limit)\\b)(\\w+))?`, 'gi');
+      const aliases = new Set<string>();
+      let reads = false;
+      for (const m of scope.matchAll(rel)) {
+        reads = true;
+        if (m[1]) aliases.add(m[1].toLowerCase());
+      }
+      if (!reads) continue;
+      const col = escape(l.column);
+      const ref = new RegExp(`(?<![\\w".])(?:(\\w+)\\.)?${col}(?![\\w"])`, 'gi');
+      for (const m of scope.matchAll(ref)) {
+        const qualifier = m[1]?.toLowerCase();
+        if (qualifier && !aliases.has(qualifier)) continue; // another relation's column
+        const before = scope.slice(Math.max(0, m.index! - 12), m.index!);
+        if (/\bas\s+$/i.test(before)) continue; // an output name, not a reference
+        const around = scope.slice(Math.max(0, m.index! - 40), m.index! + m[0].length + 40).replace(/\s+/g, ' ').trim();
+        if (/CAST\(email AS varchar\) as email_spelling/i.test(scope.slice(m.index! - 5, m.index! + 40).replace(/\s+/g, ' '))) continue;
+        uses.push({ column: l.column, context: around });
+      }
+    }
+  }
+  return { uses, canonical: count };
+}
+
+/** The argument text of every call of function `name` in `sql` (strings and comments blanked). */
+export function callArguments(sql: string, name: string): string[] {
+  const text = blankLiterals(sql);
+  return [...text.matchAll(new RegExp(`\\b${escape(name)}\\(`, 'gi'))].map((m) => {
+    const open = m.index! + m[0].length - 1;
+    return text.slice(open + 1, closing(text, open));
+  });
+}

@@ -1,0 +1,24 @@
+/** The canonical_email macro of the project (macros/identity.sql) rendered for a target, for the identity tests. */
+import fs from 'node:fs';
+import { compileFiles, model } from '../compiler/harness.js';
+
+const MACRO = fs.readFileSync('macros/identity.sql', 'utf8');
+
+/** canonical_email('<arg>') (or another macro of macros/identity.sql) as the project renders it for a target. */
+export function renderCanonical(target: 'local' | 'athena', arg = 'probe_value', macro = 'canonical_email'): string {
+  const out = compileFiles({ 'macros/identity.sql': MACRO, 'models/trusted/probe.sql': `select {{ ${macro}('${arg}') }} as c from (select 1 as ${arg}) t` }, { target });
+  const sql = model(out, 'probe').compiled_code;
+  const m = /^select (.*) as c from \(select 1 as \w+\) t$/s.exec(sql.trim());
+  if (!m) throw new Error(`unexpected rendering: ${sql}`);
+  return m[1]!;
+}
+
+/** Code points added by Unicode 16.0, which the JDK of Trino 476 knows and DuckDB's utf8proc does not yet. */
+export function unicode16(cp: number): boolean {
+  const ranges: [number, number][] = [
+    [0x0897, 0x0897], [0x1c89, 0x1c8a], [0xa7cb, 0xa7cd], [0xa7da, 0xa7dc],
+    [0x105c0, 0x105ff], [0x10d40, 0x10d8f], [0x11380, 0x113ff], [0x16100, 0x1613f], [0x16d40, 0x16d7f],
+  ];
+  return ranges.some(([a, b]) => cp >= a && cp <= b);
+}
+
