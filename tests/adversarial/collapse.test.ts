@@ -25,12 +25,18 @@ afterAll(() => {
   removeCopies();
 });
 
-/** Everything a reader can see of the mini project's lake: rows, version folders, what the catalog keeps. */
+/**
+ * What a reader can see of the mini project's customer lineage (the landing source and what is
+ * built from it): rows of every table, and the version folders of the customer tables. Nodes
+ * that do not read the source (the seed, country_summary, slow) still build when it fails: only
+ * what is downstream of a failure is held back.
+ */
 async function state(dir: string): Promise<{ rows: Record<string, Row[]>; published: string[]; onDisk: string[]; landing: Row[] }> {
+  const customer = (d: string) => d.startsWith('lake/customer/');
   return {
     rows: await snapshot(dir),
-    published: await publishedDirs(dir),
-    onDisk: versionDirs(dir),
+    published: (await publishedDirs(dir)).filter(customer),
+    onDisk: versionDirs(dir).filter(customer),
     landing: await query(dir, 'select * from landing.customer order by n'),
   };
 }
@@ -110,7 +116,7 @@ describe('an empty delivery does not replace published rows', () => {
   });
 
   it('--allow-shrink publishes the collapse on purpose, one warning per table, and says so in run_results', async () => {
-    const r = await stedi(dir, ['build', '--vars', '{landing_root: empty}', '--allow-shrink', '--exclude', 'customer_curated']);
+    const r = await stedi(dir, ['build', '--vars', '{landing_root: empty}', '--allow-shrink']);
     expect(r.code, explain(r)).toBe(0);
     const rr = runResults(dir);
     expect(rr.args.allow_shrink).toBe(true);
@@ -226,10 +232,11 @@ describe('consent_policy: a failed build leaves an inconsistency that stedi test
 
   it('a full build that fails half-way leaves tables of two policies: stedi test fails naming them, the docs page shows them, a full build mends it', async () => {
     // machine_learning_curated breaks: everything upstream is republished under any_time, it is not
-    edit(dir, 'models/curated/machine_learning_curated.sql', 'from {{ ref(\'step_trainer_trusted\') }} st', 'from {{ ref(\'step_trainer_trusted\') }} st where no_such_column = 1 and');
+    edit(dir, 'models/curated/machine_learning_curated.sql', '   and a.reading_time = st.sensor_reading_time', "   and a.reading_time = st.sensor_reading_time and error('stopped on purpose') is null");
     const broken = await stedi(dir, ['build', '--vars', '{landing_root: landing, consent_policy: any_time}']);
     expect(broken.code, explain(broken)).toBe(1);
-    expect(runResults(dir).results.find((x) => x.name === 'machine_learning_curated')?.status).toBe('error');
+    // its unit tests fail first (they run its SQL), so it is skipped: either way it is not republished
+    expect(['error', 'skipped']).toContain(runResults(dir).results.find((x) => x.name === 'machine_learning_curated')?.status);
     expect(broken.stderr).toMatch(/The published tables are not built from the same inputs/);
     expect(runResults(dir).inconsistencies?.length).toBeGreaterThan(0);
 
@@ -243,7 +250,7 @@ describe('consent_policy: a failed build leaves an inconsistency that stedi test
     const data = JSON.parse(/<script type="application\/json" id="stedi-data">([\s\S]*?)<\/script>/.exec(html)![1]!) as { inconsistencies?: { node: string; message: string }[] };
     expect(data.inconsistencies?.some((p) => p.node === 'model.stedi.machine_learning_curated' && /consent_policy/.test(p.message))).toBe(true);
 
-    edit(dir, 'models/curated/machine_learning_curated.sql', 'from {{ ref(\'step_trainer_trusted\') }} st where no_such_column = 1 and', 'from {{ ref(\'step_trainer_trusted\') }} st');
+    edit(dir, 'models/curated/machine_learning_curated.sql', "   and a.reading_time = st.sensor_reading_time and error('stopped on purpose') is null", '   and a.reading_time = st.sensor_reading_time');
     const mended = await stedi(dir, ['build', '--vars', '{landing_root: landing, consent_policy: any_time}']);
     expect(mended.code, explain(mended)).toBe(0);
     expect(runResults(dir).inconsistencies).toBeUndefined();
@@ -266,7 +273,7 @@ describe('on Athena (real SDK clients, faked transports)', () => {
   it('a landing prefix without any object fails the source; Glue and S3 stay as they were', async () => {
     deliverLanding(sim, 'tests/fixtures/mini/seeds/landing');
     const first = await build(target, manifest, adapterOptions());
-    expect(first.results.every((r) => r.status === 'success' || r.status === 'pass'), JSON.stringify(first.results.map((r) => [r.name, r.status, r.message]))).toBe(true);
+    expect(first.results.every((r) => ['success', 'pass', 'warn'].includes(r.status)), JSON.stringify(first.results.map((r) => [r.name, r.status, r.message]))).toBe(true);
     const before = published();
     const objects = new Set(sim.objects);
     for (const o of [...sim.objects]) if (o.startsWith('s3://lake-bucket/landing/')) sim.objects.delete(o);
@@ -275,7 +282,7 @@ describe('on Athena (real SDK clients, faked transports)', () => {
     const { results } = await build(target, manifest, adapterOptions({ random: () => 0.75 }));
     const source = results.find((r) => r.unique_id === 'source.mini.landing.customer')!;
     expect(source.status).toBe('error');
-    expect(source.message).toMatch(/s3:\/\/lake-bucket\/landing\/customer\/landing.* does not exist/);
+    expect(source.message).toMatch(/the landing prefix s3:\/\/lake-bucket\/landing\/customer\/landing\/ holds no object .*; the published version is unchanged/);
     expect(results.find((r) => r.name === 'emails')?.status).toBe('skipped');
     expect(published()).toEqual(before);
     expect(new Set([...sim.objects])).toEqual(deliveredGone);

@@ -262,7 +262,8 @@ function projectWithPhones(): { dir: string; personal: string[] } {
   write(dir, CUSTOMER_LANDING, ndjson(people));
   const sources = fs.readFileSync(path.join(dir, 'models/landing/sources.yml'), 'utf8');
   write(dir, 'models/landing/sources.yml', sources.replace('          - { name: n, data_type: bigint }', '          - { name: phone, data_type: varchar, meta: { pii: true } }\n          - { name: n, data_type: bigint }'));
-  fs.cpSync(path.join(REPO, 'macros/subject_key.sql'), path.join(dir, 'macros/subject_key.sql'));
+  // subject_key hashes the canonical identity (macros/identity.sql)
+  for (const m of ['subject_key.sql', 'identity.sql']) fs.cpSync(path.join(REPO, 'macros', m), path.join(dir, 'macros', m));
   write(dir, 'models/trusted/customer_trusted.sql', "{{ config(entity='customer', tags=['customer']) }}\nselect email, name, phone, n, country\nfrom {{ source('landing', 'customer') }}\n");
   return { dir, personal: people.flatMap((p) => [p.email, p.name, p.phone, p.phone.replace(/\s/g, '')]) };
 }

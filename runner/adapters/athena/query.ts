@@ -19,6 +19,7 @@ import {
   type ResultConfiguration,
   type Row,
 } from '@aws-sdk/client-athena';
+import { scrubEngineMessage } from '../../core/redact.js';
 import { checkQuoting, countParameters } from '../../dialect/lint.js';
 import type { QueryResult, QueryStats } from '../types.js';
 import { EngineError } from '../types.js';
@@ -93,9 +94,10 @@ function cancelled(): EngineError {
 
 const CATEGORY: Record<number, string> = { 1: 'SYSTEM', 2: 'USER', 3: 'OTHER' };
 
+/** Athena's reason for a failed query, scrubbed of every value of the data (runner/core/redact.ts). */
 export function failureMessage(q: QueryExecution): string {
   const err = q.Status?.AthenaError;
-  const msg = err?.ErrorMessage ?? q.Status?.StateChangeReason ?? 'no reason given';
+  const msg = scrubEngineMessage(err?.ErrorMessage ?? q.Status?.StateChangeReason ?? 'no reason given');
   const kind = err ? ` [Athena ${CATEGORY[err.ErrorCategory ?? 0] ?? 'UNKNOWN'} error, type ${err.ErrorType ?? '?'}]` : '';
   return `${msg}${kind} (query ${q.QueryExecutionId})`;
 }
