@@ -32,7 +32,7 @@ import { sourceMessage } from '../../landing/report.js';
 import { LandingReadError } from '../../landing/store.js';
 import { asPublishedRecords, keptPaths, landingFileRows, prepareBookkeeping, publishedRows, readSnapshot, recordPublished, snapshotPath, SNAPSHOT_SCHEMA_VERSION, versionsBeyond, forgetHistory, writeSnapshot, type PublishedRow, type Snapshot } from './catalog.js';
 import { adoptVersionDir, claimLake, listOwnedVersionDirs, makeVersionDir, newVersion, removeVersionDir, tablePath, type Owner } from './lake.js';
-import { openInstance } from './open.js';
+import { explainOpen, isDamage, openInstance } from './open.js';
 import { loadSnapshot, parquetView } from './reader.js';
 import { dropLegacyTable, recordFiles, rejectsRelation, stageLanding } from './sources.js';
 import { toQueryResult } from './values.js';
@@ -85,8 +85,15 @@ export class DuckDbAdapter implements Adapter {
     fs.mkdirSync(path.dirname(this.cfg.catalog), { recursive: true });
     this.instance = await openInstance(this.cfg.catalog, this.options());
     this.mode = 'write';
-    await this.withConnection((c) => prepareBookkeeping(c));
-    await this.adoptKept();
+    try {
+      await this.withConnection((c) => prepareBookkeeping(c));
+      await this.adoptKept();
+    } catch (e) {
+      // DuckDB opens a truncated file; a damaged block shows only when it is read
+      const msg = (e as Error).message ?? String(e);
+      if (isDamage(msg)) throw explainOpen(this.cfg.catalog, msg);
+      throw e;
+    }
     await this.sweep();
     await this.writeSnapshotNow();
   }

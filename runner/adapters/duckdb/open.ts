@@ -21,6 +21,34 @@ export async function openInstance(file: string, options: Record<string, string>
   }
 }
 
+/** Whether an engine message says the database file cannot be read as one (see DAMAGED). */
+export function isDamage(message: string): boolean {
+  return DAMAGED.test(message);
+}
+
+/**
+ * Reads what stedi keeps in a catalog file, to learn whether it is whole: DuckDB opens a
+ * truncated file and fails only when a damaged block is read. Throws DamagedCatalogError.
+ */
+export async function probeCatalog(file: string): Promise<void> {
+  const db = await openInstance(file, { access_mode: 'READ_ONLY' });
+  try {
+    const c = await db.connect();
+    try {
+      const tables = (await c.runAndReadAll(`SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name = '_stedi'`)).getRows();
+      // every row, not count(*): a count is answered from metadata without reading the blocks
+      for (const [schema, table] of tables) await c.runAndReadAll(`SELECT * FROM "${String(schema)}"."${String(table)}"`);
+      await c.runAndReadAll(`SELECT sql FROM duckdb_views() WHERE NOT internal`);
+    } finally {
+      c.closeSync();
+    }
+  } catch (e) {
+    throw e instanceof EngineError ? e : explainOpen(file, (e as Error).message ?? String(e));
+  } finally {
+    db.closeSync();
+  }
+}
+
 export function explainOpen(file: string, raw: string): EngineError {
   const msg = scrubEngineMessage(raw);
   if (/lock/i.test(raw)) {

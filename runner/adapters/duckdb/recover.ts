@@ -11,7 +11,7 @@ import path from 'node:path';
 import { EngineError } from '../types.js';
 import { LANDING_FILES_DDL, prepareBookkeeping, readSnapshot, recordPublished, snapshotPath } from './catalog.js';
 import { claimLake, ownsVersionDir, type Owner } from './lake.js';
-import { DamagedCatalogError, openInstance } from './open.js';
+import { DamagedCatalogError, openInstance, probeCatalog } from './open.js';
 import { parquetView } from './reader.js';
 import { duckdbDialect } from '../../dialect/duckdb.js';
 
@@ -28,8 +28,7 @@ export async function recoverCatalog(cfg: { lake_dir: string; catalog: string },
   claimLake(cfg.lake_dir, owner, { write: false, adoptable: false });
   if (!fs.existsSync(cfg.catalog)) return { lines: [`there is no catalog at ${cfg.catalog}: nothing to recover (stedi build creates it)`], rebuildNeeded: false };
   try {
-    const probe = await openInstance(cfg.catalog, {});
-    probe.closeSync();
+    await probeCatalog(cfg.catalog);
     return { lines: [`the catalog ${cfg.catalog} is readable: nothing to recover`], rebuildNeeded: false };
   } catch (e) {
     if (!(e instanceof DamagedCatalogError)) throw e;
@@ -54,7 +53,10 @@ export async function recoverCatalog(cfg: { lake_dir: string; catalog: string },
   const missing: string[] = [];
   try {
     await prepareBookkeeping(c);
-    for (const r of snap?.relations ?? []) {
+    // tables first, then views (a view reads tables, and possibly other views: retried until none can be made)
+    const relations = [...(snap?.relations ?? [])].sort((a, b) => (a.kind === b.kind ? 0 : a.kind === 'table' ? -1 : 1));
+    const pending: typeof relations = [];
+    for (const r of relations) {
       await c.run(`CREATE SCHEMA IF NOT EXISTS ${duckdbDialect.quoteIdent(r.schema_name)}`);
       if (r.kind === 'table') {
         const ok = !!r.path && ownsVersionDir(r.path, owner) && fs.readdirSync(r.path).some((f) => f.endsWith('.parquet'));
@@ -64,16 +66,30 @@ export async function recoverCatalog(cfg: { lake_dir: string; catalog: string },
         }
         await c.run(parquetView(r.relation, r.path!));
       } else {
-        try {
-          await c.run(`CREATE OR REPLACE VIEW ${r.relation} AS\n${r.definition ?? ''}`);
-        } catch {
-          missing.push(r.relation);
-          continue;
-        }
+        pending.push(r);
+        continue;
       }
       const { published_at: _at, ...row } = r;
       await recordPublished(c, row);
       restored++;
+    }
+    for (let left = pending; left.length; ) {
+      const failed: typeof pending = [];
+      for (const r of left) {
+        try {
+          await c.run(`CREATE OR REPLACE VIEW ${r.relation} AS\n${r.definition ?? ''}`);
+          const { published_at: _at, ...row } = r;
+          await recordPublished(c, row);
+          restored++;
+        } catch {
+          failed.push(r);
+        }
+      }
+      if (failed.length === left.length) {
+        missing.push(...failed.map((r) => r.relation));
+        break;
+      }
+      left = failed;
     }
     await c.run(LANDING_FILES_DDL);
     for (const f of snap?.landing_files ?? []) {
