@@ -10,7 +10,7 @@ import type { RunResults } from '../../runner/execute/results.js';
 import type { GenerateSummary } from '../../runner/generate/generate.js';
 import { TABLES } from '../../runner/generate/expect.js';
 import { check, measure, type Measured } from './proc.js';
-import { BENCH_KEY, BIN, REPO } from './workspace.js';
+import { BENCH_KEY, benchLake, BIN, REPO } from './workspace.js';
 
 export interface BuildRun extends Measured {
   results: RunResults;
@@ -21,7 +21,7 @@ export interface BuildRun extends Measured {
 }
 
 export async function stediRun(project: string, landingRoot: string, command: string[], target = 'bench'): Promise<Measured & { results: RunResults }> {
-  fs.rmSync(path.join(project, 'lake'), { recursive: true, force: true });
+  fs.rmSync(path.join(project, benchLake(target)), { recursive: true, force: true });
   fs.rmSync(path.join(project, 'target'), { recursive: true, force: true });
   const args = [BIN, ...command, '--project-dir', project, '--target', target, '--vars', `{landing_root: ${JSON.stringify(landingRoot)}}`, '--quiet'];
   const m = check(`stedi ${command.join(' ')}`, await measure(process.execPath, args, { cwd: REPO, env: { ...process.env, STEDI_SUBJECT_KEY: BENCH_KEY } }));
@@ -29,8 +29,8 @@ export async function stediRun(project: string, landingRoot: string, command: st
   return { ...m, results };
 }
 
-async function catalogRows(project: string, sql: string): Promise<Record<string, unknown>[]> {
-  const instance = await DuckDBInstance.create(path.join(project, 'lake', 'stedi.duckdb'), { access_mode: 'READ_ONLY', file_search_path: project });
+async function catalogRows(project: string, target: string, sql: string): Promise<Record<string, unknown>[]> {
+  const instance = await DuckDBInstance.create(path.join(project, benchLake(target), 'stedi.duckdb'), { access_mode: 'READ_ONLY', file_search_path: project });
   const c = await instance.connect();
   try {
     return (await c.runAndReadAll(sql)).getRowObjectsJson() as Record<string, unknown>[];
@@ -47,11 +47,11 @@ export async function stediBuild(project: string, landingRoot: string, summary: 
   for (const r of run.results.results) {
     if (r.status === 'error' || r.status === 'fail' || r.status === 'skipped') problems.push(`${r.unique_id}: ${r.status} ${r.message}`);
   }
-  const counts = await catalogRows(project, TABLES.map((t) => `select '${t}' as t, count(*) as n from ${t === 'customer_trusted' || t === 'accelerometer_trusted' || t === 'step_trainer_trusted' ? 'trusted' : 'curated'}.${t}`).join(' union all '));
+  const counts = await catalogRows(project, target, TABLES.map((t) => `select '${t}' as t, count(*) as n from ${t === 'customer_trusted' || t === 'accelerometer_trusted' || t === 'step_trainer_trusted' ? 'trusted' : 'curated'}.${t}`).join(' union all '));
   const tables = Object.fromEntries(counts.map((r) => [String(r.t), Number(r.n)]));
   const expected = summary.expected;
   for (const t of TABLES) if (tables[t] !== expected.tables.as_of_date[t]) problems.push(`${t}: ${tables[t]} rows, the generator expects ${expected.tables.as_of_date[t]}`);
-  for (const r of await catalogRows(project, 'select entity, rule, row_count from audit.reconciliation')) {
+  for (const r of await catalogRows(project, target, 'select entity, rule, row_count from audit.reconciliation')) {
     const e = String(r.entity) as keyof typeof expected.landing;
     const rule = String(r.rule);
     const want = rule === 'landing' ? expected.landing[e] : (expected.rules.as_of_date[e]?.[rule] ?? 0);

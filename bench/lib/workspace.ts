@@ -76,6 +76,11 @@ export async function landing(size: Size): Promise<Landing> {
   return { root, summary, generate };
 }
 
+/** The lake folder of a bench target, relative to the project copy. */
+export function benchLake(target: string): string {
+  return `lakes/${target}`;
+}
+
 /**
  * A fresh copy of the STEDI project (models, macros, CSV seeds, stedi_project.yml) with the
  * bench targets added; the lake starts empty.
@@ -89,8 +94,9 @@ export function projectCopy(name: string): string {
   const tmp = path.join(dir, 'duckdb-tmp');
   const yml = fs.readFileSync(path.join(REPO, 'stedi_project.yml'), 'utf8');
   const targets = [
-    '  bench: { type: duckdb, lake_dir: lake, path_template: "{entity}/{zone}/{name}", catalog: lake/stedi.duckdb, threads: 4 }',
-    `  bench_2gb: { type: duckdb, lake_dir: lake, path_template: "{entity}/{zone}/{name}", catalog: lake/stedi.duckdb, threads: 4, memory_limit: 2GB, temp_directory: ${JSON.stringify(tmp)} }`,
+    // each target owns its own lake (targets may not share one: each deletes the versions it does not know)
+    `  bench: { type: duckdb, lake_dir: ${benchLake('bench')}, path_template: "{entity}/{zone}/{name}", threads: 4 }`,
+    `  bench_2gb: { type: duckdb, lake_dir: ${benchLake('bench_2gb')}, path_template: "{entity}/{zone}/{name}", threads: 4, memory_limit: 2GB, temp_directory: ${JSON.stringify(tmp)} }`,
   ];
   if (!/^targets:\s*$/m.test(yml)) throw new Error('stedi_project.yml has no block `targets:` to add the bench targets to');
   fs.writeFileSync(path.join(dir, 'stedi_project.yml'), yml.replace(/^targets:\s*$/m, `targets:\n${targets.join('\n')}`));
