@@ -81,15 +81,20 @@ const VALUE_NUMBER = /(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?(?![
  * An engine's message (DuckDB, Athena) with the values of the data removed. Engines quote the
  * value they could not convert (`Could not convert string 'x@example.com' to INT64`), print the
  * value that overflowed (`value 1e+300 is out of range`), or show a key that was duplicated
- * (`Duplicate key "id: 5"`). So: every single-quoted literal becomes `'<redacted>'`; a double-quoted
- * text stays only when it is a plain identifier (a column or table name); numbers with a fraction,
+ * (`Duplicate key "id: 5"`). So: a single-quoted literal becomes `'<redacted>'` unless it is a
+ * name the failing statement itself spells (`statement`, when given: `Column 'email' cannot be
+ * resolved` keeps its column); a double-quoted text stays only when it is a plain identifier; numbers with a fraction,
  * an exponent or five or more digits become `<number>`; dates, UUIDs, emails and long digit runs
  * anywhere are masked; control characters are escaped. Line and column positions (small integers)
  * and the words of the message stay, so it still says what went wrong and where.
  */
-export function scrubEngineMessage(msg: string): string {
+export function scrubEngineMessage(msg: string, statement?: string): string {
+  // a quoted name that the statement itself spells (`Column 'email' cannot be resolved`) is SQL the
+  // project wrote, not data: it stays; so does a double-quoted identifier (DuckDB quotes names so)
+  const words = statement ? new Set(statement.match(/[A-Za-z_][A-Za-z0-9_$]*/g) ?? []) : new Set<string>();
+  const named = (inner: string) => inner.split('.').every((part) => PLAIN_IDENT.test(part) && words.has(part));
   const out = msg
-    .replace(SINGLE_QUOTED, "'<redacted>'")
+    .replace(SINGLE_QUOTED, (m) => (named(m.slice(1, -1)) ? m : "'<redacted>'"))
     .replace(DOUBLE_QUOTED, (m) => (PLAIN_IDENT.test(m.slice(1, -1).replace(/""/g, '"')) ? m : '"<redacted>"'))
     .replace(EMAIL_LIKE, '<redacted>')
     .replace(UUID_LIKE, '<redacted>')

@@ -95,10 +95,21 @@ export function checkTemplate(key: string, value: string): FieldProblem | undefi
   };
 }
 
+/**
+ * Environment variables that hold secrets: a target setting may not read them, since settings
+ * are written to target/manifest.json and quoted in error messages (a pull request could
+ * otherwise exfiltrate the pseudonymisation key through, say, `workgroup`).
+ */
+export const SECRET_ENV_VARS: ReadonlySet<string> = new Set(['STEDI_SUBJECT_KEY', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_SECURITY_TOKEN']);
+
 /** Render every `{{ env_var(...) }}` in a value. */
 export function renderEnvVars(key: string, value: string, env: Record<string, string | undefined>): FieldResult {
   const bad = checkTemplate(key, value);
   if (bad) return { problem: bad };
+  const secret = [...value.matchAll(ENV_VAR_RE)].map((m) => m[2]!).find((n) => SECRET_ENV_VARS.has(n));
+  if (secret) {
+    return { problem: { code: 'E_BAD_TEMPLATE', message: `target key '${key}': env_var('${secret}') reads a secret; target settings are written to target/manifest.json and shown in messages, so secrets may not be used in them`, hint: `stedi reads ${secret} itself where it needs it` } };
+  }
   const missing: string[] = [];
   const out = value.replace(ENV_VAR_RE, (_m, _q, name: string, _q2, dflt: string | undefined) => {
     const v = env[name] ?? dflt;

@@ -367,3 +367,19 @@ afterAll(() => {
   expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(prototypeKeys);
   expect((globalThis as Record<string, unknown>).PWN).toBeUndefined();
 });
+
+describe('target settings cannot read secrets from the environment', () => {
+  it('env_var() of STEDI_SUBJECT_KEY or an AWS secret in stedi_project.yml is a configuration error; the value appears nowhere', async () => {
+    for (const name of ['STEDI_SUBJECT_KEY', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) {
+      const dir = copyFixture('mini');
+      const yml = fs.readFileSync(path.join(dir, 'stedi_project.yml'), 'utf8').replace('  alt: { type: duckdb, lake_dir: alt_lake, threads: 2 }', `  alt: { type: duckdb, lake_dir: alt_lake, threads: "{{ env_var('${name}') }}" }`);
+      fs.writeFileSync(path.join(dir, 'stedi_project.yml'), yml);
+      const secret = 'sentinel-secret-0123456789abcdef';
+      const r = await stedi(dir, ['compile', '--target', 'alt'], { env: { [name]: secret } });
+      expect(r.code, explain(r)).toBe(2);
+      expect(r.stderr).toContain(`env_var('${name}') reads a secret`);
+      expect(`${r.stdout}${r.stderr}`).not.toContain(secret);
+      expect(fs.existsSync(path.join(dir, 'target/manifest.json'))).toBe(false);
+    }
+  });
+});

@@ -95,9 +95,9 @@ function cancelled(): EngineError {
 const CATEGORY: Record<number, string> = { 1: 'SYSTEM', 2: 'USER', 3: 'OTHER' };
 
 /** Athena's reason for a failed query, scrubbed of every value of the data (runner/core/redact.ts). */
-export function failureMessage(q: QueryExecution): string {
+export function failureMessage(q: QueryExecution, statement?: string): string {
   const err = q.Status?.AthenaError;
-  const msg = scrubEngineMessage(err?.ErrorMessage ?? q.Status?.StateChangeReason ?? 'no reason given');
+  const msg = scrubEngineMessage(err?.ErrorMessage ?? q.Status?.StateChangeReason ?? 'no reason given', statement);
   const kind = err ? ` [Athena ${CATEGORY[err.ErrorCategory ?? 0] ?? 'UNKNOWN'} error, type ${err.ErrorType ?? '?'}]` : '';
   return `${msg}${kind} (query ${q.QueryExecutionId})`;
 }
@@ -146,7 +146,7 @@ export class QueryRunner {
       if (state === 'SUCCEEDED') return done;
       if (state === 'FAILED' && opts.rerunnable && q.Status?.AthenaError?.Retryable && run < 2) continue;
       if (state === 'CANCELLED') throw new EngineError(`query ${done.id} was cancelled${opts.signal?.aborted ? ': the run was stopped' : ' outside stedi'}`, { queryId: done.id });
-      throw new EngineError(`Athena query failed: ${failureMessage(q)}`, { queryId: done.id });
+      throw new EngineError(`Athena query failed: ${failureMessage(q, sql)}`, { queryId: done.id });
     }
   }
 

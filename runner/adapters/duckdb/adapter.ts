@@ -399,7 +399,7 @@ async function run(c: DuckDBConnection, sql: string): Promise<QueryResult> {
   try {
     return toQueryResult(await c.runAndReadAll(sql));
   } catch (e) {
-    throw new EngineError(scrubEngineMessage((e as Error).message));
+    throw new EngineError(scrubEngineMessage((e as Error).message, sql));
   }
 }
 

@@ -58,3 +58,13 @@ describe('scrubEngineMessage: no value of the data in an engine error', () => {
     expect(scrubEngineMessage('a\nb\u0007')).toBe('a\nb\\u0007');
   });
 });
+
+describe('scrubEngineMessage with the failing statement', () => {
+  it('keeps a quoted name the statement spells, and still redacts values', () => {
+    const sql = 'select email, t.serial_number from "stedi"."customer_trusted" t';
+    expect(scrubEngineMessage("COLUMN_NOT_FOUND: line 3:5: Column 'email' cannot be resolved", sql)).toBe("COLUMN_NOT_FOUND: line 3:5: Column 'email' cannot be resolved");
+    expect(scrubEngineMessage("Table 'stedi.customer_trusted' not found", sql)).toBe("Table 'stedi.customer_trusted' not found");
+    expect(scrubEngineMessage("Cannot cast 'alice' to BIGINT", sql)).toBe("Cannot cast '<redacted>' to BIGINT");
+    expect(scrubEngineMessage("Could not convert string 'zed@example.com' to INT64", sql)).not.toContain('zed@example.com');
+  });
+});
