@@ -24,7 +24,7 @@
  * as 0 or as infinity is a `type_mismatch`.
  */
 import { safeKey } from '../core/redact.js';
-import { exactInteger, isZeroText, memberKey, memberText, topLevelMembers, type Member } from './scan.js';
+import { exactInteger, flatMemberText, isFlatPlain, PLAIN_KEY, isZeroText, memberKey, memberText, topLevelMembers, type Member } from './scan.js';
 import type { ColumnKind, LandingColumn, LandingValue, RejectReason } from './types.js';
 
 /** Declared types stored as 32-bit floats (DuckDB FLOAT/REAL, Athena `float`/`real`). */
@@ -77,6 +77,16 @@ export class KeyResolver {
   private readonly cache = new Map<string, number>();
   constructor(readonly columns: LandingColumn[]) {
     columns.forEach((c, i) => this.lower.set(c.name.toLowerCase(), i));
+  }
+  private readonly plain = new Map<string, boolean>();
+  /** PLAIN_KEY, remembered per spelling (keys repeat on every line). */
+  isPlain(key: string): boolean {
+    let p = this.plain.get(key);
+    if (p === undefined) {
+      p = PLAIN_KEY.test(key);
+      if (this.plain.size < 10_000) this.plain.set(key, p);
+    }
+    return p;
   }
   resolve(key: string): number {
     let i = this.cache.get(key);
@@ -164,7 +174,9 @@ export function classifyLine(text: string, pos: LinePosition, resolver: KeyResol
     if (key !== col.name) caseFolded = true;
   }
   let members: Member[] | undefined;
-  const rawText = (key: string): string | undefined => memberText(s, (members ??= topLevelMembers(s)), key);
+  let flat: boolean | undefined;
+  // the raw text of a member: found directly in a flat plain line (most STEDI lines), else by the full scan
+  const rawText = (key: string): string | undefined => ((flat ??= isFlatPlain(s)) && resolver.isPlain(key) ? flatMemberText(s, key) : memberText(s, (members ??= topLevelMembers(s)), key));
   const twice = repeatedKey(s, keys.length, keyOf, () => (members ??= topLevelMembers(s)));
   if (twice !== undefined) return reject('duplicate_key', `key ${safeKey(twice)} appears twice in the record (JSON keeps only the last value)`);
   if (!keyOf.some((k) => k !== undefined)) {

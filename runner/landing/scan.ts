@@ -125,13 +125,46 @@ export function memberText(s: string, members: Member[], key: string): string | 
   return undefined;
 }
 
+/**
+ * Whether `s` (an object JSON.parse accepted) is flat and plain: no backslash, no `[`, and no `{`
+ * but the first. Then no string can hold a quote, so `"key"` followed by `:` is written only
+ * where that key is a member of the record, and `flatMemberText` finds it without the full scan.
+ */
+export function isFlatPlain(s: string): boolean {
+  return s.indexOf('\\') < 0 && s.indexOf('[') < 0 && s.indexOf('{', s.indexOf('{') + 1) < 0;
+}
+
+/** A key that holds none of JSON's structural characters or whitespace (so `"key"` cannot span two tokens). */
+export const PLAIN_KEY = /^[^"\\:,{}[\]\s]+$/;
+
+/**
+ * `memberText` for a line `isFlatPlain` accepted and a key PLAIN_KEY accepts: the value text of
+ * the last `"key":` member. In such a line every quote delimits a string, only a key is followed
+ * by a colon, and a plain key's quoted form cannot straddle two tokens: the match is the member.
+ */
+export function flatMemberText(s: string, key: string): string | undefined {
+  const quoted = `"${key}"`;
+  for (let at = s.lastIndexOf(quoted); at >= 0; at = at === 0 ? -1 : s.lastIndexOf(quoted, at - 1)) {
+    let i = skipWs(s, at + quoted.length);
+    if (s.charCodeAt(i) !== 0x3a) continue; // a string value equal to the key, not the key
+    i = skipWs(s, i + 1);
+    return s.slice(i, valueEnd(s, i));
+  }
+  return undefined;
+}
+
 /** A JSON number's text (RFC 8259 grammar), or a numeric string as a landing line may send one. */
 const NUMBER_PARTS = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/;
 
-/** Whether the number written as `text` is exactly zero (`0`, `-0.000`, `0e99`). */
+/** Whether the number written as `text` is exactly zero (`0`, `-0.000`, `0e99`): no digit but 0 before the exponent. */
 export function isZeroText(text: string): boolean {
-  const m = NUMBER_PARTS.exec(text);
-  return m !== null && /^0*$/.test(m[2]!) && /^0*$/.test(m[3] ?? '');
+  if (!NUMBER_PARTS.test(text)) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x65 || c === 0x45) return true; // e, E: the exponent of zero is zero
+    if (c >= 0x31 && c <= 0x39) return false; // a digit 1-9
+  }
+  return true;
 }
 
 /** The largest number of decimal digits an integer of 64 bits can have (9223372036854775807). */

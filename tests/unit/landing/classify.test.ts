@@ -154,3 +154,28 @@ describe('declarations', () => {
     expect(memberText(nested, topLevelMembers(nested), 'a')).toBe('1');
   });
 });
+
+describe('the flat fast path reads the same member text as the full scan', () => {
+  it('on generated flat lines: string values that spell keys, whitespace, repeated keys, numbers of every form', async () => {
+    const { flatMemberText, isFlatPlain, memberText, PLAIN_KEY, topLevelMembers } = await import('../../../runner/landing/scan.js');
+    let seed = 7;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const keys = ['timestamp', 'x', 'user', 'Timestamp', 'a b', 'k:1', 'e'];
+    const values = () => ['1', '-0', '1.0000000000000001', '1e-400', '2E+3', '"timestamp"', '"x:"', '" ,:"', 'true', 'null', '"a}"', '12345678901234567890'][rnd(12)]!;
+    const ws = () => ['', ' ', '\t', '  '][rnd(4)]!;
+    let flat = 0;
+    for (let n = 0; n < 5000; n++) {
+      const members = Array.from({ length: 1 + rnd(6) }, () => `${ws()}${JSON.stringify(keys[rnd(keys.length)])}${ws()}:${ws()}${values()}${ws()}`);
+      const line = `{${members.join(',')}}`;
+      JSON.parse(line); // valid JSON
+      if (!isFlatPlain(line)) continue;
+      flat++;
+      const all = topLevelMembers(line);
+      for (const k of keys.filter((x) => PLAIN_KEY.test(x))) expect(flatMemberText(line, k), `${line} ${k}`).toBe(memberText(line, all, k));
+    }
+    expect(flat).toBeGreaterThan(1000);
+  });
+});
