@@ -114,6 +114,17 @@ export async function forgetHistory(c: DuckDBConnection, paths: string[]): Promi
   if (paths.length) await c.run(`DELETE FROM _stedi.history WHERE path IN (${paths.map(lit).join(', ')})`);
 }
 
+const LANDING_FILE_COLUMNS = ['source', 'file', 'status', 'duplicate_of', 'bytes', 'sha256', 'lines', 'accepted', 'rejected', 'blank', 'duplicate_delivery', 'bom', 'crlf', 'trailing_comma', 'case_folded_keys', 'coerced_values', 'no_final_newline'];
+
+/** Landing-file records as the snapshot holds them, back into `_stedi.landing_files` (readers, recover). */
+export async function insertLandingFileRows(c: DuckDBConnection, rows: Record<string, unknown>[]): Promise<void> {
+  const cell = (x: unknown) => (x === null || x === undefined ? 'NULL' : typeof x === 'number' || typeof x === 'boolean' ? String(x) : lit(String(x)));
+  for (const f of rows) {
+    const keys = Array.isArray(f.unknown_keys) ? `[${(f.unknown_keys as unknown[]).map((k) => lit(String(k))).join(', ')}]::VARCHAR[]` : 'NULL';
+    await c.run(`INSERT INTO _stedi.landing_files VALUES (${LANDING_FILE_COLUMNS.map((k) => cell(f[k])).join(', ')}, ${keys}, ${f.ingested_at ? `${lit(String(f.ingested_at))}::TIMESTAMP` : 'NULL'})`);
+  }
+}
+
 export function snapshotPath(catalog: string): string {
   return `${catalog.replace(/\.duckdb$/i, '')}.published.json`;
 }

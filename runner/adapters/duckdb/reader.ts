@@ -9,7 +9,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { duckdbDialect } from '../../dialect/duckdb.js';
-import { LANDING_FILES_DDL, type Snapshot } from './catalog.js';
+import { insertLandingFileRows, LANDING_FILES_DDL, type PublishedRow, type Snapshot } from './catalog.js';
 
 const q = duckdbDialect.quoteIdent;
 const lit = duckdbDialect.quoteString;
@@ -24,30 +24,34 @@ export async function loadSnapshot(c: DuckDBConnection, s: Snapshot): Promise<vo
   const schemas = new Set(['_stedi', ...s.relations.map((r) => r.schema_name)]);
   for (const schema of schemas) await c.run(`CREATE SCHEMA IF NOT EXISTS ${q(schema)}`);
   for (const r of s.relations) if (r.kind === 'table' && r.path) await c.run(parquetView(r.relation, r.path));
-  // views may read other views: create them until none is left or none can be made
-  let pending = s.relations.filter((r) => r.kind === 'view' && r.definition);
-  while (pending.length) {
-    const failed: typeof pending = [];
-    for (const r of pending) {
-      try {
-        await c.run(`CREATE OR REPLACE VIEW ${r.relation} AS\n${r.definition}`);
-      } catch {
-        failed.push(r);
-      }
-    }
-    if (failed.length === pending.length) break;
-    pending = failed;
-  }
+  await createViews(c, s.relations.filter((r) => r.kind === 'view'));
   await c.run(`CREATE TABLE _stedi.published (relation VARCHAR, schema_name VARCHAR, identifier VARCHAR, kind VARCHAR, node VARCHAR, version VARCHAR, path VARCHAR, published_at VARCHAR, row_count BIGINT, definition VARCHAR, inputs VARCHAR)`);
   for (const r of s.relations) {
     const v = (x: string | number | null) => (x === null ? 'NULL' : typeof x === 'number' ? String(x) : lit(x));
     await c.run(`INSERT INTO _stedi.published VALUES (${[r.relation, r.schema_name, r.identifier, r.kind, r.node, r.version, r.path, r.published_at, r.row_count, r.definition, r.inputs].map(v).join(', ')})`);
   }
   await c.run(LANDING_FILES_DDL);
-  for (const f of s.landing_files) {
-    const keys = Array.isArray(f.unknown_keys) ? `[${(f.unknown_keys as unknown[]).map((k) => lit(String(k))).join(', ')}]::VARCHAR[]` : 'NULL';
-    const cell = (x: unknown) => (x === null || x === undefined ? 'NULL' : typeof x === 'number' || typeof x === 'boolean' ? String(x) : lit(String(x)));
-    const cols = ['source', 'file', 'status', 'duplicate_of', 'bytes', 'sha256', 'lines', 'accepted', 'rejected', 'blank', 'duplicate_delivery', 'bom', 'crlf', 'trailing_comma', 'case_folded_keys', 'coerced_values', 'no_final_newline'];
-    await c.run(`INSERT INTO _stedi.landing_files VALUES (${cols.map((k) => cell(f[k])).join(', ')}, ${keys}, ${cell(f.ingested_at)})`);
+  await insertLandingFileRows(c, s.landing_files);
+}
+
+/**
+ * Creates the views of `rows` (a view may read other views: retried until none is left or none
+ * can be made); returns those that could not be made.
+ */
+export async function createViews(c: DuckDBConnection, rows: PublishedRow[], created: (r: PublishedRow) => Promise<void> = async () => undefined): Promise<PublishedRow[]> {
+  let pending = rows;
+  while (pending.length) {
+    const failed: PublishedRow[] = [];
+    for (const r of pending) {
+      try {
+        await c.run(`CREATE OR REPLACE VIEW ${r.relation} AS\n${r.definition ?? ''}`);
+        await created(r);
+      } catch {
+        failed.push(r);
+      }
+    }
+    if (failed.length === pending.length) return failed;
+    pending = failed;
   }
+  return [];
 }

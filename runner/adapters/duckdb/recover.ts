@@ -9,13 +9,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { EngineError } from '../types.js';
-import { LANDING_FILES_DDL, prepareBookkeeping, readSnapshot, recordPublished, snapshotPath } from './catalog.js';
+import { insertLandingFileRows, LANDING_FILES_DDL, prepareBookkeeping, readSnapshot, recordPublished, snapshotPath } from './catalog.js';
 import { claimLake, ownsVersionDir, type Owner } from './lake.js';
 import { DamagedCatalogError, openInstance, probeCatalog } from './open.js';
-import { parquetView } from './reader.js';
+import { createViews, parquetView } from './reader.js';
 import { duckdbDialect } from '../../dialect/duckdb.js';
-
-const lit = duckdbDialect.quoteString;
 
 export interface RecoveryReport {
   /** What was done, one line each, for the user. */
@@ -73,31 +71,14 @@ export async function recoverCatalog(cfg: { lake_dir: string; catalog: string },
       await recordPublished(c, row);
       restored++;
     }
-    for (let left = pending; left.length; ) {
-      const failed: typeof pending = [];
-      for (const r of left) {
-        try {
-          await c.run(`CREATE OR REPLACE VIEW ${r.relation} AS\n${r.definition ?? ''}`);
-          const { published_at: _at, ...row } = r;
-          await recordPublished(c, row);
-          restored++;
-        } catch {
-          failed.push(r);
-        }
-      }
-      if (failed.length === left.length) {
-        missing.push(...failed.map((r) => r.relation));
-        break;
-      }
-      left = failed;
-    }
+    const notMade = await createViews(c, pending, async (r) => {
+      const { published_at: _at, ...row } = r;
+      await recordPublished(c, row);
+      restored++;
+    });
+    missing.push(...notMade.map((r) => r.relation));
     await c.run(LANDING_FILES_DDL);
-    for (const f of snap?.landing_files ?? []) {
-      const cols = ['source', 'file', 'status', 'duplicate_of', 'bytes', 'sha256', 'lines', 'accepted', 'rejected', 'blank', 'duplicate_delivery', 'bom', 'crlf', 'trailing_comma', 'case_folded_keys', 'coerced_values', 'no_final_newline'];
-      const cell = (x: unknown) => (x === null || x === undefined ? 'NULL' : typeof x === 'number' || typeof x === 'boolean' ? String(x) : lit(String(x)));
-      const keys = Array.isArray(f.unknown_keys) ? `[${(f.unknown_keys as unknown[]).map((k) => lit(String(k))).join(', ')}]::VARCHAR[]` : 'NULL';
-      await c.run(`INSERT INTO _stedi.landing_files VALUES (${cols.map((k) => cell(f[k])).join(', ')}, ${keys}, ${f.ingested_at ? `${lit(String(f.ingested_at))}::TIMESTAMP` : 'NULL'})`);
-    }
+    await insertLandingFileRows(c, snap?.landing_files ?? []);
   } catch (e) {
     throw new EngineError(`recovering ${cfg.catalog} failed: ${(e as Error).message}; the damaged catalog is at ${aside}`);
   } finally {
