@@ -54,7 +54,7 @@ function dbtEnv(work: string, landingRoot: string): NodeJS.ProcessEnv {
 }
 
 /** Project macros the dbt peer uses as they are (identical syntax in nunjucks and Jinja). */
-const SHARED_MACROS = ['customers.sql', 'consent.sql', 'tests/consent.sql', 'tests/one_customer_per_serial.sql', 'tests/same_customer_pairs.sql'];
+export const SHARED_MACROS = ['customers.sql', 'consent.sql', 'tests/consent.sql', 'tests/one_customer_per_serial.sql', 'tests/same_customer_pairs.sql', 'tests/canonical_identity.sql'];
 
 /** A working copy of the dbt peer with the project's CSV seed and shared macros; parsed once, so runs use dbt's partial parsing as a user's would. */
 export async function dbtSetup(landingRoot: string): Promise<string> {

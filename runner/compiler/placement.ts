@@ -11,7 +11,7 @@
  *     target of the project.
  */
 import type { Diagnostic } from '../core/diagnostics.js';
-import { absolute, isUri, normalisePath, overlaps } from '../core/paths.js';
+import { absolute, isUri, localTableFolder, overlaps, s3TableFolder, type TableParts } from '../core/paths.js';
 import type { Dialect } from '../dialect/types.js';
 import type { ManifestNode, ModelNode, SeedNode, SourceNode } from '../manifest/types.js';
 import type { ResolvedTarget } from '../project/resolve.js';
@@ -37,13 +37,9 @@ function zoneOf(n: Stored, target: ResolvedTarget): string {
   return String(n.config.zone ?? 'seeds');
 }
 
-/** The folder (local path or S3 prefix) holding a table's versions on the target. */
-export function tableFolder(target: ResolvedTarget, parts: { entity: string; zone: string; name: string }): string {
-  if (target.type === 'duckdb') {
-    const rel = target.path_template.replace(/\{(entity|zone|name)\}/g, (_, k: 'entity' | 'zone' | 'name') => parts[k]);
-    return normalisePath(`${target.lake_dir}/${rel}`);
-  }
-  return `${String(target.s3_data_dir).replace(/\/+$/, '')}/${parts.entity}/${parts.zone}/${parts.name}`;
+/** The folder (local path or S3 prefix) holding a table's versions on the target: the formula the adapters write with. */
+export function tableFolder(target: ResolvedTarget, parts: TableParts): string {
+  return target.type === 'duckdb' ? localTableFolder(target.lake_dir, target.path_template, parts) : s3TableFolder(String(target.s3_data_dir), parts);
 }
 
 /** The names of a node that become paths or identifiers, with what to call them in a message. */

@@ -41,3 +41,24 @@ export function overlaps(a: string, b: string): boolean {
   const inside = (inner: string, outer: string) => inner.startsWith(outer.endsWith('/') ? outer : `${outer}/`);
   return inside(x, y) || inside(y, x);
 }
+
+export interface TableParts {
+  entity: string;
+  zone: string;
+  name: string;
+}
+
+/**
+ * The folder of a table's versions on the local target: `lakeDir` joined with `template`
+ * (`{entity}/{zone}/{name}` by default). The compiler checks clashes with it, the DuckDB adapter
+ * writes there: one formula.
+ */
+export function localTableFolder(lakeDir: string, template: string, parts: TableParts): string {
+  const rel = template.replace(/\{(entity|zone|name)\}/g, (_, k: keyof TableParts) => parts[k]);
+  return normalisePath(`${lakeDir.replace(/\\/g, '/')}/${rel}`);
+}
+
+/** The S3 prefix of a table's versions on Athena: `<s3_data_dir>/<entity>/<zone>/<name>` (the layout of the local lake). */
+export function s3TableFolder(s3DataDir: string, parts: TableParts): string {
+  return `${s3DataDir.replace(/\/+$/, '')}/${parts.entity}/${parts.zone}/${parts.name}`;
+}

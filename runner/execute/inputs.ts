@@ -15,6 +15,7 @@
  * values; keys only one of them has never disagree.
  */
 import type { PublishedRecord } from '../adapters/types.js';
+import { normalisePath } from '../core/paths.js';
 import type { Manifest, ManifestNode } from '../manifest/types.js';
 
 export interface BuildInputs {
@@ -48,21 +49,9 @@ export interface InputProblem {
 
 const MATERIALIZED = new Set(['source', 'seed', 'model']);
 
-export function normaliseLocation(loc: string): string {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(loc)) return loc.replace(/\/+$/, '');
-  const parts: string[] = [];
-  const abs = loc.startsWith('/');
-  for (const p of loc.split('/')) {
-    if (p === '' || p === '.') continue;
-    if (p === '..' && parts.length && parts[parts.length - 1] !== '..') parts.pop();
-    else if (p !== '..' || !abs) parts.push(p);
-  }
-  return `${abs ? '/' : ''}${parts.join('/')}` || '.';
-}
-
 export function ownInputs(n: ManifestNode, target: string): BuildInputs {
   if (n.resource_type === 'source') {
-    return { target, vars: {}, landing: { [n.unique_id]: normaliseLocation(n.location) }, ...(n.location_vars ? { location_vars: { [n.unique_id]: n.location_vars } } : {}) };
+    return { target, vars: {}, landing: { [n.unique_id]: normalisePath(n.location) }, ...(n.location_vars ? { location_vars: { [n.unique_id]: n.location_vars } } : {}) };
   }
   return { target, vars: n.resource_type === 'model' ? { ...(n.vars_read ?? {}) } : {}, landing: {} };
 }

@@ -96,7 +96,7 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
           // run_results.json holds the report with file names in safe form (a name may hold data or a line break)
           if (!published) return { status: 'error', message: notPublished(refused, response.message), ...(landing ? { adapter_response: { ...response, landing: reportForArtifacts(landing) } } : {}) };
           // quarantined lines, duplicate deliveries, empty or stray files, no record at all … warn; the build goes on
-          const status: NodeStatus = (landing && (needsAttention(landing) || landing.totals.accepted === 0)) || shrinkNote(s.node.unique_id) ? 'warn' : 'success';
+          const status: NodeStatus = (landing && needsAttention(landing)) || shrinkNote(s.node.unique_id) ? 'warn' : 'success';
           return { status, message: withShrinkNote(s.node.unique_id, response.message), ...(landing ? { adapter_response: { ...response, landing: reportForArtifacts(landing) } } : {}) };
         });
         record(r, s.node);

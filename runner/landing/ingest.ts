@@ -351,5 +351,6 @@ function describe(files: FileReport[], skipped: string[], spec: LandingSpec): st
     }
   }
   if (skipped.length) out.push(`${shownPath(spec.location)}: ${s(skipped.length, 'entry', 'entries')} not read (not a *.json landing file): ${skipped.slice(0, 10).map((e) => safeText(e)).join(', ')}${skipped.length > 10 ? ', …' : ''}`);
+  if (!files.some((f) => f.accepted > 0)) out.push(`${shownPath(spec.location)}: no record was accepted${files.length ? '' : ' (no landing file)'}`);
   return out;
 }

@@ -54,7 +54,7 @@ export function detailsLine(report: LandingReport): string {
 /** Whether the ingestion found something a person should look at (the source node then warns). */
 export function needsAttention(report: LandingReport): boolean {
   const t = report.totals;
-  return t.rejected > 0 || t.duplicate_files > 0 || t.empty_files > 0 || t.skipped_files > 0 || report.files.some((f) => f.unknown_keys.length > 0);
+  return t.accepted === 0 || t.rejected > 0 || t.duplicate_files > 0 || t.empty_files > 0 || t.skipped_files > 0 || report.files.some((f) => f.unknown_keys.length > 0);
 }
 
 /** The message of the source's result: the balance, then one line per finding. */

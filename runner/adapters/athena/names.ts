@@ -1,5 +1,6 @@
 /** Names and locations stedi gives to Glue tables and S3 prefixes. */
 import { EngineError } from '../types.js';
+import { s3TableFolder, type TableParts } from '../../core/paths.js';
 import { trimSlash } from './settings.js';
 
 /** Glue/Athena table names: lower-case letters, digits and underscores. */
@@ -34,8 +35,8 @@ export function checkGlueName(name: string, what: string): void {
 }
 
 /** s3://…/<entity>/<zone>/<name>/v=<version>/ — the same layout as the local lake. */
-export function versionLocation(s3DataDir: string, parts: { entity: string; zone: string; name: string }, version: string): string {
-  return `${trimSlash(s3DataDir)}/${parts.entity}/${parts.zone}/${parts.name}/v=${version}/`;
+export function versionLocation(s3DataDir: string, parts: TableParts, version: string): string {
+  return `${s3TableFolder(s3DataDir, parts)}/v=${version}/`;
 }
 
 /** True for a location stedi created: under s3_data_dir and ending in a `v=<version>/` folder. */

@@ -31,7 +31,8 @@ import { EngineError } from '../types.js';
 import { sourceMessage } from '../../landing/report.js';
 import { LandingReadError } from '../../landing/store.js';
 import { asPublishedRecords, keptPaths, landingFileRows, prepareBookkeeping, publishedRows, readSnapshot, recordPublished, snapshotPath, SNAPSHOT_SCHEMA_VERSION, versionsBeyond, forgetHistory, writeSnapshot, type PublishedRow, type Snapshot } from './catalog.js';
-import { adoptVersionDir, claimLake, listOwnedVersionDirs, makeVersionDir, newVersion, removeVersionDir, tablePath, type Owner } from './lake.js';
+import { adoptVersionDir, claimLake, listOwnedVersionDirs, makeVersionDir, newVersion, removeVersionDir, type Owner } from './lake.js';
+import { localTableFolder } from '../../core/paths.js';
 import { explainOpen, isDamage, openInstance } from './open.js';
 import { loadSnapshot, parquetView } from './reader.js';
 import { dropLegacyTable, recordFiles, rejectsRelation, stageLanding } from './sources.js';
@@ -202,7 +203,7 @@ export class DuckDbAdapter implements Adapter {
   private async ingest(c: DuckDBConnection, node: SourceNode, audit: Audit, opts: PublishOptions): Promise<AdapterResponse & { published: boolean }> {
     const rej = rejectsRelation(node);
     const version = newVersion();
-    const folder = (name: string) => `${tablePath(this.cfg.lake_dir, this.cfg.path_template, { entity: node.entity, zone: node.relation.schema, name })}/v=${version}`;
+    const folder = (name: string) => `${localTableFolder(this.cfg.lake_dir, this.cfg.path_template, { entity: node.entity, zone: node.relation.schema, name })}/v=${version}`;
     const dirs = { accepted: folder(node.relation.identifier), rejects: folder(rej.identifier) };
     for (const d of Object.values(dirs)) mkVersion(d, this.owner, node.unique_id);
     let published = false;
@@ -243,7 +244,7 @@ export class DuckDbAdapter implements Adapter {
         if (ok) await this.afterPublish([]);
         return { published: ok, response: { message: ok ? 'OK VIEW' : 'NOT PUBLISHED VIEW' } };
       }
-      const base = tablePath(this.cfg.lake_dir, this.cfg.path_template, { entity: node.entity, zone: rel.schema, name: rel.identifier });
+      const base = localTableFolder(this.cfg.lake_dir, this.cfg.path_template, { entity: node.entity, zone: rel.schema, name: rel.identifier });
       const version = newVersion();
       const dir = `${base}/v=${version}`;
       mkVersion(dir, this.owner, node.unique_id);

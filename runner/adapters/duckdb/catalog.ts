@@ -65,13 +65,23 @@ export async function prepareBookkeeping(c: DuckDBConnection): Promise<void> {
   await c.run(LANDING_FILES_DDL);
 }
 
+/** A bookkeeping value as SQL: NULL, a number, or a quoted string. */
+export function sqlValue(x: string | number | null): string {
+  return x === null ? 'NULL' : typeof x === 'number' ? String(x) : lit(x);
+}
+
+/** A published row's values in NAMES order, with `published_at` as given (SQL). */
+export function publishedValues(row: Omit<PublishedRow, 'published_at'>, publishedAt: string): string {
+  const v = sqlValue;
+  return `${v(row.relation)}, ${v(row.schema_name)}, ${v(row.identifier)}, ${v(row.kind)}, ${v(row.node)}, ${v(row.version)}, ${v(row.path)}, ${publishedAt}, ${v(row.row_count)}, ${v(row.definition)}, ${v(row.inputs)}`;
+}
+
 /** Inside the publishing transaction: the new row replaces the relation's row; the old one goes to history. */
 export async function recordPublished(c: DuckDBConnection, row: Omit<PublishedRow, 'published_at'>): Promise<void> {
   const r = lit(row.relation);
   await c.run(`INSERT INTO _stedi.history SELECT ${NAMES}, now() FROM _stedi.published WHERE relation = ${r} AND path IS NOT NULL`);
   await c.run(`DELETE FROM _stedi.published WHERE relation = ${r}`);
-  const v = (x: string | number | null) => (x === null ? 'NULL' : typeof x === 'number' ? String(x) : lit(x));
-  await c.run(`INSERT INTO _stedi.published (${NAMES}) VALUES (${v(row.relation)}, ${v(row.schema_name)}, ${v(row.identifier)}, ${v(row.kind)}, ${v(row.node)}, ${v(row.version)}, ${v(row.path)}, now(), ${v(row.row_count)}, ${v(row.definition)}, ${v(row.inputs)})`);
+  await c.run(`INSERT INTO _stedi.published (${NAMES}) VALUES (${publishedValues(row, 'now()')})`);
 }
 
 export async function publishedRows(c: DuckDBConnection): Promise<PublishedRow[]> {

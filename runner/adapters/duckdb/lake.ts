@@ -128,12 +128,6 @@ function walk(root: string, depth: number, visit: (dir: string) => 'descend' | '
   }
 }
 
-/** The folder of a table on the local target (the layout of the S3 zones). */
-export function tablePath(lakeDir: string, template: string, parts: { entity: string; zone: string; name: string }): string {
-  const rel = template.replace(/\{(entity|zone|name)\}/g, (_, k: 'entity' | 'zone' | 'name') => parts[k]);
-  return path.posix.join(lakeDir.split(path.sep).join('/'), rel);
-}
-
 /** Creates a fresh version folder with its ownership marker. */
 export function makeVersionDir(dir: string, owner: Owner, node: string): void {
   fs.mkdirSync(dir, { recursive: true });

@@ -9,7 +9,7 @@
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { duckdbDialect } from '../../dialect/duckdb.js';
-import { insertLandingFileRows, LANDING_FILES_DDL, type PublishedRow, type Snapshot } from './catalog.js';
+import { insertLandingFileRows, LANDING_FILES_DDL, publishedValues, sqlValue, type PublishedRow, type Snapshot } from './catalog.js';
 
 const q = duckdbDialect.quoteIdent;
 const lit = duckdbDialect.quoteString;
@@ -26,10 +26,7 @@ export async function loadSnapshot(c: DuckDBConnection, s: Snapshot): Promise<vo
   for (const r of s.relations) if (r.kind === 'table' && r.path) await c.run(parquetView(r.relation, r.path));
   await createViews(c, s.relations.filter((r) => r.kind === 'view'));
   await c.run(`CREATE TABLE _stedi.published (relation VARCHAR, schema_name VARCHAR, identifier VARCHAR, kind VARCHAR, node VARCHAR, version VARCHAR, path VARCHAR, published_at VARCHAR, row_count BIGINT, definition VARCHAR, inputs VARCHAR)`);
-  for (const r of s.relations) {
-    const v = (x: string | number | null) => (x === null ? 'NULL' : typeof x === 'number' ? String(x) : lit(x));
-    await c.run(`INSERT INTO _stedi.published VALUES (${[r.relation, r.schema_name, r.identifier, r.kind, r.node, r.version, r.path, r.published_at, r.row_count, r.definition, r.inputs].map(v).join(', ')})`);
-  }
+  for (const r of s.relations) await c.run(`INSERT INTO _stedi.published VALUES (${publishedValues(r, sqlValue(r.published_at))})`);
   await c.run(LANDING_FILES_DDL);
   await insertLandingFileRows(c, s.landing_files);
 }

@@ -109,23 +109,27 @@ export function adapterOptions(extra: AthenaAdapterOptions = {}): AthenaAdapterO
 
 export const silent: Reporter = { info: () => undefined, warn: () => undefined, error: () => undefined, nodeDone: () => undefined };
 
-export async function build(target: ResolvedTarget, manifest: Manifest, opts: AthenaAdapterOptions = adapterOptions(), command: Command = 'build', signal?: AbortSignal, select?: (id: string) => boolean, onAdapter?: (a: AthenaAdapter) => void): Promise<{ adapter: AthenaAdapter; results: NodeResult[] }> {
+/** A real adapter over the faked clients, with the test key, opened for writing. */
+async function openAdapter(target: ResolvedTarget, opts: AthenaAdapterOptions, onAdapter?: (a: AthenaAdapter) => void): Promise<AthenaAdapter> {
   const adapter = new AthenaAdapter(target as unknown as Record<string, unknown>, createClients(String((target as { region?: string }).region)), opts);
   onAdapter?.(adapter);
   adapter.setSecret('stedi_subject_key', KEY);
   await adapter.open('write');
-  const ids = new Set(Object.keys(manifest.nodes).filter((id) => !select || select(id)));
-  const results = await execute(manifest, adapter, plan(manifest, ids, command), { threads: 1, failFast: false, reporter: silent, ...(signal ? { signal } : {}) });
+  return adapter;
+}
+
+const selected = (manifest: Manifest, select?: (id: string) => boolean) => new Set(Object.keys(manifest.nodes).filter((id) => !select || select(id)));
+
+export async function build(target: ResolvedTarget, manifest: Manifest, opts: AthenaAdapterOptions = adapterOptions(), command: Command = 'build', signal?: AbortSignal, select?: (id: string) => boolean, onAdapter?: (a: AthenaAdapter) => void): Promise<{ adapter: AthenaAdapter; results: NodeResult[] }> {
+  const adapter = await openAdapter(target, opts, onAdapter);
+  const results = await execute(manifest, adapter, plan(manifest, selected(manifest, select), command), { threads: 1, failFast: false, reporter: silent, ...(signal ? { signal } : {}) });
   return { adapter, results };
 }
 
 /** As the CLI runs a command: checked against what is published first (refused when it would mix inputs), inputs recorded. */
 export async function checkedBuild(target: ResolvedTarget, manifest: Manifest, opts: AthenaAdapterOptions & { allowShrink?: boolean } = adapterOptions(), select?: (id: string) => boolean): Promise<{ results: NodeResult[]; refused: InputProblem[] }> {
-  const adapter = new AthenaAdapter(target as unknown as Record<string, unknown>, createClients(String((target as { region?: string }).region)), opts);
-  adapter.setSecret('stedi_subject_key', KEY);
-  await adapter.open('write');
-  const ids = new Set(Object.keys(manifest.nodes).filter((id) => !select || select(id)));
-  return executeChecked(manifest, adapter, plan(manifest, ids, 'build'), { threads: 1, failFast: false, reporter: silent, ...(opts.allowShrink ? { allowShrink: true } : {}) });
+  const adapter = await openAdapter(target, opts);
+  return executeChecked(manifest, adapter, plan(manifest, selected(manifest, select), 'build'), { threads: 1, failFast: false, reporter: silent, ...(opts.allowShrink ? { allowShrink: true } : {}) });
 }
 
 /** One line per call, SQL in full; what the golden file of a build holds. */
