@@ -30,14 +30,14 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import path from 'node:path';
-import { safeKey, safeText } from '../core/redact.js';
+import { safeKey } from '../core/redact.js';
 import type { SourceNode } from '../manifest/types.js';
-import { classifyLine, isLandingFileName, KeyResolver } from './classify.js';
-import { shownPath } from './report.js';
-import { DEFAULT_CHUNK_BYTES, LandingMissingError, localStore, type LandingEntry, type LandingStore } from './store.js';
+import { classifyLine, KeyResolver } from './classify.js';
+import { blankReport } from './summary.js';
+import { ingestIncremental, type BatchWriter, type IncrementalOptions, type IncrementalResult } from './incremental.js';
+import { DEFAULT_CHUNK_BYTES, localStore, type LandingEntry, type LandingStore } from './store.js';
 import {
-  DEFAULT_MAX_LINE_BYTES, emptyTolerated, RAW_PREFIX_BYTES, type FileReport, type LandingColumn, type LandingReport, type LandingTotals, type LandingValue, type RejectRow,
+  DEFAULT_MAX_LINE_BYTES, RAW_PREFIX_BYTES, type FileReport, type LandingColumn, type LandingReport, type LandingValue, type RejectRow,
 } from './types.js';
 
 export interface LandingSink {
@@ -81,59 +81,71 @@ export interface IngestOptions {
 }
 
 const FIRST_REJECTS = 3;
-const UNKNOWN_KEYS_LISTED = 20;
 /** Distinct unknown keys kept per file (a file whose keys are values would otherwise grow without bound). */
 const UNKNOWN_KEYS_KEPT = 1000;
 
+/**
+ * Reads every landing file of the source (no earlier state): the report, with the rows handed to
+ * `sink` in file and line order. The engines ingest through `ingestSource` (incremental.ts),
+ * which reads only what changed since the last ingestion; this is the same code with no state.
+ */
 export async function ingestLanding(spec: LandingSpec, sink: LandingSink, opts: IngestOptions = {}): Promise<LandingReport> {
+  const { report } = await ingestSource(spec, sinkOnly(sink), opts);
+  return report;
+}
+
+/** Ingests the source incrementally against `opts.previous` (see incremental.ts). */
+export function ingestSource(spec: LandingSpec, writer: BatchWriter, opts: IngestOptions & Omit<IncrementalOptions, 'store' | 'read' | 'hash'> = {}): Promise<IncrementalResult> {
   const store = opts.store ?? localStore(opts.chunkBytes ?? DEFAULT_CHUNK_BYTES);
   const maxLineBytes = spec.max_line_bytes ?? DEFAULT_MAX_LINE_BYTES;
   if (!Number.isSafeInteger(maxLineBytes) || maxLineBytes < 1) throw new Error(`${spec.source}: max_line_bytes must be a positive whole number, not ${String(maxLineBytes)}`);
-  const { files, skipped } = await listLanding(store, spec, opts.signal);
+  return ingestIncremental(spec, writer, { ...opts, store, read: readFiles, hash: hashOf });
+}
+
+/**
+ * Reads and classifies `files`, in order, into `sink`: one report per file, in the same order.
+ * Every file is read whole (duplicates were decided before, by the caller).
+ */
+export async function readFiles(store: LandingStore, files: LandingEntry[], spec: LandingSpec, sink: LandingSink, opts: { signal?: AbortSignal } = {}): Promise<FileReport[]> {
+  const maxLineBytes = spec.max_line_bytes ?? DEFAULT_MAX_LINE_BYTES;
   const resolver = new KeyResolver(spec.columns);
   const reports: FileReport[] = [];
-  // files read so far, by content hash (computed while reading) and by size
-  const firstOfHash = new Map<string, FileReport>();
-  const readSizes = new Set<number>();
   for (const file of files) {
     opts.signal?.throwIfAborted();
-    // only a file as large as one read before can repeat it: only such a file is hashed first
-    const known = file.size > 0 && readSizes.has(file.size) ? await hashOf(store, file, opts.signal) : undefined;
-    const original = known ? firstOfHash.get(known) : undefined;
-    if (original && original.status !== 'empty') {
-      reports.push({ ...blankReport(file.path, file.size, original.sha256, original.lines, original.no_final_newline), status: 'duplicate', duplicate_of: original.file, duplicate_delivery: original.lines });
-      continue;
-    }
-    const r = await readFile(store, file, resolver, sink, maxLineBytes, opts.signal);
-    reports.push(r);
-    readSizes.add(file.size);
-    if (!firstOfHash.has(r.sha256)) firstOfHash.set(r.sha256, r);
+    reports.push(await readFile(store, file, resolver, sink, maxLineBytes, opts.signal));
   }
-  const totals = sumTotals(reports, skipped.length);
-  const warnings = describe(reports, skipped, spec);
-  return { source: spec.source, relation: spec.relation, rejects_relation: spec.rejects_relation, location: spec.location, on_malformed: spec.on_malformed, files: reports, skipped, totals, warnings };
+  return reports;
 }
 
-async function listLanding(store: LandingStore, spec: LandingSpec, signal?: AbortSignal): Promise<{ files: LandingEntry[]; skipped: string[] }> {
-  const entries = await store.list(spec.location, signal);
-  if (!entries) throw new LandingMissingError(spec.location);
-  const files: LandingEntry[] = [];
-  const skipped: string[] = [];
-  for (const e of [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    if (e.kind === 'file' && isLandingFileName(e.name)) files.push(e);
-    else skipped.push(e.kind === 'folder' ? `${e.name}/` : e.name);
-  }
-  return { files, skipped };
+/** A writer around a plain sink: one part, not stored anywhere (the rows went to the sink). */
+function sinkOnly(sink: LandingSink): BatchWriter {
+  let accepted = 0;
+  let rejected = 0;
+  return {
+    sink: {
+      accept(v) {
+        accepted++;
+        sink.accept(v);
+      },
+      reject(r) {
+        rejected++;
+        sink.reject(r);
+      },
+      ...(sink.drain ? { drain: () => sink.drain!() } : {}),
+    },
+    async finish() {
+      return { accepted: [{ path: '', rows: accepted }], rejects: [{ path: '', rows: rejected }] };
+    },
+    async rewrite() {
+      throw new Error('internal: a plain sink has no earlier part to rewrite');
+    },
+  };
 }
 
-async function hashOf(store: LandingStore, file: LandingEntry, signal?: AbortSignal): Promise<string> {
+export async function hashOf(store: LandingStore, file: LandingEntry, signal?: AbortSignal): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of store.read(file, signal)) h.update(chunk);
   return h.digest('hex');
-}
-
-function blankReport(file: string, bytes: number, sha256: string, lines: number, noFinalNewline: boolean): FileReport {
-  return { file, bytes, sha256, status: 'ingested', lines, accepted: 0, rejected: 0, blank: 0, duplicate_delivery: 0, tolerated: emptyTolerated(), no_final_newline: noFinalNewline, unknown_keys: [], first_rejects: [] };
 }
 
 async function readFile(store: LandingStore, entry: LandingEntry, resolver: KeyResolver, sink: LandingSink, maxLineBytes: number, signal?: AbortSignal): Promise<FileReport> {
@@ -313,44 +325,3 @@ function wholeCharacters(head: Buffer): Buffer {
   return head;
 }
 
-export function sumTotals(files: FileReport[], skipped: number): LandingTotals {
-  const t: LandingTotals = { files: files.length, lines_read: 0, accepted: 0, rejected: 0, blank: 0, duplicate_delivery: 0, tolerated: emptyTolerated(), empty_files: 0, duplicate_files: 0, skipped_files: skipped };
-  for (const f of files) {
-    t.lines_read += f.lines;
-    t.accepted += f.accepted;
-    t.rejected += f.rejected;
-    t.blank += f.blank;
-    t.duplicate_delivery += f.duplicate_delivery;
-    for (const k of Object.keys(t.tolerated) as (keyof typeof t.tolerated)[]) t.tolerated[k] += f.tolerated[k];
-    if (f.status === 'empty') t.empty_files++;
-    if (f.status === 'duplicate') t.duplicate_files++;
-  }
-  return t;
-}
-
-/** One warning per file and kind of finding; names files and columns, never a value. */
-function describe(files: FileReport[], skipped: string[], spec: LandingSpec): string[] {
-  const out: string[] = [];
-  const s = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
-  const name = (p: string | undefined) => safeText(path.posix.basename(p ?? ''));
-  for (const f of files) {
-    if (f.status === 'duplicate') {
-      out.push(`${name(f.file)}: same content as ${name(f.duplicate_of)}: its ${s(f.duplicate_delivery, 'line')} are not ingested twice (duplicate_delivery)`);
-      continue;
-    }
-    if (f.status === 'empty') out.push(`${name(f.file)}: no record (${f.bytes === 0 ? 'an empty file' : `only ${s(f.blank, 'blank line')}`})`);
-    if (f.rejected) {
-      const first = f.first_rejects[0];
-      out.push(`${name(f.file)}: ${s(f.rejected, 'line')} quarantined in ${spec.rejects_relation}${first ? `; first at line ${first.line}: ${first.reason}: ${first.detail}` : ''}`);
-    }
-    if (f.unknown_keys.length) {
-      // kept in safe form (reportedKey): a field name, quoted here, or its mask <key #…>
-      const listed = f.unknown_keys.slice(0, UNKNOWN_KEYS_LISTED).map((k) => (k.startsWith('<') ? k : JSON.stringify(k)));
-      const more = f.unknown_keys.length > UNKNOWN_KEYS_LISTED ? ` and ${f.unknown_keys.length - UNKNOWN_KEYS_LISTED} more` : '';
-      out.push(`${name(f.file)}: ${f.unknown_keys.length === 1 ? 'key' : 'keys'} ${listed.join(', ')}${more} not in the schema of ${spec.source} (ignored; reported once per file)`);
-    }
-  }
-  if (skipped.length) out.push(`${shownPath(spec.location)}: ${s(skipped.length, 'entry', 'entries')} not read (not a *.json landing file): ${skipped.slice(0, 10).map((e) => safeText(e)).join(', ')}${skipped.length > 10 ? ', …' : ''}`);
-  if (!files.some((f) => f.accepted > 0)) out.push(`${shownPath(spec.location)}: no record was accepted${files.length ? '' : ' (no landing file)'}`);
-  return out;
-}

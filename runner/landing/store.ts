@@ -17,6 +17,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { safeText } from '../core/redact.js';
+import { isLandingFileName } from './classify.js';
 import { shownPath } from './report.js';
 
 export interface LandingEntry {
@@ -27,6 +28,14 @@ export interface LandingEntry {
   /** `other`: neither a file nor a folder (a socket, a dangling link). Only files are read. */
   kind: 'file' | 'folder' | 'other';
   size: number;
+  /**
+   * What tells this content from another without reading it: the local file's stat stamp (size,
+   * times, device, inode), the S3 object's ETag. The incremental ingestion compares it with the
+   * state of the last build.
+   */
+  version?: string;
+  /** The version is a token of the content (an ETag): when it differs, the file is read again without hashing it first. */
+  versionIsContent?: boolean;
 }
 
 export interface LandingStore {
@@ -108,7 +117,7 @@ export function localStore(chunkBytes = DEFAULT_CHUNK_BYTES): LandingStore {
         const p = path.posix.join(location, e.name);
         const st = e.isFile() || e.isSymbolicLink() ? statOf(p, e.isFile()) : undefined;
         const isFile = st?.isFile() ?? false;
-        return { name: e.name, path: p, kind: isFile ? 'file' : e.isDirectory() ? 'folder' : 'other', size: isFile ? Number(st!.size) : 0, ...(isFile ? { stamp: stampOf(st!) } : {}) };
+        return { name: e.name, path: p, kind: isFile ? 'file' : e.isDirectory() ? 'folder' : 'other', size: isFile ? Number(st!.size) : 0, ...(isFile ? { stamp: stampOf(st!), version: stampOf(st!) } : {}) };
       });
     },
     async *read(entry, signal) {
@@ -151,3 +160,17 @@ function statOf(p: string, mustExist: boolean): fs.BigIntStats | undefined {
     throw new LandingReadError(p, e);
   }
 }
+
+/** The landing files of the location in name order, and the other entries (never read). */
+export async function listLanding(store: LandingStore, spec: { location: string }, signal?: AbortSignal): Promise<{ files: LandingEntry[]; skipped: string[] }> {
+  const entries = await store.list(spec.location, signal);
+  if (!entries) throw new LandingMissingError(spec.location);
+  const files: LandingEntry[] = [];
+  const skipped: string[] = [];
+  for (const e of [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    if (e.kind === 'file' && isLandingFileName(e.name)) files.push(e);
+    else skipped.push(e.kind === 'folder' ? `${e.name}/` : e.name);
+  }
+  return { files, skipped };
+}
+
