@@ -56,6 +56,8 @@ export interface PublishOptions {
    * runner/execute/inputs.ts), recorded with it when it is published. Opaque to adapters.
    */
   inputs?: Record<string, unknown>;
+  /** Sources: read every landing file again instead of only the new and changed ones (`--full-refresh`). */
+  fullRefresh?: boolean;
 }
 
 /** A relation as the warehouse has it published, with what stedi recorded when it did. */

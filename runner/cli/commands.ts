@@ -24,6 +24,7 @@ export interface RunCommandOptions extends GlobalOptions {
   dryRun?: boolean;
   /** Publish versions the volume guards refuse (a warning each). */
   allowShrink?: boolean;
+  fullRefresh?: boolean;
 }
 
 export interface AdapterOptions {
@@ -111,7 +112,7 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   try {
     await adapter.open(command === 'test' ? 'read' : 'write');
     writeArtifacts(s);
-    ({ results, refused } = await executeChecked(s.manifest, adapter, steps, { threads, failFast: !!opts.failFast, signal: controller.signal, reporter, allowShrink: !!opts.allowShrink }));
+    ({ results, refused } = await executeChecked(s.manifest, adapter, steps, { threads, failFast: !!opts.failFast, signal: controller.signal, reporter, allowShrink: !!opts.allowShrink, fullRefresh: !!opts.fullRefresh }));
     if (!refused.length) {
       if (command !== 'test' && !opts.dryRun && !controller.signal.aborted) reconciliation = await reconcileRun(s.manifest, results, adapter, controller.signal);
       if (!opts.dryRun && !controller.signal.aborted) inconsistent = publishedInconsistencies(s.manifest, await adapter.published(controller.signal));
@@ -125,7 +126,7 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   const success = !refused.length && !results.some(isFailure) && !controller.signal.aborted && !reconciliation?.problems.length && !(command === 'test' && inconsistent.length);
   const runResults: RunResults = {
     metadata: { schema_version: RUN_RESULTS_SCHEMA_VERSION, generated_at: new Date().toISOString(), invocation_id: randomUUID(), command, target: s.target.name },
-    args: { ...(opts.select ? { select: opts.select } : {}), ...(opts.exclude ? { exclude: opts.exclude } : {}), threads, fail_fast: !!opts.failFast, ...(opts.allowShrink ? { allow_shrink: true } : {}) },
+    args: { ...(opts.select ? { select: opts.select } : {}), ...(opts.exclude ? { exclude: opts.exclude } : {}), threads, fail_fast: !!opts.failFast, ...(opts.allowShrink ? { allow_shrink: true } : {}), ...(opts.fullRefresh ? { full_refresh: true } : {}) },
     elapsed_time: elapsed,
     success,
     results,

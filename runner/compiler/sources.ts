@@ -37,7 +37,7 @@ export function compileSources(
           diagnostics.push({ code, severity: 'error', file, line: t.loc.line, message: `${src.name}.${t.name} location: ${message}`, ...(hint ? { hint } : {}) });
         location = env.render(tmpl, { ...scope, report: reportAtLine, rawVars: true })?.trim() ?? '';
       } else diagnostics.push({ ...tmpl, line: t.loc.line });
-      const config = mergeConfigs({ enabled: true, on_malformed: 'quarantine' }, t.config);
+      const config = mergeConfigs({ enabled: true, on_malformed: 'quarantine', on_removed_file: 'keep' }, t.config);
       out.push({
         unique_id: `source.${project.config.name}.${src.name}.${t.name}`,
         resource_type: 'source',

@@ -20,6 +20,8 @@ export interface ExecOptions {
   inputs?: Map<string, BuildInputs>;
   /** Publish versions the volume guards refuse (with a warning): `--allow-shrink`. */
   allowShrink?: boolean;
+  /** `--full-refresh`: the selected sources read every landing file again (no earlier part is kept). */
+  fullRefresh?: boolean;
 }
 
 const CANCELLED = 'cancelled: the run was stopped; nothing of it was published';
@@ -77,7 +79,7 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
     `not published: ${why ?? 'the audit refused it'}; the previous version stays published${why && !why.startsWith('blocking') ? ` (${GUARD_HINT})` : ''}${detail ? `\n  ${detail}` : ''}`;
   const publishOptions = (id: string, signal: AbortSignal) => {
     const inputs = opts.inputs?.get(id);
-    return { signal, ...(inputs ? { inputs: inputs as unknown as Record<string, unknown> } : {}) };
+    return { signal, ...(inputs ? { inputs: inputs as unknown as Record<string, unknown> } : {}), ...(opts.fullRefresh ? { fullRefresh: true } : {}) };
   };
 
   const tasks = steps.map((s) => ({

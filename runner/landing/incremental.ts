@@ -119,11 +119,12 @@ export async function ingestIncremental(spec: LandingSpec, writer: BatchWriter, 
     } else if (d.kind === 'read') {
       const i = readIndex.get(f.name)!;
       st = { ...reports[i]!, name: f.name, ...(d.entry.version !== undefined ? { version: d.entry.version } : {}), segments: segmentsOf[i]! };
+      delete st.ingested_at;
     } else {
       const original = byPath.get(d.of);
       if (!original) throw new Error(`internal: ${shownPath(f.path)} repeats a file that was not decided before it`);
       const version = d.entry?.version ?? d.state?.version;
-      const base = { name: f.name, ...(version !== undefined ? { version } : {}), ...(d.entry ? {} : { removed: true }), segments: { accepted: [], rejects: [] } };
+      const base = { name: f.name, ...(version !== undefined ? { version } : {}), ...(d.entry ? {} : { removed: true }), ...(d.state?.ingested_at ? { ingested_at: d.state.ingested_at } : {}), segments: { accepted: [], rejects: [] } };
       st = original.status === 'empty'
         ? { ...reportOf(original), file: f.path, ...base } // a copy of an empty file is empty too (same bytes, same lines)
         : { ...blankReport(f.path, original.bytes, original.sha256, original.lines, original.no_final_newline), status: 'duplicate', duplicate_of: original.file, duplicate_delivery: original.lines, ...base };
@@ -223,7 +224,7 @@ async function rewriteParts(writer: BatchWriter, previous: { accepted: Part[]; r
 /** Parts with rows; one empty part is kept when there is no other (it carries the table's schema). */
 function withSchemaPart(parts: Part[]): Part[] {
   const full = parts.filter((p) => p.rows > 0);
-  return full.length ? full : parts.slice(-1);
+  return full.length ? full : parts.slice(0, 1);
 }
 
 /** What the build did that a person should know: a restart, changed and removed files (one line each kind, files named). */

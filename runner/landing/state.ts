@@ -37,6 +37,8 @@ export interface FileState extends FileReport {
   removed?: boolean;
   /** Where its accepted rows and its rejects are. */
   segments: { accepted: Segment[]; rejects: Segment[] };
+  /** When its rows were stored (kept across builds while the file is unchanged); unset for a file read by this build. */
+  ingested_at?: string;
 }
 
 export interface SourceState {
@@ -73,7 +75,7 @@ export function ingestFingerprint(spec: { columns: LandingColumn[]; max_line_byt
 
 /** The report part of a file's state (what the landing report lists). */
 export function reportOf(f: FileState): FileReport {
-  const { name: _n, version: _v, removed: _r, segments: _s, ...report } = f;
+  const { name: _n, version: _v, removed: _r, segments: _s, ingested_at: _i, ...report } = f;
   return report;
 }
 

@@ -92,7 +92,7 @@ export const MODEL_CONFIG_KEYS = [
   'allow_empty',
   'max_row_drop',
 ] as const;
-export const SOURCE_TABLE_CONFIG_KEYS = ['enabled', 'tags', 'meta', 'on_malformed', 'max_line_bytes', 'allow_empty', 'max_row_drop'] as const;
+export const SOURCE_TABLE_CONFIG_KEYS = ['enabled', 'tags', 'meta', 'on_malformed', 'max_line_bytes', 'allow_empty', 'max_row_drop', 'on_removed_file'] as const;
 export const SEED_CONFIG_KEYS = ['enabled', 'zone', 'entity', 'tags', 'meta', 'column_types', 'allow_empty', 'max_row_drop'] as const;
 export const TEST_CONFIG_KEYS = [
   'severity',
@@ -133,6 +133,7 @@ export const CONFIG_RULES: Record<string, Rule> = {
   allow_empty: { type: 'bool' },
   max_row_drop: { type: 'fraction_or_none' },
   on_malformed: { type: 'enum', values: ['quarantine', 'fail'] },
+  on_removed_file: { type: 'enum', values: ['keep', 'drop'] },
   /** The longest landing line read, in bytes (default DEFAULT_MAX_LINE_BYTES, 1 MiB); longer lines are `line_too_long` rejects. */
   max_line_bytes: { type: 'int', min: 1, max: MAX_MAX_LINE_BYTES },
   column_types: { type: 'string_map' },

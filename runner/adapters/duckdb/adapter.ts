@@ -30,12 +30,13 @@ import type { Adapter, AdapterResponse, Audit, Candidate, MaterializeResult, Pub
 import { EngineError } from '../types.js';
 import { sourceMessage } from '../../landing/report.js';
 import { LandingReadError } from '../../landing/store.js';
-import { asPublishedRecords, keptPaths, landingFileRows, prepareBookkeeping, publishedRows, readSnapshot, recordPublished, snapshotPath, SNAPSHOT_SCHEMA_VERSION, versionsBeyond, forgetHistory, writeSnapshot, type PublishedRow, type Snapshot } from './catalog.js';
+import { asPublishedRecords, keptPaths, landingFileRows, landingStateRows, prepareBookkeeping, publishedRows, readSnapshot, recordPublished, snapshotPath, SNAPSHOT_SCHEMA_VERSION, versionsBeyond, forgetHistory, writeSnapshot, type PublishedRow, type Snapshot } from './catalog.js';
 import { adoptVersionDir, claimLake, listOwnedVersionDirs, makeVersionDir, newVersion, removeVersionDir, type Owner } from './lake.js';
 import { localTableFolder } from '../../core/paths.js';
 import { explainOpen, isDamage, openInstance } from './open.js';
 import { loadSnapshot, parquetView } from './reader.js';
-import { dropLegacyTable, recordFiles, rejectsRelation, stageLanding } from './sources.js';
+import { dropLegacyTable, loadState, readNote, recordFiles, rejectsRelation, stageLanding } from './sources.js';
+import { partRows, type SourceState } from '../../landing/state.js';
 import { toQueryResult } from './values.js';
 
 const q = duckdbDialect.quoteIdent;
@@ -208,25 +209,47 @@ export class DuckDbAdapter implements Adapter {
     for (const d of Object.values(dirs)) mkVersion(d, this.owner, node.unique_id);
     let published = false;
     try {
-      const staged = await stageLanding(c, node, dirs, opts.signal);
+      // the state of the last published ingestion, if both of its tables are still what it describes
+      const source = `${node.source_name}.${node.name}`;
+      const previous = await this.previousState(c, source, [node.relation.rendered, rej.rendered]);
+      const staged = await stageLanding(c, node, dirs, { ...(opts.signal ? { signal: opts.signal } : {}), ...(previous ? { previous } : {}), ...(opts.fullRefresh ? { fullRefresh: true } : {}) });
+      const { parts } = staged.state;
+      const rows = { accepted: partRows(parts.accepted), rejects: partRows(parts.rejects) };
       const previousRows = await this.committedRows(node.relation.rendered);
       const inputs = opts.inputs ? JSON.stringify(opts.inputs) : null;
       published = await this.transact(c, async () => {
-        for (const [r, dir, rows] of [[node.relation, dirs.accepted, staged.accepted.written], [rej, dirs.rejects, staged.rejects.written]] as const) {
+        for (const [r, dir, kind] of [[node.relation, dirs.accepted, 'accepted'], [rej, dirs.rejects, 'rejects']] as const) {
           await dropLegacyTable(c, r.schema, r.identifier);
-          await c.run(parquetView(r.rendered, dir));
-          await recordPublished(c, { relation: r.rendered, schema_name: r.schema, identifier: r.identifier, kind: 'table', node: node.unique_id, version, path: dir, row_count: rows, definition: null, inputs });
+          const files = parts[kind].map((p) => p.path);
+          await c.run(parquetView(r.rendered, dir, files));
+          await recordPublished(c, { relation: r.rendered, schema_name: r.schema, identifier: r.identifier, kind: 'table', node: node.unique_id, version, path: dir, row_count: rows[kind], definition: null, inputs, parts: files });
         }
-        await recordFiles(c, staged.report);
-      }, audit, { rows: staged.accepted.written, ...(previousRows !== undefined ? { previousRows } : {}) });
-      const message = sourceMessage(staged.report);
-      return { published, message: published ? message : `NOT PUBLISHED ${message}`, landing: staged.report, rows_affected: staged.accepted.written };
+        await recordFiles(c, staged.state);
+      }, audit, { rows: rows.accepted, ...(previousRows !== undefined ? { previousRows } : {}) });
+      const message = `${sourceMessage(staged.report)}${readNote(staged)}`;
+      return { published, message: published ? message : `NOT PUBLISHED ${message}`, landing: staged.report, rows_affected: rows.accepted };
     } finally {
       const committed = await this.committedPath(node.relation.rendered);
       const ours = committed !== 'unknown' && committed !== undefined && path.resolve(committed) === path.resolve(dirs.accepted);
       if (!ours && committed !== 'unknown') for (const d of Object.values(dirs)) removeVersionDir(d, this.owner);
       if (ours) await this.afterPublish([[node.relation.rendered, path.posix.dirname(dirs.accepted)], [rej.rendered, path.posix.dirname(dirs.rejects)]]);
     }
+  }
+
+  /**
+   * The recorded ingestion state of `source`, used only when it describes exactly the parts the
+   * published landing tables read (a catalog restored by `stedi recover`, or tables published by
+   * an earlier stedi, give none: every file is read again).
+   */
+  private async previousState(c: DuckDBConnection, source: string, relations: string[]): Promise<SourceState | undefined> {
+    const state = await loadState(c, source);
+    if (!state) return undefined;
+    const rows = await publishedRows(c);
+    const same = (rel: string, parts: { path: string }[]) => {
+      const r = rows.find((x) => x.relation === rel);
+      return !!r?.parts && r.parts.length === parts.length && r.parts.every((p, i) => p === parts[i]!.path) && parts.every((p) => fs.existsSync(p.path));
+    };
+    return same(relations[0]!, state.parts.accepted) && same(relations[1]!, state.parts.rejects) ? state : undefined;
   }
 
   async materialize(node: ModelNode | SeedNode, sql: string, audit: Audit, opts: PublishOptions = {}): Promise<MaterializeResult> {
@@ -312,8 +335,8 @@ export class DuckDbAdapter implements Adapter {
 
   private async prune(relation: string, base: string): Promise<void> {
     await this.withConnection(async (c) => {
+      // versions beyond keep_versions leave history; their folders go unless a kept version still reads parts of them
       const beyond = await versionsBeyond(c, relation, this.keep);
-      for (const d of beyond) removeVersionDir(d, this.owner);
       await forgetHistory(c, beyond);
       const kept = new Set((await keptPaths(c)).map((p) => path.resolve(p)));
       for (const d of listOwnedVersionDirs(base, this.owner)) if (!kept.has(path.resolve(d))) removeVersionDir(d, this.owner);
@@ -322,10 +345,10 @@ export class DuckDbAdapter implements Adapter {
 
   /** The published snapshot, from the committed catalog (a fresh connection sees committed state only). */
   private async writeSnapshotNow(): Promise<void> {
-    const [relations, files] = await this.withConnection(async (c) => [await publishedRows(c), await landingFileRows(c)] as const);
+    const [relations, files, states] = await this.withConnection(async (c) => [await publishedRows(c), await landingFileRows(c), await landingStateRows(c)] as const);
     const file = snapshotPath(this.cfg.catalog);
     try {
-      writeSnapshot(file, { schema_version: SNAPSHOT_SCHEMA_VERSION, project: this.owner.project, target: this.owner.target, written_at: new Date().toISOString(), relations, landing_files: files });
+      writeSnapshot(file, { schema_version: SNAPSHOT_SCHEMA_VERSION, project: this.owner.project, target: this.owner.target, written_at: new Date().toISOString(), relations, landing_files: files, landing_state: states });
     } catch (e) {
       throw explainWrite(e, file);
     }

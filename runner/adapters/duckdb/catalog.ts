@@ -4,7 +4,10 @@
  *   _stedi.published      one row per published relation: the version folder (NULL for a
  *                         view), rows, the node, the inputs it was built from, a view's SQL
  *   _stedi.history        earlier versions kept besides the published one (keep_versions)
- *   _stedi.landing_files  every landing file of each source's last ingestion
+ *   _stedi.landing_files  every landing file of each source's last ingestion: its counts, its
+ *                         version (stat stamp) and where its rows are (segments of parts)
+ *   _stedi.landing_state  per source: the location, the ingestion fingerprint and the parts of
+ *                         both landing tables (runner/landing/state.ts)
  *
  * The published snapshot (`<catalog>.published.json`, replaced atomically after every publish)
  * holds the same published rows and landing-file records as plain JSON. Readers (`stedi show`,
@@ -38,6 +41,11 @@ export interface PublishedRow {
   definition: string | null;
   /** JSON of the inputs the relation was built from (runner/execute/inputs.ts). */
   inputs: string | null;
+  /**
+   * The Parquet files of a table whose version is made of parts kept from earlier versions (a
+   * landing table ingested incrementally); null when the table is every file of `path`.
+   */
+  parts?: string[] | null;
 }
 
 export interface Snapshot {
@@ -47,22 +55,30 @@ export interface Snapshot {
   written_at: string;
   relations: PublishedRow[];
   landing_files: Record<string, unknown>[];
+  /** Rows of `_stedi.landing_state` (absent in snapshots of earlier stedi versions). */
+  landing_state?: Record<string, unknown>[];
 }
 
-const COLUMNS = `relation VARCHAR, schema_name VARCHAR, identifier VARCHAR, kind VARCHAR, node VARCHAR, version VARCHAR, path VARCHAR, published_at TIMESTAMP, row_count BIGINT, definition VARCHAR, inputs VARCHAR`;
-const NAMES = 'relation, schema_name, identifier, kind, node, version, path, published_at, row_count, definition, inputs';
+const COLUMNS = `relation VARCHAR, schema_name VARCHAR, identifier VARCHAR, kind VARCHAR, node VARCHAR, version VARCHAR, path VARCHAR, published_at TIMESTAMP, row_count BIGINT, definition VARCHAR, inputs VARCHAR, parts VARCHAR`;
+const NAMES = 'relation, schema_name, identifier, kind, node, version, path, published_at, row_count, definition, inputs, parts';
 
-export const LANDING_FILES_DDL = `CREATE TABLE IF NOT EXISTS _stedi.landing_files (source VARCHAR, file VARCHAR, status VARCHAR, duplicate_of VARCHAR, bytes BIGINT, sha256 VARCHAR, lines BIGINT, accepted BIGINT, rejected BIGINT, blank BIGINT, duplicate_delivery BIGINT, bom BIGINT, crlf BIGINT, trailing_comma BIGINT, case_folded_keys BIGINT, coerced_values BIGINT, no_final_newline BOOLEAN, unknown_keys VARCHAR[], ingested_at TIMESTAMP)`;
+/** The ingestion record; the columns after `ingested_at` were added with incremental ingestion. */
+export const LANDING_FILES_DDL = `CREATE TABLE IF NOT EXISTS _stedi.landing_files (source VARCHAR, file VARCHAR, status VARCHAR, duplicate_of VARCHAR, bytes BIGINT, sha256 VARCHAR, lines BIGINT, accepted BIGINT, rejected BIGINT, blank BIGINT, duplicate_delivery BIGINT, bom BIGINT, crlf BIGINT, trailing_comma BIGINT, case_folded_keys BIGINT, coerced_values BIGINT, no_final_newline BOOLEAN, unknown_keys VARCHAR[], ingested_at TIMESTAMP, name VARCHAR, file_version VARCHAR, removed BOOLEAN, segments VARCHAR, first_rejects VARCHAR)`;
+const LANDING_FILES_ADDED = ['name VARCHAR', 'file_version VARCHAR', 'removed BOOLEAN', 'segments VARCHAR', 'first_rejects VARCHAR'];
+export const LANDING_STATE_DDL = `CREATE TABLE IF NOT EXISTS _stedi.landing_state (source VARCHAR PRIMARY KEY, location VARCHAR, fingerprint VARCHAR, accepted_parts VARCHAR, rejects_parts VARCHAR)`;
 
 /** Creates the bookkeeping tables, and adds the columns a catalog of an earlier stedi lacks. */
 export async function prepareBookkeeping(c: DuckDBConnection): Promise<void> {
   await c.run(`CREATE SCHEMA IF NOT EXISTS _stedi`);
   await c.run(`CREATE TABLE IF NOT EXISTS _stedi.published (relation VARCHAR PRIMARY KEY, version VARCHAR, path VARCHAR, published_at TIMESTAMP, row_count BIGINT)`);
-  for (const col of ['schema_name VARCHAR', 'identifier VARCHAR', 'kind VARCHAR', 'node VARCHAR', 'definition VARCHAR', 'inputs VARCHAR']) {
+  for (const col of ['schema_name VARCHAR', 'identifier VARCHAR', 'kind VARCHAR', 'node VARCHAR', 'definition VARCHAR', 'inputs VARCHAR', 'parts VARCHAR']) {
     await c.run(`ALTER TABLE _stedi.published ADD COLUMN IF NOT EXISTS ${col}`);
   }
   await c.run(`CREATE TABLE IF NOT EXISTS _stedi.history (${COLUMNS}, superseded_at TIMESTAMP)`);
+  await c.run(`ALTER TABLE _stedi.history ADD COLUMN IF NOT EXISTS parts VARCHAR`);
   await c.run(LANDING_FILES_DDL);
+  for (const col of LANDING_FILES_ADDED) await c.run(`ALTER TABLE _stedi.landing_files ADD COLUMN IF NOT EXISTS ${col}`);
+  await c.run(LANDING_STATE_DDL);
 }
 
 /** A bookkeeping value as SQL: NULL, a number, or a quoted string. */
@@ -73,13 +89,13 @@ export function sqlValue(x: string | number | null): string {
 /** A published row's values in NAMES order, with `published_at` as given (SQL). */
 export function publishedValues(row: Omit<PublishedRow, 'published_at'>, publishedAt: string): string {
   const v = sqlValue;
-  return `${v(row.relation)}, ${v(row.schema_name)}, ${v(row.identifier)}, ${v(row.kind)}, ${v(row.node)}, ${v(row.version)}, ${v(row.path)}, ${publishedAt}, ${v(row.row_count)}, ${v(row.definition)}, ${v(row.inputs)}`;
+  return `${v(row.relation)}, ${v(row.schema_name)}, ${v(row.identifier)}, ${v(row.kind)}, ${v(row.node)}, ${v(row.version)}, ${v(row.path)}, ${publishedAt}, ${v(row.row_count)}, ${v(row.definition)}, ${v(row.inputs)}, ${v(row.parts ? JSON.stringify(row.parts) : null)}`;
 }
 
 /** Inside the publishing transaction: the new row replaces the relation's row; the old one goes to history. */
 export async function recordPublished(c: DuckDBConnection, row: Omit<PublishedRow, 'published_at'>): Promise<void> {
   const r = lit(row.relation);
-  await c.run(`INSERT INTO _stedi.history SELECT ${NAMES}, now() FROM _stedi.published WHERE relation = ${r} AND path IS NOT NULL`);
+  await c.run(`INSERT INTO _stedi.history (${NAMES}, superseded_at) SELECT ${NAMES}, now() FROM _stedi.published WHERE relation = ${r} AND path IS NOT NULL`);
   await c.run(`DELETE FROM _stedi.published WHERE relation = ${r}`);
   await c.run(`INSERT INTO _stedi.published (${NAMES}) VALUES (${publishedValues(row, 'now()')})`);
 }
@@ -105,13 +121,23 @@ function asRow(x: Record<string, unknown>): PublishedRow {
     row_count: x.row_count === null || x.row_count === undefined ? null : Number(x.row_count),
     definition: s(x.definition),
     inputs: s(x.inputs),
+    parts: typeof x.parts === 'string' ? (JSON.parse(x.parts) as string[]) : Array.isArray(x.parts) ? (x.parts as string[]) : null,
   };
 }
 
-/** Every folder the catalog keeps: the published versions and the earlier ones of history. */
+/**
+ * Every folder the catalog keeps: the published versions and the earlier ones of history, and
+ * every folder holding a part that one of them reads (a landing table keeps parts of earlier
+ * ingestions).
+ */
 export async function keptPaths(c: DuckDBConnection): Promise<string[]> {
-  const r = toQueryResult(await c.runAndReadAll(`SELECT path FROM _stedi.published WHERE path IS NOT NULL UNION SELECT path FROM _stedi.history WHERE path IS NOT NULL`));
-  return r.rows.map((x) => String(x.path));
+  const r = toQueryResult(await c.runAndReadAll(`SELECT path, parts FROM _stedi.published WHERE path IS NOT NULL UNION ALL SELECT path, parts FROM _stedi.history WHERE path IS NOT NULL`));
+  const out = new Set<string>();
+  for (const x of r.rows) {
+    out.add(String(x.path));
+    if (typeof x.parts === 'string') for (const p of JSON.parse(x.parts) as string[]) out.add(path.dirname(p));
+  }
+  return [...out];
 }
 
 /** Earlier versions of a relation beyond the newest `keep`, oldest last. */
@@ -125,14 +151,25 @@ export async function forgetHistory(c: DuckDBConnection, paths: string[]): Promi
 }
 
 const LANDING_FILE_COLUMNS = ['source', 'file', 'status', 'duplicate_of', 'bytes', 'sha256', 'lines', 'accepted', 'rejected', 'blank', 'duplicate_delivery', 'bom', 'crlf', 'trailing_comma', 'case_folded_keys', 'coerced_values', 'no_final_newline'];
+const LANDING_FILE_LATER = ['name', 'file_version', 'removed', 'segments', 'first_rejects'];
 
-/** Landing-file records as the snapshot holds them, back into `_stedi.landing_files` (readers, recover). */
+/** Landing-file records as the snapshot holds them, back into `_stedi.landing_files` (readers, recover); many rows per statement. */
 export async function insertLandingFileRows(c: DuckDBConnection, rows: Record<string, unknown>[]): Promise<void> {
   const cell = (x: unknown) => (x === null || x === undefined ? 'NULL' : typeof x === 'number' || typeof x === 'boolean' ? String(x) : lit(String(x)));
-  for (const f of rows) {
+  const values = rows.map((f) => {
     const keys = Array.isArray(f.unknown_keys) ? `[${(f.unknown_keys as unknown[]).map((k) => lit(String(k))).join(', ')}]::VARCHAR[]` : 'NULL';
-    await c.run(`INSERT INTO _stedi.landing_files VALUES (${LANDING_FILE_COLUMNS.map((k) => cell(f[k])).join(', ')}, ${keys}, ${f.ingested_at ? `${lit(String(f.ingested_at))}::TIMESTAMP` : 'NULL'})`);
-  }
+    return `(${LANDING_FILE_COLUMNS.map((k) => cell(f[k])).join(', ')}, ${keys}, ${f.ingested_at ? `${lit(String(f.ingested_at))}::TIMESTAMP` : 'now()'}, ${LANDING_FILE_LATER.map((k) => cell(f[k])).join(', ')})`;
+  });
+  for (let i = 0; i < values.length; i += 500) await c.run(`INSERT INTO _stedi.landing_files VALUES ${values.slice(i, i + 500).join(', ')}`);
+}
+
+/** The recorded ingestion state of every source (the snapshot carries it for readers and recover). */
+export async function landingStateRows(c: DuckDBConnection): Promise<Record<string, unknown>[]> {
+  return toQueryResult(await c.runAndReadAll(`SELECT * FROM _stedi.landing_state ORDER BY source`)).rows;
+}
+
+export async function insertLandingStateRows(c: DuckDBConnection, rows: Record<string, unknown>[]): Promise<void> {
+  for (const r of rows) await c.run(`INSERT INTO _stedi.landing_state VALUES (${['source', 'location', 'fingerprint', 'accepted_parts', 'rejects_parts'].map((k) => (r[k] === null || r[k] === undefined ? 'NULL' : lit(String(r[k])))).join(', ')})`);
 }
 
 export function snapshotPath(catalog: string): string {

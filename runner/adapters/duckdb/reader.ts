@@ -14,18 +14,20 @@ import { insertLandingFileRows, LANDING_FILES_DDL, publishedValues, sqlValue, ty
 const q = duckdbDialect.quoteIdent;
 const lit = duckdbDialect.quoteString;
 
-export function parquetView(relation: string, dir: string): string {
+/** The view of a table version: every Parquet file of its folder, or the listed parts (a landing table ingested incrementally). */
+export function parquetView(relation: string, dir: string, parts?: string[] | null): string {
+  const files = parts && parts.length ? `[${parts.map(lit).join(', ')}]` : lit(`${dir}/*.parquet`);
   // hive_partitioning = false: the `v=<version>` folder must not surface as a column `v`.
-  return `CREATE OR REPLACE VIEW ${relation} AS SELECT * FROM read_parquet(${lit(`${dir}/*.parquet`)}, hive_partitioning = false)`;
+  return `CREATE OR REPLACE VIEW ${relation} AS SELECT * FROM read_parquet(${files}, hive_partitioning = false)`;
 }
 
 /** Creates, on `c`, every published relation of the snapshot and stedi's bookkeeping tables. */
 export async function loadSnapshot(c: DuckDBConnection, s: Snapshot): Promise<void> {
   const schemas = new Set(['_stedi', ...s.relations.map((r) => r.schema_name)]);
   for (const schema of schemas) await c.run(`CREATE SCHEMA IF NOT EXISTS ${q(schema)}`);
-  for (const r of s.relations) if (r.kind === 'table' && r.path) await c.run(parquetView(r.relation, r.path));
+  for (const r of s.relations) if (r.kind === 'table' && r.path) await c.run(parquetView(r.relation, r.path, r.parts));
   await createViews(c, s.relations.filter((r) => r.kind === 'view'));
-  await c.run(`CREATE TABLE _stedi.published (relation VARCHAR, schema_name VARCHAR, identifier VARCHAR, kind VARCHAR, node VARCHAR, version VARCHAR, path VARCHAR, published_at VARCHAR, row_count BIGINT, definition VARCHAR, inputs VARCHAR)`);
+  await c.run(`CREATE TABLE _stedi.published (relation VARCHAR, schema_name VARCHAR, identifier VARCHAR, kind VARCHAR, node VARCHAR, version VARCHAR, path VARCHAR, published_at VARCHAR, row_count BIGINT, definition VARCHAR, inputs VARCHAR, parts VARCHAR)`);
   for (const r of s.relations) await c.run(`INSERT INTO _stedi.published VALUES (${publishedValues(r, sqlValue(r.published_at))})`);
   await c.run(LANDING_FILES_DDL);
   await insertLandingFileRows(c, s.landing_files);

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { EngineError } from '../types.js';
-import { insertLandingFileRows, LANDING_FILES_DDL, prepareBookkeeping, readSnapshot, recordPublished, snapshotPath } from './catalog.js';
+import { insertLandingFileRows, insertLandingStateRows, LANDING_FILES_DDL, prepareBookkeeping, readSnapshot, recordPublished, snapshotPath } from './catalog.js';
 import { claimLake, ownsVersionDir, type Owner } from './lake.js';
 import { DamagedCatalogError, openInstance, probeCatalog } from './open.js';
 import { createViews, parquetView } from './reader.js';
@@ -57,12 +57,15 @@ export async function recoverCatalog(cfg: { lake_dir: string; catalog: string },
     for (const r of relations) {
       await c.run(`CREATE SCHEMA IF NOT EXISTS ${duckdbDialect.quoteIdent(r.schema_name)}`);
       if (r.kind === 'table') {
-        const ok = !!r.path && ownsVersionDir(r.path, owner) && fs.readdirSync(r.path).some((f) => f.endsWith('.parquet'));
+        // every part the version reads must still be there, in a folder of this project
+        const ok = r.parts
+          ? r.parts.length > 0 && r.parts.every((p) => ownsVersionDir(path.dirname(p), owner) && fs.existsSync(p))
+          : !!r.path && ownsVersionDir(r.path, owner) && fs.readdirSync(r.path).some((f) => f.endsWith('.parquet'));
         if (!ok) {
           missing.push(r.relation);
           continue;
         }
-        await c.run(parquetView(r.relation, r.path!));
+        await c.run(parquetView(r.relation, r.path!, r.parts));
       } else {
         pending.push(r);
         continue;
@@ -79,6 +82,9 @@ export async function recoverCatalog(cfg: { lake_dir: string; catalog: string },
     missing.push(...notMade.map((r) => r.relation));
     await c.run(LANDING_FILES_DDL);
     await insertLandingFileRows(c, snap?.landing_files ?? []);
+    // the ingestion state only where both of its tables are back (else the next build reads every file again)
+    const back = new Set(relations.filter((r) => !missing.includes(r.relation)).map((r) => r.node));
+    await insertLandingStateRows(c, (snap?.landing_state ?? []).filter((x) => back.has(`source.${String(x.source)}`)));
   } catch (e) {
     throw new EngineError(`recovering ${cfg.catalog} failed: ${(e as Error).message}; the damaged catalog is at ${aside}`);
   } finally {

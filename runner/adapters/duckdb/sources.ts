@@ -21,7 +21,12 @@ import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import { duckdbDialect } from '../../dialect/duckdb.js';
 import type { SourceNode } from '../../manifest/types.js';
 import { landingColumns } from '../../landing/classify.js';
-import { ingestLanding, sourceSpec, type LandingSink } from '../../landing/ingest.js';
+import fs from 'node:fs';
+import { ingestSource, sourceSpec, type LandingSink } from '../../landing/ingest.js';
+import type { BatchWriter } from '../../landing/incremental.js';
+import type { FileState, Part, SourceState } from '../../landing/state.js';
+import { insertLandingFileRows, insertLandingStateRows } from './catalog.js';
+import { toQueryResult } from './values.js';
 import { balanceProblem, malformedError } from '../../landing/report.js';
 import { REJECTS_COLUMNS, type LandingColumn, type LandingReport, type LandingValue } from '../../landing/types.js';
 import { EngineError } from '../types.js';
@@ -51,7 +56,8 @@ export function sourceColumns(node: SourceNode): LandingColumn[] {
 class StagedParts {
   rows = 0;
   written = 0;
-  private parts = 0;
+  /** The parts written, in row order, with their rows. */
+  readonly parts: Part[] = [];
   private appender?: DuckDBAppender;
   private staged = 0;
 
@@ -84,7 +90,7 @@ class StagedParts {
 
   /** Writes what is left; a table without any row still gets one (empty) part: its schema. */
   async finish(): Promise<void> {
-    if (this.staged > 0 || this.parts === 0) await this.flush();
+    if (this.staged > 0 || this.parts.length === 0) await this.flush();
     this.close();
     await this.c.run(`DROP TABLE IF EXISTS temp.${q(this.table)}`);
   }
@@ -101,9 +107,10 @@ class StagedParts {
   private async flush(): Promise<void> {
     this.a.closeSync();
     this.appender = undefined;
-    const file = `${this.dir}/part-${String(this.parts++).padStart(5, '0')}.parquet`;
+    const file = `${this.dir}/part-${String(this.parts.length).padStart(5, '0')}.parquet`;
     const copied = await this.c.runAndReadAll(`COPY temp.${q(this.table)} TO ${lit(file)} (FORMAT parquet)`);
     this.written += Number(copied.rowsChanged);
+    this.parts.push({ path: file, rows: Number(copied.rowsChanged) });
     await this.c.run(`DELETE FROM temp.${q(this.table)}`);
     this.staged = 0;
     this.appender = await this.c.createAppender(this.table, 'main', 'temp');
@@ -112,16 +119,26 @@ class StagedParts {
 
 export interface StagedLanding {
   report: LandingReport;
-  accepted: StagedParts;
-  rejects: StagedParts;
+  state: SourceState;
+  /** Files read by this build. */
+  read: number;
+}
+
+export interface StageOptions {
+  signal?: AbortSignal;
+  previous?: SourceState;
+  fullRefresh?: boolean;
 }
 
 /**
- * Reads and classifies the source's landing files into Parquet parts under the two version
- * folders (made by the caller, with their markers). Throws when a line is malformed under
- * `on_malformed: fail` or when what was written does not reconcile with what was read.
+ * Ingests the source's landing files into the two version folders (made by the caller, with
+ * their markers): the files that are new or changed since `previous` are read into new Parquet
+ * parts, the earlier parts that hold rows that must leave are rewritten there, and every other
+ * part is kept where it is (runner/landing/incremental.ts). Throws when a line is malformed under
+ * `on_malformed: fail` or when the parts do not hold exactly the rows the files account for.
  */
-export async function stageLanding(c: DuckDBConnection, node: SourceNode, dirs: { accepted: string; rejects: string }, signal?: AbortSignal): Promise<StagedLanding> {
+export async function stageLanding(c: DuckDBConnection, node: SourceNode, dirs: { accepted: string; rejects: string }, opts: StageOptions = {}): Promise<StagedLanding> {
+  const { signal } = opts;
   const columns = sourceColumns(node);
   const rel = node.relation;
   const rej = rejectsRelation(node);
@@ -155,23 +172,59 @@ export async function stageLanding(c: DuckDBConnection, node: SourceNode, dirs: 
         await rejects.maybeFlush();
       },
     };
-    const report = await ingestLanding(
-      sourceSpec(node, columns, { accepted: `${rel.schema}.${rel.identifier}`, rejects: `${rej.schema}.${rej.identifier}` }),
+    let rewritten = 0;
+    const writer: BatchWriter = {
       sink,
-      signal ? { signal } : {},
-    );
-    const failed = malformedError(report);
+      async finish() {
+        await accepted.finish();
+        await rejects.finish();
+        return { accepted: accepted.parts, rejects: rejects.parts };
+      },
+      async rewrite(kind, part, drop) {
+        const file = `${kind === 'accepted' ? dirs.accepted : dirs.rejects}/rw-${String(rewritten++).padStart(5, '0')}.parquet`;
+        return rewritePart(c, part, drop, file);
+      },
+    };
+    const spec = sourceSpec(node, columns, { accepted: `${rel.schema}.${rel.identifier}`, rejects: `${rej.schema}.${rej.identifier}` });
+    const result = await ingestSource(spec, writer, {
+      ...(signal ? { signal } : {}),
+      ...(opts.previous ? { previous: opts.previous } : {}),
+      ...(opts.fullRefresh ? { fullRefresh: true } : {}),
+      onRemoved: node.config.on_removed_file === 'drop' ? 'drop' : 'keep',
+    });
+    const failed = malformedError(result.report);
     if (failed) throw new EngineError(failed);
-    await accepted.finish();
-    await rejects.finish();
-    // the audit: what the Parquet parts hold is what was classified, and every line is accounted for
-    const problem = balanceProblem(report, { accepted: accepted.written, rejected: rejects.written });
+    // the audit: the parts on disk hold what the files account for, and every line is accounted for
+    const stored = await countParts(c, result.state.parts);
+    const problem = balanceProblem(result.report, stored);
     if (problem) throw new EngineError(problem);
-    return { report, accepted, rejects };
+    return { report: result.report, state: result.state, read: result.read };
   } finally {
     accepted.close();
     rejects.close();
   }
+}
+
+/** `part` without the rows in `drop`, written to `file` in the same order; undefined (and no file) when no row is left. */
+async function rewritePart(c: DuckDBConnection, part: Part, drop: [number, number][], file: string): Promise<Part | undefined> {
+  const gone = drop.map(([a, b]) => `(file_row_number >= ${a} AND file_row_number < ${b})`).join(' OR ');
+  const copied = await c.runAndReadAll(`COPY (SELECT * EXCLUDE (file_row_number) FROM read_parquet(${lit(part.path)}, file_row_number = true, hive_partitioning = false) WHERE NOT (${gone}) ORDER BY file_row_number) TO ${lit(file)} (FORMAT parquet)`);
+  const rows = Number(copied.rowsChanged);
+  const expected = part.rows - drop.reduce((n, [a, b]) => n + (b - a), 0);
+  if (rows !== expected) throw new EngineError(`rewriting ${part.path} kept ${rows} rows where ${expected} were expected; nothing is published`);
+  if (rows > 0) return { path: file, rows };
+  fs.rmSync(file, { force: true });
+  return undefined;
+}
+
+/** The rows the parts hold, read back from their Parquet footers. */
+async function countParts(c: DuckDBConnection, parts: { accepted: Part[]; rejects: Part[] }): Promise<{ accepted: number; rejected: number }> {
+  const count = async (ps: Part[]) => {
+    if (!ps.length) return 0;
+    const r = await c.runAndReadAll(`SELECT count(*) FROM read_parquet([${ps.map((p) => lit(p.path)).join(', ')}], hive_partitioning = false)`);
+    return Number(r.getRows()[0]?.[0] ?? -1);
+  };
+  return { accepted: await count(parts.accepted), rejected: await count(parts.rejects) };
 }
 
 function appendFn(col: LandingColumn): (a: DuckDBAppender, v: Exclude<LandingValue, null>) => void {
@@ -192,12 +245,51 @@ export async function dropLegacyTable(c: DuckDBConnection, schema: string, name:
   if (Number(found.getRows()[0]?.[0] ?? 0) > 0) await c.run(`DROP TABLE ${q(schema)}.${q(name)}`);
 }
 
-/** Inside the publishing transaction: the ingestion record of every file of the source. */
-export async function recordFiles(c: DuckDBConnection, report: LandingReport): Promise<void> {
-  await c.run(`DELETE FROM _stedi.landing_files WHERE source = ${lit(report.source)}`);
-  for (const f of report.files) {
-    const t = f.tolerated;
-    const keys = `[${f.unknown_keys.map(lit).join(', ')}]::VARCHAR[]`;
-    await c.run(`INSERT INTO _stedi.landing_files VALUES (${lit(report.source)}, ${lit(f.file)}, ${lit(f.status)}, ${f.duplicate_of ? lit(f.duplicate_of) : 'NULL'}, ${f.bytes}, ${lit(f.sha256)}, ${f.lines}, ${f.accepted}, ${f.rejected}, ${f.blank}, ${f.duplicate_delivery}, ${t.bom}, ${t.crlf}, ${t.trailing_comma}, ${t.case_folded_keys}, ${t.coerced_values}, ${f.no_final_newline}, ${keys}, now())`);
-  }
+/** Inside the publishing transaction: the ingestion record of every file of the source, and its state. */
+export async function recordFiles(c: DuckDBConnection, state: SourceState): Promise<void> {
+  await c.run(`DELETE FROM _stedi.landing_files WHERE source = ${lit(state.source)}`);
+  await insertLandingFileRows(c, state.files.map((f) => landingFileRow(state.source, f)));
+  await c.run(`DELETE FROM _stedi.landing_state WHERE source = ${lit(state.source)}`);
+  await insertLandingStateRows(c, [{ source: state.source, location: state.location, fingerprint: state.fingerprint, accepted_parts: JSON.stringify(state.parts.accepted), rejects_parts: JSON.stringify(state.parts.rejects) }]);
+}
+
+function landingFileRow(source: string, f: FileState): Record<string, unknown> {
+  const t = f.tolerated;
+  return {
+    source, file: f.file, status: f.status, duplicate_of: f.duplicate_of ?? null, bytes: f.bytes, sha256: f.sha256, lines: f.lines, accepted: f.accepted, rejected: f.rejected, blank: f.blank, duplicate_delivery: f.duplicate_delivery,
+    bom: t.bom, crlf: t.crlf, trailing_comma: t.trailing_comma, case_folded_keys: t.case_folded_keys, coerced_values: t.coerced_values, no_final_newline: f.no_final_newline, unknown_keys: f.unknown_keys,
+    ingested_at: f.ingested_at ?? null, name: f.name, file_version: f.version ?? null, removed: f.removed ?? false, segments: JSON.stringify(f.segments), first_rejects: JSON.stringify(f.first_rejects),
+  };
+}
+
+/**
+ * The state of the source's last published ingestion, from the catalog; undefined when there is
+ * none, or when it was recorded by a stedi that kept no segments (every file is then read again).
+ */
+export async function loadState(c: DuckDBConnection, source: string): Promise<SourceState | undefined> {
+  const head = toQueryResult(await c.runAndReadAll(`SELECT * FROM _stedi.landing_state WHERE source = ${lit(source)}`)).rows[0];
+  if (!head) return undefined;
+  const rows = toQueryResult(await c.runAndReadAll(`SELECT * FROM _stedi.landing_files WHERE source = ${lit(source)} ORDER BY name`)).rows;
+  if (rows.some((r) => typeof r.segments !== 'string' || typeof r.name !== 'string')) return undefined;
+  const n = (x: unknown) => Number(x ?? 0);
+  const files: FileState[] = rows.map((r) => ({
+    file: String(r.file), bytes: n(r.bytes), sha256: String(r.sha256), status: r.status as FileState['status'], ...(r.duplicate_of ? { duplicate_of: String(r.duplicate_of) } : {}),
+    lines: n(r.lines), accepted: n(r.accepted), rejected: n(r.rejected), blank: n(r.blank), duplicate_delivery: n(r.duplicate_delivery),
+    tolerated: { bom: n(r.bom), crlf: n(r.crlf), trailing_comma: n(r.trailing_comma), case_folded_keys: n(r.case_folded_keys), coerced_values: n(r.coerced_values) },
+    no_final_newline: r.no_final_newline === true, unknown_keys: Array.isArray(r.unknown_keys) ? (r.unknown_keys as unknown[]).map(String) : [],
+    first_rejects: typeof r.first_rejects === 'string' ? (JSON.parse(r.first_rejects) as FileState['first_rejects']) : [],
+    name: String(r.name), ...(r.file_version ? { version: String(r.file_version) } : {}), ...(r.removed === true ? { removed: true } : {}),
+    segments: JSON.parse(String(r.segments)) as FileState['segments'], ...(r.ingested_at ? { ingested_at: String(r.ingested_at) } : {}),
+  }));
+  return {
+    source, location: String(head.location), fingerprint: String(head.fingerprint), files,
+    parts: { accepted: JSON.parse(String(head.accepted_parts)) as Part[], rejects: JSON.parse(String(head.rejects_parts)) as Part[] },
+  };
+}
+
+/** How much of the landing zone this build read, e.g. `; read 3 of 120 files (117 unchanged)`. */
+export function readNote(staged: StagedLanding): string {
+  const n = staged.report.files.length;
+  if (staged.read === n) return '';
+  return `\n  read ${staged.read} of ${n} landing file${n === 1 ? '' : 's'}; the others are unchanged since they were ingested`;
 }
