@@ -27,7 +27,7 @@ import { csvHeader, csvToRows } from '../../project/csv.js';
 import type { Adapter, AdapterResponse, Audit, MaterializeResult, PublishedRecord, PublishOptions, QueryResult, Queryable } from '../types.js';
 import { EngineError } from '../types.js';
 import { removeStaged } from './cleanup.js';
-import { Catalog, foreignTableError, INPUTS_PARAM, isOwned, LOCATION_PARAM, ownerParams, ROWS_PARAM, tableInputOf, type Owner } from './glue.js';
+import { Catalog, foreignTableError, INPUTS_PARAM, isOwned, LOCATION_PARAM, ownerParams, PART_PREFIXES_PARAM, ROWS_PARAM, tableInputOf, type Owner } from './glue.js';
 import { ingestToAthena, type LandingDeps } from './landing.js';
 import { CANDIDATE, candidateName, candidateParts, checkGlueName, isStediVersionLocation, newVersion, versionLocation } from './names.js';
 import { DEFAULT_TIMING, QueryRunner, statsOf, type Executed, type Timing } from './query.js';
@@ -211,7 +211,7 @@ export class AthenaAdapter implements Adapter {
       s3: this.clients.s3,
       newVersion: () => this.newVersion(),
       query: (sql, s) => this.query(sql, s ?? signal),
-      prune: (name, current) => this.prune(name, current, node.unique_id),
+      prune: (name, current, reads) => this.prune(name, current, node.unique_id, reads),
       ...(this.opts.landingPartChars ? { partChars: this.opts.landingPartChars } : {}),
     };
     return ingestToAthena(deps, node, audit, opts);
@@ -339,13 +339,21 @@ export class AthenaAdapter implements Adapter {
    * A prefix is deleted only when its marker names this project and target, or (a version of an
    * earlier stedi, without marker) when a version of this owned table recorded it.
    */
-  private async prune(name: string, current: string | undefined, node: string): Promise<string> {
+  private async prune(name: string, current: string | undefined, node: string, reads: string[] = []): Promise<string> {
     try {
       const versions = await this.catalog.versions(name);
       const keep = versions.slice(0, this.settings.keepVersions + 1);
       const drop = versions.slice(this.settings.keepVersions + 1);
       if (drop.length === 0) return '';
-      const kept = new Set([current, ...keep.map((v) => v.Table?.Parameters?.[LOCATION_PARAM])].filter((x): x is string => !!x));
+      // a kept version reads its own prefix and, for a landing table, the prefixes of the parts it kept
+      const partsOf = (v: (typeof keep)[number]) => {
+        try {
+          return JSON.parse(v.Table?.Parameters?.[PART_PREFIXES_PARAM] ?? '[]') as string[];
+        } catch {
+          throw new Error(`the ${PART_PREFIXES_PARAM} of a version of ${name} cannot be read`);
+        }
+      };
+      const kept = new Set([current, ...reads, ...keep.map((v) => v.Table?.Parameters?.[LOCATION_PARAM]), ...keep.flatMap(partsOf)].filter((x): x is string => !!x));
       const prefixes = new Set<string>();
       for (const v of drop) {
         const loc = v.Table?.Parameters?.[LOCATION_PARAM];

@@ -84,7 +84,13 @@ export function serdeProperties(node: { columns: readonly { name: string }[] }):
 type JsonTableSpec = { name: string; description: string; columns: readonly { name: string; data_type?: string; description?: string }[]; what: string };
 
 /** A Glue table of gzipped JSON lines read with the OpenX SerDe. */
-export function jsonTableInput(spec: JsonTableSpec, location: string, params: Record<string, string>): TableInput {
+/**
+ * A JSON-lines table. With `symlink`, `location` is a folder of manifests (text files listing the
+ * s3:// URIs of the objects to read, one per line: Hive's SymlinkTextInputFormat, which Athena
+ * reads as Delta Lake's manifest tables do): a landing table version then reads parts kept from
+ * earlier ingestions without copying them.
+ */
+export function jsonTableInput(spec: JsonTableSpec, location: string, params: Record<string, string>, symlink = false): TableInput {
   return {
     Name: spec.name,
     Description: spec.description.trim().slice(0, 2048),
@@ -97,12 +103,18 @@ export function jsonTableInput(spec: JsonTableSpec, location: string, params: Re
         ...(c.description ? { Comment: c.description.trim().slice(0, 255) } : {}),
       })),
       Location: location,
-      InputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+      InputFormat: symlink ? SYMLINK_INPUT_FORMAT : 'org.apache.hadoop.mapred.TextInputFormat',
       OutputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
       SerdeInfo: { SerializationLibrary: 'org.openx.data.jsonserde.JsonSerDe', Parameters: serdeProperties(spec) },
     },
   };
 }
+
+export const SYMLINK_INPUT_FORMAT = 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat';
+/** A landing table's ingestion state (runner/landing/state.ts): the s3:// URI of its JSON. */
+export const STATE_PARAM = 'stedi_state';
+/** A landing table's version prefixes whose parts it reads (JSON array): pruning keeps them. */
+export const PART_PREFIXES_PARAM = 'stedi_part_prefixes';
 
 /** The landing table of a source, or the table of its rejects, under a Glue name. */
 export function landingTableSpec(node: SourceNode, kind: 'accepted' | 'rejects', name: string): JsonTableSpec {

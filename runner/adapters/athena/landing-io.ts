@@ -4,15 +4,17 @@
  * a stedi version prefix, for the OpenX JSON SerDe tables of runner/adapters/athena/glue.ts.
  */
 import { promisify } from 'node:util';
-import { gzip as gzipCb } from 'node:zlib';
+import { gunzip as gunzipCb, gzip as gzipCb } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { LandingSink } from '../../landing/ingest.js';
 import { LandingReadError, type LandingEntry, type LandingStore } from '../../landing/store.js';
+import type { Part } from '../../landing/state.js';
 import type { LandingColumn, LandingValue, RejectRow } from '../../landing/types.js';
 import { EngineError } from '../types.js';
 import { parseS3 } from './s3.js';
 
 const gzip = promisify(gzipCb);
+const gunzip = promisify(gunzipCb);
 
 interface S3Entry extends LandingEntry {
   bucket: string;
@@ -140,6 +142,8 @@ const GZIP_LEVEL = 3;
  */
 export class S3LinesWriter {
   objects = 0;
+  /** The parts uploaded (or uploading), in row order, with their lines. */
+  readonly parts: Part[] = [];
   /** Set once the first upload began: the prefix (and its marker) may hold objects. */
   private started?: Promise<void>;
   private lines: string[] = [];
@@ -193,11 +197,30 @@ export class S3LinesWriter {
     while (this.pending.length) await Promise.all(this.pending.splice(0));
   }
 
+  /**
+   * Uploads one more object under the prefix (a manifest, the ingestion state, a rewritten part),
+   * after the prefix's marker like every other object; returns its URI.
+   */
+  async put(name: string, body: Buffer | string, contentType: string): Promise<string> {
+    const key = `${this.prefix}${name}`;
+    await (this.started ??= this.opts.beforeFirstWrite?.() ?? Promise.resolve());
+    const signal = this.opts.signal;
+    try {
+      await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }), signal ? { abortSignal: signal } : {});
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      throw new EngineError(`cannot write s3://${this.bucket}/${key}: ${awsWhy(e)}`);
+    }
+    return `s3://${this.bucket}/${key}`;
+  }
+
   private flush(): void {
     const text = `${this.lines.join('\n')}\n`;
+    const rows = this.lines.length;
     this.lines = [];
     this.chars = 0;
     const key = `${this.prefix}part-${String(this.objects++).padStart(5, '0')}.json.gz`;
+    this.parts.push({ path: `s3://${this.bucket}/${key}`, rows });
     const signal = this.opts.signal;
     const first = (this.started ??= this.opts.beforeFirstWrite?.() ?? Promise.resolve());
     const upload = Promise.all([gzip(text, { level: GZIP_LEVEL }), first]).then(([body]) =>
@@ -212,4 +235,39 @@ export class S3LinesWriter {
       ),
     );
   }
+}
+
+/** The whole body of an object stedi wrote (a part or the ingestion state), gunzipped when its name ends in .gz. */
+export async function readStediObject(s3: S3Client, uri: string, signal?: AbortSignal): Promise<string> {
+  const { bucket, prefix: key } = parseS3(uri);
+  const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), signal ? { abortSignal: signal } : {});
+  const chunks: Buffer[] = [];
+  for await (const c of (got.Body ?? []) as AsyncIterable<Uint8Array>) chunks.push(Buffer.from(c));
+  const body = Buffer.concat(chunks);
+  return (key.endsWith('.gz') ? await gunzip(body) : body).toString('utf8');
+}
+
+/**
+ * `part` without the lines in `drop` ([from, to) line numbers from 0), uploaded by `writer` as
+ * `name`, in the same order; undefined when no line is left. Only stedi's own parts are read
+ * back: the delivered landing objects are never downloaded again.
+ */
+export async function rewriteS3Part(s3: S3Client, writer: S3LinesWriter, part: Part, drop: [number, number][], name: string, signal?: AbortSignal): Promise<Part | undefined> {
+  const text = await readStediObject(s3, part.path, signal);
+  const lines = text.endsWith('\n') ? text.slice(0, -1).split('\n') : text === '' ? [] : text.split('\n');
+  if (lines.length !== part.rows) throw new EngineError(`${part.path} holds ${lines.length} lines where the ingestion state records ${part.rows}; nothing is published (run with --full-refresh)`);
+  const kept: string[] = [];
+  let d = 0;
+  for (let i = 0; i < lines.length; i++) {
+    while (d < drop.length && drop[d]![1] <= i) d++;
+    if (d < drop.length && drop[d]![0] <= i) continue;
+    kept.push(lines[i]!);
+  }
+  if (!kept.length) return undefined;
+  const uri = await writer.put(name, await gzip(`${kept.join('\n')}\n`, { level: GZIP_LEVEL }), 'application/gzip');
+  return { path: uri, rows: kept.length };
+}
+
+export async function gzipText(text: string): Promise<Buffer> {
+  return gzip(text, { level: GZIP_LEVEL });
 }

@@ -10,11 +10,21 @@
  * streams the landing objects through the pure classifier and writes what it decided as gzipped
  * JSON lines, which the Glue tables then read.
  *
+ Incremental (runner/landing/incremental.ts): only the objects that are new or changed since the
+ * last ingestion (their ETag differs) are downloaded; the parts written by earlier builds are
+ * kept where they are, and a table version reads them through a **symlink manifest** (Hive's
+ * SymlinkTextInputFormat: the table's location is a folder whose `manifest` lists the s3:// URIs
+ * of its parts), so nothing is copied. A part holding rows that must leave (a changed or dropped
+ * file) is downloaded (stedi's own part, never the landing object) and rewritten without them.
+ * The state (every file's version, counts and segments) is a JSON object beside the new parts,
+ * named by both Glue tables (`stedi_state`); `stedi_part_prefixes` lists the prefixes a version
+ * reads, so that pruning never deletes a part a kept version still reads.
+ *
  * Write-audit-publish, as for models:
- * 1. write: both outputs go to fresh version prefixes
+ * 1. write: new parts, rewritten parts, both manifests and the state go to fresh version prefixes
  *    `<s3_data_dir>/<entity>/landing/<table>[__rejects]/v=<version>/`;
- * 2. audit: candidate Glue tables over them are counted by Athena and must hold exactly the
- *    accepted and rejected counts (the SerDe reads back what was written);
+ * 2. audit: candidate Glue tables over the manifests are counted by Athena and must hold exactly
+ *    the accepted and rejected counts (the SerDe reads back what was written);
  * 3. publish: `<table>__rejects`, then `<table>`, each switched with one UpdateTable guarded by
  *    the Glue VersionId read before the build (CreateTable the first time);
  * 4. finally: the candidate Glue entries are removed, and every prefix not published is deleted;
@@ -24,7 +34,10 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { landingColumns } from '../../landing/classify.js';
-import { ingestLanding, sourceSpec } from '../../landing/ingest.js';
+import { ingestSource, sourceSpec } from '../../landing/ingest.js';
+import type { BatchWriter } from '../../landing/incremental.js';
+import type { SourceState } from '../../landing/state.js';
+import type { Table } from '@aws-sdk/client-glue';
 import { LandingReadError } from '../../landing/store.js';
 import { balanceProblem, malformedError, sourceMessage } from '../../landing/report.js';
 import type { LandingReport } from '../../landing/types.js';
@@ -32,9 +45,9 @@ import type { SourceNode } from '../../manifest/types.js';
 import type { AdapterResponse, Audit, PublishOptions, QueryResult, QueryStats } from '../types.js';
 import { EngineError } from '../types.js';
 import { removeStaged } from './cleanup.js';
-import { Catalog, foreignTableError, INPUTS_PARAM, isOwned, jsonTableInput, landingTableSpec, LOCATION_PARAM, ownerParams, ROWS_PARAM, type Owner } from './glue.js';
-import { jsonLinesSink, s3LandingStore, S3LinesWriter } from './landing-io.js';
-import { candidateName, checkGlueName, versionLocation } from './names.js';
+import { Catalog, foreignTableError, INPUTS_PARAM, isOwned, jsonTableInput, landingTableSpec, LOCATION_PARAM, ownerParams, PART_PREFIXES_PARAM, ROWS_PARAM, STATE_PARAM, type Owner } from './glue.js';
+import { gzipText, jsonLinesSink, readStediObject, rewriteS3Part, s3LandingStore, S3LinesWriter } from './landing-io.js';
+import { candidateName, checkGlueName, isStediVersionLocation, versionLocation } from './names.js';
 import type { S3Data } from './s3.js';
 import { isS3Uri, trimSlash, type AthenaSettings } from './settings.js';
 import { relation } from './sql.js';
@@ -47,8 +60,8 @@ export interface LandingDeps {
   s3: S3Client;
   newVersion(): string;
   query(sql: string, signal?: AbortSignal): Promise<QueryResult>;
-  /** Removes versions beyond keep_versions; returns a note for the message. */
-  prune(name: string, current: string): Promise<string>;
+  /** Removes versions beyond keep_versions (never a prefix in `reads`, which the new version reads); returns a note for the message. */
+  prune(name: string, current: string, reads?: string[]): Promise<string>;
   /** Uncompressed characters per written object (tests make it small). */
   partChars?: number;
 }
@@ -76,6 +89,7 @@ export async function ingestToAthena(deps: LandingDeps, node: SourceNode, audit:
   for (const k of ['accepted', 'rejects'] as const) {
     if (previous[k] && !isOwned(previous[k], deps.owner, node.unique_id)) throw foreignTableError(settings.database, names[k], what, previous[k]);
   }
+  const previousState = await readPreviousState(deps, previous, signal);
 
   const version = deps.newVersion();
   const loc = {
@@ -89,21 +103,34 @@ export async function ingestToAthena(deps: LandingDeps, node: SourceNode, audit:
   const writer = (k: 'accepted' | 'rejects') => new S3LinesWriter(deps.s3, loc[k], { ...writerOpts, beforeFirstWrite: () => deps.data.mark(loc[k], node.unique_id) });
   const out = { accepted: writer('accepted'), rejects: writer('rejects') };
   const sink = jsonLinesSink(columns, out.accepted, out.rejects);
+  let rewritten = 0;
+  const batch: BatchWriter = {
+    sink,
+    async finish() {
+      await out.accepted.finish();
+      await out.rejects.finish();
+      return { accepted: [...out.accepted.parts], rejects: [...out.rejects.parts] };
+    },
+    rewrite: (kind, part, drop) => rewriteS3Part(deps.s3, out[kind], part, drop, `rw-${String(rewritten++).padStart(5, '0')}.json.gz`, signal),
+  };
   const published = { accepted: false, rejects: false };
   const created: string[] = [];
   let report: LandingReport;
+  let state: SourceState;
+  let read: number;
   let stats: QueryStats | undefined;
   let notes = '';
   try {
     const rel = (n: string) => `${settings.database}.${n}`;
     try {
-      report = await ingestLanding(
+      ({ report, state, read } = await ingestSource(
         sourceSpec(node, columns, { accepted: rel(names.accepted), rejects: rel(names.rejects) }, trimSlash(node.location)),
-        sink,
-        { store: s3LandingStore(deps.s3), ...(signal ? { signal } : {}) },
-      );
-      await out.accepted.finish();
-      await out.rejects.finish();
+        batch,
+        {
+          store: s3LandingStore(deps.s3), ...(signal ? { signal } : {}), ...(previousState ? { previous: previousState } : {}), ...(opts.fullRefresh ? { fullRefresh: true } : {}),
+          onRemoved: node.config.on_removed_file === 'drop' ? 'drop' : 'keep',
+        },
+      ));
     } catch (e) {
       if (e instanceof LandingReadError) throw new EngineError(`${what}: ${e.message}; the published version is unchanged`, { path: e.path });
       throw e;
@@ -113,6 +140,13 @@ export async function ingestToAthena(deps: LandingDeps, node: SourceNode, audit:
     const unbalanced = balanceProblem(report);
     if (unbalanced) throw new EngineError(unbalanced);
 
+    // the manifests (what each table version reads) and the state, beside the new parts
+    const manifest = (k: 'accepted' | 'rejects') => out[k].put(`${MANIFEST_FOLDER}manifest`, state.parts[k].map((p) => `${p.path}\n`).join(''), 'text/plain');
+    await manifest('accepted');
+    await manifest('rejects');
+    const stateUri = await out.accepted.put(STATE_OBJECT, await gzipText(JSON.stringify(state)), 'application/gzip');
+    const prefixesOf = (k: 'accepted' | 'rejects') => JSON.stringify([...new Set(state.parts[k].map((p) => p.path.slice(0, p.path.lastIndexOf('/') + 1)))]);
+
     const params = (k: 'accepted' | 'rejects'): Record<string, string> => ({
       ...ownerParams(deps.owner),
       stedi_node: node.unique_id,
@@ -121,9 +155,11 @@ export async function ingestToAthena(deps: LandingDeps, node: SourceNode, audit:
       stedi_landing_location: `${trimSlash(node.location)}/`,
       stedi_lines_read: String(report.totals.lines_read),
       [ROWS_PARAM]: String(k === 'accepted' ? report.totals.accepted : report.totals.rejected),
+      [STATE_PARAM]: stateUri,
+      [PART_PREFIXES_PARAM]: prefixesOf(k),
       ...(opts.inputs ? { [INPUTS_PARAM]: JSON.stringify(opts.inputs) } : {}),
     });
-    const input = (k: 'accepted' | 'rejects', name: string) => jsonTableInput(landingTableSpec(node, k, name), loc[k], params(k));
+    const input = (k: 'accepted' | 'rejects', name: string) => jsonTableInput(landingTableSpec(node, k, name), `${loc[k]}${MANIFEST_FOLDER}`, params(k), true);
 
     // audit: Athena reads back exactly what was written
     for (const k of ['accepted', 'rejects'] as const) {
@@ -146,7 +182,8 @@ export async function ingestToAthena(deps: LandingDeps, node: SourceNode, audit:
     }
 
     // publish: the rejects first, so a reader of the new records can already find their rejects
-    // (if the second UpdateTable is refused, the rejects are a version ahead until the next build)
+    // (if the second UpdateTable is refused, the two tables name different states: the next
+    // build sees it and reads every file again)
     for (const k of ['rejects', 'accepted'] as const) {
       const prev = previous[k];
       if (prev) await catalog.update(input(k, names[k]), prev.VersionId);
@@ -159,6 +196,37 @@ export async function ingestToAthena(deps: LandingDeps, node: SourceNode, audit:
     await out.rejects.settle();
     notes += await removeStaged(catalog, deps.data, created, (['accepted', 'rejects'] as const).filter((k) => !published[k] && out[k].touched).map((k) => loc[k]));
   }
-  notes = (await deps.prune(names.rejects, loc.rejects)) + (await deps.prune(names.accepted, loc.accepted)) + notes;
-  return { published: true, message: `${sourceMessage(report)}${notes ? `\n  ${notes.replace(/^; /, '')}` : ''}`, ...(stats ?? {}), landing: report };
+  const reads = (k: 'accepted' | 'rejects') => state.parts[k].map((p) => p.path.slice(0, p.path.lastIndexOf('/') + 1));
+  notes = (await deps.prune(names.rejects, loc.rejects, reads('rejects'))) + (await deps.prune(names.accepted, loc.accepted, reads('accepted'))) + notes;
+  const n = report.files.length;
+  const readLine = read === n ? '' : `read ${read} of ${n} landing file${n === 1 ? '' : 's'}; the others are unchanged since they were ingested`;
+  const extra = [readLine, notes.replace(/^; /, '')].filter(Boolean).join('\n  ');
+  return { published: true, message: `${sourceMessage(report)}${extra ? `\n  ${extra}` : ''}`, ...(stats ?? {}), landing: report };
+}
+
+/** Where a landing table version's manifest is, under its version prefix, and its state object. */
+const MANIFEST_FOLDER = '_symlink_format_manifest/';
+const STATE_OBJECT = '_stedi_state.json.gz';
+
+
+/**
+ * The state of the published ingestion: only when both tables name the same state object, in a
+ * version prefix of this project under s3_data_dir, and it reads back whole. Anything else (a
+ * table published by an earlier stedi, a half-finished publish, a state that does not account
+ * for its rows) gives none: every landing file is then read again.
+ */
+async function readPreviousState(deps: LandingDeps, previous: { accepted?: Table; rejects?: Table }, signal?: AbortSignal): Promise<SourceState | undefined> {
+  const uri = previous.accepted?.Parameters?.[STATE_PARAM];
+  if (!uri || previous.rejects?.Parameters?.[STATE_PARAM] !== uri) return undefined;
+  const prefix = uri.slice(0, uri.lastIndexOf('/') + 1);
+  if (!isStediVersionLocation(deps.settings.s3DataDir, prefix)) return undefined;
+  try {
+    const state = JSON.parse(await readStediObject(deps.s3, uri, signal)) as SourceState;
+    const ours = (p: { path: string }) => isStediVersionLocation(deps.settings.s3DataDir, p.path.slice(0, p.path.lastIndexOf('/') + 1));
+    if (!Array.isArray(state?.files) || ![...state.parts.accepted, ...state.parts.rejects].every(ours)) return undefined;
+    return state;
+  } catch (e) {
+    if (signal?.aborted) throw e;
+    return undefined;
+  }
 }

@@ -164,17 +164,24 @@ export class AwsSimulator {
     return { ...meta, Errors: [] };
   }
 
-  /** Rows of a JSON-lines table: the non-blank lines of the objects under its location (gunzipped). */
+  /**
+   * Rows of a JSON-lines table: the non-blank lines of the objects under its location (gunzipped);
+   * for a symlink table, of the objects its manifests list (a listed object that does not exist
+   * fails the query, as Athena does).
+   */
   jsonRows(table: string): string[] {
-    const loc = this.tables.get(table)?.table.StorageDescriptor?.Location;
+    const sd = this.tables.get(table)?.table.StorageDescriptor;
+    const loc = sd?.Location;
     if (!loc) throw new InvalidRequestException({ message: `TABLE_NOT_FOUND: Table '${this.database}.${table}' does not exist`, $metadata: { httpStatusCode: 400 } });
-    const rows: string[] = [];
-    for (const o of [...this.objects].filter((x) => x.startsWith(loc)).sort()) {
+    const text = (o: string) => {
       const body = this.bodies.get(o);
-      if (!body) continue;
-      const text = (o.endsWith('.gz') ? gunzipSync(body) : body).toString('utf8');
-      rows.push(...text.split('\n').filter((l) => l.trim() !== ''));
-    }
+      if (!this.objects.has(o)) throw new InvalidRequestException({ message: `HIVE_CANNOT_OPEN_SPLIT: ${o} does not exist`, $metadata: { httpStatusCode: 400 } });
+      return body ? (o.endsWith('.gz') ? gunzipSync(body) : body).toString('utf8') : '';
+    };
+    const under = [...this.objects].filter((x) => x.startsWith(loc)).sort();
+    const files = /SymlinkTextInputFormat$/.test(sd?.InputFormat ?? '') ? under.flatMap((m) => text(m).split('\n').filter((l) => l.trim() !== '')) : under;
+    const rows: string[] = [];
+    for (const o of files) rows.push(...text(o).split('\n').filter((l) => l.trim() !== ''));
     return rows;
   }
 

@@ -77,9 +77,12 @@ describe('landing ingestion on Athena', () => {
   it('writes large outputs in several objects; Athena counts them all before publishing', async () => {
     deliverLanding(sim, CORPUS, ROOT);
     await build(target, manifest, adapterOptions({ landingPartChars: 200 }), 'build', undefined, onlySources);
-    const parts = [...sim.objects].filter((o) => o.startsWith(sim.tables.get('step_trainer')!.table.StorageDescriptor!.Location!));
+    // the table reads a manifest that lists every part
+    const manifestAt = sim.tables.get('step_trainer')!.table.StorageDescriptor!.Location!;
+    expect(manifestAt).toMatch(/\/v=[^/]+\/_symlink_format_manifest\/$/);
+    const parts = sim.bodies.get(`${manifestAt}manifest`)!.toString('utf8').split('\n').filter(Boolean);
     expect(parts.length).toBeGreaterThan(2);
-    expect(parts.every((p) => /\/part-\d{5}\.json\.gz$/.test(p))).toBe(true);
+    expect(parts.every((p) => /\/part-\d{5}\.json\.gz$/.test(p) && sim.objects.has(p))).toBe(true);
     expect(sim.jsonRows('step_trainer')).toHaveLength(7);
   });
 
@@ -116,19 +119,22 @@ describe('landing ingestion on Athena', () => {
     // what an earlier version of stedi published: a SerDe table straight over the landing prefix
     sim.CreateTable({ TableInput: { Name: 'customer', TableType: 'EXTERNAL_TABLE', Parameters: { EXTERNAL: 'TRUE', stedi_managed: 'true' }, StorageDescriptor: { Location: `${ROOT}/customer/landing/` } } });
     for (let i = 0; i < 3; i++) await build(target, manifest, adapterOptions({ random: () => (i + 1) / 8 }), 'build', undefined, (id) => id === 'source.stedi.landing.customer');
-    expect(sim.tables.get('customer')!.table.StorageDescriptor?.Location).toBe('s3://lake-bucket/zones/customer/landing/customer/v=20260101T000000Z-60000000/');
+    expect(sim.tables.get('customer')!.table.StorageDescriptor?.Location).toBe('s3://lake-bucket/zones/customer/landing/customer/v=20260101T000000Z-60000000/_symlink_format_manifest/');
     // the old version (over the delivered prefix) was pruned from Glue; its data was not touched
     expect(sim.tables.get('customer')!.versions.map((v) => v.StorageDescriptor?.Location)).toEqual([
-      's3://lake-bucket/zones/customer/landing/customer/v=20260101T000000Z-40000000/',
-      's3://lake-bucket/zones/customer/landing/customer/v=20260101T000000Z-60000000/',
+      's3://lake-bucket/zones/customer/landing/customer/v=20260101T000000Z-40000000/_symlink_format_manifest/',
+      's3://lake-bucket/zones/customer/landing/customer/v=20260101T000000Z-60000000/_symlink_format_manifest/',
     ]);
     for (const o of delivered) expect(sim.objects.has(o), o).toBe(true);
+    // nothing changed after the first ingestion: the published version still reads its parts, so
+    // the first version's prefix is kept although its Glue version was pruned
     const deletes = aws.calls.filter((c) => c.operation === 'DeleteObjects').flatMap((c) => (c.input.Delete as { Objects: { Key: string }[] }).Objects.map((o) => o.Key));
-    expect(deletes.length).toBeGreaterThan(0);
-    // only the first ingested version (its data, then its ownership marker) was deleted
-    const first = (t: string) => [`zones/customer/landing/${t}/v=20260101T000000Z-20000000/`, `zones/customer/landing/${t}/_stedi_versions/v=20260101T000000Z-20000000.json`];
-    expect(deletes.every((k) => [...first('customer'), ...first('customer__rejects')].some((p) => k.startsWith(p)))).toBe(true);
-    expect(deletes).toContain(first('customer')[1]);
+    expect(deletes).toEqual([]);
+    const manifestAt = sim.tables.get('customer')!.table.StorageDescriptor!.Location!;
+    const reads = sim.bodies.get(`${manifestAt}manifest`)!.toString('utf8').split('\n').filter(Boolean);
+    expect(reads.length).toBeGreaterThan(0);
+    expect(reads.every((p) => p.startsWith('s3://lake-bucket/zones/customer/landing/customer/v=20260101T000000Z-20000000/part-') && sim.objects.has(p))).toBe(true);
+    expect(sim.jsonRows('customer')).toHaveLength(7);
   });
 
   it('Ctrl-C during the ingestion stops reading, publishes nothing and removes what was written', async () => {
@@ -182,11 +188,13 @@ describe('landing ingestion on Athena', () => {
       deliverLanding(sim, CORPUS, ROOT);
       await build(target, manifest, adapterOptions(), 'build', undefined, (id) => id === 'source.stedi.landing.customer');
       const before = structuredClone(sim.tables.get('customer'));
-      const file = `${ROOT}/customer/landing/customer-1.json`;
+      // a new file (only new and changed files are read), replaced right after the listing
+      const file = `${ROOT}/customer/landing/customer-new.json`;
+      sim.putObject(file, '{"email":"first@example.com"}\n');
       const list = sim.ListObjectsV2.bind(sim);
       sim.ListObjectsV2 = (input) => {
         const out = list(input);
-        sim.putObject(file, '{"email":"new@example.com"}\n'); // a new delivery lands right after the listing
+        sim.putObject(file, '{"email":"new@example.com"}\n');
         return out;
       };
       aws.calls.length = 0;
