@@ -3,8 +3,10 @@
  *
  *  - scale: `stedi build` (models, tests, unit tests) at each size — wall time, landing rows per
  *    second, peak resident memory — checked against the generator's expected counts;
- *  - floor: DuckDB reading every landing file once, every column (bench/floor-read.ts); the
- *    build's wall time divided by it, and where the rest goes (run_results.json per node);
+ *  - floor: DuckDB reading every landing file once, every column (bench/floor-read.ts), and the
+ *    pipeline floor: the five transformations as one plain DuckDB script over read_json
+ *    (bench/floor-pipeline.ts); the build's wall time divided by each, and where the rest goes
+ *    (run_results.json per node);
  *  - peers: dbt-core + dbt-duckdb building the same project, and PySpark running the five
  *    transformations; stedi's time as a ratio to each (for Spark, also stedi running only the
  *    five models, with the blocking tests that gate them).
@@ -18,7 +20,7 @@ import { dbtBuild, dbtSetup, peersMissing, sparkRun, type PeerRun } from './lib/
 import { check, measure } from './lib/proc.js';
 import { addSection, table, writeJson } from './lib/report.js';
 import { breakdown, stediBuild, stediRun, type Breakdown } from './lib/stedi.js';
-import { landing, projectCopy, REPO, type Size } from './lib/workspace.js';
+import { BENCH_KEY, landing, projectCopy, REPO, type Size } from './lib/workspace.js';
 
 export interface Selected {
   scale: boolean;
@@ -75,7 +77,11 @@ export async function scaleBench(sizes: Size[], sel: Selected): Promise<void> {
       log(`${size.name}: floor read`);
       const f = check('floor read', await measure(process.execPath, [path.join(REPO, 'dist-bench', 'bench', 'floor-read.js'), path.join(project, 'target', 'manifest.json')], { cwd: REPO }));
       const res = JSON.parse(f.stdout.trim()) as { rows: Record<string, number>; seconds: Record<string, number>; total_s: number };
-      floorRows.push({ size: size.name, floor_s: res.total_s, floor_process_s: f.wall_s, floor_rows: res.rows, floor_per_source_s: res.seconds, build_s: build.wall_s, ratio: build.wall_s / res.total_s, breakdown: bd });
+      log(`${size.name}: pipeline floor`);
+      const pf = check('pipeline floor', await measure(process.execPath, [path.join(REPO, 'dist-bench', 'bench', 'floor-pipeline.js'), path.join(project, 'target', 'manifest.json')], { cwd: REPO, env: { ...process.env, STEDI_SUBJECT_KEY: BENCH_KEY } }));
+      const pipe = JSON.parse(pf.stdout.trim()) as { rows: Record<string, number>; total_s: number };
+      const pipeSame = FIVE.every((t) => pipe.rows[t] === build.tables[t]);
+      floorRows.push({ size: size.name, floor_s: res.total_s, floor_process_s: f.wall_s, floor_rows: res.rows, floor_per_source_s: res.seconds, pipeline_floor_s: pf.wall_s, pipeline_rows: pipe.rows, pipeline_same_rows: pipeSame, build_s: build.wall_s, ratio: build.wall_s / res.total_s, ratio_pipeline: build.wall_s / pf.wall_s, breakdown: bd });
     }
 
     if (sel.peers && !missing) {
@@ -113,12 +119,12 @@ export async function scaleBench(sizes: Size[], sel: Selected): Promise<void> {
   if (sel.floor && floorRows.length) {
     addSection(
       table(
-        'Floor: build time ÷ DuckDB reading every landing file once (count of every column); where the build time goes (node execution times, summed over nodes that run 4 at a time)',
-        ['size', 'floor s', 'build s', 'ratio', 'sources s', 'models s', 'slowest model', 'data tests s', 'unit tests s', 'start + compile s'],
+        'Floor: build time ÷ DuckDB reading every landing file once (count of every column), and ÷ the pipeline floor (the five transformations as one plain DuckDB script over read_json, process wall time); where the build time goes (node execution times, summed over nodes that run 4 at a time)',
+        ['size', 'read floor s', 'pipeline floor s', 'build s', 'build ÷ read floor', 'build ÷ pipeline floor', 'pipeline rows = build', 'sources s', 'models s', 'slowest model', 'data tests s', 'unit tests s', 'start + compile s'],
         floorRows.map((r: any) => {
           const models = Object.entries(r.breakdown.models as Record<string, number>).sort((a, b) => b[1] - a[1]);
           const top = models[0];
-          return [r.size, r.floor_s, r.build_s, r.ratio, r.breakdown.sources_s, models.reduce((a, [, v]) => a + v, 0), top ? `${top[0]} ${top[1].toFixed(2)}` : '–', r.breakdown.data_tests_s, r.breakdown.unit_tests_s, r.breakdown.process_start_s + r.breakdown.compile_and_setup_s];
+          return [r.size, r.floor_s, r.pipeline_floor_s, r.build_s, r.ratio, r.ratio_pipeline, r.pipeline_same_rows ? 'yes' : 'NO', r.breakdown.sources_s, models.reduce((a, [, v]) => a + v, 0), top ? `${top[0]} ${top[1].toFixed(2)}` : '–', r.breakdown.data_tests_s, r.breakdown.unit_tests_s, r.breakdown.process_start_s + r.breakdown.compile_and_setup_s];
         }),
       ),
     );

@@ -20,8 +20,8 @@ export interface BuildRun extends Measured {
   problems: string[];
 }
 
-export async function stediRun(project: string, landingRoot: string, command: string[], target = 'bench'): Promise<Measured & { results: RunResults }> {
-  fs.rmSync(path.join(project, benchLake(target)), { recursive: true, force: true });
+export async function stediRun(project: string, landingRoot: string, command: string[], target = 'bench', opts: { keepLake?: boolean } = {}): Promise<Measured & { results: RunResults }> {
+  if (!opts.keepLake) fs.rmSync(path.join(project, benchLake(target)), { recursive: true, force: true });
   fs.rmSync(path.join(project, 'target'), { recursive: true, force: true });
   const args = [BIN, ...command, '--project-dir', project, '--target', target, '--vars', `{landing_root: ${JSON.stringify(landingRoot)}}`, '--quiet'];
   const m = check(`stedi ${command.join(' ')}`, await measure(process.execPath, args, { cwd: REPO, env: { ...process.env, STEDI_SUBJECT_KEY: BENCH_KEY } }));

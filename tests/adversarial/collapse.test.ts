@@ -292,10 +292,16 @@ describe('on Athena (real SDK clients, faked transports)', () => {
   it('an empty delivery (the folder marker only) over published rows is refused by the gate; nothing published', async () => {
     deliverLanding(sim, 'tests/fixtures/mini/seeds/landing');
     await build(target, manifest, adapterOptions());
-    const before = published();
     for (const o of [...sim.objects]) if (o.startsWith('s3://lake-bucket/landing/customer/landing/')) sim.objects.delete(o);
     sim.putObject('s3://lake-bucket/landing/customer/landing/', '');
-    const { results } = await build(target, manifest, adapterOptions({ random: () => 0.75 }));
+    // files that disappear keep their rows by default (on_removed_file: keep), with a warning
+    const kept = await build(target, manifest, adapterOptions({ random: () => 0.5 }));
+    const keptSource = kept.results.find((r) => r.unique_id === 'source.mini.landing.customer')!;
+    expect(keptSource.status).toBe('warn');
+    expect(keptSource.message).toContain('no longer in the landing location');
+    const before = published();
+    // a full refresh reads the empty prefix: the gate refuses to publish the collapse
+    const { results } = await build(target, manifest, adapterOptions({ random: () => 0.75 }), 'build', undefined, undefined, undefined, { fullRefresh: true });
     const source = results.find((r) => r.unique_id === 'source.mini.landing.customer')!;
     expect(source.status).toBe('error');
     expect(source.message).toContain('it would publish 0 rows over the published 5 (allow_empty is false)');

@@ -225,13 +225,19 @@ export async function publishedDirs(dir: string, catalog?: string): Promise<stri
 }
 
 /**
- * The version folders the catalog keeps: the published ones and the earlier ones it keeps for
- * readers (`_stedi.history`, keep_versions), sorted.
+ * The version folders the catalog keeps: the published ones, the earlier ones it keeps for
+ * readers (`_stedi.history`, keep_versions), and the folders of the parts a kept landing table
+ * version reads (parts are kept across ingestions), sorted.
  */
 export async function keptDirs(dir: string, catalog?: string): Promise<string[]> {
-  const rows = await query(dir, 'select path from _stedi.published where path is not null union select path from _stedi.history', catalog);
+  const rows = await query(dir, 'select path, parts from _stedi.published where path is not null union all select path, parts from _stedi.history', catalog);
+  const out = new Set<string>();
+  for (const r of rows) {
+    out.add(String(r.path));
+    if (typeof r.parts === 'string') for (const p of JSON.parse(r.parts) as string[]) out.add(path.posix.dirname(p));
+  }
   // a lake named by an absolute path records absolute paths: shown relative to the project, as versionDirs does
-  return rows.map((r) => (path.isAbsolute(String(r.path)) ? path.relative(dir, String(r.path)) : String(r.path))).sort();
+  return [...out].map((p) => (path.isAbsolute(p) ? path.relative(dir, p) : p)).sort();
 }
 
 /** The version folders of the zone tables (without the landing tables' own versions). */

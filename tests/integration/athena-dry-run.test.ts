@@ -140,15 +140,18 @@ describe('stedi build --target athena --dry-run (the CLI, no AWS credentials)', 
       'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:GetWorkGroup', 'athena:StartQueryExecution',
       'glue:CreateTable', 'glue:DeleteTable', 'glue:GetDatabase', 'glue:GetTable', 'glue:GetTableVersions', 'glue:GetTables', 'glue:UpdateTable', 's3:ListObjectsV2', 's3:PutObject',
     ]);
-    // every object written is an ownership marker beside a model's version prefix (a first build over an empty landing zone writes no data part)
-    for (const c of calls.filter((x) => x.call === 's3:PutObject')) expect(c.head).toMatch(/"Key":"zones\/[a-z_]+\/[a-z_]+\/[a-z_]+\/_stedi_versions\/v=\d{8}T\d{6}Z-[0-9a-f]{8}\.json"/);
+    // every object written is an ownership marker beside a version prefix, or a landing table's
+    // manifest or ingestion state (a first build over an empty landing zone writes no data part)
+    for (const c of calls.filter((x) => x.call === 's3:PutObject')) {
+      expect(c.head).toMatch(/"Key":"zones\/[a-z_]+\/[a-z_]+\/[a-z_]+\/(_stedi_versions\/v=\d{8}T\d{6}Z-[0-9a-f]{8}\.json|v=\d{8}T\d{6}Z-[0-9a-f]{8}\/(_symlink_format_manifest\/manifest|_stedi_state\.json\.gz))"/);
+    }
 
     // landing sources: both tables looked up, the landing prefix listed, then the ingestion's
     // output published through Glue (never by a query), the rejects first
     for (const s of SOURCES) {
       const i = names.indexOf(`glue:GetTable ${s}`);
       expect(i, s).toBeGreaterThan(2);
-      // nothing is written for an empty landing prefix (a prefix is marked as this project's right before its first object)
+      // the landing prefix is listed first (a prefix of the lake is marked as this project's right before its first object)
       expect(names.slice(i + 1, i + 3)).toEqual([`glue:GetTable ${s}__rejects`, 's3:ListObjectsV2']);
       expect(calls[i + 2]!.head).toBe(`s3:ListObjectsV2 {"Bucket":"lake-bucket","Prefix":"landing/${s}/landing/","Delimiter":"/"}`);
       const rejects = names.indexOf(`glue:CreateTable ${s}__rejects`, i);
@@ -156,7 +159,7 @@ describe('stedi build --target athena --dry-run (the CLI, no AWS credentials)', 
       expect(rejects, s).toBeGreaterThan(i + 2);
       expect(table, s).toBe(rejects + 1);
       const input = JSON.parse(calls[table]!.head.slice(calls[table]!.head.indexOf(' ') + 1)).TableInput;
-      expect(input.StorageDescriptor.Location).toMatch(new RegExp(`^s3://lake-bucket/zones/${s}/landing/${s}/v=\\d{8}T\\d{6}Z-[0-9a-f]{8}/$`));
+      expect(input.StorageDescriptor.Location).toMatch(new RegExp(`^s3://lake-bucket/zones/${s}/landing/${s}/v=\\d{8}T\\d{6}Z-[0-9a-f]{8}/_symlink_format_manifest/$`));
       expect(input.Parameters).toMatchObject({ stedi_managed: 'true', stedi_landing_location: `s3://lake-bucket/landing/${s}/landing/`, stedi_lines_read: '0' });
     }
 

@@ -30,7 +30,7 @@ import type { Adapter, AdapterResponse, Audit, Candidate, MaterializeResult, Pub
 import { EngineError } from '../types.js';
 import { sourceMessage } from '../../landing/report.js';
 import { LandingReadError } from '../../landing/store.js';
-import { asPublishedRecords, keptPaths, landingFileRows, landingStateRows, prepareBookkeeping, publishedRows, readSnapshot, recordPublished, snapshotPath, SNAPSHOT_SCHEMA_VERSION, versionsBeyond, forgetHistory, writeSnapshot, type PublishedRow, type Snapshot } from './catalog.js';
+import { asPublishedRecords, keptFiles, keptPaths, landingFileRows, landingStateRows, prepareBookkeeping, publishedRows, readSnapshot, recordPublished, snapshotPath, SNAPSHOT_SCHEMA_VERSION, versionsBeyond, forgetHistory, writeSnapshot, type PublishedRow, type Snapshot } from './catalog.js';
 import { adoptVersionDir, claimLake, listOwnedVersionDirs, makeVersionDir, newVersion, removeVersionDir, type Owner } from './lake.js';
 import { localTableFolder } from '../../core/paths.js';
 import { explainOpen, isDamage, openInstance } from './open.js';
@@ -339,7 +339,11 @@ export class DuckDbAdapter implements Adapter {
       const beyond = await versionsBeyond(c, relation, this.keep);
       await forgetHistory(c, beyond);
       const kept = new Set((await keptPaths(c)).map((p) => path.resolve(p)));
-      for (const d of listOwnedVersionDirs(base, this.owner)) if (!kept.has(path.resolve(d))) removeVersionDir(d, this.owner);
+      const files = await keptFiles(c);
+      for (const d of listOwnedVersionDirs(base, this.owner)) {
+        if (!kept.has(path.resolve(d))) removeVersionDir(d, this.owner);
+        else if (!files.wholeFolders.has(path.resolve(d))) removeUnreadParts(d, files.parts);
+      }
     });
   }
 
@@ -407,6 +411,14 @@ export class DuckDbAdapter implements Adapter {
       this.live.delete(c);
       c.closeSync();
     }
+  }
+}
+
+/** The Parquet files of a kept folder (read part by part) that no kept version lists any more. */
+function removeUnreadParts(dir: string, listed: Set<string>): void {
+  for (const f of fs.readdirSync(dir)) {
+    const p = path.resolve(dir, f);
+    if (f.endsWith('.parquet') && !listed.has(p)) fs.rmSync(p, { force: true });
   }
 }
 

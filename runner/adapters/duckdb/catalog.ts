@@ -140,6 +140,22 @@ export async function keptPaths(c: DuckDBConnection): Promise<string[]> {
   return [...out];
 }
 
+/**
+ * What the kept versions read file by file: the folders some kept version reads whole (every
+ * Parquet file in it) and every part a kept version lists. A Parquet file in a kept folder that
+ * is in neither is read by no one (a part whose rows were rewritten elsewhere).
+ */
+export async function keptFiles(c: DuckDBConnection): Promise<{ wholeFolders: Set<string>; parts: Set<string> }> {
+  const r = toQueryResult(await c.runAndReadAll(`SELECT path, parts FROM _stedi.published WHERE path IS NOT NULL UNION ALL SELECT path, parts FROM _stedi.history WHERE path IS NOT NULL`));
+  const wholeFolders = new Set<string>();
+  const parts = new Set<string>();
+  for (const x of r.rows) {
+    if (typeof x.parts === 'string') for (const p of JSON.parse(x.parts) as string[]) parts.add(path.resolve(p));
+    else wholeFolders.add(path.resolve(String(x.path)));
+  }
+  return { wholeFolders, parts };
+}
+
 /** Earlier versions of a relation beyond the newest `keep`, oldest last. */
 export async function versionsBeyond(c: DuckDBConnection, relation: string, keep: number): Promise<string[]> {
   const r = toQueryResult(await c.runAndReadAll(`SELECT path FROM _stedi.history WHERE relation = ${lit(relation)} ORDER BY superseded_at DESC, version DESC OFFSET ${keep}`));

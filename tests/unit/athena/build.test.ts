@@ -64,8 +64,10 @@ describe('stedi build --target athena', () => {
     const customer = published('customer')!;
     const loc = customer.Parameters!.stedi_location!;
     expect(loc).toMatch(/^s3:\/\/lake-bucket\/zones\/customer\/landing\/customer\/v=20260101T000000Z-[0-9a-f]{8}\/$/);
+    // the table reads the parts its symlink manifest lists (runner/adapters/athena/landing.ts)
     expect(customer.StorageDescriptor).toMatchObject({
-      Location: loc,
+      Location: `${loc}_symlink_format_manifest/`,
+      InputFormat: 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat',
       SerdeInfo: { SerializationLibrary: 'org.openx.data.jsonserde.JsonSerDe', Parameters: { 'case.insensitive': 'TRUE', 'ignore.malformed.json': 'FALSE', 'mapping.customername': 'customername', 'mapping.sharewithresearchasofdate': 'sharewithresearchasofdate' } },
     });
     expect(customer.StorageDescriptor?.Columns?.map((c) => `${c.Name} ${c.Type}`)).toEqual([
@@ -144,13 +146,20 @@ describe('stedi build --target athena', () => {
     expect(deleted.every((k) => k.startsWith(locations[0]!) || k === marker0)).toBe(true);
     expect(deleted).toContain(marker0);
     expect(aws.calls.find((c) => c.operation === 'BatchDeleteTableVersion' && c.input.TableName === 'customer_trusted')?.input).toEqual({ DatabaseName: 'stedi', TableName: 'customer_trusted', VersionIds: ['0'] });
-    // the landing tables are pruned the same way, with their data
+    // the landing tables are pruned the same way: their Glue versions, and every prefix that no
+    // kept version reads (the parts of the first ingestion are still read: nothing changed since)
     for (const name of ['customer', 'customer__rejects']) expect(sim.tables.get(name)!.versions).toHaveLength(2);
-    const landingLocations = sim.tables.get('customer')!.versions.map((v) => v.Parameters!.stedi_location!);
+    const kept = sim.tables.get('customer')!.versions;
+    const reads = new Set(kept.flatMap((v) => [v.Parameters!.stedi_location!, ...(JSON.parse(v.Parameters!.stedi_part_prefixes!) as string[])]));
     const underLanding = [...sim.objects].filter((o) => o.startsWith('s3://lake-bucket/zones/customer/landing/customer/'));
-    expect(underLanding.filter((o) => !o.includes('/_stedi_versions/')).map((o) => o.replace(/part-.*$/, '')).sort()).toEqual([...landingLocations].sort());
-    // every kept version keeps its ownership marker, and only those
-    expect(underLanding.filter((o) => o.includes('/_stedi_versions/')).map((o) => /v=[^/]+(?=\.json$)/.exec(o)![0]).sort()).toEqual(landingLocations.map((l) => /v=[^/]+/.exec(l)![0]).sort());
+    const prefixes = new Set(underLanding.filter((o) => !o.includes('/_stedi_versions/')).map((o) => /^.*\/v=[^/]+\//.exec(o)![0]));
+    expect([...prefixes].sort()).toEqual([...reads].sort());
+    // every prefix left keeps its ownership marker, and only those
+    expect(underLanding.filter((o) => o.includes('/_stedi_versions/')).map((o) => /v=[^/]+(?=\.json$)/.exec(o)![0]).sort()).toEqual([...prefixes].map((l) => /v=[^/]+/.exec(l)![0]).sort());
+    // the parts the published version reads all exist
+    const listed = sim.bodies.get(`${sim.tables.get('customer')!.table.StorageDescriptor!.Location!}manifest`)!.toString('utf8').split('\n').filter(Boolean);
+    expect(listed.length).toBeGreaterThan(0);
+    for (const p of listed) expect(sim.objects.has(p), p).toBe(true);
   });
 
   it('retries starting a throttled query with jittered backoff and the same request token, then succeeds', async () => {

@@ -147,7 +147,12 @@ export function transcript(calls: Call[]): string {
       }
       if (c.operation === 'PutObject') {
         const { Body, ...rest } = c.input;
-        return `${c.service}:${c.operation} ${JSON.stringify(rest)} (${gunzipSync(Buffer.from(Body as Uint8Array)).toString('utf8').split('\n').filter(Boolean).length} lines)`;
+        const raw = typeof Body === 'string' ? Buffer.from(Body) : Buffer.from(Body as Uint8Array);
+        const text = String(c.input.Key).endsWith('.gz') ? gunzipSync(raw).toString('utf8') : raw.toString('utf8');
+        // a manifest lists parts (by URI); a state is one JSON object; a part holds lines
+        if (String(c.input.Key).endsWith('/manifest')) return `${c.service}:${c.operation} ${JSON.stringify(rest)} (manifest of ${text.split('\n').filter(Boolean).length} parts)`;
+        if (String(c.input.Key).endsWith('_stedi_state.json.gz')) return `${c.service}:${c.operation} ${JSON.stringify(rest)} (ingestion state)`;
+        return `${c.service}:${c.operation} ${JSON.stringify(rest)} (${text.split('\n').filter(Boolean).length} lines)`;
       }
       return `${c.service}:${c.operation} ${JSON.stringify(c.input)}`;
     })

@@ -1,0 +1,134 @@
+/**
+ * Warm builds: what a daily build costs once the landing zone was ingested. Per size, on a copy
+ * of the generated landing data (hard links: the cached data is never modified):
+ *
+ *   1. cold   `stedi build` on an empty lake;
+ *   2. +1%    new landing files holding 1% more phone and device readings (the same readings a
+ *             day later: timestamps shifted, so the consent filters and the pairing still apply),
+ *             then `stedi build`;
+ *   3. change one landing file (its last record removed), then `stedi build`;
+ *   4. after each warm build, `stedi build --full-refresh` on the same files: every landing
+ *      table, rejects table and zone table must hold the same rows (count and an order-free
+ *      checksum of every row) — the warm build is only counted when it is right.
+ *
+ * Reported: wall time of each build, the ingestion's share (the sources' execution time in
+ * run_results.json), and warm ÷ cold for both. Models are still rebuilt whole at every build
+ * (incremental models are a separate step), so the build ratio is bounded by the models' share.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { addSection, table, writeJson } from './lib/report.js';
+import { breakdown, stediRun } from './lib/stedi.js';
+import { benchDir, benchLake, landing, projectCopy, type Size } from './lib/workspace.js';
+
+const RELATIONS = [
+  'landing.customer', 'landing.accelerometer', 'landing.step_trainer', 'landing.customer__rejects', 'landing.accelerometer__rejects', 'landing.step_trainer__rejects',
+  'trusted.customer_trusted', 'trusted.accelerometer_trusted', 'trusted.step_trainer_trusted', 'curated.customer_curated', 'curated.machine_learning_curated', 'audit.reconciliation',
+];
+
+function log(s: string): void {
+  process.stderr.write(`[bench ${new Date().toTimeString().slice(0, 8)}] ${s}\n`);
+}
+
+/** A copy of the landing tree whose files are hard links to the generated ones. */
+function linkedCopy(from: string, to: string): void {
+  fs.rmSync(to, { recursive: true, force: true });
+  for (const e of fs.readdirSync(from, { withFileTypes: true })) {
+    const src = path.join(from, e.name);
+    const dst = path.join(to, e.name);
+    if (e.isDirectory()) linkedCopy(src, dst);
+    else if (e.isFile()) {
+      fs.mkdirSync(to, { recursive: true });
+      fs.linkSync(src, dst);
+    }
+  }
+}
+
+/** Rows and an order-free checksum of every row of each relation. */
+async function fingerprint(project: string): Promise<Record<string, string>> {
+  const instance = await DuckDBInstance.create(path.join(project, benchLake('bench'), 'stedi.duckdb'), { access_mode: 'READ_ONLY', file_search_path: project });
+  const c = await instance.connect();
+  try {
+    const out: Record<string, string> = {};
+    for (const r of RELATIONS) {
+      // rejects name their file by path: the same in both builds (same folder)
+      const row = (await c.runAndReadAll(`SELECT count(*), coalesce(sum(hash(t.*)), 0) FROM ${r} t`)).getRows()[0]!;
+      out[r] = `${String(row[0])}/${String(row[1])}`;
+    }
+    return out;
+  } finally {
+    c.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** `count` lines of `file` (the first ones), with every reading time moved by `shiftMs`. */
+function shifted(file: string, count: number, shiftMs: number): string {
+  const fd = fs.openSync(file, 'r');
+  const buf = Buffer.alloc(Math.min(fs.fstatSync(fd).size, count * 400 + 4096));
+  fs.readSync(fd, buf, 0, buf.length, 0);
+  fs.closeSync(fd);
+  const lines = buf.toString('utf8').split('\n').slice(0, count).filter((l) => l.trim() !== '');
+  return `${lines.map((l) => l.replace(/"(timestamp|sensorReadingTime)":\s*(\d+)/g, (_m, k: string, v: string) => `"${k}":${Number(v) + shiftMs}`)).join('\n')}\n`;
+}
+
+export async function warmBench(sizes: Size[]): Promise<void> {
+  const rows: Record<string, unknown>[] = [];
+  for (const size of sizes) {
+    log(`${size.name}: landing data`);
+    const l = await landing(size);
+    const root = path.join(benchDir(), 'warm-landing', size.name);
+    linkedCopy(l.root, root);
+    const project = projectCopy('warm');
+    const build = async (label: string, extra: string[] = []) => {
+      log(`${size.name}: ${label}`);
+      // stediRun removes the lake unless told to keep it: only the cold build starts empty
+      const r = await stediRun(project, root, ['build', ...extra], 'bench', { keepLake: label !== 'cold' });
+      const bad = r.results.results.filter((x) => x.status === 'error' || x.status === 'fail' || x.status === 'skipped');
+      if (bad.length) throw new Error(`${label}: ${bad.map((x) => `${x.unique_id} ${x.status}`).join(', ')}`);
+      return { wall_s: r.wall_s, sources_s: breakdown(r).sources_s };
+    };
+    const cold = await build('cold');
+
+    // +1%: one new file per sensor entity, 1% of its readings, a day later
+    for (const entity of ['accelerometer', 'step_trainer'] as const) {
+      const dir = path.join(root, entity, 'landing');
+      const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+      const want = Math.max(1, Math.round(l.summary.entities[entity].lines / 100));
+      fs.writeFileSync(path.join(dir, `${entity}-zz-new-day.json`), shifted(path.join(dir, files[0]!), want, 86_400_000));
+    }
+    const addOne = await build('+1% new files');
+    const afterAdd = await fingerprint(project);
+    const fullAdd = await build('full refresh (+1%)', ['--full-refresh']);
+    const sameAdd = JSON.stringify(afterAdd) === JSON.stringify(await fingerprint(project));
+
+    // one changed file: its last record removed (a new file replaces the hard link)
+    const dir = path.join(root, 'accelerometer', 'landing');
+    const victim = path.join(dir, fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()[0]!);
+    const text = fs.readFileSync(victim, 'utf8').replace(/\n?[^\n]*\n?$/, '\n');
+    fs.rmSync(victim);
+    fs.writeFileSync(victim, text);
+    const change = await build('one changed file');
+    const afterChange = await fingerprint(project);
+    const fullChange = await build('full refresh (changed)', ['--full-refresh']);
+    const sameChange = JSON.stringify(afterChange) === JSON.stringify(await fingerprint(project));
+
+    rows.push({ size: size.name, cold, add_one_percent: addOne, full_refresh_after_add: fullAdd, one_changed_file: change, full_refresh_after_change: fullChange, same_as_full_refresh: { add: sameAdd, change: sameChange } });
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+  addSection(
+    table(
+      'Warm builds: `stedi build` after 1% new landing files, and after one changed file, ÷ the cold build (seconds; ingestion = the sources\' execution time; "right" = every table equals a --full-refresh build of the same files)',
+      ['size', 'cold build', 'cold ingestion', '+1% build', '+1% ingestion', '+1% build ÷ cold', '+1% ingestion ÷ cold', 'changed build', 'changed ingestion', 'changed build ÷ cold', 'changed ingestion ÷ cold', 'right'],
+      rows.map((r: any) => [
+        r.size, r.cold.wall_s, r.cold.sources_s, r.add_one_percent.wall_s, r.add_one_percent.sources_s, r.add_one_percent.wall_s / r.cold.wall_s, r.add_one_percent.sources_s / r.cold.sources_s,
+        r.one_changed_file.wall_s, r.one_changed_file.sources_s, r.one_changed_file.wall_s / r.cold.wall_s, r.one_changed_file.sources_s / r.cold.sources_s,
+        r.same_as_full_refresh.add && r.same_as_full_refresh.change ? 'yes' : 'NO',
+      ]),
+    ),
+  );
+  writeJson('warm', { results: rows });
+  const wrong = rows.filter((r: any) => !(r.same_as_full_refresh.add && r.same_as_full_refresh.change));
+  if (wrong.length) throw new Error(`a warm build differed from a full refresh at ${wrong.map((r) => String(r.size)).join(', ')} (see target/bench/warm.json)`);
+}
