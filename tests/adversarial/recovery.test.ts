@@ -60,6 +60,10 @@ describe('a damaged catalog', () => {
       const again = await stedi(dir, ['build']);
       expect(again.code, explain(again)).toBe(0);
       expect(await snapshot(dir)).toEqual(rows);
+      // the ingestion state came back with the catalog: no landing file was read again
+      const sources = runResults(dir).results.filter((x) => x.unique_id.startsWith('source.'));
+      expect(sources.length).toBeGreaterThan(0);
+      for (const x of sources) expect(x.message).toMatch(/read 0 of \d+ landing files?/);
     });
   }
 

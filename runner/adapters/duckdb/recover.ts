@@ -82,9 +82,9 @@ export async function recoverCatalog(cfg: { lake_dir: string; catalog: string },
     missing.push(...notMade.map((r) => r.relation));
     await c.run(LANDING_FILES_DDL);
     await insertLandingFileRows(c, snap?.landing_files ?? []);
-    // the ingestion state only where both of its tables are back (else the next build reads every file again)
-    const back = new Set(relations.filter((r) => !missing.includes(r.relation)).map((r) => r.node));
-    await insertLandingStateRows(c, (snap?.landing_state ?? []).filter((x) => back.has(`source.${String(x.source)}`)));
+    // the ingestion state as it was: the next build uses it only where the restored landing tables
+    // read exactly its parts (else it reads every landing file again; see the adapter's previousState)
+    await insertLandingStateRows(c, snap?.landing_state ?? []);
   } catch (e) {
     throw new EngineError(`recovering ${cfg.catalog} failed: ${(e as Error).message}; the damaged catalog is at ${aside}`);
   } finally {
