@@ -30,15 +30,18 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
-import { safeKey, safeText } from '../core/redact.js';
+import { safeText } from '../core/redact.js';
 import type { SourceNode } from '../manifest/types.js';
-import { classifyLine, isLandingFileName, KeyResolver } from './classify.js';
+import { isLandingFileName, KeyResolver } from './classify.js';
+import { fileReport, SinkOutcomes } from './file-report.js';
+import { completeLines, walkFile } from './lines.js';
+import { DEFAULT_RANGE_BYTES, ParallelReader } from './parallel.js';
 import { shownPath } from './report.js';
 import { DEFAULT_CHUNK_BYTES, LandingMissingError, localStore, type LandingEntry, type LandingStore } from './store.js';
-import {
-  DEFAULT_MAX_LINE_BYTES, emptyTolerated, RAW_PREFIX_BYTES, type FileReport, type LandingColumn, type LandingReport, type LandingTotals, type LandingValue, type RejectRow,
-} from './types.js';
+import { LineTally } from './tally.js';
+import { DEFAULT_MAX_LINE_BYTES, emptyTolerated, type FileReport, type LandingColumn, type LandingReport, type LandingTotals, type LandingValue, type RejectRow } from './types.js';
 
 export interface LandingSink {
   accept(values: LandingValue[]): void;
@@ -78,12 +81,18 @@ export interface IngestOptions {
   chunkBytes?: number;
   /** Where the files are; a local folder by default. */
   store?: LandingStore;
+  /**
+   * Threads that classify lines (target `ingest_threads`, `--ingest-threads`); default one per
+   * core. 1: every line on this thread, no thread started.
+   */
+  threads?: number;
+  /** Bytes per range of lines handed to a thread (DEFAULT_RANGE_BYTES; tests make it tiny). */
+  rangeBytes?: number;
+  /** Another classifier thread script (tests). */
+  workerScript?: URL;
 }
 
-const FIRST_REJECTS = 3;
 const UNKNOWN_KEYS_LISTED = 20;
-/** Distinct unknown keys kept per file (a file whose keys are values would otherwise grow without bound). */
-const UNKNOWN_KEYS_KEPT = 1000;
 
 export async function ingestLanding(spec: LandingSpec, sink: LandingSink, opts: IngestOptions = {}): Promise<LandingReport> {
   const store = opts.store ?? localStore(opts.chunkBytes ?? DEFAULT_CHUNK_BYTES);
@@ -95,19 +104,27 @@ export async function ingestLanding(spec: LandingSpec, sink: LandingSink, opts: 
   // files read so far, by content hash (computed while reading) and by size
   const firstOfHash = new Map<string, FileReport>();
   const readSizes = new Set<number>();
-  for (const file of files) {
-    opts.signal?.throwIfAborted();
-    // only a file as large as one read before can repeat it: only such a file is hashed first
-    const known = file.size > 0 && readSizes.has(file.size) ? await hashOf(store, file, opts.signal) : undefined;
-    const original = known ? firstOfHash.get(known) : undefined;
-    if (original && original.status !== 'empty') {
-      reports.push({ ...blankReport(file.path, file.size, original.sha256, original.lines, original.no_final_newline), status: 'duplicate', duplicate_of: original.file, duplicate_delivery: original.lines });
-      continue;
+  // on threads, a file's report is complete only once its lines are all merged (settled, finish)
+  const reader = readerFor(files, store, resolver, sink, maxLineBytes, opts);
+  try {
+    for (const file of files) {
+      opts.signal?.throwIfAborted();
+      // only a file as large as one read before can repeat it: only such a file is hashed first
+      const known = file.size > 0 && readSizes.has(file.size) ? await hashOf(store, file, opts.signal) : undefined;
+      const original = known ? firstOfHash.get(known) : undefined;
+      if (original) await reader.settled(original);
+      if (original && original.status !== 'empty') {
+        reports.push({ ...blankReport(file.path, file.size, original.sha256, original.lines, original.no_final_newline), status: 'duplicate', duplicate_of: original.file, duplicate_delivery: original.lines });
+        continue;
+      }
+      const r = await reader.read(file);
+      reports.push(r);
+      readSizes.add(file.size);
+      if (!firstOfHash.has(r.sha256)) firstOfHash.set(r.sha256, r);
     }
-    const r = await readFile(store, file, resolver, sink, maxLineBytes, opts.signal);
-    reports.push(r);
-    readSizes.add(file.size);
-    if (!firstOfHash.has(r.sha256)) firstOfHash.set(r.sha256, r);
+    await reader.finish();
+  } finally {
+    await reader.close();
   }
   const totals = sumTotals(reports, skipped.length);
   const warnings = describe(reports, skipped, spec);
@@ -136,181 +153,51 @@ function blankReport(file: string, bytes: number, sha256: string, lines: number,
   return { file, bytes, sha256, status: 'ingested', lines, accepted: 0, rejected: 0, blank: 0, duplicate_delivery: 0, tolerated: emptyTolerated(), no_final_newline: noFinalNewline, unknown_keys: [], first_rejects: [] };
 }
 
+/** Reads the files of a source one after another; `ParallelReader` (parallel.ts) is the other one. */
+interface FileReader {
+  /** The file's report; its counts are final once `settled` resolves. */
+  read(entry: LandingEntry): Promise<FileReport>;
+  settled(report: FileReport): Promise<void>;
+  finish(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Reads and classifies every line on this thread: no thread is started. */
+function oneThreadReader(store: LandingStore, resolver: KeyResolver, sink: LandingSink, maxLineBytes: number, signal?: AbortSignal): FileReader {
+  const done = async () => undefined;
+  return { read: (entry) => readFile(store, entry, resolver, sink, maxLineBytes, signal), settled: done, finish: done, close: done };
+}
+
+/**
+ * On threads when asked for more than one and the files hold more than one range: for less, the
+ * threads would cost more to start than they save.
+ */
+function readerFor(files: LandingEntry[], store: LandingStore, resolver: KeyResolver, sink: LandingSink, maxLineBytes: number, opts: IngestOptions): FileReader {
+  const threads = opts.threads ?? defaultIngestThreads();
+  if (!Number.isSafeInteger(threads) || threads < 1) throw new Error(`the number of classifier threads must be a whole number of at least 1, not ${String(threads)}`);
+  const rangeBytes = opts.rangeBytes ?? DEFAULT_RANGE_BYTES;
+  const total = files.reduce((n, f) => n + f.size, 0);
+  if (threads === 1 || total <= rangeBytes) return oneThreadReader(store, resolver, sink, maxLineBytes, opts.signal);
+  return new ParallelReader(store, resolver, sink, { threads, rangeBytes, maxLineBytes, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.workerScript ? { script: opts.workerScript } : {}) });
+}
+
+/** Classifier threads when neither the command line nor the target says: one per core. */
+export function defaultIngestThreads(): number {
+  return os.availableParallelism();
+}
+
 async function readFile(store: LandingStore, entry: LandingEntry, resolver: KeyResolver, sink: LandingSink, maxLineBytes: number, signal?: AbortSignal): Promise<FileReport> {
-  const file = entry.path;
-  const r = blankReport(file, 0, '', 0, false);
-  const hash = createHash('sha256');
-  const unknown = new Set<string>();
-  let line = 0;
-
-  const rejectLine = (row: RejectRow) => {
-    r.rejected++;
-    if (r.first_rejects.length < FIRST_REJECTS) r.first_rejects.push({ line: row.line, reason: row.reason, detail: row.detail });
-    sink.reject(row);
-  };
-
-  const handle = (text: string, terminated: boolean, validUtf8: boolean) => {
-    line++;
-    if (!validUtf8) {
-      rejectLine({ file, line, reason: 'invalid_utf8', detail: 'the line is not valid UTF-8', raw: text });
-      return;
-    }
-    const o = classifyLine(text, { line, terminated }, resolver);
-    if (o.bom) r.tolerated.bom++;
-    if (o.crlf) r.tolerated.crlf++;
-    if (o.kind === 'blank') {
-      r.blank++;
-      return;
-    }
-    if (o.trailingComma) r.tolerated.trailing_comma++;
-    if (o.unknownKeys) for (const k of o.unknownKeys) if (unknown.size < UNKNOWN_KEYS_KEPT) unknown.add(reportedKey(k));
-    if (o.kind === 'accepted') {
-      r.accepted++;
-      if (o.caseFolded) r.tolerated.case_folded_keys++;
-      if (o.coerced) r.tolerated.coerced_values++;
-      sink.accept(o.values!);
-      return;
-    }
-    rejectLine({ file, line, reason: o.reason!, detail: o.detail!, raw: text });
-  };
-
-  /** A line of `bytes` bytes, above the limit, of which `head` holds the first ones. */
-  const tooLong = (bytes: number, head: Buffer) => {
-    line++;
-    const kept = head.length < bytes ? wholeCharacters(head) : head;
-    const cut = kept.length < bytes ? `; raw keeps its first ${kept.length} bytes only` : '';
-    rejectLine({ file, line, reason: 'line_too_long', detail: `the line has ${bytes} bytes, more than max_line_bytes (${maxLineBytes})${cut}`, raw: kept.toString('utf8') });
-  };
-
-  /** Lines each followed by LF, none longer than the limit: decoded at once when valid UTF-8. */
-  const run = (buf: Buffer) => {
-    if (isUtf8(buf)) {
-      for (const t of buf.toString('utf8').split('\n')) handle(t, true, true);
-      return;
-    }
-    let start = 0;
-    for (;;) {
-      const i = buf.indexOf(10, start);
-      const part = buf.subarray(start, i < 0 ? buf.length : i);
-      handle(part.toString('utf8'), true, isUtf8(part));
-      if (i < 0) break;
-      start = i + 1;
-    }
-  };
-
-  /** Complete lines (each was followed by LF) of one buffer that ends right before an LF. */
-  const lines = (buf: Buffer) => {
-    if (buf.length <= maxLineBytes) return run(buf);
-    // some line may be too long: runs of short lines between the long ones
-    let from = 0;
-    for (let at = 0; ; ) {
-      const i = buf.indexOf(10, at);
-      const end = i < 0 ? buf.length : i;
-      if (end - at > maxLineBytes) {
-        if (at > from) run(buf.subarray(from, at - 1));
-        tooLong(end - at, buf.subarray(at, Math.min(end, at + RAW_PREFIX_BYTES)));
-        from = end + 1;
-      }
-      if (i < 0) break;
-      at = i + 1;
-    }
-    if (from <= buf.length) run(buf.subarray(from));
-  };
-
-  // the line that is still open at the end of a chunk: its pieces (copies), or only its head once too long
-  const open = { pieces: [] as Buffer[], bytes: 0, head: undefined as Buffer | undefined };
-  const extend = (piece: Buffer) => {
-    if (piece.length === 0) return;
-    open.bytes += piece.length;
-    if (open.head) {
-      if (open.head.length < RAW_PREFIX_BYTES) open.head = Buffer.concat([open.head, piece.subarray(0, RAW_PREFIX_BYTES - open.head.length)]);
-      return;
-    }
-    if (open.bytes <= maxLineBytes) {
-      open.pieces.push(Buffer.from(piece)); // a chunk may be a view of a reused buffer
-      return;
-    }
-    // too long from here on: keep the head only, drop the rest
-    open.head = firstBytes([...open.pieces, piece], RAW_PREFIX_BYTES);
-    open.pieces = [];
-  };
-  const close = (terminated: boolean) => {
-    if (open.head) tooLong(open.bytes, open.head);
-    else {
-      const buf = open.pieces.length === 1 ? open.pieces[0]! : Buffer.concat(open.pieces, open.bytes);
-      handle(buf.toString('utf8'), terminated, isUtf8(buf));
-    }
-    open.pieces = [];
-    open.bytes = 0;
-    open.head = undefined;
-  };
-
-  for await (const bytes of store.read(entry, signal)) {
-    signal?.throwIfAborted();
-    const chunk = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    hash.update(chunk);
-    r.bytes += chunk.length;
-    const first = chunk.indexOf(10);
-    if (first < 0) {
-      extend(chunk);
-      continue;
-    }
-    let from = 0;
-    if (open.bytes > 0) {
-      extend(chunk.subarray(0, first));
-      close(true);
-      from = first + 1;
-    }
-    const last = chunk.lastIndexOf(10);
-    if (last >= from) lines(chunk.subarray(from, last));
-    extend(chunk.subarray(last + 1));
-    await sink.drain?.();
-  }
-  if (open.bytes > 0) {
-    r.no_final_newline = true;
-    close(false);
-  }
-  r.lines = line;
-  r.sha256 = hash.digest('hex');
-  r.unknown_keys = [...unknown].sort();
-  if (r.accepted === 0 && r.rejected === 0) r.status = 'empty';
-  return r;
-}
-
-/**
- * An unknown key as the report keeps it (and `_stedi.landing_files.unknown_keys` stores it): the
- * key itself when `safeKey` shows it (a field name), else its mask `<key #…>` (a key that may be
- * a value: an email, a phone number).
- */
-export function reportedKey(k: string): string {
-  const shown = safeKey(k);
-  return shown.startsWith('"') ? (JSON.parse(shown) as string) : shown;
-}
-
-/** A copy of the first `n` bytes of the pieces, in order. */
-function firstBytes(pieces: Buffer[], n: number): Buffer {
-  const out: Buffer[] = [];
-  let left = n;
-  for (const p of pieces) {
-    if (left <= 0) break;
-    out.push(p.subarray(0, left));
-    left -= Math.min(left, p.length);
-  }
-  return Buffer.concat(out);
-}
-
-/**
- * The first bytes of a line (`head`, cut from a longer line) without a character cut in two at
- * its end: a trailing lead byte whose sequence is incomplete is dropped with its continuation bytes.
- */
-function wholeCharacters(head: Buffer): Buffer {
-  for (let i = head.length - 1; i >= Math.max(0, head.length - 4); i--) {
-    const b = head[i]!;
-    if ((b & 0xc0) === 0x80) continue; // a continuation byte: look further back for its lead
-    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
-    return i + need > head.length ? head.subarray(0, i) : head;
-  }
-  return head;
+  const out = new SinkOutcomes(entry.path, sink);
+  const tally = new LineTally(resolver, maxLineBytes, out);
+  const walked = await walkFile(store.read(entry, signal), maxLineBytes, {
+    complete: (buf) => completeLines(buf, maxLineBytes, tally),
+    line: (buf, terminated) => tally.handle(buf.toString('utf8'), terminated, isUtf8(buf)),
+    tooLong: (bytes, head) => tally.tooLong(bytes, head),
+    afterChunk: async () => {
+      await sink.drain?.();
+    },
+  }, signal);
+  return fileReport(entry.path, tally.counts, walked, out.firstRejects);
 }
 
 export function sumTotals(files: FileReport[], skipped: number): LandingTotals {
