@@ -177,9 +177,29 @@ function readerFor(files: LandingEntry[], store: LandingStore, resolver: KeyReso
   if (!Number.isSafeInteger(threads) || threads < 1) throw new Error(`the number of classifier threads must be a whole number of at least 1, not ${String(threads)}`);
   const rangeBytes = opts.rangeBytes ?? DEFAULT_RANGE_BYTES;
   const total = files.reduce((n, f) => n + f.size, 0);
-  if (threads === 1 || total <= rangeBytes) return oneThreadReader(store, resolver, sink, maxLineBytes, opts.signal);
-  return new ParallelReader(store, resolver, sink, { threads, rangeBytes, maxLineBytes, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.workerScript ? { script: opts.workerScript } : {}) });
+  const reader = threads === 1 || total <= rangeBytes
+    ? oneThreadReader(store, resolver, sink, maxLineBytes, opts.signal)
+    : new ParallelReader(store, resolver, sink, { threads, rangeBytes, maxLineBytes, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.workerScript ? { script: opts.workerScript } : {}) });
+  // the store may fetch the next few files while this one is read and classified (S3)
+  const at = new Map(files.map((f, i) => [f, i]));
+  return {
+    read: (entry) => {
+      const report = reader.read(entry); // its own request first
+      const i = at.get(entry);
+      if (i !== undefined) store.prefetch?.(files.slice(i + 1, i + 1 + PREFETCH_FILES), opts.signal);
+      return report;
+    },
+    settled: (r) => reader.settled(r),
+    finish: () => reader.finish(),
+    close: async () => {
+      store.close?.();
+      await reader.close();
+    },
+  };
 }
+
+/** Files a store may fetch ahead (bounded: each holds a connection and its buffered bytes). */
+const PREFETCH_FILES = 4;
 
 /** Classifier threads when neither the command line nor the target says: one per core. */
 export function defaultIngestThreads(): number {

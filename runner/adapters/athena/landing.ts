@@ -100,7 +100,7 @@ export async function ingestToAthena(deps: LandingDeps, node: SourceNode, audit:
       report = await ingestLanding(
         sourceSpec(node, columns, { accepted: rel(names.accepted), rejects: rel(names.rejects) }, trimSlash(node.location)),
         sink,
-        { store: s3LandingStore(deps.s3), ...(signal ? { signal } : {}) },
+        { store: s3LandingStore(deps.s3), ...(signal ? { signal } : {}), ...(settings.ingestThreads !== undefined ? { threads: settings.ingestThreads } : {}) },
       );
       await out.accepted.finish();
       await out.rejects.finish();

@@ -40,7 +40,7 @@ import { toQueryResult } from './values.js';
 
 const q = duckdbDialect.quoteIdent;
 
-export type DuckDbAdapterConfig = Pick<DuckDbTargetConfig, 'lake_dir' | 'path_template' | 'catalog' | 'memory_limit' | 'temp_directory'> & { keep_versions?: number };
+export type DuckDbAdapterConfig = Pick<DuckDbTargetConfig, 'lake_dir' | 'path_template' | 'catalog' | 'memory_limit' | 'temp_directory' | 'ingest_threads'> & { keep_versions?: number };
 
 /** Earlier versions kept besides the published one (as on the athena target). */
 export const DEFAULT_KEEP_VERSIONS = 1;
@@ -178,8 +178,8 @@ export class DuckDbAdapter implements Adapter {
 
   /**
    * Landing ingestion (sources.ts): both tables written as new versions, then published in one
-   * transaction. Ingestions run one at a time: the line parsing is JavaScript on this thread
-   * anyway, and it bounds the memory of the staging tables.
+   * transaction. Ingestions run one at a time: their lines are classified on `ingest_threads`
+   * threads already (landing/parallel.ts), and it bounds the memory of the staging tables.
    */
   async prepareSource(node: SourceNode, audit: Audit, opts: PublishOptions = {}): Promise<AdapterResponse & { published: boolean }> {
     this.writable();
@@ -208,7 +208,7 @@ export class DuckDbAdapter implements Adapter {
     for (const d of Object.values(dirs)) mkVersion(d, this.owner, node.unique_id);
     let published = false;
     try {
-      const staged = await stageLanding(c, node, dirs, opts.signal);
+      const staged = await stageLanding(c, node, dirs, opts.signal, this.cfg.ingest_threads);
       const previousRows = await this.committedRows(node.relation.rendered);
       const inputs = opts.inputs ? JSON.stringify(opts.inputs) : null;
       published = await this.transact(c, async () => {

@@ -118,10 +118,11 @@ export interface StagedLanding {
 
 /**
  * Reads and classifies the source's landing files into Parquet parts under the two version
- * folders (made by the caller, with their markers). Throws when a line is malformed under
+ * folders (made by the caller, with their markers), its lines classified on `threads` threads
+ * (default: one per core). Throws when a line is malformed under
  * `on_malformed: fail` or when what was written does not reconcile with what was read.
  */
-export async function stageLanding(c: DuckDBConnection, node: SourceNode, dirs: { accepted: string; rejects: string }, signal?: AbortSignal): Promise<StagedLanding> {
+export async function stageLanding(c: DuckDBConnection, node: SourceNode, dirs: { accepted: string; rejects: string }, signal?: AbortSignal, threads?: number): Promise<StagedLanding> {
   const columns = sourceColumns(node);
   const rel = node.relation;
   const rej = rejectsRelation(node);
@@ -158,7 +159,7 @@ export async function stageLanding(c: DuckDBConnection, node: SourceNode, dirs: 
     const report = await ingestLanding(
       sourceSpec(node, columns, { accepted: `${rel.schema}.${rel.identifier}`, rejects: `${rej.schema}.${rej.identifier}` }),
       sink,
-      signal ? { signal } : {},
+      { ...(signal ? { signal } : {}), ...(threads !== undefined ? { threads } : {}) },
     );
     const failed = malformedError(report);
     if (failed) throw new EngineError(failed);
