@@ -8,6 +8,12 @@
  * too. Files are read in name order, in chunks, so memory stays flat and the event loop (Ctrl-C,
  * other queries) keeps turning between chunks.
  *
+ * Lines are classified on `threads` threads (parallel.ts; default one per core) when a source
+ * holds more than one range of lines: this thread still reads, hashes and splits every file and
+ * hands the sink every row, in file and line order, so the sink's calls and the report are
+ * exactly those of one thread (lines.ts and tally.ts are shared by both readers). With
+ * `threads: 1` no thread is started.
+ *
  * Lines are bounded: a line longer than the source's `max_line_bytes` (DEFAULT_MAX_LINE_BYTES) is
  * a `line_too_long` reject whose `raw` keeps only its first RAW_PREFIX_BYTES; the rest of it is
  * hashed and counted, never held in memory. A line that spans chunks is assembled once, from
