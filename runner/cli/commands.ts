@@ -19,6 +19,8 @@ export interface RunCommandOptions extends GlobalOptions {
   select?: string[];
   exclude?: string[];
   threads?: string;
+  /** Threads that classify landing lines (not `threads`: nodes at once). */
+  ingestThreads?: string;
   failFast?: boolean;
   /** Athena: print every API call and statement in order, answered locally; nothing reaches AWS. */
   dryRun?: boolean;
@@ -71,6 +73,14 @@ export async function adapterFor(target: ResolvedTarget, opts: AdapterOptions): 
   }
 }
 
+/** The target with `--ingest-threads` (when given) as its ingest_threads. */
+function withIngestThreads(target: ResolvedTarget, given: string | undefined): ResolvedTarget {
+  if (given === undefined) return target;
+  const n = /^\s*\d+\s*$/.test(given) ? Number(given) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new UserError(`--ingest-threads must be a whole number of at least 1, not '${given}'`);
+  return { ...target, ingest_threads: n };
+}
+
 export async function runCommand(command: Command, opts: RunCommandOptions, reporter: Reporter): Promise<number> {
   const started = Date.now();
   const s = openSession(opts, reporter, undefined, undefined, false);
@@ -81,7 +91,8 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   if (!Number.isInteger(threads) || threads < 1) throw new UserError(`--threads must be a whole number of at least 1, not '${opts.threads}'`);
   if (s.target.type !== 'duckdb') for (const d of s.manifest.diagnostics) reporter.warn(formatDiagnostic(d));
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  const adapter = await adapterFor(s.target, { project: s.project.config.name, ...(opts.dryRun ? { dryRun: out } : {}), log: reporter.info });
+  const target = withIngestThreads(s.target, opts.ingestThreads);
+  const adapter = await adapterFor(target, { project: s.project.config.name, ...(opts.dryRun ? { dryRun: out } : {}), log: reporter.info });
   if (needsSubjectKey(s.manifest, s.dialect, steps.map((st) => st.node.unique_id))) {
     if (opts.dryRun) {
       if (!process.env[SUBJECT_KEY_ENV]?.trim()) reporter.warn(`${SUBJECT_KEY_ENV} is not set: a real build on ${s.target.name} would refuse to start`);

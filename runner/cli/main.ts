@@ -62,7 +62,10 @@ export function buildProgram(setCode: (code: number) => void, out: (s: string) =
     ['test', 'run data tests and unit tests against what is published'],
     ['seed', 'load CSV seeds'],
   ] as const) {
-    executing(program.command(name).description(desc)).action(act((o, r) => runCommand(name, o, r)));
+    const cmd = executing(program.command(name).description(desc));
+    // the commands that may ingest landing sources (test only reads what is published)
+    if (name !== 'test') cmd.option('--ingest-threads <n>', "threads that classify landing lines (default: the target's ingest_threads, else one per core; 1: none started)");
+    cmd.action(act((o, r) => runCommand(name, o, r)));
   }
   common(program.command('compile').description('render every node and write target/manifest.json')).action(
     act((o, r) => {

@@ -8,6 +8,12 @@
  * too. Files are read in name order, in chunks, so memory stays flat and the event loop (Ctrl-C,
  * other queries) keeps turning between chunks.
  *
+ * Lines are classified on `threads` threads (parallel.ts; default one per core) when a source
+ * holds more than one range of lines: this thread still reads, hashes and splits every file and
+ * hands the sink every row, in file and line order, so the sink's calls and the report are
+ * exactly those of one thread (lines.ts and tally.ts are shared by both readers). With
+ * `threads: 1` no thread is started.
+ *
  * Lines are bounded: a line longer than the source's `max_line_bytes` (DEFAULT_MAX_LINE_BYTES) is
  * a `line_too_long` reject whose `raw` keeps only its first RAW_PREFIX_BYTES; the rest of it is
  * hashed and counted, never held in memory. A line that spans chunks is assembled once, from
@@ -30,15 +36,16 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
-import { safeKey } from '../core/redact.js';
+import os from 'node:os';
 import type { SourceNode } from '../manifest/types.js';
-import { classifyLine, KeyResolver } from './classify.js';
-import { blankReport } from './summary.js';
+import { KeyResolver } from './classify.js';
+import { fileReport, SinkOutcomes } from './file-report.js';
+import { completeLines, walkFile } from './lines.js';
+import { DEFAULT_RANGE_BYTES, ParallelReader } from './parallel.js';
 import { ingestIncremental, type BatchWriter, type IncrementalOptions, type IncrementalResult } from './incremental.js';
 import { DEFAULT_CHUNK_BYTES, localStore, type LandingEntry, type LandingStore } from './store.js';
-import {
-  DEFAULT_MAX_LINE_BYTES, RAW_PREFIX_BYTES, type FileReport, type LandingColumn, type LandingReport, type LandingValue, type RejectRow,
-} from './types.js';
+import { LineTally } from './tally.js';
+import { DEFAULT_MAX_LINE_BYTES, type FileReport, type LandingColumn, type LandingReport, type LandingValue, type RejectRow } from './types.js';
 
 export interface LandingSink {
   accept(values: LandingValue[]): void;
@@ -78,11 +85,17 @@ export interface IngestOptions {
   chunkBytes?: number;
   /** Where the files are; a local folder by default. */
   store?: LandingStore;
+  /**
+   * Threads that classify lines (target `ingest_threads`, `--ingest-threads`); default one per
+   * core. 1: every line on this thread, no thread started.
+   */
+  threads?: number;
+  /** Bytes per range of lines handed to a thread (DEFAULT_RANGE_BYTES; tests make it tiny). */
+  rangeBytes?: number;
+  /** Another classifier thread script (tests). */
+  workerScript?: URL;
 }
 
-const FIRST_REJECTS = 3;
-/** Distinct unknown keys kept per file (a file whose keys are values would otherwise grow without bound). */
-const UNKNOWN_KEYS_KEPT = 1000;
 
 /**
  * Reads every landing file of the source (no earlier state): the report, with the rows handed to
@@ -99,20 +112,28 @@ export function ingestSource(spec: LandingSpec, writer: BatchWriter, opts: Inges
   const store = opts.store ?? localStore(opts.chunkBytes ?? DEFAULT_CHUNK_BYTES);
   const maxLineBytes = spec.max_line_bytes ?? DEFAULT_MAX_LINE_BYTES;
   if (!Number.isSafeInteger(maxLineBytes) || maxLineBytes < 1) throw new Error(`${spec.source}: max_line_bytes must be a positive whole number, not ${String(maxLineBytes)}`);
-  return ingestIncremental(spec, writer, { ...opts, store, read: readFiles, hash: hashOf });
+  const threads = { ...(opts.threads !== undefined ? { threads: opts.threads } : {}), ...(opts.rangeBytes !== undefined ? { rangeBytes: opts.rangeBytes } : {}), ...(opts.workerScript ? { workerScript: opts.workerScript } : {}) };
+  return ingestIncremental(spec, writer, { ...opts, store, read: (st, files, sp, sk, o) => readFiles(st, files, sp, sk, { ...o, ...threads }), hash: hashOf });
 }
 
 /**
  * Reads and classifies `files`, in order, into `sink`: one report per file, in the same order.
  * Every file is read whole (duplicates were decided before, by the caller).
  */
-export async function readFiles(store: LandingStore, files: LandingEntry[], spec: LandingSpec, sink: LandingSink, opts: { signal?: AbortSignal } = {}): Promise<FileReport[]> {
+export async function readFiles(store: LandingStore, files: LandingEntry[], spec: LandingSpec, sink: LandingSink, opts: Pick<IngestOptions, 'signal' | 'threads' | 'rangeBytes' | 'workerScript'> = {}): Promise<FileReport[]> {
   const maxLineBytes = spec.max_line_bytes ?? DEFAULT_MAX_LINE_BYTES;
   const resolver = new KeyResolver(spec.columns);
   const reports: FileReport[] = [];
-  for (const file of files) {
-    opts.signal?.throwIfAborted();
-    reports.push(await readFile(store, file, resolver, sink, maxLineBytes, opts.signal));
+  // on threads, a file's report is complete only once its lines are all merged (finish)
+  const reader = readerFor(files, store, resolver, sink, maxLineBytes, opts);
+  try {
+    for (const file of files) {
+      opts.signal?.throwIfAborted();
+      reports.push(await reader.read(file));
+    }
+    await reader.finish();
+  } finally {
+    await reader.close();
   }
   return reports;
 }
@@ -148,180 +169,69 @@ export async function hashOf(store: LandingStore, file: LandingEntry, signal?: A
   return h.digest('hex');
 }
 
+/** Reads the files of a source one after another; `ParallelReader` (parallel.ts) is the other one. */
+interface FileReader {
+  /** The file's report; its counts are final once `settled` resolves. */
+  read(entry: LandingEntry): Promise<FileReport>;
+  settled(report: FileReport): Promise<void>;
+  finish(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Reads and classifies every line on this thread: no thread is started. */
+function oneThreadReader(store: LandingStore, resolver: KeyResolver, sink: LandingSink, maxLineBytes: number, signal?: AbortSignal): FileReader {
+  const done = async () => undefined;
+  return { read: (entry) => readFile(store, entry, resolver, sink, maxLineBytes, signal), settled: done, finish: done, close: done };
+}
+
+/**
+ * On threads when asked for more than one and the files hold more than one range: for less, the
+ * threads would cost more to start than they save.
+ */
+function readerFor(files: LandingEntry[], store: LandingStore, resolver: KeyResolver, sink: LandingSink, maxLineBytes: number, opts: Pick<IngestOptions, 'signal' | 'threads' | 'rangeBytes' | 'workerScript'>): FileReader {
+  const threads = opts.threads ?? defaultIngestThreads();
+  if (!Number.isSafeInteger(threads) || threads < 1) throw new Error(`the number of classifier threads must be a whole number of at least 1, not ${String(threads)}`);
+  const rangeBytes = opts.rangeBytes ?? DEFAULT_RANGE_BYTES;
+  const total = files.reduce((n, f) => n + f.size, 0);
+  const reader = threads === 1 || total <= rangeBytes
+    ? oneThreadReader(store, resolver, sink, maxLineBytes, opts.signal)
+    : new ParallelReader(store, resolver, sink, { threads, rangeBytes, maxLineBytes, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.workerScript ? { script: opts.workerScript } : {}) });
+  // the store may fetch the next few files while this one is read and classified (S3)
+  const at = new Map(files.map((f, i) => [f, i]));
+  return {
+    read: (entry) => {
+      const report = reader.read(entry); // its own request first
+      const i = at.get(entry);
+      if (i !== undefined) store.prefetch?.(files.slice(i + 1, i + 1 + PREFETCH_FILES), opts.signal);
+      return report;
+    },
+    settled: (r) => reader.settled(r),
+    finish: () => reader.finish(),
+    close: async () => {
+      store.close?.();
+      await reader.close();
+    },
+  };
+}
+
+/** Files a store may fetch ahead (bounded: each holds a connection and its buffered bytes). */
+const PREFETCH_FILES = 4;
+
+/** Classifier threads when neither the command line nor the target says: one per core. */
+export function defaultIngestThreads(): number {
+  return os.availableParallelism();
+}
+
 async function readFile(store: LandingStore, entry: LandingEntry, resolver: KeyResolver, sink: LandingSink, maxLineBytes: number, signal?: AbortSignal): Promise<FileReport> {
-  const file = entry.path;
-  const r = blankReport(file, 0, '', 0, false);
-  const hash = createHash('sha256');
-  const unknown = new Set<string>();
-  let line = 0;
-
-  const rejectLine = (row: RejectRow) => {
-    r.rejected++;
-    if (r.first_rejects.length < FIRST_REJECTS) r.first_rejects.push({ line: row.line, reason: row.reason, detail: row.detail });
-    sink.reject(row);
-  };
-
-  const handle = (text: string, terminated: boolean, validUtf8: boolean) => {
-    line++;
-    if (!validUtf8) {
-      rejectLine({ file, line, reason: 'invalid_utf8', detail: 'the line is not valid UTF-8', raw: text });
-      return;
-    }
-    const o = classifyLine(text, { line, terminated }, resolver);
-    if (o.bom) r.tolerated.bom++;
-    if (o.crlf) r.tolerated.crlf++;
-    if (o.kind === 'blank') {
-      r.blank++;
-      return;
-    }
-    if (o.trailingComma) r.tolerated.trailing_comma++;
-    if (o.unknownKeys) for (const k of o.unknownKeys) if (unknown.size < UNKNOWN_KEYS_KEPT) unknown.add(reportedKey(k));
-    if (o.kind === 'accepted') {
-      r.accepted++;
-      if (o.caseFolded) r.tolerated.case_folded_keys++;
-      if (o.coerced) r.tolerated.coerced_values++;
-      sink.accept(o.values!);
-      return;
-    }
-    rejectLine({ file, line, reason: o.reason!, detail: o.detail!, raw: text });
-  };
-
-  /** A line of `bytes` bytes, above the limit, of which `head` holds the first ones. */
-  const tooLong = (bytes: number, head: Buffer) => {
-    line++;
-    const kept = head.length < bytes ? wholeCharacters(head) : head;
-    const cut = kept.length < bytes ? `; raw keeps its first ${kept.length} bytes only` : '';
-    rejectLine({ file, line, reason: 'line_too_long', detail: `the line has ${bytes} bytes, more than max_line_bytes (${maxLineBytes})${cut}`, raw: kept.toString('utf8') });
-  };
-
-  /** Lines each followed by LF, none longer than the limit: decoded at once when valid UTF-8. */
-  const run = (buf: Buffer) => {
-    if (isUtf8(buf)) {
-      for (const t of buf.toString('utf8').split('\n')) handle(t, true, true);
-      return;
-    }
-    let start = 0;
-    for (;;) {
-      const i = buf.indexOf(10, start);
-      const part = buf.subarray(start, i < 0 ? buf.length : i);
-      handle(part.toString('utf8'), true, isUtf8(part));
-      if (i < 0) break;
-      start = i + 1;
-    }
-  };
-
-  /** Complete lines (each was followed by LF) of one buffer that ends right before an LF. */
-  const lines = (buf: Buffer) => {
-    if (buf.length <= maxLineBytes) return run(buf);
-    // some line may be too long: runs of short lines between the long ones
-    let from = 0;
-    for (let at = 0; ; ) {
-      const i = buf.indexOf(10, at);
-      const end = i < 0 ? buf.length : i;
-      if (end - at > maxLineBytes) {
-        if (at > from) run(buf.subarray(from, at - 1));
-        tooLong(end - at, buf.subarray(at, Math.min(end, at + RAW_PREFIX_BYTES)));
-        from = end + 1;
-      }
-      if (i < 0) break;
-      at = i + 1;
-    }
-    if (from <= buf.length) run(buf.subarray(from));
-  };
-
-  // the line that is still open at the end of a chunk: its pieces (copies), or only its head once too long
-  const open = { pieces: [] as Buffer[], bytes: 0, head: undefined as Buffer | undefined };
-  const extend = (piece: Buffer) => {
-    if (piece.length === 0) return;
-    open.bytes += piece.length;
-    if (open.head) {
-      if (open.head.length < RAW_PREFIX_BYTES) open.head = Buffer.concat([open.head, piece.subarray(0, RAW_PREFIX_BYTES - open.head.length)]);
-      return;
-    }
-    if (open.bytes <= maxLineBytes) {
-      open.pieces.push(Buffer.from(piece)); // a chunk may be a view of a reused buffer
-      return;
-    }
-    // too long from here on: keep the head only, drop the rest
-    open.head = firstBytes([...open.pieces, piece], RAW_PREFIX_BYTES);
-    open.pieces = [];
-  };
-  const close = (terminated: boolean) => {
-    if (open.head) tooLong(open.bytes, open.head);
-    else {
-      const buf = open.pieces.length === 1 ? open.pieces[0]! : Buffer.concat(open.pieces, open.bytes);
-      handle(buf.toString('utf8'), terminated, isUtf8(buf));
-    }
-    open.pieces = [];
-    open.bytes = 0;
-    open.head = undefined;
-  };
-
-  for await (const bytes of store.read(entry, signal)) {
-    signal?.throwIfAborted();
-    const chunk = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    hash.update(chunk);
-    r.bytes += chunk.length;
-    const first = chunk.indexOf(10);
-    if (first < 0) {
-      extend(chunk);
-      continue;
-    }
-    let from = 0;
-    if (open.bytes > 0) {
-      extend(chunk.subarray(0, first));
-      close(true);
-      from = first + 1;
-    }
-    const last = chunk.lastIndexOf(10);
-    if (last >= from) lines(chunk.subarray(from, last));
-    extend(chunk.subarray(last + 1));
-    await sink.drain?.();
-  }
-  if (open.bytes > 0) {
-    r.no_final_newline = true;
-    close(false);
-  }
-  r.lines = line;
-  r.sha256 = hash.digest('hex');
-  r.unknown_keys = [...unknown].sort();
-  if (r.accepted === 0 && r.rejected === 0) r.status = 'empty';
-  return r;
+  const out = new SinkOutcomes(entry.path, sink);
+  const tally = new LineTally(resolver, maxLineBytes, out);
+  const walked = await walkFile(store.read(entry, signal), maxLineBytes, {
+    complete: (buf) => completeLines(buf, maxLineBytes, tally),
+    line: (buf, terminated) => tally.handle(buf.toString('utf8'), terminated, isUtf8(buf)),
+    tooLong: (bytes, head) => tally.tooLong(bytes, head),
+    afterChunk: async () => {
+      await sink.drain?.();
+    },
+  }, signal);
+  return fileReport(entry.path, tally.counts, walked, out.firstRejects);
 }
-
-/**
- * An unknown key as the report keeps it (and `_stedi.landing_files.unknown_keys` stores it): the
- * key itself when `safeKey` shows it (a field name), else its mask `<key #…>` (a key that may be
- * a value: an email, a phone number).
- */
-export function reportedKey(k: string): string {
-  const shown = safeKey(k);
-  return shown.startsWith('"') ? (JSON.parse(shown) as string) : shown;
-}
-
-/** A copy of the first `n` bytes of the pieces, in order. */
-function firstBytes(pieces: Buffer[], n: number): Buffer {
-  const out: Buffer[] = [];
-  let left = n;
-  for (const p of pieces) {
-    if (left <= 0) break;
-    out.push(p.subarray(0, left));
-    left -= Math.min(left, p.length);
-  }
-  return Buffer.concat(out);
-}
-
-/**
- * The first bytes of a line (`head`, cut from a longer line) without a character cut in two at
- * its end: a trailing lead byte whose sequence is incomplete is dropped with its continuation bytes.
- */
-function wholeCharacters(head: Buffer): Buffer {
-  for (let i = head.length - 1; i >= Math.max(0, head.length - 4); i--) {
-    const b = head[i]!;
-    if ((b & 0xc0) === 0x80) continue; // a continuation byte: look further back for its lead
-    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
-    return i + need > head.length ? head.subarray(0, i) : head;
-  }
-  return head;
-}
-

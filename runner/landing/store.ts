@@ -46,6 +46,13 @@ export interface LandingStore {
    * the next chunk is requested. Throws LandingReadError when the file is not what was listed.
    */
   read(entry: LandingEntry, signal?: AbortSignal): AsyncIterable<Uint8Array>;
+  /**
+   * A hint: these entries are read next, in this order. A store with a long wait per file (S3)
+   * starts fetching a few of them; a local folder ignores it.
+   */
+  prefetch?(entries: LandingEntry[], signal?: AbortSignal): void;
+  /** Drops whatever was fetched ahead and not read (after an error or Ctrl-C). */
+  close?(): void;
 }
 
 /** A landing file or folder that cannot be read; names the path (in safe form) and says why. */

@@ -105,10 +105,11 @@ function renderTarget(raw: TargetConfig & { loc: { file: string; line: number } 
       bag.error(r.problem.code, loc.file, loc.line, `target '${name}': ${r.problem.message}`, r.problem.hint);
     }
   }
-  if (given(env.STEDI_THREADS)) {
-    const r = checkTargetValue(tt, 'threads', env.STEDI_THREADS);
-    if ('problem' in r) bag.error(r.problem.code, 'STEDI_THREADS', 0, `STEDI_THREADS: ${r.problem.message}`);
-    else out.threads = r.value;
+  for (const [key, name] of [['threads', 'STEDI_THREADS'], ['ingest_threads', 'STEDI_INGEST_THREADS']] as const) {
+    if (!given(env[name])) continue;
+    const r = checkTargetValue(tt, key, env[name]);
+    if ('problem' in r) bag.error(r.problem.code, name, 0, `${name}: ${r.problem.message}`);
+    else out[key] = r.value;
   }
   if (tt === 'athena') {
     for (const key of ATHENA_REQUIRED_KEYS) {

@@ -29,6 +29,7 @@ export const DUCKDB_TARGET_KEYS = [
   'path_template',
   'catalog',
   'threads',
+  'ingest_threads',
   'memory_limit',
   'temp_directory',
 ] as const;
@@ -42,6 +43,7 @@ export const ATHENA_TARGET_KEYS = [
   's3_staging_dir',
   'landing_root',
   'threads',
+  'ingest_threads',
   'table_format',
   'keep_versions',
   'catalog',

@@ -19,7 +19,7 @@ const S: FieldRule = { type: 'string' };
 const THREADS: FieldRule = { type: 'int', min: 1 };
 
 export const TARGET_FIELD_RULES: Record<TargetType, Record<string, FieldRule>> = {
-  duckdb: { lake_dir: S, path_template: S, catalog: S, threads: THREADS, memory_limit: S, temp_directory: S },
+  duckdb: { lake_dir: S, path_template: S, catalog: S, threads: THREADS, ingest_threads: THREADS, memory_limit: S, temp_directory: S },
   athena: {
     region: S,
     database: S,
@@ -29,6 +29,7 @@ export const TARGET_FIELD_RULES: Record<TargetType, Record<string, FieldRule>> =
     landing_root: S,
     catalog: S,
     threads: THREADS,
+    ingest_threads: THREADS,
     keep_versions: { type: 'int', min: 0 },
     table_format: { type: 'enum', values: ['iceberg', 'hive'] },
   },

@@ -18,6 +18,8 @@ export interface DuckDbTargetConfig {
   /** DuckDB catalog file in which every node is queryable by name. */
   catalog: string;
   threads: number;
+  /** Threads that classify landing lines (default: one per core; 1: no thread started). */
+  ingest_threads?: number;
   memory_limit?: string;
   temp_directory?: string;
 }
@@ -31,6 +33,8 @@ export interface AthenaTargetConfig {
   s3_staging_dir?: string;
   landing_root?: string;
   threads: number;
+  /** Threads that classify landing lines (default: one per core; 1: no thread started). */
+  ingest_threads?: number;
   /** Any further keys are kept for the Athena adapter to validate. */
   [key: string]: unknown;
 }

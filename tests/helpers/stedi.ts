@@ -101,7 +101,7 @@ export interface Running {
 function childEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   // The caller's shell must not steer the fixture project.
-  for (const k of ['STEDI_TARGET', 'STEDI_VARS', 'STEDI_THREADS', 'STEDI_SUBJECT_KEY']) delete env[k];
+  for (const k of ['STEDI_TARGET', 'STEDI_VARS', 'STEDI_THREADS', 'STEDI_INGEST_THREADS', 'STEDI_SUBJECT_KEY']) delete env[k];
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];
     else env[k] = v;

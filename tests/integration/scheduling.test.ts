@@ -115,6 +115,8 @@ describe('exit codes', () => {
     '--vars that are not a mapping': { args: ['build', '--vars', '[1, 2]'], message: /--vars must be a mapping/ },
     'STEDI_VARS that are not YAML': { args: ['build'], env: { STEDI_VARS: '{oops' }, message: /E_BAD_VARS STEDI_VARS/ },
     '--threads 0': { args: ['build', '--threads', '0'], message: /--threads must be a whole number of at least 1/ },
+    '--ingest-threads 0': { args: ['build', '--ingest-threads', '0'], message: /--ingest-threads must be a whole number of at least 1, not '0'/ },
+    'STEDI_INGEST_THREADS that is not a number': { args: ['build'], env: { STEDI_INGEST_THREADS: 'many' }, message: /STEDI_INGEST_THREADS: target key 'ingest_threads' must be an integer/ },
     'an unknown command': { args: ['frobnicate'], message: /unknown command 'frobnicate'/ },
     'a ref to a model that does not exist': {
       args: ['build'],

@@ -34,8 +34,25 @@ function awsWhy(e: unknown): string {
  * zero-byte `<location>/` marker that consoles create for a folder is the folder itself. A
  * prefix without any object does not exist. Each object is read with `IfMatch` on the ETag of
  * the listing, so a file replaced during the build fails the build instead of being half-read.
+ *
+ * Objects are fetched a few ahead (`prefetch`, at most PREFETCH_OBJECTS at once, each with the
+ * same IfMatch): while one file is read and classified, the next requests are already answered,
+ * so many small objects do not cost one round trip each in turn. A fetched body is read only
+ * when its file's turn comes (the connection holds it back meanwhile), so memory stays bounded.
  */
 export function s3LandingStore(s3: S3Client): LandingStore {
+  // bodies fetched ahead, by path: the response (or its failure, raised when the file is read)
+  const ahead = new Map<string, Promise<AsyncIterable<Uint8Array> | undefined>>();
+  const get = async (entry: LandingEntry, signal?: AbortSignal): Promise<AsyncIterable<Uint8Array> | undefined> => {
+    const { bucket, key, etag } = entry as S3Entry;
+    try {
+      const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(etag ? { IfMatch: etag } : {}) }), signal ? { abortSignal: signal } : {});
+      return got.Body as AsyncIterable<Uint8Array> | undefined;
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      throw new LandingReadError(entry.path, e, awsWhy(e));
+    }
+  };
   return {
     async list(location, signal) {
       const { bucket, prefix: raw } = parseS3(location);
@@ -63,16 +80,23 @@ export function s3LandingStore(s3: S3Client): LandingStore {
       }
       return out.length || marker ? out : undefined;
     },
-    async *read(entry, signal) {
-      const { bucket, key, etag } = entry as S3Entry;
-      let body: AsyncIterable<Uint8Array> | undefined;
-      try {
-        const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(etag ? { IfMatch: etag } : {}) }), signal ? { abortSignal: signal } : {});
-        body = got.Body as AsyncIterable<Uint8Array> | undefined;
-      } catch (e) {
-        if (signal?.aborted) throw e;
-        throw new LandingReadError(entry.path, e, awsWhy(e));
+    prefetch(entries, signal) {
+      for (const e of entries) {
+        if (ahead.size >= PREFETCH_OBJECTS) break;
+        if (e.kind !== 'file' || ahead.has(e.path)) continue;
+        const body = get(e, signal);
+        body.catch(() => undefined); // raised when the file is read, if ever
+        ahead.set(e.path, body);
       }
+    },
+    close() {
+      for (const body of ahead.values()) void body.then((b) => destroy(b), () => undefined);
+      ahead.clear();
+    },
+    async *read(entry, signal) {
+      const fetched = ahead.get(entry.path);
+      ahead.delete(entry.path);
+      const body = await (fetched ?? get(entry, signal));
       if (!body) return;
       try {
         for await (const chunk of body) yield chunk;
@@ -82,6 +106,14 @@ export function s3LandingStore(s3: S3Client): LandingStore {
       }
     },
   };
+}
+
+/** Objects fetched ahead of the one being read. */
+const PREFETCH_OBJECTS = 4;
+
+/** Releases the connection of a body that will not be read. */
+function destroy(body: AsyncIterable<Uint8Array> | undefined): void {
+  (body as { destroy?: () => void } | undefined)?.destroy?.();
 }
 
 /** One accepted record as a JSON line, keyed by the declared column names, values typed. */

@@ -128,6 +128,7 @@ export async function ingestToAthena(deps: LandingDeps, node: SourceNode, audit:
         batch,
         {
           store: s3LandingStore(deps.s3), ...(signal ? { signal } : {}), ...(previousState ? { previous: previousState } : {}), ...(opts.fullRefresh ? { fullRefresh: true } : {}),
+          ...(settings.ingestThreads !== undefined ? { threads: settings.ingestThreads } : {}),
           onRemoved: node.config.on_removed_file === 'drop' ? 'drop' : 'keep',
         },
       ));

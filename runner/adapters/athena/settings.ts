@@ -17,6 +17,8 @@ export interface AthenaSettings {
   /** Earlier versions kept besides the published one (Glue table versions and their S3 data). */
   keepVersions: number;
   tableFormat: TableFormat;
+  /** Threads that classify landing lines (`ingest_threads`; default one per core). */
+  ingestThreads?: number;
 }
 
 export const DEFAULT_KEEP_VERSIONS = 1;
@@ -58,5 +60,6 @@ export function athenaSettings(t: Record<string, unknown>): AthenaSettings {
     ...(staging ? { s3StagingDir: `${s3('s3_staging_dir', staging)}/` } : {}),
     keepVersions: typeof t.keep_versions === 'number' ? t.keep_versions : DEFAULT_KEEP_VERSIONS,
     tableFormat: format,
+    ...(typeof t.ingest_threads === 'number' ? { ingestThreads: t.ingest_threads } : {}),
   };
 }

@@ -41,7 +41,7 @@ import { toQueryResult } from './values.js';
 
 const q = duckdbDialect.quoteIdent;
 
-export type DuckDbAdapterConfig = Pick<DuckDbTargetConfig, 'lake_dir' | 'path_template' | 'catalog' | 'memory_limit' | 'temp_directory'> & { keep_versions?: number };
+export type DuckDbAdapterConfig = Pick<DuckDbTargetConfig, 'lake_dir' | 'path_template' | 'catalog' | 'memory_limit' | 'temp_directory' | 'ingest_threads'> & { keep_versions?: number };
 
 /** Earlier versions kept besides the published one (as on the athena target). */
 export const DEFAULT_KEEP_VERSIONS = 1;
@@ -179,8 +179,8 @@ export class DuckDbAdapter implements Adapter {
 
   /**
    * Landing ingestion (sources.ts): both tables written as new versions, then published in one
-   * transaction. Ingestions run one at a time: the line parsing is JavaScript on this thread
-   * anyway, and it bounds the memory of the staging tables.
+   * transaction. Ingestions run one at a time: their lines are classified on `ingest_threads`
+   * threads already (landing/parallel.ts), and it bounds the memory of the staging tables.
    */
   async prepareSource(node: SourceNode, audit: Audit, opts: PublishOptions = {}): Promise<AdapterResponse & { published: boolean }> {
     this.writable();
@@ -212,7 +212,7 @@ export class DuckDbAdapter implements Adapter {
       // the state of the last published ingestion, if both of its tables are still what it describes
       const source = `${node.source_name}.${node.name}`;
       const previous = await this.previousState(c, source, [node.relation.rendered, rej.rendered]);
-      const staged = await stageLanding(c, node, dirs, { ...(opts.signal ? { signal: opts.signal } : {}), ...(previous ? { previous } : {}), ...(opts.fullRefresh ? { fullRefresh: true } : {}) });
+      const staged = await stageLanding(c, node, dirs, { ...(opts.signal ? { signal: opts.signal } : {}), ...(previous ? { previous } : {}), ...(opts.fullRefresh ? { fullRefresh: true } : {}), ...(this.cfg.ingest_threads !== undefined ? { threads: this.cfg.ingest_threads } : {}) });
       const { parts } = staged.state;
       const rows = { accepted: partRows(parts.accepted), rejects: partRows(parts.rejects) };
       const previousRows = await this.committedRows(node.relation.rendered);

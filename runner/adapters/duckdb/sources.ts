@@ -128,13 +128,16 @@ export interface StageOptions {
   signal?: AbortSignal;
   previous?: SourceState;
   fullRefresh?: boolean;
+  /** Classifier threads (target ingest_threads, --ingest-threads); default one per core. */
+  threads?: number;
 }
 
 /**
  * Ingests the source's landing files into the two version folders (made by the caller, with
  * their markers): the files that are new or changed since `previous` are read into new Parquet
  * parts, the earlier parts that hold rows that must leave are rewritten there, and every other
- * part is kept where it is (runner/landing/incremental.ts). Throws when a line is malformed under
+ * part is kept where it is (runner/landing/incremental.ts). Lines are classified on
+ * `threads` threads (default: one per core). Throws when a line is malformed under
  * `on_malformed: fail` or when the parts do not hold exactly the rows the files account for.
  */
 export async function stageLanding(c: DuckDBConnection, node: SourceNode, dirs: { accepted: string; rejects: string }, opts: StageOptions = {}): Promise<StagedLanding> {
@@ -190,6 +193,7 @@ export async function stageLanding(c: DuckDBConnection, node: SourceNode, dirs: 
       ...(signal ? { signal } : {}),
       ...(opts.previous ? { previous: opts.previous } : {}),
       ...(opts.fullRefresh ? { fullRefresh: true } : {}),
+      ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
       onRemoved: node.config.on_removed_file === 'drop' ? 'drop' : 'keep',
     });
     const failed = malformedError(result.report);

@@ -91,6 +91,17 @@ describe('resolveTarget', () => {
     expect(bad.diagnostics).toMatchObject([{ code: 'E_BAD_VALUE', file: 'STEDI_THREADS', line: 0 }]);
   });
 
+  it('ingest_threads: no default in the target (the ingestion takes one per core); STEDI_INGEST_THREADS overrides it; validated like threads', () => {
+    const c = config();
+    expect(resolveTarget(c, 'local', {}).target?.ingest_threads).toBeUndefined();
+    expect(resolveTarget(c, 'local', { STEDI_INGEST_THREADS: '3' }).target?.ingest_threads).toBe(3);
+    expect(resolveTarget(c, 'athena', { STEDI_INGEST_THREADS: '1' }).target?.ingest_threads).toBe(1);
+    const bad = resolveTarget(c, 'local', { STEDI_INGEST_THREADS: '0' });
+    expect(bad.diagnostics).toMatchObject([{ code: 'E_BAD_VALUE', file: 'STEDI_INGEST_THREADS', message: "STEDI_INGEST_THREADS: target key 'ingest_threads' must be >= 1, got 0" }]);
+    const c2 = { ...c, targets: { ...c.targets, local: { ...c.targets.local!, ingest_threads: 'two' as never } } };
+    expect(resolveTarget(c2, 'local', {}).diagnostics).toMatchObject([{ code: 'E_BAD_TYPE' }]);
+  });
+
   it('a hand-built config missing athena keys is reported', () => {
     const c = config();
     const { database: _d, ...athena } = c.targets.athena as Record<string, unknown>;
