@@ -34,6 +34,7 @@ import path from 'node:path';
 import { safeKey, safeText } from '../core/redact.js';
 import type { SourceNode } from '../manifest/types.js';
 import { classifyLine, isLandingFileName, KeyResolver } from './classify.js';
+import { readColumns, withDerived, type PseudonymKey } from './derive.js';
 import { shownPath } from './report.js';
 import { DEFAULT_CHUNK_BYTES, LandingMissingError, localStore, type LandingEntry, type LandingStore } from './store.js';
 import {
@@ -56,10 +57,12 @@ export interface LandingSpec {
   on_malformed: 'quarantine' | 'fail';
   /** The source's `max_line_bytes` config; DEFAULT_MAX_LINE_BYTES when not set. */
   max_line_bytes?: number;
+  /** The pseudonymisation key of the derived columns (derive.ts); required when `columns` has any. */
+  derive?: PseudonymKey;
 }
 
 /** The spec of a source node: its relations as shown in messages, its location, columns and config. */
-export function sourceSpec(node: SourceNode, columns: LandingColumn[], relations: { accepted: string; rejects: string }, location = node.location): LandingSpec {
+export function sourceSpec(node: SourceNode, columns: LandingColumn[], relations: { accepted: string; rejects: string }, location = node.location, derive?: PseudonymKey): LandingSpec {
   const max = node.config.max_line_bytes;
   return {
     source: `${node.source_name}.${node.name}`,
@@ -69,6 +72,7 @@ export function sourceSpec(node: SourceNode, columns: LandingColumn[], relations
     columns,
     on_malformed: node.config.on_malformed === 'fail' ? 'fail' : 'quarantine',
     ...(typeof max === 'number' ? { max_line_bytes: max } : {}),
+    ...(derive ? { derive } : {}),
   };
 }
 
@@ -85,12 +89,13 @@ const UNKNOWN_KEYS_LISTED = 20;
 /** Distinct unknown keys kept per file (a file whose keys are values would otherwise grow without bound). */
 const UNKNOWN_KEYS_KEPT = 1000;
 
-export async function ingestLanding(spec: LandingSpec, sink: LandingSink, opts: IngestOptions = {}): Promise<LandingReport> {
+export async function ingestLanding(spec: LandingSpec, given: LandingSink, opts: IngestOptions = {}): Promise<LandingReport> {
+  const sink = withDerived(given, spec); // derived columns: computed, never read from a record
   const store = opts.store ?? localStore(opts.chunkBytes ?? DEFAULT_CHUNK_BYTES);
   const maxLineBytes = spec.max_line_bytes ?? DEFAULT_MAX_LINE_BYTES;
   if (!Number.isSafeInteger(maxLineBytes) || maxLineBytes < 1) throw new Error(`${spec.source}: max_line_bytes must be a positive whole number, not ${String(maxLineBytes)}`);
   const { files, skipped } = await listLanding(store, spec, opts.signal);
-  const resolver = new KeyResolver(spec.columns);
+  const resolver = new KeyResolver(readColumns(spec.columns));
   const reports: FileReport[] = [];
   // files read so far, by content hash (computed while reading) and by size
   const firstOfHash = new Map<string, FileReport>();
@@ -111,7 +116,7 @@ export async function ingestLanding(spec: LandingSpec, sink: LandingSink, opts: 
   }
   const totals = sumTotals(reports, skipped.length);
   const warnings = describe(reports, skipped, spec);
-  return { source: spec.source, relation: spec.relation, rejects_relation: spec.rejects_relation, location: spec.location, on_malformed: spec.on_malformed, files: reports, skipped, totals, warnings };
+  return { source: spec.source, relation: spec.relation, rejects_relation: spec.rejects_relation, location: spec.location, on_malformed: spec.on_malformed, files: reports, skipped, totals, warnings, ...(spec.derive ? { key_fingerprint: spec.derive.fingerprint } : {}) };
 }
 
 async function listLanding(store: LandingStore, spec: LandingSpec, signal?: AbortSignal): Promise<{ files: LandingEntry[]; skipped: string[] }> {

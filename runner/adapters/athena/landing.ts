@@ -24,6 +24,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { landingColumns } from '../../landing/classify.js';
+import { derivationProblems, type PseudonymKey } from '../../landing/derive.js';
 import { ingestLanding, sourceSpec } from '../../landing/ingest.js';
 import { LandingReadError } from '../../landing/store.js';
 import { balanceProblem, malformedError, sourceMessage } from '../../landing/report.js';
@@ -51,6 +52,8 @@ export interface LandingDeps {
   prune(name: string, current: string): Promise<string>;
   /** Uncompressed characters per written object (tests make it small). */
   partChars?: number;
+  /** The pseudonymisation key of derived columns (runner/landing/derive.ts); stays in the runner. */
+  key?: PseudonymKey;
 }
 
 /** The Glue names of a source's two tables. */
@@ -70,6 +73,7 @@ export async function ingestToAthena(deps: LandingDeps, node: SourceNode, audit:
     throw new EngineError(`${what}: location '${node.location}' is not an S3 URI; set landing_root on the athena target (STEDI_LANDING_ROOT) or pass --vars '{landing_root: s3://bucket/landing}'`);
   }
   const { columns, problems } = landingColumns(node.columns);
+  problems.push(...derivationProblems(columns));
   if (problems.length) throw new EngineError(`cannot ingest ${node.source_name}.${node.name}: ${problems.join('; ')}`);
 
   const previous = { accepted: await catalog.get(names.accepted), rejects: await catalog.get(names.rejects) };
@@ -98,7 +102,7 @@ export async function ingestToAthena(deps: LandingDeps, node: SourceNode, audit:
     const rel = (n: string) => `${settings.database}.${n}`;
     try {
       report = await ingestLanding(
-        sourceSpec(node, columns, { accepted: rel(names.accepted), rejects: rel(names.rejects) }, trimSlash(node.location)),
+        sourceSpec(node, columns, { accepted: rel(names.accepted), rejects: rel(names.rejects) }, trimSlash(node.location), deps.key),
         sink,
         { store: s3LandingStore(deps.s3), ...(signal ? { signal } : {}) },
       );

@@ -24,6 +24,7 @@ import path from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { scrubEngineMessage } from '../../core/redact.js';
 import { duckdbDialect } from '../../dialect/duckdb.js';
+import type { PseudonymKey } from '../../landing/derive.js';
 import type { DuckDbTargetConfig } from '../../project/types.js';
 import type { ModelNode, SeedNode, SourceNode } from '../../manifest/types.js';
 import type { Adapter, AdapterResponse, Audit, Candidate, MaterializeResult, PublishedRecord, PublishOptions, QueryResult } from '../types.js';
@@ -48,7 +49,7 @@ export const DEFAULT_KEEP_VERSIONS = 1;
 export class DuckDbAdapter implements Adapter {
   readonly dialect = duckdbDialect;
   private instance?: DuckDBInstance;
-  private readonly secrets = new Map<string, string>();
+  private pseudonymKey?: PseudonymKey;
   private readonly live = new Set<DuckDBConnection>();
   private schemaLock: Promise<void> = Promise.resolve();
   private ingestLock: Promise<void> = Promise.resolve();
@@ -156,8 +157,8 @@ export class DuckDbAdapter implements Adapter {
     this.instance = undefined;
   }
 
-  setSecret(name: string, value: string): void {
-    this.secrets.set(name, value);
+  setPseudonymKey(key: PseudonymKey): void {
+    this.pseudonymKey = key;
   }
 
   async query(sql: string, signal?: AbortSignal): Promise<QueryResult> {
@@ -208,7 +209,7 @@ export class DuckDbAdapter implements Adapter {
     for (const d of Object.values(dirs)) mkVersion(d, this.owner, node.unique_id);
     let published = false;
     try {
-      const staged = await stageLanding(c, node, dirs, opts.signal);
+      const staged = await stageLanding(c, node, dirs, { ...(opts.signal ? { signal: opts.signal } : {}), ...(this.pseudonymKey ? { key: this.pseudonymKey } : {}) });
       const previousRows = await this.committedRows(node.relation.rendered);
       const inputs = opts.inputs ? JSON.stringify(opts.inputs) : null;
       published = await this.transact(c, async () => {
@@ -377,7 +378,6 @@ export class DuckDbAdapter implements Adapter {
     const onAbort = () => c.interrupt();
     signal?.addEventListener('abort', onAbort);
     try {
-      for (const [k, v] of this.secrets) await c.run(`SET VARIABLE ${q(k)} = ${duckdbDialect.quoteString(v)}`);
       return await fn(c);
     } finally {
       signal?.removeEventListener('abort', onAbort);

@@ -21,6 +21,7 @@ import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import { duckdbDialect } from '../../dialect/duckdb.js';
 import type { SourceNode } from '../../manifest/types.js';
 import { landingColumns } from '../../landing/classify.js';
+import { derivationProblems, type PseudonymKey } from '../../landing/derive.js';
 import { ingestLanding, sourceSpec, type LandingSink } from '../../landing/ingest.js';
 import { balanceProblem, malformedError } from '../../landing/report.js';
 import { REJECTS_COLUMNS, type LandingColumn, type LandingReport, type LandingValue } from '../../landing/types.js';
@@ -40,6 +41,7 @@ export function rejectsRelation(node: SourceNode): { schema: string; identifier:
 /** A user error of the source's declaration, found before any file is read. */
 export function sourceColumns(node: SourceNode): LandingColumn[] {
   const { columns, problems } = landingColumns(node.columns);
+  problems.push(...derivationProblems(columns));
   if (problems.length) throw new EngineError(`cannot ingest ${node.source_name}.${node.name}: ${problems.join('; ')}`);
   return columns;
 }
@@ -121,7 +123,8 @@ export interface StagedLanding {
  * folders (made by the caller, with their markers). Throws when a line is malformed under
  * `on_malformed: fail` or when what was written does not reconcile with what was read.
  */
-export async function stageLanding(c: DuckDBConnection, node: SourceNode, dirs: { accepted: string; rejects: string }, signal?: AbortSignal): Promise<StagedLanding> {
+export async function stageLanding(c: DuckDBConnection, node: SourceNode, dirs: { accepted: string; rejects: string }, opts: { signal?: AbortSignal; key?: PseudonymKey } = {}): Promise<StagedLanding> {
+  const { signal } = opts;
   const columns = sourceColumns(node);
   const rel = node.relation;
   const rej = rejectsRelation(node);
@@ -156,7 +159,7 @@ export async function stageLanding(c: DuckDBConnection, node: SourceNode, dirs: 
       },
     };
     const report = await ingestLanding(
-      sourceSpec(node, columns, { accepted: `${rel.schema}.${rel.identifier}`, rejects: `${rej.schema}.${rej.identifier}` }),
+      sourceSpec(node, columns, { accepted: `${rel.schema}.${rel.identifier}`, rejects: `${rej.schema}.${rej.identifier}` }, node.location, opts.key),
       sink,
       signal ? { signal } : {},
     );
