@@ -78,6 +78,32 @@ describe('the pseudonymisation key on the local target', () => {
     expect(Number((await query(dir, 'select count(*) as n from curated.machine_learning_curated'))[0]!.n)).toBeGreaterThan(0);
   });
 
+  it('same_customer_pairs passes on the model and fails on every kind of wrong pair', async () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'target', 'manifest.json'), 'utf8')) as { nodes: Record<string, { unique_id: string; compiled_code?: string }> };
+    const sql = Object.values(manifest.nodes).find((n) => n.unique_id.startsWith('test.stedi.same_customer_pairs_'))!.compiled_code!;
+    const ML = '"curated"."machine_learning_curated"';
+    expect(sql).toContain(ML);
+    const failures = async (model: string) => Number((await query(dir, `select count(*) as n from (${sql.replaceAll(ML, `(${model})`)}) t`))[0]!.n);
+    const rows = `select row_number() over (order by subject_key, sensor_reading_time, x, y, z, distance_from_object) as i, * from ${ML}`;
+    const cols = 'sensor_reading_time, distance_from_object, x, y, z, subject_key';
+    expect(await failures(`select ${cols} from ${ML}`)).toBe(0);
+    // the join on the timestamp alone (the course's): pairs of two customers at the same millisecond
+    const byTime = 'select st.sensor_reading_time, st.distance_from_object, a.x, a.y, a.z, c.subject_key from "trusted"."step_trainer_trusted" st join "curated"."customer_curated" c on c.serial_number = st.serial_number join "trusted"."accelerometer_trusted" a on a.reading_time = st.sensor_reading_time';
+    const mutations: [string, string][] = [
+      ['a row lost', `select ${cols} from (${rows}) r where i > 1`],
+      ['a row twice', `select ${cols} from (${rows}) r union all select ${cols} from (${rows}) r where i = 1`],
+      ['a phone value of another reading', `select sensor_reading_time, distance_from_object, case when i = 1 then x + 1000 else x end as x, y, z, subject_key from (${rows}) r`],
+      ['a device value of another reading', `select sensor_reading_time, case when i = 1 then distance_from_object + 1 else distance_from_object end as distance_from_object, x, y, z, subject_key from (${rows}) r`],
+      ['the key of another customer', `select sensor_reading_time, distance_from_object, x, y, z, case when i = 1 then (select max(subject_key) from ${ML} m where m.subject_key <> r.subject_key) else subject_key end as subject_key from (${rows}) r`],
+      ['no key', `select sensor_reading_time, distance_from_object, x, y, z, case when i = 1 then null else subject_key end as subject_key from (${rows}) r`],
+      ['a key that is no customer\'s', `select sensor_reading_time, distance_from_object, x, y, z, case when i = 1 then repeat('0', 64) else subject_key end as subject_key from (${rows}) r`],
+    ];
+    for (const [what, model] of mutations) expect(await failures(model), what).toBeGreaterThan(0);
+    // on the bundled seeds two customers read at one millisecond: the timestamp-only join differs from the model
+    expect(Number((await query(dir, `select (select count(*) from (${byTime}) b) - (select count(*) from ${ML}) as n`))[0]!.n)).toBeGreaterThan(0);
+    expect(await failures(byTime)).toBeGreaterThan(0);
+  });
+
   it('run_results and the build output name the key by its fingerprint only', () => {
     const rr = JSON.parse(fs.readFileSync(path.join(dir, 'target', 'run_results.json'), 'utf8')) as unknown;
     const fingerprint = keyFingerprint(Buffer.from(KEY));
