@@ -1,6 +1,6 @@
 {#
   customer_latest_records(relation): one row per customer identity, the latest landing record, with
-  snake_case columns. The identity is canonical_email(email) (macros/identity.sql): the spellings
+  snake_case columns and the record's subject_key. The identity is canonical_email(email) (macros/identity.sql): the spellings
   of one email that differ only in case, surrounding whitespace or Unicode composition are one
   customer, and `email` holds the canonical form. Records without an identity (no email, an empty
   or a whitespace-only one) are dropped: they can be neither deduplicated nor matched to phone
@@ -14,7 +14,8 @@
     3. then the smallest serialNumber, customerName, phone, birthDay (plain string order),
        then the later public and friends sharing dates.
   Records equal on all of these differ at most in the spelling of the email, which becomes the
-  same canonical email, so the choice between them does not matter.
+  same canonical email; the smallest subject_key (the pseudonym derived at ingestion from that
+  canonical email, the same for every spelling) makes the choice deterministic all the same.
 #}
 {% macro customer_latest_records(relation) -%}
 select
@@ -27,7 +28,8 @@ select
     last_update_date,
     share_with_research_as_of_date,
     share_with_public_as_of_date,
-    share_with_friends_as_of_date
+    share_with_friends_as_of_date,
+    subject_key
 from (
     select
         CAST(customerName AS varchar) as customer_name,
@@ -40,6 +42,7 @@ from (
         CAST(shareWithResearchAsOfDate AS bigint) as share_with_research_as_of_date,
         CAST(shareWithPublicAsOfDate AS bigint) as share_with_public_as_of_date,
         CAST(shareWithFriendsAsOfDate AS bigint) as share_with_friends_as_of_date,
+        CAST(subject_key AS varchar) as subject_key,
         row_number() over (
             partition by customer_identity
             order by
@@ -51,7 +54,8 @@ from (
                 phone asc nulls last,
                 birthDay asc nulls last,
                 shareWithPublicAsOfDate desc nulls first,
-                shareWithFriendsAsOfDate desc nulls first
+                shareWithFriendsAsOfDate desc nulls first,
+                subject_key asc nulls last
         ) as record_rank
     from (
         select *, {{ canonical_email('email') }} as customer_identity

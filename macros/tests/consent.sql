@@ -5,7 +5,7 @@
 
   Arguments
     model, column_name  the relation and the column holding the customer key (email, serial
-                        number or subject key)
+                        number or subject_key)
     customers           relation listing the customers, e.g. ref('customer_trusted')
     customer_key        column of `customers` matched against column_name (default email)
     consent_column      consent date column of `customers`
@@ -14,15 +14,14 @@
     latest_by           when `customers` holds several records per customer (the landing data),
                         the column ordering them: only the latest record(s) decide, and a
                         customer consents only if every record tied for latest consents
-    pseudonymised       true when column_name holds subject_key(customer_key) instead of the key
     identity            true (the default) when the key is a customer email: both sides are
                         compared in their canonical form (canonical_email), so every spelling of
                         an email is one customer and an empty email is none; false for a key that
-                        is not an email (a serial number), compared as it is
+                        is not an email (a serial number, a subject_key), compared as it is
 #}
-{% macro test_consent(model, column_name, customers, customer_key='email', consent_column='share_with_research_as_of_date', reading_time=none, latest_by=none, pseudonymised=false, identity=true) %}
+{% macro test_consent(model, column_name, customers, customer_key='email', consent_column='share_with_research_as_of_date', reading_time=none, latest_by=none, identity=true) %}
 {%- set customer_id = canonical_email(customer_key) if identity else customer_key -%}
-{%- set model_id = canonical_email('m.' ~ column_name) if identity and not pseudonymised else 'm.' ~ column_name -%}
+{%- set model_id = canonical_email('m.' ~ column_name) if identity else 'm.' ~ column_name -%}
 with consenting_customers as (
 {%- if latest_by %}
     select
@@ -64,7 +63,7 @@ from {{ model }} m
 where not exists (
     select 1
     from consenting_customers c
-    where {% if pseudonymised %}{{ subject_key('c.customer_key') }}{% else %}c.customer_key{% endif %} = {{ model_id }}
+    where c.customer_key = {{ model_id }}
 {%- if reading_time %}
       and {{ consent_filter('m.' ~ reading_time, 'c.consent_date') }}
 {%- endif %}

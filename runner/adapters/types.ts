@@ -3,6 +3,7 @@
  * executor makes, so tests can hand in a fake and engines stay at the edge.
  */
 import type { Dialect } from '../dialect/types.js';
+import type { PseudonymKey } from '../landing/derive.js';
 import type { LandingReport } from '../landing/types.js';
 import type { ModelNode, SeedNode, SourceNode } from '../manifest/types.js';
 
@@ -81,8 +82,11 @@ export interface Adapter extends Queryable {
   /** Opens the warehouse; `write` takes the build lock and removes stale staging data. */
   open(mode: 'read' | 'write'): Promise<void>;
   close(): Promise<void>;
-  /** Secrets live in the session only; they never appear in SQL text or artifacts. */
-  setSecret(name: string, value: string): void;
+  /**
+   * The pseudonymisation key of the sources' derived columns (runner/landing/derive.ts): used by
+   * the runner while it ingests, never handed to the engine, never in SQL text or artifacts.
+   */
+  setPseudonymKey(key: PseudonymKey): void;
   /** Landing ingestion, write-audit-publish like a table: `published: false` when the audit refused it. */
   prepareSource(node: SourceNode, audit: Audit, opts?: PublishOptions): Promise<AdapterResponse & { published: boolean }>;
   /** Write-audit-publish: build a new version, audit it, publish it only if the audit passes. */

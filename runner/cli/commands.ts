@@ -12,7 +12,8 @@ import { executeChecked } from '../execute/run.js';
 import { buildGraph } from '../graph/dag.js';
 import { select } from '../graph/select.js';
 import type { ResolvedTarget } from '../project/resolve.js';
-import { needsSubjectKey, subjectKey, SUBJECT_KEY_ENV, SUBJECT_KEY_VAR } from './secrets.js';
+import { pseudonymKey, type PseudonymKey } from '../landing/derive.js';
+import { needsPseudonymKey, resolvePseudonymKey, secretIdOf, SUBJECT_KEY_ENV, SUBJECT_KEY_SECRET_SETTING, type SecretReader } from './secrets.js';
 import { openSession, writeArtifacts, writeJson, type GlobalOptions, type Session } from './session.js';
 
 export interface RunCommandOptions extends GlobalOptions {
@@ -92,15 +93,10 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   if (s.target.type !== 'duckdb') for (const d of s.manifest.diagnostics) reporter.warn(formatDiagnostic(d));
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const target = withIngestThreads(s.target, opts.ingestThreads);
+  // the key first: a command that cannot have it stops before anything is opened or ingested
+  const key = needsPseudonymKey(s.manifest, steps.map((st) => st.node.unique_id)) ? await commandKey(s.target, !!opts.dryRun, reporter) : undefined;
   const adapter = await adapterFor(target, { project: s.project.config.name, ...(opts.dryRun ? { dryRun: out } : {}), log: reporter.info });
-  if (needsSubjectKey(s.manifest, s.dialect, steps.map((st) => st.node.unique_id))) {
-    if (opts.dryRun) {
-      if (!process.env[SUBJECT_KEY_ENV]?.trim()) reporter.warn(`${SUBJECT_KEY_ENV} is not set: a real build on ${s.target.name} would refuse to start`);
-      adapter.setSecret(SUBJECT_KEY_VAR, 'dry-run-placeholder-never-sent');
-    } else {
-      adapter.setSecret(SUBJECT_KEY_VAR, subjectKey(s.target, process.env, reporter.info));
-    }
-  }
+  if (key) adapter.setPseudonymKey(key);
   if (opts.dryRun) reporter.info(`DRY RUN on ${s.target.name}: every AWS call and statement is printed in order and answered locally, planned as a first build (an empty Glue database, no landing object on S3, so every table is created and the landing tables are empty; every query succeeds and every test passes); nothing is sent to AWS.`);
   reporter.info(`Running with stedi ${s.manifest.metadata.stedi_version} on target ${s.target.name} (${s.target.type}): ${steps.length} node${steps.length === 1 ? '' : 's'}, ${threads} thread${threads === 1 ? '' : 's'}`);
   const controller = new AbortController();
@@ -164,6 +160,27 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   }
   summarize(results, elapsed, reporter);
   return success ? 0 : 1;
+}
+
+/** Reads Secrets Manager through the SDK, loaded only when a target names a secret. */
+const readSecret: SecretReader = async (secretId, region) => {
+  const { createSecretsClient, readSecretString } = await import('../adapters/athena/secret-store.js');
+  return readSecretString(createSecretsClient(region), secretId);
+};
+
+/**
+ * The pseudonymisation key of a command that ingests a source with a derived column (see
+ * secrets.ts). A dry run reads no secret and sends nothing: it derives with a placeholder and says
+ * whether a real build would find a key.
+ */
+async function commandKey(target: ResolvedTarget, dryRun: boolean, reporter: Reporter): Promise<PseudonymKey> {
+  if (dryRun) {
+    if (!process.env[SUBJECT_KEY_ENV]?.trim() && secretIdOf(target) === undefined) reporter.warn(`neither ${SUBJECT_KEY_ENV} nor ${SUBJECT_KEY_SECRET_SETTING} is set: a real build on ${target.name} would refuse to start`);
+    return pseudonymKey(Buffer.from('dry-run-placeholder-never-sent'));
+  }
+  const key = await resolvePseudonymKey(target, { env: process.env, info: reporter.info, readSecret });
+  reporter.info(`Pseudonymisation key fingerprint ${key.fingerprint} (identifies the key, reveals nothing of it)`);
+  return key;
 }
 
 function plainProblem(p: InputProblem): Record<string, unknown> {

@@ -64,7 +64,7 @@ async function publishedInconsistenciesOf(s: Session, rr: RunResults | undefined
 export async function docsGenerate(opts: GlobalOptions, reporter: Reporter): Promise<number> {
   const s = openSession(opts, reporter);
   const manifests = { [s.target.name]: s.manifest, ...otherTargets(s, opts, reporter) };
-  const lineage = projectLineage({ nodes: s.manifest.nodes, dialect: s.dialect.name, ...(s.manifest.metadata.pseudonymiser ? { pseudonymiser: s.manifest.metadata.pseudonymiser } : {}) });
+  const lineage = projectLineage({ nodes: s.manifest.nodes, dialect: s.dialect.name });
   const runResults = readRunResults(path.join(s.targetPath, 'run_results.json'), reporter);
   const inconsistencies = await publishedInconsistenciesOf(s, runResults, reporter);
   const data = buildDocsData({ manifests, primary: s.target.name, lineage, ...(runResults ? { runResults } : {}), generatedAt: new Date().toISOString(), ...(inconsistencies.length ? { inconsistencies } : {}) });

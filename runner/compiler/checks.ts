@@ -5,9 +5,9 @@ import { findAllCycles } from '../graph/dag.js';
 import type { ManifestNode, ModelNode } from '../manifest/types.js';
 import type { ProjectSpec } from '../project/types.js';
 import { piiViolations } from '../lineage/pii.js';
-import { nodeLabel, projectLineage, PSEUDONYMISER_PROBE } from '../lineage/project.js';
-import { lineOf, type RenderEnv } from './render-env.js';
-import { makeScope, type Registry } from './scope.js';
+import { nodeLabel, projectLineage } from '../lineage/project.js';
+import { lineOf } from './render-env.js';
+import type { Registry } from './scope.js';
 
 export function checkModelProps(project: ProjectSpec, registry: Registry, diagnostics: Diagnostic[]): void {
   const models = new Set(project.models.map((f) => f.path.slice(f.path.lastIndexOf('/') + 1).replace(/\.sql$/, '')));
@@ -31,39 +31,25 @@ export function checkPiiPolicy(models: ModelNode[], diagnostics: Diagnostic[]): 
       diagnostics.push({
         code: 'E_PII_FORBIDDEN', severity: 'error', file: m.original_file_path, line: 1,
         message: `${m.name}.${c.name} is tagged meta.pii but ${m.name} has pii_allowed: false`,
-        hint: 'pseudonymise it with subject_key() or drop the column',
+        hint: PSEUDONYM_HINT,
       });
     }
   }
 }
 
-/** The approved pseudonymisation macro: a PII column may reach a `pii_allowed: false` model only through it. */
-export const PSEUDONYMISATION_MACRO = 'subject_key';
-
-/**
- * The approved macro rendered for this target with the probe as its argument, e.g.
- * `sha256(getvariable('stedi_subject_key') || ':' || lower(__stedi_probe__))`. Column lineage
- * recognises a call of the macro in compiled SQL as an expression of exactly this shape.
- */
-export function renderPseudonymiser(env: RenderEnv, registry: Registry, vars: Record<string, unknown>): string | undefined {
-  if (!env.macroNames.has(PSEUDONYMISATION_MACRO)) return undefined;
-  const text = `{{ ${PSEUDONYMISATION_MACRO}('${PSEUDONYMISER_PROBE}') }}`;
-  const t = env.compileTemplate('<pseudonymiser>', text);
-  if ('code' in t) return undefined;
-  const scope = makeScope({ file: '<pseudonymiser>', raw: text, self: '', registry, vars, diagnostics: [], deps: [] });
-  return env.render(t, scope)?.trim() || undefined;
-}
+/** What a personal column needs to reach a `pii_allowed: false` model: the pseudonym a source derives. */
+export const PSEUDONYM_HINT = 'use the pseudonym a landing source derives at ingestion (a column with derived: {pseudonym_of: …}, e.g. subject_key) or drop the column';
 
 /**
  * Column lineage of every `pii_allowed: false` model (and the models upstream of it): a column
- * fed by personal data, other than through the approved macro, or whose origin cannot be
+ * fed by personal data, other than through a source's derived pseudonym, or whose origin cannot be
  * resolved, is an error naming the column path back to the personal data. A model whose SQL
  * cannot be analysed at all is one error: none of its columns can be shown free of personal data.
  */
-export function checkPiiLineage(nodes: Record<string, ManifestNode>, dialect: string, pseudonymiser: string | undefined, diagnostics: Diagnostic[]): void {
+export function checkPiiLineage(nodes: Record<string, ManifestNode>, dialect: string, diagnostics: Diagnostic[]): void {
   const restricted = Object.values(nodes).filter((n) => n.resource_type === 'model' && n.config.pii_allowed === false).map((n) => n.unique_id);
   if (!restricted.length) return;
-  const lineage = projectLineage({ nodes, dialect, ...(pseudonymiser ? { pseudonymiser } : {}), only: restricted });
+  const lineage = projectLineage({ nodes, dialect, only: restricted });
   const label = (r: { node: string; column: string }) => `${nodeLabel(nodes[r.node], r.node)}.${r.column}`;
   for (const v of piiViolations(nodes, lineage.models, lineage.pii)) {
     const m = nodes[v.node] as ModelNode;
@@ -87,7 +73,7 @@ export function checkPiiLineage(nodes: Record<string, ManifestNode>, dialect: st
         : `${label(at)} is ${v.status === 'pii' ? 'personal data' : 'derived from personal data'}, and ${m.name} has pii_allowed: false: ${path}${origin}`,
       hint: unknown
         ? 'name each column it outputs from the columns of sources, seeds and models, qualified and aliased: a star over what lineage cannot expand, a table function, columns(), a query parameter or a construct lineage does not analyse cannot be proven free of personal data'
-        : `pseudonymise it with ${PSEUDONYMISATION_MACRO}() or drop the column`,
+        : PSEUDONYM_HINT,
     });
   }
 }

@@ -9,7 +9,7 @@ import type { Dialect } from '../dialect/types.js';
 import type { Manifest, ManifestNode, ModelNode, SeedNode, SourceNode } from '../manifest/types.js';
 import { MANIFEST_SCHEMA_VERSION } from '../manifest/types.js';
 import type { ProjectSpec, TargetConfig } from '../project/types.js';
-import { checkCycles, checkDialect, checkModelProps, checkPiiLineage, checkPiiPolicy, renderPseudonymiser } from './checks.js';
+import { checkCycles, checkDialect, checkModelProps, checkPiiLineage, checkPiiPolicy } from './checks.js';
 import { checkClashes, checkLocations, checkNames, checkPathTemplate, type PlacementContext } from './placement.js';
 import { renderModels } from './models.js';
 import { createRenderEnv } from './render-env.js';
@@ -68,8 +68,7 @@ export function compile(input: CompileInput): CompileOutput {
   checkLocations(nodes, input.target, { projectRoot: input.placement?.projectRoot ?? '/project', otherTargets: input.placement?.otherTargets ?? [], config: project.config }, diagnostics);
   checkPiiPolicy(models, diagnostics);
   checkCycles(nodes, diagnostics);
-  const pseudonymiser = renderPseudonymiser(env, registry, vars);
-  checkPiiLineage(nodes, dialect.name, pseudonymiser, diagnostics);
+  checkPiiLineage(nodes, dialect.name, diagnostics);
 
   const testCtx = { project, env, registry, vars, diagnostics, nodes, dialect };
   for (const t of compileDataTests(testCtx)) nodes[t.unique_id] = t;
@@ -87,7 +86,6 @@ export function compile(input: CompileInput): CompileOutput {
       project_name: project.config.name,
       target: { name: input.target.name, type: input.target.type, settings: publicSettings(input.target) },
       vars,
-      ...(pseudonymiser ? { pseudonymiser } : {}),
     },
     nodes,
     diagnostics: diagnostics.filter((d) => d.severity === 'warning'),

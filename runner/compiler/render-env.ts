@@ -146,7 +146,6 @@ export function createRenderEnv(
       state.raised = 'env_var() is only available in stedi_project.yml; pass values to models with vars';
       throw new CompilerRaise('env_var() is only available in stedi_project.yml; pass values to models with vars');
     },
-    subject_key_secret: () => dialect.secretRef('stedi_subject_key'),
   };
   // stedi's functions take values: a function argument would only turn into its source text
   for (const [k, f] of Object.entries(globals)) env.addGlobal(k, sandbox.guard(k, f));

@@ -14,7 +14,29 @@ export function columnDefs(cols: ColumnSpec[]): ColumnDef[] {
     ...(c.data_type ? { data_type: c.data_type } : {}),
     pii: c.meta.pii === true,
     meta: c.meta,
+    ...(c.derived ? { derived: { ...c.derived } } : {}),
   }));
+}
+
+/**
+ * The derived columns of a source table, checked against its other columns: the base is a
+ * declared varchar column read from the records, and the pseudonym is varchar and not itself
+ * tagged meta.pii (a pseudonym is not a direct identifier; tagging it would hide what it is).
+ */
+function checkDerived(table: string, cols: ColumnSpec[], diagnostics: Diagnostic[]): void {
+  for (const c of cols) {
+    if (!c.derived) continue;
+    const at = { severity: 'error' as const, file: c.loc.file, line: c.loc.line };
+    const base = cols.find((b) => b.name.toLowerCase() === c.derived!.pseudonym_of.toLowerCase());
+    const problem =
+      !base ? `pseudonym_of '${c.derived.pseudonym_of}' is not a column of ${table}`
+      : base.derived ? `pseudonym_of '${c.derived.pseudonym_of}' is a derived column itself`
+      : (base.data_type ?? '').trim().toLowerCase() !== 'varchar' ? `pseudonym_of '${c.derived.pseudonym_of}' must be a varchar column`
+      : (c.data_type ?? '').trim().toLowerCase() !== 'varchar' ? 'a pseudonym is 64 hex digits: declare data_type: varchar'
+      : c.meta.pii === true ? 'a pseudonym is not tagged meta.pii: column lineage knows it as pseudonymised'
+      : undefined;
+    if (problem) diagnostics.push({ ...at, code: 'E_BAD_DERIVED', message: `${table}.${c.name}: ${problem}`, hint: 'write derived: {pseudonym_of: <a varchar column of the same source>}' });
+  }
 }
 
 export function compileSources(
@@ -38,6 +60,7 @@ export function compileSources(
         location = env.render(tmpl, { ...scope, report: reportAtLine, rawVars: true })?.trim() ?? '';
       } else diagnostics.push({ ...tmpl, line: t.loc.line });
       const config = mergeConfigs({ enabled: true, on_malformed: 'quarantine', on_removed_file: 'keep' }, t.config);
+      checkDerived(`${src.name}.${t.name}`, t.columns, diagnostics);
       out.push({
         unique_id: `source.${project.config.name}.${src.name}.${t.name}`,
         resource_type: 'source',

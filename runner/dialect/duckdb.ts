@@ -10,7 +10,4 @@ export const duckdbDialect: Dialect = {
   relation(schema, identifier) {
     return { schema, identifier, rendered: `${doubleQuote(schema)}.${doubleQuote(identifier)}` };
   },
-  secretRef(name) {
-    return `getvariable(${sqlString(name)})`;
-  },
 };

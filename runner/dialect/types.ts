@@ -10,8 +10,6 @@ export interface Dialect {
   readonly name: 'duckdb' | 'athena';
   quoteIdent(id: string): string;
   relation(schema: string, identifier: string): Relation;
-  /** SQL expression that reads a run-time secret; the secret itself never enters SQL text. */
-  secretRef(name: string): string;
   quoteString(s: string): string;
   /** Identifiers are folded to lower case by the engine's catalog (Glue). */
   readonly lowerCaseNames: boolean;

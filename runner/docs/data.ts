@@ -125,10 +125,12 @@ export function lineageJson(data: DocsData): unknown {
     const columns: Record<string, LineageColumn> = {};
     for (const name of names) {
       const l: ColumnLineage | undefined = lineage?.columns.find((c) => c.name === name);
+      // a source's derived pseudonym comes from its base column, through the pseudonymisation
+      const derived = n.resource_type === 'source' ? declared.find((c) => c.name === name)?.derived : undefined;
       columns[name] = {
         pii: data.lineage.pii[n.unique_id]?.[name] ?? 'unknown',
         declared_pii: declared.some((c) => c.name === name && c.pii),
-        upstream: l?.upstream ?? [],
+        upstream: derived ? [{ node: n.unique_id, column: derived.pseudonym_of, via: 'pseudonymised' }] : (l?.upstream ?? []),
         unresolved: l?.unresolved ?? [],
       };
     }

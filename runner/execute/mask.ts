@@ -34,8 +34,7 @@ const SESSIONS = new WeakMap<Manifest, LineageSession>();
 export function lineageOf(manifest: Manifest): LineageSession {
   let s = SESSIONS.get(manifest);
   if (!s) {
-    const pseudonymiser = manifest.metadata.pseudonymiser;
-    s = lineageSession({ nodes: manifest.nodes, dialect: manifest.metadata.target.type, ...(pseudonymiser ? { pseudonymiser } : {}) });
+    s = lineageSession({ nodes: manifest.nodes, dialect: manifest.metadata.target.type });
     SESSIONS.set(manifest, s);
   }
   return s;

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { duckdbDialect } from '../dialect/duckdb.js';
 import type { ColumnDef, Manifest, UnitTestNode } from '../manifest/types.js';
 import { givenPlaceholder } from '../compiler/unit-tests.js';
+import { pseudonym } from '../landing/derive.js';
 import { exposeColumns, maskRow, modelResult } from './mask.js';
 
 export interface UnitOutcome {
@@ -35,6 +36,21 @@ export function givenTableSql(name: string, declared: ColumnDef[], rows: Record<
   return `CREATE TEMP TABLE ${name} AS SELECT * FROM (VALUES ${tuples.join(',\n')}) AS t(${names.map(q).join(', ')})`;
 }
 
+/**
+ * Given rows of a source, each derived column computed from its base value as the ingestion
+ * computes it (runner/landing/derive.ts): never taken from the given row, as never from a record.
+ */
+export function withDerivedValues(columns: ColumnDef[], rows: Record<string, unknown>[], key: Buffer): Record<string, unknown>[] {
+  const derived = columns.filter((c) => c.derived);
+  if (!derived.length) return rows;
+  const valueOf = (r: Record<string, unknown>, name: string) => r[Object.keys(r).find((k) => k.toLowerCase() === name.toLowerCase()) ?? name];
+  return rows.map((r) => {
+    const out = Object.fromEntries(Object.entries(r).filter(([k]) => !derived.some((c) => c.name.toLowerCase() === k.toLowerCase())));
+    for (const c of derived) out[c.name] = pseudonym(key, valueOf(r, c.derived!.pseudonym_of));
+    return out;
+  });
+}
+
 function norm(v: unknown): string {
   if (v === null || v === undefined) return 'null';
   if (typeof v === 'number') return String(v);
@@ -47,11 +63,13 @@ export async function runUnitTest(manifest: Manifest, ut: UnitTestNode): Promise
   const { DuckDbAdapter } = await import('../adapters/duckdb/adapter.js');
   const db = new DuckDbAdapter({ lake_dir: '', path_template: '', catalog: ':memory:' });
   await db.open('write');
-  db.setSecret('stedi_subject_key', randomBytes(16).toString('hex'));
+  // a unit test's own key: derived columns of given source rows are computed as at ingestion
+  const derivationKey = randomBytes(32);
   try {
     const statements = ut.given.map((g, i) => {
       const input = manifest.nodes[g.input];
-      return givenTableSql(givenPlaceholder(i), input && 'columns' in input ? input.columns : [], g.rows);
+      const columns = input && 'columns' in input ? input.columns : [];
+      return givenTableSql(givenPlaceholder(i), columns, input?.resource_type === 'source' ? withDerivedValues(columns, g.rows, derivationKey) : g.rows);
     });
     // Temp tables are per connection: create them and query in one script on one connection.
     const actual = await db.query(`${statements.map((s) => `${s};`).join('\n')}\n${ut.compiled_code}`);

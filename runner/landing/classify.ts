@@ -48,7 +48,7 @@ export function columnKind(dataType: string | undefined): ColumnKind | undefined
 }
 
 /** The columns of a source, or the problems that stop its ingestion before any file is read. */
-export function landingColumns(cols: { name: string; data_type?: string }[]): { columns: LandingColumn[]; problems: string[] } {
+export function landingColumns(cols: { name: string; data_type?: string; derived?: { pseudonym_of: string } }[]): { columns: LandingColumn[]; problems: string[] } {
   const columns: LandingColumn[] = [];
   const problems: string[] = [];
   const seen = new Map<string, string>();
@@ -60,7 +60,7 @@ export function landingColumns(cols: { name: string; data_type?: string }[]): { 
     if (other !== undefined) problems.push(`columns ${other} and ${c.name} differ only in case: landing keys are matched case-insensitively`);
     seen.set(lower, c.name);
     const type = (c.data_type ?? 'varchar').trim();
-    if (kind) columns.push({ name: c.name, kind, sqlType: type.toUpperCase(), ...(FLOAT32.has(type.toLowerCase()) ? { float32: true } : {}) });
+    if (kind) columns.push({ name: c.name, kind, sqlType: type.toUpperCase(), ...(FLOAT32.has(type.toLowerCase()) ? { float32: true } : {}), ...(c.derived ? { pseudonym_of: c.derived.pseudonym_of } : {}) });
   }
   if (cols.length === 0) problems.push('no columns declared');
   return { columns, problems };

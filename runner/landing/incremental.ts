@@ -68,7 +68,8 @@ export interface IncrementalResult {
 export async function ingestIncremental(spec: LandingSpec, writer: BatchWriter, opts: IncrementalOptions): Promise<IncrementalResult> {
   const { signal, store } = opts;
   const onRemoved = opts.onRemoved ?? 'keep';
-  const fingerprint = ingestFingerprint(spec);
+  // a new pseudonymisation key changes every derived value: its fingerprint is part of the state's
+  const fingerprint = ingestFingerprint({ ...spec, ...(spec.derive ? { derive_fingerprint: spec.derive.fingerprint } : {}) });
   const { files, skipped } = await listLanding(store, spec, signal);
   const damaged = opts.previous && !opts.fullRefresh ? stateProblem(opts.previous) : undefined;
   const t = triage(files, opts.previous, { location: spec.location, fingerprint, onRemoved, ...(opts.fullRefresh ? { fullRefresh: true } : {}) }, damaged);
@@ -145,7 +146,7 @@ export async function ingestIncremental(spec: LandingSpec, writer: BatchWriter, 
   const warnings = [...notes(plan, t.restart, opts.previous !== undefined, onRemoved), ...describe(all.filter((f) => describedNames.has(f.file)), skipped, spec, all)];
   const report: LandingReport = {
     source: spec.source, relation: spec.relation, rejects_relation: spec.rejects_relation, location: spec.location, on_malformed: spec.on_malformed,
-    files: all, skipped, totals: sumTotals(all, skipped.length), warnings,
+    files: all, skipped, totals: sumTotals(all, skipped.length), warnings, ...(spec.derive ? { key_fingerprint: spec.derive.fingerprint } : {}),
   };
   if (partRows(finalParts.accepted) !== report.totals.accepted || partRows(finalParts.rejects) !== report.totals.rejected) {
     throw new Error(`${spec.source}: the stored parts hold ${partRows(finalParts.accepted)} rows and ${partRows(finalParts.rejects)} rejects, the files ${report.totals.accepted} and ${report.totals.rejected}; nothing is published`);

@@ -39,6 +39,7 @@ import { createHash } from 'node:crypto';
 import os from 'node:os';
 import type { SourceNode } from '../manifest/types.js';
 import { KeyResolver } from './classify.js';
+import { readColumns, withDerived, type PseudonymKey } from './derive.js';
 import { fileReport, SinkOutcomes } from './file-report.js';
 import { completeLines, walkFile } from './lines.js';
 import { DEFAULT_RANGE_BYTES, ParallelReader } from './parallel.js';
@@ -63,10 +64,12 @@ export interface LandingSpec {
   on_malformed: 'quarantine' | 'fail';
   /** The source's `max_line_bytes` config; DEFAULT_MAX_LINE_BYTES when not set. */
   max_line_bytes?: number;
+  /** The pseudonymisation key of the derived columns (derive.ts); required when `columns` has any. */
+  derive?: PseudonymKey;
 }
 
 /** The spec of a source node: its relations as shown in messages, its location, columns and config. */
-export function sourceSpec(node: SourceNode, columns: LandingColumn[], relations: { accepted: string; rejects: string }, location = node.location): LandingSpec {
+export function sourceSpec(node: SourceNode, columns: LandingColumn[], relations: { accepted: string; rejects: string }, location = node.location, derive?: PseudonymKey): LandingSpec {
   const max = node.config.max_line_bytes;
   return {
     source: `${node.source_name}.${node.name}`,
@@ -76,6 +79,7 @@ export function sourceSpec(node: SourceNode, columns: LandingColumn[], relations
     columns,
     on_malformed: node.config.on_malformed === 'fail' ? 'fail' : 'quarantine',
     ...(typeof max === 'number' ? { max_line_bytes: max } : {}),
+    ...(derive ? { derive } : {}),
   };
 }
 
@@ -113,7 +117,9 @@ export function ingestSource(spec: LandingSpec, writer: BatchWriter, opts: Inges
   const maxLineBytes = spec.max_line_bytes ?? DEFAULT_MAX_LINE_BYTES;
   if (!Number.isSafeInteger(maxLineBytes) || maxLineBytes < 1) throw new Error(`${spec.source}: max_line_bytes must be a positive whole number, not ${String(maxLineBytes)}`);
   const threads = { ...(opts.threads !== undefined ? { threads: opts.threads } : {}), ...(opts.rangeBytes !== undefined ? { rangeBytes: opts.rangeBytes } : {}), ...(opts.workerScript ? { workerScript: opts.workerScript } : {}) };
-  return ingestIncremental(spec, writer, { ...opts, store, read: (st, files, sp, sk, o) => readFiles(st, files, sp, sk, { ...o, ...threads }), hash: hashOf });
+  // derived columns (derive.ts): computed from the record's values, never read from it
+  const derived = { ...writer, sink: withDerived(writer.sink, spec) };
+  return ingestIncremental(spec, derived, { ...opts, store, read: (st, files, sp, sk, o) => readFiles(st, files, sp, sk, { ...o, ...threads }), hash: hashOf });
 }
 
 /**
@@ -122,7 +128,7 @@ export function ingestSource(spec: LandingSpec, writer: BatchWriter, opts: Inges
  */
 export async function readFiles(store: LandingStore, files: LandingEntry[], spec: LandingSpec, sink: LandingSink, opts: Pick<IngestOptions, 'signal' | 'threads' | 'rangeBytes' | 'workerScript'> = {}): Promise<FileReport[]> {
   const maxLineBytes = spec.max_line_bytes ?? DEFAULT_MAX_LINE_BYTES;
-  const resolver = new KeyResolver(spec.columns);
+  const resolver = new KeyResolver(readColumns(spec.columns));
   const reports: FileReport[] = [];
   // on threads, a file's report is complete only once its lines are all merged (finish)
   const reader = readerFor(files, store, resolver, sink, maxLineBytes, opts);

@@ -23,6 +23,11 @@ export interface LandingColumn {
   sqlType: string;
   /** A `double` kind declared real, float or float4: both engines store it as a 32-bit float. */
   float32?: boolean;
+  /**
+   * Set on a derived column (`derived: {pseudonym_of: <column>}` in YAML): the column whose value
+   * it is the pseudonym of. Never read from a record; computed at ingestion (derive.ts).
+   */
+  pseudonym_of?: string;
 }
 
 /** A typed value of an accepted record: bigint columns carry a JS bigint (exact to 64 bits). */
@@ -114,6 +119,12 @@ export interface LandingReport {
   totals: LandingTotals;
   /** Human-readable findings, one per file and kind (never a value of a record). */
   warnings: string[];
+  /**
+   * The fingerprint of the pseudonymisation key the derived columns were computed with (derive.ts:
+   * not secret, it identifies the key without revealing it), when the source has derived columns.
+   * Recorded so that a key change can be told apart: every derived value changes with the key.
+   */
+  key_fingerprint?: string;
 }
 
 /**

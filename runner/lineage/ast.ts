@@ -46,32 +46,3 @@ export function allIdentTexts(v: unknown): string[] {
 
 /** Keys that carry source positions or tokens, not meaning. */
 const NOISE = new Set(['span', 'select_token', 'wildcard_token', 'case_token', 'end_token', 'with_token', 'closing_paren_token', 'quote_style']);
-
-/**
- * Matches `expr` against `template`, an expression holding the identifier `probe`: equal apart
- * from positions, tokens, quoting and the case of identifiers, with anything in the probe's
- * place — the same thing wherever the probe occurs (a macro may use its argument twice).
- * Returns what stood in the probe's place, or undefined.
- */
-export function matchTemplate(expr: unknown, template: unknown, probe: string): unknown {
-  let captured: unknown;
-  const eq = (a: unknown, t: unknown, free: boolean): boolean => {
-    const tv = variant(t);
-    if (free && tv?.[0] === 'Identifier' && identText(tv[1])?.toLowerCase() === probe) {
-      if (captured !== undefined) return eq(a, captured, false);
-      captured = a;
-      return true;
-    }
-    if (Array.isArray(t)) return Array.isArray(a) && a.length === t.length && t.every((x, i) => eq(a[i], x, free));
-    if (isObj(t)) {
-      if (!isObj(a)) return false;
-      const keys = (o: Obj) => Object.keys(o).filter((k) => !NOISE.has(k)).sort();
-      const ka = keys(a);
-      const kt = keys(t);
-      if (ka.join() !== kt.join()) return false;
-      return kt.every((k) => (k === 'value' && typeof t[k] === 'string' && typeof a[k] === 'string' ? (a[k] as string).toLowerCase() === (t[k] as string).toLowerCase() : eq(a[k], t[k], free)));
-    }
-    return a === t;
-  };
-  return eq(expr, template, true) ? captured : undefined;
-}

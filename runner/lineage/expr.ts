@@ -3,8 +3,9 @@
  * column (possibly cast or parenthesised) passes its value `direct`ly; anything else computes
  * an `expression` from every column it mentions, scalar subqueries included. Columns that only
  * decide the value are a `condition`: CASE WHEN tests, window PARTITION BY/ORDER BY, FILTER
- * clauses, count() arguments. An expression shaped like the approved pseudonymisation macro
- * makes what it hashes `pseudonymised`. EXISTS and IN (subquery) only test rows: the subquery's
+ * clauses, count() arguments. No expression pseudonymises: a hash of personal data in SQL is
+ * derived from it, whatever its form (the one pseudonym is the column a source derives at
+ * ingestion, runner/landing/derive.ts). EXISTS and IN (subquery) only test rows: the subquery's
  * columns do not flow into the value.
  *
  * The walk is an allow-list, default-deny: only the AST variants whose value is a function of
@@ -12,9 +13,9 @@
  * variant, or an unexpected key on a known one, is unresolved ("… is not analysed"), and so are
  * the constructs that reach data without naming a column: a star inside an expression (except
  * count(*)), functions that select columns or read settings by name (columns(), getvariable(),
- * query(), …) outside the approved pseudonymiser, query parameters, a table used as a value.
+ * query(), …), query parameters, a table used as a value.
  */
-import { field, identText, isObj, list, matchTemplate, nameParts, variant } from './ast.js';
+import { field, identText, isObj, list, nameParts, variant } from './ast.js';
 import { compose, EMPTY, merge, through, type Flow } from './flow.js';
 import type { Via } from './types.js';
 
@@ -29,8 +30,6 @@ export interface ExprContext {
   resolve(parts: string[]): Resolved;
   /** The flow of each output column of a subquery, analysed in the current scope. */
   subquery(query: unknown): Flow[];
-  /** The approved pseudonymisation as an expression template holding `probe`, if any. */
-  pseudonymiser?: { template: unknown; probe: string };
   /** Lower-cased names of the lambda parameters in scope. */
   params?: Set<string>;
 }
@@ -136,11 +135,6 @@ function value(node: unknown, ctx: ExprContext, via: Via): Flow {
   const v = variant(node);
   if (!v) return notAnalysed('an expression of an unknown form');
   const [tag, p] = v;
-  const pseudo = ctx.pseudonymiser;
-  if (pseudo && variant(pseudo.template)?.[0] === tag) {
-    const inner = matchTemplate(node, pseudo.template, pseudo.probe);
-    if (inner !== undefined) return value(inner, ctx, compose(via, 'pseudonymised'));
-  }
   if (UNARY.has(tag)) return value(p, ctx, via);
   if (LISTS.has(tag)) return Array.isArray(p) ? value(p, ctx, via) : notAnalysed(tag);
   switch (tag) {

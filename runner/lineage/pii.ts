@@ -37,10 +37,15 @@ export function columnStatus(c: ColumnLineage, statusOf: StatusOf): PiiStatus {
   return s;
 }
 
-/** Sources and seeds: a declared column is `pii` when tagged meta.pii, else `none`. */
+/**
+ * Sources and seeds: a declared column is `pii` when tagged meta.pii, `pseudonymised` when it is a
+ * source's derived pseudonym (`derived: {pseudonym_of: …}`, computed at ingestion with the
+ * pseudonymisation key: the one approved way personal data reaches a `pii_allowed: false` model),
+ * else `none`.
+ */
 export function declaredStatuses(n: ManifestNode): Record<string, PiiStatus> | undefined {
   if (n.resource_type !== 'source' && n.resource_type !== 'seed') return undefined;
-  return Object.fromEntries(n.columns.map((c) => [c.name, c.pii ? 'pii' : 'none']));
+  return Object.fromEntries(n.columns.map((c) => [c.name, c.pii ? 'pii' : n.resource_type === 'source' && c.derived ? 'pseudonymised' : 'none']));
 }
 
 /**

@@ -14,15 +14,10 @@ import { analyzeQuery, type CatalogTable, type OutColumn, type QueryEnv } from '
 import type { ColumnLineage, ModelLineage, PiiStatus, ProjectLineage } from './types.js';
 import type { ManifestNode } from '../manifest/types.js';
 
-/** What the pseudonymisation macro is rendered with to learn its shape (see pseudonymiserTemplate). */
-export const PSEUDONYMISER_PROBE = '__stedi_probe__';
-
 export interface LineageInput {
   nodes: Record<string, ManifestNode>;
   /** The dialect the SQL was compiled for (`duckdb`, `athena`). */
   dialect: string;
-  /** `subject_key('__stedi_probe__')` as rendered for this dialect, when the project has the macro. */
-  pseudonymiser?: string;
   /** Analyse only these models and the models upstream of them (default: every model). */
   only?: Iterable<string>;
 }
@@ -57,7 +52,6 @@ export function projectLineage(input: LineageInput): ProjectLineage {
 
 export function lineageSession(input: Omit<LineageInput, 'only'>): LineageSession {
   const { nodes, dialect } = input;
-  const template = input.pseudonymiser ? pseudonymiserTemplate(input.pseudonymiser, dialect) : undefined;
   const models: Record<string, ModelLineage> = {};
   const pii: Record<string, Record<string, PiiStatus>> = {};
   const open = new Set<string>();
@@ -89,7 +83,6 @@ export function lineageSession(input: Omit<LineageInput, 'only'>): LineageSessio
       const found = id ?? (parts.length === 1 && candidates.length === 1 ? candidates[0] : undefined);
       return found ? table(found) : undefined;
     },
-    ...(template !== undefined ? { pseudonymiser: { template, probe: PSEUDONYMISER_PROBE } } : {}),
   };
 
   function model(id: string): ModelLineage {
@@ -143,17 +136,6 @@ function analyse(sql: string, dialect: string, env: QueryEnv): { columns: Column
 
 function columnLineage(c: OutColumn): ColumnLineage {
   return { name: c.name, upstream: c.edges, unresolved: c.unresolved, ...(c.shape ? { shape: c.shape } : {}) };
-}
-
-/** The rendered macro (with the probe as its argument) as an expression AST. */
-export function pseudonymiserTemplate(rendered: string, dialect: string): unknown {
-  try {
-    const [, query] = variant(parseSql(`select ${rendered}`, dialect)[0]) ?? [];
-    const item = list(field(variant(field(query, 'body'))?.[1], 'projection'))[0];
-    return variant(item)?.[0] === 'UnnamedExpr' ? variant(item)![1] : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Models in dependency order (parents first); with `only`, just those and their model ancestors. */

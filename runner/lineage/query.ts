@@ -42,7 +42,6 @@ export interface CatalogTable {
 export interface QueryEnv {
   /** Finds a relation by its name parts (`"trusted"."customer_trusted"` → ['trusted', 'customer_trusted']). */
   lookup(parts: string[]): CatalogTable | undefined;
-  pseudonymiser?: ExprContext['pseudonymiser'];
 }
 
 export class LineageError extends Error {}
@@ -128,7 +127,6 @@ function exprContext(scope: Scope, env: QueryEnv, ctes: Ctes): ExprContext {
   return {
     resolve: (parts) => resolve(parts, scope),
     subquery: (q) => analyzeQuery(q, env, ctes, scope),
-    ...(env.pseudonymiser ? { pseudonymiser: env.pseudonymiser } : {}),
   };
 }
 

@@ -10,7 +10,7 @@ export type Via =
   | 'direct'
   /** Computed from it: functions, operators, CASE, aggregates, window functions, scalar subqueries. */
   | 'expression'
-  /** Through the approved pseudonymisation macro (`subject_key()`): a keyed hash of it. */
+  /** Through the pseudonymisation: a source's derived pseudonym (`derived: {pseudonym_of: …}`, a keyed HMAC computed at ingestion). */
   | 'pseudonymised'
   /**
    * It decides the value without flowing into it: a CASE condition, a window's PARTITION BY /

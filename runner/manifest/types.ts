@@ -18,6 +18,12 @@ export interface ColumnDef {
   data_type?: string;
   /** True when `meta.pii: true`: values are masked in every sample stedi prints or stores. */
   pii: boolean;
+  /**
+   * A source column stedi computes at ingestion and never reads from a record: the pseudonym
+   * (keyed HMAC) of the column named, in its canonical form. Column lineage counts it as
+   * `pseudonymised` (derived from that personal data through the approved pseudonymisation).
+   */
+  derived?: { pseudonym_of: string };
   meta: Record<string, unknown>;
 }
 
@@ -138,12 +144,6 @@ export interface Manifest {
     target: TargetInfo;
     /** Effective vars after defaults, --vars and environment; never holds secrets. */
     vars: Record<string, unknown>;
-    /**
-     * The approved pseudonymisation macro (`subject_key`) rendered for this target with the
-     * argument `__stedi_probe__`: column lineage recognises the macro in compiled SQL by this
-     * shape. Absent when the project has no such macro.
-     */
-    pseudonymiser?: string;
   };
   nodes: Record<string, ManifestNode>;
   /** Warnings of the compile (errors stop it before a manifest is written). */

@@ -7,6 +7,7 @@ import type { DiagnosticBag } from '../core/diagnostics.js';
 import { readConfig, readTests } from './datatests.js';
 import {
   COLUMN_KEYS,
+  DERIVED_KEYS,
   MODEL_PROPS_KEYS,
   PROPERTY_FILE_KEYS,
   SEED_PROPS_KEYS,
@@ -126,8 +127,26 @@ function readColumn(view: MapView, owner: string, isSource: boolean): ColumnSpec
   }
   v.strList('tags', true);
   v.bool('quote');
+  const derived = readDerived(v, isSource);
   const spec = { description: description(v), data_type: v.str('data_type'), meta, tests: readTests(v) };
   if (name === undefined) return undefined;
   const { data_type, ...rest } = spec;
-  return { name, ...rest, ...(data_type !== undefined ? { data_type } : {}), loc: { file: v.ctx.file, line: v.line } };
+  return { name, ...rest, ...(data_type !== undefined ? { data_type } : {}), ...(derived ? { derived } : {}), loc: { file: v.ctx.file, line: v.line } };
+}
+
+/**
+ * `derived: {pseudonym_of: <column>}`: a source column stedi computes at ingestion, never reads
+ * from a record. Only landing sources have it (a model computes its columns in SQL).
+ */
+function readDerived(v: MapView, isSource: boolean): { pseudonym_of: string } | undefined {
+  if (v.get('derived') === undefined) return undefined;
+  if (!isSource) {
+    v.err('E_BAD_VALUE', 'derived', `${v.what}: 'derived' is only for columns of a landing source`, 'a model computes its columns in its SQL');
+    return undefined;
+  }
+  const d = v.map('derived', `${v.what} derived`);
+  if (!d) return undefined;
+  d.checkKeys(DERIVED_KEYS, ['pseudonym_of']);
+  const base = d.str('pseudonym_of');
+  return base === undefined ? undefined : { pseudonym_of: base };
 }

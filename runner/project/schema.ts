@@ -47,6 +47,7 @@ export const ATHENA_TARGET_KEYS = [
   'table_format',
   'keep_versions',
   'catalog',
+  'subject_key_secret_id',
 ] as const;
 
 export const ATHENA_REQUIRED_KEYS = ['region', 'database', 'workgroup', 's3_data_dir'] as const;
@@ -75,7 +76,10 @@ export const COLUMN_KEYS = [
   'data_tests',
   'tags',
   'quote',
+  'derived',
 ] as const;
+/** `derived:` of a source column: what stedi computes it from at ingestion (runner/landing/derive.ts). */
+export const DERIVED_KEYS = ['pseudonym_of'] as const;
 export const UNIT_TEST_KEYS = ['name', 'model', 'description', 'overrides', 'given', 'expect'] as const;
 export const UNIT_TEST_OVERRIDES_KEYS = ['vars'] as const;
 export const UNIT_TEST_GIVEN_KEYS = ['input', 'rows', 'format'] as const;

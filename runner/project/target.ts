@@ -32,6 +32,8 @@ export const TARGET_FIELD_RULES: Record<TargetType, Record<string, FieldRule>> =
     ingest_threads: THREADS,
     keep_versions: { type: 'int', min: 0 },
     table_format: { type: 'enum', values: ['iceberg', 'hive'] },
+    /** The AWS Secrets Manager secret (name or ARN) holding the pseudonymisation key; its id, never its value. */
+    subject_key_secret_id: S,
   },
 };
 

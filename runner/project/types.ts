@@ -32,6 +32,8 @@ export interface AthenaTargetConfig {
   s3_data_dir: string;
   s3_staging_dir?: string;
   landing_root?: string;
+  /** AWS Secrets Manager secret id (name or ARN) of the pseudonymisation key (see runner/cli/secrets.ts). */
+  subject_key_secret_id?: string;
   threads: number;
   /** Threads that classify landing lines (default: one per core; 1: no thread started). */
   ingest_threads?: number;
@@ -85,6 +87,8 @@ export interface ColumnSpec {
   name: string;
   description: string;
   data_type?: string;
+  /** A source column computed at ingestion: the pseudonym of another column (runner/landing/derive.ts). */
+  derived?: { pseudonym_of: string };
   meta: Record<string, unknown>;
   tests: TestSpec[];
   loc: Loc;

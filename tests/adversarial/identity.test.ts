@@ -14,7 +14,7 @@
  * canonical form, every hash is of the canonical form, and the trusted and curated identity
  * columns are guarded by blocking canonical_identity tests.
  */
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -108,7 +108,7 @@ async function rows(dir: string, sql: string): Promise<Record<string, unknown>[]
   return out.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, k === 'n' ? Number(v) : v])));
 }
 
-const expectedKey = (email: string) => createHash('sha256').update(`${KEY}:${canonicalEmail(email)}`).digest('hex');
+const expectedKey = (email: string) => createHmac('sha256', KEY).update(canonicalEmail(email)!, 'utf8').digest('hex');
 
 describe('one person, one identity: a build on DuckDB', () => {
   let dir: string;
@@ -155,11 +155,11 @@ describe('one person, one identity: a build on DuckDB', () => {
   });
 
   it('gives every spelling of an email the same subject_key, and a blank email none', async () => {
-    // subject_key() of each spelling, computed by a model of the build (the key reaches builds only)
+    // the pseudonym of each spelling, derived at ingestion like landing.customer's subject_key (the key stays in the runner)
     const spellings = [...TWIN_SPELLINGS, ...WITHDRAWALS.flatMap((w) => [w.consent, w.withdrawal, w.phone])];
     write(dir, 'landing/spellings/landing/spellings-1.json', ndjson([...spellings, ...BLANKS].map((spelling, i) => ({ i, spelling }))));
-    write(dir, 'models/scratch/spellings.yml', "sources:\n  - name: scratch\n    tables:\n      - name: spellings\n        location: \"{{ var('landing_root') }}/spellings/landing\"\n        format: json\n        entity: spellings\n        columns:\n          - { name: i, data_type: bigint }\n          - { name: spelling, data_type: varchar, meta: { pii: true } }\n");
-    write(dir, 'models/scratch/spelling_keys.sql', "{{ config(entity='spellings', zone='curated', materialized='table') }}\nselect i, {{ subject_key('spelling') }} as k from {{ source('scratch', 'spellings') }}\n");
+    write(dir, 'models/scratch/spellings.yml', "sources:\n  - name: scratch\n    tables:\n      - name: spellings\n        location: \"{{ var('landing_root') }}/spellings/landing\"\n        format: json\n        entity: spellings\n        columns:\n          - { name: i, data_type: bigint }\n          - { name: spelling, data_type: varchar, meta: { pii: true } }\n          - { name: k, data_type: varchar, derived: { pseudonym_of: spelling } }\n");
+    write(dir, 'models/scratch/spelling_keys.sql', "{{ config(entity='spellings', zone='curated', materialized='table') }}\nselect i, k from {{ source('scratch', 'spellings') }}\n");
     const b = await stedi(dir, ['build', ...VARS, '-s', '+spelling_keys'], { env: ENVS });
     expect(b.code, explain(b)).toBe(0);
     const keys = (await rows(dir, "select k from curated.spelling_keys order by i")).map((r) => r.k);
@@ -232,20 +232,15 @@ describe('one person, one identity: the SQL sent to Athena', () => {
     expect(raw).toEqual([]);
     const canonical = Object.fromEntries(sqlNodes(m).map((n) => [n.name, rawIdentityUses(n.compiled_code, PREFIX, LANDING).canonical]).filter(([, k]) => Number(k) > 0));
     // where landing identities are read: dedupe (customer_latest_records), device claims, the
-    // phone join, the reconciliation, the consent test against the landing data, subject_key
-    for (const name of ['customer_trusted', 'accelerometer_trusted', 'step_trainer_trusted', 'reconciliation', 'machine_learning_curated', 'ambiguous_devices_step_trainer_trusted']) expect(canonical[name], name).toBeGreaterThan(0);
+    // phone join, the reconciliation, the consent test against the landing data (subject_key is
+    // derived at ingestion, from the same canonical form computed in TypeScript: tests/unit/identity)
+    for (const name of ['customer_trusted', 'accelerometer_trusted', 'step_trainer_trusted', 'reconciliation', 'ambiguous_devices_step_trainer_trusted']) expect(canonical[name], name).toBeGreaterThan(0);
     expect(Object.keys(canonical).some((n) => n.startsWith('consent_customer_trusted_email'))).toBe(true);
   });
 
-  it('hashes only the canonical form: every sha256 is of canonical_email', () => {
-    let hashes = 0;
-    for (const n of sqlNodes(compileAthena())) {
-      for (const args of callArguments(n.compiled_code, 'sha256')) {
-        hashes++;
-        expect(args, n.name).toContain(PREFIX);
-      }
-    }
-    expect(hashes).toBeGreaterThanOrEqual(4); // machine_learning_curated, its consent test, same_customer_pairs (twice)
+  it('hashes nothing in SQL: subject_key is derived at ingestion from the canonical form and carried', () => {
+    const hashes = sqlNodes(compileAthena()).flatMap((n) => ['sha256', 'hmac_sha256', 'md5', 'to_hex'].flatMap((f) => callArguments(n.compiled_code, f).map(() => `${n.name}: ${f}`)));
+    expect(hashes).toEqual([]);
   });
 
   it('guards the identity columns of trusted and curated tables with blocking canonical_identity tests', () => {

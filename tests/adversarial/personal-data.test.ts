@@ -4,7 +4,9 @@
  * with `pii_allowed: false` reading customer data through one construct; the compile must stop
  * with E_PII_LINEAGE (proven personal) or E_PII_UNVERIFIED (not provable) naming the model's
  * file. The positive controls must compile: the STEDI project itself, and the ordinary SQL of
- * an ML or audit table (counts, subject_key, aggregates and windows over non-personal columns).
+ * an ML or audit table (counts, the derived subject_key, aggregates and windows over non-personal
+ * columns). A hash of personal data computed in SQL is never a pseudonym, keyed or not: the one
+ * pseudonym is the column a landing source derives at ingestion.
  * End to end through the real CLI on a real DuckDB: `stedi build` refuses such a model and
  * writes nothing of it, and `stedi show --inline` with such constructs over a built project prints
  * no email, name or phone number, anywhere.
@@ -30,19 +32,18 @@ sources:
           - { name: phone, data_type: varchar, meta: { pii: true } }
           - { name: n, data_type: bigint }
           - { name: country, data_type: varchar }
+          - { name: subject_key, data_type: varchar, derived: { pseudonym_of: email } }
 `;
 
-const SUBJECT_KEY = `{% macro subject_key(expr) -%}{{ adapter.dispatch('subject_key')(expr) }}{%- endmacro %}
-{% macro duckdb__subject_key(expr) -%}sha256({{ subject_key_secret() }} || ':' || lower({{ expr }})){%- endmacro %}
-{% macro athena__subject_key(expr) -%}lower(to_hex(sha256(to_utf8({{ subject_key_secret() }} || ':' || lower({{ expr }}))))){%- endmacro %}`;
+/** What the project's subject_key() macro was: a keyed hash in SQL. Now a project macro like any other. */
+const SUBJECT_KEY_MACRO = "{% macro subject_key(expr) -%}sha256('k' || ':' || lower({{ expr }})){%- endmacro %}";
 
 /** customer_curated: personal data allowed, as in the STEDI project. */
 const CURATED = `{{ config(zone='trusted', pii_allowed=true) }}
-select customerName as customer_name, email, phone, n, country from {{ source('landing', 'customer') }}`;
+select customerName as customer_name, email, phone, n, country, subject_key from {{ source('landing', 'customer') }}`;
 
 const BASE: Record<string, string> = {
   'models/sources.yml': SOURCES,
-  'macros/subject_key.sql': SUBJECT_KEY,
   'models/trusted/customer_curated.sql': CURATED,
   'seeds/rules.csv': 'entity,rule,n\ncustomer,landing,1\n',
 };
@@ -52,7 +53,7 @@ const LC = "{{ source('landing', 'customer') }}";
 const FILE = 'models/ml/leak.sql';
 
 function compile(sql: string, opts: { target?: string; extra?: Record<string, string> } = {}) {
-  const out = compileFiles({ ...BASE, ...opts.extra, [FILE]: `{{ config(pii_allowed=false) }}\n${sql}` }, { target: opts.target ?? 'local' });
+  const out = compileFiles({ ...BASE, 'macros/subject_key.sql': SUBJECT_KEY_MACRO, ...opts.extra, [FILE]: `{{ config(pii_allowed=false) }}\n${sql}` }, { target: opts.target ?? 'local' });
   return out.diagnostics.filter((d) => d.severity === 'error');
 }
 
@@ -78,7 +79,7 @@ const LEAKS: [string, string][] = [
   ['unnest of a list', `select unnest([email]) as e from ${CC}`],
   ['unnest of a struct next to a clean column of the same name, read by name', `with x as (select unnest({'n': email}), 5 as n from ${CC}) select n from x`],
   ['unpack(columns(*))', `select struct_pack(unpack(columns(*))) as s from ${CC}`],
-  ['the subject key secret', "select getvariable('stedi_subject_key') as k"],
+  ['the old subject key session variable', "select getvariable('stedi_subject_key') as k"],
   ['a setting read by name', "select current_setting('s3_secret_access_key') as s"],
   ['a query parameter', 'select ? as p'],
   ['query() in FROM', `select * from query('select email from customer_curated')`],
@@ -121,7 +122,10 @@ const LEAKS: [string, string][] = [
   ['a renamed copy', `select email as contact from ${CC}`],
   ['a quoted identifier', `select "email" as contact from ${CC}`],
   ['a plain hash', `select md5(email) as h from ${CC}`],
-  ['a keyed hash other than subject_key', `select sha256('k' || email) as h from ${CC}`],
+  ['a keyed hash in SQL', `select sha256('k' || ':' || lower(email)) as h from ${CC}`],
+  ['a subject_key() macro of the project (no longer a pseudonymiser)', `select {{ subject_key('email') }} as h from ${CC}`],
+  ['the email next to the derived subject_key', `select subject_key, email from ${CC}`],
+  ['the pseudonym combined with the email', `select subject_key || email as k from ${CC}`],
   ['JSON arrow on a personal column', `select email -> '$' as j from ${CC}`],
   ['a lambda parameter named like the column', `select list_transform([1], email -> email) as l from ${CC}`],
   ['a lambda over a list of personal data', `select list_transform([email], x -> upper(x)) as l from ${CC}`],
@@ -177,7 +181,8 @@ describe('pii_allowed: false refuses on Athena too (generic SQL dialect)', () =>
   it.each([
     ['select *', `select * from ${CC}`],
     ['a parse error', `select #2 from ${CC}`],
-    ['a query parameter outside subject_key()', 'select ? as p'],
+    ['a query parameter', 'select ? as p'],
+    ['the email next to the derived subject_key', `select subject_key, email from ${CC}`],
     ['a table function', `select * from ${CC} cross join unnest(array[1]) as u(x)`],
     ['a renamed copy', `select phone as p from ${CC}`],
     ['a lambda', `select transform(array[email], x -> upper(x)) as l from ${CC}`],
@@ -209,8 +214,9 @@ const CLEAN: [string, string][] = [
   ['count(*)', `select count(*) as customers from ${CC}`],
   ['count(distinct email)', `select count(distinct email) as customers from ${CC}`],
   ['count() with FILTER on personal data', `select count(*) filter (where email like '%@example.com') as at_example from ${CC}`],
-  ['subject_key()', `select {{ subject_key('email') }} as subject_key, n from ${CC}`],
-  ['subject_key() of the landing column', `select {{ subject_key('c.email') }} as subject_key from ${LC} c`],
+  ['the derived subject_key', `select subject_key, n from ${CC}`],
+  ['the derived subject_key of the landing source', `select c.subject_key from ${LC} c`],
+  ['the derived subject_key joined on the email', `select l.subject_key from ${CC} c join ${LC} l on l.email = c.email`],
   ['aggregates of non-personal columns', `select country, sum(n) as total, avg(n) as mean, max(n) as top from ${CC} group by country`],
   ['a CTE', `with per_country as (select country, count(*) as c from ${CC} group by country) select country, c from per_country`],
   ['a union', `select country, n from ${CC} union all select entity, n from {{ ref('rules') }}`],
@@ -225,7 +231,7 @@ const CLEAN: [string, string][] = [
   ['VALUES with aliases', 'select a, b from (values (1, 2)) v(a, b)'],
   ['literals, casts and date functions', `select cast(n as double) / 2 as half, date '2024-01-01' as day, n::varchar || '-' || country as label from ${CC}`],
   ['a lambda over a non-personal list', `select list_transform([n, n + 1], x -> x * 2) as doubled from ${CC}`],
-  ['a subject_key over a lowercased expression', `select {{ subject_key('trim(email)') }} as k from ${CC}`],
+  ['a function of the derived subject_key', `select upper(subject_key) as k, count(*) as n from ${CC} group by 1`],
 ];
 
 describe('positive controls compile', () => {
@@ -240,14 +246,8 @@ describe('positive controls compile', () => {
     expect([...c.configDiagnostics, ...c.compileDiagnostics].filter((d) => d.severity === 'error')).toEqual([]);
   });
 
-  it('subject_key() is recognised on Athena', () => {
-    expect(compile(`select {{ subject_key('email') }} as k, n from ${CC}`, { target: 'athena' })).toEqual([]);
-  });
-
-  it('subject_key() is recognised when its body uses the argument twice', () => {
-    const twice = SUBJECT_KEY.replace("lower({{ expr }})){%- endmacro %}\n{% macro athena", "lower(coalesce({{ expr }}, {{ expr }}))){%- endmacro %}\n{% macro athena");
-    const out = compileFiles({ ...BASE, 'macros/subject_key.sql': twice, [FILE]: `{{ config(pii_allowed=false) }}\nselect {{ subject_key('email') }} as k from ${CC}` });
-    expect(out.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  it('the derived subject_key is accepted on Athena', () => {
+    expect(compile(`select subject_key as k, n from ${CC}`, { target: 'athena' })).toEqual([]);
   });
 });
 
@@ -261,10 +261,8 @@ function projectWithPhones(): { dir: string; personal: string[] } {
   ];
   write(dir, CUSTOMER_LANDING, ndjson(people));
   const sources = fs.readFileSync(path.join(dir, 'models/landing/sources.yml'), 'utf8');
-  write(dir, 'models/landing/sources.yml', sources.replace('          - { name: n, data_type: bigint }', '          - { name: phone, data_type: varchar, meta: { pii: true } }\n          - { name: n, data_type: bigint }'));
-  // subject_key hashes the canonical identity (macros/identity.sql)
-  for (const m of ['subject_key.sql', 'identity.sql']) fs.cpSync(path.join(REPO, 'macros', m), path.join(dir, 'macros', m));
-  write(dir, 'models/trusted/customer_trusted.sql', "{{ config(entity='customer', tags=['customer']) }}\nselect email, name, phone, n, country\nfrom {{ source('landing', 'customer') }}\n");
+  write(dir, 'models/landing/sources.yml', sources.replace('          - { name: n, data_type: bigint }', '          - { name: phone, data_type: varchar, meta: { pii: true } }\n          - { name: n, data_type: bigint }\n          - { name: subject_key, data_type: varchar, derived: { pseudonym_of: email } }'));
+  write(dir, 'models/trusted/customer_trusted.sql', "{{ config(entity='customer', tags=['customer']) }}\nselect email, name, phone, n, country, subject_key\nfrom {{ source('landing', 'customer') }}\n");
   return { dir, personal: people.flatMap((p) => [p.email, p.name, p.phone, p.phone.replace(/\s/g, '')]) };
 }
 
@@ -333,11 +331,11 @@ describe('through the CLI on a real DuckDB', () => {
   });
 
   it('shows what lineage proves clean, masks the rest, and names masked columns on stderr', async () => {
-    const r = await stedi(dir, ['show', '--inline', "select n, country, count(*) over () as total, {{ subject_key('email') }} as k, phone, lower(email) as contact, columns('^na') from {{ ref('customer_trusted') }} order by n", '--output', 'json']);
+    const r = await stedi(dir, ['show', '--inline', "select n, country, count(*) over () as total, subject_key as k, phone, lower(email) as contact, columns('^na') from {{ ref('customer_trusted') }} order by n", '--output', 'json']);
     expect(r.code, explain(r)).toBe(0);
     const rows = JSON.parse(r.stdout) as Record<string, unknown>[];
     expect(rows.map((row) => [row.n, row.country, row.total])).toEqual([[1, 'DE', 3], [2, 'FR', 3], [3, 'IT', 3]]);
-    expect(rows[0]).toHaveProperty('k'); // pseudonymised: shown (null here: show does not set the key's secret)
+    expect(String(rows[0]!.k)).toMatch(/^[0-9a-f]{64}$/); // pseudonymised: shown
     for (const row of rows) for (const c of ['phone', 'contact']) expect(String(row[c])).toMatch(/^<masked #[0-9a-f]{4}>$/);
     expect(r.stderr).toContain('2 columns hold personal data and are masked: phone, contact (--unmask shows the values)');
     expect(r.stderr).toMatch(/1 column is masked because column lineage cannot prove it free of personal data: <column #[0-9a-f]{4}>/);

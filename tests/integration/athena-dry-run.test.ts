@@ -165,7 +165,8 @@ describe('stedi build --target athena --dry-run (the CLI, no AWS credentials)', 
 
     // every statement: one per StartQueryExecution, in the workgroup, catalog and database
     const starts = calls.filter((c) => c.call === 'athena:StartQueryExecution');
-    for (const s of starts) expect(s.head).toMatch(/^athena:StartQueryExecution WorkGroup=stedi Catalog=AwsDataCatalog Database=stedi( ExecutionParameters=\[<STEDI_SUBJECT_KEY>(, <STEDI_SUBJECT_KEY>)*\])?$/);
+    // no execution parameter at all: the key never reaches Athena
+    for (const s of starts) expect(s.head).toBe('athena:StartQueryExecution WorkGroup=stedi Catalog=AwsDataCatalog Database=stedi');
     const ctasAt: Record<string, number> = {};
     for (const name of [...MODELS, 'exclusion_rules']) {
       // write: the model's CTAS into a candidate at a fresh version prefix
@@ -208,8 +209,8 @@ describe('stedi build --target athena --dry-run (the CLI, no AWS credentials)', 
     before('accelerometer_trusted', 'machine_learning_curated');
     for (const m of MODELS.filter((x) => x !== 'reconciliation')) before(m, 'reconciliation');
     before('exclusion_rules', 'reconciliation');
-    // the key-using CTAS shows where the key goes, never the key
-    expect(calls[ctasAt.machine_learning_curated!]!.head).toMatch(/ ExecutionParameters=\[<STEDI_SUBJECT_KEY>\]$/);
+    // the training table only joins the subject_key the landing ingestion derived
+    expect(calls[ctasAt.machine_learning_curated!]!.sql).toContain('c.subject_key');
 
     // the key (and the stand-in used for the dry run) are printed nowhere and written nowhere
     expect(r.out).not.toContain(KEY);
@@ -225,13 +226,13 @@ describe('stedi build --target athena --dry-run (the CLI, no AWS credentials)', 
   it('without STEDI_SUBJECT_KEY a dry run still plans (with a warning), and a real build exits 2 before any AWS call', async () => {
     const dry = await stedi(['build', '--target', 'athena', '--dry-run'], env());
     expect(dry.code).toBe(0);
-    expect(dry.out + dry.err).toContain('STEDI_SUBJECT_KEY is not set: a real build on athena would refuse to start');
+    expect(dry.out + dry.err).toContain('neither STEDI_SUBJECT_KEY nor subject_key_secret_id is set: a real build on athena would refuse to start');
     expect(requests).toEqual([]);
 
     // credentials that would sign a request, so that a call would reach the local endpoint
     const creds = { AWS_PROFILE: undefined, AWS_ACCESS_KEY_ID: 'fake-access-key-id', AWS_SECRET_ACCESS_KEY: 'fake-secret-for-a-local-endpoint' };
     const real = await stedi(['build', '--target', 'athena'], env(creds));
-    expect(real.err).toContain('STEDI_SUBJECT_KEY is not set: the athena target refuses to build pseudonymised tables without it');
+    expect(real.err).toContain('no pseudonymisation key: the athena target refuses to ingest a source with a derived column (subject_key) without one');
     expect(real.code).toBe(2);
     expect(requests).toEqual([]);
     expect(fs.existsSync(path.join(dir, 'target', 'run_results.json'))).toBe(false);

@@ -48,7 +48,7 @@ describe('pii_allowed: false through the CLI', () => {
       const r = await stedi(dir, [cmd]);
       expect(r.code, explain(r)).toBe(2);
       expect(r.stderr).toContain(MESSAGE);
-      expect(r.stderr).toContain('hint: pseudonymise it with subject_key() or drop the column');
+      expect(r.stderr).toContain('hint: use the pseudonym a landing source derives at ingestion');
     }
     expect(fs.existsSync(path.join(dir, 'lake/stedi.duckdb'))).toBe(false);
   });

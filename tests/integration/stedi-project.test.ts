@@ -4,7 +4,7 @@
  * ../shared/data/udacity-stedi (the acceptance set, never copied into the repository).
  */
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -65,13 +65,13 @@ describe('STEDI on the bundled seeds', () => {
     expect(r.err).toMatch(/E_COMPILER_ERROR .*consent_policy/);
   });
 
-  it('pseudonymises with the keyed hash, and the key reaches no artifact', () => {
+  it('pseudonymises with the HMAC derived at ingestion, and the key reaches no artifact', () => {
     build(dir, '{consent_policy: as_of_date}');
     const keys = rows(dir, "select distinct subject_key from {{ ref('machine_learning_curated') }}").map((r) => r.subject_key);
     const emails = rows(dir, "select distinct c.email from {{ ref('customer_curated') }} c join {{ ref('step_trainer_trusted') }} s on s.serial_number = c.serial_number");
-    // The definition both engines implement: hex(sha256(key ':' canonical_email(email))); the
-    // curated emails are canonical already (trimmed, NFC, lower case), so they are hashed as they are.
-    const expected = emails.map((r) => createHash('sha256').update(`${KEY}:${String(r.email)}`).digest('hex'));
+    // The definition the ingestion implements: hex(HMAC-SHA256(key, canonical_email(email))); the
+    // curated emails are canonical already (trimmed, NFC, lower case), so they are keyed as they are.
+    const expected = emails.map((r) => createHmac('sha256', KEY).update(String(r.email)).digest('hex'));
     for (const r of emails) expect(String(r.email)).toBe(String(r.email).trim().normalize('NFC').toLowerCase());
     expect(keys.length).toBeGreaterThan(0);
     for (const k of keys) expect(expected).toContain(k);

@@ -19,9 +19,8 @@ import fs from 'node:fs';
 import { GetWorkGroupCommand, type AthenaClient, type ResultConfiguration } from '@aws-sdk/client-athena';
 import type { GlueClient, Table } from '@aws-sdk/client-glue';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { countParameters } from '../../dialect/lint.js';
-import { SECRET_CHARS, SECRET_MAX_LENGTH, trinoDialect } from '../../dialect/trino.js';
-import { sqlString } from '../../dialect/types.js';
+import { trinoDialect } from '../../dialect/trino.js';
+import type { PseudonymKey } from '../../landing/derive.js';
 import type { ModelNode, SeedNode, SourceNode } from '../../manifest/types.js';
 import { csvHeader, csvToRows } from '../../project/csv.js';
 import type { Adapter, AdapterResponse, Audit, MaterializeResult, PublishedRecord, PublishOptions, QueryResult, Queryable } from '../types.js';
@@ -61,7 +60,7 @@ export class AthenaAdapter implements Adapter {
   private readonly catalog: Catalog;
   private readonly data: S3Data;
   private readonly owner: Owner;
-  private readonly secrets = new Map<string, string>();
+  private pseudonymKey?: PseudonymKey;
 
   constructor(
     target: Record<string, unknown>,
@@ -160,26 +159,12 @@ export class AthenaAdapter implements Adapter {
     // the SDK clients hold no session state; their sockets close with the process
   }
 
-  setSecret(name: string, value: string): void {
-    if (!SECRET_CHARS.test(value) || value.length > SECRET_MAX_LENGTH) {
-      throw new EngineError(`the secret ${name} must be 1 to ${SECRET_MAX_LENGTH} printable ASCII characters on the athena target (it is passed as a query parameter and rebuilt in SQL)`);
-    }
-    this.secrets.set(name, value);
-  }
-
-  /** One value per `?` of the statement: the secret as a SQL string literal. */
-  private params(sql: string, purpose: string): string[] {
-    const n = countParameters(sql);
-    if (n === 0) return [];
-    if (this.secrets.size !== 1) {
-      throw new EngineError(`${purpose} needs the pseudonymisation key as an execution parameter, but ${this.secrets.size === 0 ? 'no key was given: set STEDI_SUBJECT_KEY' : 'several secrets are set'}`);
-    }
-    const value = sqlString([...this.secrets.values()][0]!);
-    return Array.from({ length: n }, () => value);
+  setPseudonymKey(key: PseudonymKey): void {
+    this.pseudonymKey = key;
   }
 
   async query(sql: string, signal?: AbortSignal): Promise<QueryResult> {
-    const done = await this.runner.execute(sql, { ...(signal ? { signal } : {}), params: this.params(sql, 'a query'), rerunnable: true, purpose: 'a query' });
+    const done = await this.runner.execute(sql, { ...(signal ? { signal } : {}), rerunnable: true, purpose: 'a query' });
     return this.runner.results(done, signal);
   }
 
@@ -213,6 +198,7 @@ export class AthenaAdapter implements Adapter {
       query: (sql, s) => this.query(sql, s ?? signal),
       prune: (name, current, reads) => this.prune(name, current, node.unique_id, reads),
       ...(this.opts.landingPartChars ? { partChars: this.opts.landingPartChars } : {}),
+      ...(this.pseudonymKey ? { key: this.pseudonymKey } : {}),
     };
     return ingestToAthena(deps, node, audit, opts);
   }
@@ -239,7 +225,7 @@ export class AthenaAdapter implements Adapter {
       // the marker first: whatever happens next, the prefix is provably this project's to delete
       await this.data.mark(location, node.unique_id);
       const statement = ctas(this.settings.database, candidate, format, location, select);
-      const executed = await this.runner.execute(statement, { ...(signal ? { signal } : {}), params: this.params(statement, what), purpose: what });
+      const executed = await this.runner.execute(statement, { ...(signal ? { signal } : {}), purpose: what });
       done.push(executed);
       rows = await this.runner.updateCount(executed, signal);
       const built = await this.catalog.get(candidate);
@@ -277,9 +263,6 @@ export class AthenaAdapter implements Adapter {
   private async materializeView(node: ModelNode, sql: string, audit: Audit, what: string, opts: PublishOptions): Promise<MaterializeResult> {
     const { signal } = opts;
     const name = node.relation.identifier;
-    if (countParameters(sql) > 0) {
-      throw new EngineError(`${what} is a view but uses a run-time secret (subject_key): an Athena view cannot hold an execution parameter, and the key must never be stored in a view's text; materialize it as a table`);
-    }
     const previous = await this.catalog.get(name);
     if (previous && !(await this.ownedView(previous, node.unique_id))) throw foreignTableError(this.settings.database, name, what, previous);
     if (previous && previous.TableType !== 'VIRTUAL_VIEW') {

@@ -51,13 +51,13 @@ function dryRunOutput(operation: string, input: Record<string, unknown>, output:
   return { ...page, Contents: [{ Key: String(input.Prefix ?? ''), Size: 0 }] };
 }
 
-/** One line per API call, the SQL of a query in full; the secret is never printed. */
+/** One line per API call, the SQL of a query in full; a parameter value is never printed. */
 export function formatCall(service: string, operation: string, input: Record<string, unknown>): string {
   if (operation === 'StartQueryExecution') {
     const params = (input.ExecutionParameters as string[] | undefined) ?? [];
     const ctx = input.QueryExecutionContext as { Catalog?: string; Database?: string } | undefined;
     const out = (input.ResultConfiguration as { OutputLocation?: string } | undefined)?.OutputLocation;
-    const head = `athena:StartQueryExecution WorkGroup=${String(input.WorkGroup)} Catalog=${ctx?.Catalog} Database=${ctx?.Database}${out ? ` OutputLocation=${out}` : ''}${params.length ? ` ExecutionParameters=[${params.map(() => '<STEDI_SUBJECT_KEY>').join(', ')}]` : ''}`;
+    const head = `athena:StartQueryExecution WorkGroup=${String(input.WorkGroup)} Catalog=${ctx?.Catalog} Database=${ctx?.Database}${out ? ` OutputLocation=${out}` : ''}${params.length ? ` ExecutionParameters=[${params.map(() => '<hidden>').join(', ')}]` : ''}`;
     return `${head}\n${String(input.QueryString)}\n`;
   }
   const { ClientRequestToken: _t, Body, ...rest } = input;

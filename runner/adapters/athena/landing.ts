@@ -34,6 +34,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { landingColumns } from '../../landing/classify.js';
+import { derivationProblems, type PseudonymKey } from '../../landing/derive.js';
 import { ingestSource, sourceSpec } from '../../landing/ingest.js';
 import type { BatchWriter } from '../../landing/incremental.js';
 import type { SourceState } from '../../landing/state.js';
@@ -64,6 +65,8 @@ export interface LandingDeps {
   prune(name: string, current: string, reads?: string[]): Promise<string>;
   /** Uncompressed characters per written object (tests make it small). */
   partChars?: number;
+  /** The pseudonymisation key of derived columns (runner/landing/derive.ts); stays in the runner. */
+  key?: PseudonymKey;
 }
 
 /** The Glue names of a source's two tables. */
@@ -83,6 +86,7 @@ export async function ingestToAthena(deps: LandingDeps, node: SourceNode, audit:
     throw new EngineError(`${what}: location '${node.location}' is not an S3 URI; set landing_root on the athena target (STEDI_LANDING_ROOT) or pass --vars '{landing_root: s3://bucket/landing}'`);
   }
   const { columns, problems } = landingColumns(node.columns);
+  problems.push(...derivationProblems(columns));
   if (problems.length) throw new EngineError(`cannot ingest ${node.source_name}.${node.name}: ${problems.join('; ')}`);
 
   const previous = { accepted: await catalog.get(names.accepted), rejects: await catalog.get(names.rejects) };
@@ -124,7 +128,7 @@ export async function ingestToAthena(deps: LandingDeps, node: SourceNode, audit:
     const rel = (n: string) => `${settings.database}.${n}`;
     try {
       ({ report, state, read } = await ingestSource(
-        sourceSpec(node, columns, { accepted: rel(names.accepted), rejects: rel(names.rejects) }, trimSlash(node.location)),
+        sourceSpec(node, columns, { accepted: rel(names.accepted), rejects: rel(names.rejects) }, trimSlash(node.location), deps.key),
         batch,
         {
           store: s3LandingStore(deps.s3), ...(signal ? { signal } : {}), ...(previousState ? { previous: previousState } : {}), ...(opts.fullRefresh ? { fullRefresh: true } : {}),

@@ -24,6 +24,7 @@ import path from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { scrubEngineMessage } from '../../core/redact.js';
 import { duckdbDialect } from '../../dialect/duckdb.js';
+import type { PseudonymKey } from '../../landing/derive.js';
 import type { DuckDbTargetConfig } from '../../project/types.js';
 import type { ModelNode, SeedNode, SourceNode } from '../../manifest/types.js';
 import type { Adapter, AdapterResponse, Audit, Candidate, MaterializeResult, PublishedRecord, PublishOptions, QueryResult } from '../types.js';
@@ -49,7 +50,7 @@ export const DEFAULT_KEEP_VERSIONS = 1;
 export class DuckDbAdapter implements Adapter {
   readonly dialect = duckdbDialect;
   private instance?: DuckDBInstance;
-  private readonly secrets = new Map<string, string>();
+  private pseudonymKey?: PseudonymKey;
   private readonly live = new Set<DuckDBConnection>();
   private schemaLock: Promise<void> = Promise.resolve();
   private ingestLock: Promise<void> = Promise.resolve();
@@ -157,8 +158,8 @@ export class DuckDbAdapter implements Adapter {
     this.instance = undefined;
   }
 
-  setSecret(name: string, value: string): void {
-    this.secrets.set(name, value);
+  setPseudonymKey(key: PseudonymKey): void {
+    this.pseudonymKey = key;
   }
 
   async query(sql: string, signal?: AbortSignal): Promise<QueryResult> {
@@ -212,7 +213,7 @@ export class DuckDbAdapter implements Adapter {
       // the state of the last published ingestion, if both of its tables are still what it describes
       const source = `${node.source_name}.${node.name}`;
       const previous = await this.previousState(c, source, [node.relation.rendered, rej.rendered]);
-      const staged = await stageLanding(c, node, dirs, { ...(opts.signal ? { signal: opts.signal } : {}), ...(previous ? { previous } : {}), ...(opts.fullRefresh ? { fullRefresh: true } : {}), ...(this.cfg.ingest_threads !== undefined ? { threads: this.cfg.ingest_threads } : {}) });
+      const staged = await stageLanding(c, node, dirs, { ...(opts.signal ? { signal: opts.signal } : {}), ...(previous ? { previous } : {}), ...(opts.fullRefresh ? { fullRefresh: true } : {}), ...(this.cfg.ingest_threads !== undefined ? { threads: this.cfg.ingest_threads } : {}), ...(this.pseudonymKey ? { key: this.pseudonymKey } : {}) });
       const { parts } = staged.state;
       const rows = { accepted: partRows(parts.accepted), rejects: partRows(parts.rejects) };
       const previousRows = await this.committedRows(node.relation.rendered);
@@ -404,7 +405,6 @@ export class DuckDbAdapter implements Adapter {
     const onAbort = () => c.interrupt();
     signal?.addEventListener('abort', onAbort);
     try {
-      for (const [k, v] of this.secrets) await c.run(`SET VARIABLE ${q(k)} = ${duckdbDialect.quoteString(v)}`);
       return await fn(c);
     } finally {
       signal?.removeEventListener('abort', onAbort);

@@ -21,6 +21,7 @@ import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import { duckdbDialect } from '../../dialect/duckdb.js';
 import type { SourceNode } from '../../manifest/types.js';
 import { landingColumns } from '../../landing/classify.js';
+import { derivationProblems, type PseudonymKey } from '../../landing/derive.js';
 import fs from 'node:fs';
 import { ingestSource, sourceSpec, type LandingSink } from '../../landing/ingest.js';
 import type { BatchWriter } from '../../landing/incremental.js';
@@ -45,6 +46,7 @@ export function rejectsRelation(node: SourceNode): { schema: string; identifier:
 /** A user error of the source's declaration, found before any file is read. */
 export function sourceColumns(node: SourceNode): LandingColumn[] {
   const { columns, problems } = landingColumns(node.columns);
+  problems.push(...derivationProblems(columns));
   if (problems.length) throw new EngineError(`cannot ingest ${node.source_name}.${node.name}: ${problems.join('; ')}`);
   return columns;
 }
@@ -130,6 +132,8 @@ export interface StageOptions {
   fullRefresh?: boolean;
   /** Classifier threads (target ingest_threads, --ingest-threads); default one per core. */
   threads?: number;
+  /** The pseudonymisation key of derived columns (runner/landing/derive.ts). */
+  key?: PseudonymKey;
 }
 
 /**
@@ -188,7 +192,7 @@ export async function stageLanding(c: DuckDBConnection, node: SourceNode, dirs: 
         return rewritePart(c, part, drop, file);
       },
     };
-    const spec = sourceSpec(node, columns, { accepted: `${rel.schema}.${rel.identifier}`, rejects: `${rej.schema}.${rej.identifier}` });
+    const spec = sourceSpec(node, columns, { accepted: `${rel.schema}.${rel.identifier}`, rejects: `${rej.schema}.${rej.identifier}` }, node.location, opts.key);
     const result = await ingestSource(spec, writer, {
       ...(signal ? { signal } : {}),
       ...(opts.previous ? { previous: opts.previous } : {}),

@@ -8,7 +8,7 @@ import { columnLabel, columnsOf, label, piiOf, testsOf, traceDownstream, traceUp
 export const href = (node: string, column?: string) => `#node=${encodeURIComponent(node)}${column ? `&column=${encodeURIComponent(column)}` : ''}`;
 
 const PII_TEXT: Record<PiiStatus, string> = { pii: 'PII', derived: 'derived from PII', pseudonymised: 'pseudonymised', unknown: 'unverified', none: '' };
-const VIA_TEXT: Record<LineageEdge['via'], string> = { direct: '', expression: 'computed', pseudonymised: 'subject_key()', condition: 'condition' };
+const VIA_TEXT: Record<LineageEdge['via'], string> = { direct: '', expression: 'computed', pseudonymised: 'pseudonym', condition: 'condition' };
 
 function piiBadge(s: PiiStatus | undefined) {
   return s && s !== 'none' ? h('span', { class: `pii pii-${s}`, title: `personal data: ${s}` }, PII_TEXT[s]) : null;

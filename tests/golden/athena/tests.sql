@@ -2,7 +2,7 @@
 select * from "stedi"."reconciliation"
 where row_count is not null and not (true and row_count >= 0)
 
--- accepted_range_step_trainer_trusted_distance_from_object (models/trusted/trusted.yml:143)
+-- accepted_range_step_trainer_trusted_distance_from_object (models/trusted/trusted.yml:152)
 select * from "stedi"."step_trainer_trusted"
 where distance_from_object is not null and not (true and distance_from_object >= 0)
 
@@ -27,7 +27,7 @@ where entity is not null
   and entity not in ('customer', 'accelerometer', 'step_trainer')
 group by entity
 
--- ambiguous_devices_step_trainer_trusted (models/trusted/trusted.yml:150)
+-- ambiguous_devices_step_trainer_trusted (models/trusted/trusted.yml:159)
 with ambiguous as (
     select serial_number
     from (select
@@ -46,7 +46,8 @@ from (
     last_update_date,
     share_with_research_as_of_date,
     share_with_public_as_of_date,
-    share_with_friends_as_of_date
+    share_with_friends_as_of_date,
+    subject_key
 from (
     select
         CAST(customerName AS varchar) as customer_name,
@@ -59,6 +60,7 @@ from (
         CAST(shareWithResearchAsOfDate AS bigint) as share_with_research_as_of_date,
         CAST(shareWithPublicAsOfDate AS bigint) as share_with_public_as_of_date,
         CAST(shareWithFriendsAsOfDate AS bigint) as share_with_friends_as_of_date,
+        CAST(subject_key AS varchar) as subject_key,
         row_number() over (
             partition by customer_identity
             order by
@@ -70,7 +72,8 @@ from (
                 phone asc nulls last,
                 birthDay asc nulls last,
                 shareWithPublicAsOfDate desc nulls first,
-                shareWithFriendsAsOfDate desc nulls first
+                shareWithFriendsAsOfDate desc nulls first,
+                subject_key asc nulls last
         ) as record_rank
     from (
         select *, nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM email)))), '') as customer_identity
@@ -103,7 +106,7 @@ select ambiguous_devices, excluded_readings
 from affected
 where ambiguous_devices > 0
 
--- canonical_identity_accelerometer_trusted_user_email (models/trusted/trusted.yml:84)
+-- canonical_identity_accelerometer_trusted_user_email (models/trusted/trusted.yml:93)
 select
     user_email,
     'not in canonical form' as problem
@@ -149,7 +152,7 @@ where customer_identity is not null
 group by customer_identity
 having count(*) > 1
 
--- consent_accelerometer_trusted_user_email_ref_customer_trusted_email_reading_time (models/trusted/trusted.yml:88)
+-- consent_accelerometer_trusted_user_email_ref_customer_trusted_email_reading_time (models/trusted/trusted.yml:97)
 with consenting_customers as (
     select
         nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM email)))), '') as customer_key,
@@ -220,13 +223,13 @@ where not exists (
     where c.customer_key = nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM m.email)))), '')
 )
 
--- consent_machine_learning_curated_subject_key_ref_customer_curated_email_sensor_reading_time (models/curated/curated.yml:115)
+-- consent_machine_learning_curated_subject_key_ref_customer_curated_subject_key_sensor_reading_time (models/curated/curated.yml:122)
 with consenting_customers as (
     select
-        nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM email)))), '') as customer_key,
+        subject_key as customer_key,
         share_with_research_as_of_date as consent_date
     from "stedi"."customer_curated"
-    where nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM email)))), '') is not null
+    where subject_key is not null
       and share_with_research_as_of_date is not null
 )
 select
@@ -236,11 +239,11 @@ from "stedi"."machine_learning_curated" m
 where not exists (
     select 1
     from consenting_customers c
-    where lower(to_hex(sha256(to_utf8((select array_join(array_agg(chr(stedi_secret_char) order by stedi_secret_pos), '') from unnest(sequence(1, 256)) as stedi_secret_positions(stedi_secret_pos) cross join unnest(sequence(32, 126)) as stedi_secret_chars(stedi_secret_char) where substr(?, stedi_secret_pos, 1) = chr(stedi_secret_char)) || ':' || nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM c.customer_key)))), ''))))) = m.subject_key
+    where c.customer_key = m.subject_key
       and (c.consent_date is not null and m.sensor_reading_time is not null and m.sensor_reading_time >= c.consent_date)
 )
 
--- consent_step_trainer_trusted_serial_number_ref_customer_curated_serial_number_sensor_reading_time (models/trusted/trusted.yml:133)
+-- consent_step_trainer_trusted_serial_number_ref_customer_curated_serial_number_sensor_reading_time (models/trusted/trusted.yml:142)
 with consenting_customers as (
     select
         serial_number as customer_key,
@@ -260,13 +263,13 @@ where not exists (
       and (c.consent_date is not null and m.sensor_reading_time is not null and m.sensor_reading_time >= c.consent_date)
 )
 
--- expression_is_true_machine_learning_curated_length_subject_key_64 (models/curated/curated.yml:78)
+-- expression_is_true_machine_learning_curated_length_subject_key_64 (models/curated/curated.yml:85)
 select * from "stedi"."machine_learning_curated" where not coalesce((length(subject_key) = 64), false)
 
--- not_null_accelerometer_trusted_reading_time (models/trusted/trusted.yml:96)
+-- not_null_accelerometer_trusted_reading_time (models/trusted/trusted.yml:105)
 select * from "stedi"."accelerometer_trusted" where reading_time is null
 
--- not_null_accelerometer_trusted_user_email (models/trusted/trusted.yml:83)
+-- not_null_accelerometer_trusted_user_email (models/trusted/trusted.yml:92)
 select * from "stedi"."accelerometer_trusted" where user_email is null
 
 -- not_null_customer_curated_email (models/curated/curated.yml:17)
@@ -278,6 +281,9 @@ select * from "stedi"."customer_curated" where serial_number is null
 -- not_null_customer_curated_share_with_research_as_of_date (models/curated/curated.yml:57)
 select * from "stedi"."customer_curated" where share_with_research_as_of_date is null
 
+-- not_null_customer_curated_subject_key (models/curated/curated.yml:68)
+select * from "stedi"."customer_curated" where subject_key is null
+
 -- not_null_customer_trusted_email (models/trusted/trusted.yml:28)
 select * from "stedi"."customer_trusted" where email is null
 
@@ -286,6 +292,9 @@ select * from "stedi"."customer_trusted" where serial_number is null
 
 -- not_null_customer_trusted_share_with_research_as_of_date (models/trusted/trusted.yml:61)
 select * from "stedi"."customer_trusted" where share_with_research_as_of_date is null
+
+-- not_null_customer_trusted_subject_key (models/trusted/trusted.yml:75)
+select * from "stedi"."customer_trusted" where subject_key is null
 
 -- not_null_exclusion_rules_description (models/seeds.yml:31)
 select * from "stedi"."exclusion_rules" where description is null
@@ -299,13 +308,13 @@ select * from "stedi"."exclusion_rules" where kind is null
 -- not_null_exclusion_rules_rule (models/seeds.yml:19)
 select * from "stedi"."exclusion_rules" where rule is null
 
--- not_null_machine_learning_curated_distance_from_object (models/curated/curated.yml:94)
+-- not_null_machine_learning_curated_distance_from_object (models/curated/curated.yml:101)
 select * from "stedi"."machine_learning_curated" where distance_from_object is null
 
--- not_null_machine_learning_curated_sensor_reading_time (models/curated/curated.yml:89)
+-- not_null_machine_learning_curated_sensor_reading_time (models/curated/curated.yml:96)
 select * from "stedi"."machine_learning_curated" where sensor_reading_time is null
 
--- not_null_machine_learning_curated_subject_key (models/curated/curated.yml:112)
+-- not_null_machine_learning_curated_subject_key (models/curated/curated.yml:119)
 select * from "stedi"."machine_learning_curated" where subject_key is null
 
 -- not_null_reconciliation_description (models/audit/audit.yml:35)
@@ -320,16 +329,16 @@ select * from "stedi"."reconciliation" where row_count is null
 -- not_null_reconciliation_rule (models/audit/audit.yml:23)
 select * from "stedi"."reconciliation" where rule is null
 
--- not_null_step_trainer_trusted_distance_from_object (models/trusted/trusted.yml:142)
+-- not_null_step_trainer_trusted_distance_from_object (models/trusted/trusted.yml:151)
 select * from "stedi"."step_trainer_trusted" where distance_from_object is null
 
--- not_null_step_trainer_trusted_sensor_reading_time (models/trusted/trusted.yml:121)
+-- not_null_step_trainer_trusted_sensor_reading_time (models/trusted/trusted.yml:130)
 select * from "stedi"."step_trainer_trusted" where sensor_reading_time is null
 
--- not_null_step_trainer_trusted_serial_number (models/trusted/trusted.yml:127)
+-- not_null_step_trainer_trusted_serial_number (models/trusted/trusted.yml:136)
 select * from "stedi"."step_trainer_trusted" where serial_number is null
 
--- one_customer_per_serial_step_trainer_trusted_serial_number_ref_customer_curated (models/trusted/trusted.yml:131)
+-- one_customer_per_serial_step_trainer_trusted_serial_number_ref_customer_curated (models/trusted/trusted.yml:140)
 select
     device.serial_number,
     count(distinct nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM c.email)))), '')) as claimants
@@ -358,7 +367,7 @@ from (
 ) entity_totals
 where landing_rows <> accounted_rows
 
--- relationships_accelerometer_trusted_user_email_ref_customer_trusted_email (models/trusted/trusted.yml:85)
+-- relationships_accelerometer_trusted_user_email_ref_customer_trusted_email (models/trusted/trusted.yml:94)
 select child.user_email as from_field
 from "stedi"."accelerometer_trusted" as child
 left join "stedi"."customer_trusted" as parent on child.user_email = parent.email
@@ -370,92 +379,118 @@ from "stedi"."customer_curated" as child
 left join "stedi"."customer_trusted" as parent on child.email = parent.email
 where child.email is not null and parent.email is null
 
--- relationships_step_trainer_trusted_serial_number_ref_customer_curated_serial_number (models/trusted/trusted.yml:128)
+-- relationships_step_trainer_trusted_serial_number_ref_customer_curated_serial_number (models/trusted/trusted.yml:137)
 select child.serial_number as from_field
 from "stedi"."step_trainer_trusted" as child
 left join "stedi"."customer_curated" as parent on child.serial_number = parent.serial_number
 where child.serial_number is not null and parent.serial_number is null
 
--- row_count_machine_learning_curated (models/curated/curated.yml:80)
+-- row_count_machine_learning_curated (models/curated/curated.yml:87)
 select row_count from (select count(*) as row_count from "stedi"."machine_learning_curated") as counted
 where false or row_count < 1
 
--- same_customer_pairs_machine_learning_curated_ref_step_trainer_trusted_ref_accelerometer_trusted_ref_customer_curated (models/curated/curated.yml:74)
-with device_owners as (
-    select serial_number, max(customer_identity) as email
-    from (
-        select serial_number, nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM email)))), '') as customer_identity
-        from "stedi"."customer_curated"
-    ) customer_identities
+-- same_customer_pairs_machine_learning_curated_ref_step_trainer_trusted_ref_accelerometer_trusted_ref_customer_curated (models/curated/curated.yml:81)
+with customer_ids as (
+    select
+        subject_key,
+        email,
+        serial_number,
+        case when subject_key is not null then dense_rank() over (order by subject_key) end as customer_id
+    from "stedi"."customer_curated"
+),
+device_owners as (
+    select serial_number, max(customer_id) as customer_id
+    from customer_ids
     where serial_number is not null
     group by serial_number
-    having count(distinct customer_identity) = 1
-       and count(customer_identity) = count(*)
+    having count(distinct customer_id) = 1
+       and count(customer_id) = count(*)
 ),
 device_readings as (
-    select
-        lower(to_hex(sha256(to_utf8((select array_join(array_agg(chr(stedi_secret_char) order by stedi_secret_pos), '') from unnest(sequence(1, 256)) as stedi_secret_positions(stedi_secret_pos) cross join unnest(sequence(32, 126)) as stedi_secret_chars(stedi_secret_char) where substr(?, stedi_secret_pos, 1) = chr(stedi_secret_char)) || ':' || nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM o.email)))), ''))))) as subject_key,
-        st.sensor_reading_time,
-        st.distance_from_object
+    select o.customer_id, st.sensor_reading_time, st.distance_from_object
     from "stedi"."step_trainer_trusted" st
     join device_owners o on o.serial_number = st.serial_number
 ),
 phone_readings as (
-    select
-        lower(to_hex(sha256(to_utf8((select array_join(array_agg(chr(stedi_secret_char) order by stedi_secret_pos), '') from unnest(sequence(1, 256)) as stedi_secret_positions(stedi_secret_pos) cross join unnest(sequence(32, 126)) as stedi_secret_chars(stedi_secret_char) where substr(?, stedi_secret_pos, 1) = chr(stedi_secret_char)) || ':' || nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM a.user_email)))), ''))))) as subject_key,
-        a.reading_time,
-        a.x,
-        a.y,
-        a.z
+    select c.customer_id, a.reading_time, a.x, a.y, a.z
     from "stedi"."accelerometer_trusted" a
+    join customer_ids c on c.email = a.user_email
+),
+model_rows as (
+    select k.customer_id, m.subject_key, m.sensor_reading_time, m.distance_from_object, m.x, m.y, m.z
+    from "stedi"."machine_learning_curated" m
+    left join (select distinct subject_key, customer_id from customer_ids where customer_id is not null) k on k.subject_key = m.subject_key
 ),
 expected_counts as (
-    select d.subject_key, d.sensor_reading_time, count(*) as expected_rows
-    from device_readings d
-    join phone_readings p
-        on p.subject_key = d.subject_key
+    select d.customer_id, d.sensor_reading_time, d.device_rows * p.phone_rows as expected_rows
+    from (
+        select customer_id, sensor_reading_time, count(*) as device_rows
+        from device_readings
+        group by customer_id, sensor_reading_time
+    ) d
+    join (
+        select customer_id, reading_time, count(*) as phone_rows
+        from phone_readings
+        group by customer_id, reading_time
+    ) p
+        on p.customer_id = d.customer_id
        and p.reading_time = d.sensor_reading_time
-    group by d.subject_key, d.sensor_reading_time
 ),
 actual_counts as (
-    select subject_key, sensor_reading_time, count(*) as actual_rows
-    from "stedi"."machine_learning_curated"
-    group by subject_key, sensor_reading_time
+    select customer_id, sensor_reading_time, min(subject_key) as subject_key, count(*) as actual_rows
+    from model_rows
+    group by customer_id, sensor_reading_time
+),
+count_problems as (
+    select
+        coalesce(e.customer_id, a.customer_id) as customer_id,
+        a.subject_key,
+        coalesce(e.sensor_reading_time, a.sensor_reading_time) as sensor_reading_time,
+        coalesce(e.expected_rows, 0) as expected_rows,
+        coalesce(a.actual_rows, 0) as actual_rows
+    from expected_counts e
+    full outer join actual_counts a
+        on a.customer_id = e.customer_id
+       and a.sensor_reading_time = e.sensor_reading_time
+    where e.expected_rows is null
+       or a.actual_rows is null
+       or e.expected_rows <> a.actual_rows
+),
+value_problems as (
+    select customer_id, sensor_reading_time
+    from (
+        select customer_id, sensor_reading_time, distance_from_object from model_rows
+        except
+        select customer_id, sensor_reading_time, distance_from_object from device_readings
+    ) distances
+    union
+    select customer_id, sensor_reading_time
+    from (
+        select customer_id, sensor_reading_time, x, y, z from model_rows
+        except
+        select customer_id, reading_time, x, y, z from phone_readings
+    ) phones
+),
+keys as (
+    select distinct customer_id, subject_key from customer_ids where customer_id is not null
 )
 select
-    coalesce(e.subject_key, a.subject_key) as subject_key,
-    coalesce(e.sensor_reading_time, a.sensor_reading_time) as sensor_reading_time,
+    coalesce(k.subject_key, c.subject_key) as subject_key,
+    c.sensor_reading_time,
     'row count differs from the same-customer join' as problem,
-    coalesce(e.expected_rows, 0) as expected_rows,
-    coalesce(a.actual_rows, 0) as actual_rows
-from expected_counts e
-full outer join actual_counts a
-    on a.subject_key = e.subject_key
-   and a.sensor_reading_time = e.sensor_reading_time
-where e.expected_rows is null
-   or a.actual_rows is null
-   or e.expected_rows <> a.actual_rows
+    c.expected_rows,
+    c.actual_rows
+from count_problems c
+left join keys k on k.customer_id = c.customer_id
 union all
 select
-    m.subject_key,
-    m.sensor_reading_time,
+    k.subject_key,
+    v.sensor_reading_time,
     'not a device and phone reading of the same customer' as problem,
     CAST(null AS bigint) as expected_rows,
     CAST(null AS bigint) as actual_rows
-from "stedi"."machine_learning_curated" m
-where not exists (
-    select 1
-    from device_readings d
-    join phone_readings p
-        on p.subject_key = d.subject_key
-       and p.reading_time = d.sensor_reading_time
-    where d.subject_key = m.subject_key
-      and d.sensor_reading_time = m.sensor_reading_time
-      and d.distance_from_object is not distinct from m.distance_from_object
-      and p.x is not distinct from m.x
-      and p.y is not distinct from m.y
-      and p.z is not distinct from m.z
-)
+from value_problems v
+left join keys k on k.customer_id = v.customer_id
 
 -- unique_customer_curated_email (models/curated/curated.yml:18)
 select email as unique_field, count(*) as n_records
@@ -471,9 +506,23 @@ where serial_number is not null
 group by serial_number
 having count(*) > 1
 
+-- unique_customer_curated_subject_key (models/curated/curated.yml:69)
+select subject_key as unique_field, count(*) as n_records
+from "stedi"."customer_curated"
+where subject_key is not null
+group by subject_key
+having count(*) > 1
+
 -- unique_customer_trusted_email (models/trusted/trusted.yml:29)
 select email as unique_field, count(*) as n_records
 from "stedi"."customer_trusted"
 where email is not null
 group by email
+having count(*) > 1
+
+-- unique_customer_trusted_subject_key (models/trusted/trusted.yml:76)
+select subject_key as unique_field, count(*) as n_records
+from "stedi"."customer_trusted"
+where subject_key is not null
+group by subject_key
 having count(*) > 1

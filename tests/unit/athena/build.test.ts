@@ -3,7 +3,10 @@
  * with faked transports: the exact calls and SQL, then the failure paths.
  */
 import { TooManyRequestsException } from '@aws-sdk/client-athena';
+import { createHmac } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { canonicalEmail } from '../../../runner/landing/identity.js';
 import type { AwsSimulator } from '../../../runner/adapters/athena/simulator.js';
 import { adapterOptions, build, compileStedi, deliverLanding, type FakeAws, fakeAwsEachTest, KEY, landingDdls, transcript } from './harness.js';
 import { expectGolden } from './golden.js';
@@ -43,7 +46,7 @@ describe('stedi build --target athena', () => {
     expect(ops.slice(i, i + 5).map((o) => o.split(':')[0])).toEqual(['StartQueryExecution', 'GetQueryExecution', 'GetQueryResults', 'GetTable', 'UpdateTable']);
     const publish = ops.indexOf('CreateTable:customer_trusted');
     const onCandidate = aws.calls.map((c, k) => (c.operation === 'StartQueryExecution' && String(c.input.QueryString).startsWith('select count(*)') && String(c.input.QueryString).includes('"stedi"."customer_trusted__stedi_') ? k : -1)).filter((k) => k >= 0);
-    expect(onCandidate.length).toBe(6); // not_null, unique, canonical_identity, consent on email; not_null on serial_number and on share_with_research_as_of_date
+    expect(onCandidate.length).toBe(8); // not_null, unique, canonical_identity, consent on email; not_null on serial_number and on share_with_research_as_of_date; not_null, unique on subject_key
     expect(Math.min(...onCandidate)).toBeGreaterThan(i);
     expect(Math.max(...onCandidate)).toBeLessThan(publish);
     expect(ops[publish + 1]).toMatch(/^DeleteTable:customer_trusted__stedi_/);
@@ -71,7 +74,7 @@ describe('stedi build --target athena', () => {
       SerdeInfo: { SerializationLibrary: 'org.openx.data.jsonserde.JsonSerDe', Parameters: { 'case.insensitive': 'TRUE', 'ignore.malformed.json': 'FALSE', 'mapping.customername': 'customername', 'mapping.sharewithresearchasofdate': 'sharewithresearchasofdate' } },
     });
     expect(customer.StorageDescriptor?.Columns?.map((c) => `${c.Name} ${c.Type}`)).toEqual([
-      'customername string', 'email string', 'phone string', 'birthday string', 'serialnumber string', 'registrationdate bigint', 'lastupdatedate bigint', 'sharewithresearchasofdate bigint', 'sharewithpublicasofdate bigint', 'sharewithfriendsasofdate bigint',
+      'customername string', 'email string', 'phone string', 'birthday string', 'serialnumber string', 'registrationdate bigint', 'lastupdatedate bigint', 'sharewithresearchasofdate bigint', 'sharewithpublicasofdate bigint', 'sharewithfriendsasofdate bigint', 'subject_key string',
     ]);
     expect(published('customer__rejects')!.StorageDescriptor?.Columns?.map((c) => `${c.Name} ${c.Type}`)).toEqual(['file string', 'line bigint', 'reason string', 'detail string', 'raw string']);
     // every delivered line is a row (the seeds hold no defect), and the report says so
@@ -93,19 +96,20 @@ describe('stedi build --target athena', () => {
     expect(sim.jsonRows('customer')).toHaveLength(32);
   });
 
-  it('sends the pseudonymisation key only as execution parameters, one per ?, never in SQL', async () => {
-    await build(target, manifest);
+  it('never sends the pseudonymisation key: the runner derives subject_key, Athena only reads and joins it', async () => {
+    const { results } = await build(target, manifest);
+    expect(results.filter((r) => r.status !== 'success' && r.status !== 'pass')).toEqual([]);
     for (const c of starts()) {
-      const sql = String(c.input.QueryString);
-      expect(sql).not.toContain(KEY);
-      const n = (sql.match(/substr\(\?/g) ?? []).length;
-      expect(c.input.ExecutionParameters ?? []).toEqual(Array.from({ length: n }, () => `'${KEY}'`));
+      expect(c.input.ExecutionParameters, String(c.input.QueryString).slice(0, 80)).toBeUndefined();
+      expect(String(c.input.QueryString)).not.toMatch(/sha256|hmac|\?/);
     }
-    const pairs = starts().find((c) => String(c.input.QueryString).includes('not a device and phone reading of the same customer'))!;
-    expect(pairs.input.ExecutionParameters).toEqual([`'${KEY}'`, `'${KEY}'`]);
-    const ml = starts().find((c) => ctasOf('machine_learning_curated')(String(c.input.QueryString)))!;
-    expect(ml.input.ExecutionParameters).toEqual([`'${KEY}'`]);
-    expect(JSON.stringify(aws.calls.filter((c) => c.operation !== 'StartQueryExecution'))).not.toContain(KEY);
+    // not in any call (SQL, Glue tables, S3 objects written), nor in any object body
+    expect(JSON.stringify(aws.calls)).not.toContain(KEY);
+    for (const o of sim.objects) expect((o.endsWith('.gz') ? gunzipSync(sim.bodies.get(o) ?? Buffer.alloc(0)) : (sim.bodies.get(o) ?? Buffer.alloc(0))).includes(KEY), o).toBe(false);
+    // the landing rows carry the HMAC of the canonical email, computed once per record by the runner
+    const rows = sim.jsonRows('customer').map((l) => JSON.parse(l) as { email?: string | null; subject_key?: string | null });
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) expect(r.subject_key ?? null).toBe(canonicalEmail(r.email) === null ? null : createHmac('sha256', KEY).update(canonicalEmail(r.email)!).digest('hex'));
   });
 
   it('uses the workgroup, catalog and database on every query; the result location only when the workgroup does not enforce one', async () => {

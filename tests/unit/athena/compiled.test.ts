@@ -18,15 +18,14 @@ describe('the STEDI project compiled for Athena', () => {
     expectGolden('tests.sql', tests.map((t) => `-- ${t.name} (${t.original_file_path}:${t.line})\n${(t as { compiled_code: string }).compiled_code}\n`).join('\n'));
   });
 
-  it('no model or test uses a DuckDB-only construct; the secret is a parameter, never text', () => {
+  it('no model or test uses a DuckDB-only construct, a parameter or a secret', () => {
     for (const n of nodes) {
       if (n.resource_type !== 'model' && n.resource_type !== 'test') continue;
       expect(lintDuckdbOnly(n.compiled_code), n.name).toEqual([]);
       expect(n.compiled_code).not.toContain('getvariable');
+      expect(countParameters(n.compiled_code), n.name).toBe(0);
     }
     expect(manifest.diagnostics.filter((d) => d.code === 'W_DIALECT')).toEqual([]);
-    const ml = manifest.nodes['model.stedi.machine_learning_curated'] as { compiled_code: string };
-    expect(countParameters(ml.compiled_code)).toBe(1);
   });
 
   it("landing sources read the target's landing_root, unless --vars overrides it", () => {

@@ -18,6 +18,7 @@ import { createClients } from '../../../runner/adapters/athena/clients.js';
 import { AwsSimulator, simulate } from '../../../runner/adapters/athena/simulator.js';
 import { jsonTableDdl } from '../../../runner/adapters/athena/sql.js';
 import { compileForTarget } from '../../../runner/compiler/for-target.js';
+import { pseudonymKey } from '../../../runner/landing/derive.js';
 import { plan, type Command } from '../../../runner/execute/plan.js';
 import type { Reporter } from '../../../runner/execute/reporter.js';
 import type { NodeResult } from '../../../runner/execute/results.js';
@@ -113,7 +114,7 @@ export const silent: Reporter = { info: () => undefined, warn: () => undefined, 
 async function openAdapter(target: ResolvedTarget, opts: AthenaAdapterOptions, onAdapter?: (a: AthenaAdapter) => void): Promise<AthenaAdapter> {
   const adapter = new AthenaAdapter(target as unknown as Record<string, unknown>, createClients(String((target as { region?: string }).region)), opts);
   onAdapter?.(adapter);
-  adapter.setSecret('stedi_subject_key', KEY);
+  adapter.setPseudonymKey(pseudonymKey(Buffer.from(KEY)));
   await adapter.open('write');
   return adapter;
 }

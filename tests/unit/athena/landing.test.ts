@@ -12,7 +12,8 @@ import { landingColumns } from '../../../runner/landing/classify.js';
 import { ingestLanding } from '../../../runner/landing/ingest.js';
 import type { LandingReport, LandingValue, RejectRow } from '../../../runner/landing/types.js';
 import type { SourceNode } from '../../../runner/manifest/types.js';
-import { adapterOptions, build, compileProject, compileStedi, deliverLanding, type FakeAws, fakeAwsEachTest } from './harness.js';
+import { pseudonymKey } from '../../../runner/landing/derive.js';
+import { adapterOptions, build, compileProject, compileStedi, deliverLanding, type FakeAws, fakeAwsEachTest, KEY } from './harness.js';
 
 const CORPUS = 'tests/fixtures/messy/landing';
 const ROOT = 's3://lake-bucket/landing';
@@ -34,7 +35,7 @@ async function local(node: SourceNode): Promise<{ report: LandingReport; accepte
   const rejects: RejectRow[] = [];
   const location = `${CORPUS}/${node.entity}/landing`;
   const report = await ingestLanding(
-    { source: `${node.source_name}.${node.name}`, relation: `stedi.${node.name}`, rejects_relation: `stedi.${node.name}__rejects`, location, columns, on_malformed: 'quarantine' },
+    { source: `${node.source_name}.${node.name}`, relation: `stedi.${node.name}`, rejects_relation: `stedi.${node.name}__rejects`, location, columns, on_malformed: 'quarantine', derive: pseudonymKey(Buffer.from(KEY)) },
     { accept: (v) => accepted.push(v), reject: (r) => rejects.push(r) },
   );
   return { report, accepted, rejects };

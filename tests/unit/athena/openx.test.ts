@@ -18,7 +18,8 @@ import type { LandingColumn, LandingValue, RejectRow } from '../../../runner/lan
 import type { Manifest, SourceNode } from '../../../runner/manifest/types.js';
 import type { ResolvedTarget } from '../../../runner/project/resolve.js';
 import { openxPeer, type OpenXRow } from '../../peers/openx.js';
-import { adapterOptions, build, compileProject, compileStedi, deliverLanding, type FakeAws, fakeAwsEachTest } from './harness.js';
+import { pseudonymKey } from '../../../runner/landing/derive.js';
+import { adapterOptions, build, compileProject, compileStedi, deliverLanding, type FakeAws, fakeAwsEachTest, KEY } from './harness.js';
 
 const read = openxPeer();
 const inCi = !!process.env.CI;
@@ -42,7 +43,7 @@ afterAll(() => temp.forEach((d) => fs.rmSync(d, { recursive: true, force: true }
 async function local(columns: LandingColumn[], location: string): Promise<{ accepted: LandingValue[][]; rejects: RejectRow[] }> {
   const accepted: LandingValue[][] = [];
   const rejects: RejectRow[] = [];
-  await ingestLanding({ source: 's', relation: 'r', rejects_relation: 'rr', location, columns, on_malformed: 'quarantine' }, { accept: (v) => accepted.push(v), reject: (r) => rejects.push(r) });
+  await ingestLanding({ source: 's', relation: 'r', rejects_relation: 'rr', location, columns, on_malformed: 'quarantine', derive: pseudonymKey(Buffer.from(KEY)) }, { accept: (v) => accepted.push(v), reject: (r) => rejects.push(r) });
   return { accepted, rejects };
 }
 

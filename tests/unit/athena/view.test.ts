@@ -6,14 +6,12 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { AwsSimulator } from '../../../runner/adapters/athena/simulator.js';
-import { adapterOptions, build, type Call, compileProject, type FakeAws, fakeAwsEachTest, emptyLanding, KEY } from './harness.js';
+import { adapterOptions, build, type Call, compileProject, type FakeAws, fakeAwsEachTest, emptyLanding } from './harness.js';
 
 const VIEW_SQL = "{{ config(materialized='view') }}\nselect email, n\nfrom {{ source('landing', 'customer') }}\nwhere email is not null\n";
 const { manifest, target } = compileProject({
   'models/customer_emails.sql': VIEW_SQL,
-  'models/keyed_emails.sql': "{{ config(materialized='view') }}\nselect {{ subject_key('email') }} as subject_key\nfrom {{ source('landing', 'customer') }}\n",
   'models/schema.yml': 'version: 2\nmodels:\n  - name: customer_emails\n    columns:\n      - name: email\n        tests: [not_null]\n',
-  'macros/subject_key.sql': fs.readFileSync('macros/subject_key.sql', 'utf8'),
   'macros/identity.sql': fs.readFileSync('macros/identity.sql', 'utf8'),
 });
 
@@ -177,19 +175,5 @@ describe('materialized=view on Athena', () => {
     expect(viewCalls().map(brief)).toEqual(['GetTable customer_emails']);
     expect(writes(viewCalls()).map(brief)).toEqual([]);
     expect(sim.tables.get('customer_emails')).toEqual(before);
-  });
-
-  it('a view that would use the pseudonymisation key is refused before any call about it', async () => {
-    aws.calls.length = 0;
-    const { results } = await build(target, manifest, adapterOptions(), 'build', undefined, (id) => id.startsWith('source.') || id === 'model.mini.keyed_emails');
-    const r = results.find((x) => x.name === 'keyed_emails')!;
-    expect(r.status).toBe('error');
-    expect(r.message).toContain('model keyed_emails is a view but uses a run-time secret (subject_key): an Athena view cannot hold an execution parameter');
-    // the source was prepared; nothing at all was asked or sent about keyed_emails
-    expect(aws.calls.map(brief).filter((b) => b.includes('keyed_emails'))).toEqual([]);
-    // the only query is the landing audit's count
-    expect(aws.calls.filter((c) => c.operation === 'StartQueryExecution').map((c) => String(c.input.QueryString).slice(0, 30))).toEqual(['SELECT (SELECT count(*) FROM "']);
-    expect(JSON.stringify(aws.calls)).not.toContain(KEY);
-    expect([...sim.tables.keys()].sort()).toEqual(['customer', 'customer__rejects']);
   });
 });

@@ -45,9 +45,33 @@ describe('compile: rendering', () => {
     expect(model(athena, 'a').compiled_code).toBe('select from_unixtime(t / 1000.0)');
   });
 
-  it('renders secrets as a run-time reference, never a value', () => {
+  it('has no way to reach a secret from SQL: the pseudonymisation key stays in the runner', () => {
     const out = compileFiles({ 'models/trusted/a.sql': "select sha256({{ subject_key_secret() }} || email) from {{ source('landing','customer') }}" });
-    expect(model(out, 'a').compiled_code).toContain("getvariable('stedi_subject_key')");
+    expect(out.manifest).toBeUndefined();
+    expect(out.diagnostics.map((d) => d.message).join('\n')).toMatch(/subject_key_secret/);
+  });
+
+  it('a derived source column is declared data: its base, its type, never tagged meta.pii; only sources have one', () => {
+    const sources = (col: string) => `version: 2
+sources:
+  - name: landing
+    tables:
+      - name: customer
+        location: x
+        columns:
+          - { name: email, data_type: varchar, meta: { pii: true } }
+          - { name: n, data_type: bigint }
+          - ${col}
+`;
+    const errs = (col: string) => compileFiles({ 'models/sources.yml': sources(col) }).diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.line}: ${d.message}`);
+    expect(errs('{ name: k, data_type: varchar, derived: { pseudonym_of: email } }')).toEqual([]);
+    expect(errs('{ name: k, data_type: varchar, derived: { pseudonym_of: mail } }')).toEqual(["E_BAD_DERIVED 10: landing.customer.k: pseudonym_of 'mail' is not a column of landing.customer"]);
+    expect(errs('{ name: k, data_type: varchar, derived: { pseudonym_of: n } }')).toEqual(["E_BAD_DERIVED 10: landing.customer.k: pseudonym_of 'n' must be a varchar column"]);
+    expect(errs('{ name: k, data_type: bigint, derived: { pseudonym_of: email } }')).toEqual(['E_BAD_DERIVED 10: landing.customer.k: a pseudonym is 64 hex digits: declare data_type: varchar']);
+    expect(errs('{ name: k, data_type: varchar, meta: { pii: true }, derived: { pseudonym_of: email } }')).toEqual(['E_BAD_DERIVED 10: landing.customer.k: a pseudonym is not tagged meta.pii: column lineage knows it as pseudonymised']);
+    expect(errs('{ name: k, data_type: varchar, derived: { hmac_of: email } }').map((e) => e.split(':')[0])).toEqual(['E_UNKNOWN_KEY 10', 'E_MISSING_KEY 10']);
+    const model = compileFiles({ 'models/m.yml': 'version: 2\nmodels:\n  - name: a\n    columns:\n      - { name: k, derived: { pseudonym_of: email } }\n', 'models/trusted/a.sql': 'select 1 as k' });
+    expect(model.diagnostics.map((d) => d.message)).toContain("model 'a' column 'k': 'derived' is only for columns of a landing source");
   });
 });
 

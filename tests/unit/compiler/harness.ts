@@ -28,6 +28,7 @@ sources:
         columns:
           - { name: email, data_type: varchar, meta: { pii: true } }
           - { name: n, data_type: bigint }
+          - { name: subject_key, data_type: varchar, derived: { pseudonym_of: email } }
 `;
 
 export function compileFiles(files: Record<string, string>, opts: { target?: string; vars?: Record<string, unknown> } = {}): CompileOutput {

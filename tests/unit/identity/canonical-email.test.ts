@@ -12,21 +12,8 @@ import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalEmail, IDENTITY_SPACES } from '../../helpers/identity.js';
-import { renderCanonical, unicode16 } from './harness.js';
+import { corpus, renderCanonical, unicode16 } from './harness.js';
 import { REPO } from '../../helpers/stedi.js';
-
-/** Every code point where case or normalisation happens (BMP, SMP, CJK compatibility, tags), and base letters with combining marks. */
-function corpus(): string[] {
-  const out: string[] = [];
-  const add = (a: number, b: number) => {
-    for (let i = a; i <= b; i++) if (i < 0xd800 || i > 0xdfff) out.push(String.fromCodePoint(i));
-  };
-  add(0x1, 0x1ffff);
-  add(0x2f800, 0x2fa1f);
-  add(0xe0000, 0xe01ef);
-  for (let b = 0x41; b < 0x3000; b++) for (let m = 0x300; m < 0x370; m += 7) out.push(String.fromCodePoint(b, m));
-  return out;
-}
 
 const VARIANTS: [string | null, string | null][] = [
   ['Zed.Case@Example.com', 'zed.case@example.com'],

@@ -22,3 +22,22 @@ export function unicode16(cp: number): boolean {
   return ranges.some(([a, b]) => cp >= a && cp <= b);
 }
 
+
+/** Every code point where case or normalisation happens (BMP, SMP, CJK compatibility, tags), and base letters with combining marks. */
+export function corpus(): string[] {
+  const out: string[] = [];
+  const add = (a: number, b: number) => {
+    for (let i = a; i <= b; i++) if (i < 0xd800 || i > 0xdfff) out.push(String.fromCodePoint(i));
+  };
+  add(0x1, 0x1ffff);
+  add(0x2f800, 0x2fa1f);
+  add(0xe0000, 0xe01ef);
+  for (let b = 0x41; b < 0x3000; b++) for (let m = 0x300; m < 0x370; m += 7) out.push(String.fromCodePoint(b, m));
+  return out;
+}
+
+/** Code points added by Unicode 17.0 with a case pair or a combining class, which this Node.js (Unicode 17) knows and neither engine does yet. */
+export function unicode17(cp: number): boolean {
+  const ranges: [number, number][] = [[0x1acf, 0x1aff], [0xa7ce, 0xa7cf], [0xa7d2, 0xa7d2], [0xa7d4, 0xa7d4], [0x16ea0, 0x16edf]];
+  return ranges.some(([a, b]) => cp >= a && cp <= b);
+}

@@ -4,10 +4,9 @@
  * children cannot know.
  */
 import { describe, expect, it } from 'vitest';
-import { matchTemplate, variant } from '../../../runner/lineage/ast.js';
 import { parseSql } from '../../../runner/lineage/parser.js';
 import { lineageSession } from '../../../runner/lineage/project.js';
-import { lineageOf, model, PSEUDO, SOURCES, summary } from './harness.js';
+import { lineageOf, model, SOURCES, summary } from './harness.js';
 
 const s = (sql: string, extra = [] as Parameters<typeof lineageOf>[1]) => summary(lineageOf(sql, extra).columns);
 const shapes = (sql: string) => lineageOf(sql).columns.map((c) => [c.name, c.shape ?? 'named']);
@@ -38,11 +37,11 @@ describe('expressions: followed only through what is known to hold values', () =
     }
   });
 
-  it('functions that reach data or settings by name are unresolved, the approved pseudonymiser excepted', () => {
+  it('functions that reach data or settings by name are unresolved; a keyed hash in SQL is no pseudonym', () => {
     for (const fn of ["columns('e.*')", "getvariable('stedi_subject_key')", "current_setting('threads')", "query_table('users')", 'current_query()']) {
       expect(reasons(`select ${fn} as x from raw.users`)[0], fn).toMatch(/reaches columns, settings or data by name or pattern/);
     }
-    expect(s(`select ${PSEUDO.replace('__stedi_probe__', 'email')} as k from raw.users`)).toEqual({ k: ['users.email[pseudonymised]'] });
+    expect(s("select sha256(getvariable('stedi_subject_key') || ':' || lower(email)) as k from raw.users")).toEqual({ k: ['users.email[expression]', '?getvariable(…)'] });
   });
 
   it('a lambda parameter is not a column, but a parameter named like a column may be the column (DuckDB JSON arrow)', () => {
@@ -134,19 +133,9 @@ describe('a model is a relation of known columns to its children only when its l
 describe('queries over the project (data tests, inline SQL) have a status per column', () => {
   it('session.query gives each output column its personal-data status', () => {
     const nodes = Object.fromEntries([...SOURCES, model('up', 'select id, email from raw.users')].map((n) => [n.unique_id, n]));
-    const session = lineageSession({ nodes, dialect: 'duckdb', pseudonymiser: PSEUDO });
+    const session = lineageSession({ nodes, dialect: 'duckdb' });
     const q = session.query('select u.id, u.email, count(*) as n, lower(u.email) from main.up u group by all');
     expect(q.columns?.map((c) => [c.name, c.status, c.shape ?? 'named'])).toEqual([['id', 'none', 'named'], ['email', 'pii', 'named'], ['n', 'none', 'named'], ['_col3', 'derived', 'unnamed']]);
     expect(session.query('select #1').error).toMatch(/sql parser error/);
-  });
-});
-
-describe('the pseudonymiser template', () => {
-  const expr = (sql: string) => variant((variant(parseSql(`select ${sql}`, 'duckdb')[0])![1] as { body: { Select: { projection: unknown[] } } }).body.Select.projection[0])![1];
-  it('matches an argument used twice only when both places hold the same expression', () => {
-    const t = expr('f(lower(__stedi_probe__), __stedi_probe__)');
-    const strip = (v: unknown): unknown => JSON.parse(JSON.stringify(v, (k, x: unknown) => (k === 'span' ? undefined : x)));
-    expect(strip(matchTemplate(expr('f(lower(c.email), c.email)'), t, '__stedi_probe__'))).toEqual(strip(expr('c.email')));
-    expect(matchTemplate(expr('f(lower(c.email), c.phone)'), t, '__stedi_probe__')).toBeUndefined();
   });
 });

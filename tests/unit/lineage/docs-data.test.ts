@@ -4,7 +4,7 @@ import { buildDocsData, lineageJson } from '../../../runner/docs/data.js';
 import { renderIndexHtml } from '../../../runner/docs/html.js';
 import { projectLineage } from '../../../runner/lineage/project.js';
 import type { Manifest, ManifestNode, TestNode, UnitTestNode } from '../../../runner/manifest/types.js';
-import { model, PSEUDO, SOURCES } from './harness.js';
+import { model, SOURCES } from './harness.js';
 
 const m = { ...model('m', 'select email, age from raw.users', { deps: ['source.t.raw.users'] }), zone: 'curated', description: 'evil </script><script>alert(1)</script>' };
 const test: TestNode = {
@@ -23,11 +23,11 @@ const manifest = (target: string): Manifest => ({
 });
 
 describe('docs data', () => {
-  const lineage = projectLineage({ nodes, dialect: 'duckdb', pseudonymiser: PSEUDO });
+  const lineage = projectLineage({ nodes, dialect: 'duckdb' });
   const data = buildDocsData({ manifests: { local: manifest('local'), athena: manifest('athena') }, primary: 'local', lineage, generatedAt: 'now' });
 
   it('places every node in a zone: sources in landing, tests with what they test', () => {
-    expect(data.zones).toEqual({ 'source.t.raw.users': 'landing', 'source.t.raw.orders': 'landing', 'model.t.m': 'curated', 'test.t.not_null_m_email': 'curated', 'unit_test.t.m.u': 'curated' });
+    expect(data.zones).toEqual({ 'source.t.raw.users': 'landing', 'source.t.raw.orders': 'landing', 'source.t.raw.people': 'landing', 'model.t.m': 'curated', 'test.t.not_null_m_email': 'curated', 'unit_test.t.m.u': 'curated' });
     expect(data.targets).toEqual(['local', 'athena']);
     expect(Object.keys(data.compiled['model.t.m']!)).toEqual(['local', 'athena']);
   });
@@ -46,6 +46,14 @@ describe('docs data', () => {
       age: { pii: 'none', declared_pii: false, upstream: [{ node: 'source.t.raw.users', column: 'age', via: 'direct' }], unresolved: [] },
     });
     expect(json.edges).toContainEqual({ from: 'model.t.m', to: 'test.t.not_null_m_email' });
+  });
+
+  it('lineage.json: a derived source column is a pseudonym of its base column, not a direct identifier', () => {
+    const json = lineageJson(data) as { nodes: Record<string, { columns?: Record<string, unknown> }> };
+    expect(json.nodes['source.t.raw.people']!.columns).toEqual({
+      email: { pii: 'pii', declared_pii: true, upstream: [], unresolved: [] },
+      subject_key: { pii: 'pseudonymised', declared_pii: false, upstream: [{ node: 'source.t.raw.people', column: 'email', via: 'pseudonymised' }], unresolved: [] },
+    });
   });
 
   it('inlines data and script without letting either close the <script> element', () => {

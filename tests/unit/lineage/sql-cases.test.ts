@@ -108,10 +108,10 @@ describe('column lineage: expressions, aggregates, windows', () => {
     });
   });
 
-  it('recognises the approved pseudonymisation shape, and only that shape', () => {
-    const out = s("select sha256(getvariable('stedi_subject_key') || ':' || lower(u.email)) as k, sha256(u.email) as h, sha256(getvariable('stedi_subject_key') || u.email) as k2 from raw.users u");
-    // outside the approved shape, getvariable() reads a session variable by name: not a column lineage can follow
-    expect(out).toEqual({ k: ['users.email[pseudonymised]'], h: ['users.email[expression]'], k2: ['users.email[expression]', '?getvariable(…)'] });
+  it('no expression pseudonymises: a hash of personal data in SQL is computed from it; the derived column is a plain column', () => {
+    const out = s("select p.subject_key as k, sha256(p.email) as h, sha256(getvariable('stedi_subject_key') || p.email) as k2 from raw.people p");
+    // getvariable() reads a session variable by name: not a column lineage can follow
+    expect(out).toEqual({ k: ['people.subject_key'], h: ['people.email[expression]'], k2: ['people.email[expression]', '?getvariable(…)'] });
   });
 
   it('a DuckDB lateral alias resolves to its expression', () => {
@@ -120,10 +120,11 @@ describe('column lineage: expressions, aggregates, windows', () => {
 });
 
 describe('column lineage: PII status', () => {
-  it('direct copies stay pii, computations are derived, the macro pseudonymises, conditions carry nothing', () => {
-    const { project } = lineageOf(`select email, upper(name) as n, sha256(getvariable('stedi_subject_key') || ':' || lower(email)) as k,
-      case when email like '%@x' then 1 else 0 end as flag, age from raw.users`);
-    expect(project.pii['model.t.m']).toEqual({ email: 'pii', n: 'derived', k: 'pseudonymised', flag: 'none', age: 'none' });
+  it('direct copies stay pii, computations are derived, the derived pseudonym stays pseudonymised, conditions carry nothing', () => {
+    const { project } = lineageOf(`select u.email, upper(u.name) as n, p.subject_key as k, upper(p.subject_key) as k2, sha256('k:' || lower(u.email)) as h,
+      case when u.email like '%@x' then 1 else 0 end as flag, u.age from raw.users u join raw.people p on p.email = u.email`);
+    expect(project.pii['model.t.m']).toEqual({ email: 'pii', n: 'derived', k: 'pseudonymised', k2: 'pseudonymised', h: 'derived', flag: 'none', age: 'none' });
+    expect(project.pii['source.t.raw.people']).toEqual({ email: 'pii', subject_key: 'pseudonymised' });
   });
 
   it('an unresolved origin is unknown', () => {

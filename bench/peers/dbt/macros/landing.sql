@@ -1,7 +1,9 @@
 {#
   The landing sources as views over the landing files, with the same explicit column schema as
   stedi's sources (no inference): stedi prepares its sources the same way before the models run.
-  Called by on-run-start; the landing root comes from STEDI_LANDING_ROOT.
+  Called by on-run-start; the landing root comes from STEDI_LANDING_ROOT. The customer view adds
+  subject_key once per landing record, where stedi derives it at ingestion (stedi's HMAC-SHA256 in
+  the runner; the peer has no HMAC in SQL and uses its keyed SHA-256, see subject_key.sql).
 #}
 {% macro create_landing_views() %}
 {%- set root = env_var('STEDI_LANDING_ROOT') -%}
@@ -13,6 +15,6 @@
 create schema if not exists landing;
 {% for name, columns in tables.items() -%}
 create or replace view landing.{{ name }} as
-select * from read_json('{{ root }}/{{ name }}/landing/*.json', format = 'newline_delimited', columns = {{ columns }});
+select *{% if name == 'customer' %}, {{ subject_key('email') }} as subject_key{% endif %} from read_json('{{ root }}/{{ name }}/landing/*.json', format = 'newline_delimited', columns = {{ columns }});
 {% endfor %}
 {% endmacro %}

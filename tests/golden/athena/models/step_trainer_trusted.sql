@@ -16,7 +16,8 @@ from (
     last_update_date,
     share_with_research_as_of_date,
     share_with_public_as_of_date,
-    share_with_friends_as_of_date
+    share_with_friends_as_of_date,
+    subject_key
 from (
     select
         CAST(customerName AS varchar) as customer_name,
@@ -29,6 +30,7 @@ from (
         CAST(shareWithResearchAsOfDate AS bigint) as share_with_research_as_of_date,
         CAST(shareWithPublicAsOfDate AS bigint) as share_with_public_as_of_date,
         CAST(shareWithFriendsAsOfDate AS bigint) as share_with_friends_as_of_date,
+        CAST(subject_key AS varchar) as subject_key,
         row_number() over (
             partition by customer_identity
             order by
@@ -40,7 +42,8 @@ from (
                 phone asc nulls last,
                 birthDay asc nulls last,
                 shareWithPublicAsOfDate desc nulls first,
-                shareWithFriendsAsOfDate desc nulls first
+                shareWithFriendsAsOfDate desc nulls first,
+                subject_key asc nulls last
         ) as record_rank
     from (
         select *, nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM email)))), '') as customer_identity

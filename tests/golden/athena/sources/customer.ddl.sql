@@ -8,7 +8,8 @@ CREATE EXTERNAL TABLE `stedi`.`customer` (
   `lastupdatedate` bigint,
   `sharewithresearchasofdate` bigint,
   `sharewithpublicasofdate` bigint,
-  `sharewithfriendsasofdate` bigint
+  `sharewithfriendsasofdate` bigint,
+  `subject_key` string
 )
 ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
 WITH SERDEPROPERTIES (

@@ -14,7 +14,8 @@ select
     c.last_update_date,
     c.share_with_research_as_of_date,
     c.share_with_public_as_of_date,
-    c.share_with_friends_as_of_date
+    c.share_with_friends_as_of_date,
+    c.subject_key
 from {{ ref('customer_trusted') }} c
 where exists (
     select 1

@@ -4,7 +4,9 @@
   Each Step Trainer reading paired with the phone readings of the SAME customer taken at the
   same millisecond: device serial number -> the curated customer owning it -> that customer's
   accelerometer readings. A device is never paired with another customer's phone, even when
-  both read at the same instant. The customer appears only as a keyed pseudonym (subject_key).
+  both read at the same instant. The customer appears only as a keyed pseudonym (subject_key),
+  carried from the customer tables: it was computed once per customer record at ingestion, so
+  this model only joins, and no key reaches the engine.
 #}
 
 select
@@ -13,7 +15,7 @@ select
     a.x,
     a.y,
     a.z,
-    {{ subject_key('c.email') }} as subject_key
+    c.subject_key
 from {{ ref('step_trainer_trusted') }} st
 join {{ ref('customer_curated') }} c
     on c.serial_number = st.serial_number
