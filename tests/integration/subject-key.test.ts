@@ -110,6 +110,21 @@ describe('the pseudonymisation key on the local target', () => {
     expect(JSON.stringify(rr)).toContain(fingerprint);
     expect(outputs[0]!.stdout + outputs[0]!.stderr).toContain(`Pseudonymisation key fingerprint ${fingerprint}`);
   });
+
+  it('the same key reads no customer file again; a new key (a rotation) reads them all and re-keys every row', async () => {
+    const message = () => (JSON.parse(fs.readFileSync(path.join(dir, 'target', 'run_results.json'), 'utf8')) as { results: { unique_id: string; message: string }[] }).results.find((r) => r.unique_id === 'source.stedi.landing.customer')!.message;
+    const same = await stedi(dir, ['build', '-s', 'source:landing.customer'], { env, timeoutMs: 120_000 });
+    expect(same.code, explain(same)).toBe(0);
+    expect(message()).toMatch(/read 0 of \d+ landing files/);
+    const NEW = 'Vb3-rotated-probe-91c0d7e4-subject-key-2a6f';
+    const rotated = await stedi(dir, ['build', '-s', 'source:landing.customer'], { env: { STEDI_SUBJECT_KEY: NEW }, timeoutMs: 120_000 });
+    expect(rotated.code, explain(rotated)).toBe(0);
+    expect(message()).toContain('every landing file was read again (the columns, the line limit, the malformed-line policy or the pseudonymisation key changed)');
+    for (const r of await query(dir, 'select email, subject_key from landing.customer')) {
+      const c = canonicalEmail(r.email);
+      expect(r.subject_key).toBe(c === null ? null : createHmac('sha256', NEW).update(c).digest('hex'));
+    }
+  }, 240_000);
 });
 
 describe('when a command needs the key', () => {

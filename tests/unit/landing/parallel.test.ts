@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { landingColumns } from '../../../runner/landing/classify.js';
+import { pseudonymKey } from '../../../runner/landing/derive.js';
 import { ingestLanding, type IngestOptions, type LandingSink } from '../../../runner/landing/ingest.js';
 import { classifierThreads } from '../../../runner/landing/pool.js';
 import { localStore, type LandingStore } from '../../../runner/landing/store.js';
@@ -49,7 +50,8 @@ async function record(spec: Spec, opts: IngestOptions): Promise<{ calls: string[
     reject: (row) => calls.push(`reject ${JSON.stringify(row)}`),
     drain: async () => undefined,
   };
-  const report = await ingestLanding({ source: 'landing.t', relation: 'landing.t', rejects_relation: 'landing.t__rejects', on_malformed: 'quarantine', ...spec }, sink, opts);
+  // a source with a derived column (the customer's subject_key) needs the pseudonymisation key
+  const report = await ingestLanding({ source: 'landing.t', relation: 'landing.t', rejects_relation: 'landing.t__rejects', on_malformed: 'quarantine', derive: pseudonymKey(Buffer.from('parallel-test-key-0123456789')), ...spec }, sink, opts);
   return { calls, report };
 }
 
