@@ -28,7 +28,11 @@ import { ingestLanding } from '../runner/landing/ingest.js';
 import type { SourceNode } from '../runner/manifest/types.js';
 import { loadProject } from '../runner/project/load.js';
 import { addSection, table, writeJson } from './lib/report.js';
-import { landing, REPO, type Size } from './lib/workspace.js';
+import { pseudonymKey } from '../runner/landing/derive.js';
+import { BENCH_KEY, landing, REPO, type Size } from './lib/workspace.js';
+
+/** The pseudonymisation key of the customer source's derived subject_key (the HMAC is part of the ingestion measured). */
+const KEY = pseudonymKey(Buffer.from(BENCH_KEY));
 
 const RUNS = 3;
 type Kind = 'classify' | 'duckdb' | 'athena' | 'read_json';
@@ -119,7 +123,7 @@ async function once(variant: Variant, nodes: SourceNode[]): Promise<{ seconds: n
       for (const node of nodes) {
         const dirs = { accepted: path.join(out, node.name, 'accepted'), rejects: path.join(out, node.name, 'rejects') };
         for (const d of Object.values(dirs)) fs.mkdirSync(d, { recursive: true });
-        const { report: r } = await stageLanding(c, node, dirs, { threads: variant.threads });
+        const { report: r } = await stageLanding(c, node, dirs, { threads: variant.threads, key: KEY });
         rows += r.totals.accepted + r.totals.rejected;
         bytesIn += r.files.reduce((s, f) => s + f.bytes, 0);
       }
@@ -135,7 +139,7 @@ async function once(variant: Variant, nodes: SourceNode[]): Promise<{ seconds: n
       const acc = new S3LinesWriter(s3.client, 's3://bench/accepted/v=1/');
       const rej = new S3LinesWriter(s3.client, 's3://bench/rejects/v=1/');
       const sink = variant.kind === 'athena' ? jsonLinesSink(columns, acc, rej) : { accept: () => undefined, reject: () => undefined };
-      const spec = { source: node.name, relation: node.name, rejects_relation: `${node.name}__rejects`, location: node.location, columns, on_malformed: 'quarantine' as const };
+      const spec = { source: node.name, relation: node.name, rejects_relation: `${node.name}__rejects`, location: node.location, columns, on_malformed: 'quarantine' as const, derive: KEY };
       const r = await ingestLanding(spec, sink, { threads: variant.threads });
       await acc.finish();
       await rej.finish();

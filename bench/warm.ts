@@ -53,7 +53,7 @@ async function fingerprint(project: string): Promise<Record<string, string>> {
     const out: Record<string, string> = {};
     for (const r of RELATIONS) {
       // rejects name their file by path: the same in both builds (same folder)
-      const row = (await c.runAndReadAll(`SELECT count(*), coalesce(sum(hash(t.*)), 0) FROM ${r} t`)).getRows()[0]!;
+      const row = (await c.runAndReadAll(`SELECT count(*), coalesce(sum(hash(t)), 0) FROM ${r} t`)).getRows()[0]!;
       out[r] = `${String(row[0])}/${String(row[1])}`;
     }
     return out;
