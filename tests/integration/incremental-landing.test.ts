@@ -66,6 +66,17 @@ async function contents(lake: string): Promise<Record<string, unknown[]>> {
   }
 }
 
+/** A landing folder and a lake of their own. */
+function place(): { root: string; landing: string; lake: string } {
+  const root = tmp();
+  const landing = path.join(root, 'landing');
+  fs.mkdirSync(landing);
+  return { root, landing, lake: path.join(root, 'lake') };
+}
+
+/** One reading as a landing line. */
+const rec = (u: string, t: number) => `{"user":"${u}","timestamp":${t},"x":1.5}\n`;
+
 /** A small seeded generator (mulberry32). */
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -91,10 +102,7 @@ describe('incremental landing ingestion equals a full read of the same files', (
   for (const [seed, onRemoved] of [[1, 'keep'], [2, 'drop'], [3, 'keep'], [4, 'drop']] as const) {
     it(`seed ${seed}, on_removed_file: ${onRemoved}`, async () => {
       const r = rng(seed);
-      const root = tmp();
-      const landing = path.join(root, 'landing');
-      fs.mkdirSync(landing);
-      const lake = path.join(root, 'lake');
+      const { root, landing, lake } = place();
       const removed = new Map<string, string>(); // removed files and their content
       const names = () => fs.readdirSync(landing).sort();
       const newName = () => `${String.fromCharCode(97 + Math.floor(r() * 26))}${Math.floor(r() * 1000)}.json`;
@@ -144,11 +152,7 @@ describe('incremental landing ingestion equals a full read of the same files', (
   }
 
   it('reads only new and changed files; a touched file is hashed, not read into the table again', async () => {
-    const root = tmp();
-    const landing = path.join(root, 'landing');
-    fs.mkdirSync(landing);
-    const lake = path.join(root, 'lake');
-    const rec = (u: string, t: number) => `{"user":"${u}","timestamp":${t},"x":1.5}\n`;
+    const { landing, lake } = place();
     fs.writeFileSync(path.join(landing, 'a.json'), rec('a', 1) + rec('a', 2));
     fs.writeFileSync(path.join(landing, 'b.json'), rec('b', 1));
     expect((await ingest(lake, landing)).message).not.toMatch(/read \d+ of/);
@@ -168,11 +172,7 @@ describe('incremental landing ingestion equals a full read of the same files', (
   });
 
   it('a changed file warns and replaces its rows; a removed file warns (keep) or loses its rows (drop)', async () => {
-    const root = tmp();
-    const landing = path.join(root, 'landing');
-    fs.mkdirSync(landing);
-    const lake = path.join(root, 'lake');
-    const rec = (u: string, t: number) => `{"user":"${u}","timestamp":${t},"x":1.5}\n`;
+    const { landing, lake } = place();
     fs.writeFileSync(path.join(landing, 'a.json'), rec('a', 1) + rec('a', 2));
     fs.writeFileSync(path.join(landing, 'b.json'), rec('b', 1));
     await ingest(lake, landing);
@@ -190,11 +190,7 @@ describe('incremental landing ingestion equals a full read of the same files', (
   });
 
   it('a failed ingestion leaves the published version and its state; the next build is still exact', async () => {
-    const root = tmp();
-    const landing = path.join(root, 'landing');
-    fs.mkdirSync(landing);
-    const lake = path.join(root, 'lake');
-    const rec = (u: string, t: number) => `{"user":"${u}","timestamp":${t},"x":1.5}\n`;
+    const { landing, lake } = place();
     fs.writeFileSync(path.join(landing, 'a.json'), rec('a', 1));
     await ingest(lake, landing, { config: { on_malformed: 'fail' } });
     const before = await contents(lake);

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalEmail, IDENTITY_SPACES } from '../../helpers/identity.js';
-import { corpus, renderCanonical, unicode16 } from './harness.js';
+import { corpus, renderCanonical, unicode16, canonOnDuckDB } from './harness.js';
 import { REPO } from '../../helpers/stedi.js';
 
 const VARIANTS: [string | null, string | null][] = [
@@ -52,19 +52,7 @@ afterAll(() => {
   db.closeSync();
 });
 
-async function duckCanon(values: (string | null)[]): Promise<(string | null)[]> {
-  await c.run('create or replace table probe (i integer, s varchar)');
-  const app = await c.createAppender('probe');
-  values.forEach((s, i) => {
-    app.appendInteger(i);
-    if (s === null) app.appendNull();
-    else app.appendVarchar(s);
-    app.endRow();
-  });
-  app.closeSync();
-  const rows = (await c.runAndReadAll('select canon(s) as c from probe order by i')).getRows();
-  return rows.map((r) => (r[0] === null ? null : String(r[0])));
-}
+const duckCanon = (values: (string | null)[]) => canonOnDuckDB(c, values);
 
 describe('canonical_email on DuckDB', () => {
   it('maps the spellings of one email to one identity and blank emails to NULL (and keeps its stated limits)', async () => {

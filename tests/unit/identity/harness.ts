@@ -1,5 +1,6 @@
 /** The canonical_email macro of the project (macros/identity.sql) rendered for a target, for the identity tests. */
 import fs from 'node:fs';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { compileFiles, model } from '../compiler/harness.js';
 
 const MACRO = fs.readFileSync('macros/identity.sql', 'utf8');
@@ -40,4 +41,19 @@ export function corpus(): string[] {
 export function unicode17(cp: number): boolean {
   const ranges: [number, number][] = [[0x1acf, 0x1aff], [0xa7ce, 0xa7cf], [0xa7d2, 0xa7d2], [0xa7d4, 0xa7d4], [0x16ea0, 0x16edf]];
   return ranges.some(([a, b]) => cp >= a && cp <= b);
+}
+
+/** `canon(s)` (a macro the caller created on `c`) of each value, in order, evaluated by DuckDB. */
+export async function canonOnDuckDB(c: DuckDBConnection, values: (string | null)[]): Promise<(string | null)[]> {
+  await c.run('create or replace table probe (i integer, s varchar)');
+  const app = await c.createAppender('probe');
+  values.forEach((s, i) => {
+    app.appendInteger(i);
+    if (s === null) app.appendNull();
+    else app.appendVarchar(s);
+    app.endRow();
+  });
+  app.closeSync();
+  const rows = (await c.runAndReadAll('select canon(s) from probe order by i')).getRows();
+  return rows.map((r) => (r[0] === null ? null : String(r[0])));
 }

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalEmail, IDENTITY_SPACES } from '../../../runner/landing/identity.js';
-import { corpus, renderCanonical, unicode16, unicode17 } from './harness.js';
+import { corpus, renderCanonical, unicode16, unicode17, canonOnDuckDB } from './harness.js';
 
 const cp = (...cps: number[]) => String.fromCodePoint(...cps);
 
@@ -83,19 +83,7 @@ afterAll(() => {
   db.closeSync();
 });
 
-async function duckCanon(values: (string | null)[]): Promise<(string | null)[]> {
-  await c.run('create or replace table probe (i integer, s varchar)');
-  const app = await c.createAppender('probe');
-  values.forEach((s, i) => {
-    app.appendInteger(i);
-    if (s === null) app.appendNull();
-    else app.appendVarchar(s);
-    app.endRow();
-  });
-  app.closeSync();
-  const rows = (await c.runAndReadAll('select canon(s) from probe order by i')).getRows();
-  return rows.map((r) => (r[0] === null ? null : String(r[0])));
-}
+const duckCanon = (values: (string | null)[]) => canonOnDuckDB(c, values);
 
 const hex = (s: string | null) => (s === null ? 'NULL' : [...s].map((ch) => ch.codePointAt(0)!.toString(16)).join('+'));
 /** Inputs holding a code point that Unicode added after the engine's version. */
