@@ -20,6 +20,7 @@
 import path from 'node:path';
 import { safeText } from '../core/redact.js';
 import type { LandingSink, LandingSpec } from './ingest.js';
+import { hasDerived } from './derive.js';
 import { decide, needHash, triage, type OnRemoved, type Plan, type Restart } from './plan.js';
 import { shownPath } from './report.js';
 import { ingestFingerprint, partRows, reportOf, stateProblem, type FileState, type Part, type Segment, type SourceState } from './state.js';
@@ -69,7 +70,9 @@ export async function ingestIncremental(spec: LandingSpec, writer: BatchWriter, 
   const { signal, store } = opts;
   const onRemoved = opts.onRemoved ?? 'keep';
   // a new pseudonymisation key changes every derived value: its fingerprint is part of the state's
-  const fingerprint = ingestFingerprint({ ...spec, ...(spec.derive ? { derive_fingerprint: spec.derive.fingerprint } : {}) });
+  // (only for a source with derived columns: the others do not depend on the key)
+  const keyed = spec.derive && hasDerived(spec.columns) ? spec.derive : undefined;
+  const fingerprint = ingestFingerprint({ ...spec, ...(keyed ? { derive_fingerprint: keyed.fingerprint } : {}) });
   const { files, skipped } = await listLanding(store, spec, signal);
   const damaged = opts.previous && !opts.fullRefresh ? stateProblem(opts.previous) : undefined;
   const t = triage(files, opts.previous, { location: spec.location, fingerprint, onRemoved, ...(opts.fullRefresh ? { fullRefresh: true } : {}) }, damaged);
@@ -146,7 +149,7 @@ export async function ingestIncremental(spec: LandingSpec, writer: BatchWriter, 
   const warnings = [...notes(plan, t.restart, opts.previous !== undefined, onRemoved), ...describe(all.filter((f) => describedNames.has(f.file)), skipped, spec, all)];
   const report: LandingReport = {
     source: spec.source, relation: spec.relation, rejects_relation: spec.rejects_relation, location: spec.location, on_malformed: spec.on_malformed,
-    files: all, skipped, totals: sumTotals(all, skipped.length), warnings, ...(spec.derive ? { key_fingerprint: spec.derive.fingerprint } : {}),
+    files: all, skipped, totals: sumTotals(all, skipped.length), warnings, ...(keyed ? { key_fingerprint: keyed.fingerprint } : {}),
   };
   if (partRows(finalParts.accepted) !== report.totals.accepted || partRows(finalParts.rejects) !== report.totals.rejected) {
     throw new Error(`${spec.source}: the stored parts hold ${partRows(finalParts.accepted)} rows and ${partRows(finalParts.rejects)} rejects, the files ${report.totals.accepted} and ${report.totals.rejected}; nothing is published`);

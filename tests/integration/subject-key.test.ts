@@ -120,6 +120,10 @@ describe('the pseudonymisation key on the local target', () => {
     const rotated = await stedi(dir, ['build', '-s', 'source:landing.customer'], { env: { STEDI_SUBJECT_KEY: NEW }, timeoutMs: 120_000 });
     expect(rotated.code, explain(rotated)).toBe(0);
     expect(message()).toContain('every landing file was read again (the columns, the line limit, the malformed-line policy or the pseudonymisation key changed)');
+    // a source without a derived column does not depend on the key: nothing of it is read again
+    const other = await stedi(dir, ['build', '-s', 'source:landing.accelerometer'], { env: { STEDI_SUBJECT_KEY: NEW }, timeoutMs: 120_000 });
+    expect(other.code, explain(other)).toBe(0);
+    expect((JSON.parse(fs.readFileSync(path.join(dir, 'target', 'run_results.json'), 'utf8')) as { results: { unique_id: string; message: string }[] }).results.find((r) => r.unique_id === 'source.stedi.landing.accelerometer')!.message).toMatch(/read 0 of \d+ landing files/);
     for (const r of await query(dir, 'select email, subject_key from landing.customer')) {
       const c = canonicalEmail(r.email);
       expect(r.subject_key).toBe(c === null ? null : createHmac('sha256', NEW).update(c).digest('hex'));
