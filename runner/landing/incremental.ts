@@ -62,8 +62,6 @@ export interface IncrementalResult {
   read: number;
   /** Why every file was read, when the previous state was not used. */
   restart?: Restart;
-  /** Parts of the previous state that the new one no longer holds (the engine may delete them once published). */
-  dropped: Part[];
 }
 
 export async function ingestIncremental(spec: LandingSpec, writer: BatchWriter, opts: IncrementalOptions): Promise<IncrementalResult> {
@@ -106,7 +104,7 @@ export async function ingestIncremental(spec: LandingSpec, writer: BatchWriter, 
   // 4. the new parts, then the earlier parts without the rows that leave
   const segmentsOf = assignSegments(reports, written);
   const previousParts = t.restart ? { accepted: [], rejects: [] } : opts.previous!.parts;
-  const { parts, moved, dropped } = await rewriteParts(writer, previousParts, plan.invalid.map((i) => i.state), signal);
+  const { parts, moved } = await rewriteParts(writer, previousParts, plan.invalid.map((i) => i.state), signal);
 
   // 5. the state of every file of the universe, in name order
   const byPath = new Map<string, FileState>();
@@ -154,9 +152,7 @@ export async function ingestIncremental(spec: LandingSpec, writer: BatchWriter, 
   if (partRows(finalParts.accepted) !== report.totals.accepted || partRows(finalParts.rejects) !== report.totals.rejected) {
     throw new Error(`${spec.source}: the stored parts hold ${partRows(finalParts.accepted)} rows and ${partRows(finalParts.rejects)} rejects, the files ${report.totals.accepted} and ${report.totals.rejected}; nothing is published`);
   }
-  const keptPaths = new Set([...finalParts.accepted, ...finalParts.rejects].map((p) => p.path));
-  const before = opts.previous ? [...opts.previous.parts.accepted, ...opts.previous.parts.rejects] : [];
-  return { report, state, read: toRead.length, ...(t.restart ? { restart: t.restart } : {}), dropped: [...dropped, ...before.filter((p) => !keptPaths.has(p.path) && !dropped.includes(p))] };
+  return { report, state, read: toRead.length, ...(t.restart ? { restart: t.restart } : {}) };
 }
 
 /** The segments of each file read, in order, over the new parts (a file may span two parts). */
@@ -193,7 +189,6 @@ function assignSegments(reports: FileReport[], written: { accepted: Part[]; reje
  */
 async function rewriteParts(writer: BatchWriter, previous: { accepted: Part[]; rejects: Part[] }, leaving: FileState[], signal?: AbortSignal) {
   const parts = { accepted: [] as Part[], rejects: [] as Part[] };
-  const dropped: Part[] = [];
   const renamed = { accepted: new Map<string, { to: string; drops: [number, number][] }>(), rejects: new Map<string, { to: string; drops: [number, number][] }>() };
   for (const kind of ['accepted', 'rejects'] as const) {
     const drops = new Map<string, [number, number][]>();
@@ -207,7 +202,6 @@ async function rewriteParts(writer: BatchWriter, previous: { accepted: Part[]; r
       signal?.throwIfAborted();
       d.sort((a, b) => a[0] - b[0]);
       const copy = await writer.rewrite(kind, p, d);
-      dropped.push(p);
       if (copy) {
         parts[kind].push(copy);
         renamed[kind].set(p.path, { to: copy.path, drops: d });
@@ -222,7 +216,7 @@ async function rewriteParts(writer: BatchWriter, previous: { accepted: Part[]; r
       const before = r.drops.reduce((n, [from, to]) => n + (to <= s.first ? to - from : 0), 0);
       return { part: r.to, first: s.first - before, count: s.count };
     });
-  return { parts, moved, dropped };
+  return { parts, moved };
 }
 
 /** Parts with rows; one empty part is kept when there is no other (it carries the table's schema). */

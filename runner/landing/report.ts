@@ -96,3 +96,9 @@ export function reportForArtifacts(report: LandingReport): LandingReport {
     warnings: [...report.warnings],
   };
 }
+
+/** How much of the landing zone a build read (incremental ingestion), or '' when it read every file. */
+export function readLine(report: LandingReport, read: number): string {
+  const n = report.files.length;
+  return read === n ? '' : `read ${read} of ${n} landing file${n === 1 ? '' : 's'}; the others are unchanged since they were ingested`;
+}

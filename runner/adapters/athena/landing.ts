@@ -40,7 +40,7 @@ import type { BatchWriter } from '../../landing/incremental.js';
 import type { SourceState } from '../../landing/state.js';
 import type { Table } from '@aws-sdk/client-glue';
 import { LandingReadError } from '../../landing/store.js';
-import { balanceProblem, malformedError, sourceMessage } from '../../landing/report.js';
+import { balanceProblem, malformedError, readLine, sourceMessage } from '../../landing/report.js';
 import type { LandingReport } from '../../landing/types.js';
 import type { SourceNode } from '../../manifest/types.js';
 import type { AdapterResponse, Audit, PublishOptions, QueryResult, QueryStats } from '../types.js';
@@ -203,9 +203,7 @@ export async function ingestToAthena(deps: LandingDeps, node: SourceNode, audit:
   }
   const reads = (k: 'accepted' | 'rejects') => state.parts[k].map((p) => p.path.slice(0, p.path.lastIndexOf('/') + 1));
   notes = (await deps.prune(names.rejects, loc.rejects, reads('rejects'))) + (await deps.prune(names.accepted, loc.accepted, reads('accepted'))) + notes;
-  const n = report.files.length;
-  const readLine = read === n ? '' : `read ${read} of ${n} landing file${n === 1 ? '' : 's'}; the others are unchanged since they were ingested`;
-  const extra = [readLine, notes.replace(/^; /, '')].filter(Boolean).join('\n  ');
+  const extra = [readLine(report, read), notes.replace(/^; /, '')].filter(Boolean).join('\n  ');
   return { published: true, message: `${sourceMessage(report)}${extra ? `\n  ${extra}` : ''}`, ...(stats ?? {}), landing: report };
 }
 

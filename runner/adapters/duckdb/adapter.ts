@@ -29,14 +29,14 @@ import type { DuckDbTargetConfig } from '../../project/types.js';
 import type { ModelNode, SeedNode, SourceNode } from '../../manifest/types.js';
 import type { Adapter, AdapterResponse, Audit, Candidate, MaterializeResult, PublishedRecord, PublishOptions, QueryResult } from '../types.js';
 import { EngineError } from '../types.js';
-import { sourceMessage } from '../../landing/report.js';
+import { readLine, sourceMessage } from '../../landing/report.js';
 import { LandingReadError } from '../../landing/store.js';
 import { asPublishedRecords, keptFiles, keptPaths, landingFileRows, landingStateRows, prepareBookkeeping, publishedRows, readSnapshot, recordPublished, snapshotPath, SNAPSHOT_SCHEMA_VERSION, versionsBeyond, forgetHistory, writeSnapshot, type PublishedRow, type Snapshot } from './catalog.js';
 import { adoptVersionDir, claimLake, listOwnedVersionDirs, makeVersionDir, newVersion, removeVersionDir, type Owner } from './lake.js';
 import { localTableFolder } from '../../core/paths.js';
 import { explainOpen, isDamage, openInstance } from './open.js';
 import { loadSnapshot, parquetView } from './reader.js';
-import { dropLegacyTable, loadState, readNote, recordFiles, rejectsRelation, stageLanding } from './sources.js';
+import { dropLegacyTable, loadState, recordFiles, rejectsRelation, stageLanding } from './sources.js';
 import { partRows, type SourceState } from '../../landing/state.js';
 import { toQueryResult } from './values.js';
 
@@ -227,7 +227,8 @@ export class DuckDbAdapter implements Adapter {
         }
         await recordFiles(c, staged.state);
       }, audit, { rows: rows.accepted, ...(previousRows !== undefined ? { previousRows } : {}) });
-      const message = `${sourceMessage(staged.report)}${readNote(staged)}`;
+      const read = readLine(staged.report, staged.read);
+      const message = `${sourceMessage(staged.report)}${read ? `\n  ${read}` : ''}`;
       return { published, message: published ? message : `NOT PUBLISHED ${message}`, landing: staged.report, rows_affected: rows.accepted };
     } finally {
       const committed = await this.committedPath(node.relation.rendered);

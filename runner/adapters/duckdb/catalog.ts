@@ -131,13 +131,18 @@ function asRow(x: Record<string, unknown>): PublishedRow {
  * ingestions).
  */
 export async function keptPaths(c: DuckDBConnection): Promise<string[]> {
-  const r = toQueryResult(await c.runAndReadAll(`SELECT path, parts FROM _stedi.published WHERE path IS NOT NULL UNION ALL SELECT path, parts FROM _stedi.history WHERE path IS NOT NULL`));
   const out = new Set<string>();
-  for (const x of r.rows) {
-    out.add(String(x.path));
-    if (typeof x.parts === 'string') for (const p of JSON.parse(x.parts) as string[]) out.add(path.dirname(p));
+  for (const r of await keptVersions(c)) {
+    out.add(r.path);
+    for (const p of r.parts ?? []) out.add(path.dirname(p));
   }
   return [...out];
+}
+
+/** The folder and (for a version made of parts) the listed parts of every kept version. */
+async function keptVersions(c: DuckDBConnection): Promise<{ path: string; parts: string[] | null }[]> {
+  const r = toQueryResult(await c.runAndReadAll(`SELECT path, parts FROM _stedi.published WHERE path IS NOT NULL UNION ALL SELECT path, parts FROM _stedi.history WHERE path IS NOT NULL`));
+  return r.rows.map((x) => ({ path: String(x.path), parts: typeof x.parts === 'string' ? (JSON.parse(x.parts) as string[]) : null }));
 }
 
 /**
@@ -146,12 +151,11 @@ export async function keptPaths(c: DuckDBConnection): Promise<string[]> {
  * is in neither is read by no one (a part whose rows were rewritten elsewhere).
  */
 export async function keptFiles(c: DuckDBConnection): Promise<{ wholeFolders: Set<string>; parts: Set<string> }> {
-  const r = toQueryResult(await c.runAndReadAll(`SELECT path, parts FROM _stedi.published WHERE path IS NOT NULL UNION ALL SELECT path, parts FROM _stedi.history WHERE path IS NOT NULL`));
   const wholeFolders = new Set<string>();
   const parts = new Set<string>();
-  for (const x of r.rows) {
-    if (typeof x.parts === 'string') for (const p of JSON.parse(x.parts) as string[]) parts.add(path.resolve(p));
-    else wholeFolders.add(path.resolve(String(x.path)));
+  for (const r of await keptVersions(c)) {
+    if (r.parts) for (const p of r.parts) parts.add(path.resolve(p));
+    else wholeFolders.add(path.resolve(r.path));
   }
   return { wholeFolders, parts };
 }

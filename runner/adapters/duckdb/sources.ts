@@ -56,8 +56,6 @@ export function sourceColumns(node: SourceNode): LandingColumn[] {
  * appender is closed, the rows copied out and the table emptied whenever it holds PART_ROWS.
  */
 class StagedParts {
-  rows = 0;
-  written = 0;
   /** The parts written, in row order, with their rows. */
   readonly parts: Part[] = [];
   private appender?: DuckDBAppender;
@@ -81,7 +79,6 @@ class StagedParts {
 
   endRow(): void {
     this.a.endRow();
-    this.rows++;
     this.staged++;
   }
 
@@ -111,7 +108,6 @@ class StagedParts {
     this.appender = undefined;
     const file = `${this.dir}/part-${String(this.parts.length).padStart(5, '0')}.parquet`;
     const copied = await this.c.runAndReadAll(`COPY temp.${q(this.table)} TO ${lit(file)} (FORMAT parquet)`);
-    this.written += Number(copied.rowsChanged);
     this.parts.push({ path: file, rows: Number(copied.rowsChanged) });
     await this.c.run(`DELETE FROM temp.${q(this.table)}`);
     this.staged = 0;
@@ -293,11 +289,4 @@ export async function loadState(c: DuckDBConnection, source: string): Promise<So
     source, location: String(head.location), fingerprint: String(head.fingerprint), files,
     parts: { accepted: JSON.parse(String(head.accepted_parts)) as Part[], rejects: JSON.parse(String(head.rejects_parts)) as Part[] },
   };
-}
-
-/** How much of the landing zone this build read, e.g. `; read 3 of 120 files (117 unchanged)`. */
-export function readNote(staged: StagedLanding): string {
-  const n = staged.report.files.length;
-  if (staged.read === n) return '';
-  return `\n  read ${staged.read} of ${n} landing file${n === 1 ? '' : 's'}; the others are unchanged since they were ingested`;
 }
