@@ -51,6 +51,7 @@ export interface IncrementalOptions {
   /** Read every file again (the previous state is not used; its parts are not kept). */
   fullRefresh?: boolean;
   onRemoved?: OnRemoved;
+  /** Reads the files into the sink: one report per file, in the order their rows were stored (not necessarily `files`' order). */
   read(store: LandingStore, files: LandingEntry[], spec: LandingSpec, sink: LandingSink, opts: { signal?: AbortSignal }): Promise<FileReport[]>;
   hash(store: LandingStore, file: LandingEntry, signal?: AbortSignal): Promise<string>;
 }
@@ -109,7 +110,10 @@ export async function ingestIncremental(spec: LandingSpec, writer: BatchWriter, 
   // 5. the state of every file of the universe, in name order
   const byPath = new Map<string, FileState>();
   const out: FileState[] = [];
-  const readIndex = new Map(toRead.map((e, i) => [e.name, i]));
+  // the reports come in the order the rows were stored (the engine's fast path first): found by path
+  const reportIndex = new Map(reports.map((r, i) => [r.file, i]));
+  if (reportIndex.size !== toRead.length || toRead.some((e) => !reportIndex.has(e.path))) throw new Error(`${spec.source}: internal: the reader did not report every file it was given once; nothing is published`);
+  const readIndex = new Map(toRead.map((e) => [e.name, reportIndex.get(e.path)!]));
   for (const f of plan.files) {
     const d = f.decision;
     let st: FileState;

@@ -40,6 +40,7 @@ import os from 'node:os';
 import type { SourceNode } from '../manifest/types.js';
 import { KeyResolver } from './classify.js';
 import { readColumns, withDerived, type PseudonymKey } from './derive.js';
+import { takeCanonical, type CanonicalReader } from './fast-path.js';
 import { fileReport, SinkOutcomes } from './file-report.js';
 import { completeLines, walkFile } from './lines.js';
 import { DEFAULT_RANGE_BYTES, ParallelReader } from './parallel.js';
@@ -98,6 +99,11 @@ export interface IngestOptions {
   rangeBytes?: number;
   /** Another classifier thread script (tests). */
   workerScript?: URL;
+  /**
+   * The engine's reader of canonical files (fast-path.ts): files whose every line is canonical
+   * are read by it; the others by the classifier. None: every file is classified here.
+   */
+  canonical?: CanonicalReader;
 }
 
 
@@ -116,24 +122,28 @@ export function ingestSource(spec: LandingSpec, writer: BatchWriter, opts: Inges
   const store = opts.store ?? localStore(opts.chunkBytes ?? DEFAULT_CHUNK_BYTES);
   const maxLineBytes = spec.max_line_bytes ?? DEFAULT_MAX_LINE_BYTES;
   if (!Number.isSafeInteger(maxLineBytes) || maxLineBytes < 1) throw new Error(`${spec.source}: max_line_bytes must be a positive whole number, not ${String(maxLineBytes)}`);
-  const threads = { ...(opts.threads !== undefined ? { threads: opts.threads } : {}), ...(opts.rangeBytes !== undefined ? { rangeBytes: opts.rangeBytes } : {}), ...(opts.workerScript ? { workerScript: opts.workerScript } : {}) };
+  const threads = { ...(opts.threads !== undefined ? { threads: opts.threads } : {}), ...(opts.rangeBytes !== undefined ? { rangeBytes: opts.rangeBytes } : {}), ...(opts.workerScript ? { workerScript: opts.workerScript } : {}), ...(opts.canonical ? { canonical: opts.canonical } : {}) };
   // derived columns (derive.ts): computed from the record's values, never read from it
   const derived = { ...writer, sink: withDerived(writer.sink, spec) };
   return ingestIncremental(spec, derived, { ...opts, store, read: (st, files, sp, sk, o) => readFiles(st, files, sp, sk, { ...o, ...threads }), hash: hashOf });
 }
 
 /**
- * Reads and classifies `files`, in order, into `sink`: one report per file, in the same order.
- * Every file is read whole (duplicates were decided before, by the caller).
+ * Reads `files` into `sink`: one report per file, in the order their rows were stored. The files
+ * the engine's canonical reader takes (fast-path.ts) come first, in name order, their rows
+ * appended by the engine; then the others, classified here in name order. Every file is read
+ * whole (duplicates were decided before, by the caller).
  */
-export async function readFiles(store: LandingStore, files: LandingEntry[], spec: LandingSpec, sink: LandingSink, opts: Pick<IngestOptions, 'signal' | 'threads' | 'rangeBytes' | 'workerScript'> = {}): Promise<FileReport[]> {
+export async function readFiles(store: LandingStore, files: LandingEntry[], spec: LandingSpec, sink: LandingSink, opts: Pick<IngestOptions, 'signal' | 'threads' | 'rangeBytes' | 'workerScript' | 'canonical'> = {}): Promise<FileReport[]> {
   const maxLineBytes = spec.max_line_bytes ?? DEFAULT_MAX_LINE_BYTES;
   const resolver = new KeyResolver(readColumns(spec.columns));
-  const reports: FileReport[] = [];
+  const { taken, rest } = await takeCanonical(store, files, spec, opts.canonical, opts.signal);
+  const reports: FileReport[] = [...taken];
+  if (!rest.length) return reports;
   // on threads, a file's report is complete only once its lines are all merged (finish)
-  const reader = readerFor(files, store, resolver, sink, maxLineBytes, opts);
+  const reader = readerFor(rest, store, resolver, sink, maxLineBytes, opts);
   try {
-    for (const file of files) {
+    for (const file of rest) {
       opts.signal?.throwIfAborted();
       reports.push(await reader.read(file));
     }

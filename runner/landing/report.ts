@@ -102,3 +102,10 @@ export function readLine(report: LandingReport, read: number): string {
   const n = report.files.length;
   return read === n ? '' : `read ${read} of ${n} landing file${n === 1 ? '' : 's'}; the others are unchanged since they were ingested`;
 }
+
+/** How many of the files read went through the engine's JSON reader (every line canonical; fast-path.ts); '' for none. */
+export function canonicalLine(read: number, canonical: number): string {
+  if (canonical === 0) return '';
+  if (canonical === read) return `${read === 1 ? 'the file read was' : `the ${read} files read were`} read by the engine's JSON reader (every line canonical)`;
+  return `${canonical} of the ${read} files read ${canonical === 1 ? 'was' : 'were'} read by the engine's JSON reader (every line canonical), the others by the classifier`;
+}

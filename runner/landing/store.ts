@@ -53,6 +53,12 @@ export interface LandingStore {
   prefetch?(entries: LandingEntry[], signal?: AbortSignal): void;
   /** Drops whatever was fetched ahead and not read (after an error or Ctrl-C). */
   close?(): void;
+  /**
+   * Only a store whose files an engine can open by their path (a local folder): whether the file
+   * is still what was listed (size, times, device, inode). An engine that read the file itself
+   * (the fast path, fast-path.ts) checks this afterwards.
+   */
+  stillAsListed?(entry: LandingEntry): Promise<boolean>;
 }
 
 /** A landing file or folder that cannot be read; names the path (in safe form) and says why. */
@@ -126,6 +132,11 @@ export function localStore(chunkBytes = DEFAULT_CHUNK_BYTES): LandingStore {
         const isFile = st?.isFile() ?? false;
         return { name: e.name, path: p, kind: isFile ? 'file' : e.isDirectory() ? 'folder' : 'other', size: isFile ? Number(st!.size) : 0, ...(isFile ? { stamp: stampOf(st!), version: stampOf(st!) } : {}) };
       });
+    },
+    async stillAsListed(entry) {
+      const listed = (entry as LocalEntry).stamp;
+      const now = await fs.promises.stat(entry.path, { bigint: true }).then(stampOf, () => 'gone');
+      return listed !== undefined && now === listed;
     },
     async *read(entry, signal) {
       const listed = (entry as LocalEntry).stamp;

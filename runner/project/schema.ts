@@ -30,6 +30,7 @@ export const DUCKDB_TARGET_KEYS = [
   'catalog',
   'threads',
   'ingest_threads',
+  'landing_reader',
   'memory_limit',
   'temp_directory',
 ] as const;

@@ -19,7 +19,7 @@ const S: FieldRule = { type: 'string' };
 const THREADS: FieldRule = { type: 'int', min: 1 };
 
 export const TARGET_FIELD_RULES: Record<TargetType, Record<string, FieldRule>> = {
-  duckdb: { lake_dir: S, path_template: S, catalog: S, threads: THREADS, ingest_threads: THREADS, memory_limit: S, temp_directory: S },
+  duckdb: { lake_dir: S, path_template: S, catalog: S, threads: THREADS, ingest_threads: THREADS, landing_reader: { type: 'enum', values: ['auto', 'classifier'] }, memory_limit: S, temp_directory: S },
   athena: {
     region: S,
     database: S,

@@ -20,6 +20,8 @@ export interface DuckDbTargetConfig {
   threads: number;
   /** Threads that classify landing lines (default: one per core; 1: no thread started). */
   ingest_threads?: number;
+  /** `auto` (default): DuckDB's JSON reader takes the landing files whose every line is canonical; `classifier`: every line is classified by the runner. */
+  landing_reader?: 'auto' | 'classifier';
   memory_limit?: string;
   temp_directory?: string;
 }

@@ -29,7 +29,7 @@ import type { DuckDbTargetConfig } from '../../project/types.js';
 import type { ModelNode, SeedNode, SourceNode } from '../../manifest/types.js';
 import type { Adapter, AdapterResponse, Audit, Candidate, MaterializeResult, PublishedRecord, PublishOptions, QueryResult } from '../types.js';
 import { EngineError } from '../types.js';
-import { readLine, sourceMessage } from '../../landing/report.js';
+import { canonicalLine, readLine, sourceMessage } from '../../landing/report.js';
 import { LandingReadError } from '../../landing/store.js';
 import { asPublishedRecords, keptFiles, keptPaths, landingFileRows, landingStateRows, prepareBookkeeping, publishedRows, readSnapshot, recordPublished, snapshotPath, SNAPSHOT_SCHEMA_VERSION, versionsBeyond, forgetHistory, writeSnapshot, type PublishedRow, type Snapshot } from './catalog.js';
 import { adoptVersionDir, claimLake, listOwnedVersionDirs, makeVersionDir, newVersion, removeVersionDir, type Owner } from './lake.js';
@@ -42,7 +42,7 @@ import { toQueryResult } from './values.js';
 
 const q = duckdbDialect.quoteIdent;
 
-export type DuckDbAdapterConfig = Pick<DuckDbTargetConfig, 'lake_dir' | 'path_template' | 'catalog' | 'memory_limit' | 'temp_directory' | 'ingest_threads'> & { keep_versions?: number };
+export type DuckDbAdapterConfig = Pick<DuckDbTargetConfig, 'lake_dir' | 'path_template' | 'catalog' | 'memory_limit' | 'temp_directory' | 'ingest_threads' | 'landing_reader'> & { keep_versions?: number };
 
 /** Earlier versions kept besides the published one (as on the athena target). */
 export const DEFAULT_KEEP_VERSIONS = 1;
@@ -213,7 +213,7 @@ export class DuckDbAdapter implements Adapter {
       // the state of the last published ingestion, if both of its tables are still what it describes
       const source = `${node.source_name}.${node.name}`;
       const previous = await this.previousState(c, source, [node.relation.rendered, rej.rendered]);
-      const staged = await stageLanding(c, node, dirs, { ...(opts.signal ? { signal: opts.signal } : {}), ...(previous ? { previous } : {}), ...(opts.fullRefresh ? { fullRefresh: true } : {}), ...(this.cfg.ingest_threads !== undefined ? { threads: this.cfg.ingest_threads } : {}), ...(this.pseudonymKey ? { key: this.pseudonymKey } : {}) });
+      const staged = await stageLanding(c, node, dirs, { ...(opts.signal ? { signal: opts.signal } : {}), ...(previous ? { previous } : {}), ...(opts.fullRefresh ? { fullRefresh: true } : {}), ...(this.cfg.ingest_threads !== undefined ? { threads: this.cfg.ingest_threads } : {}), ...(this.cfg.landing_reader ? { reader: this.cfg.landing_reader } : {}), ...(this.pseudonymKey ? { key: this.pseudonymKey } : {}) });
       const { parts } = staged.state;
       const rows = { accepted: partRows(parts.accepted), rejects: partRows(parts.rejects) };
       const previousRows = await this.committedRows(node.relation.rendered);
@@ -227,7 +227,7 @@ export class DuckDbAdapter implements Adapter {
         }
         await recordFiles(c, staged.state);
       }, audit, { rows: rows.accepted, ...(previousRows !== undefined ? { previousRows } : {}) });
-      const read = readLine(staged.report, staged.read);
+      const read = [readLine(staged.report, staged.read), canonicalLine(staged.read, staged.canonical)].filter(Boolean).join('\n  ');
       const message = `${sourceMessage(staged.report)}${read ? `\n  ${read}` : ''}`;
       return { published, message: published ? message : `NOT PUBLISHED ${message}`, landing: staged.report, rows_affected: rows.accepted };
     } finally {

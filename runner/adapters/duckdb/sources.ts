@@ -26,6 +26,7 @@ import fs from 'node:fs';
 import { ingestSource, sourceSpec, type LandingSink } from '../../landing/ingest.js';
 import type { BatchWriter } from '../../landing/incremental.js';
 import type { FileState, Part, SourceState } from '../../landing/state.js';
+import { duckdbCanonicalReader } from './canonical.js';
 import { insertLandingFileRows, insertLandingStateRows } from './catalog.js';
 import { toQueryResult } from './values.js';
 import { balanceProblem, malformedError } from '../../landing/report.js';
@@ -82,6 +83,21 @@ class StagedParts {
     this.staged++;
   }
 
+  /**
+   * Appends the rows of `select` after every row staged before (the appender's rows are flushed
+   * into the table first, so the order holds); the number of rows appended.
+   */
+  async insert(select: string): Promise<number> {
+    this.a.closeSync();
+    this.appender = undefined;
+    const r = await this.c.runAndReadAll(`INSERT INTO temp.${q(this.table)} ${select}`);
+    const n = Number(r.rowsChanged);
+    this.staged += n;
+    this.appender = await this.c.createAppender(this.table, 'main', 'temp');
+    await this.maybeFlush();
+    return n;
+  }
+
   /** Writes a part when enough rows are staged (awaited between chunks of the landing files). */
   async maybeFlush(): Promise<void> {
     if (this.staged >= PART_ROWS) await this.flush();
@@ -120,6 +136,8 @@ export interface StagedLanding {
   state: SourceState;
   /** Files read by this build. */
   read: number;
+  /** Of those, the files read by DuckDB's JSON reader (every line canonical; canonical.ts). */
+  canonical: number;
 }
 
 export interface StageOptions {
@@ -130,6 +148,11 @@ export interface StageOptions {
   threads?: number;
   /** The pseudonymisation key of derived columns (runner/landing/derive.ts). */
   key?: PseudonymKey;
+  /**
+   * Target `landing_reader`: `auto` (default) lets DuckDB's JSON reader take the files whose
+   * every line is canonical (canonical.ts); `classifier` classifies every line in the runner.
+   */
+  reader?: 'auto' | 'classifier';
 }
 
 /**
@@ -175,6 +198,7 @@ export async function stageLanding(c: DuckDBConnection, node: SourceNode, dirs: 
         await rejects.maybeFlush();
       },
     };
+    const canonical = opts.reader !== 'classifier' ? duckdbCanonicalReader(c, accepted, columns) : undefined;
     let rewritten = 0;
     const writer: BatchWriter = {
       sink,
@@ -194,6 +218,7 @@ export async function stageLanding(c: DuckDBConnection, node: SourceNode, dirs: 
       ...(opts.previous ? { previous: opts.previous } : {}),
       ...(opts.fullRefresh ? { fullRefresh: true } : {}),
       ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+      ...(canonical ? { canonical } : {}),
       onRemoved: node.config.on_removed_file === 'drop' ? 'drop' : 'keep',
     });
     const failed = malformedError(result.report);
@@ -202,7 +227,7 @@ export async function stageLanding(c: DuckDBConnection, node: SourceNode, dirs: 
     const stored = await countParts(c, result.state.parts);
     const problem = balanceProblem(result.report, stored);
     if (problem) throw new EngineError(problem);
-    return { report: result.report, state: result.state, read: result.read };
+    return { report: result.report, state: result.state, read: result.read, canonical: canonical?.taken ?? 0 };
   } finally {
     accepted.close();
     rejects.close();
