@@ -52,21 +52,35 @@ export async function takeCanonical(store: LandingStore, files: LandingEntry[], 
   const maxLineBytes = spec.max_line_bytes ?? DEFAULT_MAX_LINE_BYTES;
   const taken: FileReport[] = [];
   const rest: LandingEntry[] = [];
+  const candidates = files.filter((f) => f.size > 0 && f.size <= CANONICAL_MAX_BYTES);
+  // the next candidate's bytes are read and hashed here while the engine reads the current one
+  const facts = new Map<LandingEntry, Promise<FileFacts>>();
+  const factsFor = (i: number) => {
+    const f = candidates[i];
+    if (f && !facts.has(f)) {
+      const p = factsOf(store, f, maxLineBytes, signal);
+      p.catch(() => undefined); // awaited in turn; an error of a file not reached is not left unhandled
+      facts.set(f, p);
+    }
+    return f ? facts.get(f)! : undefined;
+  };
+  let next = 0;
   for (const file of files) {
     signal?.throwIfAborted();
-    if (file.size === 0 || file.size > CANONICAL_MAX_BYTES) {
+    if (candidates[next] !== file) {
       rest.push(file);
       continue;
     }
-    const facts = await factsOf(store, file, maxLineBytes, signal);
-    const shape = facts.plain && facts.firstLine !== undefined ? shapeOf(facts.firstLine, spec.columns) : undefined;
-    if (!shape || !(await reader.ingest(file.path, shape, linePattern(shape), facts.lines, maxLineBytes))) {
+    const mine = await factsFor(next)!;
+    factsFor(++next);
+    const shape = mine.plain && mine.firstLine !== undefined ? shapeOf(mine.firstLine, spec.columns) : undefined;
+    if (!shape || !(await reader.ingest(file.path, shape, linePattern(shape), mine.lines, maxLineBytes))) {
       rest.push(file);
       continue;
     }
     // the engine read the file by its path: it must still be the file this runner hashed
     if (!(await store.stillAsListed(file))) throw new LandingReadError(file.path, undefined, 'it changed while it was read (its size, modification time or inode differ from the listing); run the build again');
-    taken.push(canonicalReport(file.path, facts));
+    taken.push(canonicalReport(file.path, mine));
   }
   return { taken, rest };
 }

@@ -53,7 +53,6 @@ export class DuckDbAdapter implements Adapter {
   private pseudonymKey?: PseudonymKey;
   private readonly live = new Set<DuckDBConnection>();
   private schemaLock: Promise<void> = Promise.resolve();
-  private ingestLock: Promise<void> = Promise.resolve();
   /** Pruning and snapshot writes, one at a time. */
   private bookkeeping: Promise<unknown> = Promise.resolve();
   private readonly schemas = new Set<string>();
@@ -180,17 +179,17 @@ export class DuckDbAdapter implements Adapter {
 
   /**
    * Landing ingestion (sources.ts): both tables written as new versions, then published in one
-   * transaction. Ingestions run one at a time: their lines are classified on `ingest_threads`
-   * threads already (landing/parallel.ts), and it bounds the memory of the staging tables.
+   * transaction. Ingestions run side by side like models, each on its own connection with its own
+   * staging tables (bounded: a Parquet part every few million rows) and its own classifier
+   * threads: while one source's files are read by DuckDB's JSON reader, another's are hashed or
+   * classified in the runner.
    */
   async prepareSource(node: SourceNode, audit: Audit, opts: PublishOptions = {}): Promise<AdapterResponse & { published: boolean }> {
     this.writable();
     const { signal } = opts;
     await this.ensureSchema(node.relation.schema);
-    const turn = this.ingestLock.then(() => this.withConnection((c) => this.ingest(c, node, audit, opts), signal));
-    this.ingestLock = turn.then(() => undefined, () => undefined);
     try {
-      return await turn;
+      return await this.withConnection((c) => this.ingest(c, node, audit, opts), signal);
     } catch (e) {
       if (e instanceof LandingReadError) throw new EngineError(`${e.message}; the published version is unchanged`, { path: e.path });
       if (e instanceof EngineError) throw e;

@@ -83,19 +83,16 @@ class StagedParts {
     this.staged++;
   }
 
-  /**
-   * Appends the rows of `select` after every row staged before (the appender's rows are flushed
-   * into the table first, so the order holds); the number of rows appended.
-   */
-  async insert(select: string): Promise<number> {
-    this.a.closeSync();
-    this.appender = undefined;
-    const r = await this.c.runAndReadAll(`INSERT INTO temp.${q(this.table)} ${select}`);
-    const n = Number(r.rowsChanged);
-    this.staged += n;
-    this.appender = await this.c.createAppender(this.table, 'main', 'temp');
-    await this.maybeFlush();
-    return n;
+  /** The path of the next part (a part written elsewhere, then adopted). */
+  nextPart(): string {
+    return `${this.dir}/part-${String(this.parts.length).padStart(5, '0')}.parquet`;
+  }
+
+  /** Takes a part written elsewhere as the next one: the rows staged so far are written out first, so the order holds. */
+  async adopt(part: Part): Promise<void> {
+    if (this.staged > 0) await this.flush();
+    if (part.path !== this.nextPart()) throw new Error(`internal: part ${part.path} adopted out of turn`);
+    this.parts.push(part);
   }
 
   /** Writes a part when enough rows are staged (awaited between chunks of the landing files). */
@@ -122,7 +119,7 @@ class StagedParts {
   private async flush(): Promise<void> {
     this.a.closeSync();
     this.appender = undefined;
-    const file = `${this.dir}/part-${String(this.parts.length).padStart(5, '0')}.parquet`;
+    const file = this.nextPart();
     const copied = await this.c.runAndReadAll(`COPY temp.${q(this.table)} TO ${lit(file)} (FORMAT parquet)`);
     this.parts.push({ path: file, rows: Number(copied.rowsChanged) });
     await this.c.run(`DELETE FROM temp.${q(this.table)}`);
