@@ -4,6 +4,9 @@
  * alike), on 1 classifier thread and on several (landing/parallel.ts):
  *   classify@n  read + classify every line on n threads, rows dropped: the cost both targets share
  *   duckdb@n    the local target's sink: DuckDB appenders into staging tables, written out as Parquet parts
+ *               (`landing_reader: classifier`: every line classified by the runner)
+ *   duckdb+canonical  the local target as it builds by default: files whose every line is canonical
+ *               read by DuckDB itself (runner/adapters/duckdb/canonical.ts), the others as duckdb@cores
  *   athena@n    the Athena target's sink: JSON lines gzipped into parts, uploads discarded
  *               (an S3 client that only counts bytes: the network is not what is measured)
  *   read_json   DuckDB reading the same files itself: CREATE TABLE AS SELECT * FROM read_json([...],
@@ -35,7 +38,7 @@ import { BENCH_KEY, landing, REPO, type Size } from './lib/workspace.js';
 const KEY = pseudonymKey(Buffer.from(BENCH_KEY));
 
 const RUNS = 3;
-type Kind = 'classify' | 'duckdb' | 'athena' | 'read_json';
+type Kind = 'classify' | 'duckdb' | 'canonical' | 'athena' | 'read_json';
 interface Variant {
   name: string;
   kind: Kind;
@@ -49,6 +52,7 @@ function variants(): Variant[] {
   for (const kind of ['classify', 'duckdb', 'athena'] as const) {
     for (const threads of [...new Set([1, 2, ...(kind === 'classify' ? [cores] : [])])]) out.push({ name: `${kind}@${threads}`, kind, threads });
   }
+  out.push({ name: 'duckdb+canonical', kind: 'canonical', threads: cores });
   out.push({ name: 'read_json', kind: 'read_json', threads: 0 });
   return out;
 }
@@ -115,7 +119,7 @@ async function once(variant: Variant, nodes: SourceNode[]): Promise<{ seconds: n
   const t0 = performance.now();
   if (variant.kind === 'read_json') {
     ({ rows, bytesIn } = await readJson(nodes));
-  } else if (variant.kind === 'duckdb') {
+  } else if (variant.kind === 'duckdb' || variant.kind === 'canonical') {
     const db = await DuckDBInstance.create(':memory:');
     const c = await db.connect();
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'stedi-bench-landing-'));
@@ -123,7 +127,7 @@ async function once(variant: Variant, nodes: SourceNode[]): Promise<{ seconds: n
       for (const node of nodes) {
         const dirs = { accepted: path.join(out, node.name, 'accepted'), rejects: path.join(out, node.name, 'rejects') };
         for (const d of Object.values(dirs)) fs.mkdirSync(d, { recursive: true });
-        const { report: r } = await stageLanding(c, node, dirs, { threads: variant.threads, key: KEY });
+        const { report: r } = await stageLanding(c, node, dirs, { threads: variant.threads, key: KEY, reader: variant.kind === 'canonical' ? 'auto' : 'classifier' });
         rows += r.totals.accepted + r.totals.rejected;
         bytesIn += r.files.reduce((s, f) => s + f.bytes, 0);
       }

@@ -4,9 +4,11 @@
  * (`landing.<table>__rejects`: file, line, reason, detail, raw).
  *
  * Both tables are versions in the lake like every other table
- * (`<lake>/<entity>/landing/<table>[__rejects]/v=<version>/part-*.parquet`): rows are appended to
- * connection-local staging tables and written out as Parquet parts every few million rows (so
- * memory stays bounded), the parts are counted back against the classification (the audit:
+ * (`<lake>/<entity>/landing/<table>[__rejects]/v=<version>/part-*.parquet`): a file whose every
+ * line is canonical becomes a part of its own in one DuckDB query (canonical.ts; unless the target
+ * says `landing_reader: classifier`); the classifier's rows are appended to connection-local
+ * staging tables and written out as Parquet parts every few million rows (so memory stays
+ * bounded), the parts are counted back against the classification (the audit:
  * lines read = accepted + rejected + blank + duplicate_delivery, and what was written equals what
  * was classified), and one catalog transaction then switches both views, records the versions
  * and the ingestion record (`_stedi.landing_files`) and runs the executor's gate (the volume
