@@ -177,7 +177,7 @@ export async function landingBench(sizes: Size[]): Promise<void> {
     for (const v of all) {
       const s = median(times[v.name]!);
       const one = median(times[`${v.kind}@1`] ?? times[v.name]!);
-      rowsOut.push([size.name, v.name, s, s / base, v.threads > 1 ? one / s : '', Math.round(last[v.name]!.rows / s), v.kind === 'athena' ? last[v.name]!.bytesOut / last[v.name]!.bytesIn : '']);
+      rowsOut.push([size.name, v.name, s, s / base, v.threads > 1 && times[`${v.kind}@1`] ? one / s : '', Math.round(last[v.name]!.rows / s), v.kind === 'athena' ? last[v.name]!.bytesOut / last[v.name]!.bytesIn : '']);
     }
     rowsOut.push([size.name, 'cpu probe: 2 threads ÷ 1 (1.0 = two free cores)', median(times['cpu probe']!), '', '', '', '']);
     results.push({ size: size.name, rows: rowsOf('classify@1'), read_json_rows: rowsOf('read_json'), input_bytes: last['classify@1']!.bytesIn, gzip_bytes: last['athena@1']!.bytesOut, cores: os.availableParallelism(), median_s: Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)])), runs_s: times });
