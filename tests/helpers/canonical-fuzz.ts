@@ -1,5 +1,17 @@
 /** Seeded near-canonical landing lines (runner/landing/canonical.ts): canonical ones and the ones just outside the grammar. */
 
+/** Columns of every kind a landing column can have (a 32-bit real included). */
+export const EVERY_KIND = [
+  { name: 's', data_type: 'varchar' },
+  { name: 'b', data_type: 'bigint' },
+  { name: 'i', data_type: 'integer' },
+  { name: 'sm', data_type: 'smallint' },
+  { name: 't', data_type: 'tinyint' },
+  { name: 'd', data_type: 'double' },
+  { name: 'r', data_type: 'real' },
+  { name: 'f', data_type: 'boolean' },
+];
+
 /** A small deterministic generator (mulberry32). */
 export function random(seed: number): () => number {
   let a = seed;

@@ -22,7 +22,7 @@ import { linePattern, lineRegExp, shapeOf } from '../../runner/landing/canonical
 import { landingColumns } from '../../runner/landing/classify.js';
 import type { SourceNode } from '../../runner/manifest/types.js';
 import { REPO } from '../helpers/stedi.js';
-import { fuzzLine, random } from '../helpers/canonical-fuzz.js';
+import { EVERY_KIND, fuzzLine, random } from '../helpers/canonical-fuzz.js';
 
 const roots: string[] = [];
 afterAll(() => {
@@ -99,16 +99,7 @@ async function expectSame(location: string, cols: Col[], config: Record<string, 
   return { fast: taken(fast.message), contents: fast.contents };
 }
 
-const COLS: Col[] = [
-  { name: 's', data_type: 'varchar' },
-  { name: 'b', data_type: 'bigint' },
-  { name: 'i', data_type: 'integer' },
-  { name: 'sm', data_type: 'smallint' },
-  { name: 't', data_type: 'tinyint' },
-  { name: 'd', data_type: 'double' },
-  { name: 'r', data_type: 'real' },
-  { name: 'f', data_type: 'boolean' },
-];
+const COLS: Col[] = EVERY_KIND;
 
 /** A canonical value of each column kind, at the edges of the grammar. */
 function canonicalValue(rnd: () => number, type: string): string {

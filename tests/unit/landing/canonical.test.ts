@@ -9,19 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { canonicalReport, lineRegExp, shapeOf, type Shape } from '../../../runner/landing/canonical.js';
 import { classifyLine, KeyResolver, landingColumns } from '../../../runner/landing/classify.js';
 import type { LandingColumn, LandingValue } from '../../../runner/landing/types.js';
-import { fuzzLine, random } from '../../helpers/canonical-fuzz.js';
+import { EVERY_KIND, fuzzLine, random } from '../../helpers/canonical-fuzz.js';
 
-const { columns } = landingColumns([
-  { name: 's', data_type: 'varchar' },
-  { name: 'b', data_type: 'bigint' },
-  { name: 'i', data_type: 'integer' },
-  { name: 'sm', data_type: 'smallint' },
-  { name: 't', data_type: 'tinyint' },
-  { name: 'd', data_type: 'double' },
-  { name: 'r', data_type: 'real' },
-  { name: 'f', data_type: 'boolean' },
-  { name: 'key', data_type: 'varchar', derived: { pseudonym_of: 's' } },
-]);
+const { columns } = landingColumns([...EVERY_KIND, { name: 'key', data_type: 'varchar', derived: { pseudonym_of: 's' } }]);
 const resolver = new KeyResolver(columns.filter((c) => c.pseudonym_of === undefined));
 
 /** The value the grammar gives a canonical value text of a column. */

@@ -17,6 +17,7 @@ import { ingestLanding, type IngestOptions, type LandingSink } from '../../../ru
 import { classifierThreads } from '../../../runner/landing/pool.js';
 import { localStore, type LandingStore } from '../../../runner/landing/store.js';
 import type { LandingColumn, LandingReport, LandingValue } from '../../../runner/landing/types.js';
+import { random } from '../../helpers/canonical-fuzz.js';
 import { REPO } from '../../helpers/stedi.js';
 
 const dirs: string[] = [];
@@ -88,17 +89,6 @@ const GEN_COLUMNS = [
   { name: 'r', data_type: 'real' },
   { name: 'f', data_type: 'boolean' },
 ];
-
-/** A small deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One line (without its LF) of some kind, as bytes. */
 function line(rnd: () => number, n: number): Buffer {
