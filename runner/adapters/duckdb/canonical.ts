@@ -26,7 +26,7 @@ const lit = duckdbDialect.quoteString;
 export interface PartsTarget {
   /** The path for the next part; nothing is recorded until `adopt`. */
   nextPart(): string;
-  /** Takes a written part as the next one (after every row staged before). */
+  /** Takes the part written at `nextPart()` as the next one (the fast path runs before any row is staged). */
   adopt(part: Part): Promise<void>;
 }
 

@@ -90,10 +90,12 @@ class StagedParts {
     return `${this.dir}/part-${String(this.parts.length).padStart(5, '0')}.parquet`;
   }
 
-  /** Takes a part written elsewhere as the next one: the rows staged so far are written out first, so the order holds. */
+  /**
+   * Takes a part written elsewhere (at `nextPart()`) as the next one. Only before any row is
+   * staged: the fast path runs first (fast-path.ts), so a staged row would mean the order broke.
+   */
   async adopt(part: Part): Promise<void> {
-    if (this.staged > 0) await this.flush();
-    if (part.path !== this.nextPart()) throw new Error(`internal: part ${part.path} adopted out of turn`);
+    if (this.staged > 0 || part.path !== this.nextPart()) throw new Error(`internal: part ${part.path} adopted out of turn`);
     this.parts.push(part);
   }
 
