@@ -119,7 +119,7 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   try {
     await adapter.open(command === 'test' ? 'read' : 'write');
     writeArtifacts(s);
-    ({ results, refused } = await executeChecked(s.manifest, adapter, steps, { threads, failFast: !!opts.failFast, signal: controller.signal, reporter, allowShrink: !!opts.allowShrink, fullRefresh: !!opts.fullRefresh }));
+    ({ results, refused } = await executeChecked(s.manifest, adapter, steps, { threads, failFast: !!opts.failFast, signal: controller.signal, reporter, allowShrink: !!opts.allowShrink, fullRefresh: !!opts.fullRefresh, ...(key && !opts.dryRun ? { keyFingerprint: key.fingerprint } : {}) }));
     if (!refused.length) {
       if (command !== 'test' && !opts.dryRun && !controller.signal.aborted) reconciliation = await reconcileRun(s.manifest, results, adapter, controller.signal);
       if (!opts.dryRun && !controller.signal.aborted) inconsistent = publishedInconsistencies(s.manifest, await adapter.published(controller.signal));
@@ -204,6 +204,8 @@ function reportRefusal(problems: InputProblem[], s: Session, command: Command, o
   const sel = [...(opts.select?.length ? [`-s ${opts.select.map((x) => JSON.stringify(x)).join(' ')}`] : []), ...(opts.exclude?.length ? [`--exclude ${opts.exclude.map((x) => JSON.stringify(x)).join(' ')}`] : [])].join(' ');
   const target = opts.target ? ` --target ${s.target.name}` : '';
   if (Object.keys(published).length) reporter.error(`To build with the inputs the published tables were built from: stedi ${command}${target}${sel ? ` ${sel}` : ''} ${varsArg({ ...(s.manifest.metadata.vars ?? {}), ...published })}`);
+  const key = problems.flatMap((p) => p.disagreements).find((d) => d.input.startsWith('pseudonymisation key'));
+  if (key) reporter.error(`To build with the key the published tables were built from: set ${SUBJECT_KEY_ENV} (or the target's ${SUBJECT_KEY_SECRET_SETTING}) to the key whose fingerprint is ${String(key.theirs)}`);
   reporter.error(`To rebuild every table from this command's inputs: stedi build${target}${opts.vars ? ` --vars '${opts.vars}'` : ''}`);
 }
 

@@ -2,8 +2,10 @@
  * What a published table was built from, and whether neighbouring tables agree. Pure.
  *
  * Every version stedi publishes records its inputs: the target, the vars its SQL read (its own
- * and, through its parents, every var upstream of it) and the landing location of every source
- * upstream of it. Before a command runs, the plan is simulated in dependency order: a node that
+ * and, through its parents, every var upstream of it), the landing location of every source
+ * upstream of it, and the fingerprint of the pseudonymisation key of every upstream source with a
+ * derived column (runner/landing/derive.ts): tables keyed under two keys would hold two pseudonyms
+ * for one person, and their joins would silently lose that person. Before a command runs, the plan is simulated in dependency order: a node that
  * runs takes its own inputs plus its parents' (the new inputs of a parent that runs too, the
  * recorded ones of a parent that does not). A command is refused when
  *   - a node would read parents built from different inputs, or read a var with another value
@@ -26,6 +28,8 @@ export interface BuildInputs {
   landing: Record<string, string>;
   /** source unique_id → the vars its location was rendered from (to suggest a command; never compared). */
   location_vars?: Record<string, Record<string, unknown>>;
+  /** source unique_id (a source with a derived column) → the fingerprint of the pseudonymisation key it was ingested under. */
+  keys?: Record<string, string>;
 }
 
 export interface Disagreement {
@@ -49,9 +53,14 @@ export interface InputProblem {
 
 const MATERIALIZED = new Set(['source', 'seed', 'model']);
 
-export function ownInputs(n: ManifestNode, target: string): BuildInputs {
+/**
+ * The inputs of the node alone. `keyFingerprint`: the pseudonymisation key of this command, recorded
+ * by a source with a derived column (the only nodes whose rows depend on it).
+ */
+export function ownInputs(n: ManifestNode, target: string, keyFingerprint?: string): BuildInputs {
   if (n.resource_type === 'source') {
-    return { target, vars: {}, landing: { [n.unique_id]: normalisePath(n.location) }, ...(n.location_vars ? { location_vars: { [n.unique_id]: n.location_vars } } : {}) };
+    const keyed = keyFingerprint !== undefined && n.columns.some((c) => c.derived !== undefined);
+    return { target, vars: {}, landing: { [n.unique_id]: normalisePath(n.location) }, ...(n.location_vars ? { location_vars: { [n.unique_id]: n.location_vars } } : {}), ...(keyed ? { keys: { [n.unique_id]: keyFingerprint } } : {}) };
   }
   return { target, vars: n.resource_type === 'model' ? { ...(n.vars_read ?? {}) } : {}, landing: {} };
 }
@@ -79,13 +88,19 @@ export function disagreements(a: BuildInputs, b: BuildInputs, label: (id: string
   for (const k of Object.keys(a.landing).sort()) {
     if (Object.hasOwn(b.landing, k) && a.landing[k] !== b.landing[k]) out.push({ input: `landing location of ${label(k)}`, ours: a.landing[k], theirs: b.landing[k] });
   }
+  const ak = a.keys ?? {};
+  const bk = b.keys ?? {};
+  for (const k of Object.keys(ak).sort()) {
+    if (Object.hasOwn(bk, k) && ak[k] !== bk[k]) out.push({ input: `pseudonymisation key (fingerprint) of ${label(k)}`, ours: ak[k], theirs: bk[k] });
+  }
   return out;
 }
 
 /** `a` and `b` together (the caller has checked that they agree). */
 export function union(a: BuildInputs, b: BuildInputs): BuildInputs {
   const lv = { ...(a.location_vars ?? {}), ...(b.location_vars ?? {}) };
-  return { target: a.target, vars: { ...b.vars, ...a.vars }, landing: { ...b.landing, ...a.landing }, ...(Object.keys(lv).length ? { location_vars: lv } : {}) };
+  const keys = { ...(b.keys ?? {}), ...(a.keys ?? {}) };
+  return { target: a.target, vars: { ...b.vars, ...a.vars }, landing: { ...b.landing, ...a.landing }, ...(Object.keys(lv).length ? { location_vars: lv } : {}), ...(Object.keys(keys).length ? { keys } : {}) };
 }
 
 /** unique_id → record, matched by the relation each node publishes. */
@@ -132,7 +147,7 @@ export interface PlanCheck {
  * Simulates a command that materializes `planned` (unique_ids of sources, seeds and models):
  * the inputs each will record, and every disagreement with what is published around it.
  */
-export function checkPlan(manifest: Manifest, planned: Set<string>, records: PublishedRecord[]): PlanCheck {
+export function checkPlan(manifest: Manifest, planned: Set<string>, records: PublishedRecord[], keyFingerprint?: string): PlanCheck {
   const target = manifest.metadata.target.name;
   const published = recordsByNode(manifest, records);
   const label = (id: string) => labelOf(manifest, id);
@@ -154,7 +169,7 @@ export function checkPlan(manifest: Manifest, planned: Set<string>, records: Pub
     const known = inputs.get(id);
     if (known || visiting.has(id)) return known;
     visiting.add(id);
-    let acc = ownInputs(manifest.nodes[id]!, target);
+    let acc = ownInputs(manifest.nodes[id]!, target, keyFingerprint);
     for (const p of parentsOf(id)) {
       const theirs = effective(p);
       if (!theirs) {

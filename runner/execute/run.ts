@@ -22,6 +22,8 @@ export interface ExecOptions {
   allowShrink?: boolean;
   /** `--full-refresh`: the selected sources read every landing file again (no earlier part is kept). */
   fullRefresh?: boolean;
+  /** The fingerprint of this command's pseudonymisation key, when it ingests a source with a derived column (recorded as an input). */
+  keyFingerprint?: string;
 }
 
 const CANCELLED = 'cancelled: the run was stopped; nothing of it was published';
@@ -178,7 +180,7 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
  */
 export async function executeChecked(manifest: Manifest, adapter: Adapter, steps: PlanStep[], opts: Omit<ExecOptions, 'inputs'>): Promise<{ results: NodeResult[]; refused: InputProblem[] }> {
   const materializing = new Set(steps.filter((st) => st.kind === 'source' || st.kind === 'materialize').map((st) => st.node.unique_id));
-  const check = materializing.size ? checkPlan(manifest, materializing, await adapter.published(opts.signal)) : undefined;
+  const check = materializing.size ? checkPlan(manifest, materializing, await adapter.published(opts.signal), opts.keyFingerprint) : undefined;
   if (check?.problems.length) return { results: [], refused: check.problems };
   const results = await execute(manifest, adapter, steps, { ...opts, ...(check ? { inputs: check.inputs } : {}) });
   return { results, refused: [] };

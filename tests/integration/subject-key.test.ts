@@ -117,7 +117,24 @@ describe('the pseudonymisation key on the local target', () => {
     expect(same.code, explain(same)).toBe(0);
     expect(message()).toMatch(/read 0 of \d+ landing files/);
     const NEW = 'Vb3-rotated-probe-91c0d7e4-subject-key-2a6f';
-    const rotated = await stedi(dir, ['build', '-s', 'source:landing.customer'], { env: { STEDI_SUBJECT_KEY: NEW }, timeoutMs: 120_000 });
+    // the key is an input of every table downstream of the customers: re-keying the customers alone
+    // would leave the published tables that read them under the old key (two pseudonyms for one
+    // person, joins that silently lose them), so it is refused, naming both fingerprints
+    const alone = await stedi(dir, ['build', '-s', 'source:landing.customer'], { env: { STEDI_SUBJECT_KEY: NEW }, timeoutMs: 120_000 });
+    expect(alone.code, explain(alone)).not.toBe(0);
+    const said = alone.stdout + alone.stderr;
+    expect(said).toContain('Refused');
+    expect(said).toContain(`pseudonymisation key (fingerprint) of landing.customer is ${keyFingerprint(Buffer.from(NEW))} here but ${keyFingerprint(Buffer.from(KEY))} there`);
+    expectNoKey('the refusal', said);
+    // nothing was published: the customers still carry the old key's pseudonyms
+    const old = await query(dir, 'select email, subject_key from landing.customer');
+    expect(old.length).toBeGreaterThan(0);
+    for (const r of old) {
+      const c = canonicalEmail(r.email);
+      expect(r.subject_key).toBe(c === null ? null : createHmac('sha256', KEY).update(c).digest('hex'));
+    }
+    // the customers and everything downstream of them, under the new key: consistent, allowed
+    const rotated = await stedi(dir, ['build', '-s', 'source:landing.customer+'], { env: { STEDI_SUBJECT_KEY: NEW }, timeoutMs: 120_000 });
     expect(rotated.code, explain(rotated)).toBe(0);
     expect(message()).toContain('every landing file was read again (the columns, the line limit, the malformed-line policy or the pseudonymisation key changed)');
     // a source without a derived column does not depend on the key: nothing of it is read again
