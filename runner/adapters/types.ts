@@ -57,8 +57,13 @@ export interface PublishOptions {
    * runner/execute/inputs.ts), recorded with it when it is published. Opaque to adapters.
    */
   inputs?: Record<string, unknown>;
-  /** Sources: read every landing file again instead of only the new and changed ones (`--full-refresh`). */
+  /**
+   * `--full-refresh`: sources read every landing file again instead of only the new and changed
+   * ones; incremental models are rebuilt whole instead of adding a batch.
+   */
   fullRefresh?: boolean;
+  /** An incremental model's SQL with is_incremental() true: the batch added to the published table. */
+  incrementalSql?: string;
 }
 
 /** A relation as the warehouse has it published, with what stedi recorded when it did. */

@@ -47,6 +47,19 @@ export const PSEUDONYM_HINT = 'use the pseudonym a landing source derives at ing
  * cannot be analysed at all is one error: none of its columns can be shown free of personal data.
  */
 export function checkPiiLineage(nodes: Record<string, ManifestNode>, dialect: string, diagnostics: Diagnostic[]): void {
+  piiLineage(nodes, dialect, diagnostics);
+  // an incremental model's is_incremental() branch is SQL that publishes rows too: checked the same way
+  const incremental = Object.values(nodes).filter((n): n is ModelNode => n.resource_type === 'model' && n.compiled_incremental_code !== undefined);
+  if (!incremental.length) return;
+  const branch = { ...nodes };
+  for (const n of incremental) branch[n.unique_id] = { ...n, compiled_code: n.compiled_incremental_code! };
+  const found: Diagnostic[] = [];
+  piiLineage(branch, dialect, found);
+  const seen = new Set(diagnostics.map((d) => `${d.code}|${d.file}|${d.message}`));
+  for (const d of found) if (!seen.has(`${d.code}|${d.file}|${d.message}`)) diagnostics.push({ ...d, message: `in its is_incremental() branch: ${d.message}` });
+}
+
+function piiLineage(nodes: Record<string, ManifestNode>, dialect: string, diagnostics: Diagnostic[]): void {
   const restricted = Object.values(nodes).filter((n) => n.resource_type === 'model' && n.config.pii_allowed === false).map((n) => n.unique_id);
   if (!restricted.length) return;
   const lineage = projectLineage({ nodes, dialect, only: restricted });

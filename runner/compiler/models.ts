@@ -6,7 +6,7 @@ import type { Dialect } from '../dialect/types.js';
 import type { Materialization, ModelNode } from '../manifest/types.js';
 import { MODEL_CONFIG_KEYS } from '../project/schema.js';
 import type { ProjectSpec, SourceFile } from '../project/types.js';
-import { asTags, checkConfigKeys, folderConfigsFor, mergeConfigs } from './configs.js';
+import { asTags, checkConfigKeys, folderConfigsFor, incrementalProblems, mergeConfigs } from './configs.js';
 import { lineOf, type RenderEnv } from './render-env.js';
 import { makeScope, type Registry } from './scope.js';
 import { columnDefs } from './sources.js';
@@ -72,7 +72,12 @@ function firstPass(ctx: Ctx, f: SourceFile, t: nunjucks.Template): Record<string
   const name = modelName(f.path);
   const props = ctx.project.modelProps.find((p) => p.name === name);
   const folder = folderConfigsFor(f.path, ctx.project.config.model_paths, ctx.project.config.model_configs);
-  return mergeConfigs({ enabled: true, materialized: 'view' }, ...folder, props?.config ?? {}, ...inFile);
+  const merged = mergeConfigs({ enabled: true, materialized: 'view' }, ...folder, props?.config ?? {}, ...inFile);
+  // the incremental settings are checked together, wherever each was set
+  for (const p of incrementalProblems(merged)) {
+    ctx.diagnostics.push({ code: 'E_BAD_CONFIG', severity: 'error', file: f.path, line: lineOf(f.text, p.key) || lineOf(f.text, 'config(') || 1, message: p.message, ...(p.hint ? { hint: p.hint } : {}) });
+  }
+  return merged;
 }
 
 function secondPass(ctx: Ctx, f: SourceFile, t: nunjucks.Template, config: Record<string, unknown>): ModelNode {
@@ -83,6 +88,16 @@ function secondPass(ctx: Ctx, f: SourceFile, t: nunjucks.Template, config: Recor
   const self = ctx.registry.relations.get(id) ?? '';
   const scope = makeScope({ file: f.path, raw: f.text, self, registry: ctx.registry, vars: ctx.vars, diagnostics: ctx.diagnostics, deps, varsRead });
   const sql = ctx.env.render(t, scope) ?? '';
+  // an incremental model is rendered twice: is_incremental() false (the first build, --full-refresh)
+  // and true (a batch added to the published table, `{{ this }}`); both add to its dependencies
+  let incremental: string | undefined;
+  if (config.materialized === 'incremental') {
+    const found: Diagnostic[] = [];
+    incremental = ctx.env.render(t, makeScope({ file: f.path, raw: f.text, self, registry: ctx.registry, vars: ctx.vars, diagnostics: found, deps, varsRead, incremental: true })) ?? '';
+    // what only the incremental branch gets wrong is reported too (once, however both renderings saw it)
+    const seen = new Set(ctx.diagnostics.map((d) => `${d.code}|${d.file}|${d.line}|${d.message}`));
+    for (const d of found) if (!seen.has(`${d.code}|${d.file}|${d.line}|${d.message}`)) ctx.diagnostics.push(d);
+  }
   const props = ctx.project.modelProps.find((p) => p.name === name);
   const zone = String(config.zone ?? 'main');
   return {
@@ -103,6 +118,7 @@ function secondPass(ctx: Ctx, f: SourceFile, t: nunjucks.Template, config: Recor
     columns: columnDefs(props?.columns ?? []),
     raw_code: f.text,
     compiled_code: tidy(sql),
+    ...(incremental !== undefined ? { compiled_incremental_code: tidy(incremental) } : {}),
     vars_read: varsRead,
   };
 }

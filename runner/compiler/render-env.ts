@@ -24,6 +24,8 @@ export interface RenderScope {
   var(name: string, fallback: unknown, hasFallback: boolean): unknown;
   config(values: Record<string, unknown>): void;
   self: string;
+  /** What is_incremental() returns: true only in the incremental rendering of an incremental model. */
+  incremental?: boolean;
   /** var() returns values as they are (source locations); otherwise strings are made SQL-safe. */
   rawVars?: boolean;
 }
@@ -118,6 +120,7 @@ export function createRenderEnv(
       const v = scope().var(String(p[0]), p[1], p.length > 1);
       return scope().rawVars ? v : sqlSafe(v, dialect.quoteString);
     },
+    is_incremental: () => scope().incremental === true,
     config: (...a) => {
       scope().config(unwrap(kwargs(a).named) as Record<string, unknown>);
       return '';

@@ -27,6 +27,8 @@ export interface ScopeOptions {
   baseLine?: number;
   /** Receives every var() read while rendering, with the value it returned. */
   varsRead?: Record<string, unknown>;
+  /** is_incremental() returns true (the incremental rendering of an incremental model). */
+  incremental?: boolean;
 }
 
 export function makeScope(o: ScopeOptions): RenderScope {
@@ -56,6 +58,7 @@ export function makeScope(o: ScopeOptions): RenderScope {
     file: o.file,
     raw: o.raw,
     self: o.self,
+    incremental: o.incremental === true,
     report,
     ref(name) {
       const id = o.registry.refs.get(name);

@@ -130,7 +130,7 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
           // fail closed: only tests that ran and passed (or only warned) let the version through;
           // a test that errored or was cancelled by a stop proves nothing
           return !stopped() && auditResults.every((a) => a.status === 'pass' || a.status === 'warn');
-        }, publishOptions(s.node.unique_id, signal));
+        }, { ...publishOptions(s.node.unique_id, signal), ...(s.node.resource_type === 'model' && s.node.compiled_incremental_code !== undefined ? { incrementalSql: s.node.compiled_incremental_code } : {}) });
         const blocked = auditResults.filter((a) => a.status !== 'pass' && a.status !== 'warn').map((a) => a.name);
         if (m.published) {
           const note = shrinkNote(s.node.unique_id);

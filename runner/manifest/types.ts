@@ -8,7 +8,7 @@ import type { Diagnostic } from '../core/diagnostics.js';
 export const MANIFEST_SCHEMA_VERSION = 1;
 
 export type ResourceType = 'source' | 'seed' | 'model' | 'test' | 'unit_test';
-export type Materialization = 'view' | 'table';
+export type Materialization = 'view' | 'table' | 'incremental';
 export type TestSeverity = 'error' | 'warn';
 
 /** A column as declared in YAML. Sources must declare data_type; models may. */
@@ -93,6 +93,8 @@ export interface ModelNode extends NodeBase {
   columns: ColumnDef[];
   raw_code: string;
   compiled_code: string;
+  /** materialized: incremental: the SQL rendered with is_incremental() true (the batch added to the published table). */
+  compiled_incremental_code?: string;
   /** Every var() the model's SQL read (its macros' included), with the value it got. */
   vars_read?: Record<string, unknown>;
 }

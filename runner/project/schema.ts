@@ -89,6 +89,9 @@ export const UNIT_TEST_EXPECT_KEYS = ['rows', 'format'] as const;
 export const MODEL_CONFIG_KEYS = [
   'enabled',
   'materialized',
+  'incremental_strategy',
+  'unique_key',
+  'on_schema_change',
   'zone',
   'entity',
   'tags',
@@ -129,7 +132,11 @@ type Rule =
 /** One rule per config key name; a key means the same thing in every kind. */
 export const CONFIG_RULES: Record<string, Rule> = {
   enabled: { type: 'bool' },
-  materialized: { type: 'enum', values: ['view', 'table'] },
+  materialized: { type: 'enum', values: ['view', 'table', 'incremental'] },
+  /** materialized: incremental (see runner/adapters/duckdb/incremental.ts); microbatch is not built yet and is refused. */
+  incremental_strategy: { type: 'enum', values: ['append', 'merge', 'delete+insert'] },
+  unique_key: { type: 'tags' },
+  on_schema_change: { type: 'enum', values: ['fail'] },
   zone: { type: 'string' },
   entity: { type: 'string' },
   tags: { type: 'tags' },

@@ -37,6 +37,7 @@ import { localTableFolder } from '../../core/paths.js';
 import { explainOpen, isDamage, openInstance } from './open.js';
 import { loadSnapshot, parquetView } from './reader.js';
 import { dropLegacyTable, loadState, recordFiles, rejectsRelation, stageLanding } from './sources.js';
+import { writeIncremental } from './incremental.js';
 import { partRows, type SourceState } from '../../landing/state.js';
 import { toQueryResult } from './values.js';
 
@@ -273,11 +274,23 @@ export class DuckDbAdapter implements Adapter {
       const dir = `${base}/v=${version}`;
       mkVersion(dir, this.owner, node.unique_id);
       let rows: number;
+      // an incremental model's version lists its parts (incremental.ts); a table is every file of its folder
+      let parts: string[] | null = null;
+      let note = '';
       try {
-        const copied = await c.runAndReadAll(`COPY (\n${sql}\n) TO ${duckdbDialect.quoteString(`${dir}/data.parquet`)} (FORMAT parquet)`);
-        rows = Number(copied.rowsChanged);
+        if (node.resource_type === 'model' && node.materialized === 'incremental') {
+          const published = (await publishedRows(c)).find((r) => r.relation === rel.rendered);
+          const w = await writeIncremental(c, node, { full: sql, batch: opts.incrementalSql ?? sql }, dir, published, opts.fullRefresh === true);
+          rows = w.rows;
+          parts = w.parts;
+          note = w.mode === 'full' ? ' (built whole)' : ` (${w.batch} new row${w.batch === 1 ? '' : 's'}, ${w.mode}${w.replaced ? `, ${w.replaced} replaced` : ''})`;
+        } else {
+          const copied = await c.runAndReadAll(`COPY (\n${sql}\n) TO ${duckdbDialect.quoteString(`${dir}/data.parquet`)} (FORMAT parquet)`);
+          rows = Number(copied.rowsChanged);
+        }
       } catch (e) {
         removeVersionDir(dir, this.owner);
+        if (e instanceof EngineError) throw e;
         throw explainWrite(e, dir);
       }
       const previousRows = await this.committedRows(rel.rendered);
@@ -285,8 +298,8 @@ export class DuckDbAdapter implements Adapter {
       let failure: unknown;
       try {
         ok = await this.transact(c, async () => {
-          await c.run(parquetView(rel.rendered, dir));
-          await recordPublished(c, { relation: rel.rendered, schema_name: rel.schema, identifier: rel.identifier, kind: 'table', node: node.unique_id, version, path: dir, row_count: rows, definition: null, inputs });
+          await c.run(parquetView(rel.rendered, dir, parts));
+          await recordPublished(c, { relation: rel.rendered, schema_name: rel.schema, identifier: rel.identifier, kind: 'table', node: node.unique_id, version, path: dir, row_count: rows, definition: null, inputs, ...(parts ? { parts } : {}) });
         }, audit, { rows, ...(previousRows !== undefined ? { previousRows } : {}) });
       } catch (e) {
         failure = e;
@@ -297,7 +310,7 @@ export class DuckDbAdapter implements Adapter {
       const ours = committed !== 'unknown' && committed !== undefined && path.resolve(committed) === path.resolve(dir);
       if (ours) await this.afterPublish([[rel.rendered, base]]);
       else if (committed !== 'unknown') removeVersionDir(dir, this.owner);
-      if (failure === undefined) return { published: ok, response: { message: ok ? `OK ${rows} rows` : `NOT PUBLISHED ${rows} rows`, rows_affected: rows } };
+      if (failure === undefined) return { published: ok, response: { message: ok ? `OK ${rows} rows${note}` : `NOT PUBLISHED ${rows} rows${note}`, rows_affected: rows } };
       if (ours) return { published: true, response: { message: `OK ${rows} rows (committed as the interrupt arrived)`, rows_affected: rows } };
       throw failure;
     }, signal);

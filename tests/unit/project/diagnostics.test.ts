@@ -47,7 +47,7 @@ describe('project file', () => {
   });
 
   it('E_BAD_VALUE for a folder config value', () => {
-    const r = withProject(PROJECT_YML.replace('+materialized: view', '+materialized: incremental'));
+    const r = withProject(PROJECT_YML.replace('+materialized: view', '+materialized: ephemeral'));
     expect(find(r.diagnostics, 'E_BAD_VALUE')).toMatchObject({ file: 'stedi_project.yml', line: 24 });
   });
 
@@ -157,7 +157,7 @@ models:
     const r = withProps(`version: 1
 models:
   - name: a
-    config: { materialized: incremental }
+    config: { materialized: ephemeral }
     columns:
       - name: c
         tests: [not_null]

@@ -1,0 +1,99 @@
+/**
+ * `materialized: incremental` on DuckDB. A table version is a list of Parquet parts, as the
+ * landing tables are (`_stedi.published.parts`): a part written once is shared by every later
+ * version that still holds its rows, never copied.
+ *
+ *   first build     no published version of this model's parts table (or a view, or another
+ *                   node's table), or `--full-refresh`: the model's SQL (is_incremental() false)
+ *                   is the whole table, one part
+ *   append          the published parts, then the batch (the SQL with is_incremental() true)
+ *   delete+insert   the published parts without the rows whose unique_key is in the batch — only
+ *   merge           the parts holding such rows are rewritten — then the batch. On DuckDB merge is
+ *                   delete+insert: a matched row is replaced whole (dbt's merge updates it in place;
+ *                   the published rows are the same)
+ *
+ * `on_schema_change: fail`: a batch whose columns (names, order, types) differ from the published
+ * table's is an error; `--full-refresh` rebuilds it. A NULL key matches nothing (as `IN` in dbt's
+ * delete+insert). Every part is written into the new version folder, which write-audit-publish
+ * then publishes or removes as for any table: the published version is never touched.
+ */
+import fs from 'node:fs';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { duckdbDialect } from '../../dialect/duckdb.js';
+import type { ModelNode } from '../../manifest/types.js';
+import { EngineError } from '../types.js';
+import type { PublishedRow } from './catalog.js';
+
+const q = duckdbDialect.quoteIdent;
+const lit = duckdbDialect.quoteString;
+
+export interface IncrementalWrite {
+  /** The parts of the new version, in order. */
+  parts: string[];
+  rows: number;
+  /** `full`: the whole table was written; `append`, `delete+insert`, `merge`: a batch was added. */
+  mode: 'full' | 'append' | 'delete+insert' | 'merge';
+  /** Rows of the batch, and published rows it replaced. */
+  batch: number;
+  replaced: number;
+}
+
+/** The Parquet files a published table reads. */
+export function partsOf(row: PublishedRow): string[] {
+  if (row.parts && row.parts.length) return row.parts;
+  if (!row.path || !fs.existsSync(row.path)) return [];
+  return fs.readdirSync(row.path).filter((f) => f.endsWith('.parquet')).sort().map((f) => `${row.path}/${f}`);
+}
+
+const read = (files: string[]) => `read_parquet([${files.map(lit).join(', ')}], hive_partitioning = false)`;
+
+async function columnsOf(c: DuckDBConnection, files: string[]): Promise<string[]> {
+  const r = await c.runAndReadAll(`DESCRIBE SELECT * FROM ${read(files)}`);
+  return r.getRows().map((row) => `${String(row[0])} ${String(row[1])}`);
+}
+
+async function copy(c: DuckDBConnection, select: string, file: string): Promise<number> {
+  const r = await c.runAndReadAll(`COPY (\n${select}\n) TO ${lit(file)} (FORMAT parquet)`);
+  return Number(r.rowsChanged);
+}
+
+export async function writeIncremental(c: DuckDBConnection, node: ModelNode, sql: { full: string; batch: string }, dir: string, published: PublishedRow | undefined, fullRefresh: boolean): Promise<IncrementalWrite> {
+  const previous = published && published.kind === 'table' && published.node === node.unique_id ? partsOf(published) : [];
+  if (fullRefresh || !previous.length) {
+    const file = `${dir}/part-00000.parquet`;
+    const rows = await copy(c, sql.full, file);
+    return { parts: [file], rows, mode: 'full', batch: rows, replaced: 0 };
+  }
+  const strategy = (node.config.incremental_strategy as IncrementalWrite['mode'] | undefined) ?? (node.config.unique_key ? 'delete+insert' : 'append');
+  const batchFile = `${dir}/batch.parquet`;
+  const batch = await copy(c, sql.batch, batchFile);
+  const ours = await columnsOf(c, [batchFile]);
+  const theirs = await columnsOf(c, previous);
+  if (ours.join(', ') !== theirs.join(', ')) {
+    throw new EngineError(`on_schema_change: fail: the new rows of ${node.name} have the columns (${ours.join(', ')}) but the published table has (${theirs.join(', ')}); run with --full-refresh to rebuild it`);
+  }
+  const kept: string[] = [];
+  let replaced = 0;
+  if (strategy === 'append' || batch === 0) kept.push(...previous);
+  else {
+    const keys = (Array.isArray(node.config.unique_key) ? node.config.unique_key : [node.config.unique_key]).map(String);
+    const match = `EXISTS (SELECT 1 FROM ${read([batchFile])} b WHERE ${keys.map((k) => `b.${q(k)} = p.${q(k)}`).join(' AND ')})`;
+    let n = 0;
+    for (const part of previous) {
+      const hit = Number((await c.runAndReadAll(`SELECT count(*) FROM ${read([part])} p WHERE ${match}`)).getRows()[0]?.[0] ?? 0);
+      if (hit === 0) {
+        kept.push(part);
+        continue;
+      }
+      replaced += hit;
+      const file = `${dir}/rw-${String(n++).padStart(5, '0')}.parquet`;
+      const left = await copy(c, `SELECT p.* FROM ${read([part])} p WHERE NOT ${match}`, file);
+      if (left > 0) kept.push(file);
+      else fs.rmSync(file, { force: true });
+    }
+  }
+  const parts = batch > 0 || kept.length === 0 ? [...kept, batchFile] : kept;
+  if (!parts.includes(batchFile)) fs.rmSync(batchFile, { force: true });
+  const rows = Number((await c.runAndReadAll(`SELECT count(*) FROM ${read(parts)}`)).getRows()[0]?.[0] ?? 0);
+  return { parts, rows, mode: strategy, batch, replaced };
+}

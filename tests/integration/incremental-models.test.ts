@@ -1,0 +1,157 @@
+/**
+ * `materialized: incremental` on DuckDB (runner/adapters/duckdb/incremental.ts), through the CLI
+ * on a project of its own: the first build writes the whole table; later builds add the batch of
+ * the is_incremental() branch (`{{ this }}` is the published table) by append or delete+insert,
+ * sharing the published parts; the table always equals what the model's SQL over all the data
+ * gives; a batch with other columns fails (on_schema_change: fail) and --full-refresh rebuilds;
+ * a failing blocking test leaves the published version; the config is checked; the PII gate reads
+ * the is_incremental() branch too; the athena target refuses the materialization.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { explain, query, stedi, write } from '../helpers/stedi.js';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+const PROJECT = `name: inc
+version: "1.0"
+default-target: local
+clean-targets: [target]
+targets:
+  local: { type: duckdb, lake_dir: lake, threads: 2 }
+  athena: { type: athena, region: eu-west-1, database: inc, workgroup: primary, s3_data_dir: "s3://inc-lake/zones" }
+models:
+  +zone: main
+`;
+
+const APPEND = `{{ config(materialized='incremental') }}
+select id, ts, v from {{ ref('events') }}
+{% if is_incremental() %}
+where ts > (select max(ts) from {{ this }})
+{% endif %}
+`;
+
+const LATEST = `{{ config(materialized='incremental', unique_key='id', incremental_strategy='delete+insert') }}
+select id, max(ts) as ts, arg_max(v, ts) as v from {{ ref('events') }}
+{% if is_incremental() %}
+where id in (select id from {{ ref('events') }} where ts > (select max(ts) from {{ this }}))
+{% endif %}
+group by id
+`;
+
+function project(models: Record<string, string>, events: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stedi-inc-'));
+  dirs.push(dir);
+  write(dir, 'stedi_project.yml', PROJECT);
+  write(dir, 'seeds/events.csv', events);
+  for (const [name, sql] of Object.entries(models)) write(dir, `models/${name}`, sql);
+  return dir;
+}
+
+const rowsOf = async (dir: string, rel: string) => (await query(dir, `select * from ${rel} order by all`)).map((r) => JSON.stringify(r));
+const message = (dir: string, id: string) => (JSON.parse(fs.readFileSync(path.join(dir, 'target', 'run_results.json'), 'utf8')) as { results: { unique_id: string; message: string; status: string }[] }).results.find((r) => r.unique_id === id)!;
+const parts = async (dir: string, rel: string) => JSON.parse(String((await query(dir, `select parts from _stedi.published where relation = '${rel}'`))[0]!.parts)) as string[];
+
+describe('materialized: incremental on DuckDB', () => {
+  it('appends the batch of the is_incremental() branch, sharing the published parts; deletes+inserts by unique_key', async () => {
+    const dir = project({ 'events_inc.sql': APPEND, 'latest.sql': LATEST }, 'id,ts,v\n1,10,a\n2,20,b\n3,30,c\n');
+    let r = await stedi(dir, ['build']);
+    expect(r.code, explain(r)).toBe(0);
+    expect(message(dir, 'model.inc.events_inc').message).toContain('(built whole)');
+    expect(await rowsOf(dir, 'main.events_inc')).toEqual(['{"id":"1","ts":"10","v":"a"}', '{"id":"2","ts":"20","v":"b"}', '{"id":"3","ts":"30","v":"c"}']);
+    const first = await parts(dir, '"main"."events_inc"');
+
+    // new events: two new rows, and id 2 again with a later reading
+    write(dir, 'seeds/events.csv', 'id,ts,v\n1,10,a\n2,20,b\n3,30,c\n4,40,d\n2,50,e\n');
+    r = await stedi(dir, ['build']);
+    expect(r.code, explain(r)).toBe(0);
+    expect(message(dir, 'model.inc.events_inc').message).toMatch(/OK 5 rows \(2 new rows, append\)/);
+    const second = await parts(dir, '"main"."events_inc"');
+    expect(second.length).toBe(2);
+    expect(second[0]).toBe(first[0]); // the published part is shared, not copied
+    expect(await rowsOf(dir, 'main.events_inc')).toEqual(await rowsOf(dir, 'seeds.events'));
+    // delete+insert: id 2's row is replaced, id 4 added; one row per id, the latest value
+    expect(message(dir, 'model.inc.latest').message).toMatch(/OK 4 rows \(2 new rows, delete\+insert, 1 replaced\)/);
+    expect(await rowsOf(dir, 'main.latest')).toEqual(['{"id":"1","ts":"10","v":"a"}', '{"id":"2","ts":"50","v":"e"}', '{"id":"3","ts":"30","v":"c"}', '{"id":"4","ts":"40","v":"d"}']);
+
+    // nothing new: the same rows, no empty part
+    r = await stedi(dir, ['build']);
+    expect(r.code, explain(r)).toBe(0);
+    expect(message(dir, 'model.inc.events_inc').message).toMatch(/OK 5 rows \(0 new rows, append\)/);
+    expect((await parts(dir, '"main"."events_inc"')).length).toBe(2);
+    // the first version is beyond keep_versions now, but its part is still read: it is kept
+    expect(await rowsOf(dir, 'main.events_inc')).toEqual(await rowsOf(dir, 'seeds.events'));
+
+    // --full-refresh: built whole again, the same rows
+    r = await stedi(dir, ['build', '--full-refresh']);
+    expect(r.code, explain(r)).toBe(0);
+    expect(message(dir, 'model.inc.events_inc').message).toContain('(built whole)');
+    expect(await rowsOf(dir, 'main.events_inc')).toEqual(await rowsOf(dir, 'seeds.events'));
+    expect((await parts(dir, '"main"."events_inc"')).length).toBe(1);
+  }, 120_000);
+
+  it('a batch with other columns fails (on_schema_change: fail) and leaves the table; --full-refresh rebuilds it', async () => {
+    const dir = project({ 'events_inc.sql': APPEND }, 'id,ts,v\n1,10,a\n');
+    expect((await stedi(dir, ['build'])).code).toBe(0);
+    const before = await rowsOf(dir, 'main.events_inc');
+    write(dir, 'models/events_inc.sql', APPEND.replace('select id, ts, v', 'select id, ts, v, v as w'));
+    write(dir, 'seeds/events.csv', 'id,ts,v\n1,10,a\n2,20,b\n');
+    let r = await stedi(dir, ['build']);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout + r.stderr).toContain('on_schema_change: fail');
+    expect(await rowsOf(dir, 'main.events_inc')).toEqual(before);
+    r = await stedi(dir, ['build', '--full-refresh']);
+    expect(r.code, explain(r)).toBe(0);
+    expect((await query(dir, 'select count(*) as n, count(w) as w from main.events_inc'))[0]).toMatchObject({ n: '2', w: '2' });
+  }, 120_000);
+
+  it('a failing blocking test on the new version leaves the published one', async () => {
+    const dir = project({ 'events_inc.sql': APPEND, 'schema.yml': 'models:\n  - name: events_inc\n    columns:\n      - name: id\n        data_tests: [unique]\n' }, 'id,ts,v\n1,10,a\n');
+    expect((await stedi(dir, ['build'])).code).toBe(0);
+    write(dir, 'seeds/events.csv', 'id,ts,v\n1,10,a\n1,20,b\n');
+    const r = await stedi(dir, ['build']);
+    expect(r.code).not.toBe(0);
+    expect(message(dir, 'model.inc.events_inc').status).toBe('error');
+    expect(await rowsOf(dir, 'main.events_inc')).toEqual(['{"id":"1","ts":"10","v":"a"}']);
+  }, 120_000);
+});
+
+describe('what is checked before anything runs', () => {
+  it('the incremental settings', async () => {
+    const bad: [string, RegExp][] = [
+      ["{{ config(materialized='incremental', incremental_strategy='microbatch') }}\nselect 1 as x", /microbatch' is not supported yet/],
+      ["{{ config(materialized='incremental', incremental_strategy='merge') }}\nselect 1 as x", /'merge' needs a unique_key/],
+      ["{{ config(materialized='incremental', on_schema_change='sync_all_columns') }}\nselect 1 as x", /on_schema_change/],
+      ["{{ config(materialized='table', unique_key='x') }}\nselect 1 as x", /unique_key applies to materialized: incremental only/],
+    ];
+    for (const [sql, want] of bad) {
+      const dir = project({ 'm.sql': sql }, 'id,ts,v\n1,10,a\n');
+      const r = await stedi(dir, ['compile']);
+      expect(r.code, sql).not.toBe(0);
+      expect(r.stdout + r.stderr, sql).toMatch(want);
+      expect(r.stdout + r.stderr, sql).toContain('models/m.sql');
+    }
+  }, 120_000);
+
+  it('the PII gate reads the is_incremental() branch', async () => {
+    const dir = project({
+      'open.sql': `{{ config(materialized='incremental', pii_allowed=false) }}\nselect p.id from {{ ref('people') }} p\n{% if is_incremental() %}\nunion all select p.email as id from {{ ref('people') }} p\n{% endif %}\n`,
+      'schema.yml': 'seeds:\n  - name: people\n    columns:\n      - name: email\n        meta: { pii: true }\n',
+    }, 'id,ts,v\n1,10,a\n');
+    write(dir, 'seeds/people.csv', 'id,email\n1,a@x.example\n');
+    const r = await stedi(dir, ['compile']);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/in its is_incremental\(\) branch: .*personal data/);
+  }, 120_000);
+
+  it('the athena target refuses the materialization rather than rebuilding it whole', async () => {
+    const dir = project({ 'events_inc.sql': APPEND }, 'id,ts,v\n1,10,a\n');
+    const r = await stedi(dir, ['build', '--target', 'athena', '--dry-run']);
+    expect(r.stdout + r.stderr).toContain('materialized: incremental is not supported on the athena target yet');
+  }, 120_000);
+});
