@@ -28,7 +28,8 @@ export function compileUnitTests(ctx: TestCtx): UnitTestNode[] {
     spec.given.forEach((g, i) => {
       const r = REF.exec(g.input);
       const s = SOURCE.exec(g.input);
-      const id = r ? ctx.registry.refs.get(r[1]!) : s ? ctx.registry.sources.get(`${s[1]}.${s[2]}`) : undefined;
+      // `this`: the model's own published rows, which its is_incremental() branch reads
+      const id = g.input.trim() === 'this' ? modelId : r ? ctx.registry.refs.get(r[1]!) : s ? ctx.registry.sources.get(`${s[1]}.${s[2]}`) : undefined;
       if (!id) {
         ctx.diagnostics.push({ code: 'E_UNIT_TEST_BAD_INPUT', severity: 'error', file: g.loc.file, line: g.loc.line, message: `given input ${g.input} is not a known ref() or source()` });
         return;
@@ -40,7 +41,17 @@ export function compileUnitTests(ctx: TestCtx): UnitTestNode[] {
     if (!(t instanceof nunjucks.Template)) continue;
     const vars = { ...ctx.vars, ...spec.overrides.vars };
     const before = ctx.diagnostics.length;
-    const scope = makeScope({ file: file.path, raw: file.text, self: ctx.registry.relations.get(modelId) ?? '', registry: ctx.registry, vars, diagnostics: ctx.diagnostics, deps: [], inputs });
+    const incremental = spec.overrides.macros?.is_incremental === true;
+    const model = ctx.nodes[modelId];
+    if (incremental && (model?.resource_type !== 'model' || model.materialized !== 'incremental')) {
+      ctx.diagnostics.push({ code: 'E_BAD_VALUE', severity: 'error', file: loc.file, line: loc.line, message: `unit test '${spec.name}': is_incremental: true, but ${spec.model} is not materialized: incremental` });
+    }
+    const givenThis = inputs.get(modelId);
+    if (incremental && givenThis === undefined) {
+      ctx.diagnostics.push({ code: 'E_UNIT_TEST_MISSING_INPUT', severity: 'error', file: loc.file, line: loc.line, message: `unit test '${spec.name}' sets is_incremental: true but gives no rows for this (the published rows its is_incremental() branch reads)`, hint: 'add a given input: this, with the rows the table holds before the batch' });
+    }
+    // {{ this }} is the given rows when there are (dbt's `input: this`)
+    const scope = makeScope({ file: file.path, raw: file.text, self: givenThis ?? ctx.registry.relations.get(modelId) ?? '', registry: ctx.registry, vars, diagnostics: ctx.diagnostics, deps: [], inputs, incremental });
     const sql = ctx.env.render(t, scope);
     for (const d of ctx.diagnostics.slice(before)) {
       if (d.code === 'E_UNIT_TEST_MISSING_INPUT') Object.assign(d, { file: loc.file, line: loc.line, message: `unit test '${spec.name}': ${d.message}` });
@@ -56,7 +67,7 @@ export function compileUnitTests(ctx: TestCtx): UnitTestNode[] {
       tags: ctx.nodes[modelId]?.tags ?? [],
       description: spec.description,
       depends_on: [modelId],
-      config: { enabled: true, vars: spec.overrides.vars },
+      config: { enabled: true, vars: spec.overrides.vars, ...(spec.overrides.macros ? { macros: spec.overrides.macros } : {}) },
       model: modelId,
       given,
       expect: spec.expect,

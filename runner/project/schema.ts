@@ -82,7 +82,9 @@ export const COLUMN_KEYS = [
 /** `derived:` of a source column: what stedi computes it from at ingestion (runner/landing/derive.ts). */
 export const DERIVED_KEYS = ['pseudonym_of'] as const;
 export const UNIT_TEST_KEYS = ['name', 'model', 'description', 'overrides', 'given', 'expect'] as const;
-export const UNIT_TEST_OVERRIDES_KEYS = ['vars'] as const;
+export const UNIT_TEST_OVERRIDES_KEYS = ['vars', 'macros'] as const;
+/** The macros a unit test may override (dbt's `overrides: {macros: {is_incremental: true}}`). */
+export const UNIT_TEST_MACRO_KEYS = ['is_incremental'] as const;
 export const UNIT_TEST_GIVEN_KEYS = ['input', 'rows', 'format'] as const;
 export const UNIT_TEST_EXPECT_KEYS = ['rows', 'format'] as const;
 

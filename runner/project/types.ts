@@ -141,8 +141,8 @@ export interface UnitTestSpec {
   /** `input` is written as in SQL: `ref('x')` or `source('landing', 'customer')`. */
   given: { input: string; rows: Record<string, unknown>[]; loc: Loc }[];
   expect: { rows: Record<string, unknown>[] };
-  /** Optional var overrides for this unit test (e.g. consent_policy). */
-  overrides: { vars: Record<string, unknown> };
+  /** Optional var overrides for this unit test (e.g. consent_policy), and is_incremental() for an incremental model's branch. */
+  overrides: { vars: Record<string, unknown>; macros?: { is_incremental: boolean } };
   loc: Loc;
 }
 

@@ -5,14 +5,15 @@ import {
   UNIT_TEST_EXPECT_KEYS,
   UNIT_TEST_GIVEN_KEYS,
   UNIT_TEST_KEYS,
+  UNIT_TEST_MACRO_KEYS,
   UNIT_TEST_OVERRIDES_KEYS,
 } from './schema.js';
 import type { UnitTestSpec } from './types.js';
 import { deref, describe, IDENT_RE, lineOf, mapItems, MapView, readName, toJS, type Ctx } from './yamlread.js';
 
-/** `ref('x')` or `source('a', 'b')`, as written in SQL. */
+/** `ref('x')` or `source('a', 'b')`, as written in SQL, or `this` (the model's own published rows, for its is_incremental() branch). */
 export const UNIT_INPUT_RE =
-  /^\s*(ref\(\s*(['"])[A-Za-z_][A-Za-z0-9_]*\2\s*\)|source\(\s*(['"])[A-Za-z_][A-Za-z0-9_]*\3\s*,\s*(['"])[A-Za-z_][A-Za-z0-9_]*\4\s*\))\s*$/;
+  /^\s*(this|ref\(\s*(['"])[A-Za-z_][A-Za-z0-9_]*\2\s*\)|source\(\s*(['"])[A-Za-z_][A-Za-z0-9_]*\3\s*,\s*(['"])[A-Za-z_][A-Za-z0-9_]*\4\s*\))\s*$/;
 
 type Rows = Record<string, unknown>[];
 type Given = UnitTestSpec['given'][number];
@@ -41,23 +42,26 @@ function readUnitTest(view: MapView): UnitTestSpec | undefined {
     description: v.str('description') ?? '',
     given: given.filter((g): g is Given => g !== undefined),
     expect: { rows: expectView ? readRows(expectView, UNIT_TEST_EXPECT_KEYS) : [] },
-    overrides: { vars: readOverrides(v) },
+    overrides: readOverrides(v),
   };
   if (name === undefined || model === undefined) return undefined;
   return { name, model, ...spec, loc: { file: v.ctx.file, line: v.line } };
 }
 
-function readOverrides(v: MapView): Record<string, unknown> {
+function readOverrides(v: MapView): UnitTestSpec['overrides'] {
   const o = v.map('overrides', `${v.what} overrides`);
-  if (!o) return {};
+  if (!o) return { vars: {} };
   o.checkKeys(UNIT_TEST_OVERRIDES_KEYS);
-  return o.record('vars') ?? {};
+  const m = o.map('macros', `${v.what} overrides macros`);
+  m?.checkKeys(UNIT_TEST_MACRO_KEYS);
+  const incremental = m?.bool('is_incremental');
+  return { vars: o.record('vars') ?? {}, ...(incremental !== undefined ? { macros: { is_incremental: incremental } } : {}) };
 }
 
 function readGiven(view: MapView): Given | undefined {
   const input = view.str('input');
   if (input !== undefined && !UNIT_INPUT_RE.test(input)) {
-    view.err('E_BAD_VALUE', 'input', `${view.what}: input '${input}' must be ref('name') or source('source', 'table')`);
+    view.err('E_BAD_VALUE', 'input', `${view.what}: input '${input}' must be ref('name'), source('source', 'table') or this`);
   }
   const rows = readRows(view, UNIT_TEST_GIVEN_KEYS, ['input']);
   if (input === undefined) return undefined;

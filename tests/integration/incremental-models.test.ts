@@ -121,6 +121,52 @@ describe('materialized: incremental on DuckDB', () => {
   }, 120_000);
 });
 
+describe('unit tests of the is_incremental() branch (dbt\'s overrides: macros: is_incremental, given: this)', () => {
+  const UNIT = `unit_tests:
+  - name: adds_only_later_events
+    model: events_inc
+    overrides: { macros: { is_incremental: true } }
+    given:
+      - input: ref('events')
+        rows: [{ id: 1, ts: 10, v: a }, { id: 2, ts: 20, v: b }, { id: 3, ts: 30, v: c }]
+      - input: this
+        rows: [{ id: 1, ts: 10, v: a }, { id: 2, ts: 20, v: b }]
+    expect:
+      rows: [{ id: 3, ts: 30, v: c }]
+  - name: builds_whole_without_the_override
+    model: events_inc
+    given:
+      - input: ref('events')
+        rows: [{ id: 1, ts: 10, v: a }, { id: 2, ts: 20, v: b }]
+    expect:
+      rows: [{ id: 1, ts: 10, v: a }, { id: 2, ts: 20, v: b }]
+`;
+
+  it('runs the branch against the given rows of this, and the first build without the override', async () => {
+    const dir = project({ 'events_inc.sql': APPEND, 'unit.yml': UNIT }, 'id,ts,v\n1,10,a\n');
+    const r = await stedi(dir, ['build']);
+    expect(r.code, explain(r)).toBe(0);
+    expect(message(dir, 'unit_test.inc.events_inc.adds_only_later_events').status).toBe('pass');
+    expect(message(dir, 'unit_test.inc.events_inc.builds_whole_without_the_override').status).toBe('pass');
+    // the same test expecting a row the branch must not add fails
+    write(dir, 'models/unit.yml', UNIT.replace('rows: [{ id: 3, ts: 30, v: c }]', 'rows: [{ id: 2, ts: 20, v: b }, { id: 3, ts: 30, v: c }]'));
+    const wrong = await stedi(dir, ['build']);
+    expect(wrong.code).not.toBe(0);
+    expect(message(dir, 'unit_test.inc.events_inc.adds_only_later_events').status).toBe('fail');
+  }, 120_000);
+
+  it('is_incremental: true needs the rows of this, and an incremental model', async () => {
+    const noThis = project({ 'events_inc.sql': APPEND, 'unit.yml': UNIT.replace(/      - input: this\n        rows: \[[^\n]*\]\n/, '') }, 'id,ts,v\n1,10,a\n');
+    let r = await stedi(noThis, ['compile']);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout + r.stderr).toContain('gives no rows for this');
+    const table = project({ 'events_inc.sql': APPEND.replace("materialized='incremental'", "materialized='table'"), 'unit.yml': UNIT }, 'id,ts,v\n1,10,a\n');
+    r = await stedi(table, ['compile']);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout + r.stderr).toContain('is not materialized: incremental');
+  }, 120_000);
+});
+
 describe('what is checked before anything runs', () => {
   it('the incremental settings', async () => {
     const bad: [string, RegExp][] = [
