@@ -279,8 +279,10 @@ export class DuckDbAdapter implements Adapter {
       let note = '';
       try {
         if (node.resource_type === 'model' && node.materialized === 'incremental') {
+          // never the full SQL as a batch: it would add every row again
+          if (opts.incrementalSql === undefined) throw new EngineError(`${node.name}: materialized: incremental, but no is_incremental() SQL was compiled for it; compile again`);
           const published = (await publishedRows(c)).find((r) => r.relation === rel.rendered);
-          const w = await writeIncremental(c, node, { full: sql, batch: opts.incrementalSql ?? sql }, dir, published, opts.fullRefresh === true);
+          const w = await writeIncremental(c, node, { full: sql, batch: opts.incrementalSql }, dir, published, opts.fullRefresh === true);
           rows = w.rows;
           parts = w.parts;
           note = w.mode === 'full' ? ' (built whole)' : ` (${w.batch} new row${w.batch === 1 ? '' : 's'}, ${w.mode}${w.replaced ? `, ${w.replaced} replaced` : ''})`;
