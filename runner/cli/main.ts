@@ -41,7 +41,7 @@ function executing(cmd: Command): Command {
     .option('--threads <n>', 'nodes to run at once (default: the target\'s threads)')
     .option('-x, --fail-fast', 'stop at the first failure')
     .option('--allow-shrink', 'publish tables even when they would become empty or lose more rows than their max_row_drop (a warning each; this run only)')
-    .option('--full-refresh', 'sources: read every landing file again, not only the new and changed ones (for the selected sources)')
+    .option('--full-refresh', 'sources: read every landing file again, not only the new and changed ones; incremental models: rebuild whole (for the selected nodes)')
     .option('--dry-run', 'athena: print every AWS call and statement in order without sending any (no credentials needed)');
 }
 
