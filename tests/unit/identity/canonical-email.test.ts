@@ -9,10 +9,9 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { canonicalEmail, IDENTITY_SPACES } from '../../helpers/identity.js';
-import { corpus, renderCanonical, unicode16, canonOnDuckDB } from './harness.js';
+import { corpus, renderCanonical, unicode16, canonOnDuckDB, canonDatabase } from './harness.js';
 import { REPO } from '../../helpers/stedi.js';
 
 const VARIANTS: [string | null, string | null][] = [
@@ -38,21 +37,9 @@ const VARIANTS: [string | null, string | null][] = [
   ['\uff21nn@x.example', '\uff41nn@x.example'], // fullwidth letters are not folded (NFC, not NFKC)
 ];
 
-let db: DuckDBInstance;
-let c: DuckDBConnection;
+const conn = canonDatabase({ canon_form: renderCanonical('local', 'probe_value', 'canonical_email_form') });
 
-beforeAll(async () => {
-  db = await DuckDBInstance.create(':memory:');
-  c = await db.connect();
-  await c.run(`create macro canon(probe_value) as ${renderCanonical('local')}`);
-  await c.run(`create macro canon_form(probe_value) as ${renderCanonical('local', 'probe_value', 'canonical_email_form')}`);
-});
-afterAll(() => {
-  c.closeSync();
-  db.closeSync();
-});
-
-const duckCanon = (values: (string | null)[]) => canonOnDuckDB(c, values);
+const duckCanon = (values: (string | null)[]) => canonOnDuckDB(conn(), values);
 
 describe('canonical_email on DuckDB', () => {
   it('maps the spellings of one email to one identity and blank emails to NULL (and keeps its stated limits)', async () => {
@@ -96,7 +83,7 @@ describe('canonical_email on DuckDB', () => {
     for (let a = 0; a < 128; a++) for (const b of ['', 'x', 'X', ' ', '\u00a0', '\u00e9']) ascii.push(`${String.fromCharCode(a)}Ab${b}`, `${b}aB${String.fromCharCode(a)}`);
     const inputs = [...corpus(), ...ascii, ...VARIANTS.map(([v]) => v)];
     await duckCanon(inputs);
-    const differ = await c.runAndReadAll('select count(*) from probe where canon(s) is distinct from canon_form(s)');
+    const differ = await conn().runAndReadAll('select count(*) from probe where canon(s) is distinct from canon_form(s)');
     expect(Number(differ.getRows()[0]![0])).toBe(0);
   }, 120_000);
 

@@ -1,6 +1,7 @@
 /** The canonical_email macro of the project (macros/identity.sql) rendered for a target, for the identity tests. */
 import fs from 'node:fs';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { afterAll, beforeAll } from 'vitest';
 import { compileFiles, model } from '../compiler/harness.js';
 
 const MACRO = fs.readFileSync('macros/identity.sql', 'utf8');
@@ -56,4 +57,27 @@ export async function canonOnDuckDB(c: DuckDBConnection, values: (string | null)
   app.closeSync();
   const rows = (await c.runAndReadAll('select canon(s) from probe order by i')).getRows();
   return rows.map((r) => (r[0] === null ? null : String(r[0])));
+}
+
+/**
+ * An in-memory DuckDB for the file's tests, opened before them and closed after, with the macro
+ * `canon(probe_value)` (macros/identity.sql rendered for the local target) and `extra` macros
+ * (name → SQL). Returns the connection's getter.
+ */
+export function canonDatabase(extra: Record<string, string> = {}): () => DuckDBConnection {
+  let db: DuckDBInstance | undefined;
+  let c: DuckDBConnection | undefined;
+  beforeAll(async () => {
+    db = await DuckDBInstance.create(':memory:');
+    c = await db.connect();
+    for (const [name, sql] of Object.entries({ canon: renderCanonical('local'), ...extra })) await c.run(`create macro ${name}(probe_value) as ${sql}`);
+  });
+  afterAll(() => {
+    c?.closeSync();
+    db?.closeSync();
+  });
+  return () => {
+    if (!c) throw new Error('internal: the canon database is used outside the tests');
+    return c;
+  };
 }

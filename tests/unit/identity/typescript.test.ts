@@ -10,10 +10,9 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { canonicalEmail, IDENTITY_SPACES } from '../../../runner/landing/identity.js';
-import { corpus, renderCanonical, unicode16, unicode17, canonOnDuckDB } from './harness.js';
+import { corpus, renderCanonical, unicode16, unicode17, canonOnDuckDB, canonDatabase } from './harness.js';
 
 const cp = (...cps: number[]) => String.fromCodePoint(...cps);
 
@@ -70,20 +69,9 @@ const HARD: [string, string | null][] = [
   ['\t\n\u000b\u000c\r ', null],
 ];
 
-let db: DuckDBInstance;
-let c: DuckDBConnection;
+const conn = canonDatabase();
 
-beforeAll(async () => {
-  db = await DuckDBInstance.create(':memory:');
-  c = await db.connect();
-  await c.run(`create macro canon(probe_value) as ${renderCanonical('local')}`);
-});
-afterAll(() => {
-  c.closeSync();
-  db.closeSync();
-});
-
-const duckCanon = (values: (string | null)[]) => canonOnDuckDB(c, values);
+const duckCanon = (values: (string | null)[]) => canonOnDuckDB(conn(), values);
 
 const hex = (s: string | null) => (s === null ? 'NULL' : [...s].map((ch) => ch.codePointAt(0)!.toString(16)).join('+'));
 /** Inputs holding a code point that Unicode added after the engine's version. */
