@@ -22,7 +22,7 @@ import { createHash } from 'node:crypto';
 import { hasDerived } from './derive.js';
 import { canonicalReport, linePattern, shapeOf, type FileFacts, type Shape } from './canonical.js';
 import type { LandingSpec } from './ingest.js';
-import { LandingReadError, type LandingEntry, type LandingStore } from './store.js';
+import { CHANGED, LandingReadError, type LandingEntry, type LandingStore } from './store.js';
 import { DEFAULT_MAX_LINE_BYTES, type FileReport } from './types.js';
 
 /** An engine's reader of canonical files. */
@@ -54,32 +54,29 @@ export async function takeCanonical(store: LandingStore, files: LandingEntry[], 
   const rest: LandingEntry[] = [];
   const candidates = files.filter((f) => f.size > 0 && f.size <= CANONICAL_MAX_BYTES);
   // the next candidate's bytes are read and hashed here while the engine reads the current one
-  const facts = new Map<LandingEntry, Promise<FileFacts>>();
-  const factsFor = (i: number) => {
-    const f = candidates[i];
-    if (f && !facts.has(f)) {
-      const p = factsOf(store, f, maxLineBytes, signal);
-      p.catch(() => undefined); // awaited in turn; an error of a file not reached is not left unhandled
-      facts.set(f, p);
-    }
-    return f ? facts.get(f)! : undefined;
+  const start = (f: LandingEntry | undefined) => {
+    if (!f) return undefined;
+    const p = factsOf(store, f, maxLineBytes, signal);
+    p.catch(() => undefined); // awaited in turn; an error of a file not reached is not left unhandled
+    return p;
   };
   let next = 0;
+  let ahead = start(candidates[0]);
   for (const file of files) {
     signal?.throwIfAborted();
     if (candidates[next] !== file) {
       rest.push(file);
       continue;
     }
-    const mine = await factsFor(next)!;
-    factsFor(++next);
+    const mine = await ahead!;
+    ahead = start(candidates[++next]);
     const shape = mine.plain && mine.firstLine !== undefined ? shapeOf(mine.firstLine, spec.columns) : undefined;
     if (!shape || !(await reader.ingest(file.path, shape, linePattern(shape), mine.lines, maxLineBytes))) {
       rest.push(file);
       continue;
     }
     // the engine read the file by its path: it must still be the file this runner hashed
-    if (!(await store.stillAsListed(file))) throw new LandingReadError(file.path, undefined, 'it changed while it was read (its size, modification time or inode differ from the listing); run the build again');
+    if (!(await store.stillAsListed(file))) throw new LandingReadError(file.path, undefined, CHANGED);
     taken.push(canonicalReport(file.path, mine));
   }
   return { taken, rest };

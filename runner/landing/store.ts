@@ -104,7 +104,8 @@ export function isFsError(e: unknown): boolean {
 
 export const DEFAULT_CHUNK_BYTES = 4 << 20;
 
-const CHANGED = 'it changed while it was read (its size, modification time or inode differ from the listing); run the build again';
+/** Why a file that changed while it was read fails its source. */
+export const CHANGED = 'it changed while it was read (its size, modification time or inode differ from the listing); run the build again';
 
 interface LocalEntry extends LandingEntry {
   /** What the file was at the listing: size, times, device and inode. */
