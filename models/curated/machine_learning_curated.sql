@@ -1,4 +1,9 @@
-{{ config(entity='machine_learning', tags=['ml'], pii_allowed=false) }}
+{{ config(
+    entity='machine_learning', tags=['ml'], pii_allowed=false,
+    materialized='incremental', incremental_strategy='microbatch',
+    event_time='sensor_reading_time', batch_size='hour', lookback=0,
+    restate_by={'column': 'subject_key', 'from': {'customer_curated': 'subject_key'} }
+) }}
 
 {#
   Each Step Trainer reading paired with the phone readings of the SAME customer taken at the
@@ -7,6 +12,10 @@
   both read at the same instant. The customer appears only as a keyed pseudonym (subject_key),
   carried from the customer tables: it was computed once per customer record at ingestion, so
   this model only joins, and no key reaches the engine.
+
+  Incremental by hour (microbatch): the hours in which step_trainer_trusted or
+  accelerometer_trusted changed are rebuilt (both read by that hour only: a pair is always of
+  one millisecond), and every row of a customer whose customer_curated row changed is restated.
 #}
 
 select

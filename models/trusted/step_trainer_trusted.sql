@@ -1,4 +1,9 @@
-{{ config(entity='step_trainer', tags=['pii'], pii_allowed=true) }}
+{{ config(
+    entity='step_trainer', tags=['pii'], pii_allowed=true,
+    materialized='incremental', incremental_strategy='microbatch',
+    event_time='sensor_reading_time', batch_size='hour', lookback=0,
+    restate_by={'column': 'serial_number', 'from': {'customer_curated': 'serial_number'} }
+) }}
 
 {#
   Step Trainer readings of devices owned by a curated customer, filtered by
@@ -7,6 +12,11 @@
   customer data (latest record per email, plus records without an email). A serial claimed by
   several customers - consenting or not - is attributed to no one and its readings are dropped:
   they may belong to a person who never consented.
+
+  Incremental by hour of reading time (microbatch): the hours new or changed landing files hold
+  readings for are rebuilt, and every reading of a serial whose customer_curated row changed is
+  restated. The landing customer records (the claims on each serial) have no key here: when they
+  change, the table is rebuilt whole.
 #}
 
 with unambiguous_devices as (

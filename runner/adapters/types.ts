@@ -64,6 +64,23 @@ export interface PublishOptions {
   fullRefresh?: boolean;
   /** An incremental model's SQL with is_incremental() true: the batch added to the published table. */
   incrementalSql?: string;
+  /** A microbatch model's inputs, as the executor found them in the manifest (runner/execute/microbatch.ts). */
+  microbatch?: MicrobatchPlan;
+}
+
+/**
+ * What a microbatch model reads. Its event-time inputs are read by interval (window tokens in its
+ * SQL, see runner/core/batches.ts); every other input is a dimension: when one changes, the
+ * model's rows are restated by key (`key`: the input column that restate_by.from names) or, for a
+ * dimension without one, the model is rebuilt whole.
+ */
+export interface MicrobatchPlan {
+  eventInputs: { id: string; relation: string; column: string }[];
+  dimensions: { id: string; relation: string; key?: string }[];
+  /** restate_by.column: the model's column holding the keys of its keyed dimensions. */
+  restateColumn?: string;
+  /** `--event-time-start/--event-time-end`: the intervals of this window are rebuilt too (epoch ms, end exclusive). */
+  window?: { start?: number; end?: number };
 }
 
 /** A relation as the warehouse has it published, with what stedi recorded when it did. */

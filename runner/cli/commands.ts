@@ -1,4 +1,5 @@
 /** The commands that execute nodes: build, run, test, seed. */
+import { beginMs } from '../compiler/configs.js';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Adapter } from '../adapters/types.js';
@@ -28,6 +29,24 @@ export interface RunCommandOptions extends GlobalOptions {
   /** Publish versions the volume guards refuse (a warning each). */
   allowShrink?: boolean;
   fullRefresh?: boolean;
+  /** `--event-time-start/--event-time-end`: microbatch models also rebuild the intervals of this window. */
+  eventTimeStart?: string;
+  eventTimeEnd?: string;
+}
+
+/** `--event-time-start/--event-time-end` as epoch milliseconds (UTC; the end exclusive). */
+export function eventTimeWindow(opts: { eventTimeStart?: string; eventTimeEnd?: string }): { start?: number; end?: number } | undefined {
+  if (opts.eventTimeStart === undefined && opts.eventTimeEnd === undefined) return undefined;
+  const parse = (flag: string, v: string | undefined) => {
+    if (v === undefined) return undefined;
+    const ms = beginMs(v);
+    if (ms === undefined) throw new UserError(`${flag} must be a UTC date or time such as 2022-06-18 or 2022-06-18T14:00:00, not '${v}'`);
+    return ms;
+  };
+  const start = parse('--event-time-start', opts.eventTimeStart);
+  const end = parse('--event-time-end', opts.eventTimeEnd);
+  if (start !== undefined && end !== undefined && end <= start) throw new UserError(`--event-time-end (${opts.eventTimeEnd}) must be after --event-time-start (${opts.eventTimeStart})`);
+  return { ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}) };
 }
 
 export interface AdapterOptions {
@@ -90,6 +109,7 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   // a dry run goes one node at a time, so that its calls print in a stable order
   const threads = opts.dryRun ? 1 : opts.threads ? Number(opts.threads) : s.target.threads;
   if (!Number.isInteger(threads) || threads < 1) throw new UserError(`--threads must be a whole number of at least 1, not '${opts.threads}'`);
+  const window = eventTimeWindow(opts);
   if (s.target.type !== 'duckdb') for (const d of s.manifest.diagnostics) reporter.warn(formatDiagnostic(d));
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const target = withIngestThreads(s.target, opts.ingestThreads);
@@ -119,7 +139,7 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   try {
     await adapter.open(command === 'test' ? 'read' : 'write');
     writeArtifacts(s);
-    ({ results, refused } = await executeChecked(s.manifest, adapter, steps, { threads, failFast: !!opts.failFast, signal: controller.signal, reporter, allowShrink: !!opts.allowShrink, fullRefresh: !!opts.fullRefresh, ...(key && !opts.dryRun ? { keyFingerprint: key.fingerprint } : {}) }));
+    ({ results, refused } = await executeChecked(s.manifest, adapter, steps, { threads, failFast: !!opts.failFast, signal: controller.signal, reporter, allowShrink: !!opts.allowShrink, fullRefresh: !!opts.fullRefresh, ...(window ? { eventTimeWindow: window } : {}), ...(key && !opts.dryRun ? { keyFingerprint: key.fingerprint } : {}) }));
     if (!refused.length) {
       if (command !== 'test' && !opts.dryRun && !controller.signal.aborted) reconciliation = await reconcileRun(s.manifest, results, adapter, controller.signal);
       if (!opts.dryRun && !controller.signal.aborted) inconsistent = publishedInconsistencies(s.manifest, await adapter.published(controller.signal));
@@ -133,7 +153,7 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   const success = !refused.length && !results.some(isFailure) && !controller.signal.aborted && !reconciliation?.problems.length && !(command === 'test' && inconsistent.length);
   const runResults: RunResults = {
     metadata: { schema_version: RUN_RESULTS_SCHEMA_VERSION, generated_at: new Date().toISOString(), invocation_id: randomUUID(), command, target: s.target.name },
-    args: { ...(opts.select ? { select: opts.select } : {}), ...(opts.exclude ? { exclude: opts.exclude } : {}), threads, fail_fast: !!opts.failFast, ...(opts.allowShrink ? { allow_shrink: true } : {}), ...(opts.fullRefresh ? { full_refresh: true } : {}), ...(opts.ingestThreads ? { ingest_threads: Number(opts.ingestThreads) } : {}) },
+    args: { ...(opts.select ? { select: opts.select } : {}), ...(opts.exclude ? { exclude: opts.exclude } : {}), threads, fail_fast: !!opts.failFast, ...(opts.allowShrink ? { allow_shrink: true } : {}), ...(opts.fullRefresh ? { full_refresh: true } : {}), ...(opts.eventTimeStart ? { event_time_start: opts.eventTimeStart } : {}), ...(opts.eventTimeEnd ? { event_time_end: opts.eventTimeEnd } : {}), ...(opts.ingestThreads ? { ingest_threads: Number(opts.ingestThreads) } : {}) },
     elapsed_time: elapsed,
     success,
     results,

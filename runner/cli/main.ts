@@ -42,6 +42,8 @@ function executing(cmd: Command): Command {
     .option('-x, --fail-fast', 'stop at the first failure')
     .option('--allow-shrink', 'publish tables even when they would become empty or lose more rows than their max_row_drop (a warning each; this run only)')
     .option('--full-refresh', 'sources: read every landing file again, not only the new and changed ones; incremental models: rebuild whole (for the selected nodes)')
+    .option('--event-time-start <time>', 'microbatch models: also rebuild the intervals from this UTC date or time (e.g. 2022-06-18 or 2022-06-18T14:00)')
+    .option('--event-time-end <time>', 'microbatch models: ... up to this UTC date or time (exclusive)')
     .option('--dry-run', 'athena: print every AWS call and statement in order without sending any (no credentials needed)');
 }
 

@@ -41,7 +41,7 @@ export function compile(input: CompileInput): CompileOutput {
   const diagnostics: Diagnostic[] = [];
   const targetCtx = { name: input.target.name, type: dialect.name };
   const env = createRenderEnv(dialect, project.macros, targetCtx, diagnostics);
-  const registry: Registry = { refs: new Map(), sources: new Map(), relations: new Map() };
+  const registry: Registry = { refs: new Map(), sources: new Map(), relations: new Map(), eventTimes: new Map() };
   const nodes: Record<string, ManifestNode> = {};
   const add = (n: SourceNode | SeedNode | ModelNode): void => {
     nodes[n.unique_id] = n;
@@ -52,6 +52,7 @@ export function compile(input: CompileInput): CompileOutput {
     makeScope({ file, raw, self: '', registry, vars, diagnostics, deps, ...(varsRead ? { varsRead } : {}) });
   for (const s of compileSources(project, dialect, env, scopeFor, diagnostics)) {
     registry.sources.set(`${s.source_name}.${s.name}`, s.unique_id);
+    if (typeof s.config.event_time === 'string') registry.eventTimes.set(s.unique_id, s.config.event_time);
     add(s);
   }
   for (const s of compileSeeds(project, dialect)) {

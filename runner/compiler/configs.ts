@@ -1,4 +1,5 @@
 /** Merging and validating node configs: folder (stedi_project.yml) < YAML properties < in-file config(). */
+import { BATCH_SIZES, type BatchSize } from '../core/batches.js';
 import { didYouMean } from '../core/diagnostics.js';
 import { checkFraction } from '../project/schema.js';
 import type { FolderConfig } from '../project/types.js';
@@ -71,18 +72,65 @@ export function checkConfigKeys(config: Record<string, unknown>, allowed: readon
 /**
  * The incremental settings of a model (dbt's vocabulary): `incremental_strategy` append (the
  * default without unique_key), delete+insert (the default with one) or merge, which need
- * `unique_key`; `on_schema_change: fail` (the only policy: a batch whose columns differ from the
- * published table is an error). microbatch is refused until stedi tracks event-time intervals.
+ * `unique_key`; microbatch, which needs `event_time` and `batch_size` (optional: `lookback`,
+ * `begin`, and stedi's `restate_by`); `on_schema_change: fail` (the only policy: a batch whose
+ * columns differ from the published table is an error).
  */
 export function incrementalProblems(config: Record<string, unknown>): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const s = config.incremental_strategy;
   const keyed = config.unique_key !== undefined && !(Array.isArray(config.unique_key) && config.unique_key.length === 0);
-  if (s === 'microbatch') problems.push({ key: 'incremental_strategy', message: "incremental_strategy 'microbatch' is not supported yet (stedi does not track event-time intervals yet)", hint: "use 'append', 'delete+insert' or 'merge'" });
-  else if (s !== undefined && s !== 'append' && s !== 'merge' && s !== 'delete+insert') problems.push({ key: 'incremental_strategy', message: `incremental_strategy must be 'append', 'merge' or 'delete+insert', not '${String(s)}'` });
+  if (s !== undefined && s !== 'append' && s !== 'merge' && s !== 'delete+insert' && s !== 'microbatch') problems.push({ key: 'incremental_strategy', message: `incremental_strategy must be 'append', 'merge', 'delete+insert' or 'microbatch', not '${String(s)}'` });
   if ((s === 'merge' || s === 'delete+insert') && !keyed) problems.push({ key: 'incremental_strategy', message: `incremental_strategy '${String(s)}' needs a unique_key`, hint: 'set unique_key to the column (or columns) that identify a row' });
   if (config.on_schema_change !== undefined && config.on_schema_change !== 'fail') problems.push({ key: 'on_schema_change', message: `on_schema_change must be 'fail' (the only policy stedi has), not '${String(config.on_schema_change)}'` });
   const incremental = config.materialized === 'incremental';
   if (!incremental) for (const k of ['incremental_strategy', 'unique_key', 'on_schema_change']) if (config[k] !== undefined) problems.push({ key: k, message: `${k} applies to materialized: incremental only` });
+  const microbatch = incremental && s === 'microbatch';
+  if (microbatch) {
+    if (typeof config.event_time !== 'string' || !config.event_time) problems.push({ key: 'incremental_strategy', message: "incremental_strategy 'microbatch' needs event_time: the output column that holds each row's event time" });
+    if (config.batch_size === undefined) problems.push({ key: 'incremental_strategy', message: "incremental_strategy 'microbatch' needs batch_size: hour, day, month or year" });
+    else if (!BATCH_SIZES.includes(config.batch_size as BatchSize)) problems.push({ key: 'batch_size', message: `batch_size must be hour, day, month or year, not ${JSON.stringify(config.batch_size)}` });
+    if (config.lookback !== undefined && !(Number.isSafeInteger(config.lookback) && (config.lookback as number) >= 0)) problems.push({ key: 'lookback', message: `lookback must be a whole number of intervals (0 or more), not ${JSON.stringify(config.lookback)}` });
+    if (keyed) problems.push({ key: 'unique_key', message: "unique_key does not apply to incremental_strategy 'microbatch': its rows are replaced by event-time interval (and by restate_by key)" });
+    if (config.begin !== undefined && beginMs(config.begin) === undefined) problems.push({ key: 'begin', message: `begin must be a UTC date or time such as '2022-06-01' or '2022-06-01T12:00:00', not ${JSON.stringify(config.begin)}` });
+    if (config.restate_by !== undefined) problems.push(...restateByProblems(config.restate_by));
+  } else {
+    for (const k of ['batch_size', 'lookback', 'begin', 'restate_by']) if (config[k] !== undefined) problems.push({ key: k, message: `${k} applies to incremental_strategy: microbatch only` });
+  }
+  return problems;
+}
+
+/** `begin` as epoch milliseconds (UTC), or undefined when it is not a date or a date and time. */
+export function beginMs(v: unknown): number | undefined {
+  if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?)?Z?$/.test(v)) return undefined;
+  const ms = Date.parse(/[T ]/.test(v) ? `${v.replace(' ', 'T').replace(/Z$/, '')}Z` : `${v}T00:00:00Z`);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** `restate_by: {column: <output column>, from: {<ref or source.table>: <its column>}}`. */
+export interface RestateBy {
+  column: string;
+  from: Record<string, string>;
+}
+
+export function asRestateBy(v: unknown): RestateBy | undefined {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return undefined;
+  const o = v as Record<string, unknown>;
+  if (typeof o.column !== 'string' || !o.from || typeof o.from !== 'object' || Array.isArray(o.from)) return undefined;
+  const from: Record<string, string> = {};
+  for (const [k, c] of Object.entries(o.from as Record<string, unknown>)) {
+    if (typeof c !== 'string') return undefined;
+    from[k] = c;
+  }
+  return { column: o.column, from };
+}
+
+function restateByProblems(v: unknown): ConfigProblem[] {
+  const r = asRestateBy(v);
+  const shape = 'restate_by must be {column: <output column>, from: {<ref name or source.table>: <its column>, ...}}';
+  if (!r) return [{ key: 'restate_by', message: shape }];
+  const extra = Object.keys(v as object).filter((k) => k !== 'column' && k !== 'from');
+  const problems: ConfigProblem[] = extra.map((k) => ({ key: 'restate_by', message: `restate_by has an unknown key '${k}'; ${shape}` }));
+  if (!r.column || !Object.keys(r.from).length || Object.values(r.from).some((c) => !c)) problems.push({ key: 'restate_by', message: shape });
   return problems;
 }

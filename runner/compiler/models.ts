@@ -6,7 +6,8 @@ import type { Dialect } from '../dialect/types.js';
 import type { Materialization, ModelNode } from '../manifest/types.js';
 import { MODEL_CONFIG_KEYS } from '../project/schema.js';
 import type { ProjectSpec, SourceFile } from '../project/types.js';
-import { asTags, checkConfigKeys, folderConfigsFor, incrementalProblems, mergeConfigs } from './configs.js';
+import { asRestateBy, asTags, checkConfigKeys, folderConfigsFor, incrementalProblems, mergeConfigs } from './configs.js';
+import { batchWindow } from '../core/batches.js';
 import { lineOf, type RenderEnv } from './render-env.js';
 import { makeScope, type Registry } from './scope.js';
 import { columnDefs } from './sources.js';
@@ -55,6 +56,7 @@ export function renderModels(ctx: Ctx): ModelNode[] {
     const name = modelName(r.f.path);
     const rel = ctx.dialect.relation(String(r.config.zone ?? 'main'), String(r.config.alias ?? name));
     registry.relations.set(`model.${project.config.name}.${name}`, rel.rendered);
+    if (typeof r.config.event_time === 'string' && r.config.event_time) registry.eventTimes.set(`model.${project.config.name}.${name}`, r.config.event_time);
   }
   return rendered.map((r) => secondPass(ctx, r.f, r.t, r.config));
 }
@@ -86,18 +88,23 @@ function secondPass(ctx: Ctx, f: SourceFile, t: nunjucks.Template, config: Recor
   const deps: string[] = [];
   const varsRead: Record<string, unknown> = {};
   const self = ctx.registry.relations.get(id) ?? '';
-  const scope = makeScope({ file: f.path, raw: f.text, self, registry: ctx.registry, vars: ctx.vars, diagnostics: ctx.diagnostics, deps, varsRead });
+  // a microbatch model reads its event-time inputs through the batch window in both renderings:
+  // the adapter fills it in (every interval from begin for a whole build, some for a batch)
+  const window = config.materialized === 'incremental' && config.incremental_strategy === 'microbatch' ? batchWindow(ctx.dialect) : undefined;
+  const scope = makeScope({ file: f.path, raw: f.text, self, registry: ctx.registry, vars: ctx.vars, diagnostics: ctx.diagnostics, deps, varsRead, ...(window ? { window } : {}) });
   const sql = ctx.env.render(t, scope) ?? '';
   // an incremental model is rendered twice: is_incremental() false (the first build, --full-refresh)
   // and true (a batch added to the published table, `{{ this }}`); both add to its dependencies
+  // (a microbatch model's second rendering reads its event-time inputs through the batch window)
   let incremental: string | undefined;
   if (config.materialized === 'incremental') {
     const found: Diagnostic[] = [];
-    incremental = ctx.env.render(t, makeScope({ file: f.path, raw: f.text, self, registry: ctx.registry, vars: ctx.vars, diagnostics: found, deps, varsRead, incremental: true })) ?? '';
+    incremental = ctx.env.render(t, makeScope({ file: f.path, raw: f.text, self, registry: ctx.registry, vars: ctx.vars, diagnostics: found, deps, varsRead, incremental: true, ...(window ? { window } : {}) })) ?? '';
     // what only the incremental branch gets wrong is reported too (once, however both renderings saw it)
     const seen = new Set(ctx.diagnostics.map((d) => `${d.code}|${d.file}|${d.line}|${d.message}`));
     for (const d of found) if (!seen.has(`${d.code}|${d.file}|${d.line}|${d.message}`)) ctx.diagnostics.push(d);
   }
+  if (config.incremental_strategy === 'microbatch') checkMicrobatchInputs(ctx, f, id, config, deps);
   const props = ctx.project.modelProps.find((p) => p.name === name);
   const zone = String(config.zone ?? 'main');
   return {
@@ -121,6 +128,26 @@ function secondPass(ctx: Ctx, f: SourceFile, t: nunjucks.Template, config: Recor
     ...(incremental !== undefined ? { compiled_incremental_code: tidy(incremental) } : {}),
     vars_read: varsRead,
   };
+}
+
+/**
+ * A microbatch model's inputs: it needs at least one input with an `event_time` (else no batch
+ * could be told from another), and each `restate_by.from` entry must name one of its other inputs
+ * (an input with an event_time is filtered by interval, never restated by key).
+ */
+function checkMicrobatchInputs(ctx: Ctx, f: SourceFile, id: string, config: Record<string, unknown>, deps: string[]): void {
+  const at = (needle: string) => lineOf(f.text, needle) || 1;
+  const report = (message: string, hint?: string, needle = 'microbatch') =>
+    ctx.diagnostics.push({ code: 'E_BAD_CONFIG', severity: 'error', file: f.path, line: at(needle), message: `${id.split('.').pop()}: ${message}`, ...(hint ? { hint } : {}) });
+  if (!deps.some((d) => ctx.registry.eventTimes.has(d))) {
+    report('incremental_strategy microbatch, but none of its inputs declares an event_time, so no batch can be told from another', 'set config: {event_time: <column>} on the source table or model it reads its events from');
+  }
+  const restate = asRestateBy(config.restate_by);
+  for (const name of Object.keys(restate?.from ?? {})) {
+    const dep = ctx.registry.refs.get(name) ?? ctx.registry.sources.get(name);
+    if (!dep || !deps.includes(dep)) report(`restate_by.from names '${name}', which is not one of its inputs`, `inputs: ${deps.map((d) => d.split('.').slice(2).join('.')).join(', ')}`, name);
+    else if (ctx.registry.eventTimes.has(dep)) report(`restate_by.from names '${name}', which has an event_time: it is read by interval, not restated by key`, undefined, name);
+  }
 }
 
 /** Drop the blank lines left by config() and block tags, keep the SQL as written. */

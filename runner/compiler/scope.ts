@@ -9,6 +9,8 @@ export interface Registry {
   sources: Map<string, string>;
   /** unique_id → rendered relation (empty during the first pass) */
   relations: Map<string, string>;
+  /** unique_id → its `event_time` column, for the sources and models that declare one. */
+  eventTimes: Map<string, string>;
 }
 
 export interface ScopeOptions {
@@ -29,6 +31,11 @@ export interface ScopeOptions {
   varsRead?: Record<string, unknown>;
   /** is_incremental() returns true (the incremental rendering of an incremental model). */
   incremental?: boolean;
+  /**
+   * A microbatch model's batch rendering: each input with an `event_time` becomes this
+   * expression (the input filtered to the batch's intervals; see runner/compiler/window.ts).
+   */
+  window?: (relation: string, id: string, column: string) => string;
 }
 
 export function makeScope(o: ScopeOptions): RenderScope {
@@ -52,7 +59,9 @@ export function makeScope(o: ScopeOptions): RenderScope {
       report('E_UNIT_TEST_MISSING_INPUT', `unit test gives no rows for ${placeholder}`, undefined, `add a given input for ${placeholder}`);
       return placeholder;
     }
-    return o.registry.relations.get(id) || `__stedi_unresolved__`;
+    const relation = o.registry.relations.get(id) || `__stedi_unresolved__`;
+    const column = o.registry.eventTimes.get(id);
+    return o.window && column !== undefined ? o.window(relation, id, column) : relation;
   };
   return {
     file: o.file,

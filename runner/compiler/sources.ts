@@ -1,6 +1,6 @@
 /** Source (landing) and seed nodes: declared, never rendered from SQL. */
 import nunjucks from 'nunjucks';
-import type { Diagnostic } from '../core/diagnostics.js';
+import { didYouMean, type Diagnostic } from '../core/diagnostics.js';
 import type { Dialect } from '../dialect/types.js';
 import type { ColumnDef, SeedNode, SourceNode } from '../manifest/types.js';
 import type { ColumnSpec, ProjectSpec } from '../project/types.js';
@@ -61,6 +61,10 @@ export function compileSources(
       } else diagnostics.push({ ...tmpl, line: t.loc.line });
       const config = mergeConfigs({ enabled: true, on_malformed: 'quarantine', on_removed_file: 'keep' }, t.config);
       checkDerived(`${src.name}.${t.name}`, t.columns, diagnostics);
+      const et = config.event_time;
+      if (typeof et === 'string' && !t.columns.some((c) => c.name === et)) {
+        diagnostics.push({ code: 'E_BAD_CONFIG', severity: 'error', file, line: t.loc.line, message: `${src.name}.${t.name}: event_time '${et}' is not one of its declared columns`, ...(didYouMean(et, t.columns.map((c) => c.name)) ? { hint: didYouMean(et, t.columns.map((c) => c.name))! } : {}) });
+      }
       out.push({
         unique_id: `source.${project.config.name}.${src.name}.${t.name}`,
         resource_type: 'source',

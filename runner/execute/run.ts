@@ -10,6 +10,7 @@ import type { Reporter } from './reporter.js';
 import type { NodeResult, NodeStatus } from './results.js';
 import { schedule } from './scheduler.js';
 import { runUnitTest } from './unit-test.js';
+import { isMicrobatch, microbatchPlan } from './microbatch.js';
 
 export interface ExecOptions {
   threads: number;
@@ -22,6 +23,8 @@ export interface ExecOptions {
   allowShrink?: boolean;
   /** `--full-refresh`: the selected sources read every landing file again (no earlier part is kept). */
   fullRefresh?: boolean;
+  /** `--event-time-start/--event-time-end`: microbatch models rebuild the intervals of this window too (epoch ms, end exclusive). */
+  eventTimeWindow?: { start?: number; end?: number };
   /** The fingerprint of this command's pseudonymisation key, when it ingests a source with a derived column (recorded as an input). */
   keyFingerprint?: string;
 }
@@ -130,7 +133,7 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
           // fail closed: only tests that ran and passed (or only warned) let the version through;
           // a test that errored or was cancelled by a stop proves nothing
           return !stopped() && auditResults.every((a) => a.status === 'pass' || a.status === 'warn');
-        }, { ...publishOptions(s.node.unique_id, signal), ...(s.node.resource_type === 'model' && s.node.compiled_incremental_code !== undefined ? { incrementalSql: s.node.compiled_incremental_code } : {}) });
+        }, { ...publishOptions(s.node.unique_id, signal), ...(s.node.resource_type === 'model' && s.node.compiled_incremental_code !== undefined ? { incrementalSql: s.node.compiled_incremental_code } : {}), ...(s.node.resource_type === 'model' && isMicrobatch(s.node) ? { microbatch: microbatchPlan(manifest, s.node, opts.eventTimeWindow) } : {}) });
         const blocked = auditResults.filter((a) => a.status !== 'pass' && a.status !== 'warn').map((a) => a.name);
         if (m.published) {
           const note = shrinkNote(s.node.unique_id);

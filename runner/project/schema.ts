@@ -94,6 +94,11 @@ export const MODEL_CONFIG_KEYS = [
   'incremental_strategy',
   'unique_key',
   'on_schema_change',
+  'event_time',
+  'batch_size',
+  'lookback',
+  'begin',
+  'restate_by',
   'zone',
   'entity',
   'tags',
@@ -104,7 +109,7 @@ export const MODEL_CONFIG_KEYS = [
   'allow_empty',
   'max_row_drop',
 ] as const;
-export const SOURCE_TABLE_CONFIG_KEYS = ['enabled', 'tags', 'meta', 'on_malformed', 'max_line_bytes', 'allow_empty', 'max_row_drop', 'on_removed_file'] as const;
+export const SOURCE_TABLE_CONFIG_KEYS = ['enabled', 'tags', 'meta', 'on_malformed', 'max_line_bytes', 'allow_empty', 'max_row_drop', 'on_removed_file', 'event_time'] as const;
 export const SEED_CONFIG_KEYS = ['enabled', 'zone', 'entity', 'tags', 'meta', 'column_types', 'allow_empty', 'max_row_drop'] as const;
 export const TEST_CONFIG_KEYS = [
   'severity',
@@ -135,8 +140,15 @@ type Rule =
 export const CONFIG_RULES: Record<string, Rule> = {
   enabled: { type: 'bool' },
   materialized: { type: 'enum', values: ['view', 'table', 'incremental'] },
-  /** materialized: incremental (see runner/adapters/duckdb/incremental.ts); microbatch is not built yet and is refused. */
-  incremental_strategy: { type: 'enum', values: ['append', 'merge', 'delete+insert'] },
+  /** materialized: incremental (see runner/adapters/duckdb/incremental.ts and microbatch.ts). */
+  incremental_strategy: { type: 'enum', values: ['append', 'merge', 'delete+insert', 'microbatch'] },
+  /** The column holding each row's event time (epoch milliseconds, a date or a timestamp): on a source or a model it filters that input into batches; on a microbatch model it is the column its rows are filed by. */
+  event_time: { type: 'string' },
+  batch_size: { type: 'enum', values: ['hour', 'day', 'month', 'year'] },
+  lookback: { type: 'int', min: 0, max: 10_000 },
+  begin: { type: 'string' },
+  /** microbatch: the output column whose values are restated when a non-event-time input changes for them (see microbatch.ts). */
+  restate_by: { type: 'map' },
   unique_key: { type: 'tags' },
   on_schema_change: { type: 'enum', values: ['fail'] },
   zone: { type: 'string' },

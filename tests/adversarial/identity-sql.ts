@@ -60,6 +60,9 @@ function escape(s: string): string {
  * canonical_email() up to its first parenthesis and a little more (enough to be unique).
  */
 export function rawIdentityUses(sql: string, canonicalPrefix: string, landing: LandingIdentity[]): { uses: RawUse[]; canonical: number } {
+  // a microbatch model reads an event-time input through its batch window (runner/core/batches.ts):
+  // the same relation, filtered by rows, so it is read as the relation itself
+  sql = sql.replace(/\(SELECT \* FROM ([^\s()]+) WHERE __stedi_batch_window\('(?:[^']|'')*', "(?:[^"]|"")*"\)\)/g, '$1');
   const { text, count } = withoutCanonical(blankLiterals(sql), canonicalPrefix);
   // SELECT blocks: the whole statement and every parenthesised region that starts with select/with
   const blocks: [number, number][] = [[0, text.length]];

@@ -170,7 +170,15 @@ describe('unit tests of the is_incremental() branch (dbt\'s overrides: macros: i
 describe('what is checked before anything runs', () => {
   it('the incremental settings', async () => {
     const bad: [string, RegExp][] = [
-      ["{{ config(materialized='incremental', incremental_strategy='microbatch') }}\nselect 1 as x", /microbatch' is not supported yet/],
+      ["{{ config(materialized='incremental', incremental_strategy='microbatch') }}\nselect 1 as x", /microbatch' needs event_time/],
+      ["{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='ts') }}\nselect 1 as x", /microbatch' needs batch_size/],
+      ["{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='ts', batch_size='week') }}\nselect 1 as x", /batch_size/],
+      ["{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='ts', batch_size='day', begin='yesterday') }}\nselect 1 as x", /begin must be a UTC date/],
+      ["{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='ts', batch_size='day', unique_key='id') }}\nselect 1 as x", /unique_key does not apply/],
+      ["{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='ts', batch_size='day') }}\nselect * from {{ ref('events') }}", /none of its inputs declares an event_time/],
+      ["{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='ts', batch_size='day', restate_by={'column': 'id'}) }}\nselect * from {{ ref('events') }}", /restate_by must be/],
+      ["{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='ts', batch_size='day', restate_by={'column': 'id', 'from': {'nope': 'id'} }) }}\nselect * from {{ ref('events') }}", /restate_by.from names 'nope', which is not one of its inputs/],
+      ["{{ config(materialized='table', batch_size='day') }}\nselect 1 as x", /batch_size applies to incremental_strategy: microbatch only/],
       ["{{ config(materialized='incremental', incremental_strategy='merge') }}\nselect 1 as x", /'merge' needs a unique_key/],
       ["{{ config(materialized='incremental', on_schema_change='sync_all_columns') }}\nselect 1 as x", /on_schema_change/],
       ["{{ config(materialized='table', unique_key='x') }}\nselect 1 as x", /unique_key applies to materialized: incremental only/],
@@ -195,9 +203,9 @@ describe('what is checked before anything runs', () => {
     expect(r.stdout + r.stderr).toMatch(/in its is_incremental\(\) branch: .*personal data/);
   }, 120_000);
 
-  it('the athena target refuses the materialization rather than rebuilding it whole', async () => {
+  it('the athena target refuses an append model rather than rebuilding it whole', async () => {
     const dir = project({ 'events_inc.sql': APPEND }, 'id,ts,v\n1,10,a\n');
     const r = await stedi(dir, ['build', '--target', 'athena', '--dry-run']);
-    expect(r.stdout + r.stderr).toContain('materialized: incremental is not supported on the athena target yet');
+    expect(r.stdout + r.stderr).toContain('materialized: incremental (append) is not supported on the athena target yet');
   }, 120_000);
 });

@@ -11,7 +11,7 @@ import { counts, edit, everything, removeCopies, stediWithCorpus, VARS } from '.
 
 afterAll(removeCopies);
 
-const FAIL_ACCELEROMETER = ['        entity: accelerometer\n', '        entity: accelerometer\n        config: { on_malformed: fail }\n'] as const;
+const FAIL_ACCELEROMETER = ['          event_time: timestamp\n', '          event_time: timestamp\n          on_malformed: fail\n'] as const;
 
 describe('on_malformed: fail', () => {
   let dir: string;

@@ -24,6 +24,7 @@ import type { PseudonymKey } from '../../landing/derive.js';
 import type { ModelNode, SeedNode, SourceNode } from '../../manifest/types.js';
 import { csvHeader, csvToRows } from '../../project/csv.js';
 import type { Adapter, AdapterResponse, Audit, MaterializeResult, PublishedRecord, PublishOptions, QueryResult, Queryable } from '../types.js';
+import { fillWindow } from '../../core/batches.js';
 import { EngineError } from '../types.js';
 import { removeStaged } from './cleanup.js';
 import { Catalog, foreignTableError, INPUTS_PARAM, isOwned, LOCATION_PARAM, ownerParams, PART_PREFIXES_PARAM, ROWS_PARAM, tableInputOf, type Owner } from './glue.js';
@@ -209,8 +210,16 @@ export class AthenaAdapter implements Adapter {
     const name = node.relation.identifier;
     checkGlueName(name, what);
     if (node.resource_type === 'model' && node.materialized === 'view') return this.materializeView(node, sql, audit, what, opts);
-    // fail closed: rebuilding it whole would ignore its is_incremental() branch and its strategy
-    if (node.resource_type === 'model' && node.materialized === 'incremental') throw new EngineError(`${what}: materialized: incremental is not supported on the athena target yet (only on duckdb); use materialized: table there`);
+    // A microbatch model's whole build is by definition its table (every interval from begin): it
+    // is built whole here, every time. Other strategies fail closed: rebuilding them whole would
+    // ignore their is_incremental() branch (an append model may keep rows its SQL no longer gives).
+    let whole = '';
+    if (node.resource_type === 'model' && node.materialized === 'incremental') {
+      if (node.config.incremental_strategy !== 'microbatch') throw new EngineError(`${what}: materialized: incremental (${String(node.config.incremental_strategy ?? 'append')}) is not supported on the athena target yet (only on duckdb); use materialized: table, or incremental_strategy: microbatch, there`);
+      if (node.config.begin !== undefined) throw new EngineError(`${what}: begin is not supported on the athena target yet (its microbatch models are built whole); remove it or filter in the model's SQL`);
+      sql = fillWindow(sql, () => 'TRUE');
+      whole = ' (built whole: microbatch models are built interval by interval on duckdb only so far)';
+    }
     const select = node.resource_type === 'seed' ? this.seedSql(node) : sql;
     const format = ((node.config.table_format as TableFormat | undefined) ?? this.settings.tableFormat);
     const previous = await this.catalog.get(name);
@@ -259,7 +268,7 @@ export class AthenaAdapter implements Adapter {
       cleanup = await this.removeCandidate(candidate, published ? undefined : location);
     }
     const pruned = await this.prune(name, location, node.unique_id);
-    return { published: true, response: { message: `OK ${format} table at ${location}${pruned}${cleanup}`, ...(rows !== undefined ? { rows_affected: rows } : {}), ...statsOf(done) } };
+    return { published: true, response: { message: `OK ${format} table at ${location}${pruned}${cleanup}${whole}`, ...(rows !== undefined ? { rows_affected: rows } : {}), ...statsOf(done) } };
   }
 
   private async materializeView(node: ModelNode, sql: string, audit: Audit, what: string, opts: PublishOptions): Promise<MaterializeResult> {

@@ -38,6 +38,7 @@ import { explainOpen, isDamage, openInstance } from './open.js';
 import { loadSnapshot, parquetView } from './reader.js';
 import { dropLegacyTable, loadState, recordFiles, rejectsRelation, stageLanding } from './sources.js';
 import { writeIncremental } from './incremental.js';
+import { writeMicrobatch } from './microbatch.js';
 import { partRows, type SourceState } from '../../landing/state.js';
 import { toQueryResult } from './values.js';
 
@@ -278,7 +279,13 @@ export class DuckDbAdapter implements Adapter {
       let parts: string[] | null = null;
       let note = '';
       try {
-        if (node.resource_type === 'model' && node.materialized === 'incremental') {
+        if (node.resource_type === 'model' && node.materialized === 'incremental' && node.config.incremental_strategy === 'microbatch') {
+          if (opts.incrementalSql === undefined || !opts.microbatch) throw new EngineError(`${node.name}: incremental_strategy microbatch, but its batch SQL or its inputs were not handed to the adapter; compile again`);
+          const w = await writeMicrobatch(c, node, { full: sql, batch: opts.incrementalSql }, opts.microbatch, dir, await publishedRows(c), opts.fullRefresh === true);
+          rows = w.rows;
+          parts = w.parts;
+          note = w.note;
+        } else if (node.resource_type === 'model' && node.materialized === 'incremental') {
           // never the full SQL as a batch: it would add every row again
           if (opts.incrementalSql === undefined) throw new EngineError(`${node.name}: materialized: incremental, but no is_incremental() SQL was compiled for it; compile again`);
           const published = (await publishedRows(c)).find((r) => r.relation === rel.rendered);
@@ -430,10 +437,18 @@ export class DuckDbAdapter implements Adapter {
 }
 
 /** The Parquet files of a kept folder (read part by part) that no kept version lists any more. */
+/**
+ * The Parquet files of a kept version folder that no kept version lists, at any depth (microbatch
+ * parts are filed by interval below it); its `_state` folder (what the version was built from)
+ * stays with it.
+ */
 function removeUnreadParts(dir: string, listed: Set<string>): void {
-  for (const f of fs.readdirSync(dir)) {
-    const p = path.resolve(dir, f);
-    if (f.endsWith('.parquet') && !listed.has(p)) fs.rmSync(p, { force: true });
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.resolve(dir, e.name);
+    if (e.isDirectory() && e.name !== '_state') {
+      removeUnreadParts(p, listed);
+      if (!fs.readdirSync(p).length) fs.rmdirSync(p);
+    } else if (e.isFile() && e.name.endsWith('.parquet') && !listed.has(p)) fs.rmSync(p, { force: true });
   }
 }
 

@@ -20,6 +20,7 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { duckdbDialect } from '../../dialect/duckdb.js';
 import type { PublishedRecord } from '../types.js';
+import { versionFolderOf } from './lake.js';
 import { toQueryResult } from './values.js';
 
 const lit = duckdbDialect.quoteString;
@@ -134,7 +135,7 @@ export async function keptPaths(c: DuckDBConnection): Promise<string[]> {
   const out = new Set<string>();
   for (const r of await keptVersions(c)) {
     out.add(r.path);
-    for (const p of r.parts ?? []) out.add(path.dirname(p));
+    for (const p of r.parts ?? []) out.add(versionFolderOf(p));
   }
   return [...out];
 }

@@ -19,6 +19,12 @@ export const VERSION_DIR = /^v=\d{8}T\d{6}Z-[0-9a-f]{8}$/;
 export const LAKE_MARKER = '_stedi_lake.json';
 export const VERSION_MARKER = '_stedi_version.json';
 
+/** The `v=` folder a part lives in (a microbatch part is filed a level or two below it). */
+export function versionFolderOf(part: string): string {
+  for (let d = path.dirname(part); d !== path.dirname(d); d = path.dirname(d)) if (VERSION_DIR.test(path.basename(d))) return d;
+  return path.dirname(part);
+}
+
 export interface Owner {
   project: string;
   target: string;

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EngineError } from '../types.js';
 import { insertLandingFileRows, insertLandingStateRows, LANDING_FILES_DDL, prepareBookkeeping, readSnapshot, recordPublished, snapshotPath } from './catalog.js';
-import { claimLake, ownsVersionDir, type Owner } from './lake.js';
+import { claimLake, ownsVersionDir, versionFolderOf, type Owner } from './lake.js';
 import { DamagedCatalogError, openInstance, probeCatalog } from './open.js';
 import { createViews, parquetView } from './reader.js';
 import { duckdbDialect } from '../../dialect/duckdb.js';
@@ -59,7 +59,7 @@ export async function recoverCatalog(cfg: { lake_dir: string; catalog: string },
       if (r.kind === 'table') {
         // every part the version reads must still be there, in a folder of this project
         const ok = r.parts
-          ? r.parts.length > 0 && r.parts.every((p) => ownsVersionDir(path.dirname(p), owner) && fs.existsSync(p))
+          ? r.parts.length > 0 && r.parts.every((p) => ownsVersionDir(versionFolderOf(p), owner) && fs.existsSync(p))
           : !!r.path && ownsVersionDir(r.path, owner) && fs.readdirSync(r.path).some((f) => f.endsWith('.parquet'));
         if (!ok) {
           missing.push(r.relation);

@@ -7,6 +7,10 @@
   both read at the same instant. The customer appears only as a keyed pseudonym (subject_key),
   carried from the customer tables: it was computed once per customer record at ingestion, so
   this model only joins, and no key reaches the engine.
+
+  Incremental by hour (microbatch): the hours in which step_trainer_trusted or
+  accelerometer_trusted changed are rebuilt (both read by that hour only: a pair is always of
+  one millisecond), and every row of a customer whose customer_curated row changed is restated.
 #}
 
 select

@@ -5,6 +5,12 @@
   as_of_date keeps readings taken at or after the customer's consent date, any_time keeps all.
   The phone app's `user` matches the customer by its canonical form (canonical_email): a reading
   sent as ' Ann.Lee@Example.com' is Ann's. `user_email` is the customer's canonical email.
+
+  Incremental by hour of reading time (microbatch): a build rebuilds the hours that new or
+  changed landing files hold readings for, and restates every reading of a customer whose
+  customer_trusted row changed (consent given, withdrawn or moved, the customer gone): a row of
+  user_email k depends only on the customer_trusted row of email k. lookback is 0: late readings
+  are found from the landing files that bring them.
 #}
 
 select

@@ -1,0 +1,374 @@
+/**
+ * `incremental_strategy: microbatch` on DuckDB: a table whose parts are filed by event-time
+ * interval (`<version>/p/__stedi_interval=<start ms>/…parquet`, runner/core/batches.ts), rebuilt
+ * interval by interval and key by key so that after any build it holds exactly what a whole
+ * build on the same inputs gives.
+ *
+ * What a build restates, found from the data (the version's `_state/state.json` records what it
+ * was built from):
+ *   - event-time inputs (sources and models with `event_time`) that are made of parts (landing
+ *     tables, other microbatch models): the intervals of every part added or removed since the
+ *     published version (a new landing file, a changed one, a part another model restated), plus
+ *     `lookback` intervals before the newest of them; `--event-time-start/--event-time-end`
+ *     intervals too. Those intervals are rebuilt whole from the model's SQL, its event-time
+ *     inputs read through the window of those intervals only.
+ *   - dimensions with a `restate_by.from` column: per key, a fingerprint of the key's rows (md5
+ *     of each row's JSON; only md5 hashes of the keys are stored, never a key). Keys whose
+ *     fingerprint changed (rows changed, appeared or disappeared: a consent withdrawn, given or
+ *     moved, a customer record gone, a serial that became ambiguous) are restated: their rows
+ *     leave every interval and the model's SQL over all intervals gives their rows again.
+ *   - anything stedi cannot compare (no state, another SQL or config, a dimension without a
+ *     key that changed, an event-time input that is not made of parts and changed, a part without
+ *     its interval) rebuilds the model whole, and the build says why.
+ *
+ * A batch must be interval-local: its rows must fall in the intervals it was asked for (a row of
+ * another interval is an error, never published). The new version is a list of parts (kept
+ * parts + the rewritten intervals), published by write-audit-publish like any table.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { beginMs } from '../../compiler/configs.js';
+import { BATCH_SIZES, clipRanges, fillWindow, inRanges, intervalStart, NULL_INTERVAL, previousStart, rangesOf, unionRanges, windowTokens, type BatchSize, type Range } from '../../core/batches.js';
+import { duckdbDialect } from '../../dialect/duckdb.js';
+import type { ModelNode } from '../../manifest/types.js';
+import { EngineError, type MicrobatchPlan } from '../types.js';
+import type { PublishedRow } from './catalog.js';
+import { partsOf } from './incremental.js';
+import { toQueryResult } from './values.js';
+
+const q = duckdbDialect.quoteIdent;
+const lit = duckdbDialect.quoteString;
+const STATE_FORMAT = 1;
+const PART_RE = /\/__stedi_interval=([^/]+)\//;
+
+interface DimState {
+  /** A keyed dimension: the Parquet file of (md5 of key, fingerprint) in the version folder. */
+  keyed?: string;
+  /** A dimension compared whole: its fingerprint. */
+  whole?: string;
+}
+
+interface State {
+  format: number;
+  /** sha256 of what decides the rows: both SQL renderings and the microbatch config. */
+  spec: string;
+  /** Per event-time input relation: each part read, with the intervals it holds. */
+  events: Record<string, { parts: Record<string, string[]> | null; version: string | null }>;
+  dims: Record<string, DimState>;
+}
+
+export interface MicrobatchWrite {
+  parts: string[];
+  rows: number;
+  note: string;
+}
+
+const read = (files: string[]) => `read_parquet([${files.map(lit).join(', ')}], hive_partitioning = false)`;
+
+async function rows(c: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {
+  return toQueryResult(await c.runAndReadAll(sql)).rows;
+}
+
+async function count(c: DuckDBConnection, sql: string): Promise<number> {
+  return Number(Object.values((await rows(c, sql))[0] ?? {})[0] ?? 0);
+}
+
+/** SQL for the interval name of an event-time expression of `type`. */
+function intervalSql(expr: string, type: string, size: BatchSize): string {
+  return `coalesce(CAST(epoch_ms(date_trunc('${size}', ${asTimestamp(expr, type)})) AS VARCHAR), '${NULL_INTERVAL}')`;
+}
+
+function isInteger(type: string): boolean {
+  return /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT)$/.test(type);
+}
+
+function asTimestamp(expr: string, type: string): string {
+  if (isInteger(type)) return `epoch_ms(CAST(${expr} AS BIGINT))`;
+  if (type === 'DATE' || type === 'TIMESTAMP' || /^TIMESTAMP_(S|MS|NS)$/.test(type)) return `CAST(${expr} AS TIMESTAMP)`;
+  throw new EngineError(`event_time must be epoch milliseconds (an integer), a DATE or a TIMESTAMP; it is ${type}`);
+}
+
+/** The predicate selecting `ranges` (and the NULL interval when asked) of an event-time column. */
+function rangePredicate(col: string, type: string, ranges: Range[], withNull: boolean): string {
+  const value = (ms: number) => (isInteger(type) ? String(ms) : `epoch_ms(${ms})`);
+  const x = isInteger(type) ? col : asTimestamp(col, type);
+  const terms = ranges.map((r) => (r.end === Infinity ? `${x} >= ${value(r.start)}` : `(${x} >= ${value(r.start)} AND ${x} < ${value(r.end)})`));
+  if (withNull) terms.push(`${col} IS NULL`);
+  return terms.length ? terms.join(' OR ') : 'FALSE';
+}
+
+async function columnType(c: DuckDBConnection, relation: string, column: string): Promise<string> {
+  const r = await rows(c, `DESCRIBE SELECT ${column} FROM ${relation}`);
+  return String(r[0]?.column_type ?? '');
+}
+
+function sha256(s: string): string {
+  return crypto.createHash('sha256').update(s).digest('hex');
+}
+
+function readState(published: PublishedRow | undefined): State | undefined {
+  if (!published?.path) return undefined;
+  try {
+    const s = JSON.parse(fs.readFileSync(path.join(published.path, '_state', 'state.json'), 'utf8')) as State;
+    return s.format === STATE_FORMAT ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The interval a part of this model holds (from its folder), or undefined. */
+function partInterval(part: string): string | undefined {
+  return PART_RE.exec(part.replace(/\\/g, '/'))?.[1];
+}
+
+interface Ctx {
+  c: DuckDBConnection;
+  node: ModelNode;
+  plan: MicrobatchPlan;
+  dir: string;
+  size: BatchSize;
+  begin: number | undefined;
+  types: Map<string, string>;
+}
+
+/** The model's SQL with every event-time input read through `ranges` (from begin) and, when asked, its NULL interval. */
+function windowed(ctx: Ctx, sql: string, ranges: Range[], withNull: boolean): string {
+  const clipped = clipRanges(ranges, ctx.begin);
+  return fillWindow(sql, (id, column) => rangePredicate(column, ctx.types.get(`${id}|${column}`)!, clipped, withNull && ctx.begin === undefined));
+}
+
+const ALL: Range[] = [{ start: -8.64e15, end: Infinity }];
+
+export async function writeMicrobatch(c: DuckDBConnection, node: ModelNode, sql: { full: string; batch: string }, plan: MicrobatchPlan, dir: string, all: PublishedRow[], fullRefresh: boolean): Promise<MicrobatchWrite> {
+  const size = node.config.batch_size as BatchSize;
+  if (!BATCH_SIZES.includes(size)) throw new EngineError(`${node.name}: batch_size must be one of ${BATCH_SIZES.join(', ')}`);
+  const eventTime = String(node.config.event_time);
+  const lookback = typeof node.config.lookback === 'number' ? node.config.lookback : 1;
+  const begin = node.config.begin === undefined ? undefined : beginMs(node.config.begin);
+  const ctx: Ctx = { c, node, plan, dir, size, begin, types: new Map() };
+  for (const t of [...windowTokens(sql.full), ...windowTokens(sql.batch)]) {
+    const input = plan.eventInputs.find((e) => e.id === t.id);
+    if (!input) throw new EngineError(`${node.name}: its SQL reads ${t.id} by event time, but the build plan does not list it as an event-time input; compile again`);
+    if (!ctx.types.has(`${t.id}|${t.column}`)) ctx.types.set(`${t.id}|${t.column}`, await columnType(c, input.relation, t.column));
+  }
+  const spec = sha256(JSON.stringify([sql.full, sql.batch, eventTime, size, begin ?? null, plan.restateColumn ?? null, plan.dimensions, plan.eventInputs]));
+  const published = all.find((r) => r.relation === node.relation.rendered);
+  const previous = published && published.kind === 'table' && published.node === node.unique_id ? published : undefined;
+  const before = readState(previous);
+  fs.mkdirSync(path.join(dir, '_state'), { recursive: true });
+
+  // what the inputs are now
+  const next: State = { format: STATE_FORMAT, spec, events: {}, dims: {} };
+  const byRelation = new Map(all.map((r) => [r.relation, r]));
+  for (const e of plan.eventInputs) {
+    const r = byRelation.get(e.relation);
+    next.events[e.relation] = { parts: r?.parts?.length ? {} : null, version: r?.version ?? null };
+  }
+  for (const [i, d] of plan.dimensions.entries()) {
+    if (d.key !== undefined) {
+      const file = path.join(dir, '_state', `keys-${i}.parquet`);
+      await c.run(`COPY (SELECT coalesce(md5(CAST(${q(d.key)} AS VARCHAR)), '-') AS k, md5(string_agg(h, '' ORDER BY h)) AS fp FROM (SELECT t.${q(d.key)}, md5(CAST(to_json(t) AS VARCHAR)) AS h FROM ${d.relation} t) GROUP BY 1) TO ${lit(file)} (FORMAT parquet)`);
+      next.dims[d.relation] = { keyed: file };
+    } else {
+      const r = byRelation.get(d.relation);
+      const whole = r?.parts?.length ? `parts:${sha256(JSON.stringify(r.parts))}` : `rows:${String((await rows(c, `SELECT md5(coalesce(string_agg(h, '' ORDER BY h), '')) AS fp FROM (SELECT md5(CAST(to_json(t) AS VARCHAR)) AS h FROM ${d.relation} t)`))[0]?.fp)}`;
+      next.dims[d.relation] = { whole };
+    }
+  }
+
+  const whole = async (why: string): Promise<MicrobatchWrite> => {
+    const out = path.join(dir, 'p');
+    await writeIntervals(ctx, `SELECT * FROM (\n${windowed(ctx, sql.full, ALL, true)}\n) q`, eventTime, out);
+    const parts = listParts(out);
+    await recordEventParts(ctx, next, {});
+    finish(dir, next);
+    const n = parts.length ? await count(c, `SELECT count(*) FROM ${read(parts)}`) : 0;
+    return { parts, rows: n, note: ` (built whole: ${why}; ${intervalCount(parts)} interval${intervalCount(parts) === 1 ? '' : 's'})` };
+  };
+
+  if (fullRefresh) return whole('--full-refresh');
+  if (!previous) return whole('first build');
+  if (!before) return whole('no microbatch state recorded with the published version');
+  if (before.spec !== spec) return whole('its SQL or microbatch config changed since the published version');
+  const kept = partsOf(previous);
+  if (kept.some((p) => partInterval(p) === undefined)) return whole('a published part is not filed by interval');
+
+  // intervals whose event-time inputs changed
+  const restate = new Set<string>();
+  for (const e of plan.eventInputs) {
+    const was = before.events[e.relation];
+    const now = next.events[e.relation]!;
+    if (!was) return whole(`${e.relation} is a new input`);
+    if (now.parts === null || was.parts === null) {
+      if (now.version === null || now.version !== was.version) return whole(`${e.relation} changed and is not made of parts`);
+      continue;
+    }
+    const current = byRelation.get(e.relation)?.parts ?? [];
+    for (const p of current) if (was.parts[p]) now.parts[p] = was.parts[p];
+    for (const [p, intervals] of Object.entries(was.parts)) if (!current.includes(p)) for (const i of intervals) restate.add(i);
+  }
+  const added = await recordEventParts(ctx, next, before.events);
+  for (const i of added) restate.add(i);
+  const numeric = [...restate].filter((i) => i !== NULL_INTERVAL).map(Number);
+  if (numeric.length && lookback > 0) {
+    let s = Math.max(...numeric);
+    for (let k = 0; k < lookback; k++) restate.add(String((s = previousStart(s, size))));
+  }
+  let ranges = rangesOf(restate, size);
+  if (plan.window) {
+    const start = plan.window.start === undefined ? ALL[0]!.start : intervalStart(plan.window.start, size);
+    const end = plan.window.end === undefined ? Infinity : plan.window.end;
+    if (end > start) ranges = unionRanges(ranges, [{ start, end }]);
+  }
+  const withNull = restate.has(NULL_INTERVAL);
+
+  // keys whose dimension rows changed
+  const keyFiles: string[] = [];
+  for (const d of plan.dimensions) {
+    const was = before.dims[d.relation];
+    const now = next.dims[d.relation]!;
+    if (!was) return whole(`${d.relation} is a new input`);
+    if (now.whole !== undefined) {
+      if (was.whole !== now.whole) return whole(`${d.relation} changed (it has no restate_by key)`);
+      continue;
+    }
+    if (!was.keyed || !fs.existsSync(was.keyed)) return whole(`the key fingerprints of ${d.relation} of the published version are gone`);
+    keyFiles.push(`SELECT coalesce(n.k, o.k) AS k FROM read_parquet(${lit(now.keyed!)}, hive_partitioning = false) n FULL OUTER JOIN read_parquet(${lit(was.keyed)}, hive_partitioning = false) o ON n.k = o.k WHERE n.fp IS DISTINCT FROM o.fp`);
+  }
+  const keysFile = path.join(dir, '_state', 'restate-keys.parquet');
+  let keys = 0;
+  if (keyFiles.length) {
+    if (!plan.restateColumn) throw new EngineError(`${node.name}: restate_by.from names an input but restate_by.column is missing`);
+    await c.run(`COPY (SELECT DISTINCT k FROM (${keyFiles.join(' UNION ALL ')})) TO ${lit(keysFile)} (FORMAT parquet)`);
+    keys = await count(c, `SELECT count(*) FROM read_parquet(${lit(keysFile)}, hive_partitioning = false)`);
+  }
+  if (!ranges.length && !withNull && keys === 0) {
+    finish(dir, next);
+    const n = await count(c, `SELECT count(*) FROM ${read(kept)}`);
+    return { parts: kept, rows: n, note: ` (no input changed: ${intervalCount(kept)} intervals kept)` };
+  }
+
+  const outType = await columnType(c, `(${windowed(ctx, sql.full, [], false)})`, q(eventTime)).catch(() => {
+    throw new EngineError(`${node.name}: event_time '${eventTime}' is not one of its columns`);
+  });
+  const iv = (alias: string) => intervalSql(`${alias}.${q(eventTime)}`, outType, size);
+  const hashed = (alias: string) => `coalesce(md5(CAST(${alias}.${q(plan.restateColumn ?? eventTime)} AS VARCHAR)), '-')`;
+  const tmp = path.join(dir, '_state');
+  const pieces: string[] = [];
+  let touched = new Set<string>();
+  if (ranges.length || withNull) {
+    // the intervals asked for, rebuilt whole (with every key, under the dimensions of now)
+    const file = path.join(tmp, 'window.parquet');
+    await c.run(`COPY (SELECT q.*, ${iv('q')} AS __stedi_interval FROM (\n${windowed(ctx, sql.batch, ranges, withNull)}\n) q) TO ${lit(file)} (FORMAT parquet)`);
+    const stray = await rows(c, `SELECT DISTINCT __stedi_interval AS i FROM read_parquet(${lit(file)}, hive_partitioning = false)`);
+    for (const r of stray) {
+      const i = String(r.i);
+      if (!(i === NULL_INTERVAL ? withNull : inRanges(i, clipRanges(ranges, begin)))) {
+        throw new EngineError(`${node.name}: a batch for the intervals ${describe(ranges, withNull)} produced rows in another interval (${i}); a microbatch model's ${eventTime} must come from the event time of the rows it reads`);
+      }
+    }
+    pieces.push(`SELECT * FROM read_parquet(${lit(file)}, hive_partitioning = false)`);
+    touched = new Set(kept.map((p) => partInterval(p)!).filter((i) => (i === NULL_INTERVAL ? withNull : inRanges(i, ranges))));
+  }
+  const inBatch = (i: string) => (i === NULL_INTERVAL ? withNull : inRanges(i, ranges));
+  if (keys > 0) {
+    const file = path.join(tmp, 'keyed.parquet');
+    await c.run(`COPY (SELECT q.*, ${iv('q')} AS __stedi_interval FROM (\n${windowed(ctx, sql.full, ALL, true)}\n) q WHERE ${hashed('q')} IN (SELECT k FROM read_parquet(${lit(keysFile)}, hive_partitioning = false))) TO ${lit(file)} (FORMAT parquet)`);
+    const keyedIntervals = (await rows(c, `SELECT DISTINCT __stedi_interval AS i FROM read_parquet(${lit(file)}, hive_partitioning = false)`)).map((r) => String(r.i));
+    const holding = kept.length ? (await rows(c, `SELECT DISTINCT filename AS f FROM read_parquet([${kept.map(lit).join(', ')}], hive_partitioning = false, filename = true) p WHERE ${hashed('p')} IN (SELECT k FROM read_parquet(${lit(keysFile)}, hive_partitioning = false))`)).map((r) => partInterval(String(r.f))!) : [];
+    const rekeyed = new Set([...keyedIntervals, ...holding].filter((i) => !inBatch(i)));
+    const old = kept.filter((p) => rekeyed.has(partInterval(p)!));
+    if (old.length) pieces.push(`SELECT p.*, ${iv('p')} AS __stedi_interval FROM ${read(old)} p WHERE ${hashed('p')} NOT IN (SELECT k FROM read_parquet(${lit(keysFile)}, hive_partitioning = false))`);
+    if (rekeyed.size) pieces.push(`SELECT * FROM read_parquet(${lit(file)}, hive_partitioning = false) WHERE __stedi_interval IN (${[...rekeyed].map(lit).join(', ')})`);
+    for (const i of rekeyed) touched.add(i);
+  }
+  const out = path.join(dir, 'p');
+  if (pieces.length) await c.run(`COPY (${pieces.join('\nUNION ALL BY NAME\n')}) TO ${lit(out)} (FORMAT parquet, PARTITION_BY (__stedi_interval))`);
+  const fresh = listParts(out);
+  const parts = [...kept.filter((p) => !touched.has(partInterval(p)!)), ...fresh].sort((a, b) => sortKey(a) - sortKey(b));
+  await checkColumns(c, node, fresh, kept);
+  for (const f of ['window.parquet', 'keyed.parquet', 'restate-keys.parquet']) fs.rmSync(path.join(tmp, f), { force: true });
+  finish(dir, next);
+  const n = parts.length ? await count(c, `SELECT count(*) FROM ${read(parts)}`) : 0;
+  const note = [`${touched.size} interval${touched.size === 1 ? '' : 's'} rebuilt`, ...(keys ? [`${keys} key${keys === 1 ? '' : 's'} restated`] : []), `${intervalCount(parts) - new Set(fresh.map((p) => partInterval(p))).size} kept`];
+  return { parts, rows: n, note: ` (microbatch: ${note.join(', ')})` };
+}
+
+/** Writes `select` (with `__stedi_interval`) filed by interval under `out`. */
+async function writeIntervals(ctx: Ctx, select: string, eventTime: string, out: string): Promise<void> {
+  const type = await columnType(ctx.c, `(${select})`, q(eventTime)).catch(() => {
+    throw new EngineError(`${ctx.node.name}: event_time '${eventTime}' is not one of its columns`);
+  });
+  const has = await count(ctx.c, `SELECT count(*) FROM (SELECT 1 FROM (${select}) LIMIT 1)`);
+  if (!has) return;
+  await ctx.c.run(`COPY (SELECT q.*, ${intervalSql(`q.${q(eventTime)}`, type, ctx.size)} AS __stedi_interval FROM (${select}) q) TO ${lit(out)} (FORMAT parquet, PARTITION_BY (__stedi_interval))`);
+}
+
+/**
+ * The intervals of the parts of each event-time input that `before` has not seen (recorded in
+ * `next`); returns every interval they hold.
+ */
+async function recordEventParts(ctx: Ctx, next: State, before: State['events']): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (const e of ctx.plan.eventInputs) {
+    const now = next.events[e.relation]!;
+    if (now.parts === null) continue;
+    const seen = before[e.relation]?.parts ?? {};
+    const current = (await currentParts(ctx.c, e.relation)).filter((p) => !seen[p]);
+    if (!current.length) continue;
+    const type = await columnType(ctx.c, e.relation, q(e.column));
+    const got = await rows(ctx.c, `SELECT filename AS f, string_agg(DISTINCT ${intervalSql(`p.${q(e.column)}`, type, ctx.size)}, ',') AS i FROM read_parquet([${current.map(lit).join(', ')}], hive_partitioning = false, filename = true, union_by_name = true) p GROUP BY filename`);
+    for (const p of current) now.parts![p] = [];
+    for (const r of got) {
+      const list = String(r.i ?? '').split(',').filter(Boolean);
+      now.parts![String(r.f)] = list;
+      for (const i of list) found.add(i);
+    }
+  }
+  return found;
+}
+
+async function currentParts(c: DuckDBConnection, relation: string): Promise<string[]> {
+  const r = await rows(c, `SELECT parts FROM _stedi.published WHERE relation = ${lit(relation)}`);
+  const v = r[0]?.parts;
+  return typeof v === 'string' ? (JSON.parse(v) as string[]) : [];
+}
+
+async function checkColumns(c: DuckDBConnection, node: ModelNode, fresh: string[], kept: string[]): Promise<void> {
+  if (!fresh.length || !kept.length) return;
+  const cols = async (files: string[]) => (await rows(c, `DESCRIBE SELECT * FROM ${read(files)}`)).map((r) => `${String(r.column_name)} ${String(r.column_type)}`).join(', ');
+  const ours = await cols(fresh.slice(0, 1));
+  const theirs = await cols(kept.slice(0, 1));
+  if (ours !== theirs) throw new EngineError(`on_schema_change: fail: the rebuilt intervals of ${node.name} have the columns (${ours}) but the published table has (${theirs}); run with --full-refresh to rebuild it`);
+}
+
+function listParts(out: string): string[] {
+  if (!fs.existsSync(out)) return [];
+  const found: string[] = [];
+  for (const d of fs.readdirSync(out).sort()) {
+    const sub = path.join(out, d);
+    if (!fs.statSync(sub).isDirectory()) continue;
+    for (const f of fs.readdirSync(sub).sort()) if (f.endsWith('.parquet')) found.push(path.join(sub, f).replace(/\\/g, '/'));
+  }
+  return found.sort((a, b) => sortKey(a) - sortKey(b));
+}
+
+function sortKey(part: string): number {
+  const i = partInterval(part);
+  return i === undefined || i === NULL_INTERVAL ? Number.MAX_SAFE_INTEGER : Number(i);
+}
+
+function intervalCount(parts: string[]): number {
+  return new Set(parts.map((p) => partInterval(p))).size;
+}
+
+function describe(ranges: Range[], withNull: boolean): string {
+  const iso = (ms: number) => (Number.isFinite(ms) && Math.abs(ms) < 8.64e15 ? new Date(ms).toISOString() : '…');
+  return [...ranges.map((r) => `[${iso(r.start)}, ${iso(r.end)})`), ...(withNull ? ['NULL'] : [])].join(', ');
+}
+
+function finish(dir: string, state: State): void {
+  fs.writeFileSync(path.join(dir, '_state', 'state.json'), JSON.stringify(state));
+}
