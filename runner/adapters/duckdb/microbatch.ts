@@ -292,7 +292,9 @@ export async function writeMicrobatch(c: DuckDBConnection, node: ModelNode, sql:
   for (const f of ['window.parquet', 'keyed.parquet', 'restate-keys.parquet']) fs.rmSync(path.join(tmp, f), { force: true });
   finish(dir, next);
   const n = parts.length ? await count(c, `SELECT count(*) FROM ${read(parts)}`) : 0;
-  const note = [`${touched.size} interval${touched.size === 1 ? '' : 's'} rebuilt`, ...(keys ? [`${keys} key${keys === 1 ? '' : 's'} restated`] : []), `${intervalCount(parts) - new Set(fresh.map((p) => partInterval(p))).size} kept`];
+  const rebuilt = new Set([...touched, ...fresh.map((p) => partInterval(p)!)]).size;
+  const unchanged = intervalCount(kept.filter((p) => !touched.has(partInterval(p)!)));
+  const note = [`${rebuilt} interval${rebuilt === 1 ? '' : 's'} rebuilt`, ...(keys ? [`${keys} key${keys === 1 ? '' : 's'} restated`] : []), `${unchanged} kept`];
   return { parts, rows: n, note: ` (microbatch: ${note.join(', ')})` };
 }
 

@@ -1,0 +1,204 @@
+/**
+ * `incremental_strategy: microbatch` on DuckDB, on a small project of its own: a landing source of
+ * events with an event_time, a dimension of people (a seed through a table model), and microbatch
+ * models by day. After every build the table must equal a whole build of the same inputs (a second
+ * project built from nothing); the run results say what was rebuilt and why. Real CLI, DuckDB, files.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { explain, query, stedi, write } from '../helpers/stedi.js';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+const DAY = 86_400_000;
+const D0 = Date.UTC(2024, 0, 10);
+
+const PROJECT = `name: mb
+version: "1.0"
+default-target: local
+clean-targets: [target]
+vars:
+  landing_root: landing
+targets:
+  local: { type: duckdb, lake_dir: lake, threads: 2 }
+models:
+  +zone: main
+`;
+
+const SOURCES = `sources:
+  - name: landing
+    tables:
+      - name: events
+        location: "{{ var('landing_root') }}/events"
+        format: json
+        config:
+          event_time: ts
+        columns:
+          - { name: person, data_type: varchar }
+          - { name: ts, data_type: bigint }
+          - { name: v, data_type: integer }
+`;
+
+const PEOPLE = `{{ config(materialized='table') }}
+select id, consent from {{ ref('people_seed') }}
+`;
+
+const BY_PERSON = `{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='ts', batch_size='day', lookback=0,
+    restate_by={'column': 'person', 'from': {'people': 'id'} }) }}
+select e.person, e.ts, e.v
+from {{ source('landing', 'events') }} e
+join {{ ref('people') }} p on p.id = e.person
+where p.consent
+`;
+
+/** The same rows by TIMESTAMP event time, a model reading another microbatch model by interval. */
+const DAILY = `{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='at', batch_size='day', lookback=0) }}
+select person, make_timestamp(ts * 1000) as at, v from {{ ref('by_person') }}
+`;
+
+const MODELS_YML = `models:
+  - name: by_person
+    config: { event_time: ts }
+`;
+
+function project(files: Record<string, string>, people: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stedi-mb-'));
+  dirs.push(dir);
+  write(dir, 'stedi_project.yml', PROJECT);
+  write(dir, 'models/sources.yml', SOURCES);
+  write(dir, 'models/models.yml', MODELS_YML);
+  write(dir, 'models/people.sql', PEOPLE);
+  write(dir, 'seeds/people_seed.csv', people);
+  for (const [name, text] of Object.entries(files)) write(dir, name, text);
+  fs.mkdirSync(path.join(dir, 'landing', 'events'), { recursive: true });
+  return dir;
+}
+
+const ev = (person: string, ts: number | null, v = 1) => JSON.stringify({ person, ts, v });
+const deliver = (dir: string, name: string, lines: string[]) => write(dir, `landing/events/${name}`, lines.join('\n') + '\n');
+const rowsOf = async (dir: string, rel: string) => (await query(dir, `select * from ${rel} order by all`)).map((r) => JSON.stringify(r));
+const message = (dir: string, name: string) => (JSON.parse(fs.readFileSync(path.join(dir, 'target', 'run_results.json'), 'utf8')) as { results: { unique_id: string; message: string }[] }).results.find((r) => r.unique_id === `model.mb.${name}`)?.message ?? '';
+
+/** Builds `dir` incrementally and a copy of it from nothing; both tables must be equal. */
+async function buildAndCompare(dir: string, args: string[] = []): Promise<void> {
+  const r = await stedi(dir, ['build', ...args]);
+  expect(r.code, explain(r)).toBe(0);
+  const fresh = fs.mkdtempSync(path.join(os.tmpdir(), 'stedi-mb-whole-'));
+  dirs.push(fresh);
+  for (const p of ['stedi_project.yml', 'models', 'seeds', 'landing']) fs.cpSync(path.join(dir, p), path.join(fresh, p), { recursive: true });
+  const w = await stedi(fresh, ['build']);
+  expect(w.code, explain(w)).toBe(0);
+  for (const rel of ['main.by_person', 'main.daily']) expect(await rowsOf(dir, rel), rel).toEqual(await rowsOf(fresh, rel));
+}
+
+describe('incremental_strategy: microbatch (DuckDB)', () => {
+  it('rebuilds the intervals of new and changed landing files, restates the keys whose dimension rows changed, and equals a whole build', async () => {
+    const dir = project({ 'models/by_person.sql': BY_PERSON, 'models/daily.sql': DAILY }, 'id,consent\nann,true\nbo,true\ncy,false\n');
+    deliver(dir, 'a.json', [ev('ann', D0 + 5), ev('bo', D0 + DAY + 5), ev('cy', D0 + 7)]);
+    await buildAndCompare(dir);
+    expect(message(dir, 'by_person')).toContain('built whole: first build');
+    expect((await query(dir, 'select count(*)::int as n from main.by_person'))[0]!.n).toBe(2);
+
+    // nothing new: nothing rebuilt, the published parts are kept
+    await buildAndCompare(dir);
+    expect(message(dir, 'by_person')).toContain('no input changed');
+    expect(message(dir, 'daily')).toContain('no input changed');
+
+    // a new day, and a late reading of the first day: those two intervals only
+    deliver(dir, 'b.json', [ev('ann', D0 + 2 * DAY + 1), ev('bo', D0 + 9)]);
+    await buildAndCompare(dir);
+    expect(message(dir, 'by_person')).toMatch(/microbatch: 2 intervals rebuilt, 1 kept/);
+    expect(message(dir, 'daily')).toMatch(/microbatch: 2 intervals rebuilt, 1 kept/);
+
+    // a changed file: its old rows leave, its new rows enter
+    deliver(dir, 'a.json', [ev('ann', D0 + 6), ev('cy', D0 + 7)]);
+    await buildAndCompare(dir);
+    expect(message(dir, 'by_person')).toMatch(/2 intervals rebuilt/);
+
+    // consent withdrawn by bo and given by cy: their rows leave and enter every interval
+    write(dir, 'seeds/people_seed.csv', 'id,consent\nann,true\nbo,false\ncy,true\n');
+    await buildAndCompare(dir);
+    expect(message(dir, 'by_person')).toMatch(/2 keys restated/);
+    expect(await rowsOf(dir, 'main.by_person')).not.toContain(expect.stringContaining('"bo"'));
+
+    // a person disappears from the dimension
+    write(dir, 'seeds/people_seed.csv', 'id,consent\nbo,false\ncy,true\n');
+    await buildAndCompare(dir, ['--allow-shrink']);
+    expect(message(dir, 'by_person')).toMatch(/1 key restated/);
+
+    // readings without an event time are kept, in their own interval
+    deliver(dir, 'c.json', [ev('cy', null, 5)]);
+    await buildAndCompare(dir);
+    expect((await query(dir, 'select count(*)::int as n from main.by_person where ts is null'))[0]!.n).toBe(1);
+
+    // --event-time-start/--event-time-end rebuild a window even when nothing changed
+    await buildAndCompare(dir, ['--event-time-start', new Date(D0).toISOString().slice(0, 10), '--event-time-end', new Date(D0 + DAY).toISOString().slice(0, 10)]);
+    expect(message(dir, 'by_person')).toMatch(/1 interval rebuilt/);
+
+    // --full-refresh builds whole
+    await buildAndCompare(dir, ['--full-refresh']);
+    expect(message(dir, 'by_person')).toContain('built whole: --full-refresh');
+  }, 240_000);
+
+  it('rebuilds whole when a dimension without a restate_by key changes, or the SQL changes', async () => {
+    const noKey = BY_PERSON.replace(/,\n    restate_by=\{[^\n]*\) \}\}/, ') }}');
+    expect(noKey).not.toContain('restate_by');
+    const dir = project({ 'models/by_person.sql': noKey, 'models/daily.sql': DAILY }, 'id,consent\nann,true\nbo,true\n');
+    deliver(dir, 'a.json', [ev('ann', D0 + 5), ev('bo', D0 + DAY)]);
+    await buildAndCompare(dir);
+    write(dir, 'seeds/people_seed.csv', 'id,consent\nann,true\nbo,false\n');
+    await buildAndCompare(dir);
+    expect(message(dir, 'by_person')).toMatch(/built whole: "main"."people" changed \(it has no restate_by key\)/);
+    write(dir, 'models/by_person.sql', noKey.replace('e.v', 'e.v * 2 as v'));
+    await buildAndCompare(dir);
+    expect(message(dir, 'by_person')).toContain('built whole: its SQL or microbatch config changed');
+  }, 120_000);
+
+  it('begin: rows before it are in no build, whole or incremental', async () => {
+    const dir = project({ 'models/by_person.sql': BY_PERSON.replace("lookback=0,", `lookback=0, begin='${new Date(D0 + DAY).toISOString().slice(0, 10)}',`), 'models/daily.sql': DAILY }, 'id,consent\nann,true\n');
+    deliver(dir, 'a.json', [ev('ann', D0 + 5), ev('ann', D0 + DAY + 5), ev('ann', null)]);
+    await buildAndCompare(dir);
+    expect(await rowsOf(dir, 'main.by_person')).toEqual([JSON.stringify({ person: 'ann', ts: String(D0 + DAY + 5), v: 1 })]);
+    deliver(dir, 'b.json', [ev('ann', D0 + 6), ev('ann', D0 + DAY + 6)]);
+    await buildAndCompare(dir);
+    expect((await query(dir, 'select count(*)::int as n from main.by_person'))[0]!.n).toBe(2);
+  }, 120_000);
+
+  it('a batch with rows outside its intervals is an error, and nothing is published', async () => {
+    const shifted = BY_PERSON.replace('select e.person, e.ts, e.v', 'select e.person, e.ts + 3 * 86400000 as ts, e.v');
+    const dir = project({ 'models/by_person.sql': shifted }, 'id,consent\nann,true\n');
+    deliver(dir, 'a.json', [ev('ann', D0 + 5)]);
+    let r = await stedi(dir, ['build']);
+    expect(r.code, explain(r)).toBe(0);
+    const before = await rowsOf(dir, 'main.by_person');
+    deliver(dir, 'b.json', [ev('ann', D0 + DAY + 5)]);
+    r = await stedi(dir, ['build']);
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toMatch(/produced rows in another interval .*must come from the event time of the rows it reads/);
+    expect(await rowsOf(dir, 'main.by_person')).toEqual(before);
+  }, 120_000);
+
+  it('a blocking test that fails leaves the published version as it was', async () => {
+    const dir = project({ 'models/by_person.sql': BY_PERSON }, 'id,consent\nann,true\n');
+    write(dir, 'models/models.yml', `${MODELS_YML}    columns:\n      - name: v\n        tests: [{ accepted_values: { values: [1] } }]\n`);
+    deliver(dir, 'a.json', [ev('ann', D0 + 5)]);
+    let r = await stedi(dir, ['build']);
+    expect(r.code, explain(r)).toBe(0);
+    const before = await rowsOf(dir, 'main.by_person');
+    deliver(dir, 'b.json', [ev('ann', D0 + DAY + 5, 7)]);
+    r = await stedi(dir, ['build']);
+    expect(r.code).toBe(1);
+    expect(await rowsOf(dir, 'main.by_person')).toEqual(before);
+    // the next build sees the same change again (the state of the published version is unchanged)
+    deliver(dir, 'b.json', [ev('ann', D0 + DAY + 5, 1)]);
+    r = await stedi(dir, ['build']);
+    expect(r.code, explain(r)).toBe(0);
+    expect(message(dir, 'by_person')).toMatch(/1 interval rebuilt/);
+    expect(await rowsOf(dir, 'main.by_person')).toHaveLength(2);
+  }, 120_000);
+});
