@@ -24,7 +24,7 @@ import { benchDir, benchLake, landing, projectCopy, type Size } from './lib/work
 
 const RELATIONS = [
   'landing.customer', 'landing.accelerometer', 'landing.step_trainer', 'landing.customer__rejects', 'landing.accelerometer__rejects', 'landing.step_trainer__rejects',
-  'trusted.customer_trusted', 'trusted.accelerometer_trusted', 'trusted.step_trainer_trusted', 'curated.customer_curated', 'curated.machine_learning_curated', 'audit.reconciliation',
+  'trusted.customer_trusted', 'trusted.accelerometer_trusted', 'trusted.step_trainer_trusted', 'curated.customer_curated', 'curated.device_owners', 'curated.machine_learning_curated', 'audit.reconciliation',
 ];
 
 function log(s: string): void {

@@ -234,7 +234,7 @@ describe('one person, one identity: the SQL sent to Athena', () => {
     // where landing identities are read: dedupe (customer_latest_records), device claims, the
     // phone join, the reconciliation, the consent test against the landing data (subject_key is
     // derived at ingestion, from the same canonical form computed in TypeScript: tests/unit/identity)
-    for (const name of ['customer_trusted', 'accelerometer_trusted', 'step_trainer_trusted', 'reconciliation', 'ambiguous_devices_step_trainer_trusted']) expect(canonical[name], name).toBeGreaterThan(0);
+    for (const name of ['customer_trusted', 'accelerometer_trusted', 'device_owners', 'reconciliation', 'ambiguous_devices_step_trainer_trusted']) expect(canonical[name], name).toBeGreaterThan(0);
     expect(Object.keys(canonical).some((n) => n.startsWith('consent_customer_trusted_email'))).toBe(true);
   });
 
@@ -255,6 +255,6 @@ describe('one person, one identity: the SQL sent to Athena', () => {
   it('would find every raw use if canonical_email were the raw value (the check is not vacuous)', () => {
     const m = compileAthena((text) => text.replace(/(\{% macro athena__canonical_email\(expr\) -%\}\n)[\s\S]*?(\n\{%- endmacro %\})/, '$1{{ expr }}$2'));
     const raw = new Set(sqlNodes(m).filter((n) => rawIdentityUses(n.compiled_code, PREFIX, LANDING).uses.length > 0).map((n) => n.name));
-    for (const name of ['customer_trusted', 'accelerometer_trusted', 'step_trainer_trusted', 'reconciliation', 'ambiguous_devices_step_trainer_trusted']) expect(raw.has(name), name).toBe(true);
+    for (const name of ['customer_trusted', 'accelerometer_trusted', 'device_owners', 'reconciliation', 'ambiguous_devices_step_trainer_trusted']) expect(raw.has(name), name).toBe(true);
   });
 });

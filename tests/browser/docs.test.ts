@@ -18,7 +18,7 @@ import { explain, REPO, stedi } from '../helpers/stedi.js';
 
 const CHROMIUM = process.env.STEDI_CHROMIUM ?? '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const MODELS = ['accelerometer_trusted', 'customer_curated', 'customer_trusted', 'machine_learning_curated', 'reconciliation', 'step_trainer_trusted'];
+const MODELS = ['accelerometer_trusted', 'customer_curated', 'customer_trusted', 'device_owners', 'machine_learning_curated', 'reconciliation', 'step_trainer_trusted'];
 const available = fs.existsSync(CHROMIUM);
 const inCi = process.env.CI === 'true';
 
@@ -120,7 +120,7 @@ describe.runIf(available)('docs site in headless Chromium', () => {
     await page.fill('#select', '+machine_learning_curated');
     await page.click('#apply');
     await expect.poll(() => page.locator('g.node').evaluateAll((els) => els.map((e) => e.getAttribute('data-name')).sort())).toEqual(
-      ['accelerometer', 'customer', 'customer_curated', 'customer_trusted', 'machine_learning_curated', 'step_trainer', 'accelerometer_trusted', 'step_trainer_trusted'].sort(),
+      ['accelerometer', 'customer', 'customer_curated', 'customer_trusted', 'device_owners', 'machine_learning_curated', 'step_trainer', 'accelerometer_trusted', 'step_trainer_trusted'].sort(),
     );
     await page.fill('#select', 'tag:nope');
     await page.click('#apply');

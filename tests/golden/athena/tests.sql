@@ -223,7 +223,7 @@ where not exists (
     where c.customer_key = nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM m.email)))), '')
 )
 
--- consent_machine_learning_curated_subject_key_ref_customer_curated_subject_key_sensor_reading_time (models/curated/curated.yml:122)
+-- consent_machine_learning_curated_subject_key_ref_customer_curated_subject_key_sensor_reading_time (models/curated/curated.yml:146)
 with consenting_customers as (
     select
         subject_key as customer_key,
@@ -263,7 +263,7 @@ where not exists (
       and (c.consent_date is not null and m.sensor_reading_time is not null and m.sensor_reading_time >= c.consent_date)
 )
 
--- expression_is_true_machine_learning_curated_length_subject_key_64 (models/curated/curated.yml:85)
+-- expression_is_true_machine_learning_curated_length_subject_key_64 (models/curated/curated.yml:109)
 select * from "stedi"."machine_learning_curated" where not coalesce((length(subject_key) = 64), false)
 
 -- not_null_accelerometer_trusted_reading_time (models/trusted/trusted.yml:105)
@@ -296,6 +296,12 @@ select * from "stedi"."customer_trusted" where share_with_research_as_of_date is
 -- not_null_customer_trusted_subject_key (models/trusted/trusted.yml:75)
 select * from "stedi"."customer_trusted" where subject_key is null
 
+-- not_null_device_owners_serial_number (models/curated/curated.yml:84)
+select * from "stedi"."device_owners" where serial_number is null
+
+-- not_null_device_owners_share_with_research_as_of_date (models/curated/curated.yml:93)
+select * from "stedi"."device_owners" where share_with_research_as_of_date is null
+
 -- not_null_exclusion_rules_description (models/seeds.yml:31)
 select * from "stedi"."exclusion_rules" where description is null
 
@@ -308,13 +314,13 @@ select * from "stedi"."exclusion_rules" where kind is null
 -- not_null_exclusion_rules_rule (models/seeds.yml:19)
 select * from "stedi"."exclusion_rules" where rule is null
 
--- not_null_machine_learning_curated_distance_from_object (models/curated/curated.yml:101)
+-- not_null_machine_learning_curated_distance_from_object (models/curated/curated.yml:125)
 select * from "stedi"."machine_learning_curated" where distance_from_object is null
 
--- not_null_machine_learning_curated_sensor_reading_time (models/curated/curated.yml:96)
+-- not_null_machine_learning_curated_sensor_reading_time (models/curated/curated.yml:120)
 select * from "stedi"."machine_learning_curated" where sensor_reading_time is null
 
--- not_null_machine_learning_curated_subject_key (models/curated/curated.yml:119)
+-- not_null_machine_learning_curated_subject_key (models/curated/curated.yml:143)
 select * from "stedi"."machine_learning_curated" where subject_key is null
 
 -- not_null_reconciliation_description (models/audit/audit.yml:35)
@@ -379,17 +385,23 @@ from "stedi"."customer_curated" as child
 left join "stedi"."customer_trusted" as parent on child.email = parent.email
 where child.email is not null and parent.email is null
 
+-- relationships_device_owners_serial_number_ref_customer_curated_serial_number (models/curated/curated.yml:86)
+select child.serial_number as from_field
+from "stedi"."device_owners" as child
+left join "stedi"."customer_curated" as parent on child.serial_number = parent.serial_number
+where child.serial_number is not null and parent.serial_number is null
+
 -- relationships_step_trainer_trusted_serial_number_ref_customer_curated_serial_number (models/trusted/trusted.yml:137)
 select child.serial_number as from_field
 from "stedi"."step_trainer_trusted" as child
 left join "stedi"."customer_curated" as parent on child.serial_number = parent.serial_number
 where child.serial_number is not null and parent.serial_number is null
 
--- row_count_machine_learning_curated (models/curated/curated.yml:87)
+-- row_count_machine_learning_curated (models/curated/curated.yml:111)
 select row_count from (select count(*) as row_count from "stedi"."machine_learning_curated") as counted
 where false or row_count < 1
 
--- same_customer_pairs_machine_learning_curated_ref_step_trainer_trusted_ref_accelerometer_trusted_ref_customer_curated (models/curated/curated.yml:81)
+-- same_customer_pairs_machine_learning_curated_ref_step_trainer_trusted_ref_accelerometer_trusted_ref_customer_curated (models/curated/curated.yml:105)
 with customer_ids as (
     select
         subject_key,
@@ -525,4 +537,11 @@ select subject_key as unique_field, count(*) as n_records
 from "stedi"."customer_trusted"
 where subject_key is not null
 group by subject_key
+having count(*) > 1
+
+-- unique_device_owners_serial_number (models/curated/curated.yml:85)
+select serial_number as unique_field, count(*) as n_records
+from "stedi"."device_owners"
+where serial_number is not null
+group by serial_number
 having count(*) > 1

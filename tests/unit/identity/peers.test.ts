@@ -23,7 +23,7 @@ describe('the benchmark peers use the canonical identity of the project', () => 
   });
 
   it('dbt: the models are the project models (config reduced to tags)', () => {
-    for (const m of ['trusted/customer_trusted', 'trusted/accelerometer_trusted', 'trusted/step_trainer_trusted', 'curated/customer_curated', 'curated/machine_learning_curated']) {
+    for (const m of ['trusted/customer_trusted', 'trusted/accelerometer_trusted', 'trusted/step_trainer_trusted', 'curated/customer_curated', 'curated/device_owners', 'curated/machine_learning_curated']) {
       // everything after the config() call (which may span several lines)
       const body = (f: string) => fs.readFileSync(f, 'utf8').replace(/^\{\{ config\([\s\S]*?\) \}\}\n/, '');
       expect(body(`${PEER}/models/${m}.sql`), m).toBe(body(`models/${m}.sql`));
