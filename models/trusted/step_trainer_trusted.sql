@@ -8,7 +8,8 @@
 {#
   Step Trainer readings of the devices in device_owners (a curated customer's serial that no one
   else claims), filtered by var('consent_policy') against the owner's consent date. Readings of
-  unknown, ambiguous or unowned serials are dropped.
+  unknown, ambiguous or unowned serials are dropped. serial_number is the owner's (equal to the
+  reading's by the join): restate_by needs the key copied from device_owners.
 
   Incremental by hour of reading time (microbatch): the hours new or changed landing files hold
   readings for are rebuilt, and every reading of a serial whose device_owners row changed
@@ -17,7 +18,7 @@
 
 select
     CAST(st.sensorReadingTime AS bigint) as sensor_reading_time,
-    CAST(st.serialNumber AS varchar) as serial_number,
+    o.serial_number,
     CAST(st.distanceFromObject AS bigint) as distance_from_object
 from {{ source('landing', 'step_trainer') }} st
 join {{ ref('device_owners') }} o

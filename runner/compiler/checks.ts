@@ -6,6 +6,7 @@ import type { ManifestNode, ModelNode } from '../manifest/types.js';
 import type { ProjectSpec } from '../project/types.js';
 import { piiViolations } from '../lineage/pii.js';
 import { nodeLabel, projectLineage } from '../lineage/project.js';
+import { asRestateBy } from './configs.js';
 import { lineOf } from './render-env.js';
 import type { Registry } from './scope.js';
 
@@ -125,5 +126,39 @@ export function checkDialect(dialect: Dialect, nodes: Record<string, ManifestNod
         message: `${n.resource_type} ${n.name}: ${f.message} (compiling for ${dialect.name})`, hint: f.hint,
       });
     }
+  }
+}
+
+/**
+ * `restate_by` of a microbatch model is a promise that its rows of key k depend only on the rows
+ * of key k of each keyed dimension. stedi cannot prove all of it, but it refuses what column
+ * lineage contradicts or cannot read (fail closed): the key column must be a copy — every value
+ * edge `direct` — of the named column of every keyed dimension, and of nothing else.
+ */
+export function checkRestateBy(nodes: Record<string, ManifestNode>, dialect: string, diagnostics: Diagnostic[]): void {
+  const keyed = Object.values(nodes).filter((n): n is ModelNode => n.resource_type === 'model' && n.config.incremental_strategy === 'microbatch' && asRestateBy(n.config.restate_by) !== undefined);
+  if (!keyed.length) return;
+  const lineage = projectLineage({ nodes, dialect, only: keyed.map((n) => n.unique_id) });
+  const idOf = (name: string) => Object.values(nodes).find((n) => (n.resource_type === 'source' ? `${n.source_name}.${n.name}` : n.name) === name && n.resource_type !== 'test' && n.resource_type !== 'unit_test')?.unique_id;
+  for (const m of keyed) {
+    const r = asRestateBy(m.config.restate_by)!;
+    const report = (message: string) => diagnostics.push({ code: 'E_BAD_CONFIG', severity: 'error', file: m.original_file_path, line: lineOf(m.raw_code, 'restate_by') || 1, message: `${m.name}: restate_by: ${message}`, hint: 'select the key column straight from each dimension restate_by.from names (e.g. c.email as user_email), or leave the dimension out of restate_by.from (a change to it then rebuilds the model whole)' });
+    const ml = lineage.models[m.unique_id];
+    const col = ml?.columns.find((c) => c.name === r.column);
+    if (!ml || ml.error || !col) {
+      report(`column lineage cannot show where ${r.column} comes from${ml?.error ? ` (${ml.error})` : col ? '' : ` (${m.name} has no column ${r.column})`}, so stedi cannot check that its values are the dimensions' keys`);
+      continue;
+    }
+    if (col.unresolved?.length) {
+      report(`column lineage cannot resolve ${col.unresolved.map((u) => u.reference).join(', ')} in ${r.column}`);
+      continue;
+    }
+    const values = col.upstream.filter((e) => e.via !== 'condition');
+    const wanted = Object.entries(r.from).map(([name, c]) => ({ name, node: idOf(name), column: c }));
+    for (const w of wanted) {
+      if (!values.some((e) => e.node === w.node && e.column === w.column && e.via === 'direct')) report(`${m.name}.${r.column} is not taken directly from ${w.name}.${w.column}, so a change to ${w.name} cannot be told by key`);
+    }
+    const stray = values.filter((e) => e.via !== 'direct' || !wanted.some((w) => w.node === e.node && w.column === e.column));
+    if (stray.length) report(`${m.name}.${r.column} is also computed from ${stray.map((e) => `${nodeLabel(nodes[e.node], e.node)}.${e.column} (${e.via})`).join(', ')}: only a copy of the keyed dimensions' column can restate by key`);
   }
 }

@@ -9,7 +9,7 @@ import type { Dialect } from '../dialect/types.js';
 import type { Manifest, ManifestNode, ModelNode, SeedNode, SourceNode } from '../manifest/types.js';
 import { MANIFEST_SCHEMA_VERSION } from '../manifest/types.js';
 import type { ProjectSpec, TargetConfig } from '../project/types.js';
-import { checkCycles, checkDialect, checkModelProps, checkPiiLineage, checkPiiPolicy } from './checks.js';
+import { checkCycles, checkDialect, checkModelProps, checkPiiLineage, checkRestateBy, checkPiiPolicy } from './checks.js';
 import { checkClashes, checkLocations, checkNames, checkPathTemplate, type PlacementContext } from './placement.js';
 import { renderModels } from './models.js';
 import { createRenderEnv } from './render-env.js';
@@ -70,6 +70,7 @@ export function compile(input: CompileInput): CompileOutput {
   checkPiiPolicy(models, diagnostics);
   checkCycles(nodes, diagnostics);
   checkPiiLineage(nodes, dialect.name, diagnostics);
+  checkRestateBy(nodes, dialect.name, diagnostics);
 
   const testCtx = { project, env, registry, vars, diagnostics, nodes, dialect };
   for (const t of compileDataTests(testCtx)) nodes[t.unique_id] = t;

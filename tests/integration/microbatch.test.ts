@@ -50,7 +50,7 @@ select id, consent from {{ ref('people_seed') }}
 
 const BY_PERSON = `{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='ts', batch_size='day', lookback=0,
     restate_by={'column': 'person', 'from': {'people': 'id'} }) }}
-select e.person, e.ts, e.v
+select p.id as person, e.ts, e.v
 from {{ source('landing', 'events') }} e
 join {{ ref('people') }} p on p.id = e.person
 where p.consent
@@ -159,6 +159,20 @@ describe('incremental_strategy: microbatch (DuckDB)', () => {
     expect(message(dir, 'by_person')).toContain('built whole: its SQL or microbatch config changed');
   }, 120_000);
 
+  it('restate_by is refused where column lineage does not show the key copied from the dimension', async () => {
+    for (const [sql, want] of [
+      [BY_PERSON.replace('select p.id as person', 'select e.person'), /by_person.person is not taken directly from people.id/],
+      [BY_PERSON.replace('select p.id as person', "select p.id || '' as person"), /is not taken directly from people.id[\s\S]*also computed from people.id \(expression\)/],
+      [BY_PERSON.replace("'column': 'person'", "'column': 'nobody'"), /has no column nobody/],
+    ] as const) {
+      const dir = project({ 'models/by_person.sql': sql }, 'id,consent\nann,true\n');
+      const r = await stedi(dir, ['compile']);
+      expect(r.code, sql).toBe(2);
+      expect(r.stdout + r.stderr, sql).toMatch(want);
+      expect(r.stdout + r.stderr).toContain('models/by_person.sql:2');
+    }
+  }, 120_000);
+
   it('begin: rows before it are in no build, whole or incremental', async () => {
     const dir = project({ 'models/by_person.sql': BY_PERSON.replace("lookback=0,", `lookback=0, begin='${new Date(D0 + DAY).toISOString().slice(0, 10)}',`), 'models/daily.sql': DAILY }, 'id,consent\nann,true\n');
     deliver(dir, 'a.json', [ev('ann', D0 + 5), ev('ann', D0 + DAY + 5), ev('ann', null)]);
@@ -170,7 +184,7 @@ describe('incremental_strategy: microbatch (DuckDB)', () => {
   }, 120_000);
 
   it('a batch with rows outside its intervals is an error, and nothing is published', async () => {
-    const shifted = BY_PERSON.replace('select e.person, e.ts, e.v', 'select e.person, e.ts + 3 * 86400000 as ts, e.v');
+    const shifted = BY_PERSON.replace('select p.id as person, e.ts, e.v', 'select p.id as person, e.ts + 3 * 86400000 as ts, e.v');
     const dir = project({ 'models/by_person.sql': shifted }, 'id,consent\nann,true\n');
     deliver(dir, 'a.json', [ev('ann', D0 + 5)]);
     let r = await stedi(dir, ['build']);

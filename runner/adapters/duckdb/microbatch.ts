@@ -275,7 +275,13 @@ export async function writeMicrobatch(c: DuckDBConnection, node: ModelNode, sql:
   const inBatch = (i: string) => (i === NULL_INTERVAL ? withNull : inRanges(i, ranges));
   if (keys > 0) {
     const file = path.join(tmp, 'keyed.parquet');
-    await c.run(`COPY (SELECT q.*, ${iv('q')} AS __stedi_interval FROM (\n${windowed(ctx, sql.full, ALL, true)}\n) q WHERE ${hashed('q')} IN (SELECT k FROM read_parquet(${lit(keysFile)}, hive_partitioning = false))) TO ${lit(file)} (FORMAT parquet)`);
+    // the keys' rows of now: a key's rows are copies of its dimension rows (checked by lineage at
+    // compile time), so only keys present in a keyed dimension now can have rows; they are named
+    // as literals, which DuckDB pushes through the joins to the dimension's scan
+    const present = await keysNow(c, plan, keysFile);
+    const col = `q.${q(plan.restateColumn!)}`;
+    const match = [...(present.values.length ? [`CAST(${col} AS VARCHAR) IN (${present.values.map(lit).join(', ')})`] : []), ...(present.nulls ? [`${col} IS NULL`] : [])];
+    await c.run(`COPY (SELECT q.*, ${iv('q')} AS __stedi_interval FROM (\n${windowed(ctx, sql.full, ALL, true)}\n) q WHERE ${match.length ? match.join(' OR ') : 'FALSE'}) TO ${lit(file)} (FORMAT parquet)`);
     const keyedIntervals = (await rows(c, `SELECT DISTINCT __stedi_interval AS i FROM read_parquet(${lit(file)}, hive_partitioning = false)`)).map((r) => String(r.i));
     const holding = kept.length ? (await rows(c, `SELECT DISTINCT filename AS f FROM read_parquet([${kept.map(lit).join(', ')}], hive_partitioning = false, filename = true) p WHERE ${hashed('p')} IN (SELECT k FROM read_parquet(${lit(keysFile)}, hive_partitioning = false))`)).map((r) => partInterval(String(r.f))!) : [];
     const rekeyed = new Set([...keyedIntervals, ...holding].filter((i) => !inBatch(i)));
@@ -296,6 +302,21 @@ export async function writeMicrobatch(c: DuckDBConnection, node: ModelNode, sql:
   const unchanged = intervalCount(kept.filter((p) => !touched.has(partInterval(p)!)));
   const note = [`${rebuilt} interval${rebuilt === 1 ? '' : 's'} rebuilt`, ...(keys ? [`${keys} key${keys === 1 ? '' : 's'} restated`] : []), `${unchanged} kept`];
   return { parts, rows: n, note: ` (microbatch: ${note.join(', ')})` };
+}
+
+/** The values (as text) of the restated keys that a keyed dimension holds now, and whether NULL is one. */
+async function keysNow(c: DuckDBConnection, plan: MicrobatchPlan, keysFile: string): Promise<{ values: string[]; nulls: boolean }> {
+  const values = new Set<string>();
+  let nulls = false;
+  for (const d of plan.dimensions) {
+    if (d.key === undefined) continue;
+    const got = await rows(c, `SELECT DISTINCT CAST(t.${q(d.key)} AS VARCHAR) AS v FROM ${d.relation} t WHERE coalesce(md5(CAST(t.${q(d.key)} AS VARCHAR)), '-') IN (SELECT k FROM read_parquet(${lit(keysFile)}, hive_partitioning = false))`);
+    for (const r of got) {
+      if (r.v === null || r.v === undefined) nulls = true;
+      else values.add(String(r.v));
+    }
+  }
+  return { values: [...values].sort(), nulls };
 }
 
 /** Writes `select` (with `__stedi_interval`) filed by interval under `out`. */
