@@ -42,6 +42,8 @@ const q = duckdbDialect.quoteIdent;
 const lit = duckdbDialect.quoteString;
 const STATE_FORMAT = 1;
 const PART_RE = /\/__stedi_interval=([^/]+)\//;
+/** How DuckDB names the partition of NULL. */
+const NULL_PARTITION = '__HIVE_DEFAULT_PARTITION__';
 
 interface DimState {
   /** A keyed dimension: the Parquet file of (md5 of key, fingerprint) in the version folder. */
@@ -75,9 +77,30 @@ async function count(c: DuckDBConnection, sql: string): Promise<number> {
   return Number(Object.values((await rows(c, sql))[0] ?? {})[0] ?? 0);
 }
 
-/** SQL for the interval name of an event-time expression of `type`. */
+/**
+ * SQL for the interval of an event-time expression of `type`: the epoch milliseconds of its start
+ * (BIGINT; NULL for a NULL event time). Hours and days of epoch milliseconds by integer arithmetic
+ * (floored for times before 1970), the rest by the calendar (date_trunc, UTC).
+ */
 function intervalSql(expr: string, type: string, size: BatchSize): string {
-  return `coalesce(CAST(epoch_ms(date_trunc('${size}', ${asTimestamp(expr, type)})) AS VARCHAR), '${NULL_INTERVAL}')`;
+  if (isInteger(type) && (size === 'hour' || size === 'day')) {
+    const n = size === 'hour' ? 3_600_000 : 86_400_000;
+    return `(CAST(${expr} AS BIGINT) - ((CAST(${expr} AS BIGINT) % ${n}) + ${n}) % ${n})`;
+  }
+  return `epoch_ms(date_trunc('${size}', ${asTimestamp(expr, type)}))`;
+}
+
+/** An interval as the engine returns it (a number, or NULL) by its name. */
+function intervalName(v: unknown): string {
+  return v === null || v === undefined ? NULL_INTERVAL : String(v);
+}
+
+/** SQL: `__stedi_interval` is one of `intervals`. */
+function intervalIn(intervals: Iterable<string>): string {
+  const list = [...intervals];
+  const numbers = list.filter((i) => i !== NULL_INTERVAL);
+  const terms = [...(numbers.length ? [`__stedi_interval IN (${numbers.join(', ')})`] : []), ...(list.includes(NULL_INTERVAL) ? ['__stedi_interval IS NULL'] : [])];
+  return terms.length ? `(${terms.join(' OR ')})` : 'FALSE';
 }
 
 function isInteger(type: string): boolean {
@@ -120,7 +143,9 @@ function readState(published: PublishedRow | undefined): State | undefined {
 
 /** The interval a part of this model holds (from its folder), or undefined. */
 function partInterval(part: string): string | undefined {
-  return PART_RE.exec(part.replace(/\\/g, '/'))?.[1];
+  const v = PART_RE.exec(part.replace(/\\/g, '/'))?.[1];
+  if (v === NULL_PARTITION) return NULL_INTERVAL;
+  return v !== undefined && /^-?\d+$/.test(v) ? v : undefined;
 }
 
 interface Ctx {
@@ -133,13 +158,16 @@ interface Ctx {
   types: Map<string, string>;
 }
 
+const ALL: Range[] = [{ start: -8.64e15, end: Infinity }];
+
 /** The model's SQL with every event-time input read through `ranges` (from begin) and, when asked, its NULL interval. */
 function windowed(ctx: Ctx, sql: string, ranges: Range[], withNull: boolean): string {
+  // every interval: no filter at all
+  if (ranges === ALL && withNull && ctx.begin === undefined) return fillWindow(sql, () => 'TRUE');
   const clipped = clipRanges(ranges, ctx.begin);
   return fillWindow(sql, (id, column) => rangePredicate(column, ctx.types.get(`${id}|${column}`)!, clipped, withNull && ctx.begin === undefined));
 }
 
-const ALL: Range[] = [{ start: -8.64e15, end: Infinity }];
 
 export async function writeMicrobatch(c: DuckDBConnection, node: ModelNode, sql: { full: string; batch: string }, plan: MicrobatchPlan, dir: string, all: PublishedRow[], fullRefresh: boolean): Promise<MicrobatchWrite> {
   const size = node.config.batch_size as BatchSize;
@@ -264,7 +292,7 @@ export async function writeMicrobatch(c: DuckDBConnection, node: ModelNode, sql:
     await c.run(`COPY (SELECT q.*, ${iv('q')} AS __stedi_interval FROM (\n${windowed(ctx, sql.batch, ranges, withNull)}\n) q) TO ${lit(file)} (FORMAT parquet)`);
     const stray = await rows(c, `SELECT DISTINCT __stedi_interval AS i FROM read_parquet(${lit(file)}, hive_partitioning = false)`);
     for (const r of stray) {
-      const i = String(r.i);
+      const i = intervalName(r.i);
       if (!(i === NULL_INTERVAL ? withNull : inRanges(i, clipRanges(ranges, begin)))) {
         throw new EngineError(`${node.name}: a batch for the intervals ${describe(ranges, withNull)} produced rows in another interval (${i}); a microbatch model's ${eventTime} must come from the event time of the rows it reads`);
       }
@@ -282,12 +310,12 @@ export async function writeMicrobatch(c: DuckDBConnection, node: ModelNode, sql:
     const col = `q.${q(plan.restateColumn!)}`;
     const match = [...(present.values.length ? [`CAST(${col} AS VARCHAR) IN (${present.values.map(lit).join(', ')})`] : []), ...(present.nulls ? [`${col} IS NULL`] : [])];
     await c.run(`COPY (SELECT q.*, ${iv('q')} AS __stedi_interval FROM (\n${windowed(ctx, sql.full, ALL, true)}\n) q WHERE ${match.length ? match.join(' OR ') : 'FALSE'}) TO ${lit(file)} (FORMAT parquet)`);
-    const keyedIntervals = (await rows(c, `SELECT DISTINCT __stedi_interval AS i FROM read_parquet(${lit(file)}, hive_partitioning = false)`)).map((r) => String(r.i));
+    const keyedIntervals = (await rows(c, `SELECT DISTINCT __stedi_interval AS i FROM read_parquet(${lit(file)}, hive_partitioning = false)`)).map((r) => intervalName(r.i));
     const holding = kept.length ? (await rows(c, `SELECT DISTINCT filename AS f FROM read_parquet([${kept.map(lit).join(', ')}], hive_partitioning = false, filename = true) p WHERE ${hashed('p')} IN (SELECT k FROM read_parquet(${lit(keysFile)}, hive_partitioning = false))`)).map((r) => partInterval(String(r.f))!) : [];
     const rekeyed = new Set([...keyedIntervals, ...holding].filter((i) => !inBatch(i)));
     const old = kept.filter((p) => rekeyed.has(partInterval(p)!));
     if (old.length) pieces.push(`SELECT p.*, ${iv('p')} AS __stedi_interval FROM ${read(old)} p WHERE ${hashed('p')} NOT IN (SELECT k FROM read_parquet(${lit(keysFile)}, hive_partitioning = false))`);
-    if (rekeyed.size) pieces.push(`SELECT * FROM read_parquet(${lit(file)}, hive_partitioning = false) WHERE __stedi_interval IN (${[...rekeyed].map(lit).join(', ')})`);
+    if (rekeyed.size) pieces.push(`SELECT * FROM read_parquet(${lit(file)}, hive_partitioning = false) WHERE ${intervalIn(rekeyed)}`);
     for (const i of rekeyed) touched.add(i);
   }
   const out = path.join(dir, 'p');
@@ -324,8 +352,7 @@ async function writeIntervals(ctx: Ctx, select: string, eventTime: string, out: 
   const type = await columnType(ctx.c, `(${select})`, q(eventTime)).catch(() => {
     throw new EngineError(`${ctx.node.name}: event_time '${eventTime}' is not one of its columns`);
   });
-  const has = await count(ctx.c, `SELECT count(*) FROM (SELECT 1 FROM (${select}) LIMIT 1)`);
-  if (!has) return;
+  // no rows: DuckDB writes an empty folder, which is an empty table
   await ctx.c.run(`COPY (SELECT q.*, ${intervalSql(`q.${q(eventTime)}`, type, ctx.size)} AS __stedi_interval FROM (${select}) q) TO ${lit(out)} (FORMAT parquet, PARTITION_BY (__stedi_interval))`);
 }
 
@@ -342,7 +369,7 @@ async function recordEventParts(ctx: Ctx, next: State, before: State['events']):
     const current = (await currentParts(ctx.c, e.relation)).filter((p) => !seen[p]);
     if (!current.length) continue;
     const type = await columnType(ctx.c, e.relation, q(e.column));
-    const got = await rows(ctx.c, `SELECT filename AS f, string_agg(DISTINCT ${intervalSql(`p.${q(e.column)}`, type, ctx.size)}, ',') AS i FROM read_parquet([${current.map(lit).join(', ')}], hive_partitioning = false, filename = true, union_by_name = true) p GROUP BY filename`);
+    const got = await rows(ctx.c, `SELECT f, string_agg(coalesce(CAST(b AS VARCHAR), '${NULL_INTERVAL}'), ',') AS i FROM (SELECT DISTINCT filename AS f, ${intervalSql(`p.${q(e.column)}`, type, ctx.size)} AS b FROM read_parquet([${current.map(lit).join(', ')}], hive_partitioning = false, filename = true, union_by_name = true) p) GROUP BY f`);
     for (const p of current) now.parts![p] = [];
     for (const r of got) {
       const list = String(r.i ?? '').split(',').filter(Boolean);
