@@ -37,7 +37,9 @@ const EXPECTED: Record<string, Record<string, string[]>> = {
   customer_curated: Object.fromEntries(CUSTOMER.map((c) => [c, [`customer_trusted.${c}`]])),
   // the customer's canonical email, which the phone app's user matched in canonical form
   accelerometer_trusted: { user_email: ['customer_trusted.email'], reading_time: ['accelerometer.timestamp'], x: ['accelerometer.x'], y: ['accelerometer.y'], z: ['accelerometer.z'] },
-  step_trainer_trusted: { sensor_reading_time: ['step_trainer.sensorReadingTime'], serial_number: ['step_trainer.serialNumber'], distance_from_object: ['step_trainer.distanceFromObject'] },
+  // the owner's serial number (equal to the reading's by the join): restate_by needs it copied from device_owners
+  step_trainer_trusted: { sensor_reading_time: ['step_trainer.sensorReadingTime'], serial_number: ['device_owners.serial_number'], distance_from_object: ['step_trainer.distanceFromObject'] },
+  device_owners: { serial_number: ['customer_curated.serial_number'], share_with_research_as_of_date: ['customer_curated.share_with_research_as_of_date'] },
   machine_learning_curated: {
     sensor_reading_time: ['step_trainer_trusted.sensor_reading_time'], distance_from_object: ['step_trainer_trusted.distance_from_object'],
     x: ['accelerometer_trusted.x'], y: ['accelerometer_trusted.y'], z: ['accelerometer_trusted.z'], subject_key: ['customer_curated.subject_key'],

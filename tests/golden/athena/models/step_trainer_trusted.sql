@@ -1,6 +1,6 @@
 select
     CAST(st.sensorReadingTime AS bigint) as sensor_reading_time,
-    CAST(st.serialNumber AS varchar) as serial_number,
+    o.serial_number,
     CAST(st.distanceFromObject AS bigint) as distance_from_object
 from (SELECT * FROM "stedi"."step_trainer" WHERE __stedi_batch_window('source.stedi.landing.step_trainer', "sensorReadingTime")) st
 join "stedi"."device_owners" o
