@@ -25,7 +25,6 @@
  * another interval is an error, never published). The new version is a list of parts (kept
  * parts + the rewritten intervals), published by write-audit-publish like any table.
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -36,116 +35,15 @@ import type { ModelNode } from '../../manifest/types.js';
 import { EngineError, type MicrobatchPlan } from '../types.js';
 import type { PublishedRow } from './catalog.js';
 import { partsOf } from './incremental.js';
-import { toQueryResult } from './values.js';
+import { columnType, count, intervalIn, intervalName, intervalSql, rangePredicate, read, rows } from './microbatch-sql.js';
+import { intervalCount, listParts, partInterval, readState, recordEventParts, sha256, sortKey, STATE_FORMAT, writeState, type State } from './microbatch-state.js';
 
 const q = duckdbDialect.quoteIdent;
 const lit = duckdbDialect.quoteString;
-const STATE_FORMAT = 1;
-const PART_RE = /\/__stedi_interval=([^/]+)\//;
-/** How DuckDB names the partition of NULL. */
-const NULL_PARTITION = '__HIVE_DEFAULT_PARTITION__';
-
-interface DimState {
-  /** A keyed dimension: the Parquet file of (md5 of key, fingerprint) in the version folder. */
-  keyed?: string;
-  /** A dimension compared whole: its fingerprint. */
-  whole?: string;
-}
-
-interface State {
-  format: number;
-  /** sha256 of what decides the rows: both SQL renderings and the microbatch config. */
-  spec: string;
-  /** Per event-time input relation: each part read, with the intervals it holds. */
-  events: Record<string, { parts: Record<string, string[]> | null; version: string | null }>;
-  dims: Record<string, DimState>;
-}
-
 export interface MicrobatchWrite {
   parts: string[];
   rows: number;
   note: string;
-}
-
-const read = (files: string[]) => `read_parquet([${files.map(lit).join(', ')}], hive_partitioning = false)`;
-
-async function rows(c: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {
-  return toQueryResult(await c.runAndReadAll(sql)).rows;
-}
-
-async function count(c: DuckDBConnection, sql: string): Promise<number> {
-  return Number(Object.values((await rows(c, sql))[0] ?? {})[0] ?? 0);
-}
-
-/**
- * SQL for the interval of an event-time expression of `type`: the epoch milliseconds of its start
- * (BIGINT; NULL for a NULL event time). Hours and days of epoch milliseconds by integer arithmetic
- * (floored for times before 1970), the rest by the calendar (date_trunc, UTC).
- */
-function intervalSql(expr: string, type: string, size: BatchSize): string {
-  if (isInteger(type) && (size === 'hour' || size === 'day')) {
-    const n = size === 'hour' ? 3_600_000 : 86_400_000;
-    return `(CAST(${expr} AS BIGINT) - ((CAST(${expr} AS BIGINT) % ${n}) + ${n}) % ${n})`;
-  }
-  return `epoch_ms(date_trunc('${size}', ${asTimestamp(expr, type)}))`;
-}
-
-/** An interval as the engine returns it (a number, or NULL) by its name. */
-function intervalName(v: unknown): string {
-  return v === null || v === undefined ? NULL_INTERVAL : String(v);
-}
-
-/** SQL: `__stedi_interval` is one of `intervals`. */
-function intervalIn(intervals: Iterable<string>): string {
-  const list = [...intervals];
-  const numbers = list.filter((i) => i !== NULL_INTERVAL);
-  const terms = [...(numbers.length ? [`__stedi_interval IN (${numbers.join(', ')})`] : []), ...(list.includes(NULL_INTERVAL) ? ['__stedi_interval IS NULL'] : [])];
-  return terms.length ? `(${terms.join(' OR ')})` : 'FALSE';
-}
-
-function isInteger(type: string): boolean {
-  return /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT)$/.test(type);
-}
-
-function asTimestamp(expr: string, type: string): string {
-  if (isInteger(type)) return `epoch_ms(CAST(${expr} AS BIGINT))`;
-  if (type === 'DATE' || type === 'TIMESTAMP' || /^TIMESTAMP_(S|MS|NS)$/.test(type)) return `CAST(${expr} AS TIMESTAMP)`;
-  throw new EngineError(`event_time must be epoch milliseconds (an integer), a DATE or a TIMESTAMP; it is ${type}`);
-}
-
-/** The predicate selecting `ranges` (and the NULL interval when asked) of an event-time column. */
-function rangePredicate(col: string, type: string, ranges: Range[], withNull: boolean): string {
-  const value = (ms: number) => (isInteger(type) ? String(ms) : `epoch_ms(${ms})`);
-  const x = isInteger(type) ? col : asTimestamp(col, type);
-  const terms = ranges.map((r) => (r.end === Infinity ? `${x} >= ${value(r.start)}` : `(${x} >= ${value(r.start)} AND ${x} < ${value(r.end)})`));
-  if (withNull) terms.push(`${col} IS NULL`);
-  return terms.length ? terms.join(' OR ') : 'FALSE';
-}
-
-async function columnType(c: DuckDBConnection, relation: string, column: string): Promise<string> {
-  const r = await rows(c, `DESCRIBE SELECT ${column} FROM ${relation}`);
-  return String(r[0]?.column_type ?? '');
-}
-
-function sha256(s: string): string {
-  return crypto.createHash('sha256').update(s).digest('hex');
-}
-
-function readState(published: PublishedRow | undefined): State | undefined {
-  if (!published?.path) return undefined;
-  try {
-    const s = JSON.parse(fs.readFileSync(path.join(published.path, '_state', 'state.json'), 'utf8')) as State;
-    return s.format === STATE_FORMAT ? s : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The interval a part of this model holds (from its folder), or undefined. */
-function partInterval(part: string): string | undefined {
-  const v = PART_RE.exec(part.replace(/\\/g, '/'))?.[1];
-  if (v === NULL_PARTITION) return NULL_INTERVAL;
-  return v !== undefined && /^-?\d+$/.test(v) ? v : undefined;
 }
 
 interface Ctx {
@@ -210,8 +108,8 @@ export async function writeMicrobatch(c: DuckDBConnection, node: ModelNode, sql:
     const out = path.join(dir, 'p');
     await writeIntervals(ctx, `SELECT * FROM (\n${windowed(ctx, sql.full, ALL, true)}\n) q`, eventTime, out);
     const parts = listParts(out);
-    await recordEventParts(ctx, next, {});
-    finish(dir, next);
+    await recordEventParts(c, plan, size, next, {});
+    writeState(dir, next);
     const n = parts.length ? await count(c, `SELECT count(*) FROM ${read(parts)}`) : 0;
     return { parts, rows: n, note: ` (built whole: ${why}; ${intervalCount(parts)} interval${intervalCount(parts) === 1 ? '' : 's'})` };
   };
@@ -233,11 +131,11 @@ export async function writeMicrobatch(c: DuckDBConnection, node: ModelNode, sql:
       if (now.version === null || now.version !== was.version) return whole(`${e.relation} changed and is not made of parts`);
       continue;
     }
-    const current = byRelation.get(e.relation)?.parts ?? [];
+    const current = new Set(byRelation.get(e.relation)?.parts ?? []);
     for (const p of current) if (was.parts[p]) now.parts[p] = was.parts[p];
-    for (const [p, intervals] of Object.entries(was.parts)) if (!current.includes(p)) for (const i of intervals) restate.add(i);
+    for (const [p, intervals] of Object.entries(was.parts)) if (!current.has(p)) for (const i of intervals) restate.add(i);
   }
-  const added = await recordEventParts(ctx, next, before.events);
+  const added = await recordEventParts(c, plan, size, next, before.events);
   for (const i of added) restate.add(i);
   const numeric = [...restate].filter((i) => i !== NULL_INTERVAL).map(Number);
   if (numeric.length && lookback > 0) {
@@ -273,7 +171,7 @@ export async function writeMicrobatch(c: DuckDBConnection, node: ModelNode, sql:
     keys = await count(c, `SELECT count(*) FROM read_parquet(${lit(keysFile)}, hive_partitioning = false)`);
   }
   if (!ranges.length && !withNull && keys === 0) {
-    finish(dir, next);
+    writeState(dir, next);
     const n = await count(c, `SELECT count(*) FROM ${read(kept)}`);
     return { parts: kept, rows: n, note: ` (no input changed: ${intervalCount(kept)} intervals kept)` };
   }
@@ -324,7 +222,7 @@ export async function writeMicrobatch(c: DuckDBConnection, node: ModelNode, sql:
   const parts = [...kept.filter((p) => !touched.has(partInterval(p)!)), ...fresh].sort((a, b) => sortKey(a) - sortKey(b));
   await checkColumns(c, node, fresh, kept);
   for (const f of ['window.parquet', 'keyed.parquet', 'restate-keys.parquet']) fs.rmSync(path.join(tmp, f), { force: true });
-  finish(dir, next);
+  writeState(dir, next);
   const n = parts.length ? await count(c, `SELECT count(*) FROM ${read(parts)}`) : 0;
   const rebuilt = new Set([...touched, ...fresh.map((p) => partInterval(p)!)]).size;
   const unchanged = intervalCount(kept.filter((p) => !touched.has(partInterval(p)!)));
@@ -356,36 +254,6 @@ async function writeIntervals(ctx: Ctx, select: string, eventTime: string, out: 
   await ctx.c.run(`COPY (SELECT q.*, ${intervalSql(`q.${q(eventTime)}`, type, ctx.size)} AS __stedi_interval FROM (${select}) q) TO ${lit(out)} (FORMAT parquet, PARTITION_BY (__stedi_interval))`);
 }
 
-/**
- * The intervals of the parts of each event-time input that `before` has not seen (recorded in
- * `next`); returns every interval they hold.
- */
-async function recordEventParts(ctx: Ctx, next: State, before: State['events']): Promise<Set<string>> {
-  const found = new Set<string>();
-  for (const e of ctx.plan.eventInputs) {
-    const now = next.events[e.relation]!;
-    if (now.parts === null) continue;
-    const seen = before[e.relation]?.parts ?? {};
-    const current = (await currentParts(ctx.c, e.relation)).filter((p) => !seen[p]);
-    if (!current.length) continue;
-    const type = await columnType(ctx.c, e.relation, q(e.column));
-    const got = await rows(ctx.c, `SELECT f, string_agg(coalesce(CAST(b AS VARCHAR), '${NULL_INTERVAL}'), ',') AS i FROM (SELECT DISTINCT filename AS f, ${intervalSql(`p.${q(e.column)}`, type, ctx.size)} AS b FROM read_parquet([${current.map(lit).join(', ')}], hive_partitioning = false, filename = true, union_by_name = true) p) GROUP BY f`);
-    for (const p of current) now.parts![p] = [];
-    for (const r of got) {
-      const list = String(r.i ?? '').split(',').filter(Boolean);
-      now.parts![String(r.f)] = list;
-      for (const i of list) found.add(i);
-    }
-  }
-  return found;
-}
-
-async function currentParts(c: DuckDBConnection, relation: string): Promise<string[]> {
-  const r = await rows(c, `SELECT parts FROM _stedi.published WHERE relation = ${lit(relation)}`);
-  const v = r[0]?.parts;
-  return typeof v === 'string' ? (JSON.parse(v) as string[]) : [];
-}
-
 async function checkColumns(c: DuckDBConnection, node: ModelNode, fresh: string[], kept: string[]): Promise<void> {
   if (!fresh.length || !kept.length) return;
   const cols = async (files: string[]) => (await rows(c, `DESCRIBE SELECT * FROM ${read(files)}`)).map((r) => `${String(r.column_name)} ${String(r.column_type)}`).join(', ');
@@ -394,31 +262,8 @@ async function checkColumns(c: DuckDBConnection, node: ModelNode, fresh: string[
   if (ours !== theirs) throw new EngineError(`on_schema_change: fail: the rebuilt intervals of ${node.name} have the columns (${ours}) but the published table has (${theirs}); run with --full-refresh to rebuild it`);
 }
 
-function listParts(out: string): string[] {
-  if (!fs.existsSync(out)) return [];
-  const found: string[] = [];
-  for (const d of fs.readdirSync(out).sort()) {
-    const sub = path.join(out, d);
-    if (!fs.statSync(sub).isDirectory()) continue;
-    for (const f of fs.readdirSync(sub).sort()) if (f.endsWith('.parquet')) found.push(path.join(sub, f).replace(/\\/g, '/'));
-  }
-  return found.sort((a, b) => sortKey(a) - sortKey(b));
-}
-
-function sortKey(part: string): number {
-  const i = partInterval(part);
-  return i === undefined || i === NULL_INTERVAL ? Number.MAX_SAFE_INTEGER : Number(i);
-}
-
-function intervalCount(parts: string[]): number {
-  return new Set(parts.map((p) => partInterval(p))).size;
-}
-
 function describe(ranges: Range[], withNull: boolean): string {
   const iso = (ms: number) => (Number.isFinite(ms) && Math.abs(ms) < 8.64e15 ? new Date(ms).toISOString() : '…');
   return [...ranges.map((r) => `[${iso(r.start)}, ${iso(r.end)})`), ...(withNull ? ['NULL'] : [])].join(', ');
 }
 
-function finish(dir: string, state: State): void {
-  fs.writeFileSync(path.join(dir, '_state', 'state.json'), JSON.stringify(state));
-}
