@@ -173,6 +173,16 @@ describe('incremental_strategy: microbatch (DuckDB)', () => {
     }
   }, 120_000);
 
+  it('lookback: the intervals before the newest changed one are rebuilt too', async () => {
+    const dir = project({ 'models/by_person.sql': BY_PERSON.replace('lookback=0', 'lookback=2'), 'models/daily.sql': DAILY }, 'id,consent\nann,true\n');
+    deliver(dir, 'a.json', [ev('ann', D0 + 5), ev('ann', D0 + DAY + 5), ev('ann', D0 + 2 * DAY + 5), ev('ann', D0 + 3 * DAY + 5)]);
+    await buildAndCompare(dir);
+    deliver(dir, 'b.json', [ev('ann', D0 + 3 * DAY + 6)]);
+    await buildAndCompare(dir);
+    // the newest changed day and the two before it; the first day is kept
+    expect(message(dir, 'by_person')).toMatch(/microbatch: 3 intervals rebuilt, 1 kept/);
+  }, 120_000);
+
   it('begin: rows before it are in no build, whole or incremental', async () => {
     const dir = project({ 'models/by_person.sql': BY_PERSON.replace("lookback=0,", `lookback=0, begin='${new Date(D0 + DAY).toISOString().slice(0, 10)}',`), 'models/daily.sql': DAILY }, 'id,consent\nann,true\n');
     deliver(dir, 'a.json', [ev('ann', D0 + 5), ev('ann', D0 + DAY + 5), ev('ann', null)]);
