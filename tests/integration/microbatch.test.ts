@@ -173,6 +173,19 @@ describe('incremental_strategy: microbatch (DuckDB)', () => {
     }
   }, 120_000);
 
+  it('a key column of another type than the dimension key is an error before anything is written', async () => {
+    const dir = project({ 'models/people.sql': `{{ config(materialized='table') }}\nselect CAST(id AS VARCHAR(20)) AS id, consent, CAST(length(id) AS BIGINT) AS n from {{ ref('people_seed') }}\n`, 'models/by_person.sql': BY_PERSON.replace("'column': 'person', 'from': {'people': 'id'}", "'column': 'n', 'from': {'people': 'n'}").replace('select p.id as person,', 'select p.id as person, CAST(p.n AS INTEGER) as n,') }, 'id,consent\nann,true\n');
+    deliver(dir, 'a.json', [ev('ann', D0 + 5)]);
+    const r = await stedi(dir, ['build']);
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toMatch(/restate_by: n is INTEGER but "main"."people".n is BIGINT; keys are matched by their text/);
+    // nothing of by_person is published, and no Parquet file of it is left in the lake
+    expect(await query(dir, `select count(*)::int as n from _stedi.published where relation like '%by_person%'`)).toEqual([{ n: 0 }]);
+    const files = (fs.readdirSync(path.join(dir, 'lake'), { recursive: true }) as string[]).filter((f) => f.includes('by_person') && f.endsWith('.parquet'));
+    expect(files).toEqual([]);
+    expect((fs.readdirSync(path.join(dir, 'lake'), { recursive: true }) as string[]).some((f) => f.includes('people') && f.endsWith('.parquet'))).toBe(true);
+  }, 120_000);
+
   it('lookback: the intervals before the newest changed one are rebuilt too', async () => {
     const dir = project({ 'models/by_person.sql': BY_PERSON.replace('lookback=0', 'lookback=2'), 'models/daily.sql': DAILY }, 'id,consent\nann,true\n');
     deliver(dir, 'a.json', [ev('ann', D0 + 5), ev('ann', D0 + DAY + 5), ev('ann', D0 + 2 * DAY + 5), ev('ann', D0 + 3 * DAY + 5)]);

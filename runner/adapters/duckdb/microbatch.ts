@@ -79,6 +79,18 @@ export async function writeMicrobatch(c: DuckDBConnection, node: ModelNode, sql:
     if (!input) throw new EngineError(`${node.name}: its SQL reads ${t.id} by event time, but the build plan does not list it as an event-time input; compile again`);
     if (!ctx.types.has(`${t.id}|${t.column}`)) ctx.types.set(`${t.id}|${t.column}`, await columnType(c, input.relation, t.column));
   }
+  // keys are matched by their text (and by the md5 of it): the model's key column and each keyed
+  // dimension's must have one type, or a restated key could miss its rows
+  if (plan.restateColumn !== undefined && plan.dimensions.some((d) => d.key !== undefined)) {
+    const ours = await columnType(c, `(${windowed(ctx, sql.full, [], false)})`, q(plan.restateColumn)).catch(() => {
+      throw new EngineError(`${node.name}: restate_by column '${plan.restateColumn}' is not one of its columns`);
+    });
+    for (const d of plan.dimensions) {
+      if (d.key === undefined) continue;
+      const theirs = await columnType(c, d.relation, q(d.key));
+      if (theirs !== ours) throw new EngineError(`${node.name}: restate_by: ${plan.restateColumn} is ${ours} but ${d.relation}.${d.key} is ${theirs}; keys are matched by their text, so both must have one type (cast them alike)`);
+    }
+  }
   const spec = sha256(JSON.stringify([sql.full, sql.batch, eventTime, size, begin ?? null, plan.restateColumn ?? null, plan.dimensions, plan.eventInputs]));
   const published = all.find((r) => r.relation === node.relation.rendered);
   const previous = published && published.kind === 'table' && published.node === node.unique_id ? published : undefined;
