@@ -172,7 +172,7 @@ describe('what is checked before anything runs', () => {
     const bad: [string, RegExp][] = [
       ["{{ config(materialized='incremental', incremental_strategy='microbatch') }}\nselect 1 as x", /microbatch' needs event_time/],
       ["{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='ts') }}\nselect 1 as x", /microbatch' needs batch_size/],
-      ["{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='ts', batch_size='week') }}\nselect 1 as x", /batch_size/],
+      ["{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='ts', batch_size='week') }}\nselect 1 as x", /batch_size must be hour, day, month or year, not "week"/],
       ["{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='ts', batch_size='day', begin='yesterday') }}\nselect 1 as x", /begin must be a UTC date/],
       ["{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='ts', batch_size='day', unique_key='id') }}\nselect 1 as x", /unique_key does not apply/],
       ["{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='ts', batch_size='day') }}\nselect * from {{ ref('events') }}", /none of its inputs declares an event_time/],

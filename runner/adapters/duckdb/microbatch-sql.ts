@@ -69,3 +69,17 @@ export async function columnType(c: DuckDBConnection, relation: string, column: 
   const r = await rows(c, `DESCRIBE SELECT ${column} FROM ${relation}`);
   return String(r[0]?.column_type ?? '');
 }
+
+/**
+ * The hash a key is stored and matched by (md5 of its text; NULL as '-', which no md5 is). The
+ * dimension fingerprints, the restated keys and the rows they select all use this one expression:
+ * were two of them to differ, a restated key would miss its rows.
+ */
+export function keyHash(expr: string): string {
+  return `coalesce(md5(CAST(${expr} AS VARCHAR)), '-')`;
+}
+
+/** The hash of a whole row of alias `t` (its JSON: every value typed and quoted, unambiguous). */
+export function rowHash(t: string): string {
+  return `md5(CAST(to_json(${t}) AS VARCHAR))`;
+}

@@ -9,9 +9,8 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { NULL_INTERVAL, type BatchSize } from '../../core/batches.js';
 import { duckdbDialect } from '../../dialect/duckdb.js';
-import type { MicrobatchPlan } from '../types.js';
 import type { PublishedRow } from './catalog.js';
-import { columnType, intervalSql, rows } from './microbatch-sql.js';
+import { intervalSql, rows } from './microbatch-sql.js';
 
 const q = duckdbDialect.quoteIdent;
 const lit = duckdbDialect.quoteString;
@@ -62,17 +61,16 @@ export function partInterval(part: string): string | undefined {
  * The intervals of the parts of each event-time input that `before` has not seen (recorded in
  * `next`); returns every interval they hold.
  */
-export async function recordEventParts(c: DuckDBConnection, plan: MicrobatchPlan, size: BatchSize, next: State, before: State['events']): Promise<Set<string>> {
+export async function recordEventParts(c: DuckDBConnection, inputs: EventInput[], size: BatchSize, next: State, before: State['events']): Promise<Set<string>> {
   const found = new Set<string>();
-  for (const e of plan.eventInputs) {
+  for (const e of inputs) {
     const now = next.events[e.relation]!;
     if (now.parts === null) continue;
     const seen = before[e.relation]?.parts ?? {};
-    const current = (await currentParts(c, e.relation)).filter((p) => !seen[p]);
-    if (!current.length) continue;
-    const type = await columnType(c, e.relation, q(e.column));
-    const got = await rows(c, `SELECT f, string_agg(coalesce(CAST(b AS VARCHAR), '${NULL_INTERVAL}'), ',') AS i FROM (SELECT DISTINCT filename AS f, ${intervalSql(`p.${q(e.column)}`, type, size)} AS b FROM read_parquet([${current.map(lit).join(', ')}], hive_partitioning = false, filename = true, union_by_name = true) p) GROUP BY f`);
-    for (const p of current) now.parts![p] = [];
+    const unseen = e.parts.filter((p) => !seen[p]);
+    if (!unseen.length) continue;
+    const got = await rows(c, `SELECT f, string_agg(coalesce(CAST(b AS VARCHAR), '${NULL_INTERVAL}'), ',') AS i FROM (SELECT DISTINCT filename AS f, ${intervalSql(`p.${q(e.column)}`, e.type, size)} AS b FROM read_parquet([${unseen.map(lit).join(', ')}], hive_partitioning = false, filename = true, union_by_name = true) p) GROUP BY f`);
+    for (const p of unseen) now.parts![p] = [];
     for (const r of got) {
       const list = String(r.i ?? '').split(',').filter(Boolean);
       now.parts![String(r.f)] = list;
@@ -82,10 +80,12 @@ export async function recordEventParts(c: DuckDBConnection, plan: MicrobatchPlan
   return found;
 }
 
-async function currentParts(c: DuckDBConnection, relation: string): Promise<string[]> {
-  const r = await rows(c, `SELECT parts FROM _stedi.published WHERE relation = ${lit(relation)}`);
-  const v = r[0]?.parts;
-  return typeof v === 'string' ? (JSON.parse(v) as string[]) : [];
+/** An event-time input as the build sees it: its published parts and the type of its event time. */
+export interface EventInput {
+  relation: string;
+  column: string;
+  parts: string[];
+  type: string;
 }
 
 export function listParts(out: string): string[] {

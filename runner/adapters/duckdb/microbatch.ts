@@ -35,7 +35,7 @@ import type { ModelNode } from '../../manifest/types.js';
 import { EngineError, type MicrobatchPlan } from '../types.js';
 import type { PublishedRow } from './catalog.js';
 import { partsOf } from './incremental.js';
-import { columnType, count, intervalIn, intervalName, intervalSql, rangePredicate, read, rows } from './microbatch-sql.js';
+import { columnType, count, intervalIn, intervalName, intervalSql, keyHash, rangePredicate, read, rowHash, rows } from './microbatch-sql.js';
 import { intervalCount, listParts, partInterval, readState, recordEventParts, sha256, sortKey, STATE_FORMAT, writeState, type State } from './microbatch-state.js';
 
 const q = duckdbDialect.quoteIdent;
@@ -79,18 +79,23 @@ export async function writeMicrobatch(c: DuckDBConnection, node: ModelNode, sql:
     if (!input) throw new EngineError(`${node.name}: its SQL reads ${t.id} by event time, but the build plan does not list it as an event-time input; compile again`);
     if (!ctx.types.has(`${t.id}|${t.column}`)) ctx.types.set(`${t.id}|${t.column}`, await columnType(c, input.relation, t.column));
   }
+  // the model's columns (planned, not run: every window is empty)
+  const output = new Map((await rows(c, `DESCRIBE SELECT * FROM (${windowed(ctx, sql.full, [], false)})`)).map((r) => [String(r.column_name), String(r.column_type)]));
+  const outType = output.get(eventTime);
+  if (outType === undefined) throw new EngineError(`${node.name}: event_time '${eventTime}' is not one of its columns`);
   // keys are matched by their text (and by the md5 of it): the model's key column and each keyed
   // dimension's must have one type, or a restated key could miss its rows
   if (plan.restateColumn !== undefined && plan.dimensions.some((d) => d.key !== undefined)) {
-    const ours = await columnType(c, `(${windowed(ctx, sql.full, [], false)})`, q(plan.restateColumn)).catch(() => {
-      throw new EngineError(`${node.name}: restate_by column '${plan.restateColumn}' is not one of its columns`);
-    });
+    const ours = output.get(plan.restateColumn);
+    if (ours === undefined) throw new EngineError(`${node.name}: restate_by column '${plan.restateColumn}' is not one of its columns`);
     for (const d of plan.dimensions) {
       if (d.key === undefined) continue;
       const theirs = await columnType(c, d.relation, q(d.key));
       if (theirs !== ours) throw new EngineError(`${node.name}: restate_by: ${plan.restateColumn} is ${ours} but ${d.relation}.${d.key} is ${theirs}; keys are matched by their text, so both must have one type (cast them alike)`);
     }
   }
+  // each event-time input with its parts now and the type of its event time
+  const eventInputs = await Promise.all(plan.eventInputs.map(async (e) => ({ relation: e.relation, column: e.column, parts: all.find((r) => r.relation === e.relation)?.parts ?? [], type: ctx.types.get(`${e.id}|${q(e.column)}`) ?? (await columnType(c, e.relation, q(e.column))) })));
   const spec = sha256(JSON.stringify([sql.full, sql.batch, eventTime, size, begin ?? null, plan.restateColumn ?? null, plan.dimensions, plan.eventInputs]));
   const published = all.find((r) => r.relation === node.relation.rendered);
   const previous = published && published.kind === 'table' && published.node === node.unique_id ? published : undefined;
@@ -107,20 +112,21 @@ export async function writeMicrobatch(c: DuckDBConnection, node: ModelNode, sql:
   for (const [i, d] of plan.dimensions.entries()) {
     if (d.key !== undefined) {
       const file = path.join(dir, '_state', `keys-${i}.parquet`);
-      await c.run(`COPY (SELECT coalesce(md5(CAST(${q(d.key)} AS VARCHAR)), '-') AS k, md5(string_agg(h, '' ORDER BY h)) AS fp FROM (SELECT t.${q(d.key)}, md5(CAST(to_json(t) AS VARCHAR)) AS h FROM ${d.relation} t) GROUP BY 1) TO ${lit(file)} (FORMAT parquet)`);
+      await c.run(`COPY (SELECT ${keyHash(`t.${q(d.key)}`)} AS k, md5(string_agg(${rowHash('t')}, '' ORDER BY ${rowHash('t')})) AS fp FROM ${d.relation} t GROUP BY 1) TO ${lit(file)} (FORMAT parquet)`);
       next.dims[d.relation] = { keyed: file };
     } else {
       const r = byRelation.get(d.relation);
-      const whole = r?.parts?.length ? `parts:${sha256(JSON.stringify(r.parts))}` : `rows:${String((await rows(c, `SELECT md5(coalesce(string_agg(h, '' ORDER BY h), '')) AS fp FROM (SELECT md5(CAST(to_json(t) AS VARCHAR)) AS h FROM ${d.relation} t)`))[0]?.fp)}`;
+      const whole = r?.parts?.length ? `parts:${sha256(JSON.stringify(r.parts))}` : `rows:${String((await rows(c, `SELECT md5(coalesce(string_agg(${rowHash('t')}, '' ORDER BY ${rowHash('t')}), '')) AS fp FROM ${d.relation} t`))[0]?.fp)}`;
       next.dims[d.relation] = { whole };
     }
   }
 
   const whole = async (why: string): Promise<MicrobatchWrite> => {
     const out = path.join(dir, 'p');
-    await writeIntervals(ctx, `SELECT * FROM (\n${windowed(ctx, sql.full, ALL, true)}\n) q`, eventTime, out);
+    // no rows: DuckDB writes an empty folder, which is an empty table
+    await c.run(`COPY (SELECT q.*, ${intervalSql(`q.${q(eventTime)}`, outType, size)} AS __stedi_interval FROM (\n${windowed(ctx, sql.full, ALL, true)}\n) q) TO ${lit(out)} (FORMAT parquet, PARTITION_BY (__stedi_interval))`);
     const parts = listParts(out);
-    await recordEventParts(c, plan, size, next, {});
+    await recordEventParts(c, eventInputs, size, next, {});
     writeState(dir, next);
     const n = parts.length ? await count(c, `SELECT count(*) FROM ${read(parts)}`) : 0;
     return { parts, rows: n, note: ` (built whole: ${why}; ${intervalCount(parts)} interval${intervalCount(parts) === 1 ? '' : 's'})` };
@@ -147,7 +153,7 @@ export async function writeMicrobatch(c: DuckDBConnection, node: ModelNode, sql:
     for (const p of current) if (was.parts[p]) now.parts[p] = was.parts[p];
     for (const [p, intervals] of Object.entries(was.parts)) if (!current.has(p)) for (const i of intervals) restate.add(i);
   }
-  const added = await recordEventParts(c, plan, size, next, before.events);
+  const added = await recordEventParts(c, eventInputs, size, next, before.events);
   for (const i of added) restate.add(i);
   const numeric = [...restate].filter((i) => i !== NULL_INTERVAL).map(Number);
   if (numeric.length && lookback > 0) {
@@ -188,11 +194,8 @@ export async function writeMicrobatch(c: DuckDBConnection, node: ModelNode, sql:
     return { parts: kept, rows: n, note: ` (no input changed: ${intervalCount(kept)} intervals kept)` };
   }
 
-  const outType = await columnType(c, `(${windowed(ctx, sql.full, [], false)})`, q(eventTime)).catch(() => {
-    throw new EngineError(`${node.name}: event_time '${eventTime}' is not one of its columns`);
-  });
   const iv = (alias: string) => intervalSql(`${alias}.${q(eventTime)}`, outType, size);
-  const hashed = (alias: string) => `coalesce(md5(CAST(${alias}.${q(plan.restateColumn ?? eventTime)} AS VARCHAR)), '-')`;
+  const hashed = (alias: string) => keyHash(`${alias}.${q(plan.restateColumn ?? eventTime)}`);
   const tmp = path.join(dir, '_state');
   const pieces: string[] = [];
   let touched = new Set<string>();
@@ -248,22 +251,13 @@ async function keysNow(c: DuckDBConnection, plan: MicrobatchPlan, keysFile: stri
   let nulls = false;
   for (const d of plan.dimensions) {
     if (d.key === undefined) continue;
-    const got = await rows(c, `SELECT DISTINCT CAST(t.${q(d.key)} AS VARCHAR) AS v FROM ${d.relation} t WHERE coalesce(md5(CAST(t.${q(d.key)} AS VARCHAR)), '-') IN (SELECT k FROM read_parquet(${lit(keysFile)}, hive_partitioning = false))`);
+    const got = await rows(c, `SELECT DISTINCT CAST(t.${q(d.key)} AS VARCHAR) AS v FROM ${d.relation} t WHERE ${keyHash(`t.${q(d.key)}`)} IN (SELECT k FROM read_parquet(${lit(keysFile)}, hive_partitioning = false))`);
     for (const r of got) {
       if (r.v === null || r.v === undefined) nulls = true;
       else values.add(String(r.v));
     }
   }
   return { values: [...values].sort(), nulls };
-}
-
-/** Writes `select` (with `__stedi_interval`) filed by interval under `out`. */
-async function writeIntervals(ctx: Ctx, select: string, eventTime: string, out: string): Promise<void> {
-  const type = await columnType(ctx.c, `(${select})`, q(eventTime)).catch(() => {
-    throw new EngineError(`${ctx.node.name}: event_time '${eventTime}' is not one of its columns`);
-  });
-  // no rows: DuckDB writes an empty folder, which is an empty table
-  await ctx.c.run(`COPY (SELECT q.*, ${intervalSql(`q.${q(eventTime)}`, type, ctx.size)} AS __stedi_interval FROM (${select}) q) TO ${lit(out)} (FORMAT parquet, PARTITION_BY (__stedi_interval))`);
 }
 
 async function checkColumns(c: DuckDBConnection, node: ModelNode, fresh: string[], kept: string[]): Promise<void> {
