@@ -1,6 +1,7 @@
 /** The commands that execute nodes: build, run, test, seed. */
 import { beginMs } from '../compiler/configs.js';
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Adapter } from '../adapters/types.js';
 import { formatDiagnostic, UserError } from '../core/diagnostics.js';
@@ -14,6 +15,7 @@ import { buildGraph } from '../graph/dag.js';
 import { select } from '../graph/select.js';
 import type { ResolvedTarget } from '../project/resolve.js';
 import { pseudonymKey, type PseudonymKey } from '../landing/derive.js';
+import { erasureLogPath } from '../landing/erasure-log.js';
 import { needsPseudonymKey, resolvePseudonymKey, secretIdOf, SUBJECT_KEY_ENV, SUBJECT_KEY_SECRET_SETTING, type SecretReader } from './secrets.js';
 import { openSession, writeArtifacts, writeJson, type GlobalOptions, type Session } from './session.js';
 
@@ -32,6 +34,8 @@ export interface RunCommandOptions extends GlobalOptions {
   /** `--event-time-start/--event-time-end`: microbatch models also rebuild the intervals of this window. */
   eventTimeStart?: string;
   eventTimeEnd?: string;
+  /** `stedi forget`: keep no earlier version of any table (keep_versions 0 for this run): older versions are expired with their files. */
+  expireVersions?: boolean;
 }
 
 /** `--event-time-start/--event-time-end` as epoch milliseconds (UTC; the end exclusive). */
@@ -112,9 +116,10 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   const window = eventTimeWindow(opts);
   if (s.target.type !== 'duckdb') for (const d of s.manifest.diagnostics) reporter.warn(formatDiagnostic(d));
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  const target = withIngestThreads(s.target, opts.ingestThreads);
+  const target = { ...withIngestThreads(s.target, opts.ingestThreads), ...(opts.expireVersions ? { keep_versions: 0 } : {}) };
   // the key first: a command that cannot have it stops before anything is opened or ingested
-  const key = needsPseudonymKey(s.manifest, steps.map((st) => st.node.unique_id)) ? await commandKey(s.target, !!opts.dryRun, reporter) : undefined;
+  const erasures = s.target.type === 'duckdb' && fs.existsSync(erasureLogPath(String(s.target.lake_dir)));
+  const key = needsPseudonymKey(s.manifest, steps.map((st) => st.node.unique_id), erasures) ? await commandKey(s.target, !!opts.dryRun, reporter) : undefined;
   const adapter = await adapterFor(target, { project: s.project.config.name, ...(opts.dryRun ? { dryRun: out } : {}), log: reporter.info });
   if (key) adapter.setPseudonymKey(key);
   if (opts.dryRun) reporter.info(`DRY RUN on ${s.target.name}: every AWS call and statement is printed in order and answered locally, planned as a first build (an empty Glue database, no landing object on S3, so every table is created and the landing tables are empty; every query succeeds and every test passes); nothing is sent to AWS.`);

@@ -33,11 +33,15 @@ const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 /** Reads one secret string; the Secrets Manager client in production (secret-store.ts), a fake in tests. */
 export type SecretReader = (secretId: string, region: string) => Promise<string>;
 
-/** True when one of the nodes ingests a source with a derived column: only then is the key needed. */
-export function needsPseudonymKey(manifest: Manifest, ids: Iterable<string>): boolean {
+/**
+ * True when one of the nodes ingests a source with a derived column, or (`erasures`: the lake has
+ * an erasure list) a source with an identity column, matched against the list under the key:
+ * only then is the key needed.
+ */
+export function needsPseudonymKey(manifest: Manifest, ids: Iterable<string>, erasures = false): boolean {
   for (const id of ids) {
     const n = manifest.nodes[id];
-    if (n?.resource_type === 'source' && n.columns.some((c) => c.derived)) return true;
+    if (n?.resource_type === 'source' && n.columns.some((c) => c.derived || (erasures && c.meta?.identity !== undefined))) return true;
   }
   return false;
 }

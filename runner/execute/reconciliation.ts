@@ -1,7 +1,7 @@
 /**
  * The reconciliation report of a build: where every landing line and every landing row went.
  *
- *   per source  lines read = accepted + rejected + blank + duplicate_delivery
+ *   per source  lines read = accepted + rejected + blank + duplicate_delivery + erased
  *               (from the ingestion report each source step returns)
  *   per entity  landing rows = kept + rows excluded per rule
  *               (from every model configured with `meta: {reconciliation: true}`: columns entity,
@@ -26,6 +26,8 @@ export interface SourceReconciliation {
   rejected: number;
   blank: number;
   duplicate_delivery: number;
+  /** Lines of people on the erasure list (stedi forget): left out under the rule `erased`; present when not 0. */
+  erased?: number;
   /** Human-readable: files, empty/duplicate files, skipped entries, tolerated repairs. */
   details: string;
   balanced: boolean;
@@ -73,8 +75,9 @@ export function sourceReconciliations(manifest: Manifest, results: NodeResult[])
       rejected: t.rejected,
       blank: t.blank,
       duplicate_delivery: t.duplicate_delivery,
+      ...(t.erased ? { erased: t.erased } : {}),
       details: detailsLine(l),
-      balanced: t.lines_read === t.accepted + t.rejected + t.blank + t.duplicate_delivery,
+      balanced: t.lines_read === t.accepted + t.rejected + t.blank + t.duplicate_delivery + (t.erased ?? 0),
     });
   }
   return out.sort((a, b) => a.source.localeCompare(b.source));
@@ -107,7 +110,7 @@ export function entityReconciliations(model: string, rows: Record<string, unknow
 export function reconciliationProblems(sources: SourceReconciliation[], entities: EntityReconciliation[]): string[] {
   const problems: string[] = [];
   for (const s of sources) {
-    if (!s.balanced) problems.push(`${s.source}: ${s.lines_read} lines read but ${s.accepted + s.rejected + s.blank + s.duplicate_delivery} accounted for`);
+    if (!s.balanced) problems.push(`${s.source}: ${s.lines_read} lines read but ${s.accepted + s.rejected + s.blank + s.duplicate_delivery + (s.erased ?? 0)} accounted for`);
   }
   for (const e of entities) {
     if (!e.balanced) problems.push(`${e.model}: entity ${e.entity}: ${e.landing} landing rows but ${e.accounted} kept or excluded`);

@@ -48,7 +48,7 @@ export function columnKind(dataType: string | undefined): ColumnKind | undefined
 }
 
 /** The columns of a source, or the problems that stop its ingestion before any file is read. */
-export function landingColumns(cols: { name: string; data_type?: string; derived?: { pseudonym_of: string } }[]): { columns: LandingColumn[]; problems: string[] } {
+export function landingColumns(cols: { name: string; data_type?: string; derived?: { pseudonym_of: string }; meta?: Record<string, unknown> }[]): { columns: LandingColumn[]; problems: string[] } {
   const columns: LandingColumn[] = [];
   const problems: string[] = [];
   const seen = new Map<string, string>();
@@ -60,10 +60,23 @@ export function landingColumns(cols: { name: string; data_type?: string; derived
     if (other !== undefined) problems.push(`columns ${other} and ${c.name} differ only in case: landing keys are matched case-insensitively`);
     seen.set(lower, c.name);
     const type = (c.data_type ?? 'varchar').trim();
-    if (kind) columns.push({ name: c.name, kind, sqlType: type.toUpperCase(), ...(FLOAT32.has(type.toLowerCase()) ? { float32: true } : {}), ...(c.derived ? { pseudonym_of: c.derived.pseudonym_of } : {}) });
+    if (kind) columns.push({ name: c.name, kind, sqlType: type.toUpperCase(), ...(FLOAT32.has(type.toLowerCase()) ? { float32: true } : {}), ...(c.derived ? { pseudonym_of: c.derived.pseudonym_of } : {}), ...identityOf(c, problems) });
   }
   if (cols.length === 0) problems.push('no columns declared');
   return { columns, problems };
+}
+
+/** `meta.identity` of a column (person or device), checked: another value is a problem, never ignored. */
+function identityOf(c: { name: string; data_type?: string; derived?: unknown; meta?: Record<string, unknown> }, problems: string[]): { identity?: 'person' | 'device' } {
+  const v = c.meta?.identity;
+  if (v === undefined) return {};
+  if (v !== 'person' && v !== 'device') {
+    problems.push(`column ${c.name}: meta.identity must be person or device`);
+    return {};
+  }
+  if (c.derived) problems.push(`column ${c.name}: a derived column cannot carry meta.identity (it is computed, never read)`);
+  if (columnKind(c.data_type) !== 'varchar') problems.push(`column ${c.name}: meta.identity needs data_type: varchar`);
+  return { identity: v };
 }
 
 /** A landing file: `*.json` (any case), not hidden. Everything else in the folder is skipped and reported. */

@@ -28,7 +28,7 @@ export class SinkOutcomes implements Outcomes {
 
 /** The report of a file read whole (`counts` and `walked`), or a blank one to be filled in. */
 export function fileReport(file: string, counts: Counts | undefined, walked: Walked | undefined, firstRejects: FileReport['first_rejects']): FileReport {
-  const empty = counts !== undefined && counts.accepted === 0 && counts.rejected === 0;
+  const empty = counts !== undefined && counts.accepted === 0 && counts.rejected === 0 && counts.erased === 0;
   return {
     file,
     bytes: walked?.bytes ?? 0,
@@ -39,6 +39,7 @@ export function fileReport(file: string, counts: Counts | undefined, walked: Wal
     rejected: counts?.rejected ?? 0,
     blank: counts?.blank ?? 0,
     duplicate_delivery: 0,
+    ...(counts?.erased ? { erased: counts.erased } : {}),
     tolerated: counts ? { ...counts.tolerated } : emptyTolerated(),
     no_final_newline: walked?.noFinalNewline ?? false,
     unknown_keys: counts ? [...counts.unknown].sort() : [],

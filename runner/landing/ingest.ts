@@ -40,6 +40,7 @@ import os from 'node:os';
 import type { SourceNode } from '../manifest/types.js';
 import { KeyResolver } from './classify.js';
 import { readColumns, withDerived, type PseudonymKey } from './derive.js';
+import { erasureKeyProblem, ErasureMatcher, identityRoles, matcherSetup, type ErasureList } from './erasure.js';
 import { takeCanonical, type CanonicalReader } from './fast-path.js';
 import { fileReport, SinkOutcomes } from './file-report.js';
 import { completeLines, walkFile } from './lines.js';
@@ -67,6 +68,12 @@ export interface LandingSpec {
   max_line_bytes?: number;
   /** The pseudonymisation key of the derived columns (derive.ts); required when `columns` has any. */
   derive?: PseudonymKey;
+  /**
+   * The erasure list of the lake (erasure.ts, `stedi forget`): records of the people on it are
+   * counted as `erased` and stored nowhere. Needs `derive` (the key of its hashes) when the
+   * source has identity columns.
+   */
+  erasure?: ErasureList;
 }
 
 /** The spec of a source node: its relations as shown in messages, its location, columns and config. */
@@ -123,6 +130,11 @@ export function ingestSource(spec: LandingSpec, writer: BatchWriter, opts: Inges
   const maxLineBytes = spec.max_line_bytes ?? DEFAULT_MAX_LINE_BYTES;
   if (!Number.isSafeInteger(maxLineBytes) || maxLineBytes < 1) throw new Error(`${spec.source}: max_line_bytes must be a positive whole number, not ${String(maxLineBytes)}`);
   const threads = { ...(opts.threads !== undefined ? { threads: opts.threads } : {}), ...(opts.rangeBytes !== undefined ? { rangeBytes: opts.rangeBytes } : {}), ...(opts.workerScript ? { workerScript: opts.workerScript } : {}), ...(opts.canonical ? { canonical: opts.canonical } : {}) };
+  // the erasure list applies only under the key of its hashes (or nothing is ingested)
+  if (identityRoles(readColumns(spec.columns)).length) {
+    const problem = erasureKeyProblem(spec.erasure, spec.derive?.fingerprint);
+    if (problem) throw new Error(`cannot ingest ${spec.source}: ${problem}`);
+  }
   // derived columns (derive.ts): computed from the record's values, never read from it
   const derived = { ...writer, sink: withDerived(writer.sink, spec) };
   return ingestIncremental(spec, derived, { ...opts, store, read: (st, files, sp, sk, o) => readFiles(st, files, sp, sk, { ...o, ...threads }), hash: hashOf });
@@ -137,11 +149,14 @@ export function ingestSource(spec: LandingSpec, writer: BatchWriter, opts: Inges
 export async function readFiles(store: LandingStore, files: LandingEntry[], spec: LandingSpec, sink: LandingSink, opts: Pick<IngestOptions, 'signal' | 'threads' | 'rangeBytes' | 'workerScript' | 'canonical'> = {}): Promise<FileReport[]> {
   const maxLineBytes = spec.max_line_bytes ?? DEFAULT_MAX_LINE_BYTES;
   const resolver = new KeyResolver(readColumns(spec.columns));
-  const { taken, rest } = await takeCanonical(store, files, spec, opts.canonical, opts.signal);
+  const setup = matcherSetup(spec.erasure, spec.derive?.key, resolver.columns);
+  const erasure = setup ? new ErasureMatcher(setup) : undefined;
+  // the engine's reader cannot tell the erased apart (the key never reaches an engine): with an erasure list to apply, every line is classified here
+  const { taken, rest } = await takeCanonical(store, files, spec, erasure ? undefined : opts.canonical, opts.signal);
   const reports: FileReport[] = [...taken];
   if (!rest.length) return reports;
   // on threads, a file's report is complete only once its lines are all merged (finish)
-  const reader = readerFor(rest, store, resolver, sink, maxLineBytes, opts);
+  const reader = readerFor(rest, store, resolver, sink, maxLineBytes, { ...opts, ...(erasure ? { erasure } : {}) });
   try {
     for (const file of rest) {
       opts.signal?.throwIfAborted();
@@ -195,23 +210,23 @@ interface FileReader {
 }
 
 /** Reads and classifies every line on this thread: no thread is started. */
-function oneThreadReader(store: LandingStore, resolver: KeyResolver, sink: LandingSink, maxLineBytes: number, signal?: AbortSignal): FileReader {
+function oneThreadReader(store: LandingStore, resolver: KeyResolver, sink: LandingSink, maxLineBytes: number, signal?: AbortSignal, erasure?: ErasureMatcher): FileReader {
   const done = async () => undefined;
-  return { read: (entry) => readFile(store, entry, resolver, sink, maxLineBytes, signal), settled: done, finish: done, close: done };
+  return { read: (entry) => readFile(store, entry, resolver, sink, maxLineBytes, signal, erasure), settled: done, finish: done, close: done };
 }
 
 /**
  * On threads when asked for more than one and the files hold more than one range: for less, the
  * threads would cost more to start than they save.
  */
-function readerFor(files: LandingEntry[], store: LandingStore, resolver: KeyResolver, sink: LandingSink, maxLineBytes: number, opts: Pick<IngestOptions, 'signal' | 'threads' | 'rangeBytes' | 'workerScript'>): FileReader {
+function readerFor(files: LandingEntry[], store: LandingStore, resolver: KeyResolver, sink: LandingSink, maxLineBytes: number, opts: Pick<IngestOptions, 'signal' | 'threads' | 'rangeBytes' | 'workerScript'> & { erasure?: ErasureMatcher }): FileReader {
   const threads = opts.threads ?? defaultIngestThreads();
   if (!Number.isSafeInteger(threads) || threads < 1) throw new Error(`the number of classifier threads must be a whole number of at least 1, not ${String(threads)}`);
   const rangeBytes = opts.rangeBytes ?? DEFAULT_RANGE_BYTES;
   const total = files.reduce((n, f) => n + f.size, 0);
   const reader = threads === 1 || total <= rangeBytes
-    ? oneThreadReader(store, resolver, sink, maxLineBytes, opts.signal)
-    : new ParallelReader(store, resolver, sink, { threads, rangeBytes, maxLineBytes, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.workerScript ? { script: opts.workerScript } : {}) });
+    ? oneThreadReader(store, resolver, sink, maxLineBytes, opts.signal, opts.erasure)
+    : new ParallelReader(store, resolver, sink, { threads, rangeBytes, maxLineBytes, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.workerScript ? { script: opts.workerScript } : {}), ...(opts.erasure ? { erasure: opts.erasure } : {}) });
   // the store may fetch the next few files while this one is read and classified (S3)
   const at = new Map(files.map((f, i) => [f, i]));
   return {
@@ -238,9 +253,9 @@ export function defaultIngestThreads(): number {
   return os.availableParallelism();
 }
 
-async function readFile(store: LandingStore, entry: LandingEntry, resolver: KeyResolver, sink: LandingSink, maxLineBytes: number, signal?: AbortSignal): Promise<FileReport> {
+async function readFile(store: LandingStore, entry: LandingEntry, resolver: KeyResolver, sink: LandingSink, maxLineBytes: number, signal?: AbortSignal, erasure?: ErasureMatcher): Promise<FileReport> {
   const out = new SinkOutcomes(entry.path, sink);
-  const tally = new LineTally(resolver, maxLineBytes, out);
+  const tally = new LineTally(resolver, maxLineBytes, out, erasure);
   const walked = await walkFile(store.read(entry, signal), maxLineBytes, {
     complete: (buf) => completeLines(buf, maxLineBytes, tally),
     line: (buf, terminated) => tally.handle(buf.toString('utf8'), terminated, isUtf8(buf)),

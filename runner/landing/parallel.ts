@@ -13,6 +13,7 @@
 import type { LandingSink } from './ingest.js';
 import type { KeyResolver } from './classify.js';
 import { replay } from './encode.js';
+import type { ErasureMatcher } from './erasure.js';
 import { walkFile, type LineConsumer } from './lines.js';
 import { ClassifierPool, type RangeCounts, type RangeReply } from './pool.js';
 import type { LandingEntry, LandingStore } from './store.js';
@@ -30,6 +31,7 @@ export interface ParallelOptions {
   signal?: AbortSignal;
   /** Another classifier script (tests). */
   script?: URL;
+  erasure?: ErasureMatcher;
 }
 
 /** A file being read: its outcomes go to the sink, its counts grow as its ranges are merged. */
@@ -60,7 +62,7 @@ export class ParallelReader {
     private readonly sink: LandingSink,
     private readonly o: ParallelOptions,
   ) {
-    this.pool = new ClassifierPool({ threads: o.threads, setup: { columns: resolver.columns, maxLineBytes: o.maxLineBytes }, ...(o.signal ? { signal: o.signal } : {}), ...(o.script ? { script: o.script } : {}) });
+    this.pool = new ClassifierPool({ threads: o.threads, setup: { columns: resolver.columns, maxLineBytes: o.maxLineBytes, ...(o.erasure ? { erasure: o.erasure.setup } : {}) }, ...(o.signal ? { signal: o.signal } : {}), ...(o.script ? { script: o.script } : {}) });
   }
 
   /**
@@ -69,7 +71,7 @@ export class ParallelReader {
    */
   async read(entry: LandingEntry): Promise<FileReport> {
     const out = new SinkOutcomes(entry.path, this.sink);
-    const file: FileState = { entry, out, tally: new LineTally(this.resolver, this.o.maxLineBytes, out), report: fileReport(entry.path, undefined, undefined, []), done: false };
+    const file: FileState = { entry, out, tally: new LineTally(this.resolver, this.o.maxLineBytes, out, this.o.erasure), report: fileReport(entry.path, undefined, undefined, []), done: false };
     this.states.set(file.report, file);
     const ranges = new RangeBuilder(this.o.rangeBytes, (buffer, length, terminated) => this.dispatch(file, buffer, length, terminated));
     const consumer: LineConsumer = {
@@ -154,6 +156,7 @@ function mergeCounts(into: Counts, from: RangeCounts, emit: () => void): void {
   into.accepted += from.accepted;
   into.rejected += from.rejected;
   into.blank += from.blank;
+  into.erased += from.erased;
   for (const k of Object.keys(into.tolerated) as (keyof Counts['tolerated'])[]) into.tolerated[k] += from.tolerated[k];
   // the file keeps the first keys seen, in line order: those of a range are its own first ones, in order
   for (const k of from.unknown) if (into.unknown.size < UNKNOWN_KEYS_KEPT) into.unknown.add(k);

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { EncodedRows } from './encode.js';
+import type { MatcherSetup } from './erasure.js';
 import { shownPath } from './report.js';
 import { LandingReadError } from './store.js';
 import type { LandingColumn, Tolerated } from './types.js';
@@ -18,6 +19,8 @@ import type { LandingColumn, Tolerated } from './types.js';
 export interface WorkerSetup {
   columns: LandingColumn[];
   maxLineBytes: number;
+  /** The erasure list's matcher (erasure.ts), when the source has identity columns and the list is not empty. */
+  erasure?: MatcherSetup;
 }
 
 /** A range of whole lines: each followed by LF, except the file's last line when `terminated` is false. */
@@ -34,6 +37,7 @@ export interface RangeCounts {
   accepted: number;
   rejected: number;
   blank: number;
+  erased: number;
   tolerated: Tolerated;
   unknown: string[];
 }

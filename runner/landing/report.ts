@@ -20,11 +20,11 @@ export function shownPath(p: string): string {
 export function balanceProblem(report: LandingReport, written?: { accepted: number; rejected: number }): string | undefined {
   const problems: string[] = [];
   for (const f of report.files) {
-    const sum = f.accepted + f.rejected + f.blank + f.duplicate_delivery;
+    const sum = f.accepted + f.rejected + f.blank + f.duplicate_delivery + (f.erased ?? 0);
     if (sum !== f.lines) problems.push(`${shownPath(f.file)}: ${f.lines} lines read but ${sum} accounted for`);
   }
   const t = report.totals;
-  const sum = t.accepted + t.rejected + t.blank + t.duplicate_delivery;
+  const sum = t.accepted + t.rejected + t.blank + t.duplicate_delivery + (t.erased ?? 0);
   if (sum !== t.lines_read) problems.push(`${t.lines_read} lines read but ${sum} accounted for`);
   if (written && written.accepted !== t.accepted) problems.push(`${t.accepted} accepted but ${written.accepted} stored in ${report.relation}`);
   if (written && written.rejected !== t.rejected) problems.push(`${t.rejected} rejected but ${written.rejected} stored in ${report.rejects_relation}`);
@@ -32,11 +32,12 @@ export function balanceProblem(report: LandingReport, written?: { accepted: numb
 }
 
 /** `956 lines read = 950 accepted + 3 rejected + 2 blank + 1 duplicate_delivery` (zero terms left out, accepted always shown). */
-export function balanceLine(t: Pick<LandingTotals, 'lines_read' | 'accepted' | 'rejected' | 'blank' | 'duplicate_delivery'>): string {
+export function balanceLine(t: Pick<LandingTotals, 'lines_read' | 'accepted' | 'rejected' | 'blank' | 'duplicate_delivery' | 'erased'>): string {
   const terms = [`${t.accepted} accepted`];
   if (t.rejected) terms.push(`${t.rejected} rejected`);
   if (t.blank) terms.push(`${t.blank} blank`);
   if (t.duplicate_delivery) terms.push(`${t.duplicate_delivery} duplicate_delivery`);
+  if (t.erased) terms.push(`${t.erased} erased`);
   return `${t.lines_read} line${t.lines_read === 1 ? '' : 's'} read = ${terms.join(' + ')}`;
 }
 
@@ -54,7 +55,8 @@ export function detailsLine(report: LandingReport): string {
 /** Whether the ingestion found something a person should look at (the source node then warns). */
 export function needsAttention(report: LandingReport): boolean {
   const t = report.totals;
-  return t.accepted === 0 || t.rejected > 0 || t.duplicate_files > 0 || t.empty_files > 0 || t.skipped_files > 0 || report.files.some((f) => f.unknown_keys.length > 0);
+  // lines of erased people still in the landing files: `stedi forget` again removes them there too
+  return t.accepted === 0 || t.rejected > 0 || (t.erased ?? 0) > 0 || t.duplicate_files > 0 || t.empty_files > 0 || t.skipped_files > 0 || report.files.some((f) => f.unknown_keys.length > 0);
 }
 
 /** The message of the source's result: the balance, then one line per finding. */

@@ -22,6 +22,7 @@ export function sumTotals(files: FileReport[], skipped: number): LandingTotals {
     t.rejected += f.rejected;
     t.blank += f.blank;
     t.duplicate_delivery += f.duplicate_delivery;
+    if (f.erased) t.erased = (t.erased ?? 0) + f.erased;
     for (const k of Object.keys(t.tolerated) as (keyof typeof t.tolerated)[]) t.tolerated[k] += f.tolerated[k];
     if (f.status === 'empty') t.empty_files++;
     if (f.status === 'duplicate') t.duplicate_files++;
@@ -44,6 +45,7 @@ export function describe(files: FileReport[], skipped: string[], spec: { locatio
       continue;
     }
     if (f.status === 'empty') out.push(`${name(f.file)}: no record (${f.bytes === 0 ? 'an empty file' : `only ${s(f.blank, 'blank line')}`})`);
+    if (f.erased) out.push(`${name(f.file)}: ${s(f.erased, 'line')} of erased people left out (erased); run stedi forget again to remove them from the file too`);
     if (f.rejected) {
       const first = f.first_rejects[0];
       out.push(`${name(f.file)}: ${s(f.rejected, 'line')} quarantined in ${spec.rejects_relation}${first ? `; first at line ${first.line}: ${first.reason}: ${first.detail}` : ''}`);
@@ -56,6 +58,9 @@ export function describe(files: FileReport[], skipped: string[], spec: { locatio
     }
   }
   if (skipped.length) out.push(`${shownPath(spec.location)}: ${s(skipped.length, 'entry', 'entries')} not read (not a *.json landing file): ${skipped.slice(0, 10).map((e) => safeText(e)).join(', ')}${skipped.length > 10 ? ', …' : ''}`);
+  const described = new Set(files.map((f) => f.file));
+  const still = all.filter((f) => f.erased && !described.has(f.file));
+  if (still.length) out.push(`${s(still.reduce((n, f) => n + f.erased!, 0), 'line')} of erased people still in ${still.slice(0, 10).map((f) => name(f.file)).join(', ')}${still.length > 10 ? ', …' : ''} (left out as erased); run stedi forget again to remove them from the files too`);
   if (!all.some((f) => f.accepted > 0)) out.push(`${shownPath(spec.location)}: no record was accepted${all.length ? '' : ' (no landing file)'}`);
   return out;
 }

@@ -5,6 +5,7 @@
  */
 import { safeKey } from '../core/redact.js';
 import { classifyLine, type KeyResolver } from './classify.js';
+import type { ErasureMatcher } from './erasure.js';
 import { wholeCharacters, type LineHandler } from './lines.js';
 import { emptyTolerated, type LandingValue, type RejectReason, type Tolerated } from './types.js';
 
@@ -23,13 +24,15 @@ export interface Counts {
   accepted: number;
   rejected: number;
   blank: number;
+  /** Lines of erased people (erasure.ts): neither accepted nor rejected, never handed on. */
+  erased: number;
   tolerated: Tolerated;
   /** Unknown keys as reported (`reportedKey`), in the order first seen, at most UNKNOWN_KEYS_KEPT. */
   unknown: Set<string>;
 }
 
 export function emptyCounts(): Counts {
-  return { lines: 0, accepted: 0, rejected: 0, blank: 0, tolerated: emptyTolerated(), unknown: new Set() };
+  return { lines: 0, accepted: 0, rejected: 0, blank: 0, erased: 0, tolerated: emptyTolerated(), unknown: new Set() };
 }
 
 /** Classifies lines one after another: numbers them from `counts.lines + 1`, counts them, hands them on. */
@@ -40,9 +43,15 @@ export class LineTally implements LineHandler {
     private readonly resolver: KeyResolver,
     private readonly maxLineBytes: number,
     private readonly out: Outcomes,
+    /** The erasure list's matcher: the lines of erased people are counted as `erased` and go nowhere. */
+    private readonly erasure?: ErasureMatcher,
   ) {}
 
   private rejectLine(line: number, reason: RejectReason, detail: string, raw: string): void {
+    if (this.erasure?.raw(raw)) {
+      this.counts.erased++;
+      return;
+    }
     this.counts.rejected++;
     this.out.reject(line, reason, detail, raw);
   }
@@ -64,6 +73,10 @@ export class LineTally implements LineHandler {
     if (o.trailingComma) c.tolerated.trailing_comma++;
     if (o.unknownKeys) for (const k of o.unknownKeys) if (c.unknown.size < UNKNOWN_KEYS_KEPT) c.unknown.add(reportedKey(k));
     if (o.kind === 'accepted') {
+      if (this.erasure?.record(o.values!)) {
+        c.erased++;
+        return;
+      }
       c.accepted++;
       if (o.caseFolded) c.tolerated.case_folded_keys++;
       if (o.coerced) c.tolerated.coerced_values++;

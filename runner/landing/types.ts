@@ -5,8 +5,10 @@
  *
  * Accounting, per source and per file (each line falls in exactly one category):
  *
- *     lines_read = accepted + rejected + blank + duplicate_delivery
+ *     lines_read = accepted + rejected + blank + duplicate_delivery + erased
  *
+ * `erased` counts the lines of people on the erasure list (`stedi forget`, erasure.ts): neither
+ * stored nor quarantined, never shown.
  * `tolerated` counts how many lines needed each tolerated repair (BOM, CRLF and trailing comma:
  * whatever became of the line; key case and coercion: accepted records). They are sub-counts,
  * reported for the record, never another way for a line to go missing.
@@ -28,6 +30,8 @@ export interface LandingColumn {
    * it is the pseudonym of. Never read from a record; computed at ingestion (derive.ts).
    */
   pseudonym_of?: string;
+  /** `meta: {identity: person | device}` in YAML: what the column identifies, for erasure (erasure.ts). */
+  identity?: 'person' | 'device';
 }
 
 /** A typed value of an accepted record: bigint columns carry a JS bigint (exact to 64 bits). */
@@ -82,6 +86,8 @@ export interface FileReport {
   rejected: number;
   blank: number;
   duplicate_delivery: number;
+  /** Lines of erased people (absent in reports written before erasure existed: 0). */
+  erased?: number;
   tolerated: Tolerated;
   /** The last line had no line feed (a complete record there is fine; a cut one is `truncated_record`). */
   no_final_newline: boolean;
@@ -98,6 +104,7 @@ export interface LandingTotals {
   rejected: number;
   blank: number;
   duplicate_delivery: number;
+  erased?: number;
   tolerated: Tolerated;
   empty_files: number;
   duplicate_files: number;

@@ -9,16 +9,18 @@ import { isUtf8 } from 'node:buffer';
 import { parentPort, workerData } from 'node:worker_threads';
 import { KeyResolver } from './classify.js';
 import { RowEncoder } from './encode.js';
+import { ErasureMatcher } from './erasure.js';
 import { completeLines } from './lines.js';
 import { LineTally } from './tally.js';
 import type { RangeReply, RangeTask, WorkerSetup } from './pool.js';
 
 const setup = workerData as WorkerSetup;
 const resolver = new KeyResolver(setup.columns);
+const erasure = setup.erasure ? new ErasureMatcher(setup.erasure) : undefined;
 
 function classify(task: RangeTask): RangeReply {
   const encoder = new RowEncoder(setup.columns, task.length >> 6, task.length >> 2);
-  const tally = new LineTally(resolver, setup.maxLineBytes, encoder);
+  const tally = new LineTally(resolver, setup.maxLineBytes, encoder, erasure);
   const buf = Buffer.from(task.buffer, 0, task.length);
   if (task.terminated) completeLines(buf.subarray(0, buf.length - 1), setup.maxLineBytes, tally);
   else {
@@ -30,7 +32,7 @@ function classify(task: RangeTask): RangeReply {
   }
   const { rows, transfer } = encoder.finish();
   const c = tally.counts;
-  return { id: task.id, counts: { lines: c.lines, accepted: c.accepted, rejected: c.rejected, blank: c.blank, tolerated: c.tolerated, unknown: [...c.unknown] }, rows, transfer };
+  return { id: task.id, counts: { lines: c.lines, accepted: c.accepted, rejected: c.rejected, blank: c.blank, erased: c.erased, tolerated: c.tolerated, unknown: [...c.unknown] }, rows, transfer };
 }
 
 parentPort!.on('message', (task: RangeTask) => {

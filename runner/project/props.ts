@@ -125,6 +125,12 @@ function readColumn(view: MapView, owner: string, isSource: boolean): ColumnSpec
     const metaView = v.map('meta', `${v.what} meta`);
     metaView?.typeErr('pii', 'a boolean (true/false)');
   }
+  // what the column identifies, for `stedi forget` (runner/landing/erasure.ts)
+  if ('identity' in meta) {
+    const metaView = v.map('meta', `${v.what} meta`);
+    if (meta.identity !== 'person' && meta.identity !== 'device') metaView?.typeErr('identity', "'person' (an email, any spelling) or 'device' (a device serial number)");
+    else if (!isSource) metaView?.err('E_BAD_VALUE', 'identity', `${v.what}: meta.identity is only for columns of a landing source`, 'stedi forget finds a person in the landing records; models are rebuilt from them');
+  }
   v.strList('tags', true);
   v.bool('quote');
   const derived = readDerived(v, isSource);

@@ -25,6 +25,8 @@ import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { scrubEngineMessage } from '../../core/redact.js';
 import { duckdbDialect } from '../../dialect/duckdb.js';
 import type { PseudonymKey } from '../../landing/derive.js';
+import type { ErasureList } from '../../landing/erasure.js';
+import { erasureList, erasureLogPath, readErasureLog } from '../../landing/erasure-log.js';
 import type { DuckDbTargetConfig } from '../../project/types.js';
 import type { ModelNode, SeedNode, SourceNode } from '../../manifest/types.js';
 import type { Adapter, AdapterResponse, Audit, Candidate, MaterializeResult, PublishedRecord, PublishOptions, QueryResult } from '../types.js';
@@ -91,6 +93,7 @@ export class DuckDbAdapter implements Adapter {
     this.mode = 'write';
     try {
       await this.withConnection((c) => prepareBookkeeping(c));
+      await this.withConnection((c) => this.erasuresView(c));
       await this.adoptKept();
     } catch (e) {
       // DuckDB opens a truncated file; a damaged block shows only when it is read
@@ -163,6 +166,26 @@ export class DuckDbAdapter implements Adapter {
     this.pseudonymKey = key;
   }
 
+  /** `_stedi.erasures`: the erasure log (request and receipt lines, hashes and counts only) as a view, once there is one. */
+  private async erasuresView(c: DuckDBConnection): Promise<void> {
+    const file = erasureLogPath(this.cfg.lake_dir);
+    if (!fs.existsSync(file)) return;
+    const columns = "{'kind': 'VARCHAR', 'id': 'VARCHAR', 'at': 'TIMESTAMP', 'key_fingerprint': 'VARCHAR', 'persons': 'VARCHAR[]', 'devices': 'VARCHAR[]', 'removed': 'JSON', 'unknown': 'BIGINT'}";
+    await c.run(`CREATE OR REPLACE VIEW _stedi.erasures AS SELECT * FROM read_json(${duckdbDialect.quoteString(file)}, format = 'newline_delimited', columns = ${columns})`);
+  }
+
+  /** The lake's erasure list (`stedi forget`), read afresh for every ingestion: a log that cannot be read stops it. */
+  private erasureOption(): { erasure?: ErasureList } {
+    const file = erasureLogPath(this.cfg.lake_dir);
+    let list: ErasureList | undefined;
+    try {
+      list = erasureList(readErasureLog(file), file);
+    } catch (e) {
+      throw new EngineError((e as Error).message, { path: file });
+    }
+    return list ? { erasure: list } : {};
+  }
+
   async query(sql: string, signal?: AbortSignal): Promise<QueryResult> {
     return this.withConnection((c) => run(c, sql), signal);
   }
@@ -214,7 +237,7 @@ export class DuckDbAdapter implements Adapter {
       // the state of the last published ingestion, if both of its tables are still what it describes
       const source = `${node.source_name}.${node.name}`;
       const previous = await this.previousState(c, source, [node.relation.rendered, rej.rendered]);
-      const staged = await stageLanding(c, node, dirs, { ...(opts.signal ? { signal: opts.signal } : {}), ...(previous ? { previous } : {}), ...(opts.fullRefresh ? { fullRefresh: true } : {}), ...(this.cfg.ingest_threads !== undefined ? { threads: this.cfg.ingest_threads } : {}), ...(this.cfg.landing_reader ? { reader: this.cfg.landing_reader } : {}), ...(this.pseudonymKey ? { key: this.pseudonymKey } : {}) });
+      const staged = await stageLanding(c, node, dirs, { ...(opts.signal ? { signal: opts.signal } : {}), ...(previous ? { previous } : {}), ...(opts.fullRefresh ? { fullRefresh: true } : {}), ...(this.cfg.ingest_threads !== undefined ? { threads: this.cfg.ingest_threads } : {}), ...(this.cfg.landing_reader ? { reader: this.cfg.landing_reader } : {}), ...(this.pseudonymKey ? { key: this.pseudonymKey } : {}), ...this.erasureOption() });
       const { parts } = staged.state;
       const rows = { accepted: partRows(parts.accepted), rejects: partRows(parts.rejects) };
       const previousRows = await this.committedRows(node.relation.rendered);

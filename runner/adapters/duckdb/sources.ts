@@ -24,6 +24,7 @@ import { duckdbDialect } from '../../dialect/duckdb.js';
 import type { SourceNode } from '../../manifest/types.js';
 import { landingColumns } from '../../landing/classify.js';
 import { derivationProblems, type PseudonymKey } from '../../landing/derive.js';
+import type { ErasureList } from '../../landing/erasure.js';
 import fs from 'node:fs';
 import { ingestSource, sourceSpec, type LandingSink } from '../../landing/ingest.js';
 import type { BatchWriter } from '../../landing/incremental.js';
@@ -149,6 +150,8 @@ export interface StageOptions {
   threads?: number;
   /** The pseudonymisation key of derived columns (runner/landing/derive.ts). */
   key?: PseudonymKey;
+  /** The lake's erasure list (runner/landing/erasure.ts): the records of erased people are left out. */
+  erasure?: ErasureList;
   /**
    * Target `landing_reader`: `auto` (default) lets DuckDB's JSON reader take the files whose
    * every line is canonical (canonical.ts); `classifier` classifies every line in the runner.
@@ -213,7 +216,7 @@ export async function stageLanding(c: DuckDBConnection, node: SourceNode, dirs: 
         return rewritePart(c, part, drop, file);
       },
     };
-    const spec = sourceSpec(node, columns, { accepted: `${rel.schema}.${rel.identifier}`, rejects: `${rej.schema}.${rej.identifier}` }, node.location, opts.key);
+    const spec = { ...sourceSpec(node, columns, { accepted: `${rel.schema}.${rel.identifier}`, rejects: `${rej.schema}.${rej.identifier}` }, node.location, opts.key), ...(opts.erasure ? { erasure: opts.erasure } : {}) };
     const result = await ingestSource(spec, writer, {
       ...(signal ? { signal } : {}),
       ...(opts.previous ? { previous: opts.previous } : {}),
@@ -288,7 +291,7 @@ function landingFileRow(source: string, f: FileState): Record<string, unknown> {
   return {
     source, file: f.file, status: f.status, duplicate_of: f.duplicate_of ?? null, bytes: f.bytes, sha256: f.sha256, lines: f.lines, accepted: f.accepted, rejected: f.rejected, blank: f.blank, duplicate_delivery: f.duplicate_delivery,
     bom: t.bom, crlf: t.crlf, trailing_comma: t.trailing_comma, case_folded_keys: t.case_folded_keys, coerced_values: t.coerced_values, no_final_newline: f.no_final_newline, unknown_keys: f.unknown_keys,
-    ingested_at: f.ingested_at ?? null, name: f.name, file_version: f.version ?? null, removed: f.removed ?? false, segments: JSON.stringify(f.segments), first_rejects: JSON.stringify(f.first_rejects),
+    ingested_at: f.ingested_at ?? null, name: f.name, file_version: f.version ?? null, removed: f.removed ?? false, segments: JSON.stringify(f.segments), first_rejects: JSON.stringify(f.first_rejects), erased: f.erased ?? 0,
   };
 }
 
@@ -304,7 +307,7 @@ export async function loadState(c: DuckDBConnection, source: string): Promise<So
   const n = (x: unknown) => Number(x ?? 0);
   const files: FileState[] = rows.map((r) => ({
     file: String(r.file), bytes: n(r.bytes), sha256: String(r.sha256), status: r.status as FileState['status'], ...(r.duplicate_of ? { duplicate_of: String(r.duplicate_of) } : {}),
-    lines: n(r.lines), accepted: n(r.accepted), rejected: n(r.rejected), blank: n(r.blank), duplicate_delivery: n(r.duplicate_delivery),
+    lines: n(r.lines), accepted: n(r.accepted), rejected: n(r.rejected), blank: n(r.blank), duplicate_delivery: n(r.duplicate_delivery), ...(n(r.erased) ? { erased: n(r.erased) } : {}),
     tolerated: { bom: n(r.bom), crlf: n(r.crlf), trailing_comma: n(r.trailing_comma), case_folded_keys: n(r.case_folded_keys), coerced_values: n(r.coerced_values) },
     no_final_newline: r.no_final_newline === true, unknown_keys: Array.isArray(r.unknown_keys) ? (r.unknown_keys as unknown[]).map(String) : [],
     first_rejects: typeof r.first_rejects === 'string' ? (JSON.parse(r.first_rejects) as FileState['first_rejects']) : [],
