@@ -3,6 +3,7 @@
  * executor makes, so tests can hand in a fake and engines stay at the edge.
  */
 import type { Dialect } from '../dialect/types.js';
+import type { LogEntry } from '../landing/erasure-log.js';
 import type { PseudonymKey } from '../landing/derive.js';
 import type { LandingReport } from '../landing/types.js';
 import type { ModelNode, SeedNode, SourceNode } from '../manifest/types.js';
@@ -117,6 +118,51 @@ export interface Adapter extends Queryable {
   published(signal?: AbortSignal): Promise<PublishedRecord[]>;
   /** Stops every statement in flight. */
   cancelAll(): Promise<void>;
+  /** What `stedi forget` needs of the target (runner/cli/forget.ts), bound to the open adapter. */
+  erasure(): ErasureAccess;
+}
+
+/** A landing file as `stedi forget` sees it: `token` tells whether it is still what was listed. */
+export interface ForgetFile {
+  name: string;
+  path: string;
+  token: string;
+}
+
+/** A landing file as the published ingestion of its source recorded it. */
+export interface RecordedFile {
+  name: string;
+  sha256: string;
+  removed: boolean;
+  /** Its accepted rows and rejects. */
+  rows: number;
+}
+
+/**
+ * The target's side of `stedi forget`: its erasure log, its landing files, the record of what was
+ * ingested, its stored table versions, how to look for values in a table without the engine's
+ * history keeping them, and what it cannot erase itself.
+ */
+export interface ErasureAccess {
+  /** Where the erasure log is (for messages). */
+  readonly logLocation: string;
+  readLog(): Promise<LogEntry[]>;
+  appendLog(entry: LogEntry): Promise<void>;
+  /** The landing files of a source (`*.json`, not hidden), in name order. */
+  listLanding(node: SourceNode): Promise<ForgetFile[]>;
+  readLanding(file: ForgetFile): Promise<Buffer>;
+  /** Replaces the file's bytes at once, only if it is still what was listed (else an error, nothing replaced). */
+  replaceLanding(file: ForgetFile, bytes: Buffer): Promise<void>;
+  /** What the published ingestion of the source recorded; undefined when it has none. */
+  recordedFiles(node: SourceNode): Promise<RecordedFile[] | undefined>;
+  /** An id for every stored table version of this project and target, published or older. */
+  storedVersions(): Promise<string[]>;
+  /** Older versions kept besides the published ones. */
+  olderVersions(): Promise<number>;
+  /** A predicate true when the text column `column` holds one of `values` (lower case) in any case; never puts a value where the engine keeps query texts. */
+  holding(column: string, values: string[]): string;
+  /** What stedi cannot erase on this target (given the landing locations), each with the exact setting or action that does. */
+  outOfReach(landingLocations: string[]): Promise<string[]>;
 }
 
 export class EngineError extends Error {

@@ -198,7 +198,7 @@ const readSecret: SecretReader = async (secretId, region) => {
  * secrets.ts). A dry run reads no secret and sends nothing: it derives with a placeholder and says
  * whether a real build would find a key.
  */
-async function commandKey(target: ResolvedTarget, dryRun: boolean, reporter: Reporter): Promise<PseudonymKey> {
+export async function commandKey(target: ResolvedTarget, dryRun: boolean, reporter: Reporter): Promise<PseudonymKey> {
   if (dryRun) {
     if (!process.env[SUBJECT_KEY_ENV]?.trim() && secretIdOf(target) === undefined) reporter.warn(`neither ${SUBJECT_KEY_ENV} nor ${SUBJECT_KEY_SECRET_SETTING} is set: a real build on ${target.name} would refuse to start`);
     return pseudonymKey(Buffer.from('dry-run-placeholder-never-sent'));

@@ -126,7 +126,7 @@ export function buildProgram(setCode: (code: number) => void, out: (s: string) =
   common(program.command('recover').description('rebuild a damaged local catalog from the record of what is published (the data files are kept)'), false).action(
     act((o, r) => recoverCommand(o, r)),
   );
-  common(program.command('forget').description('erase people from every zone (landing files, tables, older versions, target/) with a receipt in the erasure log; local target'), false)
+  common(program.command('forget').description('erase people from every zone (landing files, tables, older versions, target/) with a receipt in the erasure log'), false)
     .option('--email <email...>', 'an email to forget (any spelling: matched in canonical form); repeatable')
     .option('--emails-file <file>', 'a file of emails to forget, one per line')
     .option('--dry-run', 'print what would be removed (counts per file and table, no identifier) and change nothing')

@@ -257,18 +257,21 @@ describe('stedi forget on the bundled seeds', () => {
     await build(expected);
     const want = await tables(expected);
     let midway = 0;
-    for (const delayMs of [150, 500, 900, 1400, 2000]) {
+    // killed while it reads and checks, and at several points of the rebuild (after the request and the rewrites)
+    const points: [RegExp | undefined, number][] = [[undefined, 150], [undefined, 700], [/Rebuilding every table/, 0], [/Rebuilding every table/, 400], [/Rebuilding every table/, 900], [/Rebuilding every table/, 1600]];
+    for (const [marker, delayMs] of points) {
       const dir = project();
       await build(dir);
       const old = await tables(dir);
       const run = start(dir, ['forget', '--email', person.email], { env: ENV, timeoutMs: 120_000 });
+      if (marker) await run.waitFor(marker, 60_000).catch(() => undefined);
       await new Promise((res) => setTimeout(res, delayMs));
       run.child.kill('SIGKILL');
       await run.exited;
       const log = path.join(dir, 'lake', '_stedi_erasures.jsonl');
       if (fs.existsSync(log) && !fs.readFileSync(log, 'utf8').includes('"receipt"')) midway++;
       const now = await tables(dir);
-      for (const rel of Object.keys(want)) expect([old[rel], want[rel]], `${rel} after a kill at ${delayMs} ms`).toContainEqual(now[rel]);
+      for (const rel of Object.keys(want)) expect([old[rel], want[rel]], `${rel} after a kill at ${String(marker ?? 'start')} + ${delayMs} ms`).toContainEqual(now[rel]);
       const again = await stedi(dir, ['forget', '--email', person.email], { env: ENV, timeoutMs: 120_000 });
       expect(again.code, explain(again)).toBe(0);
       expect(await tables(dir)).toEqual(want);
@@ -307,9 +310,11 @@ describe('stedi forget on the bundled seeds', () => {
     const changed = await stedi(dir, ['forget', '--email', 'nobody@example.org'], { env: ENV });
     expect(changed.code).toBe(2);
     expect(changed.stderr).toMatch(/landing\.customer: customer-1800000000000\.json is new since the last build.*Run stedi build first/);
-    const athena = await stedi(dir, ['forget', '--email', 'nobody@example.org', '--target', 'athena'], { env: ENV });
-    expect(athena.code).toBe(2);
-    expect(athena.stderr).toMatch(/local \(duckdb\) target only/);
+    // athena without AWS credentials: a clear error before anything is read or written
+    const athena = await stedi(dir, ['forget', '--email', 'nobody@example.org', '--target', 'athena'], { env: { ...ENV, AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_PROFILE: 'stedi-test-no-such-profile', AWS_EC2_METADATA_DISABLED: 'true' } });
+    expect(athena.code, explain(athena)).toBe(1);
+    expect(athena.stderr).not.toMatch(/internal error/);
+    expect(athena.stderr).toMatch(/no usable AWS credentials for the athena target/);
   }, 300_000);
 });
 

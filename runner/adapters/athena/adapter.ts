@@ -23,12 +23,15 @@ import { trinoDialect } from '../../dialect/trino.js';
 import type { PseudonymKey } from '../../landing/derive.js';
 import type { ModelNode, SeedNode, SourceNode } from '../../manifest/types.js';
 import { csvHeader, csvToRows } from '../../project/csv.js';
-import type { Adapter, AdapterResponse, Audit, MaterializeResult, PublishedRecord, PublishOptions, QueryResult, Queryable } from '../types.js';
+import type { Adapter, AdapterResponse, ErasureAccess, Audit, MaterializeResult, PublishedRecord, PublishOptions, QueryResult, Queryable } from '../types.js';
 import { fillWindow } from '../../core/batches.js';
 import { EngineError } from '../types.js';
 import { removeStaged } from './cleanup.js';
 import { Catalog, foreignTableError, INPUTS_PARAM, isOwned, LOCATION_PARAM, ownerParams, PART_PREFIXES_PARAM, ROWS_PARAM, tableInputOf, type Owner } from './glue.js';
-import { ingestToAthena, type LandingDeps } from './landing.js';
+import { ingestToAthena, landingNames, type LandingDeps } from './landing.js';
+import { athenaErasure, erasureLogPrefix, readS3ErasureLog } from './erasure.js';
+import { erasureList } from '../../landing/erasure-log.js';
+import type { ErasureList } from '../../landing/erasure.js';
 import { CANDIDATE, candidateName, candidateParts, checkGlueName, isStediVersionLocation, newVersion, versionLocation } from './names.js';
 import { DEFAULT_TIMING, QueryRunner, statsOf, type Executed, type Timing } from './query.js';
 import { S3Data } from './s3.js';
@@ -100,6 +103,7 @@ export class AthenaAdapter implements Adapter {
     if (!wg) throw new EngineError(`the Athena workgroup '${workgroup}' does not exist`);
     if (wg.State === 'DISABLED') throw new EngineError(`the Athena workgroup '${workgroup}' is disabled`);
     const cfg = wg.Configuration ?? {};
+    this.workgroupResults = cfg.ResultConfiguration?.OutputLocation;
     const engine = cfg.EngineVersion?.EffectiveEngineVersion ?? '';
     if (/version [12]$/i.test(engine)) {
       throw new EngineError(`the Athena workgroup '${workgroup}' runs ${engine}; stedi needs Athena engine version 3 (Iceberg CTAS, execution parameters)`);
@@ -160,6 +164,33 @@ export class AthenaAdapter implements Adapter {
     // the SDK clients hold no session state; their sockets close with the process
   }
 
+  private erasures?: Promise<ErasureList | undefined>;
+  /** The workgroup's own query result location, when it has one (read at open). */
+  private workgroupResults?: string;
+
+  /** The erasure list (`stedi forget`), read once per build for the sources with identity columns: a log that cannot be read stops them. */
+  private async erasureOption(): Promise<{ erasure?: ErasureList }> {
+    this.erasures ??= readS3ErasureLog(this.clients.s3, this.settings.s3DataDir).then((entries) => erasureList(entries, erasureLogPrefix(this.settings.s3DataDir)));
+    let list: ErasureList | undefined;
+    try {
+      list = await this.erasures;
+    } catch (e) {
+      throw e instanceof EngineError ? e : new EngineError((e as Error).message);
+    }
+    return list ? { erasure: list } : {};
+  }
+
+  erasure(): ErasureAccess {
+    return athenaErasure({
+      s3: this.clients.s3,
+      catalog: this.catalog,
+      settings: this.settings,
+      owner: this.owner,
+      landingNames,
+      resultLocation: () => this.runner.resultConfiguration?.OutputLocation ?? this.workgroupResults ?? this.settings.s3StagingDir,
+    });
+  }
+
   setPseudonymKey(key: PseudonymKey): void {
     this.pseudonymKey = key;
   }
@@ -200,6 +231,7 @@ export class AthenaAdapter implements Adapter {
       prune: (name, current, reads) => this.prune(name, current, node.unique_id, reads),
       ...(this.opts.landingPartChars ? { partChars: this.opts.landingPartChars } : {}),
       ...(this.pseudonymKey ? { key: this.pseudonymKey } : {}),
+      ...(node.columns.some((c) => c.meta?.identity !== undefined) ? await this.erasureOption() : {}),
     };
     return ingestToAthena(deps, node, audit, opts);
   }

@@ -35,6 +35,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { landingColumns } from '../../landing/classify.js';
 import { derivationProblems, type PseudonymKey } from '../../landing/derive.js';
+import type { ErasureList } from '../../landing/erasure.js';
 import { ingestSource, sourceSpec } from '../../landing/ingest.js';
 import type { BatchWriter } from '../../landing/incremental.js';
 import type { SourceState } from '../../landing/state.js';
@@ -67,6 +68,8 @@ export interface LandingDeps {
   partChars?: number;
   /** The pseudonymisation key of derived columns (runner/landing/derive.ts); stays in the runner. */
   key?: PseudonymKey;
+  /** The erasure list (runner/landing/erasure.ts): records of erased people are counted as `erased`, stored nowhere. */
+  erasure?: ErasureList;
 }
 
 /** The Glue names of a source's two tables. */
@@ -128,7 +131,7 @@ export async function ingestToAthena(deps: LandingDeps, node: SourceNode, audit:
     const rel = (n: string) => `${settings.database}.${n}`;
     try {
       ({ report, state, read } = await ingestSource(
-        sourceSpec(node, columns, { accepted: rel(names.accepted), rejects: rel(names.rejects) }, trimSlash(node.location), deps.key),
+        { ...sourceSpec(node, columns, { accepted: rel(names.accepted), rejects: rel(names.rejects) }, trimSlash(node.location), deps.key), ...(deps.erasure ? { erasure: deps.erasure } : {}) },
         batch,
         {
           store: s3LandingStore(deps.s3), ...(signal ? { signal } : {}), ...(previousState ? { previous: previousState } : {}), ...(opts.fullRefresh ? { fullRefresh: true } : {}),

@@ -151,9 +151,21 @@ export class AwsSimulator {
     return { ...meta, ContentLength: body.length, ETag: this.etag(uri), Body: Readable.from(body.length ? [body] : []) };
   }
 
-  PutObject(input: { Bucket?: string; Key?: string; Body?: Uint8Array | string }) {
-    this.putObject(`s3://${input.Bucket}/${input.Key}`, input.Body ?? '');
+  PutObject(input: { Bucket?: string; Key?: string; Body?: Uint8Array | string; IfMatch?: string; IfNoneMatch?: string }) {
+    const uri = `s3://${input.Bucket}/${input.Key}`;
+    // conditional writes, as S3 answers them: 412 when the object is not the one named (IfMatch) or exists (IfNoneMatch: *)
+    const failed = (input.IfMatch !== undefined && (!this.objects.has(uri) || input.IfMatch !== this.etag(uri))) || (input.IfNoneMatch === '*' && this.objects.has(uri));
+    if (failed) throw new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', message: 'At least one of the pre-conditions you specified did not hold', $metadata: { httpStatusCode: 412 } });
+    this.putObject(uri, input.Body ?? '');
     return { ...meta, ETag: this.etag(`s3://${input.Bucket}/${input.Key}`) };
+  }
+
+  /** Versioning status per bucket (tests set it); unset: never enabled (S3 then answers no Status). */
+  readonly versioning = new Map<string, 'Enabled' | 'Suspended'>();
+
+  GetBucketVersioning(input: { Bucket?: string }) {
+    const status = this.versioning.get(input.Bucket ?? '');
+    return { ...meta, ...(status ? { Status: status } : {}) };
   }
 
   DeleteObjects(input: { Bucket?: string; Delete?: { Objects?: { Key?: string }[] } }) {
@@ -297,7 +309,7 @@ export class AwsSimulator {
 export const SIMULATED: Record<'athena' | 'glue' | 's3', string[]> = {
   athena: ['GetWorkGroup', 'StartQueryExecution', 'GetQueryExecution', 'GetQueryResults', 'StopQueryExecution'],
   glue: ['GetDatabase', 'GetTable', 'GetTables', 'CreateTable', 'UpdateTable', 'DeleteTable', 'GetTableVersions', 'BatchDeleteTableVersion'],
-  s3: ['ListObjectsV2', 'GetObject', 'PutObject', 'DeleteObjects'],
+  s3: ['ListObjectsV2', 'GetObject', 'PutObject', 'DeleteObjects', 'GetBucketVersioning'],
 };
 
 export function simulate(sim: AwsSimulator, operation: string, input: unknown): unknown {

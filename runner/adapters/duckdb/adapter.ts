@@ -27,10 +27,11 @@ import { duckdbDialect } from '../../dialect/duckdb.js';
 import type { PseudonymKey } from '../../landing/derive.js';
 import type { ErasureList } from '../../landing/erasure.js';
 import { erasureList, erasureLogPath, readErasureLog } from '../../landing/erasure-log.js';
+import { localErasure } from './erasure.js';
 import type { DuckDbTargetConfig } from '../../project/types.js';
 import type { ModelNode, SeedNode, SourceNode } from '../../manifest/types.js';
 import type { Adapter, AdapterResponse, Audit, Candidate, MaterializeResult, PublishedRecord, PublishOptions, QueryResult } from '../types.js';
-import { EngineError } from '../types.js';
+import { EngineError, type ErasureAccess } from '../types.js';
 import { canonicalLine, readLine, sourceMessage } from '../../landing/report.js';
 import { LandingReadError } from '../../landing/store.js';
 import { asPublishedRecords, keptFiles, keptPaths, landingFileRows, landingStateRows, prepareBookkeeping, publishedRows, readSnapshot, recordPublished, snapshotPath, SNAPSHOT_SCHEMA_VERSION, versionsBeyond, forgetHistory, writeSnapshot, type PublishedRow, type Snapshot } from './catalog.js';
@@ -164,6 +165,10 @@ export class DuckDbAdapter implements Adapter {
 
   setPseudonymKey(key: PseudonymKey): void {
     this.pseudonymKey = key;
+  }
+
+  erasure(): ErasureAccess {
+    return localErasure(this.cfg.lake_dir, this.owner, (sql) => this.query(sql));
   }
 
   /** `_stedi.erasures`: the erasure log (request and receipt lines, hashes and counts only) as a view, once there is one. */

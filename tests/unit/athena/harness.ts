@@ -7,7 +7,7 @@ import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, GetWork
 import {
   BatchDeleteTableVersionCommand, CreateTableCommand, DeleteTableCommand, GetDatabaseCommand, GetTableCommand, GetTablesCommand, GetTableVersionsCommand, GlueClient, UpdateTableCommand, type TableInput,
 } from '@aws-sdk/client-glue';
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, GetBucketVersioningCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -49,7 +49,7 @@ export interface Call {
 const COMMANDS = {
   athena: { client: AthenaClient, ops: { GetWorkGroup: GetWorkGroupCommand, StartQueryExecution: StartQueryExecutionCommand, GetQueryExecution: GetQueryExecutionCommand, GetQueryResults: GetQueryResultsCommand, StopQueryExecution: StopQueryExecutionCommand } },
   glue: { client: GlueClient, ops: { GetDatabase: GetDatabaseCommand, GetTable: GetTableCommand, GetTables: GetTablesCommand, CreateTable: CreateTableCommand, UpdateTable: UpdateTableCommand, DeleteTable: DeleteTableCommand, GetTableVersions: GetTableVersionsCommand, BatchDeleteTableVersion: BatchDeleteTableVersionCommand } },
-  s3: { client: S3Client, ops: { ListObjectsV2: ListObjectsV2Command, GetObject: GetObjectCommand, PutObject: PutObjectCommand, DeleteObjects: DeleteObjectsCommand } },
+  s3: { client: S3Client, ops: { ListObjectsV2: ListObjectsV2Command, GetObject: GetObjectCommand, PutObject: PutObjectCommand, DeleteObjects: DeleteObjectsCommand, GetBucketVersioning: GetBucketVersioningCommand } },
 } as const;
 
 export interface FakeAws {

@@ -195,7 +195,8 @@ describe('landing ingestion on Athena', () => {
       const list = sim.ListObjectsV2.bind(sim);
       sim.ListObjectsV2 = (input) => {
         const out = list(input);
-        sim.putObject(file, '{"email":"new@example.com"}\n');
+        // the landing listing (not the erasure log's, under the data prefix)
+        if (String(input.Prefix).startsWith('landing/')) sim.putObject(file, '{"email":"new@example.com"}\n');
         return out;
       };
       aws.calls.length = 0;
@@ -223,11 +224,22 @@ describe('landing ingestion on Athena', () => {
     });
 
     it('S3 refusing the listing is an error naming the prefix and the reason', async () => {
-      sim.ListObjectsV2 = () => {
-        throw new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: 'Access Denied', $metadata: { httpStatusCode: 403 } });
+      const list = sim.ListObjectsV2.bind(sim);
+      const refuse = (under: string) => {
+        sim.ListObjectsV2 = (input) => {
+          if (String(input.Prefix).startsWith(under)) throw new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: 'Access Denied', $metadata: { httpStatusCode: 403 } });
+          return list(input);
+        };
       };
+      refuse('landing/');
       const { results } = await build(target, manifest, adapterOptions(), 'build', undefined, (id) => id === 'source.stedi.landing.customer');
       expect(results[0]!.message).toContain('cannot read s3://lake-bucket/landing/customer/landing: AccessDenied: Access Denied');
+      expect(publishes()).toEqual([]);
+      // the erasure log (stedi forget) cannot be read: nothing is ingested, and the message names it
+      refuse('zones/_stedi/erasures/');
+      const log = await build(target, manifest, adapterOptions(), 'build', undefined, (id) => id === 'source.stedi.landing.customer');
+      expect(log.results[0]!.status).toBe('error');
+      expect(log.results[0]!.message).toContain('cannot read the erasure log s3://lake-bucket/zones/_stedi/erasures/: AccessDenied: Access Denied; nothing is ingested');
       expect(publishes()).toEqual([]);
     });
 
