@@ -150,6 +150,10 @@ export async function forgetCommand(opts: ForgetOptions, reporter: Reporter): Pr
   const key = await commandKey(s.target, false, reporter);
   const persons = identities.map((e) => personHash(key.key, e)!);
   const sources = landingSources(s);
+  // fail closed: without a person column stedi cannot find anyone's records, and would publish the same tables again
+  if (!sources.some((x) => x.columns.some((c) => c.identity === 'person'))) {
+    throw new UserError('no landing source declares a person column (meta: {identity: person} on the column holding the email, in its YAML): stedi forget cannot find anyone\'s records; nothing was erased');
+  }
   const adapter = await adapterFor(s.target, { project });
   const access = adapter.erasure();
   // a local target that was never built has no catalog to read (and a dry run must not make one)
@@ -157,16 +161,18 @@ export async function forgetCommand(opts: ForgetOptions, reporter: Reporter): Pr
   // opened first: a target it cannot reach (no credentials, no workgroup) is a clear error before anything is read
   if (built) await adapter.open('read');
 
-  const contents = new Map<string, { buf: Buffer; sha: string }>();
+  // one file in memory at a time (a landing zone can be far larger than memory); its content hash is kept, and a file
+  // read again must still have it (else it changed while forget ran: an error, nothing of it replaced)
+  const shas = new Map<string, string>();
   const read = async (f: ForgetFile) => {
-    let c = contents.get(f.path);
-    if (!c) {
-      const buf = await access.readLanding(f);
-      c = { buf, sha: createHash('sha256').update(buf).digest('hex') };
-      contents.set(f.path, c);
-    }
-    return c;
+    const buf = await access.readLanding(f);
+    const sha = createHash('sha256').update(buf).digest('hex');
+    const seen = shas.get(f.path);
+    if (seen !== undefined && seen !== sha) throw new UserError(`${shownPath(f.name)} changed while stedi forget ran; nothing was erased (run stedi build, then stedi forget again)`);
+    shas.set(f.path, sha);
+    return { buf, sha };
   };
+  const shaOf = async (f: ForgetFile) => shas.get(f.path) ?? (await read(f)).sha;
   let before = new Map<string, { holding: number; rows: number }>();
   let entries: LogEntry[] = [];
   const scanned = await (async () => {
@@ -185,15 +191,12 @@ export async function forgetCommand(opts: ForgetOptions, reporter: Reporter): Pr
         for (const p of await adapter.published()) for (const v of Object.values((p.inputs as { keys?: Record<string, string> } | undefined)?.keys ?? {})) keys.add(String(v));
         const other = [...keys].filter((k) => k !== key.fingerprint);
         if (other.length) throw new UserError(`the published tables were built with another pseudonymisation key (fingerprint ${other.join(', ')}; this key's is ${key.fingerprint}): forget with the key they were built with (${SUBJECT_KEY_ENV}, or the target's secret); nothing was erased`);
-        const changes: string[] = [];
-        const pending = pendingRewrites(entries);
-        // every source: a change anywhere would be published by the rebuild along with the erasure
-        for (const src of withFiles) changes.push(...await landingChanges(src, await access.recordedFiles(src.node), pending, async (f) => (await read(f)).sha));
-        if (changes.length) throw new UserError(`stedi forget needs the landing zone as the published tables were built from it, so that the rebuild removes exactly what it erases: ${changes.slice(0, 5).join('; ')}${changes.length > 5 ? `; and ${changes.length - 5} more` : ''}. Run stedi build first (or restore the files), then stedi forget; nothing was erased`);
       }
       // 2. devices only erased people claim, then their lines in every identity source
       const claims: Claims = new Map();
-      for (const src of withFiles.filter((x) => x.identity)) for (const f of src.files) addClaims(claims, (await read(f)).buf, src.columns, key.key, allPersons, src.maxLineBytes);
+      // the claims are made by the sources with both a person and a device column (the customer records)
+      const claiming = withFiles.filter((x) => x.columns.some((c) => c.identity === 'person') && x.columns.some((c) => c.identity === 'device'));
+      for (const src of claiming) for (const f of src.files) addClaims(claims, (await read(f)).buf, src.columns, key.key, allPersons, src.maxLineBytes);
       const devices = soleDevices(claims, key.key);
       const list: ErasureList = { key_fingerprint: key.fingerprint, persons: [...allPersons].sort(), devices: [...new Set([...(earlier?.devices ?? []), ...devices.hashes])].sort() };
       const hits: FileHit[] = [];
@@ -205,6 +208,14 @@ export async function forgetCommand(opts: ForgetOptions, reporter: Reporter): Pr
           if (scan.remove.length) hits.push({ source: src, file: f, scan });
           for (const v of scan.values) values.add(v);
         }
+      }
+      // the landing zone as the published tables were built from it (hashes from the scan above; other sources read here)
+      if (built) {
+        const changes: string[] = [];
+        const pending = pendingRewrites(entries);
+        // every source: a change anywhere would be published by the rebuild along with the erasure
+        for (const src of withFiles) changes.push(...await landingChanges(src, await access.recordedFiles(src.node), pending, shaOf));
+        if (changes.length) throw new UserError(`stedi forget needs the landing zone as the published tables were built from it, so that the rebuild removes exactly what it erases: ${changes.slice(0, 5).join('; ')}${changes.length > 5 ? `; and ${changes.length - 5} more` : ''}. Run stedi build first (or restore the files), then stedi forget; nothing was erased`);
       }
       const searched = [...identities, ...persons, ...devices.serials, ...hitSpellings(hits)];
       if (built) before = await rowsHolding(adapter, access, searched);
@@ -228,19 +239,21 @@ export async function forgetCommand(opts: ForgetOptions, reporter: Reporter): Pr
 
   // 4. the erasure list first; with the rewrites it will make, so that a forget stopped half-way is recognised and completed
   const id = randomUUID();
-  const rewrites = await Promise.all(hits.map(async (h) => {
+  // (one file in memory at a time: the rewrite is made twice, once for its hash, once to be written)
+  const rewrites: { hit: FileHit; from: string; to: string }[] = [];
+  for (const h of hits) {
     const c = await read(h.file);
-    const out = withoutLines(c.buf, h.scan.remove);
-    return { hit: h, out, from: c.sha, to: createHash('sha256').update(out).digest('hex') };
-  }));
+    rewrites.push({ hit: h, from: c.sha, to: createHash('sha256').update(withoutLines(c.buf, h.scan.remove)).digest('hex') });
+  }
   await access.appendLog({ kind: 'request', id, at: new Date().toISOString(), key_fingerprint: key.fingerprint, persons, devices: devices.hashes, rewrites: rewrites.map((r) => ({ from: r.from, to: r.to })) });
 
   // 5. the landing files, each replaced at once, only if it is still what was read
-  for (const r of rewrites) await access.replaceLanding(r.hit.file, r.out);
+  for (const r of rewrites) await access.replaceLanding(r.hit.file, withoutLines((await read(r.hit.file)).buf, r.hit.scan.remove));
 
   // 6. every table rebuilt through write-audit-publish, older versions expired; the shrink is what was asked for
   reporter.info('Rebuilding every table without them (stedi build, older versions expired):');
-  const code = await runCommand('build', { ...(opts as RunCommandOptions), select: undefined, exclude: undefined, dryRun: false, allowShrink: true, expireVersions: true } as RunCommandOptions, reporter);
+  // the session already entered the project folder: the build runs there (a relative --project-dir would be resolved twice)
+  const code = await runCommand('build', { ...(opts as RunCommandOptions), projectDir: undefined, select: undefined, exclude: undefined, dryRun: false, allowShrink: true, expireVersions: true } as RunCommandOptions, reporter);
   if (code !== 0) {
     reporter.error(`the build after the erasure failed (exit ${code}): their landing lines are removed and the erasure list keeps them out, but some tables may still hold them; fix the failure and run stedi forget again`);
     return code;

@@ -211,8 +211,8 @@ describe('stedi forget on the bundled seeds', () => {
     expect(again.stdout).toMatch(/no record of them was found/);
     expect(await tables(dir)).toEqual(after);
 
-    // someone unknown
-    const unknown = await stedi(dir, ['forget', '--email', 'nobody.here@example.org'], { env: ENV, timeoutMs: 120_000 });
+    // someone unknown (and --project-dir given relative to where stedi is started)
+    const unknown = await stedi(path.dirname(dir), ['forget', '--email', 'nobody.here@example.org', '--project-dir', path.basename(dir)], { env: ENV, timeoutMs: 120_000 });
     expect(unknown.code, explain(unknown)).toBe(0);
     expect(unknown.stdout).toMatch(/no record of them was found/);
     expect(unknown.stdout + unknown.stderr).not.toMatch(/nobody\.here/);
@@ -288,6 +288,13 @@ describe('stedi forget on the bundled seeds', () => {
     expect(none.stderr).toMatch(/needs at least one identity/);
     const blank = await stedi(dir, ['forget', '--email', '   '], { env: ENV });
     expect(blank.stderr).toMatch(/--email value 1 is empty/);
+    // a project whose sources say of no column that it holds a person: nothing could be found, so nothing is done
+    const anonymous = project();
+    const yml = path.join(anonymous, 'models', 'landing', 'sources.yml');
+    fs.writeFileSync(yml, fs.readFileSync(yml, 'utf8').replace(/, identity: person/g, ''));
+    const noPerson = await stedi(anonymous, ['forget', '--email', 'nobody@example.org'], { env: ENV });
+    expect(noPerson.code, explain(noPerson)).toBe(2);
+    expect(noPerson.stderr).toMatch(/no landing source declares a person column/);
     await build(dir);
     const r = await stedi(dir, ['forget', '--email', 'nobody@example.org'], { env: ENV });
     expect(r.code, explain(r)).toBe(0);
