@@ -22,7 +22,7 @@ import type { LogEntry } from '../../landing/erasure-log.js';
 import type { SourceState } from '../../landing/state.js';
 import type { SourceNode } from '../../manifest/types.js';
 import { EngineError, type ErasureAccess, type ForgetFile } from '../types.js';
-import { isOwned, STATE_PARAM, type Catalog, type Owner } from './glue.js';
+import { isOwned, ownerParams, STATE_PARAM, type Catalog, type Owner } from './glue.js';
 import { readStediObject, s3LandingStore } from './landing-io.js';
 import { parseS3 } from './s3.js';
 import type { AthenaSettings } from './settings.js';
@@ -86,11 +86,12 @@ export async function readS3ErasureLog(s3: S3Client, s3DataDir: string): Promise
 export function athenaErasure(deps: AthenaErasureDeps): ErasureAccess {
   const { s3, catalog, settings, owner } = deps;
   const store = s3LandingStore(s3);
-  const ownTables = async (): Promise<Table[]> => (await catalog.tables()).filter((t) => isOwned(t.Parameters ?? {}, owner));
+  const ownTables = async (): Promise<Table[]> => (await catalog.tables()).filter((t) => isOwned(t, owner));
   return {
     logLocation: erasureLogPrefix(settings.s3DataDir),
     readLog: () => readS3ErasureLog(s3, settings.s3DataDir),
     async appendLog(entry) {
+      await ensureLogTable(catalog, settings, owner);
       const { bucket, prefix } = parseS3(erasureLogPrefix(settings.s3DataDir));
       const key = `${prefix}${entry.at.replace(/[:.]/g, '-')}-${entry.id}-${entry.kind}.json`;
       // a new key per entry, never overwritten (IfNoneMatch: the write fails if it exists)
@@ -158,6 +159,47 @@ export function athenaErasure(deps: AthenaErasureDeps): ErasureAccess {
       return out;
     },
   };
+}
+
+/** The Glue table that reads the erasure log (the local target's `_stedi.erasures`): hashes and counts only. */
+export const ERASURES_TABLE = 'stedi_erasures';
+
+/**
+ * Creates `<database>.stedi_erasures` over the log prefix (one JSON object per entry, read with
+ * the OpenX SerDe; nested values as their JSON text) when it does not exist. A table of that
+ * name that stedi did not create is never replaced: an error, before anything is erased.
+ */
+async function ensureLogTable(catalog: Catalog, settings: AthenaSettings, owner: Owner): Promise<void> {
+  const found = await catalog.get(ERASURES_TABLE);
+  if (found) {
+    if (isOwned(found, owner)) return;
+    throw new EngineError(`the Glue table ${settings.database}.${ERASURES_TABLE} exists and was not created by this project and target: stedi forget will not replace it (rename it, or use another database); nothing was erased`);
+  }
+  const cols: [string, string, string][] = [
+    ['kind', 'string', 'request (written before anything is removed) or receipt (once everything is removed and checked)'],
+    ['id', 'string', 'the request; its receipt has the same id'],
+    ['at', 'string', 'when the entry was written (ISO 8601, UTC)'],
+    ['key_fingerprint', 'string', 'the fingerprint of the pseudonymisation key of the hashes'],
+    ['persons', 'string', 'keyed hashes of the people erased (JSON array)'],
+    ['devices', 'string', 'keyed hashes of the devices only they claimed (JSON array)'],
+    ['removed', 'string', 'receipt: what was removed, per landing file and table (JSON)'],
+    ['rewrites', 'string', 'request: content hashes of each landing object before and after its rewrite (JSON array)'],
+    ['completes', 'string', 'receipt: requests that stopped half-way and that this one completed (JSON array)'],
+    ['unknown', 'bigint', 'receipt: identities that matched no record anywhere'],
+  ];
+  await catalog.create({
+    Name: ERASURES_TABLE,
+    Description: 'The erasure log of stedi forget: one row per request and receipt; keyed hashes and counts only, never an identifier.',
+    TableType: 'EXTERNAL_TABLE',
+    Parameters: { EXTERNAL: 'TRUE', classification: 'json', ...ownerParams(owner) },
+    StorageDescriptor: {
+      Columns: cols.map(([Name, Type, Comment]) => ({ Name, Type, Comment })),
+      Location: erasureLogPrefix(settings.s3DataDir),
+      InputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+      OutputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+      SerdeInfo: { SerializationLibrary: 'org.openx.data.jsonserde.JsonSerDe', Parameters: { 'ignore.malformed.json': 'FALSE', 'dots.in.keys': 'FALSE', 'case.insensitive': 'TRUE' } },
+    },
+  });
 }
 
 /** The buckets of the landing locations of `sources`, for the versioning check. */

@@ -121,10 +121,17 @@ describe('stedi forget on the athena target (simulator, real SDK clients)', () =
     for (const [name, t] of sim.tables) if (!name.includes('__stedi_')) expect(t.versions.length, name).toBe(1);
 
     // the log: a request then a receipt, hashes and counts only
-    const log = [...objects(sim)].filter(([k]) => k.includes('/_stedi/erasures/')).sort(([a], [b]) => a.localeCompare(b)).map(([, v]) => JSON.parse(v) as { kind: string; persons: string[]; removed?: { landing_files: unknown[] } });
+    const log = [...objects(sim)].filter(([k]) => k.includes('/_stedi/erasures/')).sort(([a], [b]) => a.localeCompare(b)).map(([, v]) => JSON.parse(v) as { kind: string; persons: string[]; removed?: { landing_files: unknown[]; versions_expired: number } });
     expect(log.map((e) => e.kind)).toEqual(['request', 'receipt']);
     expect(log[1]!.persons[0]).toMatch(/^[0-9a-f]{64}$/);
     expect(log[1]!.removed!.landing_files).toHaveLength(3);
+    // the versions published before the forget (one per table) are gone with the rebuild
+    expect(log[1]!.removed!.versions_expired).toBeGreaterThan(10);
+    // and Athena reads it as a table of this project (stedi_erasures, the local _stedi.erasures)
+    const table = sim.tables.get('stedi_erasures')!.table;
+    expect(table.StorageDescriptor!.Location).toBe('s3://lake-bucket/zones/_stedi/erasures/');
+    expect(table.StorageDescriptor!.SerdeInfo!.SerializationLibrary).toBe('org.openx.data.jsonserde.JsonSerDe');
+    expect(table.Parameters).toMatchObject({ stedi_managed: 'true', stedi_project: 'stedi', stedi_target: 'athena' });
 
     // what it cannot erase, with the exact setting
     const said = r.lines.join('\n');
