@@ -16,24 +16,7 @@ import path from 'node:path';
 import { check, measure } from './lib/proc.js';
 import { addSection, table, writeJson } from './lib/report.js';
 import { stediRun } from './lib/stedi.js';
-import { BENCH_KEY, benchDir, BIN, landing, projectCopy, REPO, type Size } from './lib/workspace.js';
-
-function log(s: string): void {
-  process.stderr.write(`[bench ${new Date().toTimeString().slice(0, 8)}] ${s}\n`);
-}
-
-function linkedCopy(from: string, to: string): void {
-  fs.rmSync(to, { recursive: true, force: true });
-  for (const e of fs.readdirSync(from, { withFileTypes: true })) {
-    const src = path.join(from, e.name);
-    const dst = path.join(to, e.name);
-    if (e.isDirectory()) linkedCopy(src, dst);
-    else if (e.isFile()) {
-      fs.mkdirSync(to, { recursive: true });
-      fs.linkSync(src, dst);
-    }
-  }
-}
+import { linkedCopy, log, BENCH_KEY, benchDir, BIN, landing, projectCopy, REPO, type Size } from './lib/workspace.js';
 
 /** The email of the first customer record with research consent (the generator's data: one record per customer). */
 function someone(root: string): string {

@@ -21,30 +21,12 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { addSection, table, writeJson } from './lib/report.js';
 import { breakdown, stediRun } from './lib/stedi.js';
-import { benchDir, benchLake, landing, projectCopy, type Size } from './lib/workspace.js';
+import { linkedCopy, log, benchDir, benchLake, landing, projectCopy, type Size } from './lib/workspace.js';
 
 const RELATIONS = [
   'landing.customer', 'landing.accelerometer', 'landing.step_trainer', 'landing.customer__rejects', 'landing.accelerometer__rejects', 'landing.step_trainer__rejects',
   'trusted.customer_trusted', 'trusted.accelerometer_trusted', 'trusted.step_trainer_trusted', 'curated.customer_curated', 'curated.device_owners', 'curated.machine_learning_curated', 'audit.reconciliation',
 ];
-
-function log(s: string): void {
-  process.stderr.write(`[bench ${new Date().toTimeString().slice(0, 8)}] ${s}\n`);
-}
-
-/** A copy of the landing tree whose files are hard links to the generated ones. */
-function linkedCopy(from: string, to: string): void {
-  fs.rmSync(to, { recursive: true, force: true });
-  for (const e of fs.readdirSync(from, { withFileTypes: true })) {
-    const src = path.join(from, e.name);
-    const dst = path.join(to, e.name);
-    if (e.isDirectory()) linkedCopy(src, dst);
-    else if (e.isFile()) {
-      fs.mkdirSync(to, { recursive: true });
-      fs.linkSync(src, dst);
-    }
-  }
-}
 
 /** Rows and an order-free checksum of every row of each relation. */
 async function fingerprint(project: string): Promise<Record<string, string>> {

@@ -102,3 +102,22 @@ export function projectCopy(name: string): string {
   fs.writeFileSync(path.join(dir, 'stedi_project.yml'), yml.replace(/^targets:\s*$/m, `targets:\n${targets.join('\n')}`));
   return dir;
 }
+
+/** A progress line on stderr, with the time. */
+export function log(s: string): void {
+  process.stderr.write(`[bench ${new Date().toTimeString().slice(0, 8)}] ${s}\n`);
+}
+
+/** A copy of a landing tree whose files are hard links to the generated ones (the cached data is never modified). */
+export function linkedCopy(from: string, to: string): void {
+  fs.rmSync(to, { recursive: true, force: true });
+  for (const e of fs.readdirSync(from, { withFileTypes: true })) {
+    const src = path.join(from, e.name);
+    const dst = path.join(to, e.name);
+    if (e.isDirectory()) linkedCopy(src, dst);
+    else if (e.isFile()) {
+      fs.mkdirSync(to, { recursive: true });
+      fs.linkSync(src, dst);
+    }
+  }
+}
