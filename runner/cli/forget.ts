@@ -39,6 +39,7 @@ import { canonicalEmail } from '../landing/identity.js';
 import { shownPath } from '../landing/report.js';
 import { DEFAULT_MAX_LINE_BYTES, type LandingColumn } from '../landing/types.js';
 import type { SourceNode } from '../manifest/types.js';
+import { rebuildDisagreements } from '../execute/inputs.js';
 import { adapterFor, commandKey, runCommand, type RunCommandOptions } from './commands.js';
 import { SUBJECT_KEY_ENV } from './secrets.js';
 import { openSession, type GlobalOptions, type Session } from './session.js';
@@ -63,6 +64,9 @@ interface FileHit {
   source: Source;
   file: ForgetFile;
   scan: FileScan;
+  /** sha256 of the file as scanned and of its rewrite (recorded by the request, so that a forget stopped half-way is recognised). */
+  from: string;
+  to: string;
 }
 
 /** The identities asked for, canonical, without repeats; an empty one is an error naming where it came from, never its value. */
@@ -110,7 +114,10 @@ async function rowsHolding(adapter: Adapter, access: ErasureAccess, values: stri
   const out = new Map<string, { holding: number; rows: number }>();
   const lowered = [...new Set(values.map((v) => v.toLowerCase()))].sort();
   for (const p of await adapter.published()) {
-    const cols = (await adapter.query(`SELECT * FROM ${p.relation} LIMIT 0`)).columns.filter((c) => /^(VARCHAR|TEXT|STRING|CHAR)/i.test(c.type));
+    const all = (await adapter.query(`SELECT * FROM ${p.relation} LIMIT 0`)).columns;
+    // a table has columns: none means the engine did not say, and a check over no column would prove nothing
+    if (!all.length) throw new UserError(`cannot read the columns of ${p.relation}: the engine returned none; nothing can be proven erased`);
+    const cols = all.filter((c) => /^(VARCHAR|TEXT|STRING|CHAR)/i.test(c.type));
     const hit = cols.length ? cols.map((c) => access.holding(c.name, lowered)).join(' OR ') : 'FALSE';
     const r = (await adapter.query(`SELECT count(*) FILTER (WHERE ${hit}) AS holding, count(*) AS n FROM ${p.relation}`)).rows[0];
     if (!r || r.holding === undefined || r.n === undefined) throw new UserError(`cannot count the rows of ${p.relation}: the engine returned no count; nothing can be proven erased`);
@@ -119,9 +126,9 @@ async function rowsHolding(adapter: Adapter, access: ErasureAccess, values: stri
   return out;
 }
 
-/** Files under `dir` whose bytes hold any of `values` (case-insensitive for ASCII). */
+/** Files under `dir` whose text holds any of `values`, in any case (compared as UTF-8 text: a name with an accent is found too). */
 function filesHolding(dir: string, values: string[]): string[] {
-  const needles = [...new Set(values.filter((v) => v.length >= 6).map((v) => Buffer.from(v.toLowerCase(), 'utf8')))];
+  const needles = [...new Set(values.map((v) => v.toLowerCase()))];
   const out: string[] = [];
   const walk = (d: string) => {
     let entries: fs.Dirent[];
@@ -134,7 +141,7 @@ function filesHolding(dir: string, values: string[]): string[] {
       const p = path.join(d, e.name);
       if (e.isDirectory()) walk(p);
       else if (e.isFile()) {
-        const text = Buffer.from(fs.readFileSync(p).toString('latin1').toLowerCase(), 'latin1');
+        const text = fs.readFileSync(p, 'utf8').toLowerCase();
         if (needles.some((n) => text.includes(n))) out.push(p);
       }
     }
@@ -187,10 +194,9 @@ export async function forgetCommand(opts: ForgetOptions, reporter: Reporter): Pr
       const withFiles: Source[] = [];
       for (const src of sources) withFiles.push({ ...src, files: await access.listLanding(src.node) });
       if (built) {
-        const keys = new Set<string>();
-        for (const p of await adapter.published()) for (const v of Object.values((p.inputs as { keys?: Record<string, string> } | undefined)?.keys ?? {})) keys.add(String(v));
-        const other = [...keys].filter((k) => k !== key.fingerprint);
-        if (other.length) throw new UserError(`the published tables were built with another pseudonymisation key (fingerprint ${other.join(', ')}; this key's is ${key.fingerprint}): forget with the key they were built with (${SUBJECT_KEY_ENV}, or the target's secret); nothing was erased`);
+        // the rebuild must differ from the published tables by the erasure only: same key, vars, landing locations
+        const differ = rebuildDisagreements(s.manifest, await adapter.published(), key.fingerprint);
+        if (differ.length) throw new UserError(`the published tables were built from other inputs than this command would rebuild them from, so the rebuild would change more than the erasure: ${differ.slice(0, 3).map((d) => d.message).join('; ')}${differ.length > 3 ? `; and ${differ.length - 3} more` : ''}. Run stedi forget with the key (${SUBJECT_KEY_ENV}, or the target's secret) and --vars of the last build; nothing was erased`);
       }
       // 2. devices only erased people claim, then their lines in every identity source
       const claims: Claims = new Map();
@@ -204,8 +210,9 @@ export async function forgetCommand(opts: ForgetOptions, reporter: Reporter): Pr
       for (const src of withFiles.filter((x) => x.identity)) {
         const m = new ErasureMatcher({ key: key.key.toString('hex'), persons: list.persons, devices: list.devices, roles: identityRolesOf(src.columns) });
         for (const f of src.files) {
-          const scan = scanFile((await read(f)).buf, src.columns, m, src.maxLineBytes);
-          if (scan.remove.length) hits.push({ source: src, file: f, scan });
+          const { buf, sha } = await read(f);
+          const scan = scanFile(buf, src.columns, m, src.maxLineBytes);
+          if (scan.remove.length) hits.push({ source: src, file: f, scan, from: sha, to: createHash('sha256').update(withoutLines(buf, scan.remove)).digest('hex') });
           for (const v of scan.values) values.add(v);
         }
       }
@@ -239,16 +246,10 @@ export async function forgetCommand(opts: ForgetOptions, reporter: Reporter): Pr
 
   // 4. the erasure list first; with the rewrites it will make, so that a forget stopped half-way is recognised and completed
   const id = randomUUID();
-  // (one file in memory at a time: the rewrite is made twice, once for its hash, once to be written)
-  const rewrites: { hit: FileHit; from: string; to: string }[] = [];
-  for (const h of hits) {
-    const c = await read(h.file);
-    rewrites.push({ hit: h, from: c.sha, to: createHash('sha256').update(withoutLines(c.buf, h.scan.remove)).digest('hex') });
-  }
-  await access.appendLog({ kind: 'request', id, at: new Date().toISOString(), key_fingerprint: key.fingerprint, persons, devices: devices.hashes, rewrites: rewrites.map((r) => ({ from: r.from, to: r.to })) });
+  await access.appendLog({ kind: 'request', id, at: new Date().toISOString(), key_fingerprint: key.fingerprint, persons, devices: devices.hashes, rewrites: hits.map((h) => ({ from: h.from, to: h.to })) });
 
-  // 5. the landing files, each replaced at once, only if it is still what was read
-  for (const r of rewrites) await access.replaceLanding(r.hit.file, withoutLines((await read(r.hit.file)).buf, r.hit.scan.remove));
+  // 5. the landing files, each replaced at once, only if it is still what was scanned (read checks the hash; the store checks its token)
+  for (const h of hits) await access.replaceLanding(h.file, withoutLines((await read(h.file)).buf, h.scan.remove));
 
   // 6. every table rebuilt through write-audit-publish, older versions expired; the shrink is what was asked for
   reporter.info('Rebuilding every table without them (stedi build, older versions expired):');

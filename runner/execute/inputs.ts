@@ -208,6 +208,26 @@ export function checkPlan(manifest: Manifest, planned: Set<string>, records: Pub
   return { inputs, problems };
 }
 
+/**
+ * What a build of every node would change besides the data: each published table whose recorded
+ * inputs (target, vars, landing locations, key) differ from those such a build records now. A
+ * command that rebuilds everything for another reason (`stedi forget`) refuses these first: the
+ * full build itself compares only nodes it rebuilds with each other, so it would not.
+ */
+export function rebuildDisagreements(manifest: Manifest, records: PublishedRecord[], keyFingerprint?: string): InputProblem[] {
+  const all = new Set(Object.values(manifest.nodes).filter((n) => MATERIALIZED.has(n.resource_type)).map((n) => n.unique_id));
+  const { inputs } = checkPlan(manifest, all, [], keyFingerprint);
+  const problems: InputProblem[] = [];
+  for (const [id, rec] of recordsByNode(manifest, records)) {
+    const ours = inputs.get(id);
+    const theirs = asInputs(rec.inputs);
+    if (!ours || !theirs) continue;
+    const ds = disagreements(ours, theirs, (x) => labelOf(manifest, x));
+    if (ds.length) problems.push({ node: id, other: id, relation: 'parent', disagreements: ds, published_vars: varsOf(ds, theirs), message: `${labelOf(manifest, id)} was published from other inputs than this command builds it from: ${describe(ds)}` });
+  }
+  return problems.sort((a, b) => a.node.localeCompare(b.node));
+}
+
 /** Disagreements among what is published now: each table against each parent it was built from. */
 export function publishedInconsistencies(manifest: Manifest, records: PublishedRecord[]): InputProblem[] {
   const published = recordsByNode(manifest, records);

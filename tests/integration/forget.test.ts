@@ -306,7 +306,14 @@ describe('stedi forget on the bundled seeds', () => {
     await build(fresh);
     const wrongKey = await stedi(fresh, ['forget', '--email', 'nobody@example.org'], { env: { STEDI_SUBJECT_KEY: 'another-key-0123456789abcdef' } });
     expect(wrongKey.code, explain(wrongKey)).toBe(2);
-    expect(wrongKey.stderr).toMatch(/published tables were built with another pseudonymisation key/);
+    expect(wrongKey.stderr).toMatch(/published tables were built from other inputs .*pseudonymisation key \(fingerprint\) of landing\.customer is [0-9a-f]{16} here but [0-9a-f]{16} there/);
+    expect(fs.existsSync(path.join(fresh, 'lake', '_stedi_erasures.jsonl'))).toBe(false);
+    // other vars than the last build's: the rebuild would change every table, not only the erasure
+    const bytes = fs.readFileSync(path.join(fresh, 'seeds', 'landing', 'customer', 'landing', 'customer-1700100000000.json'));
+    const otherVars = await stedi(fresh, ['forget', '--email', 'ada.stone@example.com', '--vars', '{consent_policy: any_time}'], { env: ENV });
+    expect(otherVars.code, explain(otherVars)).toBe(2);
+    expect(otherVars.stderr).toMatch(/var consent_policy is any_time here but as_of_date there/);
+    expect(fs.readFileSync(path.join(fresh, 'seeds', 'landing', 'customer', 'landing', 'customer-1700100000000.json'))).toEqual(bytes);
     expect(fs.existsSync(path.join(fresh, 'lake', '_stedi_erasures.jsonl'))).toBe(false);
     // a build under another key stops too: its hashes would let the erased back in
     const b = await stedi(dir, ['build', '--quiet', '--full-refresh'], { env: { STEDI_SUBJECT_KEY: 'another-key-0123456789abcdef' } });

@@ -256,10 +256,18 @@ export class AwsSimulator {
 
   /**
    * A test's count query answers 0 failing rows; counting JSON-lines tables (the landing audit)
-   * answers their real row counts; other SELECTs answer no rows.
+   * answers their real row counts; `SELECT * … LIMIT 0` answers the table's columns; other SELECTs
+   * answer no rows.
    */
   private defaultResult(sql: string): Partial<SimQuery> {
     if (/^\s*create\s+table\b/i.test(sql)) return { updateCount: 1 };
+    // a query's column metadata, as Athena gives it for any SELECT: the table's Glue columns (Hive string is varchar)
+    const shape = /^SELECT \* FROM "[^"]+"\."([^"]+)" LIMIT 0$/i.exec(sql.trim());
+    if (shape) {
+      const cols = this.tables.get(shape[1]!)?.table.StorageDescriptor?.Columns;
+      if (!cols) throw new InvalidRequestException({ message: `TABLE_NOT_FOUND: Table '${this.database}.${shape[1]}' does not exist`, $metadata: { httpStatusCode: 400 } });
+      return { columns: cols.map((c) => ({ Name: c.Name!, Label: c.Name!, Type: c.Type === 'string' ? 'varchar' : c.Type! })) };
+    }
     if (/^select count\(\*\) as failures/i.test(sql)) return { columns: [{ Name: 'failures', Label: 'failures', Type: 'bigint' }], rows: [['0']] };
     const counts = [...sql.matchAll(/\(SELECT count\(\*\) FROM "[^"]+"\."([^"]+)"\) AS (\w+)/g)];
     if (/^SELECT \(SELECT count/.test(sql) && counts.length) {

@@ -14,6 +14,7 @@
  * The simulator does not execute SQL, so the rows of the model tables are proven on DuckDB
  * (tests/integration/forget.test.ts); here the statements and objects are.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -109,6 +110,12 @@ describe('stedi forget on the athena target (simulator, real SDK clients)', () =
       expect(sim.bodies.get(uri)!.toString('utf8'), uri).toBe(kept.join(''));
     }
 
+    // the row checks ran on every published table, comparing SHA-256 hashes: her email's is in the text, her email is not
+    const herHash = createHash('sha256').update(ADA.email.toLowerCase(), 'utf8').digest('hex');
+    const checks = calls.filter((c) => c.operation === 'StartQueryExecution' && /count\(\*\) FILTER \(WHERE/.test(String(c.input.QueryString)));
+    expect(checks.length).toBeGreaterThan(20); // before and after, every table
+    for (const c of checks) expect(String(c.input.QueryString)).toContain(herHash);
+
     // nothing stedi stores on S3, and no query text Athena keeps, holds a value of hers
     const texts: [string, string][] = [...objects(sim)];
     for (const c of calls) if (c.service === 'athena' && c.operation === 'StartQueryExecution') texts.push([`query ${String(c.input.QueryString).slice(0, 40)}`, String(c.input.QueryString)]);
@@ -145,6 +152,24 @@ describe('stedi forget on the athena target (simulator, real SDK clients)', () =
     const results = JSON.parse(fs.readFileSync(path.join(dir, 'target', 'run_results.json'), 'utf8')) as RunResults;
     expect(results.reconciliation!.sources.find((x) => x.source === 'landing.customer')!.erased).toBe(1);
     expect(tracesIn([...objects(sim)].filter(([k]) => !k.includes('zz-redelivered-')))).toEqual([]);
+  }, 180_000);
+
+  it('a table that still holds her after the rebuild fails the forget: exit 1, no receipt', async () => {
+    const first = capture();
+    expect(await runCommand('build', { ...opts() }, first), first.lines.join('\n')).toBe(0);
+    // the engine reports a row of hers left in one table after the rebuild (the simulator executes no SQL: told here)
+    let rebuilt = false;
+    const answer = sim.hooks.outcome!;
+    sim.hooks.outcome = (sql) => {
+      if (/^CREATE TABLE/i.test(sql)) rebuilt = true;
+      if (rebuilt && /count\(\*\) FILTER \(WHERE/.test(sql) && /machine_learning_curated/.test(sql)) return { columns: [{ Name: 'holding', Type: 'bigint' }, { Name: 'n', Type: 'bigint' }], rows: [['1', '7']] };
+      return answer(sql);
+    };
+    const r = capture();
+    expect(await forgetCommand({ ...opts(), email: [ADA.email] }, r)).toBe(1);
+    expect(r.lines.join('\n')).toMatch(/forget incomplete: "stedi"\."machine_learning_curated" still holds 1 row of them; nothing was recorded as done/);
+    const kinds = [...objects(sim)].filter(([k]) => k.includes('/_stedi/erasures/')).map(([, v]) => (JSON.parse(v) as { kind: string }).kind);
+    expect(kinds).toEqual(['request']);
   }, 180_000);
 
   it('--dry-run writes nothing to S3 and sends no statement that names her', async () => {
