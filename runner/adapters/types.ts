@@ -93,6 +93,33 @@ export interface PublishedRecord {
   rows?: number;
   inputs?: Record<string, unknown>;
   published_at?: string;
+  /**
+   * A name for exactly the data published (runner/execute/reuse.ts): equal tokens, equal rows.
+   * Undefined when the adapter cannot name it (a view, an engine that does not version tables):
+   * nothing reading it is then reused.
+   */
+  content?: string;
+}
+
+/** A data test's result kept for reuse: it holds while the test's key (its SQL, config and the versions it read) is the same. */
+export interface RecordedTest {
+  test: string;
+  key: string;
+  status: 'pass' | 'warn';
+  failures: number;
+  message: string;
+  /** Masked sample rows (only a warn has any). */
+  sample?: Record<string, unknown>[];
+  recorded_at?: string;
+}
+
+/** Where an adapter keeps test results for reuse; `engine` names the engine and its version (results of another engine are not reused). */
+export interface ReuseStore {
+  engine(): Promise<string>;
+  testResults(): Promise<Map<string, RecordedTest>>;
+  recordTest(r: RecordedTest): Promise<void>;
+  /** Forgets a test's recorded result (it ran again and did not pass or warn). */
+  dropTest(test: string): Promise<void>;
 }
 
 export interface MaterializeResult {
@@ -120,6 +147,8 @@ export interface Adapter extends Queryable {
   cancelAll(): Promise<void>;
   /** What `stedi forget` needs of the target (runner/cli/forget.ts), bound to the open adapter. */
   erasure(): ErasureAccess;
+  /** Test results kept for reuse; absent on an engine that does not name its versions (nothing is reused there). */
+  reuse?(): ReuseStore | undefined;
 }
 
 /** A landing file as `stedi forget` sees it: `token` tells whether it is still what was listed. */

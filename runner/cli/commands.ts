@@ -34,6 +34,8 @@ export interface RunCommandOptions extends GlobalOptions {
   /** `--event-time-start/--event-time-end`: microbatch models also rebuild the intervals of this window. */
   eventTimeStart?: string;
   eventTimeEnd?: string;
+  /** `--no-reuse` (commander sets `reuse: false`): build and test every selected node even when its inputs did not change (runner/execute/reuse.ts). */
+  reuse?: boolean;
   /** `stedi forget`: keep no earlier version of any table (keep_versions 0 for this run): older versions are expired with their files. */
   expireVersions?: boolean;
 }
@@ -144,7 +146,7 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   try {
     await adapter.open(command === 'test' ? 'read' : 'write');
     writeArtifacts(s);
-    ({ results, refused } = await executeChecked(s.manifest, adapter, steps, { threads, failFast: !!opts.failFast, signal: controller.signal, reporter, allowShrink: !!opts.allowShrink, fullRefresh: !!opts.fullRefresh, ...(window ? { eventTimeWindow: window } : {}), ...(key && !opts.dryRun ? { keyFingerprint: key.fingerprint } : {}) }));
+    ({ results, refused } = await executeChecked(s.manifest, adapter, steps, { threads, failFast: !!opts.failFast, signal: controller.signal, reporter, allowShrink: !!opts.allowShrink, fullRefresh: !!opts.fullRefresh, reuse: (command === 'build' || command === 'run') && opts.reuse !== false && !opts.dryRun, ...(window ? { eventTimeWindow: window } : {}), ...(key && !opts.dryRun ? { keyFingerprint: key.fingerprint } : {}) }));
     if (!refused.length) {
       if (command !== 'test' && !opts.dryRun && !controller.signal.aborted) reconciliation = await reconcileRun(s.manifest, results, adapter, controller.signal);
       if (!opts.dryRun && !controller.signal.aborted) inconsistent = publishedInconsistencies(s.manifest, await adapter.published(controller.signal));
@@ -158,7 +160,7 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   const success = !refused.length && !results.some(isFailure) && !controller.signal.aborted && !reconciliation?.problems.length && !(command === 'test' && inconsistent.length);
   const runResults: RunResults = {
     metadata: { schema_version: RUN_RESULTS_SCHEMA_VERSION, generated_at: new Date().toISOString(), invocation_id: randomUUID(), command, target: s.target.name },
-    args: { ...(opts.select ? { select: opts.select } : {}), ...(opts.exclude ? { exclude: opts.exclude } : {}), threads, fail_fast: !!opts.failFast, ...(opts.allowShrink ? { allow_shrink: true } : {}), ...(opts.fullRefresh ? { full_refresh: true } : {}), ...(opts.eventTimeStart ? { event_time_start: opts.eventTimeStart } : {}), ...(opts.eventTimeEnd ? { event_time_end: opts.eventTimeEnd } : {}), ...(opts.ingestThreads ? { ingest_threads: Number(opts.ingestThreads) } : {}) },
+    args: { ...(opts.select ? { select: opts.select } : {}), ...(opts.exclude ? { exclude: opts.exclude } : {}), threads, fail_fast: !!opts.failFast, ...(opts.allowShrink ? { allow_shrink: true } : {}), ...(opts.fullRefresh ? { full_refresh: true } : {}), ...(opts.reuse === false ? { no_reuse: true } : {}), ...(opts.eventTimeStart ? { event_time_start: opts.eventTimeStart } : {}), ...(opts.eventTimeEnd ? { event_time_end: opts.eventTimeEnd } : {}), ...(opts.ingestThreads ? { ingest_threads: Number(opts.ingestThreads) } : {}) },
     elapsed_time: elapsed,
     success,
     results,

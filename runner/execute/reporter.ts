@@ -32,7 +32,8 @@ function verdict(r: NodeResult): string {
 
 export function progressLine(index: number, total: number, r: NodeResult, label: string): string {
   const head = `${index} of ${total} ${verdict(r)} ${label}`;
-  const extra = r.status === 'skipped' ? 'SKIP' : r.status === 'cancelled' ? 'CANCELLED' : r.failures ? `${r.failures} failing` : r.rows_affected !== undefined ? `${r.rows_affected} row${r.rows_affected === 1 ? '' : 's'}` : verdict(r);
+  const what = r.failures ? `${r.failures} failing` : r.rows_affected !== undefined ? `${r.rows_affected} row${r.rows_affected === 1 ? '' : 's'}` : verdict(r);
+  const extra = r.status === 'skipped' ? 'SKIP' : r.status === 'cancelled' ? 'CANCELLED' : r.reused ? `REUSED ${what}` : what;
   const tail = r.status === 'skipped' ? `[${extra}]` : `[${extra} in ${r.execution_time.toFixed(2)}s]`;
   const dots = '.'.repeat(Math.max(3, WIDTH - head.length));
   return `${clock()}  ${head} ${dots} ${tail}`;

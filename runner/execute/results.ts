@@ -23,6 +23,8 @@ export interface NodeResult {
   adapter_response?: Record<string, unknown>;
   /** Set when the node was skipped because an upstream node failed. */
   skipped_because?: string;
+  /** Not run: its inputs are those of its published version or recorded result (runner/execute/reuse.ts). */
+  reused?: boolean;
 }
 
 export interface RunResults {
@@ -33,7 +35,7 @@ export interface RunResults {
     command: string;
     target: string;
   };
-  args: { select?: string[]; exclude?: string[]; threads: number; fail_fast: boolean; allow_shrink?: boolean };
+  args: { select?: string[]; exclude?: string[]; threads: number; fail_fast: boolean; allow_shrink?: boolean; no_reuse?: boolean };
   elapsed_time: number;
   success: boolean;
   results: NodeResult[];

@@ -1,5 +1,5 @@
 /** Executes a plan against an adapter: scheduling, write-audit-publish, results. */
-import type { Adapter, Candidate, Queryable } from '../adapters/types.js';
+import type { Adapter, Candidate, Queryable, RecordedTest, ReuseStore } from '../adapters/types.js';
 import type { Manifest, ManifestNode, TestNode } from '../manifest/types.js';
 import { needsAttention, reportForArtifacts } from '../landing/report.js';
 import { runDataTest } from './data-test.js';
@@ -11,6 +11,7 @@ import type { NodeResult, NodeStatus } from './results.js';
 import { schedule } from './scheduler.js';
 import { runUnitTest } from './unit-test.js';
 import { isMicrobatch, microbatchPlan } from './microbatch.js';
+import { contentTokens, materializeKey, recordedKey, recordOf, testKey } from './reuse.js';
 
 export interface ExecOptions {
   threads: number;
@@ -27,6 +28,12 @@ export interface ExecOptions {
   eventTimeWindow?: { start?: number; end?: number };
   /** The fingerprint of this command's pseudonymisation key, when it ingests a source with a derived column (recorded as an input). */
   keyFingerprint?: string;
+  /**
+   * Reuse what provably did not change (runner/execute/reuse.ts): a model or seed whose inputs are
+   * those its published version was built from, a test whose inputs are those of its recorded
+   * pass or warn. Off for `--full-refresh` and `--no-reuse`; keys and results are recorded either way.
+   */
+  reuse?: boolean;
 }
 
 const CANCELLED = 'cancelled: the run was stopped; nothing of it was published';
@@ -82,9 +89,26 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
   const withShrinkNote = (id: string, message: string) => (shrunk.has(id) ? `${message}; ${shrunk.get(id)}` : message);
   const notPublished = (why: string | undefined, detail: string | undefined) =>
     `not published: ${why ?? 'the audit refused it'}; the previous version stays published${why && !why.startsWith('blocking') ? ` (${GUARD_HINT})` : ''}${detail ? `\n  ${detail}` : ''}`;
-  const publishOptions = (id: string, signal: AbortSignal) => {
+  /** `key`: the reuse key the version is built under, recorded with its inputs. */
+  const publishOptions = (id: string, signal: AbortSignal, key?: string) => {
     const inputs = opts.inputs?.get(id);
-    return { signal, ...(inputs ? { inputs: inputs as unknown as Record<string, unknown> } : {}), ...(opts.fullRefresh ? { fullRefresh: true } : {}) };
+    return { signal, ...(inputs ? { inputs: { ...(inputs as unknown as Record<string, unknown>), ...(key !== undefined ? { reuse_key: key } : {}) } } : {}), ...(opts.fullRefresh ? { fullRefresh: true } : {}) };
+  };
+
+  // keys and results are recorded whenever the target keeps them; they are used only when reuse is on
+  const reuse = await reuseContext(manifest, adapter);
+  const mayReuse = !!reuse && !!opts.reuse && !opts.fullRefresh;
+  /** A recorded result in place of running the test (its key is the recorded one). */
+  const reusedTest = (t: TestNode, rec: RecordedTest, at: string): NodeResult => ({
+    unique_id: t.unique_id, name: t.name, resource_type: t.resource_type, status: rec.status, message: rec.message, started_at: at, completed_at: at, execution_time: 0,
+    failures: rec.failures, ...(rec.sample?.length ? { sample: rec.sample } : {}), reused: true,
+  });
+  /** Keeps a test's pass or warn for reuse, under the key of what it read (computed after it ran). */
+  const keep = async (t: TestNode, r: NodeResult, signal: AbortSignal) => {
+    if (!reuse) return;
+    if (r.status !== 'pass' && r.status !== 'warn') return reuse.store.dropTest(t.unique_id);
+    const k = testKey(manifest, t, { ...reuse, tokens: contentTokens(manifest, await adapter.published(signal)) });
+    if (k.ok !== undefined) await reuse.store.recordTest({ test: t.unique_id, key: k.ok, status: r.status, failures: r.failures ?? 0, message: r.message, ...(r.sample?.length ? { sample: r.sample } : {}) });
   };
 
   const tasks = steps.map((s) => ({
@@ -110,7 +134,17 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
         return r.status === 'success' || r.status === 'warn' ? 'ok' : 'failed';
       }
       if (s.kind === 'test') {
+        if (reuse && mayReuse) {
+          const k = testKey(manifest, s.node, { ...reuse, tokens: contentTokens(manifest, await adapter.published(signal)) });
+          const rec = reuse.recorded.get(s.node.unique_id);
+          if (k.ok !== undefined && rec?.key === k.ok) {
+            const r = reusedTest(s.node, rec, new Date().toISOString());
+            record(r, s.node);
+            return 'ok';
+          }
+        }
         const r = await testOn(adapter, s.node, signal);
+        await keep(s.node, r, signal);
         record(r, s.node);
         return r.status === 'pass' || r.status === 'warn' ? 'ok' : 'failed';
       }
@@ -121,6 +155,28 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
         });
         record(r, s.node);
         return r.status === 'pass' ? 'ok' : 'failed';
+      }
+      // reuse: the published version was built from these inputs and every gate has a recorded pass or warn on it
+      let key: string | undefined;
+      const inputs = opts.inputs?.get(s.node.unique_id);
+      if (reuse && inputs) {
+        const published = await adapter.published(signal);
+        const tokens = contentTokens(manifest, published);
+        const k = materializeKey(manifest, s.node, { ...reuse, tokens, inputs });
+        key = k.ok;
+        const rec = recordOf(s.node, published);
+        // --event-time-start/-end asks for intervals to be rebuilt: the key is recorded, nothing is skipped
+        const windowed = s.node.resource_type === 'model' && isMicrobatch(s.node) && !!opts.eventTimeWindow;
+        if (mayReuse && !windowed && key !== undefined && recordedKey(rec) === key && rec?.content !== undefined) {
+          const gates = s.audit.map((t) => ({ t, k: testKey(manifest, t, { ...reuse, tokens }), rec: reuse.recorded.get(t.unique_id) }));
+          if (gates.every((g) => g.k.ok !== undefined && g.rec?.key === g.k.ok)) {
+            const at = new Date().toISOString();
+            const since = rec.published_at ? ` since ${rec.published_at}` : '';
+            record({ unique_id: s.node.unique_id, name: s.node.name, resource_type: s.node.resource_type, status: 'success', message: `reused: no input changed${since}`, started_at: at, completed_at: at, execution_time: 0, ...(rec.rows !== undefined ? { rows_affected: rec.rows } : {}), reused: true }, s.node);
+            for (const g of gates) record(reusedTest(g.t, g.rec!, at), g.t);
+            return 'ok';
+          }
+        }
       }
       const auditResults: NodeResult[] = [];
       let refused: string | undefined;
@@ -133,9 +189,10 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
           // fail closed: only tests that ran and passed (or only warned) let the version through;
           // a test that errored or was cancelled by a stop proves nothing
           return !stopped() && auditResults.every((a) => a.status === 'pass' || a.status === 'warn');
-        }, { ...publishOptions(s.node.unique_id, signal), ...(s.node.resource_type === 'model' && s.node.compiled_incremental_code !== undefined ? { incrementalSql: s.node.compiled_incremental_code } : {}), ...(s.node.resource_type === 'model' && isMicrobatch(s.node) ? { microbatch: microbatchPlan(manifest, s.node, opts.eventTimeWindow) } : {}) });
+        }, { ...publishOptions(s.node.unique_id, signal, key), ...(s.node.resource_type === 'model' && s.node.compiled_incremental_code !== undefined ? { incrementalSql: s.node.compiled_incremental_code } : {}), ...(s.node.resource_type === 'model' && isMicrobatch(s.node) ? { microbatch: microbatchPlan(manifest, s.node, opts.eventTimeWindow) } : {}) });
         const blocked = auditResults.filter((a) => a.status !== 'pass' && a.status !== 'warn').map((a) => a.name);
         if (m.published) {
+          for (const a of auditResults) await keep(manifest.nodes[a.unique_id] as TestNode, a, signal);
           const note = shrinkNote(s.node.unique_id);
           return { status: note ? 'warn' : 'success', message: withShrinkNote(s.node.unique_id, m.response.message), adapter_response: { ...m.response }, ...(m.response.rows_affected !== undefined ? { rows_affected: m.response.rows_affected } : {}) };
         }
@@ -187,6 +244,20 @@ export async function executeChecked(manifest: Manifest, adapter: Adapter, steps
   if (check?.problems.length) return { results: [], refused: check.problems };
   const results = await execute(manifest, adapter, steps, { ...opts, ...(check ? { inputs: check.inputs } : {}) });
   return { results, refused: [] };
+}
+
+interface ReuseContext {
+  store: ReuseStore;
+  recorded: Map<string, RecordedTest>;
+  dialect: string;
+  /** Engine and stedi versions: a result recorded under others is not reused. */
+  salt: string;
+}
+
+async function reuseContext(manifest: Manifest, adapter: Adapter): Promise<ReuseContext | undefined> {
+  const store = adapter.reuse?.();
+  if (!store) return undefined;
+  return { store, recorded: await store.testResults(), dialect: adapter.dialect.name, salt: `stedi ${manifest.metadata.stedi_version}; ${await store.engine()}` };
 }
 
 function errorMessage(e: unknown, node: ManifestNode): string {

@@ -144,7 +144,8 @@ describe('stedi build end to end', () => {
 
   it('a second build publishes new versions and keeps one earlier version (keep_versions: 1); a third removes the first', async () => {
     const first = versionDirs(dir);
-    const again = await stedi(dir, ['build']);
+    // --no-reuse: nothing changed, so a plain build would publish nothing new (tests/integration/reuse.test.ts)
+    const again = await stedi(dir, ['build', '--no-reuse']);
     expect(again.code, explain(again)).toBe(0);
     const second = await publishedDirs(dir);
     expect(second).toHaveLength(6);
@@ -152,7 +153,7 @@ describe('stedi build end to end', () => {
     // the earlier versions stay for readers that loaded the published snapshot just before
     expect(versionDirs(dir)).toEqual([...first, ...second].sort());
     expect(await keptDirs(dir)).toEqual(versionDirs(dir));
-    const third = await stedi(dir, ['build']);
+    const third = await stedi(dir, ['build', '--no-reuse']);
     expect(third.code, explain(third)).toBe(0);
     // the first versions are gone, except the landing folders whose parts the landing tables still
     // read (no landing file changed since the first ingestion: its parts are kept, not copied)

@@ -30,10 +30,11 @@ import { erasureList, erasureLogPath, readErasureLog } from '../../landing/erasu
 import { localErasure } from './erasure.js';
 import type { DuckDbTargetConfig } from '../../project/types.js';
 import type { ModelNode, SeedNode, SourceNode } from '../../manifest/types.js';
-import type { Adapter, AdapterResponse, Audit, Candidate, MaterializeResult, PublishedRecord, PublishOptions, QueryResult } from '../types.js';
+import type { Adapter, AdapterResponse, Audit, Candidate, MaterializeResult, PublishedRecord, PublishOptions, QueryResult, ReuseStore } from '../types.js';
 import { EngineError, type ErasureAccess } from '../types.js';
 import { canonicalLine, readLine, sourceMessage } from '../../landing/report.js';
 import { LandingReadError } from '../../landing/store.js';
+import { duckdbReuseStore } from './reuse-store.js';
 import { asPublishedRecords, keptFiles, keptPaths, landingFileRows, landingStateRows, prepareBookkeeping, publishedRows, readSnapshot, recordPublished, snapshotPath, SNAPSHOT_SCHEMA_VERSION, versionsBeyond, forgetHistory, writeSnapshot, type PublishedRow, type Snapshot } from './catalog.js';
 import { adoptVersionDir, claimLake, listOwnedVersionDirs, makeVersionDir, newVersion, removeVersionDir, type Owner } from './lake.js';
 import { localTableFolder } from '../../core/paths.js';
@@ -169,6 +170,11 @@ export class DuckDbAdapter implements Adapter {
 
   erasure(): ErasureAccess {
     return localErasure(this.cfg.lake_dir, this.owner, (sql) => this.query(sql));
+  }
+
+  /** Test results for reuse: only while writing (a build); readers and the in-memory catalog keep none. */
+  reuse(): ReuseStore | undefined {
+    return this.mode === 'write' ? duckdbReuseStore((fn) => this.withConnection(fn)) : undefined;
   }
 
   /** `_stedi.erasures`: the erasure log (request and receipt lines, hashes and counts only) as a view, once there is one. */

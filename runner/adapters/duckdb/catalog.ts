@@ -8,6 +8,8 @@
  *                         version (stat stamp) and where its rows are (segments of parts)
  *   _stedi.landing_state  per source: the location, the ingestion fingerprint and the parts of
  *                         both landing tables (runner/landing/state.ts)
+ *   _stedi.test_results   per data test: its last pass or warn and the key it held under
+ *                         (runner/execute/reuse.ts), so an unchanged test is not run again
  *
  * The published snapshot (`<catalog>.published.json`, replaced atomically after every publish)
  * holds the same published rows and landing-file records as plain JSON. Readers (`stedi show`,
@@ -15,6 +17,7 @@
  * catalog file, which a build holds open: they see the published tables during a build, and
  * after a damaged catalog file (`stedi recover` rebuilds the catalog from the snapshot).
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -80,7 +83,11 @@ export async function prepareBookkeeping(c: DuckDBConnection): Promise<void> {
   await c.run(LANDING_FILES_DDL);
   for (const col of LANDING_FILES_ADDED) await c.run(`ALTER TABLE _stedi.landing_files ADD COLUMN IF NOT EXISTS ${col}`);
   await c.run(LANDING_STATE_DDL);
+  await c.run(TEST_RESULTS_DDL);
 }
+
+/** Data test results kept for reuse (runner/execute/reuse.ts); counts and masked samples only. */
+export const TEST_RESULTS_DDL = `CREATE TABLE IF NOT EXISTS _stedi.test_results (test VARCHAR PRIMARY KEY, reuse_key VARCHAR, status VARCHAR, failures BIGINT, message VARCHAR, sample VARCHAR, recorded_at TIMESTAMP)`;
 
 /** A bookkeeping value as SQL: NULL, a number, or a quoted string. */
 export function sqlValue(x: string | number | null): string {
@@ -230,5 +237,16 @@ export function asPublishedRecords(rows: PublishedRow[]): PublishedRecord[] {
     ...(r.row_count !== null ? { rows: r.row_count } : {}),
     ...(r.inputs ? { inputs: JSON.parse(r.inputs) as Record<string, unknown> } : {}),
     published_at: r.published_at,
+    ...(contentOf(r) !== undefined ? { content: contentOf(r)! } : {}),
   }));
+}
+
+/**
+ * A published table's data is its version folder (every Parquet file in it, written once) or the
+ * list of immutable parts it reads: either names exactly the rows. A view has no token.
+ */
+export function contentOf(r: PublishedRow): string | undefined {
+  if (r.kind !== 'table') return undefined;
+  if (r.parts) return `parts:${createHash('sha256').update(JSON.stringify(r.parts)).digest('hex')}`;
+  return r.path ? `folder:${r.path}` : undefined;
 }

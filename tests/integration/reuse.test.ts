@@ -1,0 +1,156 @@
+/**
+ * Reuse on the STEDI project (runner/execute/reuse.ts): a build reuses what provably did not
+ * change and nothing else. After every build the tables must equal a build from nothing with
+ * `--no-reuse` on the same files. Real CLI, real DuckDB, real files.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { explain, REPO, stedi } from '../helpers/stedi.js';
+import type { NodeResult, RunResults } from '../../runner/execute/results.js';
+
+const ENV = { STEDI_SUBJECT_KEY: 'reuse-test-key-0123456789abcdef', STEDI_TARGET: undefined, STEDI_VARS: undefined, STEDI_THREADS: undefined };
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function project(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stedi-reuse-'));
+  dirs.push(dir);
+  for (const p of ['models', 'seeds', 'macros', 'stedi_project.yml']) fs.cpSync(path.join(REPO, p), path.join(dir, p), { recursive: true });
+  return dir;
+}
+
+async function build(dir: string, args: string[] = [], code = 0): Promise<NodeResult[]> {
+  const r = await stedi(dir, ['build', ...args], { env: ENV });
+  expect(r.code, explain(r)).toBe(code);
+  return (JSON.parse(fs.readFileSync(path.join(dir, 'target', 'run_results.json'), 'utf8')) as RunResults).results;
+}
+
+/** Every relation the catalog publishes, rows sorted, as JSON. */
+async function tables(dir: string): Promise<Record<string, string[]>> {
+  const instance = await DuckDBInstance.create(path.join(dir, 'lake', 'stedi.duckdb'), { access_mode: 'READ_ONLY', file_search_path: dir });
+  const c = await instance.connect();
+  try {
+    const out: Record<string, string[]> = {};
+    const rels = (await c.runAndReadAll(`SELECT relation FROM _stedi.published ORDER BY relation`)).getRowObjectsJson().map((r) => String(r.relation));
+    for (const r of rels) out[r] = (await c.runAndReadAll(`SELECT * FROM ${r} ORDER BY ALL`)).getRowObjectsJson().map((x) => JSON.stringify(x));
+    return out;
+  } finally {
+    c.closeSync();
+    instance.closeSync();
+  }
+}
+
+/**
+ * Every table a build from nothing, without reuse, publishes on the project's current files equals
+ * the project's (which may publish more: a model whose file was removed stays published).
+ */
+async function sameAsFromNothing(dir: string): Promise<void> {
+  const fresh = fs.mkdtempSync(path.join(os.tmpdir(), 'stedi-reuse-fresh-'));
+  dirs.push(fresh);
+  for (const p of ['models', 'seeds', 'macros', 'stedi_project.yml']) fs.cpSync(path.join(dir, p), path.join(fresh, p), { recursive: true });
+  await build(fresh, ['--no-reuse']);
+  const want = await tables(fresh);
+  const have = await tables(dir);
+  // the rejects name landing files by their path below the project: the same in both
+  expect(Object.fromEntries(Object.keys(want).map((k) => [k, have[k]]))).toEqual(want);
+}
+
+const reused = (rs: NodeResult[]) => new Set(rs.filter((r) => r.reused).map((r) => r.name));
+const ran = (rs: NodeResult[], types = ['model', 'seed', 'test']) => new Set(rs.filter((r) => !r.reused && types.includes(r.resource_type)).map((r) => r.name));
+
+describe('reuse', () => {
+  const dir = project();
+
+  it('a build with nothing new reuses every model, seed and data test, and keeps what they reported', async () => {
+    const first = await build(dir);
+    expect(reused(first).size).toBe(0);
+    const before = await tables(dir);
+    const r = await stedi(dir, ['build'], { env: ENV });
+    expect(r.code, explain(r)).toBe(0);
+    const second = (JSON.parse(fs.readFileSync(path.join(dir, 'target', 'run_results.json'), 'utf8')) as RunResults).results;
+    expect(ran(second)).toEqual(new Set());
+    // sources look for new files themselves; unit tests run (they read no published data)
+    expect(second.filter((x) => x.resource_type === 'source' || x.resource_type === 'unit_test').every((x) => !x.reused)).toBe(true);
+    expect(await tables(dir)).toEqual(before);
+    // a warn is reused with its count and its (masked) sample, and still said
+    const warn = second.find((x) => x.name === 'unique_customer_curated_serial_number')!;
+    const was = first.find((x) => x.name === 'unique_customer_curated_serial_number')!;
+    expect({ status: warn.status, failures: warn.failures, sample: warn.sample }).toEqual({ status: 'warn', failures: was.failures, sample: was.sample });
+    expect(r.stdout).toMatch(/PASS=97 WARN=2 ERROR=0/);
+    expect(r.stdout).toMatch(/OK table trusted\.customer_trusted \.+ \[REUSED 16 rows/);
+    expect(r.stdout).toMatch(/Reconciliation:/);
+  });
+
+  it('new landing data rebuilds what reads it and only that, and equals a build from nothing', async () => {
+    const lines = [
+      { customerName: 'Zoe Reuse', email: 'Zoe.Reuse@example.com', phone: '5550100199', birthDay: '1991-01-01', serialNumber: '5eed0099-0000-4000-8000-000000000099', registrationDate: 1699990000000, lastUpdateDate: 1699990000000, shareWithResearchAsOfDate: 1699990000000, shareWithPublicAsOfDate: null, shareWithFriendsAsOfDate: null },
+    ];
+    fs.writeFileSync(path.join(dir, 'seeds/landing/customer/landing/customer-1700300000000.json'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+    fs.writeFileSync(path.join(dir, 'seeds/landing/accelerometer/landing/accelerometer-1700300000000.json'), `${JSON.stringify({ user: 'Zoe.Reuse@example.com', timestamp: 1700000901000, x: 1, y: 2, z: 3 })}\n`);
+    const rs = await build(dir);
+    for (const m of ['customer_trusted', 'accelerometer_trusted', 'customer_curated', 'device_owners', 'reconciliation']) expect(ran(rs), m).toContain(m);
+    expect(reused(rs)).toContain('exclusion_rules');
+    await sameAsFromNothing(dir);
+  });
+
+  it('an edited model rebuilds it and what is downstream of it; upstream stays reused', async () => {
+    const file = path.join(dir, 'models/curated/device_owners.sql');
+    fs.writeFileSync(file, `${fs.readFileSync(file, 'utf8')}\n-- reviewed\n`);
+    const rs = await build(dir);
+    expect(ran(rs)).toContain('device_owners');
+    expect(ran(rs)).toContain('step_trainer_trusted');
+    for (const m of ['customer_trusted', 'accelerometer_trusted', 'customer_curated', 'exclusion_rules']) expect(reused(rs), m).toContain(m);
+    await sameAsFromNothing(dir);
+  });
+
+  it('a model that reads the clock is built every time', async () => {
+    fs.writeFileSync(path.join(dir, 'models/audit/build_clock.sql'), `{{ config(entity='audit') }}\nselect count(*) as customers, epoch_ms(now()) as built_at from {{ ref('customer_trusted') }}\n`);
+    await build(dir);
+    const rs = await build(dir);
+    expect(ran(rs)).toEqual(new Set(['build_clock']));
+    fs.rmSync(path.join(dir, 'models/audit/build_clock.sql'));
+  });
+
+  it('--no-reuse and --full-refresh run everything', async () => {
+    expect(reused(await build(dir, ['--no-reuse'])).size).toBe(0);
+    expect(reused(await build(dir, ['--full-refresh'])).size).toBe(0);
+    expect(reused(await build(dir)).size).toBeGreaterThan(50);
+  });
+
+  it('without its recorded test results a model is built again and its tests run', async () => {
+    const instance = await DuckDBInstance.create(path.join(dir, 'lake', 'stedi.duckdb'));
+    const c = await instance.connect();
+    await c.run(`DELETE FROM _stedi.test_results WHERE test LIKE '%customer_trusted%'`);
+    c.closeSync();
+    instance.closeSync();
+    const rs = await build(dir);
+    expect(ran(rs)).toContain('customer_trusted');
+    expect(ran(rs)).toContain('unique_customer_trusted_email');
+    expect(reused(rs)).toContain('exclusion_rules');
+    await sameAsFromNothing(dir);
+  });
+
+  it('a test made stricter runs again; a failing gate is never reused and the table stays as published', async () => {
+    const yml = path.join(dir, 'models/curated/curated.yml');
+    const original = fs.readFileSync(yml, 'utf8');
+    const before = await tables(dir);
+    fs.writeFileSync(yml, original.replace(/- unique:\n(\s+)config:\n(\s+)severity: warn/, '- unique:\n$1config:\n$2severity: error'));
+    for (let i = 0; i < 2; i++) {
+      const rs = await build(dir, [], 1);
+      const t = rs.find((x) => x.name === 'unique_customer_curated_serial_number')!;
+      expect(t.reused).toBeUndefined();
+      expect(t.status).toBe('fail');
+      expect(rs.find((x) => x.name === 'customer_curated')!.status).toBe('error');
+    }
+    expect((await tables(dir))['"curated"."customer_curated"']).toEqual(before['"curated"."customer_curated"']);
+    fs.writeFileSync(yml, original);
+    const rs = await build(dir);
+    expect(rs.find((x) => x.name === 'unique_customer_curated_serial_number')!.status).toBe('warn');
+    await sameAsFromNothing(dir);
+  });
+});
