@@ -16,7 +16,7 @@ import { select } from '../graph/select.js';
 import type { ResolvedTarget } from '../project/resolve.js';
 import { pseudonymKey, type PseudonymKey } from '../landing/derive.js';
 import { erasureLogPath } from '../landing/erasure-log.js';
-import { needsPseudonymKey, resolvePseudonymKey, secretIdOf, SUBJECT_KEY_ENV, SUBJECT_KEY_SECRET_SETTING, type SecretReader } from './secrets.js';
+import { dryRunKeyCheck, needsPseudonymKey, resolvePseudonymKey, SUBJECT_KEY_ENV, SUBJECT_KEY_SECRET_SETTING, type SecretReader } from './secrets.js';
 import { openSession, writeArtifacts, writeJson, type GlobalOptions, type Session } from './session.js';
 
 export interface RunCommandOptions extends GlobalOptions {
@@ -112,19 +112,22 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   const s = openSession(opts, reporter, undefined, undefined, false);
   const ids = selectNodes(s, opts, reporter);
   const steps = plan(s.manifest, ids, command);
+  const asked = opts.threads ? Number(opts.threads) : s.target.threads;
+  // checked on a dry run too: it refuses what the build refuses
+  if (!Number.isInteger(asked) || asked < 1) throw new UserError(`--threads must be a whole number of at least 1, not '${opts.threads}'`);
   // a dry run goes one node at a time, so that its calls print in a stable order
-  const threads = opts.dryRun ? 1 : opts.threads ? Number(opts.threads) : s.target.threads;
-  if (!Number.isInteger(threads) || threads < 1) throw new UserError(`--threads must be a whole number of at least 1, not '${opts.threads}'`);
+  const threads = opts.dryRun ? 1 : asked;
   const window = eventTimeWindow(opts);
   if (s.target.type !== 'duckdb') for (const d of s.manifest.diagnostics) reporter.warn(formatDiagnostic(d));
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const target = { ...withIngestThreads(s.target, opts.ingestThreads), ...(opts.expireVersions ? { keep_versions: 0 } : {}) };
+  if (opts.dryRun && s.target.type === 'duckdb') throw new UserError('--dry-run is available on the athena target only');
+  if (opts.dryRun) reporter.info(`DRY RUN on ${s.target.name}: every AWS call and statement is printed in order and answered locally, planned as a first build (an empty Glue database, no landing object on S3, so every table is created and the landing tables are empty; every query succeeds and every test passes); nothing is sent to AWS.`);
   // the key first: a command that cannot have it stops before anything is opened or ingested
   const erasures = s.target.type === 'duckdb' && fs.existsSync(erasureLogPath(String(s.target.lake_dir)));
   const key = needsPseudonymKey(s.manifest, steps.map((st) => st.node.unique_id), erasures) ? await commandKey(s.target, !!opts.dryRun, reporter) : undefined;
   const adapter = await adapterFor(target, { project: s.project.config.name, ...(opts.dryRun ? { dryRun: out } : {}), log: reporter.info });
   if (key) adapter.setPseudonymKey(key);
-  if (opts.dryRun) reporter.info(`DRY RUN on ${s.target.name}: every AWS call and statement is printed in order and answered locally, planned as a first build (an empty Glue database, no landing object on S3, so every table is created and the landing tables are empty; every query succeeds and every test passes); nothing is sent to AWS.`);
   reporter.info(`Running with stedi ${s.manifest.metadata.stedi_version} on target ${s.target.name} (${s.target.type}): ${steps.length} node${steps.length === 1 ? '' : 's'}, ${threads} thread${threads === 1 ? '' : 's'}`);
   const controller = new AbortController();
   let stoppedBy: 'SIGINT' | 'SIGTERM' | undefined;
@@ -202,7 +205,10 @@ const readSecret: SecretReader = async (secretId, region) => {
  */
 export async function commandKey(target: ResolvedTarget, dryRun: boolean, reporter: Reporter): Promise<PseudonymKey> {
   if (dryRun) {
-    if (!process.env[SUBJECT_KEY_ENV]?.trim() && secretIdOf(target) === undefined) reporter.warn(`neither ${SUBJECT_KEY_ENV} nor ${SUBJECT_KEY_SECRET_SETTING} is set: a real build on ${target.name} would refuse to start`);
+    // the key given is checked as the build checks it; its value is not used (nothing is sent)
+    const { notes, warnings } = dryRunKeyCheck(target, process.env);
+    for (const w of warnings) reporter.warn(w);
+    for (const n of notes) reporter.info(n);
     return pseudonymKey(Buffer.from('dry-run-placeholder-never-sent'));
   }
   const key = await resolvePseudonymKey(target, { env: process.env, info: reporter.info, readSecret });

@@ -83,6 +83,23 @@ export async function resolvePseudonymKey(target: ResolvedTarget, opts: KeyOptio
   return pseudonymKey(Buffer.from(localKey(target, opts.info), 'utf8'));
 }
 
+/**
+ * What a dry run (athena, nothing sent) can check of the key: STEDI_SUBJECT_KEY by the build's own
+ * rule, so that a key the build would refuse stops the dry run too (a UserError, never naming the
+ * value). What only AWS can tell (the secret's value, whether it equals STEDI_SUBJECT_KEY) is not
+ * checked: the lines returned say so, and say when a real build would refuse for want of a key.
+ */
+export function dryRunKeyCheck(target: ResolvedTarget, env: NodeJS.ProcessEnv): { notes: string[]; warnings: string[] } {
+  const given = env[SUBJECT_KEY_ENV]?.trim() ? checkedKey(env[SUBJECT_KEY_ENV]!, SUBJECT_KEY_ENV) : undefined;
+  const secretId = secretIdOf(target);
+  if (secretId !== undefined) {
+    const also = given !== undefined ? `; the build then requires it to equal ${SUBJECT_KEY_ENV}` : '';
+    return { notes: [`The build reads the pseudonymisation key from AWS Secrets Manager first (GetSecretValue of ${SUBJECT_KEY_SECRET_SETTING})${also}; the dry run reads no secret, so the secret itself is not checked`], warnings: [] };
+  }
+  if (given === undefined) return { notes: [], warnings: [`neither ${SUBJECT_KEY_ENV} nor ${SUBJECT_KEY_SECRET_SETTING} is set: a real build on ${target.name} would refuse to start`] };
+  return { notes: [], warnings: [] };
+}
+
 /** The Secrets Manager secret id of the target (athena only), if it names one. */
 export function secretIdOf(target: ResolvedTarget): string | undefined {
   return target.type === 'athena' && typeof target.subject_key_secret_id === 'string' ? target.subject_key_secret_id : undefined;

@@ -247,6 +247,26 @@ describe('stedi build --target athena --dry-run (the CLI, no AWS credentials)', 
     expect(requests[0]!.body).not.toContain(KEY);
   });
 
+  it('refuses what the real build refuses before its first AWS call: a malformed key, a bad --threads (exit 2, nothing printed as sent)', async () => {
+    const creds = { AWS_PROFILE: undefined, AWS_ACCESS_KEY_ID: 'fake-access-key-id', AWS_SECRET_ACCESS_KEY: 'fake-secret-for-a-local-endpoint' };
+    for (const bad of ['too-short-key', 'sixteen-chars-and-\u00e9-accent']) {
+      const real = await stedi(['build', '--target', 'athena'], env({ ...creds, STEDI_SUBJECT_KEY: bad }));
+      const dry = await stedi(['build', '--target', 'athena', '--dry-run'], env({ STEDI_SUBJECT_KEY: bad }));
+      expect(real.code, real.err).toBe(2);
+      expect(dry.code, dry.out + dry.err).toBe(2);
+      const reason = real.err.split('\n').find((l) => l.startsWith('STEDI_SUBJECT_KEY'));
+      expect(reason, real.err).toMatch(/^STEDI_SUBJECT_KEY (is too short|must be 16 to 256 printable ASCII characters)/);
+      expect(dry.err).toContain(reason!);
+      expect(printedCalls(dry.out)).toEqual([]);
+      expect(dry.out + dry.err).not.toContain(bad);
+    }
+    const threads = await stedi(['build', '--target', 'athena', '--dry-run', '--threads', '0'], env({ STEDI_SUBJECT_KEY: KEY }));
+    expect(threads.code).toBe(2);
+    expect(threads.err).toContain("--threads must be a whole number of at least 1, not '0'");
+    expect(printedCalls(threads.out)).toEqual([]);
+    expect(requests).toEqual([]);
+  });
+
   it('a real build on a machine without AWS credentials says so (exit 1), not an internal error', async () => {
     const r = await stedi(['build', '--target', 'athena'], env({ STEDI_SUBJECT_KEY: KEY }));
     expect(r.err).toContain("no usable AWS credentials for the athena target (region eu-west-1, workgroup 'stedi', Glue database 'stedi')");

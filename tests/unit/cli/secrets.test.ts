@@ -13,7 +13,7 @@ import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient 
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { createSecretsClient, readSecretString } from '../../../runner/adapters/athena/secret-store.js';
-import { needsPseudonymKey, resolvePseudonymKey, type SecretReader } from '../../../runner/cli/secrets.js';
+import { dryRunKeyCheck, needsPseudonymKey, resolvePseudonymKey, type SecretReader } from '../../../runner/cli/secrets.js';
 import { keyFingerprint } from '../../../runner/landing/derive.js';
 import type { Manifest } from '../../../runner/manifest/types.js';
 import type { ResolvedTarget } from '../../../runner/project/resolve.js';
@@ -100,6 +100,36 @@ describe('AWS Secrets Manager (athena: subject_key_secret_id)', () => {
 
   it('the athena target without either refuses to ingest', async () => {
     expect(await refused(resolve(athena()))).toMatch(/^no pseudonymisation key: the athena target refuses to ingest a source with a derived column \(subject_key\) without one; set STEDI_SUBJECT_KEY or the target setting subject_key_secret_id/);
+  });
+});
+
+describe('a dry run (athena, nothing sent)', () => {
+  const check = (target: ResolvedTarget, env: Record<string, string>) => {
+    try {
+      return dryRunKeyCheck(target, env);
+    } catch (e) {
+      for (const k of [KEY, 'short-key']) expect((e as Error).message).not.toContain(k);
+      return (e as Error).message;
+    }
+  };
+
+  it('refuses the keys the build refuses, by the same rule', async () => {
+    for (const bad of ['short-key', `${KEY}\u00e9`, 'x'.repeat(257)]) {
+      const built = await refused(resolve(athena(), { STEDI_SUBJECT_KEY: bad }));
+      expect(check(athena(), { STEDI_SUBJECT_KEY: bad })).toBe(built);
+      expect(check(athena({ subject_key_secret_id: SECRET_ID }), { STEDI_SUBJECT_KEY: bad })).toBe(built);
+    }
+    expect(sm.calls()).toHaveLength(0);
+  });
+
+  it('accepts a good key silently; warns without any key; says the secret is not read', () => {
+    expect(check(athena(), { STEDI_SUBJECT_KEY: ` ${KEY}\n` })).toEqual({ notes: [], warnings: [] });
+    expect(check(athena(), {})).toEqual({ notes: [], warnings: ['neither STEDI_SUBJECT_KEY nor subject_key_secret_id is set: a real build on athena would refuse to start'] });
+    const r = check(athena({ subject_key_secret_id: SECRET_ID }), { STEDI_SUBJECT_KEY: KEY }) as { notes: string[]; warnings: string[] };
+    expect(r.warnings).toEqual([]);
+    expect(r.notes.join('\n')).toMatch(/reads the pseudonymisation key from AWS Secrets Manager first .*equal STEDI_SUBJECT_KEY; the dry run reads no secret/);
+    expect(r.notes.join('\n')).not.toContain(KEY);
+    expect(sm.calls()).toHaveLength(0);
   });
 });
 
