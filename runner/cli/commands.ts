@@ -17,6 +17,7 @@ import type { ResolvedTarget } from '../project/resolve.js';
 import { pseudonymKey, type PseudonymKey } from '../landing/derive.js';
 import { erasureLogPath } from '../landing/erasure-log.js';
 import { dryRunKeyCheck, needsPseudonymKey, resolvePseudonymKey, SUBJECT_KEY_ENV, SUBJECT_KEY_SECRET_SETTING, type SecretReader } from './secrets.js';
+import { announceNodeSupport } from './node-support.js';
 import { openSession, writeArtifacts, writeJson, type GlobalOptions, type Session } from './session.js';
 
 export interface RunCommandOptions extends GlobalOptions {
@@ -82,6 +83,7 @@ export async function adapterFor(target: ResolvedTarget, opts: AdapterOptions): 
     const { DuckDbAdapter } = await import('../adapters/duckdb/adapter.js');
     return new DuckDbAdapter(target, owner);
   }
+  announceNodeSupport();
   const [{ AthenaAdapter }, { createClients, dryRunClients, formatCall }, { AwsSimulator }] = await Promise.all([
     import('../adapters/athena/adapter.js'),
     import('../adapters/athena/clients.js'),
@@ -194,6 +196,7 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
 
 /** Reads Secrets Manager through the SDK, loaded only when a target names a secret. */
 const readSecret: SecretReader = async (secretId, region) => {
+  announceNodeSupport();
   const { createSecretsClient, readSecretString } = await import('../adapters/athena/secret-store.js');
   return readSecretString(createSecretsClient(region), secretId);
 };

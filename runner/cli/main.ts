@@ -11,6 +11,7 @@ import { createReporter, type Reporter } from '../execute/reporter.js';
 import { loadProject } from '../project/load.js';
 import { runCommand, selectNodes, type RunCommandOptions } from './commands.js';
 import { addGenerateCommand } from './generate.js';
+import { prepareNodeSupport } from './node-support.js';
 import { recoverCommand } from './recover.js';
 import { showCommand, type ShowOptions } from './show.js';
 import { enterProject, openSession, type GlobalOptions } from './session.js';
@@ -144,6 +145,8 @@ export async function main(argv: string[]): Promise<number> {
     if (e.code === 'EPIPE') process.exit(0);
   });
   const out = (s: string) => process.stdout.write(`${s}\n`);
+  // before any AWS client exists: the SDK's 9-line Node.js notice becomes one line of stedi's
+  prepareNodeSupport(process.env, process.version, (line) => process.stderr.write(`${line}\n`));
   const program = buildProgram((c) => (code = c), out);
   try {
     await program.parseAsync(argv);

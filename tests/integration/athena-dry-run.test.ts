@@ -126,6 +126,10 @@ describe('stedi build --target athena --dry-run (the CLI, no AWS credentials)', 
     expect(r.err).not.toMatch(/ERROR|internal error|Credential/i);
     expect(r.code).toBe(0);
     expect(requests).toEqual([]);
+    // the AWS SDK's 9-line Node.js notice is not printed; stedi's one line is, once, below Node.js 22
+    expect(r.out + r.err).not.toContain('NodeVersionSupportWarning');
+    const notices = r.err.split('\n').filter((l) => /^warning: Node\.js v[\d.]+: the AWS SDK releases after .* require Node\.js 22 or later/.test(l));
+    expect(notices).toHaveLength(Number(process.versions.node.split('.')[0]) < 22 ? 1 : 0);
     expect(r.out.split('\n')[0]).toMatch(/^DRY RUN on athena: .*planned as a first build \(an empty Glue database, no landing object on S3.*nothing is sent to AWS\.$/);
     // the three sources warn: a first build over an empty landing zone reads no record
     expect(r.out).toMatch(/\nDone\. PASS=\d+ WARN=3 ERROR=0 SKIP=0 TOTAL=\d+\n/);
