@@ -112,6 +112,10 @@ export function buildProgram(setCode: (code: number) => void, out: (s: string) =
     // imported on demand: the site bundler (esbuild) is only needed here
     act(async (o, r) => (await import('./docs.js')).docsGenerate(o, r)),
   );
+  common(docs.command('serve').description('serve target/docs/ over local HTTP (generated first if missing); Ctrl-C stops it'), false)
+    .option('--port <n>', 'port to listen on (0: any free port)', '8080')
+    .option('--host <address>', 'address to listen on (the loopback address by default: only this machine can connect)', '127.0.0.1')
+    .action(act(async (o, r) => (await import('./docs-serve.js')).docsServe(o as never, r)));
   common(program.command('clean').description('delete the folders listed in clean-targets'), false).action(
     act((o, r) => {
       enterProject(o);
