@@ -11,6 +11,7 @@ import { createReporter, type Reporter } from '../execute/reporter.js';
 import { loadProject } from '../project/load.js';
 import { runCommand, selectNodes, type RunCommandOptions } from './commands.js';
 import { addGenerateCommand } from './generate.js';
+import { initCommand } from './init.js';
 import { prepareNodeSupport } from './node-support.js';
 import { recoverCommand } from './recover.js';
 import { showCommand, type ShowOptions } from './show.js';
@@ -138,6 +139,13 @@ export function buildProgram(setCode: (code: number) => void, out: (s: string) =
     .option('--dry-run', 'print what would be removed (counts per file and table, no identifier) and change nothing')
     .option('--ingest-threads <n>', "threads that classify landing lines in the rebuild (default: the target's ingest_threads)")
     .action(act(async (o, r) => (await import('./forget.js')).forgetCommand(o as never, r)));
+  program
+    .command('init')
+    .description('write a new project into a folder (default: the current one): a sample landing source, a model, tests, a seed, a local and an athena target; never overwrites a file')
+    .argument('[dir]', 'folder of the new project (created if missing)')
+    .option('--name <name>', 'project name (default: from the folder name)')
+    .option('-q, --quiet', 'print only errors')
+    .action((dir: string | undefined, o: { name?: string; quiet?: boolean }) => setCode(initCommand(dir, o, reporterFor(o))));
   addGenerateCommand(program, setCode, out);
   return program;
 }
