@@ -140,6 +140,12 @@ export function buildProgram(setCode: (code: number) => void, out: (s: string) =
     .option('--ingest-threads <n>', "threads that classify landing lines in the rebuild (default: the target's ingest_threads)")
     .action(act(async (o, r) => (await import('./forget.js')).forgetCommand(o as never, r)));
   program
+    .command('debug')
+    .description('check the setup: versions, the project file, the target, and what a build needs from it (duckdb: lake folder, catalog; athena: credentials, workgroup, Glue database); the pseudonymisation key by its fingerprint. Exit 1 when a check fails')
+    .option('--project-dir <dir>', 'folder holding stedi_project.yml (default: current folder)')
+    .option('-t, --target <name>', 'target from stedi_project.yml (default: STEDI_TARGET or default-target)')
+    .action(act(async (o, r) => (await import('./debug.js')).debugCommand(o, r, out)));
+  program
     .command('init')
     .description('write a new project into a folder (default: the current one): a sample landing source, a model, tests, a seed, a local and an athena target; never overwrites a file')
     .argument('[dir]', 'folder of the new project (created if missing)')

@@ -90,6 +90,30 @@ export class AthenaAdapter implements Adapter {
     }
   }
 
+  /**
+   * `stedi debug`: the checks of open(), one at a time, each a sentence or an EngineError.
+   * The workgroup (one GetWorkGroup) as a build would use it: enabled, engine version 3, a result location.
+   */
+  async checkWorkgroup(): Promise<string> {
+    try {
+      const own = await this.resultConfiguration();
+      const where = own?.OutputLocation ?? this.workgroupResults;
+      return `workgroup '${this.settings.workgroup}' is usable; query results ${where ? `go to ${where}` : 'are managed by the workgroup'}`;
+    } catch (e) {
+      throw awsSetupError(e, `the workgroup '${this.settings.workgroup}' (region ${this.settings.region})`);
+    }
+  }
+
+  /** `stedi debug`: the Glue database exists and can be read (one GetDatabase). */
+  async checkDatabase(): Promise<string> {
+    try {
+      await this.catalog.checkDatabase();
+      return `Glue database '${this.settings.database}' exists`;
+    } catch (e) {
+      throw awsSetupError(e, `the Glue database '${this.settings.database}' (region ${this.settings.region})`);
+    }
+  }
+
   /** The workgroup decides: an enforced configuration (or managed results) keeps its own location. */
   private async resultConfiguration(): Promise<ResultConfiguration | undefined> {
     const { workgroup, s3StagingDir } = this.settings;
