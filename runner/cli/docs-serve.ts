@@ -73,6 +73,9 @@ export async function docsServe(opts: ServeOptions, reporter: Reporter): Promise
     reporter.info(`${path.relative('.', dir)}/index.html does not exist yet: generating it first (stedi docs generate)`);
     const code = await (await import('./docs.js')).docsGenerate({ ...opts, projectDir: undefined }, reporter);
     if (code !== 0) return code;
+  } else if (opts.target !== undefined || opts.vars !== undefined) {
+    // the page is served as it is: the options that would shape a new one say so rather than do nothing
+    reporter.warn(`${path.relative('.', dir)}/index.html exists and is served as it is: --target and --vars apply only when the docs are generated (stedi docs generate${opts.target ? ` --target ${opts.target}` : ''} to regenerate them)`);
   }
   const root = fs.realpathSync(dir);
   const server = http.createServer((req, res) => answer(root, req, res));

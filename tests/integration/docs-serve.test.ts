@@ -75,8 +75,9 @@ describe('stedi docs serve', () => {
     const dir = copyFixture();
     fs.mkdirSync(path.join(dir, 'target/docs'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'target/docs/index.html'), '<!doctype html><title>kept</title>');
-    const { s, port } = await serve(dir);
+    const { s, port } = await serve(dir, ['--target', 'alt']);
     expect(s.stdout()).not.toContain('generating it first');
+    expect(s.stderr()).toContain('warning: target/docs/index.html exists and is served as it is: --target and --vars apply only when the docs are generated (stedi docs generate --target alt to regenerate them)');
     expect((await request(port, '/')).body.toString()).toBe('<!doctype html><title>kept</title>');
 
     const busy = await stedi(dir, ['docs', 'serve', '--port', String(port)]);
