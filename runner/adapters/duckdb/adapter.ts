@@ -205,7 +205,7 @@ export class DuckDbAdapter implements Adapter {
     if (this.mode === 'read' && this.snapshot) return asPublishedRecords(this.snapshot.relations);
     if (this.mode === 'memory') return [];
     try {
-      return asPublishedRecords(await this.withConnection((c) => publishedRows(c)));
+      return asPublishedRecords(await this.withConnection((c) => publishedRows(c)), (f) => fs.existsSync(f));
     } catch (e) {
       // a catalog of an earlier stedi opened read-only has no inputs recorded
       if (this.mode === 'read') return [];

@@ -230,23 +230,26 @@ export function readSnapshot(file: string): Snapshot | undefined {
 }
 
 /** What the executor reads back: relation, node, rows and inputs of every published relation. */
-export function asPublishedRecords(rows: PublishedRow[]): PublishedRecord[] {
+export function asPublishedRecords(rows: PublishedRow[], exists?: (file: string) => boolean): PublishedRecord[] {
   return rows.map((r) => ({
     relation: r.relation,
     ...(r.node ? { node: r.node } : {}),
     ...(r.row_count !== null ? { rows: r.row_count } : {}),
     ...(r.inputs ? { inputs: JSON.parse(r.inputs) as Record<string, unknown> } : {}),
     published_at: r.published_at,
-    ...(contentOf(r) !== undefined ? { content: contentOf(r)! } : {}),
+    ...(contentOf(r, exists) !== undefined ? { content: contentOf(r, exists)! } : {}),
   }));
 }
 
 /**
  * A published table's data is its version folder (every Parquet file in it, written once) or the
- * list of immutable parts it reads: either names exactly the rows. A view has no token.
+ * list of immutable parts it reads: either names exactly the rows. A view has no token, nor a
+ * version whose folder or parts are gone (`exists`, when given, is asked): what reads it is built
+ * again rather than reused over a table that can no longer be read.
  */
-export function contentOf(r: PublishedRow): string | undefined {
-  if (r.kind !== 'table') return undefined;
+export function contentOf(r: PublishedRow, exists?: (file: string) => boolean): string | undefined {
+  if (r.kind !== 'table' || !r.path) return undefined;
+  if (exists && !(r.parts ?? [r.path]).every(exists)) return undefined;
   if (r.parts) return `parts:${createHash('sha256').update(JSON.stringify(r.parts)).digest('hex')}`;
-  return r.path ? `folder:${r.path}` : undefined;
+  return `folder:${r.path}`;
 }
