@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Adapter } from '../adapters/types.js';
 import { formatDiagnostic, UserError } from '../core/diagnostics.js';
-import { plan, type Command } from '../execute/plan.js';
+import { plan, planNodeCount, testsLeftOut, type Command } from '../execute/plan.js';
 import type { Reporter } from '../execute/reporter.js';
 import { isFailure, RUN_RESULTS_SCHEMA_VERSION, type NodeResult, type RunResults } from '../execute/results.js';
 import { formatReconciliation, reconcileRun, type Reconciliation } from '../execute/reconciliation.js';
@@ -130,7 +130,8 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   const key = needsPseudonymKey(s.manifest, steps.map((st) => st.node.unique_id), erasures) ? await commandKey(s.target, !!opts.dryRun, reporter) : undefined;
   const adapter = await adapterFor(target, { project: s.project.config.name, ...(opts.dryRun ? { dryRun: out } : {}), log: reporter.info });
   if (key) adapter.setPseudonymKey(key);
-  reporter.info(`Running with stedi ${s.manifest.metadata.stedi_version} on target ${s.target.name} (${s.target.type}): ${steps.length} node${steps.length === 1 ? '' : 's'}, ${threads} thread${threads === 1 ? '' : 's'}`);
+  const nodes = planNodeCount(steps);
+  reporter.info(`Running with stedi ${s.manifest.metadata.stedi_version} on target ${s.target.name} (${s.target.type}): ${nodes} node${nodes === 1 ? '' : 's'}, ${threads} thread${threads === 1 ? '' : 's'}`);
   const controller = new AbortController();
   let stoppedBy: 'SIGINT' | 'SIGTERM' | undefined;
   const stop = (sig: 'SIGINT' | 'SIGTERM') => {
@@ -191,6 +192,7 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
     return stoppedBy === 'SIGINT' ? 130 : 143;
   }
   summarize(results, elapsed, reporter);
+  if (command === 'run') for (const l of leftOutLines(testsLeftOut(s.manifest, ids, steps))) reporter.info(l);
   return success ? 0 : 1;
 }
 
@@ -277,6 +279,16 @@ function summarize(results: NodeResult[], elapsed: number, reporter: Reporter): 
   const line = `Done. PASS=${count('success', 'pass')} WARN=${count('warn')} ERROR=${count('error', 'fail')} SKIP=${count('skipped')}${count('cancelled') ? ` CANCELLED=${count('cancelled')}` : ''} TOTAL=${results.length}`;
   if (errors.length) reporter.error(line);
   else (reporter.summary ?? reporter.info)(line);
+}
+
+/** `stedi run`: what it did not test, and which command does. */
+export function leftOutLines(left: ReturnType<typeof testsLeftOut>): string[] {
+  const n = (k: number, one: string, many: string) => `${k} ${k === 1 ? one : many}`;
+  const out: string[] = [];
+  if (left.warn.length) out.push(`${n(left.warn.length, 'warn-severity test was', 'warn-severity tests were')} not run; \`stedi build\` or \`stedi test\` runs them`);
+  if (left.error.length) out.push(`${n(left.error.length, 'test that reads other models than the one it tests was', 'tests that read other models than the one they test were')} not run (they gate no model); \`stedi build\` or \`stedi test\` runs them`);
+  if (left.unit.length) out.push(`${n(left.unit.length, 'unit test was', 'unit tests were')} not run; \`stedi build\` or \`stedi test\` runs them`);
+  return out;
 }
 
 /** Athena queries, data scanned and estimated cost of the whole run (see runner/adapters/athena/cost.ts). */

@@ -62,7 +62,7 @@ export function buildProgram(setCode: (code: number) => void, out: (s: string) =
   };
   for (const [name, desc] of [
     ['build', 'seeds, models and tests in DAG order; each table is published only after its blocking tests pass'],
-    ['run', 'materialize models (each still gated by its blocking tests)'],
+    ['run', 'materialize models, each gated by its error-severity tests; warn-severity tests, tests across models and unit tests are not run (stedi build or stedi test runs them)'],
     ['test', 'run data tests and unit tests against what is published'],
     ['seed', 'load CSV seeds'],
   ] as const) {

@@ -87,3 +87,23 @@ function landingBarrier(steps: PlanStep[]): void {
     else if (s.kind === 'source' && s.node.config.on_malformed !== 'fail') s.after = strict;
   }
 }
+
+/**
+ * The nodes a plan reports on, as its progress lines count them: every step and every test that
+ * gates a materialization (a gate test has no step of its own but a line of its own).
+ */
+export function planNodeCount(steps: PlanStep[]): number {
+  return steps.reduce((n, s) => n + 1 + (s.kind === 'materialize' ? s.audit.length : 0), 0);
+}
+
+/**
+ * The selected tests and unit tests a plan does not run: `stedi run` runs only the
+ * error-severity tests that gate a model, so warn-severity tests, tests that read other models
+ * than the one they gate, and unit tests are left to `stedi build` and `stedi test`.
+ */
+export function testsLeftOut(manifest: Manifest, selected: Set<string>, steps: PlanStep[]): { warn: TestNode[]; error: TestNode[]; unit: UnitTestNode[] } {
+  const ran = new Set(steps.flatMap((s) => [s.node.unique_id, ...(s.kind === 'materialize' ? s.audit.map((t) => t.unique_id) : [])]));
+  const left = [...selected].map((id) => manifest.nodes[id]).filter((n): n is TestNode | UnitTestNode => !!n && n.config.enabled !== false && (n.resource_type === 'test' || n.resource_type === 'unit_test') && !ran.has(n.unique_id));
+  const tests = left.filter((n): n is TestNode => n.resource_type === 'test');
+  return { warn: tests.filter((t) => t.severity === 'warn'), error: tests.filter((t) => t.severity !== 'warn'), unit: left.filter((n): n is UnitTestNode => n.resource_type === 'unit_test') };
+}

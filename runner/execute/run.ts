@@ -5,7 +5,7 @@ import { needsAttention, reportForArtifacts } from '../landing/report.js';
 import { runDataTest } from './data-test.js';
 import { GUARD_HINT, volumeGuard, volumeProblem } from './guards.js';
 import { checkPlan, type BuildInputs, type InputProblem } from './inputs.js';
-import type { PlanStep } from './plan.js';
+import { planNodeCount, type PlanStep } from './plan.js';
 import type { Reporter } from './reporter.js';
 import type { NodeResult, NodeStatus } from './results.js';
 import { schedule } from './scheduler.js';
@@ -49,7 +49,7 @@ export function labelOf(n: ManifestNode): string {
 }
 
 export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanStep[], opts: ExecOptions): Promise<NodeResult[]> {
-  const total = steps.reduce((n, s) => n + 1 + (s.kind === 'materialize' ? s.audit.length : 0), 0);
+  const total = planNodeCount(steps);
   const results: NodeResult[] = [];
   const stopped = () => !!opts.signal?.aborted;
   /** After a stop only the nodes that were in flight are printed (CANCELLED); the others are recorded quietly. */

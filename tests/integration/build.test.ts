@@ -34,7 +34,7 @@ describe('stedi build end to end', () => {
     expect(first.code, explain(first)).toBe(0);
     expect(first.stderr).toBe('');
     const lines = first.stdout.split('\n');
-    expect(lines[0]).toMatch(/^Running with stedi \S+ on target local \(duckdb\): 7 nodes, 4 threads$/);
+    expect(lines[0]).toMatch(/^Running with stedi \S+ on target local \(duckdb\): 10 nodes, 4 threads$/);
     const progress = lines.filter((l) => / of 10 /.test(l));
     expect(progress).toHaveLength(10);
     // every index 1..10 exactly once

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { plan } from '../../../runner/execute/plan.js';
+import { plan, planNodeCount, testsLeftOut } from '../../../runner/execute/plan.js';
+import { leftOutLines } from '../../../runner/cli/commands.js';
 import { compileFiles } from '../compiler/harness.js';
 
 const files = {
@@ -64,5 +65,30 @@ describe('plan', () => {
     const kinds = plan(manifest, all, 'test').map((s) => s.kind);
     expect(new Set(kinds)).toEqual(new Set(['test', 'unit_test']));
     expect(kinds).toHaveLength(5);
+  });
+
+  it('counts the nodes the progress lines count: every step and every gate test', () => {
+    const run = plan(manifest, all, 'run');
+    // 3 models + the source + a's not_null gate (b's relationship to a gates b too)
+    expect(run).toHaveLength(4);
+    expect(planNodeCount(run)).toBe(4 + run.reduce((n, s) => n + (s.kind === 'materialize' ? s.audit.length : 0), 0));
+    expect(planNodeCount(run)).toBe(6);
+    expect(planNodeCount(plan(manifest, all, 'build'))).toBe(Object.keys(manifest.nodes).length);
+  });
+
+  it('run: names the selected tests it leaves to build and test, by kind', () => {
+    const left = testsLeftOut(manifest, all, plan(manifest, all, 'run'));
+    expect(left.warn.map((t) => t.test_metadata.name)).toEqual(['unique']);
+    expect(left.error.map((t) => t.name)).toEqual(['relationships_c_email_ref_b_email']);
+    expect(left.unit.map((t) => t.name)).toEqual(['b_passes_rows']);
+    expect(leftOutLines(left)).toEqual([
+      '1 warn-severity test was not run; `stedi build` or `stedi test` runs them',
+      '1 test that reads other models than the one it tests was not run (they gate no model); `stedi build` or `stedi test` runs them',
+      '1 unit test was not run; `stedi build` or `stedi test` runs them',
+    ]);
+    // build leaves nothing out; a selection without tests leaves none of them out
+    expect(testsLeftOut(manifest, all, plan(manifest, all, 'build'))).toEqual({ warn: [], error: [], unit: [] });
+    const onlyC = new Set(['model.demo.c']);
+    expect(testsLeftOut(manifest, onlyC, plan(manifest, onlyC, 'run'))).toEqual({ warn: [], error: [], unit: [] });
   });
 });
