@@ -43,6 +43,8 @@ export interface Candidate {
   rows?: number;
   /** Rows of the version published now; undefined when nothing is published yet. */
   previousRows?: number;
+  /** A source's candidate: what happened to every landing line (its warnings fail the gate under `--warn-error`). */
+  landing?: LandingReport;
 }
 
 /**

@@ -10,9 +10,10 @@ import type { Reporter } from '../execute/reporter.js';
 import { isFailure, RUN_RESULTS_SCHEMA_VERSION, type NodeResult, type RunResults } from '../execute/results.js';
 import { formatReconciliation, reconcileRun, type Reconciliation } from '../execute/reconciliation.js';
 import { publishedInconsistencies, type InputProblem } from '../execute/inputs.js';
-import { executeChecked } from '../execute/run.js';
+import { executeChecked, labelOf } from '../execute/run.js';
 import { buildGraph } from '../graph/dag.js';
 import { select } from '../graph/select.js';
+import type { Manifest } from '../manifest/types.js';
 import type { ResolvedTarget } from '../project/resolve.js';
 import { pseudonymKey, type PseudonymKey } from '../landing/derive.js';
 import { erasureLogPath } from '../landing/erasure-log.js';
@@ -37,6 +38,8 @@ export interface RunCommandOptions extends GlobalOptions {
   eventTimeEnd?: string;
   /** `--no-reuse` (commander sets `reuse: false`): build and test every selected node even when its inputs did not change (runner/execute/reuse.ts). */
   reuse?: boolean;
+  /** Warnings are errors: a warning test fails, a source with landing warnings is not published, the run exits 1 (runner/execute/run.ts). */
+  warnError?: boolean;
   /** `stedi forget`: keep no earlier version of any table (keep_versions 0 for this run): older versions are expired with their files. */
   expireVersions?: boolean;
 }
@@ -120,6 +123,7 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   // a dry run goes one node at a time, so that its calls print in a stable order
   const threads = opts.dryRun ? 1 : asked;
   const window = eventTimeWindow(opts);
+  if (opts.warnError && opts.allowShrink) throw new UserError('--allow-shrink publishes what the volume guards refuse, with a warning, and --warn-error makes that warning an error: give one of them');
   if (s.target.type !== 'duckdb') for (const d of s.manifest.diagnostics) reporter.warn(formatDiagnostic(d));
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const target = { ...withIngestThreads(s.target, opts.ingestThreads), ...(opts.expireVersions ? { keep_versions: 0 } : {}) };
@@ -152,7 +156,7 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   try {
     await adapter.open(command === 'test' ? 'read' : 'write');
     writeArtifacts(s);
-    ({ results, refused } = await executeChecked(s.manifest, adapter, steps, { threads, failFast: !!opts.failFast, signal: controller.signal, reporter, allowShrink: !!opts.allowShrink, fullRefresh: !!opts.fullRefresh, reuse: (command === 'build' || command === 'run') && opts.reuse !== false && !opts.dryRun, ...(window ? { eventTimeWindow: window } : {}), ...(key && !opts.dryRun ? { keyFingerprint: key.fingerprint } : {}) }));
+    ({ results, refused } = await executeChecked(s.manifest, adapter, steps, { threads, failFast: !!opts.failFast, signal: controller.signal, reporter, allowShrink: !!opts.allowShrink, warnError: !!opts.warnError, fullRefresh: !!opts.fullRefresh, reuse: (command === 'build' || command === 'run') && opts.reuse !== false && !opts.dryRun, ...(window ? { eventTimeWindow: window } : {}), ...(key && !opts.dryRun ? { keyFingerprint: key.fingerprint } : {}) }));
     if (!refused.length) {
       if (command !== 'test' && !opts.dryRun && !controller.signal.aborted) reconciliation = await reconcileRun(s.manifest, results, adapter, controller.signal);
       if (!opts.dryRun && !controller.signal.aborted) inconsistent = publishedInconsistencies(s.manifest, await adapter.published(controller.signal));
@@ -163,10 +167,10 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
     await adapter.close();
   }
   const elapsed = (Date.now() - started) / 1000;
-  const success = !refused.length && !results.some(isFailure) && !controller.signal.aborted && !reconciliation?.problems.length && !(command === 'test' && inconsistent.length);
+  const success = !refused.length && !results.some(isFailure) && !controller.signal.aborted && !reconciliation?.problems.length && !((command === 'test' || opts.warnError) && inconsistent.length);
   const runResults: RunResults = {
     metadata: { schema_version: RUN_RESULTS_SCHEMA_VERSION, generated_at: new Date().toISOString(), invocation_id: randomUUID(), command, target: s.target.name },
-    args: { ...(opts.select ? { select: opts.select } : {}), ...(opts.exclude ? { exclude: opts.exclude } : {}), threads, fail_fast: !!opts.failFast, ...(opts.allowShrink ? { allow_shrink: true } : {}), ...(opts.fullRefresh ? { full_refresh: true } : {}), ...(opts.reuse === false ? { no_reuse: true } : {}), ...(opts.eventTimeStart ? { event_time_start: opts.eventTimeStart } : {}), ...(opts.eventTimeEnd ? { event_time_end: opts.eventTimeEnd } : {}), ...(opts.ingestThreads ? { ingest_threads: Number(opts.ingestThreads) } : {}) },
+    args: { ...(opts.select ? { select: opts.select } : {}), ...(opts.exclude ? { exclude: opts.exclude } : {}), threads, fail_fast: !!opts.failFast, ...(opts.allowShrink ? { allow_shrink: true } : {}), ...(opts.warnError ? { warn_error: true } : {}), ...(opts.fullRefresh ? { full_refresh: true } : {}), ...(opts.reuse === false ? { no_reuse: true } : {}), ...(opts.eventTimeStart ? { event_time_start: opts.eventTimeStart } : {}), ...(opts.eventTimeEnd ? { event_time_end: opts.eventTimeEnd } : {}), ...(opts.ingestThreads ? { ingest_threads: Number(opts.ingestThreads) } : {}) },
     elapsed_time: elapsed,
     success,
     results,
@@ -185,13 +189,17 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
     for (const l of formatReconciliation(reconciliation)) reporter.info(l);
     for (const p of reconciliation.problems) reporter.error(`Reconciliation mismatch: ${p}`);
   }
-  if (inconsistent.length) reportInconsistent(inconsistent, reporter, command === 'test');
+  if (inconsistent.length) reportInconsistent(inconsistent, reporter, command === 'test' || !!opts.warnError);
   if (stoppedBy) {
     summarizeStop(stoppedBy, results, elapsed, reporter);
     // 128 + signal number, as shells report a process stopped by a signal.
     return stoppedBy === 'SIGINT' ? 130 : 143;
   }
   summarize(results, elapsed, reporter);
+  if (opts.warnError) {
+    const line = warnErrorLine(s.manifest, results, command !== 'test' && inconsistent.length > 0);
+    if (line) reporter.error(line);
+  }
   if (command === 'run') for (const l of leftOutLines(testsLeftOut(s.manifest, ids, steps))) reporter.info(l);
   return success ? 0 : 1;
 }
@@ -279,6 +287,15 @@ function summarize(results: NodeResult[], elapsed: number, reporter: Reporter): 
   const line = `Done. PASS=${count('success', 'pass')} WARN=${count('warn')} ERROR=${count('error', 'fail')} SKIP=${count('skipped')}${count('cancelled') ? ` CANCELLED=${count('cancelled')}` : ''} TOTAL=${results.length}`;
   if (errors.length) reporter.error(line);
   else (reporter.summary ?? reporter.info)(line);
+}
+
+/** `--warn-error`: the warnings that made the run fail, by node; undefined when none did. */
+export function warnErrorLine(manifest: Manifest, results: NodeResult[], inconsistent: boolean): string | undefined {
+  // a model refused because a gate test warned is named through its test
+  const warned = results.filter((r) => r.warn_error && r.resource_type !== 'model' && r.resource_type !== 'seed').map((r) => (manifest.nodes[r.unique_id] ? labelOf(manifest.nodes[r.unique_id]!) : `${r.resource_type} ${r.name}`));
+  if (inconsistent) warned.push('the published tables are not built from the same inputs');
+  if (!warned.length) return undefined;
+  return `--warn-error: ${warned.length} warning${warned.length === 1 ? '' : 's'} made this run fail: ${warned.join('; ')}`;
 }
 
 /** `stedi run`: what it did not test, and which command does. */

@@ -42,6 +42,7 @@ function executing(cmd: Command): Command {
   return common(cmd)
     .option('--threads <n>', 'nodes to run at once (default: the target\'s threads)')
     .option('-x, --fail-fast', 'stop at the first failure')
+    .option('--warn-error', 'treat warnings as errors: a warn-severity test that finds rows fails (and blocks the table it gates), a source with landing warnings (quarantined lines, unknown keys, empty or duplicate files) is not published; exit 1')
     .option('--allow-shrink', 'publish tables even when they would become empty or lose more rows than their max_row_drop (a warning each; this run only)')
     .option('--full-refresh', 'sources: read every landing file again, not only the new and changed ones; incremental models: rebuild whole (for the selected nodes)')
     .option('--event-time-start <time>', 'microbatch models: also rebuild the intervals from this UTC date or time (e.g. 2022-06-18 or 2022-06-18T14:00)')

@@ -21,6 +21,8 @@ export interface NodeResult {
   /** A few failing rows, every PII column masked. */
   sample?: Record<string, unknown>[];
   adapter_response?: Record<string, unknown>;
+  /** `--warn-error`: the node failed because of a warning (its own, or a warning of a test that gates it). */
+  warn_error?: boolean;
   /** Set when the node was skipped because an upstream node failed. */
   skipped_because?: string;
   /** Not run: its inputs are those of its published version or recorded result (runner/execute/reuse.ts). */
@@ -35,7 +37,7 @@ export interface RunResults {
     command: string;
     target: string;
   };
-  args: { select?: string[]; exclude?: string[]; threads: number; fail_fast: boolean; allow_shrink?: boolean; no_reuse?: boolean };
+  args: { select?: string[]; exclude?: string[]; threads: number; fail_fast: boolean; allow_shrink?: boolean; no_reuse?: boolean; warn_error?: boolean };
   elapsed_time: number;
   success: boolean;
   results: NodeResult[];

@@ -26,6 +26,12 @@ export interface ExecOptions {
   fullRefresh?: boolean;
   /** `--event-time-start/--event-time-end`: microbatch models rebuild the intervals of this window too (epoch ms, end exclusive). */
   eventTimeWindow?: { start?: number; end?: number };
+  /**
+   * `--warn-error`: a warning is an error. A test that warns fails (and blocks the version it
+   * gates), a source whose landing report has warnings is not published, and a result that would
+   * have been a warning records `warn_error: true`.
+   */
+  warnError?: boolean;
   /** The fingerprint of this command's pseudonymisation key, when it ingests a source with a derived column (recorded as an input). */
   keyFingerprint?: string;
   /**
@@ -37,6 +43,8 @@ export interface ExecOptions {
 }
 
 const CANCELLED = 'cancelled: the run was stopped; nothing of it was published';
+/** How a result made an error by `--warn-error` says so. */
+export const WARN_ERROR = 'a warning, made an error by --warn-error';
 
 export function labelOf(n: ManifestNode): string {
   switch (n.resource_type) {
@@ -72,9 +80,10 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
   const testOn = (q: Queryable, t: TestNode, signal: AbortSignal) =>
     timed(t, async () => {
       const o = await runDataTest(q, manifest, t, signal);
-      const status: NodeStatus = o.status;
+      const promoted = !!opts.warnError && o.status === 'warn';
+      const status: NodeStatus = promoted ? 'fail' : o.status;
       const failing = o.failures ? customMessage(t, o.sample[0]) ?? `${o.failures} failing row${o.failures === 1 ? '' : 's'}` : 'pass';
-      return { status, message: failing, failures: o.failures, ...(o.sample.length ? { sample: o.sample } : {}), ...(o.stats ? { adapter_response: { ...o.stats } } : {}) };
+      return { status, message: promoted ? `${failing} (${WARN_ERROR})` : failing, failures: o.failures, ...(o.sample.length ? { sample: o.sample } : {}), ...(o.stats ? { adapter_response: { ...o.stats } } : {}), ...(promoted ? { warn_error: true } : {}) };
     });
 
   const shrunk = new Map<string, string>();
@@ -117,14 +126,17 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
     run: async (signal: AbortSignal): Promise<'ok' | 'failed'> => {
       if (s.kind === 'source') {
         let refused: string | undefined;
+        let warned = false;
         const r = await timed(s.node, async () => {
           const gate = async (_q: Queryable, c: Candidate) => {
             refused = guard(s.node, c);
-            return refused === undefined;
+            warned = refused === undefined && !!opts.warnError && !!c.landing && needsAttention(c.landing);
+            return refused === undefined && !warned;
           };
           const { landing, published, ...response } = await adapter.prepareSource(s.node, gate, publishOptions(s.node.unique_id, signal));
           if (!published && stopped()) return { status: 'cancelled', message: CANCELLED };
           // run_results.json holds the report with file names in safe form (a name may hold data or a line break)
+          if (!published && warned) return { status: 'error', message: `not published: its landing report has warnings (${WARN_ERROR}); the previous version stays published\n  ${response.message}`, warn_error: true, ...(landing ? { adapter_response: { ...response, landing: reportForArtifacts(landing) } } : {}) };
           if (!published) return { status: 'error', message: notPublished(refused, response.message), ...(landing ? { adapter_response: { ...response, landing: reportForArtifacts(landing) } } : {}) };
           // quarantined lines, duplicate deliveries, empty or stray files, no record at all … warn; the build goes on
           const status: NodeStatus = (landing && needsAttention(landing)) || shrinkNote(s.node.unique_id) ? 'warn' : 'success';
@@ -197,8 +209,9 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
           return { status: note ? 'warn' : 'success', message: withShrinkNote(s.node.unique_id, m.response.message), adapter_response: { ...m.response }, ...(m.response.rows_affected !== undefined ? { rows_affected: m.response.rows_affected } : {}) };
         }
         if (stopped()) return { status: 'cancelled', message: CANCELLED, adapter_response: { ...m.response } };
-        const why = refused ?? `blocking test${blocked.length === 1 ? '' : 's'} failed (${blocked.join(', ')})`;
-        return { status: 'error', message: notPublished(why, undefined), adapter_response: { ...m.response } };
+        const promoted = refused === undefined && auditResults.some((a) => a.warn_error);
+        const why = refused ?? `blocking test${blocked.length === 1 ? '' : 's'} failed (${blocked.join(', ')}${promoted ? `; ${WARN_ERROR}` : ''})`;
+        return { status: 'error', message: notPublished(why, undefined), adapter_response: { ...m.response }, ...(promoted ? { warn_error: true } : {}) };
       });
       const quiet = r.status === 'cancelled';
       record(r, s.node);

@@ -4,9 +4,11 @@
  * `--warn-error`, and `--empty`.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { copyFixture, explain, removeFixtures, stedi, write } from '../helpers/stedi.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { copyFixture, CUSTOMER_LANDING, explain, query, removeFixtures, resultOf, runResults, stedi, write } from '../helpers/stedi.js';
 
-/** The fixture's schema.yml with one warn-severity test on customer_trusted (it passes: every country is known). */
+/** The fixture's schema.yml with one warn-severity test on customer_trusted (it warns: Erin's country XX is not in the list). */
 const WITH_WARN_TEST = `version: 2
 models:
   - name: customer_trusted
@@ -74,5 +76,60 @@ describe('stedi run', () => {
     const r = await stedi(copyFixture(), ['run', '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout.replace(/\s+/g, ' ')).toMatch(/warn-severity tests, tests across models and unit tests are not run \(stedi build or stedi test runs them\)/);
+  });
+});
+
+describe('--warn-error', () => {
+  it('makes a warning test fail: the table it gates is not published, its children skip, the run exits 1 naming the warning', async () => {
+    const dir = copyFixture();
+    write(dir, 'models/trusted/schema.yml', WITH_WARN_TEST);
+    const plain = await stedi(dir, ['build', '-s', 'customer_trusted']);
+    expect(plain.code, explain(plain)).toBe(0);
+    expect(plain.stdout).toMatch(/WARN test country_known/);
+    const before = await query(dir, 'select count(*) as n from trusted.customer_trusted');
+    // a new landing line: a build that published would make 6 rows
+    fs.appendFileSync(path.join(dir, CUSTOMER_LANDING), '{"email":"fay@mini.example","name":"Fay Fox","n":6,"country":"DE"}\n');
+    const r = await stedi(dir, ['build', '--warn-error']);
+    expect(r.code, explain(r)).toBe(1);
+    expect(r.stderr).toMatch(/FAIL test country_known/);
+    expect(resultOf(dir, 'test.mini.country_known')).toMatchObject({ status: 'fail', warn_error: true, message: '1 failing row (a warning, made an error by --warn-error)' });
+    expect(resultOf(dir, 'model.mini.customer_trusted')).toMatchObject({ status: 'error', warn_error: true });
+    expect(resultOf(dir, 'model.mini.customer_trusted').message).toContain('blocking test failed (country_known; a warning, made an error by --warn-error)');
+    expect(resultOf(dir, 'model.mini.customer_curated').status).toBe('skipped');
+    expect(r.stderr).toContain('--warn-error: 1 warning made this run fail: test country_known');
+    expect(runResults(dir)).toMatchObject({ success: false, args: { warn_error: true } });
+    // the earlier version stays published
+    expect(await query(dir, 'select count(*) as n from trusted.customer_trusted')).toEqual(before);
+    // stedi test with the flag fails on the same warning, without it passes with a warning
+    expect((await stedi(dir, ['test', '-s', 'country_known'])).code).toBe(0);
+    const t = await stedi(dir, ['test', '-s', 'country_known', '--warn-error']);
+    expect(t.code, explain(t)).toBe(1);
+    expect(t.stderr).toContain('--warn-error: 1 warning made this run fail: test country_known');
+  });
+
+  it('keeps a source with landing warnings (a quarantined line) unpublished', async () => {
+    const dir = copyFixture();
+    fs.appendFileSync(path.join(dir, CUSTOMER_LANDING), '{"email": oops\n');
+    const plain = await stedi(dir, ['build', '-s', 'source:landing.customer']);
+    expect(plain.code, explain(plain)).toBe(0);
+    expect(resultOf(dir, 'source.mini.landing.customer').status).toBe('warn');
+    const published = await query(dir, 'select count(*) as n from landing.customer__rejects');
+    expect(published).toEqual([{ n: '1' }]);
+    // a second bad line: the build with --warn-error must not publish the two rejects
+    fs.appendFileSync(path.join(dir, CUSTOMER_LANDING), '{"email": again\n');
+    const r = await stedi(dir, ['build', '--warn-error']);
+    expect(r.code, explain(r)).toBe(1);
+    const src = resultOf(dir, 'source.mini.landing.customer');
+    expect(src).toMatchObject({ status: 'error', warn_error: true });
+    expect(src.message).toMatch(/^not published: its landing report has warnings \(a warning, made an error by --warn-error\); the previous version stays published/);
+    expect(resultOf(dir, 'model.mini.customer_trusted').status).toBe('skipped');
+    expect(r.stderr).toContain('--warn-error: 1 warning made this run fail: source landing.customer');
+    expect(await query(dir, 'select count(*) as n from landing.customer__rejects')).toEqual(published);
+  });
+
+  it('is refused together with --allow-shrink (that flag publishes with a warning)', async () => {
+    const r = await stedi(copyFixture(), ['build', '--warn-error', '--allow-shrink']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--allow-shrink publishes what the volume guards refuse, with a warning, and --warn-error makes that warning an error: give one of them');
   });
 });

@@ -185,7 +185,7 @@ export async function ingestToAthena(deps: LandingDeps, node: SourceNode, audit:
     const before = previous.accepted?.Parameters?.[ROWS_PARAM];
     const previousRows = before !== undefined && Number.isFinite(Number(before)) ? Number(before) : undefined;
     const candidateQuery = { query: (sql: string, sig?: AbortSignal) => deps.query(sql, sig ?? signal) };
-    if (!(await audit(candidateQuery, { rows: report.totals.accepted, ...(previousRows !== undefined ? { previousRows } : {}) }))) {
+    if (!(await audit(candidateQuery, { rows: report.totals.accepted, ...(previousRows !== undefined ? { previousRows } : {}), landing: report }))) {
       return { published: false, message: `NOT PUBLISHED ${sourceMessage(report)}`, ...(stats ?? {}), landing: report };
     }
 

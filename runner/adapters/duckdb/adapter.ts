@@ -261,7 +261,7 @@ export class DuckDbAdapter implements Adapter {
           await recordPublished(c, { relation: r.rendered, schema_name: r.schema, identifier: r.identifier, kind: 'table', node: node.unique_id, version, path: dir, row_count: rows[kind], definition: null, inputs, parts: files });
         }
         await recordFiles(c, staged.state);
-      }, audit, { rows: rows.accepted, ...(previousRows !== undefined ? { previousRows } : {}) });
+      }, audit, { rows: rows.accepted, ...(previousRows !== undefined ? { previousRows } : {}), landing: staged.report });
       const read = [readLine(staged.report, staged.read), canonicalLine(staged.read, staged.canonical)].filter(Boolean).join('\n  ');
       const message = `${sourceMessage(staged.report)}${read ? `\n  ${read}` : ''}`;
       return { published, message: published ? message : `NOT PUBLISHED ${message}`, landing: staged.report, rows_affected: rows.accepted };

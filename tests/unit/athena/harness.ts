@@ -121,7 +121,7 @@ async function openAdapter(target: ResolvedTarget, opts: AthenaAdapterOptions, o
 
 const selected = (manifest: Manifest, select?: (id: string) => boolean) => new Set(Object.keys(manifest.nodes).filter((id) => !select || select(id)));
 
-export async function build(target: ResolvedTarget, manifest: Manifest, opts: AthenaAdapterOptions = adapterOptions(), command: Command = 'build', signal?: AbortSignal, select?: (id: string) => boolean, onAdapter?: (a: AthenaAdapter) => void, extra: { fullRefresh?: boolean } = {}): Promise<{ adapter: AthenaAdapter; results: NodeResult[] }> {
+export async function build(target: ResolvedTarget, manifest: Manifest, opts: AthenaAdapterOptions = adapterOptions(), command: Command = 'build', signal?: AbortSignal, select?: (id: string) => boolean, onAdapter?: (a: AthenaAdapter) => void, extra: { fullRefresh?: boolean; warnError?: boolean } = {}): Promise<{ adapter: AthenaAdapter; results: NodeResult[] }> {
   const adapter = await openAdapter(target, opts, onAdapter);
   const results = await execute(manifest, adapter, plan(manifest, selected(manifest, select), command), { threads: 1, failFast: false, reporter: silent, ...(signal ? { signal } : {}), ...extra });
   return { adapter, results };

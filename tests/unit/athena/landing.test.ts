@@ -162,6 +162,16 @@ describe('landing ingestion on Athena', () => {
     const written = () => [...sim.objects].filter((o) => o.startsWith('s3://lake-bucket/zones/'));
     const publishes = () => aws.calls.filter((c) => ['CreateTable', 'UpdateTable'].includes(c.operation) && !(c.input.TableInput as { Name: string }).Name.includes('__stedi_'));
 
+    it('--warn-error: a source whose landing report has warnings is not published (the gate sees the report)', async () => {
+      deliverLanding(sim, CORPUS, ROOT);
+      const { results } = await build(target, manifest, adapterOptions(), 'build', undefined, onlySources, undefined, { warnError: true });
+      expect(results.map((r) => `${r.name} ${r.status} ${r.warn_error}`).sort()).toEqual(['accelerometer error true', 'customer error true', 'step_trainer error true']);
+      expect(reportOf(results, 'source.stedi.landing.customer').totals.rejected).toBeGreaterThan(0);
+      expect(publishes()).toEqual([]);
+      expect([...sim.tables.keys()]).toEqual([]);
+      expect(written()).toEqual([]);
+    });
+
     it('on_malformed: fail stops at the first malformed line, naming file and line', async () => {
       const yml = `version: 2\nsources:\n  - name: landing\n    tables:\n      - name: accelerometer\n        location: "{{ var('landing_root') }}/accelerometer/landing"\n        config: { on_malformed: fail }\n        columns:\n          - { name: user, data_type: varchar }\n          - { name: timestamp, data_type: bigint }\n          - { name: x, data_type: double }\n          - { name: y, data_type: double }\n          - { name: z, data_type: double }\n`;
       const p = compileProject({ 'models/sources.yml': yml });
