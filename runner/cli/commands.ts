@@ -67,11 +67,12 @@ export interface AdapterOptions {
   log?: (msg: string) => void;
 }
 
-export function selectNodes(s: Session, opts: { select?: string[]; exclude?: string[] }, reporter: Reporter): Set<string> {
+/** `warnError`: a selector that matches nothing is an error too (`--warn-error`). */
+export function selectNodes(s: Session, opts: { select?: string[]; exclude?: string[] }, reporter: Reporter, warnError = false): Set<string> {
   const { ids, errors } = select(buildGraph(s.manifest.nodes), { ...(opts.select ? { select: opts.select } : {}), ...(opts.exclude ? { exclude: opts.exclude } : {}) });
-  const invalid = errors.filter((e) => e.kind === 'invalid');
-  for (const e of errors) (e.kind === 'invalid' ? reporter.error : reporter.warn)(`${e.message}${e.hint ? ` (${e.hint})` : ''}`);
-  if (invalid.length) throw new UserError('invalid selection');
+  const fatal = (e: (typeof errors)[number]) => e.kind === 'invalid' || warnError;
+  for (const e of errors) (fatal(e) ? reporter.error : reporter.warn)(`${e.message}${e.hint ? ` (${e.hint})` : ''}`);
+  if (errors.some(fatal)) throw new UserError(errors.some((e) => e.kind === 'invalid') ? 'invalid selection' : '--warn-error: a selector matched nothing');
   return ids;
 }
 
@@ -115,7 +116,11 @@ function withIngestThreads(target: ResolvedTarget, given: string | undefined): R
 export async function runCommand(command: Command, opts: RunCommandOptions, reporter: Reporter): Promise<number> {
   const started = Date.now();
   const s = openSession(opts, reporter, undefined, undefined, false);
-  const ids = selectNodes(s, opts, reporter);
+  if (opts.warnError && s.warnings.length) {
+    for (const d of s.warnings) reporter.error(formatDiagnostic(d));
+    throw new UserError(`--warn-error: ${s.warnings.length} warning${s.warnings.length === 1 ? '' : 's'} of the project stop the ${command} before anything runs`);
+  }
+  const ids = selectNodes(s, opts, reporter, !!opts.warnError);
   const steps = plan(s.manifest, ids, command);
   const asked = opts.threads ? Number(opts.threads) : s.target.threads;
   // checked on a dry run too: it refuses what the build refuses

@@ -29,6 +29,8 @@ export interface Session {
   dialect: Dialect;
   manifest: Manifest;
   targetPath: string;
+  /** The warnings of loading, configuration and compile (a compile with an error stops before a session). */
+  warnings: Diagnostic[];
 }
 
 
@@ -58,7 +60,7 @@ export function openSession(opts: GlobalOptions, reporter: Reporter, now?: Date,
   if (!c.target || !c.dialect) fail(early, reporter, 'reading the configuration');
   const diags = [...early, ...c.compileDiagnostics];
   if (!c.manifest || !loaded.project || diags.some((d) => d.severity === 'error')) fail(diags, reporter, 'compilation');
-  const session = { project, target: c.target, dialect: c.dialect, manifest: c.manifest, targetPath: project.config.target_path };
+  const session = { project, target: c.target, dialect: c.dialect, manifest: c.manifest, targetPath: project.config.target_path, warnings: diags.filter((d) => d.severity !== 'error') };
   if (inline === undefined && write) writeArtifacts(session);
   return session;
 }

@@ -127,6 +127,22 @@ describe('--warn-error', () => {
     expect(await query(dir, 'select count(*) as n from landing.customer__rejects')).toEqual(published);
   });
 
+  it('stops before anything runs on a warning of the project (YAML) or a selector that matches nothing', async () => {
+    const dir = copyFixture();
+    const plain = await stedi(dir, ['build', '-s', 'nothing_is_called_this']);
+    expect(plain.code, explain(plain)).toBe(0);
+    expect(plain.stderr).toMatch(/warning: .*nothing_is_called_this/);
+    const sel = await stedi(dir, ['build', '-s', 'nothing_is_called_this', '--warn-error']);
+    expect(sel.code, explain(sel)).toBe(2);
+    expect(sel.stderr).toContain('--warn-error: a selector matched nothing');
+    write(dir, 'models/trusted/schema.yml', WITH_WARN_TEST.replace('  - name: customer_curated\n', '  - name: customer_curated\n    description: !shout hello\n'));
+    const yaml = await stedi(dir, ['build', '--warn-error']);
+    expect(yaml.code, explain(yaml)).toBe(2);
+    expect(yaml.stderr).toMatch(/models\/trusted\/schema\.yml:\d+.*Unresolved tag: !shout/);
+    expect(yaml.stderr).toContain('--warn-error: 1 warning of the project stop the build before anything runs');
+    expect(yaml.stdout).not.toContain('Running with');
+  });
+
   it('is refused together with --allow-shrink (that flag publishes with a warning)', async () => {
     const r = await stedi(copyFixture(), ['build', '--warn-error', '--allow-shrink']);
     expect(r.code).toBe(2);
