@@ -3,14 +3,14 @@ import { beginMs } from '../compiler/configs.js';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Adapter } from '../adapters/types.js';
+import { EngineError, type Adapter } from '../adapters/types.js';
 import { formatDiagnostic, UserError } from '../core/diagnostics.js';
-import { plan, planNodeCount, testsLeftOut, type Command } from '../execute/plan.js';
+import { plan, planNodeCount, testsLeftOut, upstreamNotPlanned, type Command } from '../execute/plan.js';
 import type { Reporter } from '../execute/reporter.js';
 import { isFailure, RUN_RESULTS_SCHEMA_VERSION, type NodeResult, type RunResults } from '../execute/results.js';
 import { formatReconciliation, reconcileRun, type Reconciliation } from '../execute/reconciliation.js';
 import { publishedInconsistencies, type InputProblem } from '../execute/inputs.js';
-import { executeChecked, labelOf } from '../execute/run.js';
+import { execute, executeChecked, labelOf } from '../execute/run.js';
 import { buildGraph } from '../graph/dag.js';
 import { select } from '../graph/select.js';
 import type { Manifest } from '../manifest/types.js';
@@ -40,6 +40,8 @@ export interface RunCommandOptions extends GlobalOptions {
   reuse?: boolean;
   /** Warnings are errors: a warning test fails, a source with landing warnings is not published, the run exits 1 (runner/execute/run.ts). */
   warnError?: boolean;
+  /** build/run: every node on zero input rows in a throw-away database; nothing published (runner/adapters/duckdb/empty.ts). */
+  empty?: boolean;
   /** `stedi forget`: keep no earlier version of any table (keep_versions 0 for this run): older versions are expired with their files. */
   expireVersions?: boolean;
 }
@@ -128,6 +130,7 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   // a dry run goes one node at a time, so that its calls print in a stable order
   const threads = opts.dryRun ? 1 : asked;
   const window = eventTimeWindow(opts);
+  if (opts.empty) checkEmpty(s.target, opts);
   if (opts.warnError && opts.allowShrink) throw new UserError('--allow-shrink publishes what the volume guards refuse, with a warning, and --warn-error makes that warning an error: give one of them');
   if (s.target.type !== 'duckdb') for (const d of s.manifest.diagnostics) reporter.warn(formatDiagnostic(d));
   const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -136,9 +139,10 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   if (opts.dryRun) reporter.info(`DRY RUN on ${s.target.name}: every AWS call and statement is printed in order and answered locally, planned as a first build (an empty Glue database, no landing object on S3, so every table is created and the landing tables are empty; every query succeeds and every test passes); nothing is sent to AWS.`);
   // the key first: a command that cannot have it stops before anything is opened or ingested
   const erasures = s.target.type === 'duckdb' && fs.existsSync(erasureLogPath(String(s.target.lake_dir)));
-  const key = needsPseudonymKey(s.manifest, steps.map((st) => st.node.unique_id), erasures) ? await commandKey(s.target, !!opts.dryRun, reporter) : undefined;
-  const adapter = await adapterFor(target, { project: s.project.config.name, ...(opts.dryRun ? { dryRun: out } : {}), log: reporter.info });
+  const key = !opts.empty && needsPseudonymKey(s.manifest, steps.map((st) => st.node.unique_id), erasures) ? await commandKey(s.target, !!opts.dryRun, reporter) : undefined;
+  const adapter = opts.empty ? new (await import('../adapters/duckdb/empty.js')).EmptyRunAdapter() : await adapterFor(target, { project: s.project.config.name, ...(opts.dryRun ? { dryRun: out } : {}), log: reporter.info });
   if (key) adapter.setPseudonymKey(key);
+  if (opts.empty) reporter.info(`EMPTY RUN (--empty): every source is an empty table of its declared columns and every seed and model is built from its SQL on zero input rows, in a throw-away in-memory database; data tests are checked on zero rows, not judged. ${s.target.name}'s tables are neither read nor changed, and nothing is published.`);
   const nodes = planNodeCount(steps);
   reporter.info(`Running with stedi ${s.manifest.metadata.stedi_version} on target ${s.target.name} (${s.target.type}): ${nodes} node${nodes === 1 ? '' : 's'}, ${threads} thread${threads === 1 ? '' : 's'}`);
   const controller = new AbortController();
@@ -161,10 +165,11 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   try {
     await adapter.open(command === 'test' ? 'read' : 'write');
     writeArtifacts(s);
-    ({ results, refused } = await executeChecked(s.manifest, adapter, steps, { threads, failFast: !!opts.failFast, signal: controller.signal, reporter, allowShrink: !!opts.allowShrink, warnError: !!opts.warnError, fullRefresh: !!opts.fullRefresh, reuse: (command === 'build' || command === 'run') && opts.reuse !== false && !opts.dryRun, ...(window ? { eventTimeWindow: window } : {}), ...(key && !opts.dryRun ? { keyFingerprint: key.fingerprint } : {}) }));
+    if (opts.empty) await emptyUpstream(s.manifest, adapter, steps, controller.signal, reporter);
+    ({ results, refused } = await executeChecked(s.manifest, adapter, steps, { threads, failFast: !!opts.failFast, signal: controller.signal, reporter, allowShrink: !!opts.allowShrink, warnError: !!opts.warnError, empty: !!opts.empty, fullRefresh: !!opts.fullRefresh, reuse: (command === 'build' || command === 'run') && opts.reuse !== false && !opts.dryRun && !opts.empty, ...(window ? { eventTimeWindow: window } : {}), ...(key && !opts.dryRun ? { keyFingerprint: key.fingerprint } : {}) }));
     if (!refused.length) {
-      if (command !== 'test' && !opts.dryRun && !controller.signal.aborted) reconciliation = await reconcileRun(s.manifest, results, adapter, controller.signal);
-      if (!opts.dryRun && !controller.signal.aborted) inconsistent = publishedInconsistencies(s.manifest, await adapter.published(controller.signal));
+      if (command !== 'test' && !opts.dryRun && !opts.empty && !controller.signal.aborted) reconciliation = await reconcileRun(s.manifest, results, adapter, controller.signal);
+      if (!opts.dryRun && !opts.empty && !controller.signal.aborted) inconsistent = publishedInconsistencies(s.manifest, await adapter.published(controller.signal));
     }
   } finally {
     process.off('SIGINT', onInt);
@@ -175,7 +180,7 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   const success = !refused.length && !results.some(isFailure) && !controller.signal.aborted && !reconciliation?.problems.length && !((command === 'test' || opts.warnError) && inconsistent.length);
   const runResults: RunResults = {
     metadata: { schema_version: RUN_RESULTS_SCHEMA_VERSION, generated_at: new Date().toISOString(), invocation_id: randomUUID(), command, target: s.target.name },
-    args: { ...(opts.select ? { select: opts.select } : {}), ...(opts.exclude ? { exclude: opts.exclude } : {}), threads, fail_fast: !!opts.failFast, ...(opts.allowShrink ? { allow_shrink: true } : {}), ...(opts.warnError ? { warn_error: true } : {}), ...(opts.fullRefresh ? { full_refresh: true } : {}), ...(opts.reuse === false ? { no_reuse: true } : {}), ...(opts.eventTimeStart ? { event_time_start: opts.eventTimeStart } : {}), ...(opts.eventTimeEnd ? { event_time_end: opts.eventTimeEnd } : {}), ...(opts.ingestThreads ? { ingest_threads: Number(opts.ingestThreads) } : {}) },
+    args: { ...(opts.select ? { select: opts.select } : {}), ...(opts.exclude ? { exclude: opts.exclude } : {}), threads, fail_fast: !!opts.failFast, ...(opts.allowShrink ? { allow_shrink: true } : {}), ...(opts.warnError ? { warn_error: true } : {}), ...(opts.empty ? { empty: true } : {}), ...(opts.fullRefresh ? { full_refresh: true } : {}), ...(opts.reuse === false ? { no_reuse: true } : {}), ...(opts.eventTimeStart ? { event_time_start: opts.eventTimeStart } : {}), ...(opts.eventTimeEnd ? { event_time_end: opts.eventTimeEnd } : {}), ...(opts.ingestThreads ? { ingest_threads: Number(opts.ingestThreads) } : {}) },
     elapsed_time: elapsed,
     success,
     results,
@@ -183,7 +188,8 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
     ...(refused.length ? { refused: refused.map(plainProblem) } : {}),
     ...(inconsistent.length ? { inconsistencies: inconsistent.map(plainProblem) } : {}),
   };
-  if (!opts.dryRun) writeJson(path.join(s.targetPath, 'run_results.json'), runResults);
+  // an --empty run's results say nothing of the target's tables: run_results.json keeps the last real run's
+  if (!opts.dryRun) writeJson(path.join(s.targetPath, opts.empty ? EMPTY_RESULTS : 'run_results.json'), runResults);
   if (refused.length) {
     reportRefusal(refused, s, command, opts, reporter);
     return 1;
@@ -207,6 +213,31 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   }
   if (command === 'run') for (const l of leftOutLines(testsLeftOut(s.manifest, ids, steps))) reporter.info(l);
   return success ? 0 : 1;
+}
+
+/** Where an --empty run records its results (never run_results.json, which docs and retry read as what the target holds). */
+export const EMPTY_RESULTS = 'run_results_empty.json';
+
+/** `--empty` builds in a throw-away DuckDB: only for the DuckDB dialect, and without the flags that read landing files or publish. */
+function checkEmpty(target: ResolvedTarget, opts: RunCommandOptions): void {
+  if (target.type !== 'duckdb') throw new UserError(`--empty builds in a throw-away in-memory DuckDB, which cannot run the ${target.type} target's SQL; on ${target.name}, check every statement without running it with --dry-run`);
+  const clash = [['--full-refresh', opts.fullRefresh], ['--event-time-start', opts.eventTimeStart], ['--event-time-end', opts.eventTimeEnd], ['--allow-shrink', opts.allowShrink], ['--ingest-threads', opts.ingestThreads]].filter(([, v]) => v !== undefined && v !== false).map(([f]) => f);
+  if (clash.length) throw new UserError(`--empty reads no landing file and publishes nothing, so ${clash.join(' and ')} would do nothing: leave ${clash.length === 1 ? 'it' : 'them'} out`);
+}
+
+/**
+ * `--empty`: what the selected nodes read but the command does not build (seeds under `run`,
+ * parents left out of the selection) is built first on zero rows, without progress lines; one
+ * that fails stops the command (exit 1), naming it.
+ */
+async function emptyUpstream(manifest: Manifest, adapter: Adapter, steps: ReturnType<typeof plan>, signal: AbortSignal, reporter: Reporter): Promise<void> {
+  const ids = upstreamNotPlanned(manifest, steps);
+  if (!ids.size) return;
+  const silent: Reporter = { info: () => undefined, warn: () => undefined, error: () => undefined, nodeDone: () => undefined };
+  const results = await execute(manifest, adapter, plan(manifest, ids, 'build'), { threads: 1, failFast: true, signal, reporter: silent, empty: true });
+  const bad = results.filter(isFailure);
+  if (bad.length) throw new EngineError(`--empty: ${bad.map((r) => r.message).join('; ')} (read by the selected nodes; it was built on zero rows first)`);
+  reporter.info(`Built ${ids.size} upstream node${ids.size === 1 ? '' : 's'} the selected ones read on zero rows first (not counted below): ${[...ids].map((id) => labelOf(manifest.nodes[id]!)).sort().join(', ')}`);
 }
 
 /** Reads Secrets Manager through the SDK, loaded only when a target names a secret. */

@@ -107,3 +107,21 @@ export function testsLeftOut(manifest: Manifest, selected: Set<string>, steps: P
   const tests = left.filter((n): n is TestNode => n.resource_type === 'test');
   return { warn: tests.filter((t) => t.severity === 'warn'), error: tests.filter((t) => t.severity !== 'warn'), unit: left.filter((n): n is UnitTestNode => n.resource_type === 'unit_test') };
 }
+
+/**
+ * `--empty`: the sources, seeds and models the plan's nodes read (at any distance) that the plan
+ * does not build. The throw-away database builds them on zero rows first, as the warehouse would
+ * hold them for a real run.
+ */
+export function upstreamNotPlanned(manifest: Manifest, steps: PlanStep[]): Set<string> {
+  const graph = buildGraph(manifest.nodes);
+  const planned = new Set(steps.map((s) => s.node.unique_id));
+  const out = new Set<string>();
+  for (const s of steps) {
+    for (const id of ancestors(graph, s.node.unique_id)) {
+      const n = manifest.nodes[id];
+      if (n && !planned.has(id) && n.config.enabled !== false && (n.resource_type === 'source' || n.resource_type === 'seed' || n.resource_type === 'model')) out.add(id);
+    }
+  }
+  return out;
+}

@@ -37,7 +37,7 @@ export interface RunResults {
     command: string;
     target: string;
   };
-  args: { select?: string[]; exclude?: string[]; threads: number; fail_fast: boolean; allow_shrink?: boolean; no_reuse?: boolean; warn_error?: boolean };
+  args: { select?: string[]; exclude?: string[]; threads: number; fail_fast: boolean; allow_shrink?: boolean; no_reuse?: boolean; warn_error?: boolean; empty?: boolean };
   elapsed_time: number;
   success: boolean;
   results: NodeResult[];

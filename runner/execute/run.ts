@@ -32,6 +32,11 @@ export interface ExecOptions {
    * have been a warning records `warn_error: true`.
    */
   warnError?: boolean;
+  /**
+   * `--empty`: every node is built on zero rows (runner/adapters/duckdb/empty.ts). A data test
+   * then proves only that its SQL runs on the tables it reads: it is checked, not judged.
+   */
+  empty?: boolean;
   /** The fingerprint of this command's pseudonymisation key, when it ingests a source with a derived column (recorded as an input). */
   keyFingerprint?: string;
   /**
@@ -79,6 +84,10 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
 
   const testOn = (q: Queryable, t: TestNode, signal: AbortSignal) =>
     timed(t, async () => {
+      if (opts.empty) {
+        await q.query(`select * from (\n${t.compiled_code}\n) as stedi_test limit 0`, signal);
+        return { status: 'pass', message: 'its SQL runs on zero rows; not judged (--empty)' };
+      }
       const o = await runDataTest(q, manifest, t, signal);
       const promoted = !!opts.warnError && o.status === 'warn';
       const status: NodeStatus = promoted ? 'fail' : o.status;

@@ -4,9 +4,11 @@
  * `--warn-error`, and `--empty`.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { copyFixture, CUSTOMER_LANDING, explain, query, removeFixtures, resultOf, runResults, stedi, write } from '../helpers/stedi.js';
+import os from 'node:os';
+import { copyFixture, CUSTOMER_LANDING, REPO, explain, query, removeFixtures, resultOf, runResults, stedi, write } from '../helpers/stedi.js';
 
 /** The fixture's schema.yml with one warn-severity test on customer_trusted (it warns: Erin's country XX is not in the list). */
 const WITH_WARN_TEST = `version: 2
@@ -149,3 +151,97 @@ describe('--warn-error', () => {
     expect(r.stderr).toContain('--allow-shrink publishes what the volume guards refuse, with a warning, and --warn-error makes that warning an error: give one of them');
   });
 });
+
+/** Every file under the lake with its content hash: what a command must leave as it was. */
+function lakeState(dir: string): Record<string, string> {
+  const lake = path.join(dir, 'lake');
+  const out: Record<string, string> = {};
+  for (const e of fs.readdirSync(lake, { withFileTypes: true, recursive: true })) {
+    if (!e.isFile()) continue;
+    const p = path.join(e.parentPath, e.name);
+    out[path.relative(lake, p)] = createHash('sha256').update(fs.readFileSync(p)).digest('hex');
+  }
+  return out;
+}
+
+describe('--empty', () => {
+  it('builds every node on zero rows without reading or changing the target; run_results.json stays the last real run', async () => {
+    const dir = copyFixture();
+    const real = await stedi(dir, ['build']);
+    expect(real.code, explain(real)).toBe(0);
+    const lake = lakeState(dir);
+    const results = fs.readFileSync(path.join(dir, 'target/run_results.json'), 'utf8');
+    // the landing folder is not read: an unreadable landing line changes nothing
+    fs.appendFileSync(path.join(dir, CUSTOMER_LANDING), '{"email": oops\n');
+    const r = await stedi(dir, ['build', '--empty']);
+    expect(r.code, explain(r)).toBe(0);
+    expect(r.stdout).toContain('EMPTY RUN (--empty)');
+    expect(r.stdout).toMatch(/ of 10 OK table trusted\.customer_trusted \.+ \[0 rows in/);
+    expect(r.stdout).toContain('Done. PASS=10 WARN=0 ERROR=0 SKIP=0 TOTAL=10');
+    expect(r.stdout).not.toContain('Reconciliation');
+    expect(lakeState(dir)).toEqual(lake);
+    expect(fs.readFileSync(path.join(dir, 'target/run_results.json'), 'utf8')).toBe(results);
+    const empty = readJsonFile(path.join(dir, 'target/run_results_empty.json'));
+    expect(empty.args.empty).toBe(true);
+    expect(empty.results.find((x: { unique_id: string }) => x.unique_id === 'test.mini.unique_customer_trusted_email').message).toBe('its SQL runs on zero rows; not judged (--empty)');
+    expect(empty.results.find((x: { unique_id: string }) => x.unique_id === 'model.mini.customer_trusted').message).toMatch(/nothing published \(--empty\)/);
+  });
+
+  it('validates the STEDI project without its pseudonymisation key, building what a selection reads first', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stedi-empty-'));
+    for (const f of ['models', 'seeds', 'macros', 'stedi_project.yml']) fs.cpSync(path.join(REPO, f), path.join(dir, f), { recursive: true });
+    try {
+      const r = await stedi(dir, ['build', '--empty']);
+      expect(r.code, explain(r)).toBe(0);
+      expect(r.stdout).toContain('Done. PASS=99 WARN=0 ERROR=0 SKIP=0 TOTAL=99');
+      expect(r.stdout).not.toContain('Pseudonymisation key');
+      const sel = await stedi(dir, ['run', '--empty', '-s', 'machine_learning_curated']);
+      expect(sel.code, explain(sel)).toBe(0);
+      expect(sel.stdout).toMatch(/^Built 8 upstream nodes the selected ones read on zero rows first \(not counted below\): .*source landing\.customer.*table trusted\.customer_trusted/m);
+      expect(sel.stdout).toMatch(/1 of \d+ OK incremental curated\.machine_learning_curated/);
+      expect(fs.existsSync(path.join(dir, 'lake'))).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('needs no lake and no pseudonymisation key, and reports a SQL error of a model with its file', async () => {
+    const dir = copyFixture();
+    write(dir, 'models/curated/customer_curated.sql', "{{ config(entity='customer', materialized='view') }}\nselect c.email, c.nn, k.country_name\nfrom {{ ref('customer_trusted') }} as c\nleft join {{ ref('countries') }} as k on c.country = k.code\n");
+    const r = await stedi(dir, ['run', '--empty']);
+    expect(r.code, explain(r)).toBe(1);
+    expect(r.stderr).toMatch(/model customer_curated \(models\/curated\/customer_curated\.sql\): .*Binder Error.*nn/s);
+    expect(fs.existsSync(path.join(dir, 'lake'))).toBe(false);
+    expect(fs.existsSync(path.join(dir, 'target/run_results.json'))).toBe(false);
+  });
+
+  it("checks an incremental model's is_incremental() SQL against the table its full SQL builds", async () => {
+    const dir = copyFixture();
+    write(dir, 'models/trusted/inc.sql', "{{ config(materialized='incremental', entity='customer') }}\nselect n, email from {{ ref('customer_trusted') }}\n{% if is_incremental() %}\nwhere n > (select max(n) from {{ this }})\n{% endif %}\n");
+    expect((await stedi(dir, ['build', '--empty', '-s', '+inc'])).code).toBe(0);
+    write(dir, 'models/trusted/inc.sql', "{{ config(materialized='incremental', entity='customer') }}\n{% if is_incremental() %}\nselect email, n from {{ ref('customer_trusted') }} where n > (select max(n) from {{ this }})\n{% else %}\nselect n, email from {{ ref('customer_trusted') }}\n{% endif %}\n");
+    const r = await stedi(dir, ['build', '--empty', '-s', '+inc']);
+    expect(r.code, explain(r)).toBe(1);
+    expect(r.stderr).toContain('its is_incremental() SQL yields (email VARCHAR, n BIGINT) but its full SQL yields (n BIGINT, email VARCHAR)');
+  });
+
+  it('is refused on another target than duckdb and with the flags that read landing files or publish', async () => {
+    const dir = copyFixture();
+    fs.appendFileSync(path.join(dir, 'stedi_project.yml'), '');
+    const yml = fs.readFileSync(path.join(dir, 'stedi_project.yml'), 'utf8').replace('targets:\n', 'targets:\n  athena: { type: athena, region: eu-west-1, database: mini, workgroup: primary, s3_data_dir: "s3://mini-lake/zones" }\n');
+    write(dir, 'stedi_project.yml', yml);
+    const a = await stedi(dir, ['build', '--empty', '--target', 'athena']);
+    expect(a.code, explain(a)).toBe(2);
+    expect(a.stderr).toContain("--empty builds in a throw-away in-memory DuckDB, which cannot run the athena target's SQL");
+    const f = await stedi(dir, ['build', '--empty', '--full-refresh']);
+    expect(f.code).toBe(2);
+    expect(f.stderr).toContain('--empty reads no landing file and publishes nothing, so --full-refresh would do nothing: leave it out');
+    const t = await stedi(dir, ['test', '--empty']);
+    expect(t.code).toBe(2);
+    expect(t.stderr).toMatch(/unknown option '--empty'/);
+  });
+});
+
+function readJsonFile(file: string): any {
+  return JSON.parse(fs.readFileSync(file, 'utf8'));
+}

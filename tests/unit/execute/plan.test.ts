@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { plan, planNodeCount, testsLeftOut } from '../../../runner/execute/plan.js';
+import { plan, planNodeCount, testsLeftOut, upstreamNotPlanned } from '../../../runner/execute/plan.js';
 import { leftOutLines } from '../../../runner/cli/commands.js';
 import { compileFiles } from '../compiler/harness.js';
 
@@ -90,5 +90,13 @@ describe('plan', () => {
     expect(testsLeftOut(manifest, all, plan(manifest, all, 'build'))).toEqual({ warn: [], error: [], unit: [] });
     const onlyC = new Set(['model.demo.c']);
     expect(testsLeftOut(manifest, onlyC, plan(manifest, onlyC, 'run'))).toEqual({ warn: [], error: [], unit: [] });
+  });
+
+  it('--empty: what the planned nodes read that the plan does not build, at any distance', () => {
+    const onlyB = new Set(['model.demo.b']);
+    // run -s b: b reads a, which reads the source (a plan holds the sources its models read directly)
+    expect([...upstreamNotPlanned(manifest, plan(manifest, onlyB, 'run'))].sort()).toEqual(['model.demo.a', 'source.demo.landing.customer']);
+    expect([...upstreamNotPlanned(manifest, plan(manifest, new Set(['model.demo.a', 'model.demo.b']), 'run'))]).toEqual([]);
+    expect([...upstreamNotPlanned(manifest, plan(manifest, all, 'build'))]).toEqual([]);
   });
 });
