@@ -6,6 +6,7 @@ import type { Dialect } from '../dialect/types.js';
 import type { LogEntry } from '../landing/erasure-log.js';
 import type { PseudonymKey } from '../landing/derive.js';
 import type { LandingReport } from '../landing/types.js';
+import type { LandingStore } from '../landing/store.js';
 import type { ModelNode, SeedNode, SourceNode } from '../manifest/types.js';
 
 /** What an engine reports about the statements behind one result (Athena: ids, bytes, cost). */
@@ -147,6 +148,8 @@ export interface Adapter extends Queryable {
   published(signal?: AbortSignal): Promise<PublishedRecord[]>;
   /** Stops every statement in flight. */
   cancelAll(): Promise<void>;
+  /** Where this target's landing files are listed and read (`stedi source freshness` lists them). */
+  landingStore?(): LandingStore;
   /** What `stedi forget` needs of the target (runner/cli/forget.ts), bound to the open adapter. */
   erasure(): ErasureAccess;
   /** Test results kept for reuse; absent on an engine that does not name its versions (nothing is reused there). */

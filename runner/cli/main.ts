@@ -110,6 +110,11 @@ export function buildProgram(setCode: (code: number) => void, out: (s: string) =
     .option('--unmask', 'show the values of columns that hold personal data (masked by default)')
     .addOption(new Option('--output <format>', 'table or json').choices(['table', 'json']).default('table'))
     .action(act((o, r) => showCommand(o as unknown as ShowOptions, r, out)));
+  const source = program.command('source').description('landing sources');
+  common(source.command('freshness').description("how old each landing source's newest file and newest event time are, against its freshness: thresholds; writes target/sources.json"))
+    .option('--warn-error', 'a source over warn_after fails the command too (exit 1)')
+    .option('-o, --output <file>', 'where to write the results (default: target/sources.json)')
+    .action(act(async (o, r) => (await import('./freshness.js')).sourceFreshness(o as never, r)));
   const docs = program.command('docs').description('documentation site with column-level lineage and PII tracing');
   common(docs.command('generate').description('write target/docs/index.html (self-contained, no network) and target/docs/lineage.json'), false).action(
     // imported on demand: the site bundler (esbuild) is only needed here

@@ -3,7 +3,7 @@ import nunjucks from 'nunjucks';
 import { didYouMean, type Diagnostic } from '../core/diagnostics.js';
 import type { Dialect } from '../dialect/types.js';
 import type { ColumnDef, SeedNode, SourceNode } from '../manifest/types.js';
-import type { ColumnSpec, ProjectSpec } from '../project/types.js';
+import type { ColumnSpec, ProjectSpec, SourceSpec, SourceTableSpec } from '../project/types.js';
 import { asTags, mergeConfigs } from './configs.js';
 import type { RenderEnv, RenderScope } from './render-env.js';
 
@@ -65,6 +65,7 @@ export function compileSources(
       if (typeof et === 'string' && !t.columns.some((c) => c.name === et)) {
         diagnostics.push({ code: 'E_BAD_CONFIG', severity: 'error', file, line: t.loc.line, message: `${src.name}.${t.name}: event_time '${et}' is not one of its declared columns`, ...(didYouMean(et, t.columns.map((c) => c.name)) ? { hint: didYouMean(et, t.columns.map((c) => c.name))! } : {}) });
       }
+      const fresh = freshnessOf(src, t, config, diagnostics);
       out.push({
         unique_id: `source.${project.config.name}.${src.name}.${t.name}`,
         resource_type: 'source',
@@ -84,6 +85,7 @@ export function compileSources(
         ...(Object.keys(locationVars).length ? { location_vars: locationVars } : {}),
         format: t.format,
         entity: t.entity,
+        ...fresh,
       });
     }
   }
@@ -116,4 +118,29 @@ export function compileSeeds(project: ProjectSpec, dialect: Dialect): SeedNode[]
       entity: String(config.entity ?? s.name),
     };
   });
+}
+
+/**
+ * A table's freshness (its own, else its source's; `null` switches the source's off) and the
+ * column of its newest event: `loaded_at_field` (the table's, else its source's), else its
+ * `event_time`. That column must be declared bigint: landing event times are epoch milliseconds.
+ */
+function freshnessOf(src: SourceSpec, t: SourceTableSpec, config: Record<string, unknown>, diagnostics: Diagnostic[]): Pick<SourceNode, 'freshness' | 'loaded_at_field'> {
+  const freshness = t.freshness !== undefined ? t.freshness : src.freshness;
+  const named = t.loaded_at_field ?? src.loaded_at_field;
+  const column = named?.column ?? (typeof config.event_time === 'string' ? config.event_time : undefined);
+  if (column !== undefined) {
+    const declared = t.columns.find((c) => c.name === column);
+    const what = named !== undefined ? `loaded_at_field '${column}'${t.loaded_at_field === undefined ? ` (of source ${src.name})` : ''}` : `event_time '${column}'`;
+    if (!declared) {
+      // event_time names an undeclared column: reported once, by the event_time check
+      if (named !== undefined) {
+        const hint = didYouMean(column, t.columns.map((c) => c.name));
+        diagnostics.push({ code: 'E_BAD_CONFIG', severity: 'error', file: named.loc.file, line: named.loc.line, message: `${src.name}.${t.name}: ${what} is not one of its declared columns`, ...(hint ? { hint } : {}) });
+      }
+    } else if (freshness && !/^(bigint|int8|long)$/i.test((declared.data_type ?? 'varchar').trim())) {
+      diagnostics.push({ code: 'E_BAD_CONFIG', severity: 'error', file: declared.loc.file, line: declared.loc.line, message: `${src.name}.${t.name}: freshness reads ${what} as epoch milliseconds, but it is declared ${declared.data_type ?? 'varchar'}`, hint: 'declare it data_type: bigint, or name another column in loaded_at_field' });
+    }
+  }
+  return { ...(freshness ? { freshness } : {}), ...(column !== undefined ? { loaded_at_field: column } : {}) };
 }

@@ -36,6 +36,8 @@ export interface LandingEntry {
   version?: string;
   /** The version is a token of the content (an ETag): when it differs, the file is read again without hashing it first. */
   versionIsContent?: boolean;
+  /** When the file was last written (epoch ms): the local modification time, the S3 object's LastModified. */
+  modified?: number;
 }
 
 export interface LandingStore {
@@ -131,7 +133,7 @@ export function localStore(chunkBytes = DEFAULT_CHUNK_BYTES): LandingStore {
         const p = path.posix.join(location, e.name);
         const st = e.isFile() || e.isSymbolicLink() ? statOf(p, e.isFile()) : undefined;
         const isFile = st?.isFile() ?? false;
-        return { name: e.name, path: p, kind: isFile ? 'file' : e.isDirectory() ? 'folder' : 'other', size: isFile ? Number(st!.size) : 0, ...(isFile ? { stamp: stampOf(st!), version: stampOf(st!) } : {}) };
+        return { name: e.name, path: p, kind: isFile ? 'file' : e.isDirectory() ? 'folder' : 'other', size: isFile ? Number(st!.size) : 0, ...(isFile ? { stamp: stampOf(st!), version: stampOf(st!), modified: Number(st!.mtimeMs) } : {}) };
       });
     },
     async stillAsListed(entry) {

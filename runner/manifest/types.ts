@@ -53,6 +53,18 @@ export interface NodeBase {
   config: Record<string, unknown> & { enabled: boolean };
 }
 
+/** dbt's freshness periods. */
+export type FreshnessPeriod = 'minute' | 'hour' | 'day';
+export interface FreshnessThreshold {
+  count: number;
+  period: FreshnessPeriod;
+}
+/** `freshness:` of a source table (or inherited from its source): how old its newest data may be. */
+export interface Freshness {
+  warn_after?: FreshnessThreshold;
+  error_after?: FreshnessThreshold;
+}
+
 export interface SourceNode extends NodeBase {
   resource_type: 'source';
   /** The YAML `sources:` group, e.g. `landing`. */
@@ -71,6 +83,10 @@ export interface SourceNode extends NodeBase {
   rejects_relation?: Relation;
   /** The vars the location was rendered from (e.g. landing_root), as read. */
   location_vars?: Record<string, unknown>;
+  /** `stedi source freshness`: the table's thresholds, or its source's (absent: not judged). */
+  freshness?: Freshness;
+  /** The column whose newest value is the newest event (epoch milliseconds): `loaded_at_field`, else `config.event_time`. */
+  loaded_at_field?: string;
 }
 
 export interface SeedNode extends NodeBase {

@@ -16,6 +16,7 @@ import {
 } from './schema.js';
 import type { ColumnSpec, ModelPropsSpec, SeedPropsSpec, SourceSpec, SourceTableSpec, UnitTestSpec } from './types.js';
 import { readUnitTests } from './unittests.js';
+import { readFreshness } from './freshness.js';
 import { describe, lineOf, mapItems, MapView, parseYaml, readName, toJS } from './yamlread.js';
 
 export interface PropertyFile {
@@ -65,8 +66,10 @@ function readSource(view: MapView): SourceSpec | undefined {
   view.checkKeys(SOURCE_KEYS, ['name', 'tables']);
   const name = readName(view, 'source');
   const tables = items(view, 'tables', `source '${name ?? '?'}' table`).map((t) => readSourceTable(t)).filter(isDefined);
+  const freshness = readFreshness(view);
+  const loadedAt = loadedAtField(view);
   if (name === undefined) return undefined;
-  return { name, description: description(view), tables, loc: { file: view.ctx.file, line: view.line } };
+  return { name, description: description(view), tables, ...(freshness !== undefined ? { freshness } : {}), ...(loadedAt !== undefined ? { loaded_at_field: loadedAt } : {}), loc: { file: view.ctx.file, line: view.line } };
 }
 
 function readSourceTable(view: MapView): SourceTableSpec | undefined {
@@ -84,8 +87,10 @@ function readSourceTable(view: MapView): SourceTableSpec | undefined {
     columns: readColumns(v, true),
     tests: readTests(v),
   };
+  const freshness = readFreshness(v);
+  const loadedAt = loadedAtField(v);
   if (name === undefined || spec.location === undefined) return undefined;
-  return { ...spec, name, location: spec.location, entity: spec.entity ?? name, format: 'json', loc: { file: v.ctx.file, line: v.line } };
+  return { ...spec, ...(freshness !== undefined ? { freshness } : {}), ...(loadedAt !== undefined ? { loaded_at_field: loadedAt } : {}), name, location: spec.location, entity: spec.entity ?? name, format: 'json', loc: { file: v.ctx.file, line: v.line } };
 }
 
 function readEntry(view: MapView, kind: 'model' | 'seed'): ModelPropsSpec | undefined {
@@ -155,4 +160,9 @@ function readDerived(v: MapView, isSource: boolean): { pseudonym_of: string } | 
   d.checkKeys(DERIVED_KEYS, ['pseudonym_of']);
   const base = d.str('pseudonym_of');
   return base === undefined ? undefined : { pseudonym_of: base };
+}
+
+function loadedAtField(view: MapView): { column: string; loc: { file: string; line: number } } | undefined {
+  const column = view.str('loaded_at_field');
+  return column === undefined ? undefined : { column, loc: { file: view.ctx.file, line: view.valueLine('loaded_at_field') } };
 }

@@ -54,7 +54,7 @@ export const ATHENA_TARGET_KEYS = [
 export const ATHENA_REQUIRED_KEYS = ['region', 'database', 'workgroup', 's3_data_dir'] as const;
 
 export const PROPERTY_FILE_KEYS = ['version', 'sources', 'models', 'seeds', 'unit_tests'] as const;
-export const SOURCE_KEYS = ['name', 'description', 'tables'] as const;
+export const SOURCE_KEYS = ['name', 'description', 'tables', 'freshness', 'loaded_at_field'] as const;
 export const SOURCE_TABLE_KEYS = [
   'name',
   'description',
@@ -65,7 +65,13 @@ export const SOURCE_TABLE_KEYS = [
   'columns',
   'tests',
   'data_tests',
+  'freshness',
+  'loaded_at_field',
 ] as const;
+/** `freshness:` of a source or source table (dbt's, without `filter`). */
+export const FRESHNESS_KEYS = ['warn_after', 'error_after'] as const;
+export const FRESHNESS_THRESHOLD_KEYS = ['count', 'period'] as const;
+export const FRESHNESS_PERIODS = ['minute', 'hour', 'day'] as const;
 export const MODEL_PROPS_KEYS = ['name', 'description', 'config', 'columns', 'tests', 'data_tests'] as const;
 export const SEED_PROPS_KEYS = MODEL_PROPS_KEYS;
 export const COLUMN_KEYS = [

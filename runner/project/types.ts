@@ -105,6 +105,9 @@ export interface ModelPropsSpec {
   loc: Loc;
 }
 
+/** `freshness:` as written: thresholds, or null (dbt's way to switch an inherited one off). */
+export type FreshnessSpec = import('../manifest/types.js').Freshness | null;
+
 export interface SourceTableSpec {
   name: string;
   description: string;
@@ -115,6 +118,10 @@ export interface SourceTableSpec {
   config: Record<string, unknown>;
   columns: ColumnSpec[];
   tests: TestSpec[];
+  /** Absent: the source's applies. */
+  freshness?: FreshnessSpec;
+  /** The column of the newest event, where it is written. */
+  loaded_at_field?: { column: string; loc: Loc };
   loc: Loc;
 }
 
@@ -122,6 +129,10 @@ export interface SourceSpec {
   name: string;
   description: string;
   tables: SourceTableSpec[];
+  /** Inherited by every table that does not set its own. */
+  freshness?: FreshnessSpec;
+  /** The column of the newest event, where it is written. */
+  loaded_at_field?: { column: string; loc: Loc };
   loc: Loc;
 }
 

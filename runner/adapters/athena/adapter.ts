@@ -29,6 +29,8 @@ import { EngineError } from '../types.js';
 import { removeStaged } from './cleanup.js';
 import { Catalog, foreignTableError, INPUTS_PARAM, isOwned, LOCATION_PARAM, ownerParams, PART_PREFIXES_PARAM, ROWS_PARAM, tableInputOf, type Owner } from './glue.js';
 import { ingestToAthena, landingNames, type LandingDeps } from './landing.js';
+import { s3LandingStore } from './landing-io.js';
+import type { LandingStore } from '../../landing/store.js';
 import { athenaErasure, erasureLogPrefix, readS3ErasureLog } from './erasure.js';
 import { erasureList } from '../../landing/erasure-log.js';
 import type { ErasureList } from '../../landing/erasure.js';
@@ -202,6 +204,10 @@ export class AthenaAdapter implements Adapter {
       throw e instanceof EngineError ? e : new EngineError((e as Error).message);
     }
     return list ? { erasure: list } : {};
+  }
+
+  landingStore(): LandingStore {
+    return s3LandingStore(this.clients.s3);
   }
 
   erasure(): ErasureAccess {

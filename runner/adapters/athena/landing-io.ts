@@ -66,7 +66,7 @@ export function s3LandingStore(s3: S3Client): LandingStore {
           for (const o of page.Contents ?? []) {
             if (o.Key === prefix) marker = true;
             if (!o.Key || o.Key === prefix) continue;
-            out.push({ name: o.Key.slice(prefix.length), path: `s3://${bucket}/${o.Key}`, kind: 'file', size: Number(o.Size ?? 0), bucket, key: o.Key, ...(o.ETag ? { etag: o.ETag, version: o.ETag, versionIsContent: true } : {}) });
+            out.push({ name: o.Key.slice(prefix.length), path: `s3://${bucket}/${o.Key}`, kind: 'file', size: Number(o.Size ?? 0), bucket, key: o.Key, ...(o.ETag ? { etag: o.ETag, version: o.ETag, versionIsContent: true } : {}), ...(o.LastModified ? { modified: o.LastModified.getTime() } : {}) });
           }
           for (const p of page.CommonPrefixes ?? []) {
             if (!p.Prefix) continue;

@@ -33,7 +33,7 @@ import type { ModelNode, SeedNode, SourceNode } from '../../manifest/types.js';
 import type { Adapter, AdapterResponse, Audit, Candidate, MaterializeResult, PublishedRecord, PublishOptions, QueryResult, ReuseStore } from '../types.js';
 import { EngineError, type ErasureAccess } from '../types.js';
 import { canonicalLine, readLine, sourceMessage } from '../../landing/report.js';
-import { LandingReadError } from '../../landing/store.js';
+import { LandingReadError, localStore, type LandingStore } from '../../landing/store.js';
 import { duckdbReuseStore } from './reuse-store.js';
 import { asPublishedRecords, keptFiles, keptPaths, landingFileRows, landingStateRows, prepareBookkeeping, publishedRows, readSnapshot, recordPublished, snapshotPath, SNAPSHOT_SCHEMA_VERSION, versionsBeyond, forgetHistory, writeSnapshot, type PublishedRow, type Snapshot } from './catalog.js';
 import { adoptVersionDir, claimLake, listOwnedVersionDirs, makeVersionDir, newVersion, removeVersionDir, type Owner } from './lake.js';
@@ -166,6 +166,10 @@ export class DuckDbAdapter implements Adapter {
 
   setPseudonymKey(key: PseudonymKey): void {
     this.pseudonymKey = key;
+  }
+
+  landingStore(): LandingStore {
+    return localStore();
   }
 
   erasure(): ErasureAccess {
