@@ -35,20 +35,11 @@ export async function sourceFreshness(opts: FreshnessOptions, reporter: Reporter
   const sources = [...ids].map((id) => s.manifest.nodes[id]).filter((n): n is SourceNode => n?.resource_type === 'source').sort((a, b) => (a.unique_id < b.unique_id ? -1 : 1));
   const adapter = await adapterFor(s.target, { project: s.project.config.name, log: reporter.info });
   if (!adapter.landingStore) throw new UserError(`stedi source freshness cannot list the landing files of a ${s.target.type} target`);
-  const store = adapter.landingStore();
   reporter.info(`Checking the freshness of ${sources.length} source${sources.length === 1 ? '' : 's'} on target ${s.target.name} (${s.target.type})`);
-  const results: (FreshnessResult & { execution_time: number })[] = [];
-  const published = await openPublished(adapter);
+  let results: TimedResult[];
   try {
-    for (const [i, node] of sources.entries()) {
-      const t0 = Date.now();
-      const measure = await measureSource(node, store, adapter, published);
-      const r = { ...judgeFreshness(node, measure, Date.now()), execution_time: (Date.now() - t0) / 1000 };
-      results.push(r);
-      report(i + 1, sources.length, r, reporter);
-    }
+    results = await freshnessOf(sources, adapter, (i, r) => report(i + 1, sources.length, r, reporter));
   } finally {
-    store.close?.();
     await adapter.close();
   }
   const count = (...st: FreshnessResult['status'][]) => results.filter((r) => st.includes(r.status)).length;
@@ -65,6 +56,31 @@ export async function sourceFreshness(opts: FreshnessOptions, reporter: Reporter
   else (reporter.summary ?? reporter.info)(line);
   if (opts.warnError && count('warn')) reporter.error(`--warn-error: ${count('warn')} warning${count('warn') === 1 ? '' : 's'} made this run fail: ${results.filter((r) => r.status === 'warn').map((r) => `source ${r.source}`).join('; ')}`);
   return failed ? 1 : 0;
+}
+
+type TimedResult = FreshnessResult & { execution_time: number };
+
+/**
+ * Opens the adapter for reading and judges each source in turn: its landing store lists the
+ * files, its engine reads the newest event. The caller closes the adapter.
+ */
+export async function freshnessOf(sources: SourceNode[], adapter: Adapter, each?: (i: number, r: TimedResult) => void): Promise<TimedResult[]> {
+  if (!adapter.landingStore) throw new UserError('this target cannot list its landing files');
+  const store = adapter.landingStore();
+  const published = await openPublished(adapter);
+  const results: TimedResult[] = [];
+  try {
+    for (const [i, node] of sources.entries()) {
+      const t0 = Date.now();
+      const measure = await measureSource(node, store, adapter, published);
+      const r = { ...judgeFreshness(node, measure, Date.now()), execution_time: (Date.now() - t0) / 1000 };
+      results.push(r);
+      each?.(i, r);
+    }
+  } finally {
+    store.close?.();
+  }
+  return results;
 }
 
 /** What the target has published, or why nothing can be read from it (then no event time can be measured). */

@@ -22,7 +22,7 @@ export interface SimQuery {
   error?: { message: string; category: number; type: number; retryable?: boolean };
   dataScannedBytes: number;
   columns: ColumnInfo[];
-  rows: string[][];
+  rows: (string | null)[][];
   /** Rows a CTAS wrote (GetQueryResults' UpdateCount). */
   updateCount?: number;
 }
@@ -46,6 +46,8 @@ export class AwsSimulator {
   /** s3://bucket/key of every object; `bodies` holds the content of those that have one. */
   readonly objects = new Set<string>();
   readonly bodies = new Map<string, Buffer>();
+  /** When each object was last written (S3's LastModified), by the simulator's clock; tests may set it. */
+  readonly modified = new Map<string, Date>();
   readonly queries = new Map<string, SimQuery>();
   private readonly polls = new Map<string, number>();
   private seq = 0;
@@ -120,19 +122,20 @@ export class AwsSimulator {
   putObject(uri: string, body: string | Uint8Array): void {
     this.objects.add(uri);
     this.bodies.set(uri, Buffer.from(body));
+    this.modified.set(uri, this.clock());
   }
 
   ListObjectsV2(input: { Bucket?: string; Prefix?: string; Delimiter?: string; ContinuationToken?: string }) {
     const base = `s3://${input.Bucket}/`;
     const prefix = input.Prefix ?? '';
     const keys = [...this.objects].filter((o) => o.startsWith(base + prefix)).map((o) => o.slice(base.length)).sort();
-    const contents: { Key: string; Size: number; ETag: string }[] = [];
+    const contents: { Key: string; Size: number; ETag: string; LastModified: Date }[] = [];
     const common = new Set<string>();
     for (const Key of keys) {
       const rest = Key.slice(prefix.length);
       const cut = input.Delimiter ? rest.indexOf(input.Delimiter) : -1;
       if (cut >= 0) common.add(prefix + rest.slice(0, cut + 1));
-      else contents.push({ Key, Size: this.bodies.get(base + Key)?.length ?? 0, ETag: this.etag(base + Key) });
+      else contents.push({ Key, Size: this.bodies.get(base + Key)?.length ?? 0, ETag: this.etag(base + Key), LastModified: this.modified.get(base + Key) ?? this.clock() });
     }
     return { ...meta, Contents: contents, ...(common.size ? { CommonPrefixes: [...common].map((Prefix) => ({ Prefix })) } : {}), IsTruncated: false };
   }
@@ -256,8 +259,8 @@ export class AwsSimulator {
 
   /**
    * A test's count query answers 0 failing rows; counting JSON-lines tables (the landing audit)
-   * answers their real row counts; `SELECT * … LIMIT 0` answers the table's columns; other SELECTs
-   * answer no rows.
+   * answers their real row counts; `SELECT * … LIMIT 0` answers the table's columns; the max of a
+   * column of a JSON-lines table (stedi source freshness) answers it; other SELECTs answer no rows.
    */
   private defaultResult(sql: string): Partial<SimQuery> {
     if (/^\s*create\s+table\b/i.test(sql)) return { updateCount: 1 };
@@ -267,6 +270,11 @@ export class AwsSimulator {
       const cols = this.tables.get(shape[1]!)?.table.StorageDescriptor?.Columns;
       if (!cols) throw new InvalidRequestException({ message: `TABLE_NOT_FOUND: Table '${this.database}.${shape[1]}' does not exist`, $metadata: { httpStatusCode: 400 } });
       return { columns: cols.map((c) => ({ Name: c.Name!, Label: c.Name!, Type: c.Type === 'string' ? 'varchar' : c.Type! })) };
+    }
+    const max = /^SELECT max\("([^"]+)"\) AS newest FROM "[^"]+"\."([^"]+)"$/i.exec(sql.trim());
+    if (max) {
+      const values = this.jsonRows(max[2]!).map((l) => (JSON.parse(l) as Record<string, unknown>)[max[1]!]).filter((v): v is number => typeof v === 'number');
+      return { columns: [{ Name: 'newest', Label: 'newest', Type: 'bigint' }], rows: [[values.length ? String(Math.max(...values)) : null]] };
     }
     if (/^select count\(\*\) as failures/i.test(sql)) return { columns: [{ Name: 'failures', Label: 'failures', Type: 'bigint' }], rows: [['0']] };
     const counts = [...sql.matchAll(/\(SELECT count\(\*\) FROM "[^"]+"\."([^"]+)"\) AS (\w+)/g)];
