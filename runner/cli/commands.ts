@@ -221,7 +221,7 @@ export const EMPTY_RESULTS = 'run_results_empty.json';
 /** `--empty` builds in a throw-away DuckDB: only for the DuckDB dialect, and without the flags that read landing files or publish. */
 function checkEmpty(target: ResolvedTarget, opts: RunCommandOptions): void {
   if (target.type !== 'duckdb') throw new UserError(`--empty builds in a throw-away in-memory DuckDB, which cannot run the ${target.type} target's SQL; on ${target.name}, check every statement without running it with --dry-run`);
-  const clash = [['--full-refresh', opts.fullRefresh], ['--event-time-start', opts.eventTimeStart], ['--event-time-end', opts.eventTimeEnd], ['--allow-shrink', opts.allowShrink], ['--ingest-threads', opts.ingestThreads]].filter(([, v]) => v !== undefined && v !== false).map(([f]) => f);
+  const clash = [['--full-refresh', opts.fullRefresh], ['--event-time-start', opts.eventTimeStart], ['--event-time-end', opts.eventTimeEnd], ['--allow-shrink', opts.allowShrink], ['--ingest-threads', opts.ingestThreads], ['--dry-run', opts.dryRun]].filter(([, v]) => v !== undefined && v !== false).map(([f]) => f);
   if (clash.length) throw new UserError(`--empty reads no landing file and publishes nothing, so ${clash.join(' and ')} would do nothing: leave ${clash.length === 1 ? 'it' : 'them'} out`);
 }
 

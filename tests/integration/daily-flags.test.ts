@@ -236,6 +236,9 @@ describe('--empty', () => {
     const f = await stedi(dir, ['build', '--empty', '--full-refresh']);
     expect(f.code).toBe(2);
     expect(f.stderr).toContain('--empty reads no landing file and publishes nothing, so --full-refresh would do nothing: leave it out');
+    const d = await stedi(dir, ['run', '--empty', '--dry-run', '--allow-shrink']);
+    expect(d.code).toBe(2);
+    expect(d.stderr).toContain('so --allow-shrink and --dry-run would do nothing: leave them out');
     const t = await stedi(dir, ['test', '--empty']);
     expect(t.code).toBe(2);
     expect(t.stderr).toMatch(/unknown option '--empty'/);
