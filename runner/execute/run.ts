@@ -116,6 +116,8 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
   // keys and results are recorded whenever the target keeps them; they are used only when reuse is on
   const reuse = await reuseContext(manifest, adapter);
   const mayReuse = !!reuse && !!opts.reuse && !opts.fullRefresh;
+  /** Under --warn-error a recorded warn is not reused: the test runs and its warning fails the run. */
+  const usable = (rec: RecordedTest) => !(opts.warnError && rec.status === 'warn');
   /** A recorded result in place of running the test (its key is the recorded one). */
   const reusedTest = (t: TestNode, rec: RecordedTest, at: string): NodeResult => ({
     unique_id: t.unique_id, name: t.name, resource_type: t.resource_type, status: rec.status, message: rec.message, started_at: at, completed_at: at, execution_time: 0,
@@ -158,7 +160,7 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
         if (reuse && mayReuse) {
           const k = testKey(manifest, s.node, { ...reuse, tokens: contentTokens(manifest, await adapter.published(signal)) });
           const rec = reuse.recorded.get(s.node.unique_id);
-          if (k.ok !== undefined && rec?.key === k.ok) {
+          if (k.ok !== undefined && rec?.key === k.ok && usable(rec)) {
             const r = reusedTest(s.node, rec, new Date().toISOString());
             record(r, s.node);
             return 'ok';
@@ -190,7 +192,7 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
         const windowed = s.node.resource_type === 'model' && isMicrobatch(s.node) && !!opts.eventTimeWindow;
         if (mayReuse && !windowed && key !== undefined && recordedKey(rec) === key && rec?.content !== undefined) {
           const gates = s.audit.map((t) => ({ t, k: testKey(manifest, t, { ...reuse, tokens }), rec: reuse.recorded.get(t.unique_id) }));
-          if (gates.every((g) => g.k.ok !== undefined && g.rec?.key === g.k.ok)) {
+          if (gates.every((g) => g.k.ok !== undefined && g.rec?.key === g.k.ok && usable(g.rec))) {
             const at = new Date().toISOString();
             const since = rec.published_at ? ` since ${rec.published_at}` : '';
             record({ unique_id: s.node.unique_id, name: s.node.name, resource_type: s.node.resource_type, status: 'success', message: `reused: no input changed${since}`, started_at: at, completed_at: at, execution_time: 0, ...(rec.rows !== undefined ? { rows_affected: rec.rows } : {}), reused: true }, s.node);

@@ -153,4 +153,13 @@ describe('reuse', () => {
     expect(rs.find((x) => x.name === 'unique_customer_curated_serial_number')!.status).toBe('warn');
     await sameAsFromNothing(dir);
   });
+
+  it('under --warn-error a recorded warning is not reused: the test runs and fails the run', async () => {
+    const rs = await build(dir, ['--warn-error'], 1);
+    const t = rs.find((x) => x.name === 'unique_customer_curated_serial_number')!;
+    expect(t.reused).toBeUndefined();
+    expect(t.status).toBe('fail');
+    // what had only passes is still reused
+    expect(reused(rs)).toContain('customer_trusted');
+  });
 });
