@@ -43,14 +43,16 @@ export async function schedule(tasks: Task[], opts: ScheduleOptions): Promise<Ma
     for (const c of children.get(id) ?? []) skip(c, cause);
   };
 
-  await new Promise<void>((resolve) => {
+  await new Promise<void>((resolve, reject) => {
     const pump = (): void => {
       halted ||= inner.signal.aborted;
       while (!halted && running < opts.threads && ready.length > 0) {
         const id = ready.shift()!;
         if (outcome.has(id)) continue;
         running++;
-        byId.get(id)!
+        // a task never rejects (its failure is an outcome); a throw in the bookkeeping below
+        // (a reporter, onSkip) fails the whole run instead of leaving it waiting forever
+        void byId.get(id)!
           .run(inner.signal)
           .catch(() => 'failed' as const)
           .then((r) => {
@@ -70,7 +72,8 @@ export async function schedule(tasks: Task[], opts: ScheduleOptions): Promise<Ma
               }
             }
             pump();
-          });
+          })
+          .catch(reject);
       }
       if (running === 0 && (halted || ready.length === 0)) {
         for (const t of tasks) if (!outcome.has(t.id)) skip(t.id, undefined);

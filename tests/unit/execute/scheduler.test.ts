@@ -104,3 +104,14 @@ describe('scheduler', () => {
     expect(out.get('a')).toBe('failed');
   });
 });
+
+describe('schedule: bookkeeping that throws', () => {
+  it('fails the run instead of leaving it waiting forever', async () => {
+    const tasks: Task[] = [
+      { id: 'a', parents: [], run: async () => 'failed' },
+      { id: 'b', parents: ['a'], run: async () => 'ok' },
+    ];
+    const run = schedule(tasks, { threads: 2, failFast: false, onSkip: () => { throw new Error('reporter broke'); } });
+    await expect(run).rejects.toThrow('reporter broke');
+  });
+});
