@@ -92,6 +92,28 @@ function piiLineage(nodes: Record<string, ManifestNode>, dialect: string, diagno
   }
 }
 
+/**
+ * The broken models and every node that reads one, directly or through others: checks of their
+ * SQL or lineage would only report again, in other words, the error that broke it.
+ */
+export function taintedBy(nodes: Record<string, ManifestNode>, broken: ReadonlySet<string>): Set<string> {
+  const tainted = new Set(broken);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const n of Object.values(nodes)) {
+      if (tainted.has(n.unique_id) || !n.depends_on.some((d) => tainted.has(d))) continue;
+      tainted.add(n.unique_id);
+      grew = true;
+    }
+  }
+  return tainted;
+}
+
+/** `nodes` without the ones in `left`. */
+export function without(nodes: Record<string, ManifestNode>, left: ReadonlySet<string>): Record<string, ManifestNode> {
+  return Object.fromEntries(Object.entries(nodes).filter(([id]) => !left.has(id)));
+}
+
 export function checkCycles(nodes: Record<string, ManifestNode>, diagnostics: Diagnostic[]): void {
   const ids = Object.keys(nodes).sort();
   for (const chain of findAllCycles(ids, (id) => nodes[id]?.depends_on ?? [])) {

@@ -3,13 +3,13 @@
  * manifest. It never touches the file system or an engine. Every problem of the compile is
  * collected; the caller decides to stop when any is an error.
  */
-import type { Diagnostic } from '../core/diagnostics.js';
+import { foldDiagnostics, type Diagnostic } from '../core/diagnostics.js';
 import { duckdbDialect } from '../dialect/duckdb.js';
 import type { Dialect } from '../dialect/types.js';
 import type { Manifest, ManifestNode, ModelNode, SeedNode, SourceNode } from '../manifest/types.js';
 import { MANIFEST_SCHEMA_VERSION } from '../manifest/types.js';
 import type { ProjectSpec, TargetConfig } from '../project/types.js';
-import { checkCycles, checkDialect, checkModelProps, checkPiiLineage, checkRestateBy, checkPiiPolicy } from './checks.js';
+import { checkCycles, checkDialect, checkModelProps, checkPiiLineage, checkRestateBy, checkPiiPolicy, taintedBy, without } from './checks.js';
 import { checkClashes, checkLocations, checkNames, checkPathTemplate, type PlacementContext } from './placement.js';
 import { renderModels } from './models.js';
 import { createRenderEnv } from './render-env.js';
@@ -41,7 +41,7 @@ export function compile(input: CompileInput): CompileOutput {
   const diagnostics: Diagnostic[] = [];
   const targetCtx = { name: input.target.name, type: dialect.name };
   const env = createRenderEnv(dialect, project.macros, targetCtx, diagnostics);
-  const registry: Registry = { refs: new Map(), sources: new Map(), relations: new Map(), eventTimes: new Map() };
+  const registry: Registry = { refs: new Map(), sources: new Map(), relations: new Map(), eventTimes: new Map(), broken: new Set() };
   const nodes: Record<string, ManifestNode> = {};
   const add = (n: SourceNode | SeedNode | ModelNode): void => {
     nodes[n.unique_id] = n;
@@ -69,17 +69,20 @@ export function compile(input: CompileInput): CompileOutput {
   checkLocations(nodes, input.target, { projectRoot: input.placement?.projectRoot ?? '/project', otherTargets: input.placement?.otherTargets ?? [], config: project.config }, diagnostics);
   checkPiiPolicy(models, diagnostics);
   checkCycles(nodes, diagnostics);
-  checkPiiLineage(nodes, dialect.name, diagnostics);
-  checkRestateBy(nodes, dialect.name, diagnostics);
+  // one mistake, one error: the lineage of a broken model, and of what reads it, is not checked
+  const sound = without(nodes, taintedBy(nodes, registry.broken));
+  checkPiiLineage(sound, dialect.name, diagnostics);
+  checkRestateBy(sound, dialect.name, diagnostics);
 
   const testCtx = { project, env, registry, vars, diagnostics, nodes, dialect };
   for (const t of compileDataTests(testCtx)) nodes[t.unique_id] = t;
   // Unit tests always execute on an in-memory DuckDB, whatever the target: render them for it.
   const unitEnv = dialect.name === 'duckdb' ? env : createRenderEnv(duckdbDialect, project.macros, { name: input.target.name, type: 'duckdb' }, []);
   for (const u of compileUnitTests({ ...testCtx, env: unitEnv, dialect: duckdbDialect })) nodes[u.unique_id] = u;
-  checkDialect(dialect, nodes, diagnostics);
+  checkDialect(dialect, without(nodes, taintedBy(nodes, registry.broken)), diagnostics);
 
-  const errors = diagnostics.some((d) => d.severity === 'error');
+  const folded = foldDiagnostics(diagnostics);
+  const errors = folded.some((d) => d.severity === 'error');
   const manifest: Manifest = {
     metadata: {
       schema_version: MANIFEST_SCHEMA_VERSION,
@@ -90,9 +93,9 @@ export function compile(input: CompileInput): CompileOutput {
       vars,
     },
     nodes,
-    diagnostics: diagnostics.filter((d) => d.severity === 'warning'),
+    diagnostics: folded.filter((d) => d.severity === 'warning'),
   };
-  return { ...(errors ? {} : { manifest }), diagnostics };
+  return { ...(errors ? {} : { manifest }), diagnostics: folded };
 }
 
 function publicSettings(t: TargetConfig & { name: string }): Record<string, unknown> {

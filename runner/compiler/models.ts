@@ -45,7 +45,8 @@ export function renderModels(ctx: Ctx): ModelNode[] {
   for (const { f, t } of templates) {
     if (!(t instanceof nunjucks.Template)) {
       diagnostics.push(t);
-      registry.refs.delete(modelName(f.path));
+      // still a model: a ref() to it is not a second error
+      registry.broken.add(`model.${project.config.name}.${modelName(f.path)}`);
       continue;
     }
     const config = firstPass(ctx, f, t);
@@ -92,6 +93,7 @@ function secondPass(ctx: Ctx, f: SourceFile, t: nunjucks.Template, config: Recor
   // the adapter fills it in (every interval from begin for a whole build, some for a batch)
   const window = config.materialized === 'incremental' && config.incremental_strategy === 'microbatch' ? batchWindow(ctx.dialect) : undefined;
   const scope = makeScope({ file: f.path, raw: f.text, self, registry: ctx.registry, vars: ctx.vars, diagnostics: ctx.diagnostics, deps, varsRead, ...(window ? { window } : {}) });
+  const errorsBefore = errorCount(ctx.diagnostics);
   const sql = ctx.env.render(t, scope) ?? '';
   // an incremental model is rendered twice: is_incremental() false (the first build, --full-refresh)
   // and true (a batch added to the published table, `{{ this }}`); both add to its dependencies
@@ -104,6 +106,7 @@ function secondPass(ctx: Ctx, f: SourceFile, t: nunjucks.Template, config: Recor
     const seen = new Set(ctx.diagnostics.map((d) => `${d.code}|${d.file}|${d.line}|${d.message}`));
     for (const d of found) if (!seen.has(`${d.code}|${d.file}|${d.line}|${d.message}`)) ctx.diagnostics.push(d);
   }
+  if (errorCount(ctx.diagnostics) > errorsBefore) ctx.registry.broken.add(id);
   if (config.incremental_strategy === 'microbatch') checkMicrobatchInputs(ctx, f, id, config, deps);
   const props = ctx.project.modelProps.find((p) => p.name === name);
   const zone = String(config.zone ?? 'main');
@@ -148,6 +151,10 @@ function checkMicrobatchInputs(ctx: Ctx, f: SourceFile, id: string, config: Reco
     if (!dep || !deps.includes(dep)) report(`restate_by.from names '${name}', which is not one of its inputs`, `inputs: ${deps.map((d) => d.split('.').slice(2).join('.')).join(', ')}`, name);
     else if (ctx.registry.eventTimes.has(dep)) report(`restate_by.from names '${name}', which has an event_time: it is read by interval, not restated by key`, undefined, name);
   }
+}
+
+export function errorCount(diagnostics: readonly Diagnostic[]): number {
+  return diagnostics.reduce((n, d) => n + (d.severity === 'error' ? 1 : 0), 0);
 }
 
 /** Drop the blank lines left by config() and block tags, keep the SQL as written. */

@@ -16,9 +16,14 @@ import { sandboxEnvironment, SandboxViolation } from './sandbox.js';
 export interface RenderScope {
   file: string;
   raw: string;
-  /** Records a problem found while rendering. */
-  /** Records a problem; the line is `line`, else the first line holding `needle`. */
-  report(code: string, message: string, needle?: string, hint?: string, line?: number): void;
+  /**
+   * Records a problem; the line is `line`, else the first line holding `needle`. Met inside a
+   * macro (`inMacro`, or the render's `macroSite()`), it is reported at the macro's file and line,
+   * called from this node's file at that line.
+   */
+  report(code: string, message: string, needle?: string, hint?: string, line?: number, inMacro?: MacroSite): void;
+  /** Set by the render environment while it renders: where in a macro the render is, if it is in one. */
+  macroSite?: () => MacroSite | undefined;
   ref(name: string): string;
   source(sourceName: string, table: string): string;
   var(name: string, fallback: unknown, hasFallback: boolean): unknown;
@@ -31,6 +36,19 @@ export interface RenderScope {
 }
 
 export class CompilerRaise extends Error {}
+
+/** Where a problem inside a project macro is: the innermost macro's file and line, and the line of the node that called the outermost. */
+export interface MacroSite {
+  file: string;
+  line: number;
+  /** The macros being run, outermost first, each with the line it was at (the innermost's is `line`). */
+  macros: { name: string; file: string; line: number }[];
+  /** The line in the node's own file that called the outermost macro (0 when not known). */
+  callerLine: number;
+}
+
+/** What scope.var() returns for a var that is neither defined nor given a default: the render stops (reported once). */
+export const UNDEFINED_VAR: unique symbol = Symbol('undefined var');
 
 type Fn = (...args: unknown[]) => unknown;
 
@@ -75,6 +93,12 @@ export function nunjucksErrorPosition(message: string, rendering: boolean): { li
   return { line: Number(m[1]) + (rendering ? 1 : 0), detail };
 }
 
+/** The line of a template syntax error holds a `}}` that more of the expression follows (it closed the tag early). */
+function closesTagEarly(text: string, line: number): boolean {
+  const at = text.split('\n')[line - 1] ?? '';
+  return /\}\}\s*[^\s%#]/.test(at) && !/^\s*\}\}\s*$/.test(at);
+}
+
 /** E_SANDBOX for a template that tried to leave the sandbox (see sandbox.ts). */
 function sandboxDiagnostic(v: SandboxViolation, file: string, line: number): Diagnostic {
   return { code: 'E_SANDBOX', severity: 'error', file, line, message: v.message, hint: v.hint };
@@ -100,7 +124,7 @@ export function createRenderEnv(
   // no loader: templates cannot read files; every template compiles and runs in the sandbox
   const env = new nunjucks.Environment([], { autoescape: false, throwOnUndefined: false });
   const sandbox = sandboxEnvironment(env, dialect.quoteString);
-  const state: { scope?: RenderScope; raised?: string } = {};
+  const state: { scope?: RenderScope; raised?: string; stopped?: boolean; stack: { name: string; file: string }[]; callerLine: number; thrown?: MacroSite } = { stack: [], callerLine: 0 };
   const scope = (): RenderScope => {
     if (!state.scope) throw new Error('internal: template function called outside a render');
     return state.scope;
@@ -118,6 +142,11 @@ export function createRenderEnv(
     var: (...a) => {
       const p = kwargs(a).positional;
       const v = scope().var(String(p[0]), p[1], p.length > 1);
+      if (v === UNDEFINED_VAR) {
+        // reported by var(); going on with a stand-in value would only report its consequences
+        state.stopped = true;
+        throw new CompilerRaise(`var('${String(p[0])}') is not defined`);
+      }
       return scope().rawVars ? v : sqlSafe(v, dialect.quoteString);
     },
     is_incremental: () => scope().incremental === true,
@@ -181,9 +210,33 @@ export function createRenderEnv(
       return t;
     } catch (e) {
       const { line, detail } = nunjucksErrorPosition((e as Error).message, false);
-      return { code: 'E_TEMPLATE_SYNTAX', severity: 'error', file, line, message: detail };
+      const hint = closesTagEarly(text, line) ? "'}}' ends a {{ … }} tag wherever it is, also inside a dict literal: write '} }' to close two dicts" : undefined;
+      return { code: 'E_TEMPLATE_SYNTAX', severity: 'error', file, line, message: detail, ...(hint ? { hint } : {}) };
     }
   };
+
+  /** Where the render is inside project macros (the built-in tests are stedi's, not the user's), if it is in one. */
+  const macroSite = (): MacroSite | undefined => {
+    const user = state.stack.filter((f) => f.file !== BUILTIN_TESTS_FILE);
+    const inner = user[user.length - 1];
+    if (!inner) return undefined;
+    return { file: inner.file, line: sandbox.lineIn(inner.file), macros: user.map((f) => ({ ...f, line: sandbox.lineIn(f.file) })), callerLine: state.callerLine };
+  };
+  /** A project macro that keeps the stack of macros being run, for macroSite(). */
+  const traced = (name: string, file: string, fn: Fn): Fn =>
+    function (this: unknown, ...args: unknown[]) {
+      if (!state.stack.length) state.callerLine = state.scope ? sandbox.lineIn(state.scope.file) || lineOf(state.scope.raw, `${name}(`) : 0;
+      state.stack.push({ name, file });
+      try {
+        return fn.apply(this, args);
+      } catch (e) {
+        // the innermost macro the error left: where it happened
+        state.thrown ??= macroSite();
+        throw e;
+      } finally {
+        state.stack.pop();
+      }
+    };
 
   const allMacros: SourceFile[] = [{ path: BUILTIN_TESTS_FILE, text: BUILTIN_TEST_MACROS }, ...macros];
   const macroFiles = new Map<string, string>();
@@ -215,7 +268,7 @@ export function createRenderEnv(
         }
         macroFiles.set(name, f.path);
         macroNames.add(name);
-        env.addGlobal(name, fn);
+        env.addGlobal(name, traced(name, f.path, fn as Fn));
       }
     });
   }
@@ -223,6 +276,10 @@ export function createRenderEnv(
   const render = (template: nunjucks.Template, s: RenderScope, extra: Record<string, unknown> = {}) => {
     state.scope = s;
     state.raised = undefined;
+    state.stopped = false;
+    state.thrown = undefined;
+    state.stack = [];
+    s.macroSite = macroSite;
     sandbox.begin();
     try {
       const out = template.render({ this: s.self, ...extra });
@@ -236,12 +293,17 @@ export function createRenderEnv(
       // nunjucks gives no line for its first line; the sandbox knows where the template was
       const line = position.line || sandbox.lineIn(s.file);
       const violation = sandbox.takeViolation();
+      const site = state.thrown as MacroSite | undefined;
       if (violation) reportViolation(s, violation);
-      else if (state.raised !== undefined) s.report('E_COMPILER_ERROR', state.raised, undefined, undefined, line);
-      else s.report('E_TEMPLATE_RENDER', detail, undefined, undefined, line);
+      else if (state.stopped) {
+        // already reported where it happened
+      } else if (state.raised !== undefined) s.report('E_COMPILER_ERROR', state.raised, undefined, undefined, site ? site.callerLine : line, site);
+      else s.report('E_TEMPLATE_RENDER', detail, undefined, undefined, site ? site.callerLine : line, site);
       return undefined;
     } finally {
       state.scope = undefined;
+      s.macroSite = undefined;
+      state.stack = [];
     }
   };
   return { render, compileTemplate, macroNames };

@@ -1,6 +1,6 @@
 /** Builds the RenderScope of one node: how ref/source/var/config behave while it renders. */
 import { didYouMean, type Diagnostic } from '../core/diagnostics.js';
-import { lineOf, type RenderScope } from './render-env.js';
+import { lineOf, UNDEFINED_VAR, type RenderScope } from './render-env.js';
 
 export interface Registry {
   /** model or seed name → unique_id */
@@ -11,6 +11,12 @@ export interface Registry {
   relations: Map<string, string>;
   /** unique_id → its `event_time` column, for the sources and models that declare one. */
   eventTimes: Map<string, string>;
+  /**
+   * Models whose SQL is not usable, the error already reported: the template does not compile,
+   * rendering it reported an error, or its SQL does not parse. A ref() to one is no new error;
+   * what would only follow from it (its unit tests, the lineage of what reads it) is not reported.
+   */
+  broken: Set<string>;
 }
 
 export interface ScopeOptions {
@@ -39,17 +45,22 @@ export interface ScopeOptions {
 }
 
 export function makeScope(o: ScopeOptions): RenderScope {
-  const report: RenderScope['report'] = (code, message, needle, hint, line) => {
+  const report: RenderScope['report'] = (code, message, needle, hint, line, inMacro) => {
+    const site = inMacro ?? scope.macroSite?.();
+    // in a macro: the caller's line is where the outermost macro was called
+    const here = site ? line ?? site.callerLine : line ?? lineOf(o.raw, needle);
     // line 1 of a fragment (a YAML test) is the fragment's own line
-    const inFragment = line ?? lineOf(o.raw, needle);
-    o.diagnostics.push({
-      code,
-      severity: code.startsWith('W_') ? 'warning' : 'error',
-      file: o.file,
-      line: o.baseLine ? o.baseLine + Math.max(inFragment - 1, 0) : inFragment,
-      message,
-      ...(hint ? { hint } : {}),
-    });
+    const callerLine = o.baseLine ? o.baseLine + Math.max(here - 1, 0) : here;
+    const severity = code.startsWith('W_') ? 'warning' : 'error';
+    if (site) {
+      const through = site.macros.slice(0, -1);
+      o.diagnostics.push({
+        code, severity, file: site.file, line: site.line, message: `in macro ${site.macros[site.macros.length - 1]?.name ?? '?'}: ${message}`, ...(hint ? { hint } : {}),
+        called_from: [{ file: o.file, line: callerLine, ...(through.length ? { through } : {}) }],
+      });
+      return;
+    }
+    o.diagnostics.push({ code, severity, file: o.file, line: callerLine, message, ...(hint ? { hint } : {}) });
   };
   const resolve = (id: string, placeholder: string): string => {
     if (!o.deps.includes(id)) o.deps.push(id);
@@ -63,7 +74,7 @@ export function makeScope(o: ScopeOptions): RenderScope {
     const column = o.registry.eventTimes.get(id);
     return o.window && column !== undefined ? o.window(relation, id, column) : relation;
   };
-  return {
+  const scope: RenderScope = {
     file: o.file,
     raw: o.raw,
     self: o.self,
@@ -93,10 +104,12 @@ export function makeScope(o: ScopeOptions): RenderScope {
       if (Object.prototype.hasOwnProperty.call(o.vars, name)) return record(o.vars[name]);
       if (hasFallback) return record(fallback);
       report('E_UNKNOWN_VAR', `var('${name}') is not defined`, `'${name}'`, didYouMean(name, Object.keys(o.vars)) ?? 'define it under vars: in stedi_project.yml or pass --vars');
-      return '';
+      return UNDEFINED_VAR;
     },
     config(values) {
       o.configs?.push(values);
     },
   };
+  return scope;
 }
+

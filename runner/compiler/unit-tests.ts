@@ -23,6 +23,8 @@ export function compileUnitTests(ctx: TestCtx): UnitTestNode[] {
       ctx.diagnostics.push({ code: 'E_UNIT_TEST_UNKNOWN_MODEL', severity: 'error', file: loc.file, line: loc.line, message: `unit test '${spec.name}' names unknown model '${spec.model}'`, hint: didYouMean(spec.model, ctx.registry.refs.keys()) });
       continue;
     }
+    // the model's own error is reported once, not again for each of its unit tests
+    if (ctx.registry.broken.has(modelId)) continue;
     const inputs = new Map<string, string>();
     const given: UnitTestNode['given'] = [];
     spec.given.forEach((g, i) => {
