@@ -14,13 +14,13 @@ import type { Reporter } from '../execute/reporter.js';
 import { RUN_RESULTS_SCHEMA_VERSION, type RunResults } from '../execute/results.js';
 import { projectLineage } from '../lineage/project.js';
 import type { Manifest } from '../manifest/types.js';
-import { openSession, writeJson, type GlobalOptions, type Session } from './session.js';
+import { openSession, SQL_JUDGES, writeJson, type GlobalOptions, type Session } from './session.js';
 
 function otherTargets(s: Session, opts: GlobalOptions, reporter: Reporter): Record<string, Manifest> {
   const out: Record<string, Manifest> = {};
   for (const name of Object.keys(s.project.config.targets)) {
     if (name === s.target.name) continue;
-    const compiled = compileForTarget(s.project, { target: name, env: process.env, cliVars: opts.vars });
+    const compiled = compileForTarget(s.project, { target: name, env: process.env, cliVars: opts.vars, judges: SQL_JUDGES });
     if (compiled.manifest) out[name] = compiled.manifest;
     else {
       reporter.warn(`The SQL of target ${name} is left out of the docs: it does not compile`);

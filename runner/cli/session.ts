@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { formatDiagnostic, UserError, type Diagnostic } from '../core/diagnostics.js';
 import { compileForTarget } from '../compiler/for-target.js';
+import { duckdbSyntaxJudge } from '../adapters/duckdb/syntax-judge.js';
 import type { Dialect } from '../dialect/types.js';
 import type { Manifest } from '../manifest/types.js';
 import { loadProject } from '../project/load.js';
@@ -14,6 +15,9 @@ import type { ProjectSpec } from '../project/types.js';
 import type { Reporter } from '../execute/reporter.js';
 
 export const INLINE_MODEL = '__stedi_inline__';
+
+/** The engines' own parsers the compiler asks about SQL the lineage parser cannot read (compiler/syntax.ts). */
+export const SQL_JUDGES = { duckdb: duckdbSyntaxJudge };
 
 export interface GlobalOptions {
   projectDir?: string;
@@ -55,7 +59,7 @@ export function openSession(opts: GlobalOptions, reporter: Reporter, now?: Date,
   const base = loaded.project ?? loaded.partial;
   if (!base) fail(loaded.diagnostics, reporter, 'loading the project');
   const project = inline === undefined ? base : { ...base, models: [...base.models, { path: `${base.config.model_paths[0] ?? 'models'}/${INLINE_MODEL}.sql`, text: inline }] };
-  const c = compileForTarget(project, { target: opts.target, env: process.env, cliVars: opts.vars, projectRoot: process.cwd(), ...(now ? { now } : {}) });
+  const c = compileForTarget(project, { target: opts.target, env: process.env, cliVars: opts.vars, projectRoot: process.cwd(), judges: SQL_JUDGES, ...(now ? { now } : {}) });
   const early = [...loaded.diagnostics, ...c.configDiagnostics];
   if (!c.target || !c.dialect) fail(early, reporter, 'reading the configuration');
   const diags = [...early, ...c.compileDiagnostics];

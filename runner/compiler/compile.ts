@@ -12,6 +12,8 @@ import type { ProjectSpec, TargetConfig } from '../project/types.js';
 import { checkCycles, checkDialect, checkModelProps, checkPiiLineage, checkRestateBy, checkPiiPolicy, taintedBy, without } from './checks.js';
 import { checkClashes, checkLocations, checkNames, checkPathTemplate, type PlacementContext } from './placement.js';
 import { renderModels } from './models.js';
+import { checkModelSyntax, checkTestSyntax } from './syntax-checks.js';
+import type { SqlJudges } from './syntax.js';
 import { createRenderEnv } from './render-env.js';
 import { makeScope, type Registry } from './scope.js';
 import { compileSeeds, compileSources } from './sources.js';
@@ -29,6 +31,11 @@ export interface CompileInput {
   now?: Date;
   /** The project folder and the other targets: the lake/data locations are checked against them. */
   placement?: Omit<PlacementContext, 'config'>;
+  /**
+   * The engines' own parsers, per dialect, asked about the compiled SQL the lineage parser cannot
+   * read (syntax.ts); a dialect without one is judged by the lineage parser's dialects alone.
+   */
+  judges?: SqlJudges;
 }
 
 export interface CompileOutput {
@@ -59,8 +66,10 @@ export function compile(input: CompileInput): CompileOutput {
     registry.refs.set(s.name, s.unique_id);
     add(s);
   }
-  const models = renderModels({ project, dialect, env, registry, vars, diagnostics });
+  const modelCtx = { project, dialect, env, registry, vars, diagnostics };
+  const models = renderModels(modelCtx);
   for (const m of models) add(m);
+  checkModelSyntax(modelCtx, models, input.judges ?? {});
 
   checkModelProps(project, registry, diagnostics);
   checkNames(nodes, diagnostics);
@@ -70,7 +79,8 @@ export function compile(input: CompileInput): CompileOutput {
   checkPiiPolicy(models, diagnostics);
   checkCycles(nodes, diagnostics);
   // one mistake, one error: the lineage of a broken model, and of what reads it, is not checked
-  const sound = without(nodes, taintedBy(nodes, registry.broken));
+  const tainted = taintedBy(nodes, registry.broken);
+  const sound = without(nodes, tainted);
   checkPiiLineage(sound, dialect.name, diagnostics);
   checkRestateBy(sound, dialect.name, diagnostics);
 
@@ -79,7 +89,8 @@ export function compile(input: CompileInput): CompileOutput {
   // Unit tests always execute on an in-memory DuckDB, whatever the target: render them for it.
   const unitEnv = dialect.name === 'duckdb' ? env : createRenderEnv(duckdbDialect, project.macros, { name: input.target.name, type: 'duckdb' }, []);
   for (const u of compileUnitTests({ ...testCtx, env: unitEnv, dialect: duckdbDialect })) nodes[u.unique_id] = u;
-  checkDialect(dialect, without(nodes, taintedBy(nodes, registry.broken)), diagnostics);
+  checkTestSyntax(nodes, tainted, dialect.name, input.judges ?? {}, diagnostics);
+  checkDialect(dialect, without(nodes, tainted), diagnostics);
 
   const folded = foldDiagnostics(diagnostics);
   const errors = folded.some((d) => d.severity === 'error');

@@ -13,6 +13,7 @@ import { resolveTarget, resolveVars, type ResolvedTarget } from '../project/reso
 import { targetVars } from '../project/target.js';
 import type { ProjectSpec } from '../project/types.js';
 import { compile } from './compile.js';
+import type { SqlJudges } from './syntax.js';
 
 export function dialectFor(target: ResolvedTarget): Dialect {
   return target.type === 'duckdb' ? duckdbDialect : trinoDialect(String(target.database));
@@ -28,6 +29,8 @@ export interface CompileForTargetOptions {
   now?: Date;
   /** The project folder, absolute: relative lake and landing locations are compared from it. */
   projectRoot?: string;
+  /** The engines' own SQL parsers, asked about what the lineage parser cannot read (compiler/syntax.ts). */
+  judges?: SqlJudges;
 }
 
 export interface CompiledForTarget {
@@ -49,6 +52,6 @@ export function compileForTarget(project: ProjectSpec, opts: CompileForTargetOpt
   // the other targets, as far as they resolve with this environment: their locations must not overlap this one's
   const otherTargets = Object.keys(project.config.targets).filter((n) => n !== t.target!.name).flatMap((n) => resolveTarget(project.config, n, env).target ?? []);
   const placement = { projectRoot: opts.projectRoot ?? '/project', otherTargets };
-  const out = compile({ project, target: t.target, dialect, vars: v.vars, placement, ...(opts.now ? { now: opts.now } : {}) });
+  const out = compile({ project, target: t.target, dialect, vars: v.vars, placement, ...(opts.now ? { now: opts.now } : {}), ...(opts.judges ? { judges: opts.judges } : {}) });
   return { target: t.target, dialect, ...(out.manifest ? { manifest: out.manifest } : {}), configDiagnostics, compileDiagnostics: out.diagnostics };
 }

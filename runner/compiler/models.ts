@@ -11,8 +11,9 @@ import { batchWindow } from '../core/batches.js';
 import { lineOf, type RenderEnv } from './render-env.js';
 import { makeScope, type Registry } from './scope.js';
 import { columnDefs } from './sources.js';
+import { renderedOffset, sourcePosition, unmark, type SourcePosition } from './source-map.js';
 
-interface Ctx {
+export interface Ctx {
   project: ProjectSpec;
   dialect: Dialect;
   env: RenderEnv;
@@ -155,6 +156,27 @@ function checkMicrobatchInputs(ctx: Ctx, f: SourceFile, id: string, config: Reco
 
 export function errorCount(diagnostics: readonly Diagnostic[]): number {
   return diagnostics.reduce((n, d) => n + (d.severity === 'error' ? 1 : 0), 0);
+}
+
+/**
+ * The template line of a 1-based (line, column) of a model's compiled SQL (its is_incremental()
+ * rendering with `incremental`): the model is rendered again, once as before and once with
+ * position marks (source-map.ts). No position is claimed when the two differ.
+ */
+export function locateInModel(ctx: Ctx, m: ModelNode, incremental: boolean, line: number, column: number): SourcePosition {
+  const unknown = (why: string): SourcePosition => ({ exact: false, line: 0, why });
+  const plain = ctx.env.compileTemplate(m.original_file_path, m.raw_code);
+  const marked = ctx.env.compileTemplate(m.original_file_path, m.raw_code, true);
+  if (!(plain instanceof nunjucks.Template) || !(marked instanceof nunjucks.Template)) return unknown('the template did not compile again');
+  const window = m.config.materialized === 'incremental' && m.config.incremental_strategy === 'microbatch' ? batchWindow(ctx.dialect) : undefined;
+  const render = (t: nunjucks.Template) =>
+    ctx.env.render(t, makeScope({ file: m.original_file_path, raw: m.raw_code, self: ctx.registry.relations.get(m.unique_id) ?? '', registry: ctx.registry, vars: ctx.vars, diagnostics: [], deps: [], varsRead: {}, incremental, ...(window ? { window } : {}) }));
+  const text = render(plain);
+  const out = unmark(render(marked) ?? '');
+  if (text === undefined || !out || out.text !== text) return unknown('the template renders differently with position marks');
+  const offset = renderedOffset(text, (incremental ? m.compiled_incremental_code : m.compiled_code) ?? '', line, column);
+  if (offset === undefined) return unknown('the compiled SQL is not the rendered template');
+  return sourcePosition(m.raw_code, text, out.pieces, offset);
 }
 
 /** Drop the blank lines left by config() and block tags, keep the SQL as written. */

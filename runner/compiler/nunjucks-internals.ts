@@ -25,6 +25,8 @@ export interface CompileFrame {
 
 /** nunjucks' code generator (src/compiler.js). */
 export interface CompilerBase {
+  /** The JavaScript variable the generated code appends output to. */
+  buffer: string;
   compile(node: AstNode, frame?: CompileFrame): void;
   getCode(): string;
   _emit(code: string): void;

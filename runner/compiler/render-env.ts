@@ -59,7 +59,8 @@ interface Exportable {
 
 export interface RenderEnv {
   render(template: nunjucks.Template, scope: RenderScope, extra?: Record<string, unknown>): string | undefined;
-  compileTemplate(file: string, text: string): nunjucks.Template | Diagnostic;
+  /** With `marks`, the output carries the template positions of its pieces (source-map.ts). */
+  compileTemplate(file: string, text: string, marks?: boolean): nunjucks.Template | Diagnostic;
   macroNames: Set<string>;
 }
 
@@ -203,9 +204,9 @@ export function createRenderEnv(
     }),
   });
 
-  const compileTemplate = (file: string, text: string): nunjucks.Template | Diagnostic => {
+  const compileTemplate = (file: string, text: string, marks = false): nunjucks.Template | Diagnostic => {
     try {
-      const t = sandbox.compile(file, text);
+      const t = sandbox.compile(file, text, marks);
       if (t instanceof SandboxViolation) return sandboxDiagnostic(t, file, t.line);
       return t;
     } catch (e) {

@@ -38,6 +38,7 @@ import { checkTemplateAst } from './sandbox-ast.js';
 import { sandboxFilters, sandboxTests } from './sandbox-filters.js';
 import { SandboxViolation } from './sandbox-names.js';
 import { holdsFunction, sandboxRuntime, type Position, type Refuse } from './sandbox-runtime.js';
+import { positionMark } from './source-map.js';
 
 export { SandboxViolation } from './sandbox-names.js';
 
@@ -45,8 +46,11 @@ export { SandboxViolation } from './sandbox-names.js';
 export const MAX_RANGE = 100_000;
 
 export interface Sandbox {
-  /** A compiled template, or the sandbox rule its text breaks. Throws nunjucks' error on a syntax error. */
-  compile(file: string, text: string): nunjucks.Template | SandboxViolation;
+  /**
+   * A compiled template, or the sandbox rule its text breaks. Throws nunjucks' error on a syntax
+   * error. With `marks`, its output carries a position mark before each piece (source-map.ts).
+   */
+  compile(file: string, text: string, marks?: boolean): nunjucks.Template | SandboxViolation;
   /** Call before a render: forgets the last violation and the lines templates were at. */
   begin(): void;
   /** The first violation since begin(), if any (a render that hit one has failed). */
@@ -95,13 +99,14 @@ export function sandboxEnvironment(env: nunjucks.Environment, quote: (s: string)
       return fn(...args);
     }) as F;
 
-  const compile = (file: string, text: string): nunjucks.Template | SandboxViolation => {
+  const compile = (file: string, text: string, marks = false): nunjucks.Template | SandboxViolation => {
     let code: string;
     try {
       const ast = internals.parser.parse(text, [], (env as unknown as { opts: object }).opts);
       const bad = checkTemplateAst(ast);
       if (bad) return new SandboxViolation(bad.message, file, bad.line, bad.hint);
       const compiler = new SandboxCompiler(file, false);
+      compiler.marks = marks;
       compiler.compile(ast);
       code = compiler.getCode();
     } catch (e) {
@@ -182,6 +187,9 @@ const Base = internals.compiler.Compiler as unknown as new (name: string, throwO
 const at = (node: AstNode): string => `lineno = ${node.lineno}, colno = ${node.colno}, runtime.pos.line = ${node.lineno}, `;
 
 class SandboxCompiler extends Base {
+  /** Emit a position mark (source-map.ts) before each piece of output: literal text or an expression's value. */
+  marks = false;
+
   override compileLookupVal(node: AstNode, frame: CompileFrame): void {
     this._emit(`(${at(node)}runtime.memberLookup((`);
     this._compileExpression(node.target as AstNode, frame);
@@ -214,7 +222,12 @@ class SandboxCompiler extends Base {
 
   override compileOutput(node: AstNode, frame: CompileFrame): void {
     this._emitLine(`${at(node).replace(/, /g, '; ')}`);
-    super.compileOutput(node, frame);
+    if (!this.marks) return super.compileOutput(node, frame);
+    for (const child of node.children ?? []) {
+      const mark = positionMark(child.typename === 'TemplateData' ? 'text' : 'expr', child.lineno, child.colno);
+      this._emitLine(`${this.buffer} += ${JSON.stringify(mark)};`);
+      super.compileOutput(Object.assign(Object.create(Object.getPrototypeOf(node) as object) as AstNode, node, { children: [child] }), frame);
+    }
   }
 
   override compileFor(node: AstNode, frame: CompileFrame): void {

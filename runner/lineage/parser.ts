@@ -5,7 +5,7 @@
  *
  * The AST is sqlparser-rs' serde JSON; runner/lineage/ast.ts reads it as plain data.
  */
-import { init, parse, type DialectName } from '@guanmingchiu/sqlparser-ts';
+import { init, parse, SUPPORTED_DIALECTS, type DialectName } from '@guanmingchiu/sqlparser-ts';
 
 await init();
 
@@ -21,4 +21,28 @@ export function parseSql(sql: string, dialect: string): unknown[] {
   } catch (e) {
     throw new SqlParseError((e as Error).message);
   }
+}
+
+/** The parser's complaint about `sql` in the dialect, with its 1-based position when it gives one; undefined when it parses. */
+export function parseProblem(sql: string, dialect: string): { message: string; line?: number; column?: number } | undefined {
+  try {
+    parseSql(sql, dialect);
+    return undefined;
+  } catch (e) {
+    const message = (e as Error).message.replace(/^sql parser error: /, '');
+    const m = /\s+at Line: (\d+), Column: (\d+)\s*$/.exec(message);
+    return m ? { message: message.slice(0, m.index), line: Number(m[1]), column: Number(m[2]) } : { message };
+  }
+}
+
+/** Whether any dialect the parser knows reads `sql`: when one does, a failure in the target's is taken as a gap of the parser. */
+export function parsesInSomeDialect(sql: string): boolean {
+  return SUPPORTED_DIALECTS.some((d) => {
+    try {
+      parse(sql, d);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
