@@ -12,6 +12,7 @@ import type { ProjectSpec, TargetConfig } from '../project/types.js';
 import { checkCycles, checkDialect, checkModelProps, checkPiiLineage, checkRestateBy, checkPiiPolicy, taintedBy, without } from './checks.js';
 import { checkClashes, checkLocations, checkNames, checkPathTemplate, type PlacementContext } from './placement.js';
 import { renderModels } from './models.js';
+import { resolveFolderConfigs } from './configs.js';
 import { checkModelSyntax, checkTestSyntax } from './syntax-checks.js';
 import type { SqlJudges } from './syntax.js';
 import { createRenderEnv } from './render-env.js';
@@ -66,7 +67,8 @@ export function compile(input: CompileInput): CompileOutput {
     registry.refs.set(s.name, s.unique_id);
     add(s);
   }
-  const modelCtx = { project, dialect, env, registry, vars, diagnostics };
+  const folders = resolveFolderConfigs(project, diagnostics);
+  const modelCtx = { project: { ...project, config: { ...project.config, model_configs: folders } }, dialect, env, registry, vars, diagnostics };
   const models = renderModels(modelCtx);
   for (const m of models) add(m);
   checkModelSyntax(modelCtx, models, input.judges ?? {});

@@ -1,8 +1,8 @@
 /** Merging and validating node configs: folder (stedi_project.yml) < YAML properties < in-file config(). */
 import { BATCH_SIZES, type BatchSize } from '../core/batches.js';
-import { didYouMean } from '../core/diagnostics.js';
+import { didYouMean, type Diagnostic } from '../core/diagnostics.js';
 import { checkFraction } from '../project/schema.js';
-import type { FolderConfig } from '../project/types.js';
+import type { FolderConfig, ProjectSpec } from '../project/types.js';
 
 /** Keys whose values accumulate across levels instead of being replaced (as in dbt). */
 const ADDITIVE = new Set(['tags', 'meta']);
@@ -38,6 +38,42 @@ export function folderConfigsFor(
     .filter((f) => f.path === '' || dir === f.path || dir.startsWith(`${f.path}/`))
     .sort((a, b) => depth(a.path) - depth(b.path))
     .map((f) => f.config);
+}
+
+/**
+ * The folder configs of `models:` as they apply. As in dbt, the project's name may be the first
+ * key (`models: {stedi: {trusted: {+zone: trusted}}}`): it scopes what it holds to this project's
+ * model folders, unless a model folder has that name (then the key is that folder). A config
+ * whose path names no folder holding a model applies to nothing: an error at its key, never
+ * silently ignored (dbt warns of "unused config paths").
+ */
+export function resolveFolderConfigs(project: ProjectSpec, diagnostics: Diagnostic[]): FolderConfig[] {
+  const { name, model_paths: roots, model_configs: configs } = project.config;
+  const folders = new Set<string>();
+  for (const f of project.models) {
+    const root = roots.find((p) => f.path.startsWith(`${p.replace(/\/$/, '')}/`));
+    if (root === undefined) continue;
+    const parts = f.path.slice(root.replace(/\/$/, '').length + 1).split('/').slice(0, -1);
+    for (let i = 1; i <= parts.length; i++) folders.add(parts.slice(0, i).join('/'));
+  }
+  const out: FolderConfig[] = [];
+  for (const c of configs) {
+    const [first, ...rest] = c.path.split('/');
+    const scoped = first === name && !folders.has(name);
+    const path = scoped ? rest.join('/') : c.path;
+    if (path === '' || folders.has(path)) {
+      out.push({ ...c, path });
+      continue;
+    }
+    const shown = `models.${c.path.split('/').join('.')}`;
+    const guess = didYouMean(path, folders);
+    diagnostics.push({
+      code: 'E_UNUSED_CONFIG_PATH', severity: 'error', file: c.loc.file, line: c.loc.line,
+      message: `${shown}: no model folder '${path}' under ${roots.join(', ')}, so this config applies to nothing`,
+      hint: guess ?? `keys under models: are folders of ${roots.join(', ')} (${[...folders].sort().join(', ') || 'none'}), optionally under the project name '${name}' as in dbt`,
+    });
+  }
+  return out;
 }
 
 function depth(p: string): number {

@@ -19,8 +19,13 @@ export interface SqlRejection {
 /** An engine's own parser: for each SQL text, undefined when it parses, else why not. */
 export type SqlJudge = (sqls: string[]) => (SqlRejection | undefined)[];
 
-/** Judges by parser, per dialect name; a dialect without one is judged by `parserJudge`. */
+/**
+ * Judges by parser, per dialect name. Without one, `athena` is judged by `parserJudge` (its
+ * engine's parser cannot be asked without running a query), and `duckdb` suspects are left to the
+ * engine at run time: the CLI always hands in DuckDB's parser; library callers may not.
+ */
 export type SqlJudges = Partial<Record<string, SqlJudge>>;
+
 
 /** A text no dialect of the lineage parser reads is rejected, with the target dialect's message and position. */
 export function parserJudge(dialect: string): SqlJudge {
@@ -32,6 +37,8 @@ export function parserJudge(dialect: string): SqlJudge {
       return { message: p.message, offset: p.line ? offsetAt(sql, p.line, p.column ?? 1) : sql.length };
     });
 }
+
+const DEFAULT_JUDGES: Record<string, SqlJudge | undefined> = { athena: parserJudge('athena') };
 
 export interface SyntaxError {
   message: string;
@@ -52,7 +59,8 @@ export function syntaxErrors(texts: { sql: string; dialect: string }[], judges: 
     if (problems[i]) suspects.set(t.dialect, [...(suspects.get(t.dialect) ?? []), i]);
   });
   for (const [dialect, idx] of suspects) {
-    const judge = judges[dialect] ?? parserJudge(dialect);
+    const judge = judges[dialect] ?? DEFAULT_JUDGES[dialect];
+    if (!judge) continue;
     const verdicts = judge(idx.map((i) => texts[i]!.sql));
     idx.forEach((i, k) => {
       const v = verdicts[k];

@@ -6,7 +6,8 @@
  * The compiler is synchronous and DuckDB's API is not, so the texts are parsed in a child process
  * that this call waits for (about 0.5 s, paid only when there is a suspect): an in-memory DuckDB
  * runs `json_serialize_sql`, which parses without binding (no table needs to exist) and reports
- * the error's character offset. Its messages are scrubbed of values (runner/core/redact.ts).
+ * a parser error with its character offset (its other errors, such as a statement other than a
+ * SELECT, mean the text parsed). Its messages are scrubbed of values (runner/core/redact.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -24,7 +25,8 @@ const out = [];
 for (const sql of sqls) {
   const r = await con.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR) AS j', [sql]);
   const j = JSON.parse(String(r.getRows()[0][0]));
-  out.push(j.error ? { message: String(j.error_message), offset: j.position === undefined ? undefined : Number(j.position) } : null);
+  // only the parser's errors: 'Only SELECT statements can be serialized' means it parsed (a PIVOT statement)
+  out.push(j.error && j.error_type === 'parser' ? { message: String(j.error_message), offset: j.position === undefined ? undefined : Number(j.position) } : null);
 }
 process.stdout.write(JSON.stringify(out));
 `;

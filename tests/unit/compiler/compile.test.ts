@@ -63,7 +63,7 @@ sources:
           - { name: n, data_type: bigint }
           - ${col}
 `;
-    const errs = (col: string) => compileFiles({ 'models/sources.yml': sources(col) }).diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.line}: ${d.message}`);
+    const errs = (col: string) => compileFiles({ 'models/sources.yml': sources(col), 'models/trusted/x.sql': 'select 1 as x' }).diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.line}: ${d.message}`);
     expect(errs('{ name: k, data_type: varchar, derived: { pseudonym_of: email } }')).toEqual([]);
     expect(errs('{ name: k, data_type: varchar, derived: { pseudonym_of: mail } }')).toEqual(["E_BAD_DERIVED 10: landing.customer.k: pseudonym_of 'mail' is not a column of landing.customer"]);
     expect(errs('{ name: k, data_type: varchar, derived: { pseudonym_of: n } }')).toEqual(["E_BAD_DERIVED 10: landing.customer.k: pseudonym_of 'n' must be a varchar column"]);

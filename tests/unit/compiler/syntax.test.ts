@@ -64,7 +64,7 @@ form {{ source('landing', 'customer') }}
 `;
 
   it('a typo in a model is an error at its template line, not the compiled line', () => {
-    const out = compileFiles({ 'models/trusted/a.sql': model });
+    const out = compileFilesWith({ 'models/trusted/a.sql': model }, LINEAGE_PARSER);
     expect(where(out)).toEqual([{ file: 'models/trusted/a.sql', line: 12, code: 'E_SQL_SYNTAX' }]);
     expect(out.manifest).toBeUndefined();
     expect(out.diagnostics[0]!.message).toMatch(/^a: the SQL does not parse for duckdb: .*\(compiled line 4: form "landing"\."customer"\)$/);
@@ -76,18 +76,18 @@ form {{ source('landing', 'customer') }}
   });
 
   it('a typo in literal text gets its column; a typo inside a macro expansion says the line is not exact', () => {
-    const out = compileFiles({ 'models/trusted/a.sql': "select n\n\nfrom {{ source('landing', 'customer') }}\nwhere n = = 1" });
+    const out = compileFilesWith({ 'models/trusted/a.sql': "select n\n\nfrom {{ source('landing', 'customer') }}\nwhere n = = 1" }, LINEAGE_PARSER);
     expect(out.diagnostics.map((d) => [d.line, d.column])).toEqual([[4, 11]]);
-    const macro = compileFiles({
+    const macro = compileFilesWith({
       'macros/cond.sql': '{% macro cond() %}n > 1\n  and n < 5\n  and and n <> 3{% endmacro %}',
       'models/trusted/a.sql': "select n\nfrom {{ source('landing', 'customer') }}\nwhere {{ cond() }}",
-    });
+    }, LINEAGE_PARSER);
     expect(where(macro)).toEqual([{ file: 'models/trusted/a.sql', line: 3, code: 'E_SQL_SYNTAX' }]);
     expect(macro.diagnostics[0]!.message).toMatch(/the source line is not known exactly: inside what the \{\{ … \}\} at line 3 expands to \(its line 3\)/);
   });
 
   it("a model that does not parse is one error: what reads it (lineage, pii_allowed: false) and its unit tests say nothing", () => {
-    const out = compileFiles({
+    const out = compileFilesWith({
       'models/trusted/a.sql': model,
       'models/trusted/b.sql': "select a.n from {{ ref('a') }} a",
       'models/trusted/props.yml': `version: 2
@@ -100,14 +100,16 @@ unit_tests:
     given: [{ input: "source('landing', 'customer')", rows: [{ n: 1 }] }]
     expect: { rows: [{ n: 1 }] }
 `,
-    });
+    }, LINEAGE_PARSER);
     expect(where(out)).toEqual([{ file: 'models/trusted/a.sql', line: 12, code: 'E_SQL_SYNTAX' }]);
   });
 
   it('the engine judges what the lineage parser cannot read: a construct it lacks passes, its verdict is shown', () => {
     const files = { 'models/trusted/a.sql': "select n\nfrom {{ source('landing', 'customer') }} using sample 10%" };
-    // without the engine, no dialect of the lineage parser reads USING SAMPLE: rejected
-    expect(where(compileFiles(files))).toEqual([{ file: 'models/trusted/a.sql', line: 2, code: 'E_SQL_SYNTAX' }]);
+    // no dialect of the lineage parser reads USING SAMPLE: that parser alone would reject it
+    expect(where(compileFilesWith(files, LINEAGE_PARSER))).toEqual([{ file: 'models/trusted/a.sql', line: 2, code: 'E_SQL_SYNTAX' }]);
+    // a library caller that hands in no DuckDB judge leaves it to the engine at run time
+    expect(compileFiles(files).diagnostics).toEqual([]);
     const asked: string[][] = [];
     const accepts: SqlJudge = (sqls) => (asked.push(sqls), sqls.map(() => undefined));
     const ok = compileFilesWith(files, { duckdb: accepts });
@@ -120,10 +122,10 @@ unit_tests:
   });
 
   it('a data test whose SQL does not parse is reported at its YAML entry', () => {
-    const out = compileFiles({
+    const out = compileFilesWith({
       'models/trusted/a.sql': 'select 1 as n',
       'models/trusted/props.yml': 'version: 2\nmodels:\n  - name: a\n    columns:\n      - name: n\n        tests:\n          - not_null: { config: { where: "n = = 1" } }\n',
-    });
+    }, LINEAGE_PARSER);
     expect(where(out)).toEqual([{ file: 'models/trusted/props.yml', line: 7, code: 'E_SQL_SYNTAX' }]);
     expect(formatDiagnostic(out.diagnostics[0]!)).toMatch(/test not_null_a_n: its SQL does not parse for duckdb/);
   });
@@ -142,8 +144,11 @@ import { compileForTarget } from '../../../runner/compiler/for-target.js';
 import { parseProject } from '../../../runner/project/parse.js';
 import { PROJECT_YML, SOURCES_YML } from './harness.js';
 
+/** DuckDB judged by the lineage parser's dialects alone (as Athena is): the CLI asks DuckDB itself. */
+const LINEAGE_PARSER = { duckdb: parserJudge('duckdb') };
+
 function compileFilesWith(files: Record<string, string>, judges: Record<string, SqlJudge>) {
   const parsed = parseProject(Object.entries({ 'stedi_project.yml': PROJECT_YML, 'models/sources.yml': SOURCES_YML, ...files }).map(([path, text]) => ({ path, text })));
   const c = compileForTarget(parsed.project!, { target: 'local', now: new Date(0), judges });
-  return { diagnostics: [...c.configDiagnostics, ...c.compileDiagnostics] };
+  return { ...(c.manifest ? { manifest: c.manifest } : {}), diagnostics: [...c.configDiagnostics, ...c.compileDiagnostics] };
 }
