@@ -11,7 +11,7 @@ import { MANIFEST_SCHEMA_VERSION } from '../manifest/types.js';
 import type { ProjectSpec, TargetConfig } from '../project/types.js';
 import { checkCycles, checkDialect, checkModelProps, checkPiiLineage, checkRestateBy, checkPiiPolicy, taintedBy, without } from './checks.js';
 import { checkClashes, checkLocations, checkNames, checkPathTemplate, type PlacementContext } from './placement.js';
-import { renderModels } from './models.js';
+import { renderModels, sourceLines } from './models.js';
 import { resolveFolderConfigs } from './configs.js';
 import { checkModelSyntax, checkTestSyntax } from './syntax-checks.js';
 import type { SqlJudges } from './syntax.js';
@@ -72,6 +72,12 @@ export function compile(input: CompileInput): CompileOutput {
   const models = renderModels(modelCtx);
   for (const m of models) add(m);
   checkModelSyntax(modelCtx, models, input.judges ?? {});
+  for (const m of models) {
+    if (registry.broken.has(m.unique_id)) continue;
+    const compiled = sourceLines(modelCtx, m, false);
+    const incremental = m.compiled_incremental_code !== undefined ? sourceLines(modelCtx, m, true) : undefined;
+    if (compiled) m.source_lines = { compiled, ...(incremental ? { incremental } : {}) };
+  }
 
   checkModelProps(project, registry, diagnostics);
   checkNames(nodes, diagnostics);

@@ -11,7 +11,7 @@ import { batchWindow } from '../core/batches.js';
 import { lineOf, type RenderEnv } from './render-env.js';
 import { makeScope, type Registry } from './scope.js';
 import { columnDefs } from './sources.js';
-import { renderedOffset, sourcePosition, unmark, type SourcePosition } from './source-map.js';
+import { compiledLineStarts, renderedOffset, sourcePosition, unmark, type Piece, type SourcePosition } from './source-map.js';
 
 export interface Ctx {
   project: ProjectSpec;
@@ -164,19 +164,41 @@ export function errorCount(diagnostics: readonly Diagnostic[]): number {
  * position marks (source-map.ts). No position is claimed when the two differ.
  */
 export function locateInModel(ctx: Ctx, m: ModelNode, incremental: boolean, line: number, column: number): SourcePosition {
-  const unknown = (why: string): SourcePosition => ({ exact: false, line: 0, why });
+  const r = markedRender(ctx, m, incremental);
+  if ('why' in r) return { exact: false, line: 0, why: r.why };
+  const offset = renderedOffset(r.text, (incremental ? m.compiled_incremental_code : m.compiled_code) ?? '', line, column);
+  if (offset === undefined) return { exact: false, line: 0, why: 'the compiled SQL is not the rendered template' };
+  return sourcePosition(m.raw_code, r.text, r.pieces, offset);
+}
+
+/**
+ * The template line of each line of a model's compiled SQL (0 where not known exactly), so that
+ * an engine's error at run time can name the model's line (runner/execute/engine-lines.ts).
+ */
+export function sourceLines(ctx: Ctx, m: ModelNode, incremental: boolean): number[] | undefined {
+  const compiled = (incremental ? m.compiled_incremental_code : m.compiled_code) ?? '';
+  const r = markedRender(ctx, m, incremental);
+  const starts = 'why' in r ? undefined : compiledLineStarts(r.text, compiled);
+  if ('why' in r || !starts) return undefined;
+  return compiled.split('\n').map((l, i) => {
+    if (!l.trim()) return 0;
+    const p = sourcePosition(m.raw_code, r.text, r.pieces, starts[i]! + (l.length - l.trimStart().length));
+    return p.exact ? p.line : 0;
+  });
+}
+
+/** The model rendered again, with and without position marks; the two must agree. */
+function markedRender(ctx: Ctx, m: ModelNode, incremental: boolean): { text: string; pieces: Piece[] } | { why: string } {
   const plain = ctx.env.compileTemplate(m.original_file_path, m.raw_code);
   const marked = ctx.env.compileTemplate(m.original_file_path, m.raw_code, true);
-  if (!(plain instanceof nunjucks.Template) || !(marked instanceof nunjucks.Template)) return unknown('the template did not compile again');
+  if (!(plain instanceof nunjucks.Template) || !(marked instanceof nunjucks.Template)) return { why: 'the template did not compile again' };
   const window = m.config.materialized === 'incremental' && m.config.incremental_strategy === 'microbatch' ? batchWindow(ctx.dialect) : undefined;
   const render = (t: nunjucks.Template) =>
     ctx.env.render(t, makeScope({ file: m.original_file_path, raw: m.raw_code, self: ctx.registry.relations.get(m.unique_id) ?? '', registry: ctx.registry, vars: ctx.vars, diagnostics: [], deps: [], varsRead: {}, incremental, ...(window ? { window } : {}) }));
   const text = render(plain);
   const out = unmark(render(marked) ?? '');
-  if (text === undefined || !out || out.text !== text) return unknown('the template renders differently with position marks');
-  const offset = renderedOffset(text, (incremental ? m.compiled_incremental_code : m.compiled_code) ?? '', line, column);
-  if (offset === undefined) return unknown('the compiled SQL is not the rendered template');
-  return sourcePosition(m.raw_code, text, out.pieces, offset);
+  if (text === undefined || !out || out.text !== text) return { why: 'the template renders differently with position marks' };
+  return { text, pieces: out.pieces };
 }
 
 /** Drop the blank lines left by config() and block tags, keep the SQL as written. */

@@ -57,12 +57,20 @@ export function unmark(marked: string): { text: string; pieces: Piece[] } | unde
  * `compiled` is not a tidying of `rendered`.
  */
 export function renderedOffset(rendered: string, compiled: string, line: number, column: number): number | undefined {
+  const starts = compiledLineStarts(rendered, compiled);
+  const want = compiled.split('\n')[line - 1];
+  if (!starts || want === undefined) return undefined;
+  return starts[line - 1]! + Math.max(0, Math.min(column - 1, want.length));
+}
+
+/** The offset in `rendered` of the first character of each line of `compiled` (its tidying), or undefined. */
+export function compiledLineStarts(rendered: string, compiled: string): number[] | undefined {
   const r = rendered.split('\n');
   const c = compiled.split('\n');
-  if (line < 1 || line > c.length) return undefined;
+  const starts: number[] = [];
   let j = 0;
   let offset = 0;
-  for (let i = 0; i < line; i++) {
+  for (let i = 0; i < c.length; i++) {
     const want = c[i]!;
     // skip the blank lines tidy() dropped; a line with text must be the next one
     for (;;) {
@@ -73,14 +81,11 @@ export function renderedOffset(rendered: string, compiled: string, line: number,
       offset += r[j]!.length + 1;
       j++;
     }
-    if (i === line - 1) {
-      const lead = i === 0 ? r[j]!.length - r[j]!.trimStart().length : 0;
-      return offset + lead + Math.max(0, Math.min(column - 1, want.length));
-    }
+    starts.push(offset + (i === 0 ? r[j]!.length - r[j]!.trimStart().length : 0));
     offset += r[j]!.length + 1;
     j++;
   }
-  return undefined;
+  return starts;
 }
 
 export type SourcePosition =

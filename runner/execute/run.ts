@@ -1,4 +1,5 @@
 /** Executes a plan against an adapter: scheduling, write-audit-publish, results. */
+import { engineErrorLine } from './engine-lines.js';
 import type { Adapter, Candidate, Queryable, RecordedTest, ReuseStore } from '../adapters/types.js';
 import type { Manifest, ManifestNode, TestNode } from '../manifest/types.js';
 import { needsAttention, reportForArtifacts } from '../landing/report.js';
@@ -286,7 +287,8 @@ async function reuseContext(manifest: Manifest, adapter: Adapter): Promise<Reuse
 
 function errorMessage(e: unknown, node: ManifestNode): string {
   const msg = e instanceof Error ? e.message : String(e);
-  return `${node.resource_type} ${node.name} (${node.original_file_path}): ${msg}`;
+  const line = engineErrorLine(node, msg);
+  return `${node.resource_type} ${node.name} (${node.original_file_path}${line ? `:${line}` : ''}): ${msg}`;
 }
 
 /**

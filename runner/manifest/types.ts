@@ -113,6 +113,11 @@ export interface ModelNode extends NodeBase {
   compiled_incremental_code?: string;
   /** Every var() the model's SQL read (its macros' included), with the value it got. */
   vars_read?: Record<string, unknown>;
+  /**
+   * The line of raw_code each line of compiled_code (and of compiled_incremental_code) comes from,
+   * 0 where it is not known exactly: an engine's error at run time names the model's line.
+   */
+  source_lines?: { compiled: number[]; incremental?: number[] };
 }
 
 export interface TestNode extends NodeBase {

@@ -55,7 +55,7 @@ describe('DuckDB errors over personal data', () => {
 
   it('a data test that fails in the engine prints no value', async () => {
     const dir = copyFixture();
-    write(dir, 'models/trusted/extra.yml', "version: 2\nmodels:\n  - name: slow\n    tests:\n      - expression_is_true:\n          expression: \"(select max(cast(email as bigint)) from {{ ref('customer_trusted') }}) > 0\"\n");
+    write(dir, 'models/trusted/extra.yml', "version: 2\nmodels:\n  - name: slow\n    tests:\n      - expression_is_true:\n          expression: \"(select max(cast(email as bigint)) from trusted.customer_trusted) > 0\"\n");
     const r = await stedi(dir, ['build']);
     expect(r.code, explain(r)).toBe(1);
     for (const v of PERSONAL) expect(everythingPrinted(dir, r), v).not.toContain(v);

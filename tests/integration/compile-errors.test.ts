@@ -95,6 +95,13 @@ describe('stedi compile: one mistake, one error at its source line', () => {
     expect(r.err).toMatch(/^  hint: did you mean 'consent_policy'\?$/m);
   });
 
+  it("an engine error at run time names the model's source line: exit 1", () => {
+    fs.writeFileSync(path.join(dir, 'models/curated/bad_bind.sql'), "{{ config(pii_allowed=true) }}\n\n{# a column that is not there #}\nselect c.subject_key,\n  c.no_such_column\nfrom {{ ref('customer_trusted') }} c\n");
+    const r = stedi(dir, ['build', '-s', '+bad_bind']);
+    expect(r.code).toBe(1);
+    expect(r.out + r.err).toMatch(/model bad_bind \(models\/curated\/bad_bind\.sql:5\): Binder Error: .*no_such_column/);
+  });
+
   it('a ref() typo is printed once', () => {
     const line = edit(dir, 'models/curated/customer_curated.sql', /ref\('customer_trusted'\)/, "ref('customer_trustd')");
     const r = stedi(dir, ['compile']);

@@ -3,7 +3,7 @@ import { formatDiagnostic } from '../../../runner/core/diagnostics.js';
 import { positionMark, renderedOffset, sourcePosition, unmark } from '../../../runner/compiler/source-map.js';
 import { parserJudge, syntaxErrors, type SqlJudge } from '../../../runner/compiler/syntax.js';
 import { tidy } from '../../../runner/compiler/models.js';
-import { compileFiles } from './harness.js';
+import { compileFiles, model } from './harness.js';
 
 const where = (out: ReturnType<typeof compileFiles>) => out.diagnostics.map((d) => ({ file: d.file, line: d.line, code: d.code }));
 
@@ -152,3 +152,27 @@ function compileFilesWith(files: Record<string, string>, judges: Record<string, 
   const c = compileForTarget(parsed.project!, { target: 'local', now: new Date(0), judges });
   return { ...(c.manifest ? { manifest: c.manifest } : {}), diagnostics: [...c.configDiagnostics, ...c.compileDiagnostics] };
 }
+
+import { engineErrorLine } from '../../../runner/execute/engine-lines.js';
+
+describe('engine errors at run time name the model line', () => {
+  const files = {
+    'models/trusted/a.sql': "{{ config(materialized='table') }}\n\n{# a comment #}\nselect n,\n{%- for c in ['x', 'y'] %}\n  {{ c }}_col,\n{%- endfor %}\n  email\nfrom {{ source('landing', 'customer') }}\n",
+  };
+
+  it('the manifest maps each compiled line to its template line (0 where not exact)', () => {
+    const m = model(compileFiles(files), 'a');
+    expect(m.compiled_code.split('\n')).toEqual(['select n,', '  x_col,', '  y_col,', '  email', 'from "landing"."customer"']);
+    expect(m.source_lines).toEqual({ compiled: [4, 6, 6, 8, 9] });
+  });
+
+  it("DuckDB's quoted line, found once in the compiled SQL, gives the model's line; anything less certain gives none", () => {
+    const m = model(compileFiles(files), 'a');
+    expect(engineErrorLine(m, 'Binder Error: Referenced column "email" not found\n\nLINE 5:   email\n          ^')).toBe(8);
+    // two compiled lines from one template line: still one source line
+    expect(engineErrorLine(m, 'Binder Error: x\n\nLINE 3:   x_col,')).toBe(6);
+    expect(engineErrorLine(m, 'Binder Error: no line quoted')).toBeUndefined();
+    expect(engineErrorLine(m, 'Binder Error: x\n\nLINE 5: ...  email')).toBeUndefined();
+    expect(engineErrorLine(m, 'Binder Error: x\n\nLINE 5: not in the model')).toBeUndefined();
+  });
+});
