@@ -16,6 +16,8 @@ ${table}        columns:
           - { name: ts, data_type: bigint }
           - { name: note, data_type: varchar }
 `,
+  // the harness's project configures the folder trusted: a config path must name a model folder
+  'models/trusted/t.sql': 'select 1 as n',
 });
 
 const errorsOf = (files: Record<string, string>) => compileFiles(files).diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.file}:${d.line} ${d.code} ${d.message}${d.hint ? ` (${d.hint})` : ''}`);
