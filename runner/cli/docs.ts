@@ -11,7 +11,8 @@ import { bundleApp } from '../docs/bundle.js';
 import { buildDocsData, lineageJson } from '../docs/data.js';
 import { renderIndexHtml } from '../docs/html.js';
 import type { Reporter } from '../execute/reporter.js';
-import { RUN_RESULTS_SCHEMA_VERSION, type RunResults } from '../execute/results.js';
+import type { RunResults } from '../execute/results.js';
+import { readRunResults } from '../manifest/read.js';
 import { projectLineage } from '../lineage/project.js';
 import type { Manifest } from '../manifest/types.js';
 import { openSession, SQL_JUDGES, writeJson, type GlobalOptions, type Session } from './session.js';
@@ -30,16 +31,15 @@ function otherTargets(s: Session, opts: GlobalOptions, reporter: Reporter): Reco
   return out;
 }
 
-function readRunResults(file: string, reporter: Reporter): RunResults | undefined {
+/** The results of the last command, through the artifact reader; one that is not readable is named in a warning and left out. */
+function lastRunResults(file: string, reporter: Reporter): RunResults | undefined {
   if (!fs.existsSync(file)) return undefined;
   try {
-    const rr = JSON.parse(fs.readFileSync(file, 'utf8')) as RunResults;
-    if (rr.metadata?.schema_version === RUN_RESULTS_SCHEMA_VERSION && Array.isArray(rr.results)) return rr;
-    reporter.warn(`${file} has schema version ${String(rr.metadata?.schema_version)}, not ${RUN_RESULTS_SCHEMA_VERSION}: results left out of the docs`);
+    return readRunResults(file);
   } catch (e) {
-    reporter.warn(`${file} cannot be read (${(e as Error).message}): results left out of the docs`);
+    reporter.warn(`${(e as Error).message}: results left out of the docs`);
+    return undefined;
   }
-  return undefined;
 }
 
 /**
@@ -65,7 +65,7 @@ export async function docsGenerate(opts: GlobalOptions, reporter: Reporter): Pro
   const s = openSession(opts, reporter);
   const manifests = { [s.target.name]: s.manifest, ...otherTargets(s, opts, reporter) };
   const lineage = projectLineage({ nodes: s.manifest.nodes, dialect: s.dialect.name });
-  const runResults = readRunResults(path.join(s.targetPath, 'run_results.json'), reporter);
+  const runResults = lastRunResults(path.join(s.targetPath, 'run_results.json'), reporter);
   const inconsistencies = await publishedInconsistenciesOf(s, runResults, reporter);
   const data = buildDocsData({ manifests, primary: s.target.name, lineage, ...(runResults ? { runResults } : {}), generatedAt: new Date().toISOString(), ...(inconsistencies.length ? { inconsistencies } : {}) });
   const html = renderIndexHtml(data, await bundleApp());

@@ -12,6 +12,7 @@ import { lineOf, type RenderEnv } from './render-env.js';
 import { makeScope, type Registry } from './scope.js';
 import { columnDefs } from './sources.js';
 import { compiledLineStarts, renderedOffset, sourcePosition, unmark, type Piece, type SourcePosition } from './source-map.js';
+import { fqnOf } from './fqn.js';
 
 export interface Ctx {
   project: ProjectSpec;
@@ -117,7 +118,7 @@ function secondPass(ctx: Ctx, f: SourceFile, t: nunjucks.Template, config: Recor
     name,
     original_file_path: f.path,
     line: 1,
-    fqn: f.path.split('/'),
+    fqn: fqnOf(ctx.project.config, f.path, name),
     tags: asTags(config.tags),
     description: props?.description ?? '',
     depends_on: deps,

@@ -5,6 +5,7 @@ import type { Dialect } from '../dialect/types.js';
 import type { ColumnDef, SeedNode, SourceNode } from '../manifest/types.js';
 import type { ColumnSpec, ProjectSpec, SourceSpec, SourceTableSpec } from '../project/types.js';
 import { asTags, mergeConfigs } from './configs.js';
+import { fqnOf } from './fqn.js';
 import type { RenderEnv, RenderScope } from './render-env.js';
 
 export function columnDefs(cols: ColumnSpec[]): ColumnDef[] {
@@ -73,7 +74,7 @@ export function compileSources(
         source_name: src.name,
         original_file_path: file,
         line: t.loc.line,
-        fqn: [...file.split('/'), src.name, t.name],
+        fqn: fqnOf(project.config, file, src.name, t.name),
         tags: asTags(config.tags),
         description: t.description,
         depends_on: [],
@@ -107,7 +108,8 @@ export function compileSeeds(project: ProjectSpec, dialect: Dialect): SeedNode[]
       name: s.name,
       original_file_path: s.path,
       line: 1,
-      fqn: s.path.split('/'),
+      fqn: fqnOf(project.config, s.path, s.name),
+      ...(s.checksum ? { checksum: { name: 'sha256', checksum: s.checksum } } : {}),
       tags: asTags(config.tags),
       description: p?.description ?? '',
       depends_on: [],

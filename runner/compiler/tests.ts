@@ -5,6 +5,7 @@ import type { Dialect } from '../dialect/types.js';
 import type { ManifestNode, TestNode, TestSeverity } from '../manifest/types.js';
 import type { ColumnSpec, Loc, ProjectSpec, TestSpec } from '../project/types.js';
 import { asTags } from './configs.js';
+import { fqnOf } from './fqn.js';
 import { tidy } from './models.js';
 import { IDENT, sqlSafe } from './safe-values.js';
 import { PROTOTYPE_NAMES } from './sandbox-names.js';
@@ -53,7 +54,7 @@ export function compileDataTests(ctx: TestCtx): TestNode[] {
     let name = node.name;
     for (let i = 2; names.has(name); i++) name = `${node.name}_${i}`;
     names.add(name);
-    out.push({ ...node, name, unique_id: `test.${ctx.project.config.name}.${name}` });
+    out.push({ ...node, name, unique_id: `test.${ctx.project.config.name}.${name}`, fqn: fqnOf(ctx.project.config, node.original_file_path, name) });
   }
   return out;
 }
@@ -105,7 +106,7 @@ function compileOne(ctx: TestCtx, d: Declared, wrappers: Map<string, nunjucks.Te
     name: String(spec.config.name ?? defaultName(spec, parent.name, d.column)),
     original_file_path: loc.file,
     line: loc.line,
-    fqn: [...loc.file.split('/'), parent.name, spec.name],
+    fqn: [],
     tags: [...new Set([...parent.tags, ...asTags(spec.config.tags)])],
     description: '',
     depends_on: deps,

@@ -4,6 +4,7 @@ import { didYouMean } from '../core/diagnostics.js';
 import type { UnitTestNode } from '../manifest/types.js';
 import { modelName, tidy } from './models.js';
 import { makeScope } from './scope.js';
+import { fqnOf } from './fqn.js';
 import type { TestCtx } from './tests.js';
 
 const REF = /^\s*ref\(\s*['"]([^'"]+)['"]\s*\)\s*$/;
@@ -67,7 +68,7 @@ export function compileUnitTests(ctx: TestCtx): UnitTestNode[] {
       name: spec.name,
       original_file_path: loc.file,
       line: loc.line,
-      fqn: [...loc.file.split('/'), spec.model, spec.name],
+      fqn: fqnOf(ctx.project.config, loc.file, spec.model, spec.name),
       tags: ctx.nodes[modelId]?.tags ?? [],
       description: spec.description,
       depends_on: [modelId],

@@ -5,7 +5,11 @@
  */
 import type { Diagnostic } from '../core/diagnostics.js';
 
-export const MANIFEST_SCHEMA_VERSION = 1;
+/**
+ * 2: `fqn` in dbt's form (project, folders below the model/seed path, name parts) and a seed's
+ * `checksum` (its file's bytes), both read by the selector methods `fqn:` and `state:`.
+ */
+export const MANIFEST_SCHEMA_VERSION = 2;
 
 export type ResourceType = 'source' | 'seed' | 'model' | 'test' | 'unit_test';
 export type Materialization = 'view' | 'table' | 'incremental';
@@ -44,7 +48,10 @@ export interface NodeBase {
   original_file_path: string;
   /** 1-based line of the definition inside original_file_path (1 for whole-file nodes). */
   line: number;
-  /** Path parts used by `path:` selection, e.g. ['models', 'trusted', 'customer_trusted.sql']. */
+  /**
+   * dbt's fully qualified name, matched by the `fqn:` selector method: the project, the folders
+   * below the model/seed path, the name parts, e.g. ['stedi', 'trusted', 'customer_trusted'].
+   */
   fqn: string[];
   tags: string[];
   description: string;
@@ -96,6 +103,8 @@ export interface SeedNode extends NodeBase {
   /** Project-relative CSV path. */
   seed_path: string;
   entity: string;
+  /** SHA-256 of the CSV file's bytes when it was compiled (`state:modified.body` compares it). */
+  checksum?: { name: 'sha256'; checksum: string };
 }
 
 export interface ModelNode extends NodeBase {

@@ -1,6 +1,7 @@
 /**
  * The I/O edge of the project loader: read the files of a project folder, then parseProject.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DiagnosticBag } from '../core/diagnostics.js';
@@ -8,7 +9,7 @@ import { parseProject, type ParseResult } from './parse.js';
 import { parseProjectFile } from './projectfile.js';
 import { PROJECT_FILE } from './schema.js';
 
-type FileEntry = { path: string; text: string };
+type FileEntry = { path: string; text: string; sha256?: string };
 
 const CSV_HEAD_CHUNK = 64 * 1024;
 const CSV_HEAD_MAX = 4 * 1024 * 1024;
@@ -28,8 +29,10 @@ export function loadProject(root: string): ParseResult {
   for (const [roots, exts] of wanted) {
     for (const rel of roots.flatMap((r) => walk(root, r))) {
       if (files.has(rel) || !exts.some((e) => rel.toLowerCase().endsWith(e))) continue;
-      const text = rel.toLowerCase().endsWith('.csv') ? readCsvHead(root, rel, bag) : readText(root, rel, bag);
-      if (text !== undefined) files.set(rel, { path: rel, text });
+      const csv = rel.toLowerCase().endsWith('.csv');
+      const text = csv ? readCsvHead(root, rel, bag) : readText(root, rel, bag);
+      const sha256 = csv && text !== undefined ? hashFile(root, rel, bag) : undefined;
+      if (text !== undefined) files.set(rel, { path: rel, text, ...(sha256 ? { sha256 } : {}) });
     }
   }
   const sorted = [...files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -91,6 +94,23 @@ function readCsvHead(root: string, rel: string, bag: DiagnosticBag): string | un
       if (n < buf.length || buf.subarray(0, n).includes(10) || total >= CSV_HEAD_MAX) break;
     }
     return Buffer.concat(chunks).toString('utf8');
+  } catch (e) {
+    bag.error('E_READ_FILE', rel, 0, `cannot read file: ${(e as Error).message}`);
+    return undefined;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** SHA-256 (hex) of a whole file, read in chunks (a seed may be larger than the head read above). */
+function hashFile(root: string, rel: string, bag: DiagnosticBag): string | undefined {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(path.join(root, rel), 'r');
+    const hash = createHash('sha256');
+    const buf = Buffer.alloc(CSV_HEAD_CHUNK);
+    for (let n = fs.readSync(fd, buf, 0, buf.length, null); n > 0; n = fs.readSync(fd, buf, 0, buf.length, null)) hash.update(buf.subarray(0, n));
+    return hash.digest('hex');
   } catch (e) {
     bag.error('E_READ_FILE', rel, 0, `cannot read file: ${(e as Error).message}`);
     return undefined;

@@ -21,10 +21,10 @@ export interface ParseResult {
   diagnostics: Diagnostic[];
 }
 
-export function parseProject(files: { path: string; text: string }[]): ParseResult {
+export function parseProject(files: { path: string; text: string; sha256?: string }[]): ParseResult {
   const bag = new DiagnosticBag();
   const sorted = files
-    .map((f) => ({ path: f.path.replace(/\\/g, '/'), text: f.text }))
+    .map((f) => ({ path: f.path.replace(/\\/g, '/'), text: f.text, ...(f.sha256 ? { sha256: f.sha256 } : {}) }))
     .filter((f) => !f.path.split('/').some((seg) => seg.startsWith('.')))
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const projectFile = sorted.find((f) => f.path === PROJECT_FILE);
@@ -79,7 +79,7 @@ function readSeeds(files: SourceFile[], bag: DiagnosticBag): CsvSeedFile[] {
     const first = byName.get(name);
     if (first) bag.error('E_DUPLICATE_SEED', f.path, 0, `seed '${name}' is defined twice`, `also at ${first}`);
     else byName.set(name, f.path);
-    seeds.push({ path: f.path, name, header });
+    seeds.push({ path: f.path, name, header, ...(f.sha256 ? { checksum: f.sha256 } : {}) });
   }
   return seeds;
 }

@@ -72,6 +72,8 @@ export interface ProjectConfig {
 export interface SourceFile {
   path: string; // project-relative
   text: string;
+  /** Seed files: SHA-256 (hex) of the whole file, of which `text` holds only the head (set by the loader). */
+  sha256?: string;
 }
 
 /** A data test as written in YAML: `- not_null` or `- relationships: {to: ..., field: ...}`. */
@@ -161,6 +163,8 @@ export interface CsvSeedFile {
   path: string; // project-relative
   name: string; // file stem
   header: string[];
+  /** SHA-256 (hex) of the file's bytes, when the loader read them (`state:modified` compares it). */
+  checksum?: string;
 }
 
 export interface ProjectSpec {
