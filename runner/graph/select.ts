@@ -6,6 +6,9 @@
  *   name | stg_*           node name (glob); sources also as `source_name.name`
  *   models/trusted | x.sql bare values with a `/` use the path method, with an extension the file one
  *   tag:x  path:p  file:f  resource_type:t  config.<key>:v  source:s[.t]  test_type:t  test_name:n
+ *   fqn:stedi.trusted.x    dbt's fqn method: a leading run of fqn parts, or the node name; wildcards
+ *   state:modified[.body|.configs|.vars|.macros]  state:new|old|unmodified   against --state's manifest (state.ts)
+ *   result:error|fail|skipped|warn|pass|success|cancelled   the status in --state's run_results.json
  *   +x  x+  2+x+3  @x      ancestors, descendants (depth-limited), x + descendants + their ancestors
  *
  * Tests are selected indirectly (dbt's default "eager" mode): a test whose parent is selected
@@ -16,6 +19,7 @@
 import { didYouMean } from '../core/diagnostics.js';
 import { isModel, type ManifestNode, type ResourceType } from '../manifest/types.js';
 import { walk, type Graph } from './dag.js';
+import { STATE_VALUES, stateValues, type StatePart } from './state.js';
 
 export interface SelectionError {
   message: string;
@@ -29,6 +33,17 @@ export interface SelectOptions {
   exclude?: string[];
   /** Keeps only these types at the very end (`stedi run` = ['model'], …). Empty = all. */
   resourceTypes?: ResourceType[];
+  /** `--state`: what the `state:` and `result:` methods compare with. Without it they are invalid. */
+  state?: SelectionState;
+}
+
+export interface SelectionState {
+  /** The state folder, as given (for messages). */
+  dir: string;
+  /** compareState(): unique_id → the parts that differ, or 'new'. */
+  diff: Map<string, StatePart[] | 'new'>;
+  /** unique_id → status in the state's run_results.json; undefined when the folder has none. */
+  results?: Map<string, string>;
 }
 
 export const RESOURCE_TYPES: readonly ResourceType[] = ['model', 'seed', 'source', 'test', 'unit_test'];
@@ -50,10 +65,10 @@ interface Criterion {
 
 export function select(graph: Graph, opts: SelectOptions): { ids: Set<string>; errors: SelectionError[] } {
   const errors: SelectionError[] = [];
-  const chosen = hasTerms(opts.select) ? evaluate(graph, opts.select!, errors) : new Set(graph.nodes.keys());
+  const chosen = hasTerms(opts.select) ? evaluate(graph, opts.select!, errors, opts.state) : new Set(graph.nodes.keys());
   const selected = withIndirect(graph, chosen);
   if (hasTerms(opts.exclude)) {
-    for (const id of withIndirect(graph, evaluate(graph, opts.exclude!, errors))) selected.delete(id);
+    for (const id of withIndirect(graph, evaluate(graph, opts.exclude!, errors, opts.state))) selected.delete(id);
   }
   const types = opts.resourceTypes?.length ? new Set(opts.resourceTypes) : undefined;
   const keep = (n?: ManifestNode): boolean => !!n && isEnabled(n) && (!types || types.has(n.resource_type));
@@ -70,12 +85,12 @@ function isEnabled(n: ManifestNode): boolean {
 }
 
 /** Union of the space-separated terms; each term is the intersection of its comma parts. */
-function evaluate(graph: Graph, values: string[], errors: SelectionError[]): Set<string> {
+function evaluate(graph: Graph, values: string[], errors: SelectionError[], state: SelectionState | undefined): Set<string> {
   const out = new Set<string>();
   for (const term of values.flatMap((v) => v.trim().split(/\s+/)).filter(Boolean)) {
     let acc: Set<string> | undefined;
     for (const atom of term.split(',').filter(Boolean)) {
-      const ids = evaluateAtom(graph, atom, errors);
+      const ids = evaluateAtom(graph, atom, errors, state);
       acc = acc ? new Set([...acc].filter((id) => ids.has(id))) : ids;
     }
     for (const id of acc ?? []) out.add(id);
@@ -83,8 +98,8 @@ function evaluate(graph: Graph, values: string[], errors: SelectionError[]): Set
   return out;
 }
 
-function evaluateAtom(graph: Graph, atom: string, errors: SelectionError[]): Set<string> {
-  const compiled = compileAtom(atom);
+function evaluateAtom(graph: Graph, atom: string, errors: SelectionError[], state: SelectionState | undefined): Set<string> {
+  const compiled = compileAtom(atom, state);
   if ('message' in compiled) {
     errors.push(compiled);
     return new Set();
@@ -92,7 +107,7 @@ function evaluateAtom(graph: Graph, atom: string, errors: SelectionError[]): Set
   const { c, m } = compiled;
   const base = new Set<string>();
   for (const [id, n] of graph.nodes) if (isEnabled(n) && m(n)) base.add(id);
-  if (base.size === 0) errors.push(noMatch(graph, c));
+  if (base.size === 0) errors.push(noMatch(graph, c, state));
   return expand(graph, c, base);
 }
 
@@ -137,10 +152,10 @@ function normPath(p: string): string {
   return p.replace(/\\/g, '/').replace(/^(\.\/)+/, '').replace(/\/+$/, '');
 }
 
-function compileAtom(atom: string): { c: Criterion; m: Matcher } | SelectionError {
+function compileAtom(atom: string, state: SelectionState | undefined): { c: Criterion; m: Matcher } | SelectionError {
   const c = parseCriterion(atom);
   if ('message' in c) return c;
-  const m = matcher(c);
+  const m = matcher(c, state);
   return 'message' in m ? m : { c, m };
 }
 
@@ -151,7 +166,7 @@ function invalid(message: string, ...hints: (string | undefined)[]): SelectionEr
 }
 
 /** What each method compares the value with: a node matches when the glob matches one of them. */
-const METHODS: Record<string, (n: ManifestNode, key: string) => string[]> = {
+const METHODS: Record<string, (n: ManifestNode, key: string, state?: SelectionState) => string[]> = {
   name: (n) => (n.resource_type === 'source' ? [n.name, `${n.source_name}.${n.name}`] : [n.name]),
   tag: (n) => n.tags,
   path: (n) => pathPrefixes(n.original_file_path),
@@ -161,15 +176,25 @@ const METHODS: Record<string, (n: ManifestNode, key: string) => string[]> = {
   source: (n) => (n.resource_type === 'source' ? [n.source_name, `${n.source_name}.${n.name}`] : []),
   test_type: testTypes,
   test_name: (n) => (n.resource_type === 'test' ? [n.test_metadata.name] : []),
+  fqn: (n) => [n.fqn.join('.')],
+  state: (n, _k, state) => stateValues(state?.diff.get(n.unique_id)),
+  result: (n, _k, state) => {
+    const status = state?.results?.get(n.unique_id);
+    return status ? [status] : [];
+  },
 };
+/** Methods that read `--state`. */
+const STATEFUL = new Set(['state', 'result']);
 /** Methods whose value must be one of a fixed list. */
 const ENUMS: Record<string, readonly string[]> = {
   resource_type: RESOURCE_TYPES,
   test_type: ['generic', 'singular', 'data', 'unit'],
+  state: STATE_VALUES,
+  result: ['success', 'error', 'fail', 'skipped', 'warn', 'pass', 'cancelled'],
 };
 export const SELECTOR_METHODS = Object.keys(METHODS).filter((m) => m !== 'name');
 
-function matcher(c: Criterion): Matcher | SelectionError {
+function matcher(c: Criterion, state: SelectionState | undefined): Matcher | SelectionError {
   if ((c.key === undefined) === (c.method === 'config')) {
     const what = c.method === 'config' ? 'the config method needs a key' : 'only the config method takes a key';
     return invalid(`'${c.raw}': ${what}`, 'write config.<key>:<value>, e.g. config.materialized:table');
@@ -184,8 +209,29 @@ function matcher(c: Criterion): Matcher | SelectionError {
     const list = `valid values: ${allowed.join(', ')}`;
     return invalid(`'${c.raw}': '${c.value}' is not a valid ${c.method}`, didYouMean(c.value, allowed), list);
   }
+  if (STATEFUL.has(c.method) && !state) return invalid(`'${c.raw}': the ${c.method} method needs --state <dir>`, 'the target folder of an earlier run (its manifest.json and run_results.json), e.g. a copy of target/ from the main branch');
+  if (c.method === 'result' && !state?.results) return invalid(`'${c.raw}': the result method reads ${state!.dir}/run_results.json, which is not there`, 'point --state at a target folder a build, run, test or seed wrote');
+  if (c.method === 'fqn') return fqnMatcher(c.value);
   const g = glob(c.value);
-  return (n) => values(n, c.key ?? '').some((v) => g.test(v));
+  return (n) => values(n, c.key ?? '', state).some((v) => g.test(v));
+}
+
+/**
+ * dbt's fqn method: the selector's dot-separated parts match the first parts of the node's fqn
+ * (a node name holding dots counts as several parts), or the selector is the node's name; from
+ * the first part with a wildcard on, the rest is matched as one glob over the rest of the fqn.
+ */
+function fqnMatcher(selector: string): Matcher {
+  const want = selector.split('.');
+  const wild = want.findIndex((p) => /[*?]/.test(p));
+  return (n) => {
+    if (n.fqn[n.fqn.length - 1] === selector) return true;
+    const have = n.fqn.flatMap((p) => p.split('.'));
+    if (have.length < want.length) return false;
+    const fixed = wild === -1 ? want.length : wild;
+    for (let i = 0; i < fixed; i++) if (have[i] !== want[i]) return false;
+    return wild === -1 || glob(want.slice(wild).join('.')).test(have.slice(wild).join('.'));
+  };
 }
 
 /** `models/trusted/x.sql` → `models`, `models/trusted`, `models/trusted/x.sql`. */
@@ -218,9 +264,10 @@ function glob(pattern: string): RegExp {
   return new RegExp(`^${body}$`);
 }
 
-function noMatch(graph: Graph, c: Criterion): SelectionError {
-  const hint = didYouMean(c.value, candidates(graph, c));
-  const message = `The selection criterion '${c.raw}' does not match any enabled nodes`;
+function noMatch(graph: Graph, c: Criterion, state: SelectionState | undefined): SelectionError {
+  const hint = STATEFUL.has(c.method) ? undefined : didYouMean(c.value, candidates(graph, c));
+  const against = state && STATEFUL.has(c.method) ? ` (compared with the state in ${state.dir})` : '';
+  const message = `The selection criterion '${c.raw}' does not match any enabled nodes${against}`;
   return { message, kind: 'no_match', ...(hint ? { hint } : {}) };
 }
 
