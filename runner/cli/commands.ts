@@ -19,6 +19,7 @@ import { pseudonymKey, type PseudonymKey } from '../landing/derive.js';
 import { erasureLogPath } from '../landing/erasure-log.js';
 import { dryRunKeyCheck, needsPseudonymKey, resolvePseudonymKey, SUBJECT_KEY_ENV, SUBJECT_KEY_SECRET_SETTING, type SecretReader } from './secrets.js';
 import { announceNodeSupport } from './node-support.js';
+import { deferRefusal, loadState, selectionState, unpublishedParents, type StateArtifacts } from './state.js';
 import { openSession, writeArtifacts, writeJson, type GlobalOptions, type Session } from './session.js';
 
 export interface RunCommandOptions extends GlobalOptions {
@@ -44,6 +45,12 @@ export interface RunCommandOptions extends GlobalOptions {
   empty?: boolean;
   /** `stedi forget`: keep no earlier version of any table (keep_versions 0 for this run): older versions are expired with their files. */
   expireVersions?: boolean;
+  /** `--state <dir>` (resolved): the target folder of an earlier run, for the state: and result: methods (runner/cli/state.ts). */
+  state?: string;
+  /** `--defer` (with --state): every table read but not built must be published on this target, checked before anything runs. */
+  defer?: boolean;
+  /** `stedi retry`: the nodes to run, by unique_id, instead of --select. */
+  retryIds?: string[];
 }
 
 /** `--event-time-start/--event-time-end` as epoch milliseconds (UTC; the end exclusive). */
@@ -70,8 +77,9 @@ export interface AdapterOptions {
 }
 
 /** `warnError`: a selector that matches nothing is an error too (`--warn-error`). */
-export function selectNodes(s: Session, opts: { select?: string[]; exclude?: string[] }, reporter: Reporter, warnError = false): Set<string> {
-  const { ids, errors } = select(buildGraph(s.manifest.nodes), { ...(opts.select ? { select: opts.select } : {}), ...(opts.exclude ? { exclude: opts.exclude } : {}) });
+export function selectNodes(s: Session, opts: { select?: string[]; exclude?: string[]; retryIds?: string[] }, reporter: Reporter, state?: StateArtifacts, warnError = false): Set<string> {
+  const st = state ? selectionState(s.manifest, state) : undefined;
+  const { ids, errors } = select(buildGraph(s.manifest.nodes), { ...(opts.select ? { select: opts.select } : {}), ...(opts.exclude ? { exclude: opts.exclude } : {}), ...(st ? { state: st } : {}), ...(opts.retryIds ? { ids: opts.retryIds } : {}) });
   const fatal = (e: (typeof errors)[number]) => e.kind === 'invalid' || warnError;
   for (const e of errors) (fatal(e) ? reporter.error : reporter.warn)(`${e.message}${e.hint ? ` (${e.hint})` : ''}`);
   if (errors.some(fatal)) throw new UserError(errors.some((e) => e.kind === 'invalid') ? 'invalid selection' : '--warn-error: a selector matched nothing');
@@ -117,12 +125,15 @@ function withIngestThreads(target: ResolvedTarget, given: string | undefined): R
 
 export async function runCommand(command: Command, opts: RunCommandOptions, reporter: Reporter): Promise<number> {
   const started = Date.now();
+  if (opts.defer && !opts.state) throw new UserError('--defer needs --state <dir>: the target folder of the run whose tables the unselected nodes stand for');
+  // read before this command writes its own artifacts (--state may name this target folder)
+  const state = opts.state ? loadState(opts.state) : undefined;
   const s = openSession(opts, reporter, undefined, undefined, false);
   if (opts.warnError && s.warnings.length) {
     for (const d of s.warnings) reporter.error(formatDiagnostic(d));
     throw new UserError(`--warn-error: ${s.warnings.length} warning${s.warnings.length === 1 ? '' : 's'} of the project stop the ${command} before anything runs`);
   }
-  const ids = selectNodes(s, opts, reporter, !!opts.warnError);
+  const ids = selectNodes(s, opts, reporter, state, !!opts.warnError);
   const steps = plan(s.manifest, ids, command);
   const asked = opts.threads ? Number(opts.threads) : s.target.threads;
   // checked on a dry run too: it refuses what the build refuses
@@ -164,6 +175,10 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   let inconsistent: InputProblem[] = [];
   try {
     await adapter.open(command === 'test' ? 'read' : 'write');
+    if (opts.defer && state) {
+      const missing = unpublishedParents(s.manifest, steps, await adapter.published(controller.signal));
+      if (missing.length) throw deferRefusal(s.manifest, missing, state);
+    }
     writeArtifacts(s);
     if (opts.empty) await emptyUpstream(s.manifest, adapter, steps, controller.signal, reporter);
     ({ results, refused } = await executeChecked(s.manifest, adapter, steps, { threads, failFast: !!opts.failFast, signal: controller.signal, reporter, allowShrink: !!opts.allowShrink, warnError: !!opts.warnError, empty: !!opts.empty, fullRefresh: !!opts.fullRefresh, reuse: (command === 'build' || command === 'run') && opts.reuse !== false && !opts.dryRun && !opts.empty, ...(window ? { eventTimeWindow: window } : {}), ...(key && !opts.dryRun ? { keyFingerprint: key.fingerprint } : {}) }));
@@ -180,7 +195,7 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   const success = !refused.length && !results.some(isFailure) && !controller.signal.aborted && !reconciliation?.problems.length && !((command === 'test' || opts.warnError) && inconsistent.length);
   const runResults: RunResults = {
     metadata: { schema_version: RUN_RESULTS_SCHEMA_VERSION, generated_at: new Date().toISOString(), invocation_id: randomUUID(), command, target: s.target.name },
-    args: { ...(opts.select ? { select: opts.select } : {}), ...(opts.exclude ? { exclude: opts.exclude } : {}), threads, fail_fast: !!opts.failFast, ...(opts.allowShrink ? { allow_shrink: true } : {}), ...(opts.warnError ? { warn_error: true } : {}), ...(opts.empty ? { empty: true } : {}), ...(opts.fullRefresh ? { full_refresh: true } : {}), ...(opts.reuse === false ? { no_reuse: true } : {}), ...(opts.eventTimeStart ? { event_time_start: opts.eventTimeStart } : {}), ...(opts.eventTimeEnd ? { event_time_end: opts.eventTimeEnd } : {}), ...(opts.ingestThreads ? { ingest_threads: Number(opts.ingestThreads) } : {}) },
+    args: { ...(opts.select ? { select: opts.select } : {}), ...(opts.exclude ? { exclude: opts.exclude } : {}), threads, fail_fast: !!opts.failFast, ...(opts.allowShrink ? { allow_shrink: true } : {}), ...(opts.warnError ? { warn_error: true } : {}), ...(opts.empty ? { empty: true } : {}), ...(opts.fullRefresh ? { full_refresh: true } : {}), ...(opts.reuse === false ? { no_reuse: true } : {}), ...(opts.eventTimeStart ? { event_time_start: opts.eventTimeStart } : {}), ...(opts.eventTimeEnd ? { event_time_end: opts.eventTimeEnd } : {}), ...(opts.ingestThreads ? { ingest_threads: Number(opts.ingestThreads) } : {}) , ...(opts.vars !== undefined ? { vars: opts.vars } : {}), ...(opts.state ? { state: opts.state } : {}), ...(opts.defer ? { defer: true } : {}), ...(opts.retryIds ? { retry: true } : {}) },
     elapsed_time: elapsed,
     success,
     results,

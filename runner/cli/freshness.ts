@@ -31,7 +31,7 @@ const VERDICT: Record<FreshnessResult['status'], string> = { pass: 'PASS', warn:
 export async function sourceFreshness(opts: FreshnessOptions, reporter: Reporter): Promise<number> {
   const started = Date.now();
   const s = openSession(opts, reporter);
-  const ids = selectNodes(s, opts, reporter, !!opts.warnError);
+  const ids = selectNodes(s, opts, reporter, undefined, !!opts.warnError);
   const sources = [...ids].map((id) => s.manifest.nodes[id]).filter((n): n is SourceNode => n?.resource_type === 'source').sort((a, b) => (a.unique_id < b.unique_id ? -1 : 1));
   const adapter = await adapterFor(s.target, { project: s.project.config.name, log: reporter.info });
   if (!adapter.landingStore) throw new UserError(`stedi source freshness cannot list the landing files of a ${s.target.type} target`);

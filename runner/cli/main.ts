@@ -3,6 +3,7 @@
  * 2 a usage or project error (or a bug in stedi, reported as an internal error).
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { Command, Option } from 'commander';
 import { EngineError } from '../adapters/types.js';
 import { formatDiagnostic, UserError } from '../core/diagnostics.js';
@@ -15,6 +16,7 @@ import { initCommand } from './init.js';
 import { prepareNodeSupport } from './node-support.js';
 import { recoverCommand } from './recover.js';
 import { showCommand, type ShowOptions } from './show.js';
+import { loadState } from './state.js';
 import { enterProject, openSession, type GlobalOptions } from './session.js';
 
 type Opts = GlobalOptions & RunCommandOptions & Record<string, unknown>;
@@ -33,7 +35,8 @@ function common(cmd: Command, withSelection = true): Command {
   if (withSelection) {
     cmd
       .option('-s, --select <selector...>', "nodes to include (dbt grammar: name, +name, name+, tag:x, path:…, resource_type:…, config.k:v)")
-      .option('--exclude <selector...>', 'nodes to leave out (same grammar)');
+      .option('--exclude <selector...>', 'nodes to leave out (same grammar)')
+      .option('--state <dir>', 'target folder of an earlier run (manifest.json, run_results.json) for the state: and result: selector methods, e.g. -s state:modified+');
   }
   return cmd;
 }
@@ -47,7 +50,8 @@ function executing(cmd: Command): Command {
     .option('--full-refresh', 'sources: read every landing file again, not only the new and changed ones; incremental models: rebuild whole (for the selected nodes)')
     .option('--event-time-start <time>', 'microbatch models: also rebuild the intervals from this UTC date or time (e.g. 2022-06-18 or 2022-06-18T14:00)')
     .option('--event-time-end <time>', 'microbatch models: ... up to this UTC date or time (exclusive)')
-    .option('--dry-run', 'athena: print every AWS call and statement in order without sending any (no credentials needed)');
+    .option('--dry-run', 'athena: print every AWS call and statement in order without sending any (no credentials needed)')
+    .option('--defer', 'with --state: read every table that is not selected from what is published on this target, and stop before anything runs when one is not published');
 }
 
 export function buildProgram(setCode: (code: number) => void, out: (s: string) => void): Command {
@@ -59,6 +63,8 @@ export function buildProgram(setCode: (code: number) => void, out: (s: string) =
   const act = (fn: (o: Opts, r: Reporter) => Promise<number> | number) => async (...args: unknown[]) => {
     const cmd = args[args.length - 1] as Command;
     const o = cmd.opts() as Opts;
+    // relative to where stedi was started, before --project-dir is entered
+    if (typeof o.state === 'string') o.state = path.resolve(o.state);
     setCode(await fn(o, reporterFor(o)));
   };
   for (const [name, desc] of [
@@ -76,9 +82,10 @@ export function buildProgram(setCode: (code: number) => void, out: (s: string) =
   }
   common(program.command('compile').description('render every node and write target/manifest.json')).action(
     act((o, r) => {
+      const state = o.state ? loadState(o.state) : undefined;
       const s = openSession(o, r);
       for (const d of s.manifest.diagnostics) r.warn(formatDiagnostic(d));
-      const ids = o.select ? selectNodes(s, o, r) : undefined;
+      const ids = o.select ? selectNodes(s, o, r, state) : undefined;
       for (const id of ids ?? []) {
         const n = s.manifest.nodes[id];
         if (n && 'compiled_code' in n && n.resource_type === 'model') out(`-- ${n.name} (${n.original_file_path})\n${n.compiled_code}\n`);
@@ -93,9 +100,10 @@ export function buildProgram(setCode: (code: number) => void, out: (s: string) =
     .addOption(new Option('--output <format>', 'name, id, path or json').choices(['name', 'id', 'path', 'json']).default('id'))
     .action(
       act((o, r) => {
+        const state = o.state ? loadState(o.state) : undefined;
         const s = openSession(o, { ...r, warn: () => undefined });
         const types = o.resourceType as string[] | undefined;
-        const ids = [...selectNodes(s, o, r)].sort().filter((id) => !types || types.includes(s.manifest.nodes[id]!.resource_type));
+        const ids = [...selectNodes(s, o, r, state)].sort().filter((id) => !types || types.includes(s.manifest.nodes[id]!.resource_type));
         for (const id of ids) {
           const n = s.manifest.nodes[id]!;
           const fmt = o.output as string;
@@ -124,6 +132,13 @@ export function buildProgram(setCode: (code: number) => void, out: (s: string) =
     .option('--port <n>', 'port to listen on (0: any free port)', '8080')
     .option('--host <address>', 'address to listen on (the loopback address by default: only this machine can connect)', '127.0.0.1')
     .action(act(async (o, r) => (await import('./docs-serve.js')).docsServe(o as never, r)));
+  program
+    .command('retry')
+    .description('run the last build, run, test or seed again (its target, vars and options, from target/run_results.json) for the nodes that failed, were skipped or were cancelled, and the tests of the retried models; says so when there is nothing to retry')
+    .option('--project-dir <dir>', 'folder holding stedi_project.yml (default: current folder)')
+    .option('-q, --quiet', 'print only errors and the summary')
+    .addOption(new Option('--log-format <format>', 'text or json lines').choices(['text', 'json']).default('text'))
+    .action(act(async (o, r) => (await import('./retry.js')).retryCommand(o, r)));
   common(program.command('clean').description('delete the folders listed in clean-targets'), false).action(
     act((o, r) => {
       enterProject(o);

@@ -10,10 +10,13 @@ import type { Reporter } from '../execute/reporter.js';
 import { adapterFor, selectNodes } from './commands.js';
 import { formatTable } from './format.js';
 import { INLINE_MODEL, openSession, type GlobalOptions } from './session.js';
+import { loadState } from './state.js';
 
 export interface ShowOptions extends GlobalOptions {
   inline?: string;
   select?: string[];
+  /** `--state <dir>` (resolved), for a state: or result: selector. */
+  state?: string;
   limit: string;
   output: 'table' | 'json';
   unmask?: boolean;
@@ -23,6 +26,7 @@ export async function showCommand(opts: ShowOptions, reporter: Reporter, out: (s
   if (!opts.inline === !opts.select?.length) throw new UserError('stedi show needs exactly one of --inline "<sql>" or --select <model>');
   const limit = Number(opts.limit);
   if (!Number.isInteger(limit) || limit < 0) throw new UserError(`--limit must be a whole number, not '${opts.limit}'`);
+  const state = opts.state ? loadState(opts.state) : undefined;
   const s = openSession(opts, reporter, undefined, opts.inline, false);
   let sql: string;
   let shown: string;
@@ -32,7 +36,7 @@ export async function showCommand(opts: ShowOptions, reporter: Reporter, out: (s
     if (!n || n.resource_type !== 'model') throw new Error('internal: inline query was not compiled');
     sql = n.compiled_code;
   } else {
-    const ids = [...selectNodes(s, { select: opts.select! }, reporter)].filter((id) => s.manifest.nodes[id]?.resource_type === 'model' || s.manifest.nodes[id]?.resource_type === 'seed' || s.manifest.nodes[id]?.resource_type === 'source');
+    const ids = [...selectNodes(s, { select: opts.select! }, reporter, state)].filter((id) => s.manifest.nodes[id]?.resource_type === 'model' || s.manifest.nodes[id]?.resource_type === 'seed' || s.manifest.nodes[id]?.resource_type === 'source');
     if (ids.length !== 1) throw new UserError(`--select must name exactly one model, seed or source (matched ${ids.length})`);
     shown = ids[0]!;
     const n = s.manifest.nodes[shown]!;

@@ -37,7 +37,28 @@ export interface RunResults {
     command: string;
     target: string;
   };
-  args: { select?: string[]; exclude?: string[]; threads: number; fail_fast: boolean; allow_shrink?: boolean; no_reuse?: boolean; warn_error?: boolean; empty?: boolean };
+  /** The command's options, enough for `stedi retry` to run it again (vars as given; never a secret: vars hold none). */
+  args: {
+    select?: string[];
+    exclude?: string[];
+    threads: number;
+    fail_fast: boolean;
+    allow_shrink?: boolean;
+    full_refresh?: boolean;
+    no_reuse?: boolean;
+    warn_error?: boolean;
+    empty?: boolean;
+    event_time_start?: string;
+    event_time_end?: string;
+    ingest_threads?: number;
+    /** `--vars` as given. */
+    vars?: string;
+    /** `--state` (the folder, resolved) and `--defer`. */
+    state?: string;
+    defer?: boolean;
+    /** The run was a `stedi retry` of the nodes it lists. */
+    retry?: boolean;
+  };
   elapsed_time: number;
   success: boolean;
   results: NodeResult[];

@@ -35,6 +35,8 @@ export interface SelectOptions {
   resourceTypes?: ResourceType[];
   /** `--state`: what the `state:` and `result:` methods compare with. Without it they are invalid. */
   state?: SelectionState;
+  /** Nodes chosen by unique_id instead of `select` (`stedi retry`); their tests are added as for any selection. */
+  ids?: string[];
 }
 
 export interface SelectionState {
@@ -65,7 +67,7 @@ interface Criterion {
 
 export function select(graph: Graph, opts: SelectOptions): { ids: Set<string>; errors: SelectionError[] } {
   const errors: SelectionError[] = [];
-  const chosen = hasTerms(opts.select) ? evaluate(graph, opts.select!, errors, opts.state) : new Set(graph.nodes.keys());
+  const chosen = opts.ids ? byId(graph, opts.ids, errors) : hasTerms(opts.select) ? evaluate(graph, opts.select!, errors, opts.state) : new Set(graph.nodes.keys());
   const selected = withIndirect(graph, chosen);
   if (hasTerms(opts.exclude)) {
     for (const id of withIndirect(graph, evaluate(graph, opts.exclude!, errors, opts.state))) selected.delete(id);
@@ -74,6 +76,12 @@ export function select(graph: Graph, opts: SelectOptions): { ids: Set<string>; e
   const keep = (n?: ManifestNode): boolean => !!n && isEnabled(n) && (!types || types.has(n.resource_type));
   const ids = new Set([...selected].filter((id) => keep(graph.nodes.get(id))));
   return { ids, errors: [...new Map(errors.map((e) => [e.message, e])).values()] };
+}
+
+function byId(graph: Graph, ids: string[], errors: SelectionError[]): Set<string> {
+  const gone = ids.filter((id) => !graph.nodes.has(id));
+  if (gone.length) errors.push({ kind: 'no_match', message: `${gone.length} node${gone.length === 1 ? ' is' : 's are'} no longer in the project: ${gone.sort().join(', ')}` });
+  return new Set(ids.filter((id) => graph.nodes.has(id)));
 }
 
 function hasTerms(values: string[] | undefined): boolean {
