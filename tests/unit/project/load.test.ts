@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -43,6 +44,16 @@ describe('loadProject', () => {
     ]);
     expect(p.modelProps.map((m) => m.name)).toEqual(['customer_trusted']);
     expect(p.sources.map((s) => s.name)).toEqual(['landing']);
+  });
+
+  it("records the SHA-256 of a seed's whole file, beyond the head it reads", () => {
+    const big = 'id,value\n' + '1,x\n'.repeat(50_000);
+    const root = makeProject([...baseFiles(), { path: 'seeds/big.csv', text: big }]);
+    const seed = () => loadProject(root).project!.seeds.find((x) => x.name === 'big')!;
+    expect(seed().checksum).toBe(createHash('sha256').update(big).digest('hex'));
+    // a change at the very end, far past the header, changes it
+    fs.appendFileSync(path.join(root, 'seeds/big.csv'), '2,y\n');
+    expect(seed().checksum).toBe(createHash('sha256').update(`${big}2,y\n`).digest('hex'));
   });
 
   it('follows configured paths and tolerates missing folders', () => {

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import type { PublishedRecord } from '../../../runner/adapters/types.js';
+import { plan } from '../../../runner/execute/plan.js';
+import { deferRefusal, unpublishedParents } from '../../../runner/cli/state.js';
+import { compileFiles } from '../compiler/harness.js';
+
+const m = compileFiles({
+  'models/trusted/a.sql': "select * from {{ source('landing', 'customer') }}",
+  'models/trusted/b.sql': "select * from {{ ref('a') }}",
+  'models/trusted/c.sql': "select * from {{ ref('b') }}",
+}).manifest!;
+const published = (...ids: string[]): PublishedRecord[] => ids.map((id) => ({ relation: (m.nodes[id] as { relation: { rendered: string } }).relation.rendered } as PublishedRecord));
+
+describe('--defer: unpublishedParents', () => {
+  const steps = plan(m, new Set(['model.demo.c']), 'build');
+
+  it('names each table read but not built that is not published on the target', () => {
+    expect(unpublishedParents(m, steps, published())).toEqual([{ node: 'model.demo.c', parent: 'model.demo.b' }]);
+    expect(unpublishedParents(m, steps, published('model.demo.b'))).toEqual([]);
+  });
+
+  it('never asks for a table the command builds itself, nor for a source (ingested by the plan)', () => {
+    expect(unpublishedParents(m, plan(m, new Set(['model.demo.a', 'model.demo.b', 'model.demo.c']), 'build'), published())).toEqual([]);
+  });
+
+  it('says why another target is not read from', () => {
+    const state = { dir: '/s', manifest: { ...m, metadata: { ...m.metadata, target: { ...m.metadata.target, name: 'prod' } } } };
+    const e = deferRefusal(m, [{ node: 'model.demo.c', parent: 'model.demo.b' }], state);
+    expect(e.message).toContain('b (read by c)');
+    expect(e.message).toContain('does not read them from target prod');
+    expect(deferRefusal(m, [{ node: 'model.demo.c', parent: 'model.demo.b' }], { dir: '/s', manifest: m }).message).not.toContain('target prod');
+  });
+});
