@@ -36,6 +36,7 @@ export function retryPlan(rr: RunResults, file: string, base: GlobalOptions): { 
     ...(a.allow_shrink ? { allowShrink: true } : {}),
     ...(a.full_refresh ? { fullRefresh: true } : {}),
     ...(a.no_reuse ? { reuse: false } : {}),
+    ...(a.warn_error ? { warnError: true } : {}),
     ...(a.event_time_start ? { eventTimeStart: a.event_time_start } : {}),
     ...(a.event_time_end ? { eventTimeEnd: a.event_time_end } : {}),
     ...(a.ingest_threads ? { ingestThreads: String(a.ingest_threads) } : {}),

@@ -210,7 +210,7 @@ describe('--empty', () => {
     write(dir, 'models/curated/customer_curated.sql', "{{ config(entity='customer', materialized='view') }}\nselect c.email, c.nn, k.country_name\nfrom {{ ref('customer_trusted') }} as c\nleft join {{ ref('countries') }} as k on c.country = k.code\n");
     const r = await stedi(dir, ['run', '--empty']);
     expect(r.code, explain(r)).toBe(1);
-    expect(r.stderr).toMatch(/model customer_curated \(models\/curated\/customer_curated\.sql\): .*Binder Error.*nn/s);
+    expect(r.stderr).toMatch(/model customer_curated \(models\/curated\/customer_curated\.sql:\d+\): .*Binder Error.*nn/s);
     expect(fs.existsSync(path.join(dir, 'lake'))).toBe(false);
     expect(fs.existsSync(path.join(dir, 'target/run_results.json'))).toBe(false);
   });
