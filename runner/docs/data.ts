@@ -7,6 +7,7 @@ import type { NodeResult, RunResults } from '../execute/results.js';
 import { nodeLabel } from '../lineage/project.js';
 import type { ColumnLineage, LineageEdge, PiiStatus, ProjectLineage, Unresolved } from '../lineage/types.js';
 import type { Manifest, ManifestNode } from '../manifest/types.js';
+import { ingestionsOf, type SourceIngestion } from './ingestion.js';
 import { zoneRank } from './zones.js';
 
 export const LINEAGE_SCHEMA_VERSION = 1;
@@ -36,6 +37,8 @@ export interface DocsData {
   compiled: Record<string, Record<string, string>>;
   lineage: ProjectLineage;
   results?: { generated_at: string; command: string; target: string; nodes: Record<string, LatestResult> };
+  /** Source id → its ingestion in the run of `results` (runner/docs/ingestion.ts): counts only. */
+  ingestion?: Record<string, SourceIngestion>;
   /**
    * Published tables built from other inputs than their parents (runner/execute/inputs.ts), as
    * the target's record of what is published says, or as the last run found them.
@@ -101,6 +104,11 @@ export function buildDocsData(input: DocsInput): DocsData {
       };
     }
     data.results = { generated_at: rr.metadata.generated_at, command: rr.metadata.command, target: rr.metadata.target, nodes: latest };
+    const ingestion = ingestionsOf(rr, (id) => {
+      const n = nodes[id];
+      return n?.resource_type === 'source' ? n.entity : undefined;
+    });
+    if (Object.keys(ingestion).length) data.ingestion = ingestion;
   }
   if (input.inconsistencies?.length) data.inconsistencies = input.inconsistencies;
   return data;

@@ -55,7 +55,7 @@ export function isReconciliationModel(n: ModelNode): boolean {
   return meta?.reconciliation === true;
 }
 
-function landingOf(r: NodeResult): LandingReport | undefined {
+export function landingOf(r: NodeResult): LandingReport | undefined {
   const l = (r.adapter_response as { landing?: LandingReport } | undefined)?.landing;
   return l && typeof l === 'object' && l.totals ? l : undefined;
 }

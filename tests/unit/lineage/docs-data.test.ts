@@ -56,6 +56,24 @@ describe('docs data', () => {
     });
   });
 
+  it('carries the ingestion of every source the last run ingested, by source id', () => {
+    const landing = {
+      source: 'raw.users', relation: 'raw.users', rejects_relation: 'raw.users__rejects', location: 'l', on_malformed: 'quarantine', files: [], skipped: [], warnings: [],
+      totals: { files: 0, lines_read: 3, accepted: 3, rejected: 0, blank: 0, duplicate_delivery: 0, tolerated: { bom: 0, crlf: 0, trailing_comma: 0, case_folded_keys: 0, coerced_values: 0 }, empty_files: 0, duplicate_files: 0, skipped_files: 0 },
+    };
+    const base = { started_at: '', completed_at: 'c', execution_time: 0, message: '', status: 'success' as const };
+    const withResults = buildDocsData({
+      manifests: { local: manifest('local') }, primary: 'local', lineage, generatedAt: 'now',
+      runResults: {
+        metadata: { schema_version: 1, generated_at: 'g', invocation_id: 'i', command: 'build', target: 'local' }, args: { threads: 1, fail_fast: false }, elapsed_time: 0, success: true,
+        results: [{ ...base, unique_id: 'source.t.raw.users', name: 'users', resource_type: 'source', adapter_response: { landing } }, { ...base, unique_id: 'model.t.m', name: 'm', resource_type: 'model' }],
+      },
+    });
+    expect(Object.keys(withResults.ingestion ?? {})).toEqual(['source.t.raw.users']);
+    expect(withResults.ingestion!['source.t.raw.users']).toMatchObject({ lines_read: 3, accepted: 3, balanced: true, entity: [] });
+    expect(data.ingestion).toBeUndefined();
+  });
+
   it('inlines data and script without letting either close the <script> element', () => {
     const html = renderIndexHtml(data, 'var s = "</script><!--";');
     expect(html.match(/<\/script>/g)).toHaveLength(2);

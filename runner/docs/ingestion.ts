@@ -1,0 +1,122 @@
+/**
+ * What a source's docs page says about its last ingestion, from run_results.json: where every
+ * landing line went, the files, and the reconciliation of its entity. Pure. Counts only: the file
+ * names are those the run results already hold (in safe form, `reportForArtifacts`), and no text
+ * of a landing line is ever part of a report.
+ */
+import { landingOf, type EntityReconciliation, type Reconciliation } from '../execute/reconciliation.js';
+import type { RunResults } from '../execute/results.js';
+import type { FileReport, LandingReport, Tolerated } from '../landing/types.js';
+
+/** Files listed per source (those with a finding first); the others are counted. */
+export const FILES_LISTED = 100;
+
+export interface IngestedFile {
+  file: string;
+  status: FileReport['status'];
+  duplicate_of?: string;
+  lines: number;
+  accepted: number;
+  rejected: number;
+  blank: number;
+  duplicate_delivery: number;
+  erased?: number;
+}
+
+export interface SourceIngestion {
+  lines_read: number;
+  accepted: number;
+  rejected: number;
+  blank: number;
+  duplicate_delivery: number;
+  /** Present when not 0. */
+  erased?: number;
+  /** lines read = accepted + rejected + blank + duplicate deliveries + erased. */
+  balanced: boolean;
+  rejects_relation: string;
+  /**
+   * Rejected lines per reason, as far as the report attributes them: every file lists its first
+   * rejects with their reason, so the counts are exact when `rejected_unattributed` is 0; the
+   * others are in the rejects table, with their reason.
+   */
+  rejected_by_reason: { reason: string; lines: number }[];
+  rejected_unattributed: number;
+  files: number;
+  empty_files: number;
+  duplicate_files: number;
+  /** Entries of the landing folder that are not landing files (never read). */
+  skipped_entries: number;
+  /** Tolerated repairs with a count above 0 (sub-counts, not another way for a line to go). */
+  tolerated: Partial<Tolerated>;
+  file_list: IngestedFile[];
+  /** Files not in `file_list` (beyond FILES_LISTED). */
+  files_not_listed: number;
+  /** The ingestion's findings, as the build printed them (names in safe form, never a value). */
+  warnings: string[];
+  /** The reconciliation of the source's entity, by every reconciliation model that counts it. */
+  entity: (EntityReconciliation & {
+    /** The source's accepted lines are the entity's landing rows (only when this source alone feeds the entity). */
+    accepted_is_landing?: boolean;
+  })[];
+}
+
+function fileOf(f: FileReport): IngestedFile {
+  return {
+    file: f.file, status: f.status, ...(f.duplicate_of !== undefined ? { duplicate_of: f.duplicate_of } : {}),
+    lines: f.lines, accepted: f.accepted, rejected: f.rejected, blank: f.blank, duplicate_delivery: f.duplicate_delivery,
+    ...(f.erased ? { erased: f.erased } : {}),
+  };
+}
+
+const hasFinding = (f: FileReport) => f.status !== 'ingested' || f.rejected > 0 || f.blank > 0 || f.duplicate_delivery > 0 || (f.erased ?? 0) > 0;
+
+function byReason(report: LandingReport): { counts: { reason: string; lines: number }[]; unattributed: number } {
+  const counts = new Map<string, number>();
+  let attributed = 0;
+  for (const f of report.files) {
+    // a file's first rejects hold at most its rejected lines: more would be a broken report
+    const listed = f.first_rejects.slice(0, f.rejected);
+    for (const r of listed) counts.set(r.reason, (counts.get(r.reason) ?? 0) + 1);
+    attributed += listed.length;
+  }
+  return {
+    counts: [...counts].map(([reason, lines]) => ({ reason, lines })).sort((a, b) => b.lines - a.lines || a.reason.localeCompare(b.reason)),
+    unattributed: Math.max(0, report.totals.rejected - attributed),
+  };
+}
+
+function sourceIngestion(report: LandingReport, entity: string, reconciliation: Reconciliation | undefined): SourceIngestion {
+  const t = report.totals;
+  const reasons = byReason(report);
+  const ordered = [...report.files.filter(hasFinding), ...report.files.filter((f) => !hasFinding(f))];
+  const feeding = (reconciliation?.sources ?? []).filter((s) => s.entity === entity);
+  const tolerated = Object.fromEntries(Object.entries(t.tolerated).filter(([, n]) => n > 0)) as Partial<Tolerated>;
+  return {
+    lines_read: t.lines_read, accepted: t.accepted, rejected: t.rejected, blank: t.blank, duplicate_delivery: t.duplicate_delivery,
+    ...(t.erased ? { erased: t.erased } : {}),
+    balanced: t.lines_read === t.accepted + t.rejected + t.blank + t.duplicate_delivery + (t.erased ?? 0),
+    rejects_relation: report.rejects_relation,
+    rejected_by_reason: reasons.counts,
+    rejected_unattributed: reasons.unattributed,
+    files: t.files, empty_files: t.empty_files, duplicate_files: t.duplicate_files, skipped_entries: t.skipped_files,
+    tolerated,
+    file_list: ordered.slice(0, FILES_LISTED).map(fileOf),
+    files_not_listed: Math.max(0, ordered.length - FILES_LISTED),
+    warnings: [...report.warnings],
+    entity: entity === '' ? [] : (reconciliation?.entities ?? []).filter((e) => e.entity === entity).map((e) => ({
+      ...e, rules: e.rules.map((r) => ({ ...r })),
+      ...(feeding.length === 1 ? { accepted_is_landing: t.accepted === e.landing } : {}),
+    })),
+  };
+}
+
+/** Source id → its last ingestion, for every source the run ingested. `entityOf` gives a source's entity. */
+export function ingestionsOf(rr: RunResults, entityOf: (id: string) => string | undefined): Record<string, SourceIngestion> {
+  const out: Record<string, SourceIngestion> = {};
+  for (const r of rr.results) {
+    const report = r.resource_type === 'source' ? landingOf(r) : undefined;
+    const entity = entityOf(r.unique_id);
+    if (report && entity !== undefined) out[r.unique_id] = sourceIngestion(report, entity, rr.reconciliation);
+  }
+  return out;
+}
