@@ -1,5 +1,5 @@
 /** A tiny element builder: text always goes in as text, never as HTML. */
-type Child = Node | string | number | null | undefined | false;
+export type Child = Node | string | number | null | undefined | false;
 type Attrs = Record<string, string | number | boolean | undefined | ((e: Event) => void)>;
 
 export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: (Child | Child[])[]): HTMLElementTagNameMap[K] {
@@ -11,6 +11,14 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = 
   }
   for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(typeof c === 'object' ? c : String(c));
   return el;
+}
+
+/**
+ * An identifier (a unique_id, a relation, a column path, a file) that may wrap after `.`, `_`,
+ * `/` or `-` and nowhere else: a <wbr> after each, so no line is ever broken inside a word.
+ */
+export function ident(text: string): Child[] {
+  return text.split(/(?<=[._/-])/).flatMap((part, i) => (i ? [h('wbr'), part] : [part]));
 }
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
