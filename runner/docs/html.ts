@@ -27,12 +27,12 @@ export function renderIndexHtml(data: DocsData, script: string): string {
   <div class="group"><input type="search" id="search" placeholder="Search nodes" autocomplete="off"><ul id="search-results"></ul></div>
   <div class="group"><input type="text" id="select" placeholder="--select e.g. +machine_learning_curated" autocomplete="off"><input type="text" id="exclude" placeholder="--exclude" autocomplete="off"><button id="apply">Select</button><button id="reset">All</button><span id="select-count" class="muted"></span></div>
   <div class="group" id="types"></div>
-  <div class="group"><button id="zoom-in" title="zoom in">+</button><button id="zoom-out" title="zoom out">−</button><button id="zoom-fit" title="fit">fit</button></div>
+  <div class="group"><button id="zoom-in" title="zoom in">+</button><button id="zoom-out" title="zoom out">−</button><button id="zoom-fit" title="fit (never below a readable size: pan for the rest)">fit</button><button id="toggle-panel" title="hide or show the side panel">hide panel</button></div>
   <div class="legend">personal data: <span class="pii pii-pii">PII</span><span class="pii pii-derived">derived from PII</span><span class="pii pii-pseudonymised">pseudonymised</span><span class="pii pii-unknown">unverified</span></div>
   <div id="select-errors"></div>
   <div class="meta" id="meta"></div>
 </header>
-<main>
+<main id="main">
   <svg id="graph" role="img" aria-label="lineage graph" data-ready="false"></svg>
   <aside id="panel"></aside>
 </main>
