@@ -280,6 +280,15 @@ describe.runIf(available)('docs site in headless Chromium', () => {
     expect(await page.locator('#sql button').evaluateAll((els) => els.map((e) => e.getAttribute('data-tab')))).toEqual(['compiled · local', 'compiled · athena']);
     expect(await page.locator('#sql-code').textContent()).toContain('"trusted"."step_trainer_trusted"');
     expect(await page.locator('g.node.current').getAttribute('data-name')).toBe('step_trainer_trusted');
+    // a page of a node outside the pane pans the graph to it
+    await go(page, '#');
+    await page.click('#zoom-fit');
+    await go(page, '#node=model.stedi.reconciliation');
+    await expect.poll(() => page.evaluate(() => {
+      const svg = document.getElementById('graph')!.getBoundingClientRect();
+      const r = document.querySelector('g.node.current')!.getBoundingClientRect();
+      return r.left >= svg.left && r.right <= svg.right && r.top >= svg.top && r.bottom <= svg.bottom;
+    })).toBe(true);
   });
 
   it('shows on a landing source page where every line of its last ingestion went, counts only', async () => {

@@ -27,8 +27,8 @@ export interface GraphView {
   render(visible: Set<string>): Promise<void>;
   /** Dims every drawn node outside `ids` (none dimmed when undefined); marks `current`. */
   highlight(ids: Set<string> | undefined, current?: string): void;
-  /** Pans so the node is in view (the zoom is left as it is). */
-  reveal(id: string): void;
+  /** Pans so that the node and, when they fit at the current zoom, the related ones are in view. */
+  reveal(id: string, related?: Set<string>): void;
   fit(): void;
   zoomBy(k: number): void;
 }
@@ -208,13 +208,18 @@ export function createGraph(svg: SVGSVGElement, data: DocsData, on: GraphEvents)
         p.classList.toggle('hl', lit);
       }
     },
-    reveal(id) {
-      const b = boxes.get(id);
-      if (!b) return;
+    reveal(id, related) {
+      const own = boxes.get(id);
+      if (!own) return;
       const { W, H } = size();
       const t = current();
-      const inView = t.x + t.k * b.x >= 0 && t.x + t.k * (b.x + b.w) <= W && t.y + t.k * b.y >= 0 && t.y + t.k * (b.y + b.h) <= H;
-      if (!inView) sel.call(behavior.translateTo, b.x + b.w / 2, b.y + b.h / 2);
+      const inView = (b: Box) => t.x + t.k * b.x >= 0 && t.x + t.k * (b.x + b.w) <= W && t.y + t.k * b.y >= 0 && t.y + t.k * (b.y + b.h) <= H;
+      const all = [...(related ?? [])].map((r) => boxes.get(r)).filter((b): b is Box => !!b).concat(own);
+      const x0 = Math.min(...all.map((b) => b.x));
+      const y0 = Math.min(...all.map((b) => b.y));
+      const group: Box = { x: x0, y: y0, w: Math.max(...all.map((b) => b.x + b.w)) - x0, h: Math.max(...all.map((b) => b.y + b.h)) - y0 };
+      const target = group.w * t.k <= W - 2 * MARGIN && group.h * t.k <= H - 2 * MARGIN ? group : own;
+      if (!inView(target)) sel.call(behavior.translateTo, target.x + target.w / 2, target.y + target.h / 2);
     },
     fit: () => fitTo(content),
     zoomBy: (k) => sel.call(behavior.scaleBy, k),

@@ -94,7 +94,7 @@ function route(): void {
     related = new Set([at, ...(dag.parents.get(at) ?? []), ...(dag.children.get(at) ?? [])]);
   }
   graph.highlight(related, graphNode(id));
-  graph.reveal(graphNode(id));
+  graph.reveal(graphNode(id), related);
 }
 
 function applySelection(): void {
