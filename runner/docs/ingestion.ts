@@ -74,10 +74,14 @@ function byReason(report: LandingReport): { counts: { reason: string; lines: num
   const counts = new Map<string, number>();
   let attributed = 0;
   for (const f of report.files) {
-    // a file's first rejects hold at most its rejected lines: more would be a broken report
-    const listed = f.first_rejects.slice(0, f.rejected);
-    for (const r of listed) counts.set(r.reason, (counts.get(r.reason) ?? 0) + 1);
-    attributed += listed.length;
+    // every reject of the file by reason; a report of an earlier stedi lists only its first rejects
+    // (at most its rejected lines: more would be a broken report)
+    const exact = f.rejected_by_reason ? Object.entries(f.rejected_by_reason) : undefined;
+    const listed: [string, number][] = exact ?? f.first_rejects.slice(0, f.rejected).map((r) => [r.reason, 1]);
+    for (const [reason, n] of listed) {
+      counts.set(reason, (counts.get(reason) ?? 0) + n);
+      attributed += n;
+    }
   }
   return {
     counts: [...counts].map(([reason, lines]) => ({ reason, lines })).sort((a, b) => b.lines - a.lines || a.reason.localeCompare(b.reason)),

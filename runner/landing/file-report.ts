@@ -10,6 +10,8 @@ export const FIRST_REJECTS = 3;
 /** Hands a file's outcomes to the sink, in line order, and keeps its first rejects for the report. */
 export class SinkOutcomes implements Outcomes {
   readonly firstRejects: FileReport['first_rejects'] = [];
+  /** Every reject handed on, by reason. */
+  readonly reasons: Partial<Record<RejectReason, number>> = {};
 
   constructor(
     private readonly file: string,
@@ -22,12 +24,13 @@ export class SinkOutcomes implements Outcomes {
 
   reject(line: number, reason: RejectReason, detail: string, raw: string): void {
     if (this.firstRejects.length < FIRST_REJECTS) this.firstRejects.push({ line, reason, detail });
+    this.reasons[reason] = (this.reasons[reason] ?? 0) + 1;
     this.sink.reject({ file: this.file, line, reason, detail, raw });
   }
 }
 
 /** The report of a file read whole (`counts` and `walked`), or a blank one to be filled in. */
-export function fileReport(file: string, counts: Counts | undefined, walked: Walked | undefined, firstRejects: FileReport['first_rejects']): FileReport {
+export function fileReport(file: string, counts: Counts | undefined, walked: Walked | undefined, firstRejects: FileReport['first_rejects'], reasons?: Partial<Record<RejectReason, number>>): FileReport {
   const empty = counts !== undefined && counts.accepted === 0 && counts.rejected === 0 && counts.erased === 0;
   return {
     file,
@@ -44,5 +47,6 @@ export function fileReport(file: string, counts: Counts | undefined, walked: Wal
     no_final_newline: walked?.noFinalNewline ?? false,
     unknown_keys: counts ? [...counts.unknown].sort() : [],
     first_rejects: firstRejects,
+    ...(counts?.rejected && reasons ? { rejected_by_reason: { ...reasons } } : {}),
   };
 }

@@ -264,5 +264,5 @@ async function readFile(store: LandingStore, entry: LandingEntry, resolver: KeyR
       await sink.drain?.();
     },
   }, signal);
-  return fileReport(entry.path, tally.counts, walked, out.firstRejects);
+  return fileReport(entry.path, tally.counts, walked, out.firstRejects, out.reasons);
 }

@@ -143,7 +143,7 @@ export class ParallelReader {
     this.queue.shift();
     if (item.kind === 'too_long') file.tally.tooLong(item.bytes, item.head);
     else {
-      Object.assign(file.report, fileReport(file.entry.path, file.tally.counts, { bytes: file.report.bytes, sha256: file.report.sha256, noFinalNewline: file.report.no_final_newline }, file.out.firstRejects));
+      Object.assign(file.report, fileReport(file.entry.path, file.tally.counts, { bytes: file.report.bytes, sha256: file.report.sha256, noFinalNewline: file.report.no_final_newline }, file.out.firstRejects, file.out.reasons));
       file.done = true;
     }
   }

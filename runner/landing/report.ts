@@ -92,6 +92,7 @@ export function reportForArtifacts(report: LandingReport): LandingReport {
       tolerated: { ...f.tolerated },
       unknown_keys: [...f.unknown_keys],
       first_rejects: f.first_rejects.map((r) => ({ ...r })),
+      ...(f.rejected_by_reason ? { rejected_by_reason: { ...f.rejected_by_reason } } : {}),
     })),
     skipped: report.skipped.map((e) => safeText(e)),
     totals: { ...report.totals, tolerated: { ...report.totals.tolerated } },

@@ -95,6 +95,11 @@ export interface FileReport {
   unknown_keys: string[];
   /** The first few rejects of the file: line, reason and detail, never the raw text. */
   first_rejects: { line: number; reason: RejectReason; detail: string }[];
+  /**
+   * Every rejected line of the file by reason (they add up to `rejected`); present when the file
+   * has rejects. A report written before stedi counted them has only `first_rejects`.
+   */
+  rejected_by_reason?: Partial<Record<RejectReason, number>>;
 }
 
 export interface LandingTotals {

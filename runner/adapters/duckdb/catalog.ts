@@ -67,8 +67,8 @@ const COLUMNS = `relation VARCHAR, schema_name VARCHAR, identifier VARCHAR, kind
 const NAMES = 'relation, schema_name, identifier, kind, node, version, path, published_at, row_count, definition, inputs, parts';
 
 /** The ingestion record; the columns after `ingested_at` were added with incremental ingestion. */
-export const LANDING_FILES_DDL = `CREATE TABLE IF NOT EXISTS _stedi.landing_files (source VARCHAR, file VARCHAR, status VARCHAR, duplicate_of VARCHAR, bytes BIGINT, sha256 VARCHAR, lines BIGINT, accepted BIGINT, rejected BIGINT, blank BIGINT, duplicate_delivery BIGINT, bom BIGINT, crlf BIGINT, trailing_comma BIGINT, case_folded_keys BIGINT, coerced_values BIGINT, no_final_newline BOOLEAN, unknown_keys VARCHAR[], ingested_at TIMESTAMP, name VARCHAR, file_version VARCHAR, removed BOOLEAN, segments VARCHAR, first_rejects VARCHAR, erased BIGINT)`;
-const LANDING_FILES_ADDED = ['name VARCHAR', 'file_version VARCHAR', 'removed BOOLEAN', 'segments VARCHAR', 'first_rejects VARCHAR', 'erased BIGINT'];
+export const LANDING_FILES_DDL = `CREATE TABLE IF NOT EXISTS _stedi.landing_files (source VARCHAR, file VARCHAR, status VARCHAR, duplicate_of VARCHAR, bytes BIGINT, sha256 VARCHAR, lines BIGINT, accepted BIGINT, rejected BIGINT, blank BIGINT, duplicate_delivery BIGINT, bom BIGINT, crlf BIGINT, trailing_comma BIGINT, case_folded_keys BIGINT, coerced_values BIGINT, no_final_newline BOOLEAN, unknown_keys VARCHAR[], ingested_at TIMESTAMP, name VARCHAR, file_version VARCHAR, removed BOOLEAN, segments VARCHAR, first_rejects VARCHAR, erased BIGINT, rejected_by_reason VARCHAR)`;
+const LANDING_FILES_ADDED = ['name VARCHAR', 'file_version VARCHAR', 'removed BOOLEAN', 'segments VARCHAR', 'first_rejects VARCHAR', 'erased BIGINT', 'rejected_by_reason VARCHAR'];
 export const LANDING_STATE_DDL = `CREATE TABLE IF NOT EXISTS _stedi.landing_state (source VARCHAR PRIMARY KEY, location VARCHAR, fingerprint VARCHAR, accepted_parts VARCHAR, rejects_parts VARCHAR)`;
 
 /** Creates the bookkeeping tables, and adds the columns a catalog of an earlier stedi lacks. */
@@ -179,7 +179,7 @@ export async function forgetHistory(c: DuckDBConnection, paths: string[]): Promi
 }
 
 const LANDING_FILE_COLUMNS = ['source', 'file', 'status', 'duplicate_of', 'bytes', 'sha256', 'lines', 'accepted', 'rejected', 'blank', 'duplicate_delivery', 'bom', 'crlf', 'trailing_comma', 'case_folded_keys', 'coerced_values', 'no_final_newline'];
-const LANDING_FILE_LATER = ['name', 'file_version', 'removed', 'segments', 'first_rejects', 'erased'];
+const LANDING_FILE_LATER = ['name', 'file_version', 'removed', 'segments', 'first_rejects', 'erased', 'rejected_by_reason'];
 
 /** Landing-file records as the snapshot holds them, back into `_stedi.landing_files` (readers, recover); many rows per statement. */
 export async function insertLandingFileRows(c: DuckDBConnection, rows: Record<string, unknown>[]): Promise<void> {

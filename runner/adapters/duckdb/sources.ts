@@ -292,6 +292,7 @@ function landingFileRow(source: string, f: FileState): Record<string, unknown> {
     source, file: f.file, status: f.status, duplicate_of: f.duplicate_of ?? null, bytes: f.bytes, sha256: f.sha256, lines: f.lines, accepted: f.accepted, rejected: f.rejected, blank: f.blank, duplicate_delivery: f.duplicate_delivery,
     bom: t.bom, crlf: t.crlf, trailing_comma: t.trailing_comma, case_folded_keys: t.case_folded_keys, coerced_values: t.coerced_values, no_final_newline: f.no_final_newline, unknown_keys: f.unknown_keys,
     ingested_at: f.ingested_at ?? null, name: f.name, file_version: f.version ?? null, removed: f.removed ?? false, segments: JSON.stringify(f.segments), first_rejects: JSON.stringify(f.first_rejects), erased: f.erased ?? 0,
+    rejected_by_reason: f.rejected_by_reason ? JSON.stringify(f.rejected_by_reason) : null,
   };
 }
 
@@ -311,6 +312,7 @@ export async function loadState(c: DuckDBConnection, source: string): Promise<So
     tolerated: { bom: n(r.bom), crlf: n(r.crlf), trailing_comma: n(r.trailing_comma), case_folded_keys: n(r.case_folded_keys), coerced_values: n(r.coerced_values) },
     no_final_newline: r.no_final_newline === true, unknown_keys: Array.isArray(r.unknown_keys) ? (r.unknown_keys as unknown[]).map(String) : [],
     first_rejects: typeof r.first_rejects === 'string' ? (JSON.parse(r.first_rejects) as FileState['first_rejects']) : [],
+    ...(typeof r.rejected_by_reason === 'string' ? { rejected_by_reason: JSON.parse(r.rejected_by_reason) as NonNullable<FileState['rejected_by_reason']> } : {}),
     name: String(r.name), ...(r.file_version ? { version: String(r.file_version) } : {}), ...(r.removed === true ? { removed: true } : {}),
     segments: JSON.parse(String(r.segments)) as FileState['segments'], ...(r.ingested_at ? { ingested_at: String(r.ingested_at) } : {}),
   }));

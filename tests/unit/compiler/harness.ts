@@ -32,7 +32,9 @@ sources:
 `;
 
 export function compileFiles(files: Record<string, string>, opts: { target?: string; vars?: Record<string, unknown> } = {}): CompileOutput {
-  const all = { 'stedi_project.yml': PROJECT_YML, 'models/sources.yml': SOURCES_YML, ...files };
+  // the folder config of models/trusted applies only when the test has models there (a config path that names no folder is an error)
+  const project = Object.keys(files).some((f) => f.startsWith('models/trusted/')) ? PROJECT_YML : PROJECT_YML.replace('  trusted:\n    +zone: trusted\n    +tags: [zone_t]\n', '');
+  const all = { 'stedi_project.yml': project, 'models/sources.yml': SOURCES_YML, ...files };
   const parsed = parseProject(Object.entries(all).map(([path, text]) => ({ path, text })));
   if (!parsed.project) return { diagnostics: parsed.diagnostics };
   const c = compileForTarget(parsed.project, { target: opts.target ?? 'local', ...(opts.vars ? { cliVars: JSON.stringify(opts.vars) } : {}), now: new Date(0) });

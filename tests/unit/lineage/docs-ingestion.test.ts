@@ -69,6 +69,19 @@ describe('docs: a source ingestion', () => {
     expect(exact.rejected_unattributed).toBe(0);
   });
 
+  it('counts every reject by reason when the report has the exact counts, first rejects only for files without them', () => {
+    const counted = [
+      file('c-1.json', { lines: 10, accepted: 7, rejected: 2, blank: 1, reasons: ['invalid_json', 'type_mismatch'], rejected_by_reason: { invalid_json: 1, type_mismatch: 1 } }),
+      file('c-2.json', { lines: 10, accepted: 5, rejected: 5, reasons: ['invalid_json', 'invalid_json', 'truncated_record'], rejected_by_reason: { invalid_json: 2, truncated_record: 1, line_too_long: 2 } }),
+    ];
+    const g = ingestionsOf(runResults(report(counted)), entityOf)['source.t.landing.customer']!;
+    expect(g.rejected_by_reason).toEqual([{ reason: 'invalid_json', lines: 3 }, { reason: 'line_too_long', lines: 2 }, { reason: 'truncated_record', lines: 1 }, { reason: 'type_mismatch', lines: 1 }]);
+    expect(g.rejected_unattributed).toBe(0);
+    // a file recorded by an earlier stedi (first rejects only) beside one with exact counts
+    const mixed = ingestionsOf(runResults(report([counted[0]!, files[1]!])), entityOf)['source.t.landing.customer']!;
+    expect(mixed.rejected_unattributed).toBe(2);
+  });
+
   it('reconciles the entity of the source, and only that one', () => {
     expect(got.entity).toEqual([{ model: 'reconciliation', entity: 'customer', landing: 12, rules: [{ rule: 'kept', row_count: 9 }, { rule: 'no_consent', row_count: 3 }], accounted: 12, balanced: true, accepted_is_landing: true }]);
   });
