@@ -143,7 +143,8 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   const window = eventTimeWindow(opts);
   if (opts.empty) checkEmpty(s.target, opts);
   if (opts.warnError && opts.allowShrink) throw new UserError('--allow-shrink publishes what the volume guards refuse, with a warning, and --warn-error makes that warning an error: give one of them');
-  if (s.target.type !== 'duckdb') for (const d of s.manifest.diagnostics) reporter.warn(formatDiagnostic(d));
+  // the project's warnings (YAML, a construct the target's dialect evaluates differently), on every target
+  for (const d of s.warnings) reporter.warn(formatDiagnostic(d));
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const target = { ...withIngestThreads(s.target, opts.ingestThreads), ...(opts.expireVersions ? { keep_versions: 0 } : {}) };
   if (opts.dryRun && s.target.type === 'duckdb') throw new UserError('--dry-run is available on the athena target only');
