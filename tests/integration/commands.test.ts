@@ -170,3 +170,13 @@ describe('show before any build', () => {
     expect(fs.existsSync(path.join(dir, 'lake/stedi.duckdb'))).toBe(false);
   });
 });
+
+describe('project warnings', () => {
+  it('a build on the local target prints them (a YAML warning, with file and line)', async () => {
+    const dir = copyFixture();
+    write(dir, 'models/extra.yml', 'version: 2\nseeds:\n  - name: countries\n    description: !weird x\n');
+    const r = await stedi(dir, ['build', '-s', 'countries']);
+    expect(r.code, explain(r)).toBe(0);
+    expect(r.stderr).toMatch(/W_YAML models\/extra\.yml:4: YAML warning: Unresolved tag: !weird/);
+  });
+});
