@@ -46,7 +46,9 @@ describe('--vars', () => {
 
   it("an injection attempt is one quoted literal wherever the var is printed: it matches no row and runs nothing else", async () => {
     const dir = project();
-    const r = await stedi(dir, ['build', '--vars', `{country: "${INJECT}"}`, '--exclude', 'by_country_quoted']);
+    // the quoted model would be broken SQL under this var (next test): a compile error of the whole project
+    fs.rmSync(path.join(dir, 'models/trusted/by_country_quoted.sql'));
+    const r = await stedi(dir, ['build', '--vars', `{country: "${INJECT}"}`]);
     expect(r.code, explain(r)).toBe(0);
     const m = readJson(dir, 'target/manifest.json');
     expect(m.nodes['model.mini.by_country'].compiled_code).toContain("where country = 'DE'' or ''1''=''1'");
@@ -55,13 +57,13 @@ describe('--vars', () => {
     expect(await query(dir, 'select count(*) as n from trusted.by_country_printed')).toEqual([{ n: '0' }]);
   });
 
-  it("a template that puts its own quotes around the var gets broken SQL, not injected SQL: the model fails, nothing is published", async () => {
+  it("a template that puts its own quotes around the var gets broken SQL, not injected SQL: the compile stops, nothing runs or is published", async () => {
     const dir = project();
     const ok = await stedi(dir, ['build', '--select', '+by_country_quoted']);
     expect(ok.code, explain(ok)).toBe(0);
     const r = await stedi(dir, ['build', '--select', 'by_country_quoted', '--vars', `{country: "${INJECT}"}`]);
-    expect(r.code, explain(r)).toBe(1);
-    expect(resultOf(dir, 'model.mini.by_country_quoted').message).toMatch(/Parser Error|syntax error/i);
+    expect(r.code, explain(r)).toBe(2);
+    expect(r.stderr).toMatch(/E_SQL_SYNTAX models\/trusted\/by_country_quoted\.sql:2: .*syntax error/);
     expect(await query(dir, 'select email from trusted.by_country_quoted')).toEqual([{ email: 'alice@mini.example' }]);
   });
 

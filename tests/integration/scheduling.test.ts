@@ -47,7 +47,7 @@ describe('scheduling', () => {
     expect(resultOf(dir, BOOM_CHILD)).toMatchObject({ status: 'skipped', skipped_because: BOOM, message: 'skipped: upstream boom failed' });
     for (const [id, s] of Object.entries(st)) if (id !== BOOM && id !== BOOM_CHILD) expect(['success', 'pass'], id).toContain(s);
     expect(Object.keys(st)).toHaveLength(12);
-    expect(resultOf(dir, BOOM).message).toMatch(/^model boom \(models\/trusted\/boom\.sql\): Binder Error: .*no_such_column/);
+    expect(resultOf(dir, BOOM).message).toMatch(/^model boom \(models\/trusted\/boom\.sql:2\): Binder Error: .*no_such_column/);
     expect(r.stderr).toMatch(/ERROR table trusted\.boom/);
     expect(r.stdout).toMatch(/SKIP table curated\.boom_child/);
     expect(r.stderr).toContain('Done. PASS=10 WARN=0 ERROR=1 SKIP=1 TOTAL=12');
