@@ -20,7 +20,8 @@ import { athenaChecks } from '../../../runner/cli/debug.js';
 import { keyFingerprint } from '../../../runner/landing/derive.js';
 import type { ResolvedTarget } from '../../../runner/project/resolve.js';
 
-const ACCESS_KEY_ID = 'AKIAFAKEDEBUGTEST001';
+// not shaped like a real access key id (secret scanners look for the AKIA prefix); the SDK does not check its form
+const ACCESS_KEY_ID = 'fake-debug-test-access-key-id';
 const SECRET_ACCESS_KEY = 'fake/secret+access+key/that-must-never-print';
 const KEY = 'debug-subject-key-0123456789abcdef';
 const SECRET_ID = 'stedi/subject-key';
