@@ -125,10 +125,10 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
     failures: rec.failures, ...(rec.sample?.length ? { sample: rec.sample } : {}), reused: true,
   });
   /** Keeps a test's pass or warn for reuse, under the key of what it read (computed after it ran). */
-  const keep = async (t: TestNode, r: NodeResult, signal: AbortSignal) => {
+  const keep = async (t: TestNode, r: NodeResult, signal: AbortSignal, known?: Map<string, string>) => {
     if (!reuse) return;
     if (r.status !== 'pass' && r.status !== 'warn') return reuse.store.dropTest(t.unique_id);
-    const k = testKey(manifest, t, { ...reuse, tokens: contentTokens(manifest, await adapter.published(signal)) });
+    const k = testKey(manifest, t, { ...reuse, tokens: known ?? contentTokens(manifest, await adapter.published(signal)) });
     if (k.ok !== undefined) await reuse.store.recordTest({ test: t.unique_id, key: k.ok, status: r.status, failures: r.failures ?? 0, message: r.message, ...(r.sample?.length ? { sample: r.sample } : {}) });
   };
 
@@ -216,7 +216,9 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
         }, { ...publishOptions(s.node.unique_id, signal, key), ...(s.node.resource_type === 'model' && s.node.compiled_incremental_code !== undefined ? { incrementalSql: s.node.compiled_incremental_code } : {}), ...(s.node.resource_type === 'model' && isMicrobatch(s.node) ? { microbatch: microbatchPlan(manifest, s.node, opts.eventTimeWindow) } : {}) });
         const blocked = auditResults.filter((a) => a.status !== 'pass' && a.status !== 'warn').map((a) => a.name);
         if (m.published) {
-          for (const a of auditResults) await keep(manifest.nodes[a.unique_id] as TestNode, a, signal);
+          // what every gate read, as now published (the model's new version among it): read once
+          const now = reuse && auditResults.length ? contentTokens(manifest, await adapter.published(signal)) : undefined;
+          for (const a of auditResults) await keep(manifest.nodes[a.unique_id] as TestNode, a, signal, now);
           const note = shrinkNote(s.node.unique_id);
           return { status: note ? 'warn' : 'success', message: withShrinkNote(s.node.unique_id, m.response.message), adapter_response: { ...m.response }, ...(m.response.rows_affected !== undefined ? { rows_affected: m.response.rows_affected } : {}) };
         }
