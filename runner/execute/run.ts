@@ -1,6 +1,6 @@
 /** Executes a plan against an adapter: scheduling, write-audit-publish, results. */
 import { engineErrorLine } from './engine-lines.js';
-import type { Adapter, Candidate, Queryable, RecordedTest, ReuseStore } from '../adapters/types.js';
+import type { Adapter, Candidate, PublishedRecord, Queryable, RecordedTest, ReuseStore } from '../adapters/types.js';
 import type { Manifest, ManifestNode, TestNode } from '../manifest/types.js';
 import { needsAttention, reportForArtifacts } from '../landing/report.js';
 import { runDataTest } from './data-test.js';
@@ -124,11 +124,26 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
     unique_id: t.unique_id, name: t.name, resource_type: t.resource_type, status: rec.status, message: rec.message, started_at: at, completed_at: at, execution_time: 0,
     failures: rec.failures, ...(rec.sample?.length ? { sample: rec.sample } : {}), reused: true,
   });
+  /**
+   * What is published, read once and shared until something publishes: every node that asks has
+   * its parents finished (they cleared it when they did), so what it reads of them is current.
+   */
+  let publishedRead: Promise<PublishedRecord[]> | undefined;
+  const publishedNow = (signal: AbortSignal): Promise<PublishedRecord[]> => {
+    const read = (publishedRead ??= adapter.published(signal));
+    read.catch(() => {
+      if (publishedRead === read) publishedRead = undefined;
+    });
+    return read;
+  };
+  const publishedChanged = () => {
+    publishedRead = undefined;
+  };
   /** Keeps a test's pass or warn for reuse, under the key of what it read (computed after it ran). */
   const keep = async (t: TestNode, r: NodeResult, signal: AbortSignal, known?: Map<string, string>) => {
     if (!reuse) return;
     if (r.status !== 'pass' && r.status !== 'warn') return reuse.store.dropTest(t.unique_id);
-    const k = testKey(manifest, t, { ...reuse, tokens: known ?? contentTokens(manifest, await adapter.published(signal)) });
+    const k = testKey(manifest, t, { ...reuse, tokens: known ?? contentTokens(manifest, await publishedNow(signal)) });
     if (k.ok !== undefined) await reuse.store.recordTest({ test: t.unique_id, key: k.ok, status: r.status, failures: r.failures ?? 0, message: r.message, ...(r.sample?.length ? { sample: r.sample } : {}) });
   };
 
@@ -146,6 +161,7 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
             return refused === undefined && !warned;
           };
           const { landing, published, ...response } = await adapter.prepareSource(s.node, gate, publishOptions(s.node.unique_id, signal));
+          publishedChanged();
           if (!published && stopped()) return { status: 'cancelled', message: CANCELLED };
           // run_results.json holds the report with file names in safe form (a name may hold data or a line break)
           if (!published && warned) return { status: 'error', message: `not published: its landing report has warnings (${WARN_ERROR}); the previous version stays published\n  ${response.message}`, warn_error: true, ...(landing ? { adapter_response: { ...response, landing: reportForArtifacts(landing) } } : {}) };
@@ -154,12 +170,13 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
           const status: NodeStatus = (landing && needsAttention(landing)) || shrinkNote(s.node.unique_id) ? 'warn' : 'success';
           return { status, message: withShrinkNote(s.node.unique_id, response.message), ...(landing ? { adapter_response: { ...response, landing: reportForArtifacts(landing) } } : {}) };
         });
+        publishedChanged();
         record(r, s.node);
         return r.status === 'success' || r.status === 'warn' ? 'ok' : 'failed';
       }
       if (s.kind === 'test') {
         if (reuse && mayReuse) {
-          const k = testKey(manifest, s.node, { ...reuse, tokens: contentTokens(manifest, await adapter.published(signal)) });
+          const k = testKey(manifest, s.node, { ...reuse, tokens: contentTokens(manifest, await publishedNow(signal)) });
           const rec = reuse.recorded.get(s.node.unique_id);
           if (k.ok !== undefined && rec?.key === k.ok && usable(rec)) {
             const r = reusedTest(s.node, rec, new Date().toISOString());
@@ -184,11 +201,11 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
       let key: string | undefined;
       const inputs = opts.inputs?.get(s.node.unique_id);
       if (reuse && inputs) {
-        const published = await adapter.published(signal);
-        const tokens = contentTokens(manifest, published);
+        const records = await publishedNow(signal);
+        const tokens = contentTokens(manifest, records);
         const k = materializeKey(manifest, s.node, { ...reuse, tokens, inputs });
         key = k.ok;
-        const rec = recordOf(s.node, published);
+        const rec = recordOf(s.node, records);
         // --event-time-start/-end asks for intervals to be rebuilt: the key is recorded, nothing is skipped
         const windowed = s.node.resource_type === 'model' && isMicrobatch(s.node) && !!opts.eventTimeWindow;
         if (mayReuse && !windowed && key !== undefined && recordedKey(rec) === key && rec?.content !== undefined) {
@@ -214,10 +231,11 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
           // a test that errored or was cancelled by a stop proves nothing
           return !stopped() && auditResults.every((a) => a.status === 'pass' || a.status === 'warn');
         }, { ...publishOptions(s.node.unique_id, signal, key), ...(s.node.resource_type === 'model' && s.node.compiled_incremental_code !== undefined ? { incrementalSql: s.node.compiled_incremental_code } : {}), ...(s.node.resource_type === 'model' && isMicrobatch(s.node) ? { microbatch: microbatchPlan(manifest, s.node, opts.eventTimeWindow) } : {}) });
+        publishedChanged();
         const blocked = auditResults.filter((a) => a.status !== 'pass' && a.status !== 'warn').map((a) => a.name);
         if (m.published) {
           // what every gate read, as now published (the model's new version among it): read once
-          const now = reuse && auditResults.length ? contentTokens(manifest, await adapter.published(signal)) : undefined;
+          const now = reuse && auditResults.length ? contentTokens(manifest, await publishedNow(signal)) : undefined;
           for (const a of auditResults) await keep(manifest.nodes[a.unique_id] as TestNode, a, signal, now);
           const note = shrinkNote(s.node.unique_id);
           return { status: note ? 'warn' : 'success', message: withShrinkNote(s.node.unique_id, m.response.message), adapter_response: { ...m.response }, ...(m.response.rows_affected !== undefined ? { rows_affected: m.response.rows_affected } : {}) };
@@ -227,6 +245,7 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
         const why = refused ?? `blocking test${blocked.length === 1 ? '' : 's'} failed (${blocked.join(', ')}${promoted ? `; ${WARN_ERROR}` : ''})`;
         return { status: 'error', message: notPublished(why, undefined), adapter_response: { ...m.response }, ...(promoted ? { warn_error: true } : {}) };
       });
+      publishedChanged();
       const quiet = r.status === 'cancelled';
       record(r, s.node);
       for (const a of auditResults) record(a, manifest.nodes[a.unique_id]!, quiet);
