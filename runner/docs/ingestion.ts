@@ -4,40 +4,23 @@
  * names are those the run results already hold (in safe form, `reportForArtifacts`), and no text
  * of a landing line is ever part of a report.
  */
-import { landingOf, type EntityReconciliation, type Reconciliation } from '../execute/reconciliation.js';
+import { landingOf, type EntityReconciliation, type Reconciliation, type SourceReconciliation } from '../execute/reconciliation.js';
 import type { RunResults } from '../execute/results.js';
 import type { FileReport, LandingReport, Tolerated } from '../landing/types.js';
 
 /** Files listed per source (those with a finding first); the others are counted. */
 export const FILES_LISTED = 100;
 
-export interface IngestedFile {
-  file: string;
-  status: FileReport['status'];
-  duplicate_of?: string;
-  lines: number;
-  accepted: number;
-  rejected: number;
-  blank: number;
-  duplicate_delivery: number;
-  erased?: number;
-}
+/** A file of the list: its counts as its report holds them. */
+export type IngestedFile = Pick<FileReport, 'file' | 'status' | 'duplicate_of' | 'lines' | 'accepted' | 'rejected' | 'blank' | 'duplicate_delivery' | 'erased'>;
 
-export interface SourceIngestion {
-  lines_read: number;
-  accepted: number;
-  rejected: number;
-  blank: number;
-  duplicate_delivery: number;
-  /** Present when not 0. */
-  erased?: number;
-  /** lines read = accepted + rejected + blank + duplicate deliveries + erased. */
-  balanced: boolean;
+/** The line counts and balance are those of the source's reconciliation (`erased` present when not 0). */
+export interface SourceIngestion extends Pick<SourceReconciliation, 'lines_read' | 'accepted' | 'rejected' | 'blank' | 'duplicate_delivery' | 'erased' | 'balanced'> {
   rejects_relation: string;
   /**
-   * Rejected lines per reason, as far as the report attributes them: every file lists its first
-   * rejects with their reason, so the counts are exact when `rejected_unattributed` is 0; the
-   * others are in the rejects table, with their reason.
+   * Rejected lines per reason: each file's report counts them (`rejected_by_reason`); a file
+   * recorded by an earlier stedi lists only its first rejects, so its other rejects are
+   * `rejected_unattributed` (the rejects table holds every one, with its reason).
    */
   rejected_by_reason: { reason: string; lines: number }[];
   rejected_unattributed: number;
