@@ -6,6 +6,7 @@
  */
 import { landingOf, type EntityReconciliation, type Reconciliation, type SourceReconciliation } from '../execute/reconciliation.js';
 import type { RunResults } from '../execute/results.js';
+import { accountedLines } from '../landing/report.js';
 import type { FileReport, LandingReport, Tolerated } from '../landing/types.js';
 
 /** Files listed per source (those with a finding first); the others are counted. */
@@ -81,7 +82,7 @@ function sourceIngestion(report: LandingReport, entity: string, reconciliation: 
   return {
     lines_read: t.lines_read, accepted: t.accepted, rejected: t.rejected, blank: t.blank, duplicate_delivery: t.duplicate_delivery,
     ...(t.erased ? { erased: t.erased } : {}),
-    balanced: t.lines_read === t.accepted + t.rejected + t.blank + t.duplicate_delivery + (t.erased ?? 0),
+    balanced: t.lines_read === accountedLines(t),
     rejects_relation: report.rejects_relation,
     rejected_by_reason: reasons.counts,
     rejected_unattributed: reasons.unattributed,

@@ -11,7 +11,7 @@
  * Any mismatch is a problem that fails the command. Counts only: nothing here is personal data.
  */
 import type { Queryable } from '../adapters/types.js';
-import { balanceLine, detailsLine } from '../landing/report.js';
+import { accountedLines, balanceLine, detailsLine } from '../landing/report.js';
 import type { LandingReport } from '../landing/types.js';
 import type { Manifest, ModelNode } from '../manifest/types.js';
 import type { NodeResult } from './results.js';
@@ -77,7 +77,7 @@ export function sourceReconciliations(manifest: Manifest, results: NodeResult[])
       duplicate_delivery: t.duplicate_delivery,
       ...(t.erased ? { erased: t.erased } : {}),
       details: detailsLine(l),
-      balanced: t.lines_read === t.accepted + t.rejected + t.blank + t.duplicate_delivery + (t.erased ?? 0),
+      balanced: t.lines_read === accountedLines(t),
     });
   }
   return out.sort((a, b) => a.source.localeCompare(b.source));

@@ -12,6 +12,11 @@ export function shownPath(p: string): string {
   return safeText(p, 1000);
 }
 
+/** The lines a report accounts for: each goes to exactly one of these (equal to the lines read when it balances). */
+export function accountedLines(c: { accepted: number; rejected: number; blank: number; duplicate_delivery: number; erased?: number }): number {
+  return c.accepted + c.rejected + c.blank + c.duplicate_delivery + (c.erased ?? 0);
+}
+
 /**
  * Every line read is accounted for exactly once. `written` are the rows the engine actually
  * stored (counted back from the stored tables), so a sink that lost or doubled rows fails too.
@@ -20,11 +25,11 @@ export function shownPath(p: string): string {
 export function balanceProblem(report: LandingReport, written?: { accepted: number; rejected: number }): string | undefined {
   const problems: string[] = [];
   for (const f of report.files) {
-    const sum = f.accepted + f.rejected + f.blank + f.duplicate_delivery + (f.erased ?? 0);
+    const sum = accountedLines(f);
     if (sum !== f.lines) problems.push(`${shownPath(f.file)}: ${f.lines} lines read but ${sum} accounted for`);
   }
   const t = report.totals;
-  const sum = t.accepted + t.rejected + t.blank + t.duplicate_delivery + (t.erased ?? 0);
+  const sum = accountedLines(t);
   if (sum !== t.lines_read) problems.push(`${t.lines_read} lines read but ${sum} accounted for`);
   if (written && written.accepted !== t.accepted) problems.push(`${t.accepted} accepted but ${written.accepted} stored in ${report.relation}`);
   if (written && written.rejected !== t.rejected) problems.push(`${t.rejected} rejected but ${written.rejected} stored in ${report.rejects_relation}`);
