@@ -46,6 +46,12 @@ export interface Candidate {
   previousRows?: number;
   /** A source's candidate: what happened to every landing line (its warnings fail the gate under `--warn-error`). */
   landing?: LandingReport;
+  /**
+   * When the candidate keeps immutable parts of the published version of the same node: a
+   * relation holding only the rows it adds (its fresh parts), readable while the gate runs, for
+   * delta audits (runner/execute/delta-test.ts). Absent: every row is to be audited.
+   */
+  delta?: { relation: string; parts: number; kept: number };
 }
 
 /**

@@ -49,14 +49,19 @@ function testedExposure(manifest: Manifest, id: string, column: string): Exposur
   return col ? exposureOf(col.status) : 'unproven';
 }
 
-export async function runDataTest(q: Queryable, manifest: Manifest, test: TestNode, signal?: AbortSignal): Promise<TestOutcome> {
-  const counted = await q.query(`select count(*) as failures from (\n${test.compiled_code}\n) as stedi_test`, signal);
+/**
+ * Runs a data test. `sql`, when given, is the test's SQL reading only the rows a candidate adds
+ * (a delta audit, runner/execute/delta-test.ts): it runs instead, and what its sample shows is
+ * decided from the test's own SQL, which has the same columns.
+ */
+export async function runDataTest(q: Queryable, manifest: Manifest, test: TestNode, signal?: AbortSignal, sql: string = test.compiled_code): Promise<TestOutcome> {
+  const counted = await q.query(`select count(*) as failures from (\n${sql}\n) as stedi_test`, signal);
   const failures = Number(counted.rows[0]?.failures ?? 0);
   const status = testStatus(test.severity, test.warn_if, test.error_if, failures);
   if (failures === 0) return { status, failures, sample: [], ...(counted.stats ? { stats: counted.stats } : {}) };
-  const sampleSql = `select * from (\n${test.compiled_code}\n) as stedi_test limit ${SAMPLE_ROWS}`;
-  const rows = await q.query(sampleSql, signal);
-  const shown = sampleColumns(manifest, test, sampleSql, rows.columns.map((c) => c.name));
+  const sampled = (from: string) => `select * from (\n${from}\n) as stedi_test limit ${SAMPLE_ROWS}`;
+  const rows = await q.query(sampled(sql), signal);
+  const shown = sampleColumns(manifest, test, sampled(test.compiled_code), rows.columns.map((c) => c.name));
   const stats = addStats(counted.stats, rows.stats);
   return { status, failures, sample: maskRows(rows.rows, shown), ...(stats ? { stats } : {}) };
 }

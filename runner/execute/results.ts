@@ -27,6 +27,8 @@ export interface NodeResult {
   skipped_because?: string;
   /** Not run: its inputs are those of its published version or recorded result (runner/execute/reuse.ts). */
   reused?: boolean;
+  /** A gate test run only on the rows its model's candidate adds (runner/execute/delta-test.ts). */
+  delta?: boolean;
 }
 
 export interface RunResults {

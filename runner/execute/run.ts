@@ -13,6 +13,7 @@ import { schedule } from './scheduler.js';
 import { runUnitTest } from './unit-test.js';
 import { isMicrobatch, microbatchPlan } from './microbatch.js';
 import { contentTokens, materializeKey, recordedKey, recordOf, testKey } from './reuse.js';
+import { deltaTestSql } from './delta-test.js';
 
 export interface ExecOptions {
   threads: number;
@@ -83,18 +84,39 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
     return { unique_id: node.unique_id, name: node.name, resource_type: node.resource_type, started_at: start.toISOString(), completed_at: end.toISOString(), execution_time: (end.getTime() - start.getTime()) / 1000, ...body };
   };
 
-  const testOn = (q: Queryable, t: TestNode, signal: AbortSignal) =>
+  /** `delta`: the test's SQL on only the rows the candidate adds (a delta audit), with what to say about it. */
+  const testOn = (q: Queryable, t: TestNode, signal: AbortSignal, delta?: { sql: string; note: string }) =>
     timed(t, async () => {
       if (opts.empty) {
         await q.query(`select * from (\n${t.compiled_code}\n) as stedi_test limit 0`, signal);
         return { status: 'pass', message: 'its SQL runs on zero rows; not judged (--empty)' };
       }
-      const o = await runDataTest(q, manifest, t, signal);
+      const o = await runDataTest(q, manifest, t, signal, delta?.sql);
       const promoted = !!opts.warnError && o.status === 'warn';
       const status: NodeStatus = promoted ? 'fail' : o.status;
       const failing = o.failures ? customMessage(t, o.sample[0]) ?? `${o.failures} failing row${o.failures === 1 ? '' : 's'}` : 'pass';
-      return { status, message: promoted ? `${failing} (${WARN_ERROR})` : failing, failures: o.failures, ...(o.sample.length ? { sample: o.sample } : {}), ...(o.stats ? { adapter_response: { ...o.stats } } : {}), ...(promoted ? { warn_error: true } : {}) };
+      const said = promoted ? `${failing} (${WARN_ERROR})` : failing;
+      return { status, message: delta ? `${said} ${delta.note}` : said, failures: o.failures, ...(o.sample.length ? { sample: o.sample } : {}), ...(o.stats ? { adapter_response: { ...o.stats } } : {}), ...(promoted ? { warn_error: true } : {}), ...(delta ? { delta: true } : {}) };
     });
+
+  /**
+   * A gate test runs only on the rows the candidate adds when that proves the whole (see
+   * runner/execute/delta-test.ts): the test is row-wise on this model, and it passed with no
+   * failing row on the published version under the inputs it reads now (its recorded result's
+   * key, computed with the model's published version, matches). Otherwise it runs whole.
+   */
+  const deltaAudit = (t: TestNode, c: Candidate, before: Map<string, string> | undefined): { sql: string; note: string } | undefined => {
+    if (!reuse || !before || !c.delta || !mayReuse) return undefined;
+    const rec = reuse.recorded.get(t.unique_id);
+    if (rec?.status !== 'pass' || rec.failures !== 0) return undefined;
+    const k = testKey(manifest, t, { ...reuse, tokens: before });
+    if (k.ok === undefined || k.ok !== rec.key) return undefined;
+    const model = manifest.nodes[t.attached_node];
+    if (!model || !('relation' in model)) return undefined;
+    const sql = deltaTestSql(t.compiled_code, adapter.dialect.name, model.relation, c.delta.relation);
+    if (sql.ok === undefined) return undefined;
+    return { sql: sql.ok, note: `(on the ${c.delta.parts} part${c.delta.parts === 1 ? '' : 's'} this build adds; the ${c.delta.kept} kept part${c.delta.kept === 1 ? '' : 's'} passed as published)` };
+  };
 
   const shrunk = new Map<string, string>();
   /** The volume guards of the gate; under --allow-shrink a refusal becomes a note on the result. */
@@ -199,10 +221,13 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
       }
       // reuse: the published version was built from these inputs and every gate has a recorded pass or warn on it
       let key: string | undefined;
+      /** What is published before this node: the inputs a gate's recorded result is compared under (delta audits). */
+      let before: Map<string, string> | undefined;
       const inputs = opts.inputs?.get(s.node.unique_id);
       if (reuse && inputs) {
         const records = await publishedNow(signal);
         const tokens = contentTokens(manifest, records);
+        before = tokens;
         const k = materializeKey(manifest, s.node, { ...reuse, tokens, inputs });
         key = k.ok;
         const rec = recordOf(s.node, records);
@@ -226,7 +251,7 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
         const m = await adapter.materialize(s.node, sql, async (q, c) => {
           refused = guard(s.node, c);
           if (refused !== undefined) return false;
-          for (const t of s.audit) auditResults.push(await testOn(q, t, signal));
+          for (const t of s.audit) auditResults.push(await testOn(q, t, signal, deltaAudit(t, c, before)));
           // fail closed: only tests that ran and passed (or only warned) let the version through;
           // a test that errored or was cancelled by a stop proves nothing
           return !stopped() && auditResults.every((a) => a.status === 'pass' || a.status === 'warn');

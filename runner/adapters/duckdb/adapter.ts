@@ -50,6 +50,22 @@ const q = duckdbDialect.quoteIdent;
 
 export type DuckDbAdapterConfig = Pick<DuckDbTargetConfig, 'lake_dir' | 'path_template' | 'catalog' | 'memory_limit' | 'temp_directory' | 'ingest_threads' | 'landing_reader'> & { keep_versions?: number };
 
+/** The connection-local view of a candidate's fresh parts while its gate tests run. */
+const DELTA_VIEW = '__stedi_delta';
+
+/**
+ * The parts of a candidate that the published version of the same node does not have, when both
+ * are lists of immutable parts and some are kept (otherwise there is no delta: every row is new).
+ */
+async function freshParts(c: DuckDBConnection, node: string, relation: string, parts: string[]): Promise<{ fresh: string[]; kept: number } | undefined> {
+  const published = (await publishedRows(c)).find((r) => r.relation === relation);
+  if (!published || published.kind !== 'table' || published.node !== node || !published.parts?.length) return undefined;
+  const before = new Set(published.parts);
+  const fresh = parts.filter((p) => !before.has(p));
+  const kept = parts.length - fresh.length;
+  return kept > 0 ? { fresh, kept } : undefined;
+}
+
 /** Earlier versions kept besides the published one (as on the athena target). */
 export const DEFAULT_KEEP_VERSIONS = 1;
 
@@ -341,15 +357,20 @@ export class DuckDbAdapter implements Adapter {
         throw explainWrite(e, dir);
       }
       const previousRows = await this.committedRows(rel.rendered);
+      // the rows this version adds to the published one, for delta audits (runner/execute/delta-test.ts)
+      const delta = parts ? await freshParts(c, node.unique_id, rel.rendered, parts) : undefined;
       let ok = false;
       let failure: unknown;
       try {
         ok = await this.transact(c, async () => {
           await c.run(parquetView(rel.rendered, dir, parts));
+          if (delta) await c.run(`CREATE OR REPLACE TEMP VIEW ${q(DELTA_VIEW)} AS ${delta.fresh.length ? `SELECT * FROM read_parquet([${delta.fresh.map(duckdbDialect.quoteString).join(', ')}], hive_partitioning = false)` : `SELECT * FROM ${rel.rendered} WHERE false`}`);
           await recordPublished(c, { relation: rel.rendered, schema_name: rel.schema, identifier: rel.identifier, kind: 'table', node: node.unique_id, version, path: dir, row_count: rows, definition: null, inputs, ...(parts ? { parts } : {}) });
-        }, audit, { rows, ...(previousRows !== undefined ? { previousRows } : {}) });
+        }, audit, { rows, ...(previousRows !== undefined ? { previousRows } : {}), ...(delta ? { delta: { relation: q(DELTA_VIEW), parts: delta.fresh.length, kept: delta.kept } } : {}) });
       } catch (e) {
         failure = e;
+      } finally {
+        if (delta) await c.run(`DROP VIEW IF EXISTS ${q(DELTA_VIEW)}`).catch(() => undefined);
       }
       // What is published is what the catalog says now, not what the calls returned: a COMMIT hit
       // by Ctrl-C can raise "Interrupted" after it has committed.

@@ -1,0 +1,123 @@
+/**
+ * Delta audits on the STEDI project (runner/execute/delta-test.ts): when a microbatch model keeps
+ * parts of its published version, a row-wise gate test that passed on that version under the same
+ * other inputs runs only on the parts the build adds — and its count is the whole table's. Real
+ * CLI, real DuckDB, real files; every delta count is checked against the same test run whole.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { explain, REPO, stedi } from '../helpers/stedi.js';
+import type { NodeResult, RunResults } from '../../runner/execute/results.js';
+
+const ENV = { STEDI_SUBJECT_KEY: 'delta-test-key-0123456789abcdef', STEDI_TARGET: undefined, STEDI_VARS: undefined, STEDI_THREADS: undefined };
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** The STEDI project with one more gate on accelerometer_trusted: x at most 100, as a warning (so a failing row is published and can be counted whole). */
+function project(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stedi-delta-'));
+  dirs.push(dir);
+  for (const p of ['models', 'seeds', 'macros', 'stedi_project.yml']) fs.cpSync(path.join(REPO, p), path.join(dir, p), { recursive: true });
+  const yml = path.join(dir, 'models/trusted/trusted.yml');
+  const text = fs.readFileSync(yml, 'utf8');
+  const anchor = '      - name: x\n        description: Acceleration along the x axis.\n        data_type: double\n';
+  expect(text).toContain(anchor);
+  fs.writeFileSync(yml, text.replace(anchor, `${anchor}        tests:\n          - accepted_range:\n              max_value: 100\n              config:\n                severity: warn\n`));
+  return dir;
+}
+
+async function run(dir: string, args: string[], code = 0): Promise<NodeResult[]> {
+  const r = await stedi(dir, args, { env: ENV });
+  expect(r.code, explain(r)).toBe(code);
+  return (JSON.parse(fs.readFileSync(path.join(dir, 'target', 'run_results.json'), 'utf8')) as RunResults).results;
+}
+
+const RANGE = 'accepted_range_accelerometer_trusted_x';
+const CONSENT = 'consent_accelerometer_trusted_user_email_ref_customer_trusted_email_reading_time';
+const byName = (rs: NodeResult[], name: string) => rs.find((r) => r.name === name)!;
+
+function deliver(dir: string, file: string, lines: object[]): void {
+  fs.writeFileSync(path.join(dir, 'seeds/landing', file), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+}
+
+/** The same tests run whole (`stedi test` never uses a delta): name → failures. */
+async function whole(dir: string, names: string[]): Promise<Record<string, number | undefined>> {
+  const rs = await run(dir, ['test', '--select', names.join(' ')], 0);
+  expect(rs.every((r) => !r.delta)).toBe(true);
+  return Object.fromEntries(names.map((n) => [n, byName(rs, n).failures]));
+}
+
+describe('delta audits', () => {
+  const dir = project();
+
+  it('new readings of known customers: the row-wise gates run on the new parts only, with the counts of the whole table', async () => {
+    const first = await run(dir, ['build']);
+    expect(first.filter((r) => r.delta)).toEqual([]);
+    // Ada Stone consented; a reading a day later, x over the range: one failing row
+    deliver(dir, 'accelerometer/landing/accelerometer-1700400000000.json', [
+      { user: 'Ada.Stone@example.com', timestamp: 1700086501000, x: 500.0, y: 0.0, z: 0.0 },
+      { user: 'Ada.Stone@example.com', timestamp: 1700086502000, x: 1.0, y: 0.0, z: 0.0 },
+    ]);
+    const rs = await run(dir, ['build']);
+    const range = byName(rs, RANGE);
+    const consent = byName(rs, CONSENT);
+    expect(range.delta, range.message).toBe(true);
+    expect(range.status).toBe('warn');
+    expect(range.failures).toBe(1);
+    expect(range.message).toMatch(/this build adds/);
+    expect(consent.delta, consent.message).toBe(true);
+    expect(consent.status).toBe('pass');
+    // not row-wise: run whole
+    for (const r of rs.filter((x) => x.resource_type === 'test' && /^(unique|same_customer_pairs|row_count|accepted_values)_/.test(x.name))) expect(r.delta, r.name).toBeUndefined();
+    expect(await whole(dir, [RANGE, CONSENT])).toEqual({ [RANGE]: 1, [CONSENT]: 0 });
+  });
+
+  it('a gate whose recorded result had failing rows runs whole', async () => {
+    deliver(dir, 'accelerometer/landing/accelerometer-1700500000000.json', [{ user: 'Ada.Stone@example.com', timestamp: 1700172901000, x: 2.0, y: 0.0, z: 0.0 }]);
+    const rs = await run(dir, ['build']);
+    const range = byName(rs, RANGE);
+    expect(range.delta).toBeUndefined();
+    expect(range.failures).toBe(1);
+    expect(byName(rs, CONSENT).delta).toBe(true);
+  });
+
+  it('when another input of the test changed, it runs whole', async () => {
+    // a new customer record changes customer_trusted, which the consent test reads
+    deliver(dir, 'customer/landing/customer-1700600000000.json', [
+      { customerName: 'Una Delta', email: 'Una.Delta@example.com', phone: '5550100177', birthDay: '1990-02-02', serialNumber: '5eed0077-0000-4000-8000-000000000077', registrationDate: 1700000000000, lastUpdateDate: 1700000000000, shareWithResearchAsOfDate: 1700000000000, shareWithPublicAsOfDate: null, shareWithFriendsAsOfDate: null },
+    ]);
+    deliver(dir, 'accelerometer/landing/accelerometer-1700600000000.json', [{ user: 'Una.Delta@example.com', timestamp: 1700259301000, x: 3.0, y: 0.0, z: 0.0 }]);
+    const rs = await run(dir, ['build']);
+    const consent = byName(rs, CONSENT);
+    expect(consent.delta).toBeUndefined();
+    expect(consent.status).toBe('pass');
+  });
+
+  it('--no-reuse audits every row', async () => {
+    deliver(dir, 'accelerometer/landing/accelerometer-1700700000000.json', [{ user: 'Ada.Stone@example.com', timestamp: 1700345701000, x: 4.0, y: 0.0, z: 0.0 }]);
+    const rs = await run(dir, ['build', '--no-reuse']);
+    expect(rs.filter((r) => r.delta)).toEqual([]);
+    expect(byName(rs, RANGE).failures).toBe(1);
+  });
+
+  it('a failing row in the new parts stops the publish, counted as the whole table would count it', async () => {
+    // the range test made an error: it failed before (1 row), so it runs whole; make it pass first
+    const yml = path.join(dir, 'models/trusted/trusted.yml');
+    fs.writeFileSync(yml, fs.readFileSync(yml, 'utf8').replace('max_value: 100\n              config:\n                severity: warn\n', 'max_value: 1000\n'));
+    await run(dir, ['build']);
+    deliver(dir, 'accelerometer/landing/accelerometer-1700800000000.json', [
+      { user: 'Ada.Stone@example.com', timestamp: 1700432101000, x: 5000.0, y: 0.0, z: 0.0 },
+      { user: 'Ada.Stone@example.com', timestamp: 1700432102000, x: 6000.0, y: 0.0, z: 0.0 },
+    ]);
+    const rs = await run(dir, ['build'], 1);
+    const range = byName(rs, RANGE);
+    expect(range.delta, range.message).toBe(true);
+    expect(range.status).toBe('fail');
+    expect(range.failures).toBe(2);
+    expect(byName(rs, 'accelerometer_trusted').status).toBe('error');
+  });
+});
