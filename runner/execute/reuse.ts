@@ -20,14 +20,16 @@
  *
  * Incremental models other than microbatch are never reused (their batch reads their own table:
  * running them again is not a no-op, as in dbt); views are not versioned, so nothing that reads
- * a view is reused. Sources always run: their ingestion reads only new files itself.
+ * a view is reused. Sources always run: their ingestion reads only new files itself. A unit
+ * test is reused on a recorded pass under its own key (unitTestKey): it reads only its given rows.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { isObj, nameParts } from '../lineage/ast.js';
 import { parseSql } from '../lineage/parser.js';
 import type { PublishedRecord } from '../adapters/types.js';
-import type { Manifest, ManifestNode, ModelNode, SeedNode, TestNode } from '../manifest/types.js';
+import type { Manifest, ManifestNode, ModelNode, SeedNode, TestNode, UnitTestNode } from '../manifest/types.js';
+import { givenPlaceholder } from '../compiler/unit-tests.js';
 
 /**
  * Functions (and bare keywords) whose result is not a function of the tables read: the time, the
@@ -203,6 +205,35 @@ export function testKey(manifest: Manifest, test: TestNode, ctx: { dialect: stri
   const parents = tokensOf(test.depends_on, ctx.tokens);
   if (parents.why !== undefined) return parents;
   return { ok: digest({ salt: ctx.salt, kind: 'test', sql: test.compiled_code, config: test.config, severity: test.severity, warn_if: test.warn_if, error_if: test.error_if, parents: parents.ok }) };
+}
+
+/**
+ * The reuse key of a unit test, or why it has none (then it runs). A unit test reads only the rows
+ * it is given (`__stedi_given_<n>` tables) and its expected rows, so its outcome is a function of
+ * its compiled SQL, those rows, the given inputs' declared columns (types and derivations) and the
+ * engine: no published data. Its SQL must be proven to read nothing else and to call nothing
+ * volatile.
+ */
+export function unitTestKey(manifest: Manifest, ut: UnitTestNode, ctx: { dialect: string; salt: string }): Provable<string> {
+  let ast: unknown[];
+  try {
+    ast = parseSql(ut.compiled_code, ctx.dialect);
+  } catch {
+    return { why: 'its SQL could not be parsed' };
+  }
+  const scan: Scan = { tables: [], ctes: new Set() };
+  scanAst(ast, scan);
+  if (scan.problem) return { why: scan.problem };
+  const given = new Set(ut.given.map((_g, i) => givenPlaceholder(i).toLowerCase()));
+  for (const parts of scan.tables) {
+    const name = parts.length === 1 ? parts[0]!.toLowerCase() : undefined;
+    if (name === undefined || !(given.has(name) || scan.ctes.has(name))) return { why: `it reads ${parts.join('.')}, which is not one of its given inputs` };
+  }
+  const inputs = ut.given.map((g) => {
+    const n = manifest.nodes[g.input];
+    return { input: g.input, kind: n?.resource_type ?? null, columns: n && 'columns' in n ? n.columns.map(({ description: _d, ...c }) => c) : null, rows: g.rows };
+  });
+  return { ok: digest({ salt: ctx.salt, kind: 'unit_test', sql: ut.compiled_code, given: inputs, expect: ut.expect }) };
 }
 
 /** The published record of a node's relation. */

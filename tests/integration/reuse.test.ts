@@ -74,8 +74,11 @@ describe('reuse', () => {
     expect(r.code, explain(r)).toBe(0);
     const second = (JSON.parse(fs.readFileSync(path.join(dir, 'target', 'run_results.json'), 'utf8')) as RunResults).results;
     expect(ran(second)).toEqual(new Set());
-    // sources look for new files themselves; unit tests run (they read no published data)
-    expect(second.filter((x) => x.resource_type === 'source' || x.resource_type === 'unit_test').every((x) => !x.reused)).toBe(true);
+    // sources look for new files themselves; unit tests read only their given rows: reused on their recorded pass
+    expect(second.filter((x) => x.resource_type === 'source').every((x) => !x.reused)).toBe(true);
+    const units = second.filter((x) => x.resource_type === 'unit_test');
+    expect(units.length).toBeGreaterThan(5);
+    expect(units.every((x) => x.reused && x.status === 'pass')).toBe(true);
     expect(await tables(dir)).toEqual(before);
     // a warn is reused with its count and its (masked) sample, and still said
     const warn = second.find((x) => x.name === 'unique_customer_curated_serial_number')!;
@@ -152,6 +155,32 @@ describe('reuse', () => {
     const rs = await build(dir);
     expect(rs.find((x) => x.name === 'unique_customer_curated_serial_number')!.status).toBe('warn');
     await sameAsFromNothing(dir);
+  });
+
+  it('a unit test whose given or expected rows changed runs again; a failing one is never reused', async () => {
+    const yml = path.join(dir, 'models/trusted/trusted.yml');
+    const original = fs.readFileSync(yml, 'utf8');
+    const name = 'accelerometer_trusted_batch_reads_only_its_readings';
+    // the expected x of one row changed: the test must run, and fail, on every build until fixed
+    const broken = original.replace(/(- name: accelerometer_trusted_batch_reads_only_its_readings[\s\S]*?expect:\s*\n\s*rows:\s*\n\s*- \{[^}]*?x: )([0-9.]+)/, (_m, head: string) => `${head}42.0`);
+    expect(broken).not.toBe(original);
+    fs.writeFileSync(yml, broken);
+    for (let i = 0; i < 2; i++) {
+      const rs = await build(dir, [], 1);
+      const u = rs.find((x) => x.name === name)!;
+      expect(u.reused).toBeUndefined();
+      expect(u.status).toBe('fail');
+    }
+    fs.writeFileSync(yml, original);
+    const again = await build(dir);
+    expect(again.find((x) => x.name === name)!.reused).toBeUndefined();
+    const third = await build(dir);
+    expect(third.find((x) => x.name === name)!.reused).toBe(true);
+    // `stedi test` runs every unit test
+    const t = await stedi(dir, ['test', '--select', name], { env: ENV });
+    expect(t.code, explain(t)).toBe(0);
+    const tested = (JSON.parse(fs.readFileSync(path.join(dir, 'target', 'run_results.json'), 'utf8')) as RunResults).results;
+    expect(tested.find((x) => x.name === name)!.reused).toBeUndefined();
   });
 
   it('under --warn-error a recorded warning is not reused: the test runs and fails the run', async () => {

@@ -83,3 +83,13 @@ export function keyHash(expr: string): string {
 export function rowHash(t: string): string {
   return `md5(CAST(to_json(${t}) AS VARCHAR))`;
 }
+
+/**
+ * SQL aggregate: the values of `expr` (row hashes) sorted and concatenated — the text a
+ * fingerprint is the md5 of. Equal to `string_agg(expr, '' ORDER BY expr)`, which gave the
+ * fingerprints of earlier versions, at about half its cost (a list sort instead of an ordered
+ * aggregate); NULL over no rows.
+ */
+export function sortedConcat(expr: string): string {
+  return `array_to_string(list_sort(list(${expr})), '')`;
+}

@@ -35,7 +35,7 @@ import type { ModelNode } from '../../manifest/types.js';
 import { EngineError, type MicrobatchPlan } from '../types.js';
 import type { PublishedRow } from './catalog.js';
 import { partsOf } from './incremental.js';
-import { columnType, count, intervalIn, intervalName, intervalSql, keyHash, rangePredicate, read, rowHash, rows } from './microbatch-sql.js';
+import { columnType, count, intervalIn, intervalName, intervalSql, keyHash, rangePredicate, read, rowHash, rows, sortedConcat } from './microbatch-sql.js';
 import { intervalCount, listParts, partInterval, readState, recordEventParts, sha256, sortKey, STATE_FORMAT, writeState, type State } from './microbatch-state.js';
 
 const q = duckdbDialect.quoteIdent;
@@ -112,11 +112,11 @@ export async function writeMicrobatch(c: DuckDBConnection, node: ModelNode, sql:
   for (const [i, d] of plan.dimensions.entries()) {
     if (d.key !== undefined) {
       const file = path.join(dir, '_state', `keys-${i}.parquet`);
-      await c.run(`COPY (SELECT ${keyHash(`t.${q(d.key)}`)} AS k, md5(string_agg(${rowHash('t')}, '' ORDER BY ${rowHash('t')})) AS fp FROM ${d.relation} t GROUP BY 1) TO ${lit(file)} (FORMAT parquet)`);
+      await c.run(`COPY (SELECT ${keyHash(`t.${q(d.key)}`)} AS k, md5(${sortedConcat(rowHash('t'))}) AS fp FROM ${d.relation} t GROUP BY 1) TO ${lit(file)} (FORMAT parquet)`);
       next.dims[d.relation] = { keyed: file };
     } else {
       const r = byRelation.get(d.relation);
-      const whole = r?.parts?.length ? `parts:${sha256(JSON.stringify(r.parts))}` : `rows:${String((await rows(c, `SELECT md5(coalesce(string_agg(${rowHash('t')}, '' ORDER BY ${rowHash('t')}), '')) AS fp FROM ${d.relation} t`))[0]?.fp)}`;
+      const whole = r?.parts?.length ? `parts:${sha256(JSON.stringify(r.parts))}` : `rows:${String((await rows(c, `SELECT md5(coalesce(${sortedConcat(rowHash('t'))}, '')) AS fp FROM ${d.relation} t`))[0]?.fp)}`;
       next.dims[d.relation] = { whole };
     }
   }

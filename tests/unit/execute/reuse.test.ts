@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { contentTokens, materializeKey, provenReads, testKey } from '../../../runner/execute/reuse.js';
-import type { Manifest, ManifestNode, ModelNode, SeedNode, TestNode } from '../../../runner/manifest/types.js';
+import { contentTokens, materializeKey, provenReads, testKey, unitTestKey } from '../../../runner/execute/reuse.js';
+import type { Manifest, ManifestNode, ModelNode, SeedNode, TestNode, UnitTestNode } from '../../../runner/manifest/types.js';
 
 function rel(schema: string, identifier: string) {
   return { schema, identifier, rendered: `"${schema}"."${identifier}"` };
@@ -120,5 +120,30 @@ describe('keys', () => {
     const m = manifest(model(sql));
     const t = contentTokens(m, [{ relation: '"main"."people"', content: 'folder:x' }, { relation: '"landing"."events"' }]);
     expect([...t]).toEqual([['model.p.people', 'folder:x']]);
+  });
+});
+
+describe('unit test keys', () => {
+  const ctx = { dialect: 'duckdb', salt: 'stedi 1; duckdb 1' };
+  const ut = (extra: Partial<UnitTestNode> = {}): UnitTestNode =>
+    ({ ...base, unique_id: 'unit_test.p.m.t', resource_type: 'unit_test', name: 't', model: 'model.p.m', depends_on: ['model.p.m'], given: [{ input: 'source.p.landing.events', rows: [{ user: 'a' }] }], expect: { rows: [{ id: 1 }] }, compiled_code: 'select 1 as id from __stedi_given_0 g', ...extra }) as unknown as UnitTestNode;
+  it('follows the SQL, the given rows, the given inputs\' columns, the expected rows and the engine', () => {
+    const k = unitTestKey(manifest(), ut(), ctx).ok!;
+    expect(k).toMatch(/^[0-9a-f]{64}$/);
+    expect(unitTestKey(manifest(), ut(), ctx).ok).toBe(k);
+    expect(unitTestKey(manifest(), ut({ compiled_code: 'select 2 as id from __stedi_given_0 g' }), ctx).ok).not.toBe(k);
+    expect(unitTestKey(manifest(), ut({ given: [{ input: 'source.p.landing.events', rows: [{ user: 'b' }] }] }), ctx).ok).not.toBe(k);
+    expect(unitTestKey(manifest(), ut({ expect: { rows: [{ id: 2 }] } }), ctx).ok).not.toBe(k);
+    expect(unitTestKey(manifest(), ut(), { ...ctx, salt: 'stedi 1; duckdb 2' }).ok).not.toBe(k);
+    const typed = { ...source, columns: [{ name: 'user', description: '', pii: false, meta: {}, data_type: 'varchar' }] } as unknown as ManifestNode;
+    const m2 = { nodes: { ...manifest().nodes, [typed.unique_id]: typed } } as unknown as Manifest;
+    expect(unitTestKey(m2, ut(), ctx).ok).not.toBe(k);
+  });
+  it('no key for SQL that reads anything but its given rows or calls something volatile', () => {
+    expect(unitTestKey(manifest(), ut({ compiled_code: 'select 1 as id from main.people' }), ctx).why).toMatch(/not one of its given inputs/);
+    expect(unitTestKey(manifest(), ut({ compiled_code: 'select 1 as id from __stedi_given_1' }), ctx).why).toMatch(/not one of its given inputs/);
+    expect(unitTestKey(manifest(), ut({ compiled_code: "select 1 as id from read_csv('x.csv')" }), ctx).why).toMatch(/table function/);
+    expect(unitTestKey(manifest(), ut({ compiled_code: 'select random() as id from __stedi_given_0' }), ctx).why).toMatch(/random/);
+    expect(unitTestKey(manifest(), ut({ compiled_code: 'select from where' }), ctx).why).toMatch(/parsed/);
   });
 });
