@@ -15,6 +15,8 @@ import { buildGraph } from '../graph/dag.js';
 import { select } from '../graph/select.js';
 import type { Manifest } from '../manifest/types.js';
 import type { ResolvedTarget } from '../project/resolve.js';
+import { loadTarget, targetSpec } from '../targets/registry.js';
+import type { AdapterOptions } from '../targets/types.js';
 import { pseudonymKey, type PseudonymKey } from '../landing/derive.js';
 import { erasureLogPath } from '../landing/erasure-log.js';
 import { dryRunKeyCheck, needsPseudonymKey, resolvePseudonymKey, SUBJECT_KEY_ENV, SUBJECT_KEY_SECRET_SETTING, type SecretReader } from './secrets.js';
@@ -68,13 +70,7 @@ export function eventTimeWindow(opts: { eventTimeStart?: string; eventTimeEnd?: 
   return { ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}) };
 }
 
-export interface AdapterOptions {
-  /** The project's name: with the target's, it names the owner of everything the adapter creates. */
-  project: string;
-  /** Print each call here instead of sending it (athena only). */
-  dryRun?: (line: string) => void;
-  log?: (msg: string) => void;
-}
+export type { AdapterOptions };
 
 /** `warnError`: a selector that matches nothing is an error too (`--warn-error`). */
 export function selectNodes(s: Session, opts: { select?: string[]; exclude?: string[]; retryIds?: string[] }, reporter: Reporter, state?: StateArtifacts, warnError = false): Set<string> {
@@ -87,32 +83,15 @@ export function selectNodes(s: Session, opts: { select?: string[]; exclude?: str
 }
 
 /**
- * The engine of a target. Imported on demand: the DuckDB native module and the AWS SDK cost
- * about 0.3 s to load, which commands that never touch an engine (compile, ls, docs) should not pay.
+ * The engine of a target, from the registry. Imported on demand: the DuckDB native module and the
+ * AWS SDK cost about 0.3 s to load, which commands that never touch an engine (compile, ls, docs)
+ * should not pay.
  */
 export async function adapterFor(target: ResolvedTarget, opts: AdapterOptions): Promise<Adapter> {
-  const owner = { project: opts.project, target: target.name };
-  if (target.type === 'duckdb') {
-    if (opts.dryRun) throw new UserError('--dry-run is available on the athena target only');
-    const { DuckDbAdapter } = await import('../adapters/duckdb/adapter.js');
-    return new DuckDbAdapter(target, owner);
-  }
-  announceNodeSupport();
-  const [{ AthenaAdapter }, { createClients, dryRunClients, formatCall }, { AwsSimulator }] = await Promise.all([
-    import('../adapters/athena/adapter.js'),
-    import('../adapters/athena/clients.js'),
-    import('../adapters/athena/simulator.js'),
-  ]);
-  const region = String(target.region);
-  const print = opts.dryRun;
-  const clients = print
-    ? dryRunClients(region, new AwsSimulator(String(target.database), { name: String(target.workgroup), outputLocation: 's3://<workgroup-result-location>/' }, () => new Date()), (svc, op, input) => print(formatCall(svc, op, input)))
-    : createClients(region);
-  try {
-    return new AthenaAdapter(target as unknown as Record<string, unknown>, clients, { owner, ...(opts.log ? { log: opts.log } : {}) });
-  } catch (e) {
-    throw new UserError((e as Error).message);
-  }
+  if (opts.dryRun && !targetSpec(target.type).capabilities.dryRun) throw new UserError(`--dry-run is not available on the ${target.type} target`);
+  const runtime = await loadTarget(target.type);
+  if (runtime.awsSdk) announceNodeSupport();
+  return await runtime.createAdapter(target, opts);
 }
 
 /** The target with `--ingest-threads` (when given) as its ingest_threads. */
@@ -147,10 +126,11 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
   for (const d of s.warnings) reporter.warn(formatDiagnostic(d));
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const target = { ...withIngestThreads(s.target, opts.ingestThreads), ...(opts.expireVersions ? { keep_versions: 0 } : {}) };
-  if (opts.dryRun && s.target.type === 'duckdb') throw new UserError('--dry-run is available on the athena target only');
+  const spec = targetSpec(s.target.type);
+  if (opts.dryRun && !spec.capabilities.dryRun) throw new UserError(`--dry-run is not available on the ${s.target.type} target`);
   if (opts.dryRun) reporter.info(`DRY RUN on ${s.target.name}: every AWS call and statement is printed in order and answered locally, planned as a first build (an empty Glue database, no landing object on S3, so every table is created and the landing tables are empty; every query succeeds and every test passes); nothing is sent to AWS.`);
   // the key first: a command that cannot have it stops before anything is opened or ingested
-  const erasures = s.target.type === 'duckdb' && fs.existsSync(erasureLogPath(String(s.target.lake_dir)));
+  const erasures = spec.capabilities.local && fs.existsSync(erasureLogPath(String(s.target.lake_dir)));
   const key = !opts.empty && needsPseudonymKey(s.manifest, steps.map((st) => st.node.unique_id), erasures) ? await commandKey(s.target, !!opts.dryRun, reporter) : undefined;
   const adapter = opts.empty ? new (await import('../adapters/duckdb/empty.js')).EmptyRunAdapter() : await adapterFor(target, { project: s.project.config.name, ...(opts.dryRun ? { dryRun: out } : {}), log: reporter.info });
   if (key) adapter.setPseudonymKey(key);
@@ -210,7 +190,8 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
     reportRefusal(refused, s, command, opts, reporter);
     return 1;
   }
-  if (s.target.type === 'athena' && !opts.dryRun) reporter.info(athenaTotals(results));
+  const totals = opts.dryRun ? undefined : (await loadTarget(s.target.type)).runTotals?.(results);
+  if (totals) reporter.info(totals);
   if (reconciliation) {
     reporter.info('');
     for (const l of formatReconciliation(reconciliation)) reporter.info(l);
@@ -236,7 +217,7 @@ export const EMPTY_RESULTS = 'run_results_empty.json';
 
 /** `--empty` builds in a throw-away DuckDB: only for the DuckDB dialect, and without the flags that read landing files or publish. */
 function checkEmpty(target: ResolvedTarget, opts: RunCommandOptions): void {
-  if (target.type !== 'duckdb') throw new UserError(`--empty builds in a throw-away in-memory DuckDB, which cannot run the ${target.type} target's SQL; on ${target.name}, check every statement without running it with --dry-run`);
+  if (!targetSpec(target.type).capabilities.local) throw new UserError(`--empty builds in a throw-away in-memory DuckDB, which cannot run the ${target.type} target's SQL; on ${target.name}, check every statement without running it with --dry-run`);
   const clash = [['--full-refresh', opts.fullRefresh], ['--event-time-start', opts.eventTimeStart], ['--event-time-end', opts.eventTimeEnd], ['--allow-shrink', opts.allowShrink], ['--ingest-threads', opts.ingestThreads], ['--dry-run', opts.dryRun]].filter(([, v]) => v !== undefined && v !== false).map(([f]) => f);
   if (clash.length) throw new UserError(`--empty reads no landing file and publishes nothing, so ${clash.join(' and ')} would do nothing: leave ${clash.length === 1 ? 'it' : 'them'} out`);
 }
@@ -360,16 +341,3 @@ export function leftOutLines(left: ReturnType<typeof testsLeftOut>): string[] {
   return out;
 }
 
-/** Athena queries, data scanned and estimated cost of the whole run (see runner/adapters/athena/cost.ts). */
-function athenaTotals(results: NodeResult[]): string {
-  let queries = 0;
-  let bytes = 0;
-  let usd = 0;
-  for (const r of results) {
-    const a = r.adapter_response as { query_ids?: string[]; data_scanned_bytes?: number; estimated_cost_usd?: number } | undefined;
-    queries += a?.query_ids?.length ?? 0;
-    bytes += a?.data_scanned_bytes ?? 0;
-    usd += a?.estimated_cost_usd ?? 0;
-  }
-  return `Athena: ${queries} quer${queries === 1 ? 'y' : 'ies'}, ${(bytes / 2 ** 20).toFixed(1)} MiB scanned, estimated cost $${usd.toFixed(4)} ($5 per TB scanned, 10 MB minimum per query)`;
-}

@@ -10,6 +10,7 @@ import type { ResolvedTarget } from '../project/resolve.js';
 import type { ProjectSpec } from '../project/types.js';
 import { checkedKey, localKeyFile, resolvePseudonymKey, secretIdOf, SUBJECT_KEY_ENV, SUBJECT_KEY_SECRET_SETTING, type SecretReader } from './secrets.js';
 import { pseudonymKey } from '../landing/derive.js';
+import { targetSpec } from '../targets/registry.js';
 
 export type CheckStatus = 'OK' | 'ERROR' | 'SKIP';
 
@@ -103,7 +104,7 @@ export function keyCheck(target: ResolvedTarget, env: NodeJS.ProcessEnv, needed:
   return check('key', async () => {
     if (!needed) return 'not needed: no source of this project derives a pseudonym';
     const fromEnv = !!env[SUBJECT_KEY_ENV]?.trim();
-    if (target.type === 'duckdb' && !fromEnv) {
+    if (targetSpec(target.type).capabilities.local && !fromEnv) {
       const file = localKeyFile(target);
       if (!fs.existsSync(file)) return `no key yet: the first build creates a random one in ${file} (set ${SUBJECT_KEY_ENV} to use your own)`;
       return `the key file ${file}, fingerprint ${pseudonymKey(Buffer.from(checkedKey(fs.readFileSync(file, 'utf8'), file), 'utf8')).fingerprint}`;

@@ -19,6 +19,7 @@ import { awsHint, catalogCheck, check, credentialsCheck, formatCheck, keyCheck, 
 import { announceNodeSupport } from './node-support.js';
 import type { SecretReader } from './secrets.js';
 import { enterProject, type GlobalOptions } from './session.js';
+import { targetSpec } from '../targets/registry.js';
 
 const require = createRequire(import.meta.url);
 
@@ -52,7 +53,7 @@ function targetCheck(project: ProjectSpec, name: string | undefined, env: NodeJS
     return { check: { name: 'target', status: 'ERROR', detail: first[0]!, ...(first[1] ? { hint: first[1].replace(/^\s*hint:\s*/, '') } : {}) } };
   }
   const by = name?.trim() ? '--target' : env.STEDI_TARGET?.trim() ? 'STEDI_TARGET' : 'default-target';
-  const where = t.target.type === 'athena' ? `, region ${String(t.target.region)}, workgroup ${String(t.target.workgroup)}, Glue database ${String(t.target.database)}` : `, lake ${String(t.target.lake_dir)}/`;
+  const where = `, ${targetSpec(t.target.type).describe(t.target)}`;
   return { target: t.target, check: { name: 'target', status: 'OK', detail: `${t.target.name} (${t.target.type}), chosen by ${by}${where}` } };
 }
 
@@ -97,7 +98,7 @@ export async function debugCommand(opts: GlobalOptions, reporter: Reporter, out:
     const t = targetCheck(p.project, opts.target, process.env);
     say(t.check);
     const target = t.target;
-    if (target?.type === 'duckdb') {
+    if (target && targetSpec(target.type).capabilities.local) {
       const lake = String(target.lake_dir);
       say(await lakeCheck(lake));
       say(await catalogCheck(String(target.catalog)));

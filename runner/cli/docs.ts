@@ -15,6 +15,7 @@ import type { RunResults } from '../execute/results.js';
 import { readRunResults } from '../manifest/read.js';
 import { projectLineage } from '../lineage/project.js';
 import type { Manifest } from '../manifest/types.js';
+import { loadTarget } from '../targets/registry.js';
 import { openSession, SQL_JUDGES, writeJson, type GlobalOptions, type Session } from './session.js';
 
 function otherTargets(s: Session, opts: GlobalOptions, reporter: Reporter): Record<string, Manifest> {
@@ -47,11 +48,12 @@ function lastRunResults(file: string, reporter: Reporter): RunResults | undefine
  * snapshot (read as a file, no engine), else from what the last build or test of the target found.
  */
 async function publishedInconsistenciesOf(s: Session, rr: RunResults | undefined, reporter: Reporter): Promise<{ node: string; other: string; message: string }[]> {
-  if (s.target.type === 'duckdb') {
-    const [{ readSnapshot, snapshotPath, asPublishedRecords }, { publishedInconsistencies }] = await Promise.all([import('../adapters/duckdb/catalog.js'), import('../execute/inputs.js')]);
+  const runtime = await loadTarget(s.target.type);
+  if (runtime.publishedSnapshot) {
+    const { publishedInconsistencies } = await import('../execute/inputs.js');
     try {
-      const snap = readSnapshot(snapshotPath(s.target.catalog));
-      if (snap) return publishedInconsistencies(s.manifest, asPublishedRecords(snap.relations)).map((p) => ({ node: p.node, other: p.other, message: p.message }));
+      const published = await runtime.publishedSnapshot(s.target);
+      if (published) return publishedInconsistencies(s.manifest, published).map((p) => ({ node: p.node, other: p.other, message: p.message }));
     } catch (e) {
       reporter.warn(`the published snapshot cannot be read (${(e as Error).message}): the docs do not say whether the published tables agree`);
     }

@@ -43,6 +43,7 @@ import { rebuildDisagreements } from '../execute/inputs.js';
 import { adapterFor, commandKey, runCommand, type RunCommandOptions } from './commands.js';
 import { SUBJECT_KEY_ENV } from './secrets.js';
 import { openSession, type GlobalOptions, type Session } from './session.js';
+import { targetSpec } from '../targets/registry.js';
 
 export interface ForgetOptions extends GlobalOptions {
   email?: string[];
@@ -164,7 +165,7 @@ export async function forgetCommand(opts: ForgetOptions, reporter: Reporter): Pr
   const adapter = await adapterFor(s.target, { project });
   const access = adapter.erasure();
   // a local target that was never built has no catalog to read (and a dry run must not make one)
-  const built = s.target.type !== 'duckdb' || fs.existsSync(String(s.target.catalog));
+  const built = !targetSpec(s.target.type).capabilities.local || fs.existsSync(String(s.target.catalog));
   // opened first: a target it cannot reach (no credentials, no workgroup) is a clear error before anything is read
   if (built) await adapter.open('read');
 

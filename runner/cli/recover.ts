@@ -5,13 +5,13 @@
  */
 import { UserError } from '../core/diagnostics.js';
 import type { Reporter } from '../execute/reporter.js';
+import { loadTarget } from '../targets/registry.js';
 import { openSession, type GlobalOptions } from './session.js';
 
 export async function recoverCommand(opts: GlobalOptions, reporter: Reporter): Promise<number> {
   const s = openSession(opts, reporter, undefined, undefined, false);
-  if (s.target.type !== 'duckdb') throw new UserError(`stedi recover rebuilds the local catalog of a duckdb target; target ${s.target.name} is ${s.target.type}, whose catalog is Glue`);
-  const { recoverCatalog } = await import('../adapters/duckdb/recover.js');
-  const r = await recoverCatalog(s.target, { project: s.project.config.name, target: s.target.name });
-  for (const l of r.lines) reporter.info(l);
+  const runtime = await loadTarget(s.target.type);
+  if (!runtime.recover) throw new UserError(`stedi recover rebuilds the local catalog of a duckdb target; target ${s.target.name} is ${s.target.type}, which has no local catalog`);
+  for (const l of await runtime.recover(s.target, s.project.config.name)) reporter.info(l);
   return 0;
 }

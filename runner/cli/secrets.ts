@@ -23,6 +23,7 @@ import { UserError } from '../core/diagnostics.js';
 import { pseudonymKey, type PseudonymKey } from '../landing/derive.js';
 import type { Manifest } from '../manifest/types.js';
 import type { ResolvedTarget } from '../project/resolve.js';
+import { targetSpec } from '../targets/registry.js';
 
 export const SUBJECT_KEY_ENV = 'STEDI_SUBJECT_KEY';
 export const SUBJECT_KEY_SECRET_SETTING = 'subject_key_secret_id';
@@ -47,7 +48,7 @@ export function needsPseudonymKey(manifest: Manifest, ids: Iterable<string>, era
 }
 
 export function localKeyFile(target: ResolvedTarget): string {
-  const lake = target.type === 'duckdb' ? target.lake_dir : 'lake';
+  const lake = targetSpec(target.type).capabilities.local ? String(target.lake_dir) : 'lake';
   return path.join(path.dirname(path.normalize(lake)), '.stedi', 'subject_key');
 }
 
@@ -71,13 +72,13 @@ export interface KeyOptions {
 export async function resolvePseudonymKey(target: ResolvedTarget, opts: KeyOptions): Promise<PseudonymKey> {
   const fromEnv = opts.env[SUBJECT_KEY_ENV]?.trim() ? checkedKey(opts.env[SUBJECT_KEY_ENV]!, SUBJECT_KEY_ENV) : undefined;
   const secretId = secretIdOf(target);
-  const fromSecret = secretId !== undefined && target.type === 'athena' ? await secretKey(secretId, String(target.region), opts.readSecret) : undefined;
+  const fromSecret = secretId !== undefined ? await secretKey(secretId, String(target.region), opts.readSecret) : undefined;
   if (fromEnv !== undefined && fromSecret !== undefined && fromEnv !== fromSecret) {
     throw new UserError(`the pseudonymisation key is ambiguous: ${SUBJECT_KEY_ENV} and the secret of ${SUBJECT_KEY_SECRET_SETTING} hold different keys; unset ${SUBJECT_KEY_ENV} or make them the same`);
   }
   const key = fromEnv ?? fromSecret;
   if (key !== undefined) return pseudonymKey(Buffer.from(key, 'utf8'));
-  if (target.type !== 'duckdb') {
+  if (!targetSpec(target.type).capabilities.local) {
     throw new UserError(`no pseudonymisation key: the ${target.name} target refuses to ingest a source with a derived column (subject_key) without one; set ${SUBJECT_KEY_ENV} or the target setting ${SUBJECT_KEY_SECRET_SETTING} (an AWS Secrets Manager secret)`);
   }
   return pseudonymKey(Buffer.from(localKey(target, opts.info), 'utf8'));
@@ -102,7 +103,7 @@ export function dryRunKeyCheck(target: ResolvedTarget, env: NodeJS.ProcessEnv): 
 
 /** The Secrets Manager secret id of the target (athena only), if it names one. */
 export function secretIdOf(target: ResolvedTarget): string | undefined {
-  return target.type === 'athena' && typeof target.subject_key_secret_id === 'string' ? target.subject_key_secret_id : undefined;
+  return typeof target.subject_key_secret_id === 'string' ? target.subject_key_secret_id : undefined;
 }
 
 async function secretKey(secretId: string, region: string, read: SecretReader | undefined): Promise<string> {

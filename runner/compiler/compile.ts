@@ -10,7 +10,7 @@ import type { Manifest, ManifestNode, ModelNode, SeedNode, SourceNode } from '..
 import { MANIFEST_SCHEMA_VERSION } from '../manifest/types.js';
 import type { ProjectSpec, TargetConfig } from '../project/types.js';
 import { checkCycles, checkDialect, checkModelProps, checkPiiLineage, checkRestateBy, checkPiiPolicy, taintedBy, without } from './checks.js';
-import { checkClashes, checkLocations, checkNames, checkPathTemplate, type PlacementContext } from './placement.js';
+import { checkClashes, checkLocations, checkNames, checkTargetSettings, type PlacementContext } from './placement.js';
 import { renderModels, sourceLines } from './models.js';
 import { resolveFolderConfigs } from './configs.js';
 import { checkModelSyntax, checkTestSyntax } from './syntax-checks.js';
@@ -82,7 +82,7 @@ export function compile(input: CompileInput): CompileOutput {
   checkModelProps(project, registry, diagnostics);
   checkNames(nodes, diagnostics);
   checkClashes(nodes, input.target, dialect, diagnostics);
-  checkPathTemplate(input.target, project.config, diagnostics);
+  checkTargetSettings(input.target, project.config, diagnostics);
   checkLocations(nodes, input.target, { projectRoot: input.placement?.projectRoot ?? '/project', otherTargets: input.placement?.otherTargets ?? [], config: project.config }, diagnostics);
   checkPiiPolicy(models, diagnostics);
   checkCycles(nodes, diagnostics);

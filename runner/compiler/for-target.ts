@@ -5,18 +5,17 @@
  * Pure: the environment is passed in.
  */
 import type { Diagnostic } from '../core/diagnostics.js';
-import { duckdbDialect } from '../dialect/duckdb.js';
-import { trinoDialect } from '../dialect/trino.js';
 import type { Dialect } from '../dialect/types.js';
 import type { Manifest } from '../manifest/types.js';
 import { resolveTarget, resolveVars, type ResolvedTarget } from '../project/resolve.js';
 import { targetVars } from '../project/target.js';
 import type { ProjectSpec } from '../project/types.js';
+import { targetSpec } from '../targets/registry.js';
 import { compile } from './compile.js';
 import type { SqlJudges } from './syntax.js';
 
 export function dialectFor(target: ResolvedTarget): Dialect {
-  return target.type === 'duckdb' ? duckdbDialect : trinoDialect(String(target.database));
+  return targetSpec(target.type).dialect(target);
 }
 
 export interface CompileForTargetOptions {

@@ -11,11 +11,12 @@
  *     target of the project.
  */
 import type { Diagnostic } from '../core/diagnostics.js';
-import { absolute, isUri, localTableFolder, overlaps, s3TableFolder, type TableParts } from '../core/paths.js';
+import { absolute, isUri, overlaps, type TableParts } from '../core/paths.js';
 import type { Dialect } from '../dialect/types.js';
 import type { ManifestNode, ModelNode, SeedNode, SourceNode } from '../manifest/types.js';
 import type { ResolvedTarget } from '../project/resolve.js';
 import type { ProjectConfig } from '../project/types.js';
+import { targetSpec } from '../targets/registry.js';
 import { lineOf } from './render-env.js';
 
 export const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -32,14 +33,14 @@ function describe(n: Stored): string {
 
 /** The zone a node's folder is named after, as each target's adapter lays out its tables. */
 function zoneOf(n: Stored, target: ResolvedTarget): string {
-  if (n.resource_type === 'source') return target.type === 'athena' ? 'landing' : n.relation.schema;
+  if (n.resource_type === 'source') return targetSpec(target.type).sourceZone ?? n.relation.schema;
   if (n.resource_type === 'model') return n.zone;
   return String(n.config.zone ?? 'seeds');
 }
 
 /** The folder (local path or S3 prefix) holding a table's versions on the target: the formula the adapters write with. */
 export function tableFolder(target: ResolvedTarget, parts: TableParts): string {
-  return target.type === 'duckdb' ? localTableFolder(target.lake_dir, target.path_template, parts) : s3TableFolder(String(target.s3_data_dir), parts);
+  return targetSpec(target.type).tableFolder(target, parts);
 }
 
 /** The names of a node that become paths or identifiers, with what to call them in a message. */
@@ -107,10 +108,7 @@ export interface PlacementContext {
 
 /** Where a target writes and deletes: the lake folder and catalog, or the S3 data and result prefixes. */
 function writtenLocations(t: ResolvedTarget): [string, string][] {
-  if (t.type === 'duckdb') return [['lake folder', t.lake_dir], ['catalog', t.catalog]];
-  const out: [string, string][] = [['s3_data_dir', String(t.s3_data_dir)]];
-  if (typeof t.s3_staging_dir === 'string' && t.s3_staging_dir) out.push(['s3_staging_dir', t.s3_staging_dir]);
-  return out;
+  return targetSpec(t.type).writtenLocations(t);
 }
 
 /** The lake and data locations against the landing locations and against the other targets'. */
@@ -145,20 +143,10 @@ export function checkLocations(nodes: Record<string, ManifestNode>, target: Reso
   }
 }
 
-/** A path_template must keep each table in a folder of its own inside the lake. */
-export function checkPathTemplate(target: ResolvedTarget, config: ProjectConfig, diagnostics: Diagnostic[]): void {
-  if (target.type !== 'duckdb') return;
-  const t = target.path_template;
-  const problem = !t.includes('{name}')
-    ? 'must contain {name}, so that every table has a folder of its own'
-    : t.startsWith('/') || t.split('/').includes('..')
-      ? 'must stay inside the lake (no leading / and no ..)'
-      : /[^A-Za-z0-9_{}/.-]/.test(t.replace(/\{(entity|zone|name)\}/g, ''))
-        ? 'may hold only {entity}, {zone}, {name}, letters, digits, _, -, . and /'
-        : /\{(?!entity\}|zone\}|name\})/.test(t)
-          ? 'knows only the placeholders {entity}, {zone} and {name}'
-          : undefined;
-  if (!problem) return;
+/** The target's own checks of its settings (e.g. a duckdb path_template keeps each table in a folder of its own). */
+export function checkTargetSettings(target: ResolvedTarget, config: ProjectConfig, diagnostics: Diagnostic[]): void {
   const loc = config.targets[target.name]?.loc ?? config.loc;
-  diagnostics.push({ code: 'E_BAD_VALUE', severity: 'error', file: loc.file, line: loc.line, message: `target '${target.name}': path_template '${t}' ${problem}` });
+  for (const problem of targetSpec(target.type).check?.(target) ?? []) {
+    diagnostics.push({ code: 'E_BAD_VALUE', severity: 'error', file: loc.file, line: loc.line, message: `target '${target.name}': ${problem}` });
+  }
 }

@@ -116,6 +116,14 @@ function reportViolation(s: RenderScope, v: SandboxViolation): void {
   s.report('E_SANDBOX', `${v.message}${where}`, undefined, v.hint, line || undefined);
 }
 
+/**
+ * The macro names `adapter.dispatch(name)` tries, in order: the dialect's prefixes, most specific
+ * first (athena, then trino, whose SQL Athena runs), then `default__`, as dbt's adapter parents.
+ */
+export function dispatchChain(dialect: Pick<Dialect, 'dispatch'>, name: string): string[] {
+  return [...dialect.dispatch.map((p) => `${p}__${name}`), `default__${name}`];
+}
+
 export function createRenderEnv(
   dialect: Dialect,
   macros: SourceFile[],
@@ -196,11 +204,11 @@ export function createRenderEnv(
   env.addGlobal('adapter', {
     dispatch: sandbox.guard('adapter.dispatch', (name: unknown) => {
       const n = String(name);
-      for (const c of [`${dialect.name}__${n}`, `default__${n}`]) {
-        if (macroNames.has(c)) return env.getGlobal(c) as Fn;
-      }
-      state.raised = `no macro implements '${n}' for ${dialect.name} (define ${dialect.name}__${n} or default__${n})`;
-      throw new CompilerRaise(`no macro implements '${n}' for ${dialect.name} (define ${dialect.name}__${n} or default__${n})`);
+      const chain = dispatchChain(dialect, n);
+      const found = chain.find((c) => macroNames.has(c));
+      if (found) return env.getGlobal(found) as Fn;
+      state.raised = `no macro implements '${n}' for ${dialect.name} (define ${chain.join(' or ')})`;
+      throw new CompilerRaise(state.raised);
     }),
   });
 

@@ -7,7 +7,7 @@
  * no dialect of the lineage parser reads it either; otherwise it is taken as a parser gap and the
  * engine judges it at run time. Pure.
  */
-import { parseProblem, parsesInSomeDialect } from '../lineage/parser.js';
+import { parseProblem, parserDialect, parsesInSomeDialect } from '../lineage/parser.js';
 import { lineColumn } from './source-map.js';
 
 /** Why a parser rejects a SQL text: its message and, when it says, the 0-based character offset. */
@@ -20,7 +20,7 @@ export interface SqlRejection {
 export type SqlJudge = (sqls: string[]) => (SqlRejection | undefined)[];
 
 /**
- * Judges by parser, per dialect name. Without one, `athena` is judged by `parserJudge` (its
+ * Judges by parser, per dialect name. Without one, a Trino dialect (athena) is judged by `parserJudge` (its
  * engine's parser cannot be asked without running a query), and `duckdb` suspects are left to the
  * engine at run time: the CLI always hands in DuckDB's parser; library callers may not.
  */
@@ -38,7 +38,10 @@ export function parserJudge(dialect: string): SqlJudge {
     });
 }
 
-const DEFAULT_JUDGES: Record<string, SqlJudge | undefined> = { athena: parserJudge('athena') };
+/** A dialect the lineage parser reads as generic SQL (Trino's) is judged by it; the engine's own parser needs a running engine. */
+function defaultJudge(dialect: string): SqlJudge | undefined {
+  return parserDialect(dialect) === 'generic' ? parserJudge(dialect) : undefined;
+}
 
 export interface SyntaxError {
   message: string;
@@ -59,7 +62,7 @@ export function syntaxErrors(texts: { sql: string; dialect: string }[], judges: 
     if (problems[i]) suspects.set(t.dialect, [...(suspects.get(t.dialect) ?? []), i]);
   });
   for (const [dialect, idx] of suspects) {
-    const judge = judges[dialect] ?? DEFAULT_JUDGES[dialect];
+    const judge = judges[dialect] ?? defaultJudge(dialect);
     if (!judge) continue;
     const verdicts = judge(idx.map((i) => texts[i]!.sql));
     idx.forEach((i, k) => {

@@ -4,6 +4,7 @@ import { doubleQuote, sqlString } from './types.js';
 /** DuckDB: one schema per zone in the local catalog file. */
 export const duckdbDialect: Dialect = {
   name: 'duckdb',
+  dispatch: ['duckdb'],
   lowerCaseNames: false,
   quoteIdent: doubleQuote,
   quoteString: sqlString,

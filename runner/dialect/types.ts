@@ -6,8 +6,13 @@ import type { Relation } from '../manifest/types.js';
 import type { LintFinding } from './lint.js';
 
 export interface Dialect {
-  /** Matches `target.type` and the `<dialect>__macro` prefix used by adapter.dispatch. */
-  readonly name: 'duckdb' | 'athena';
+  /** The target type whose SQL this is (manifests, lineage, the engine's syntax judge). */
+  readonly name: string;
+  /**
+   * The `<prefix>__macro` names `adapter.dispatch()` tries, most specific first, before
+   * `default__macro`: e.g. athena, then trino, whose SQL Athena runs (dbt's adapter parents).
+   */
+  readonly dispatch: readonly string[];
   quoteIdent(id: string): string;
   relation(schema: string, identifier: string): Relation;
   quoteString(s: string): string;

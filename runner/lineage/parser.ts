@@ -9,15 +9,23 @@ import { init, parse, SUPPORTED_DIALECTS, type DialectName } from '@guanmingchiu
 
 await init();
 
-/** stedi dialect name → sqlparser-rs dialect. Athena runs Trino SQL, which sqlparser-rs knows as generic SQL (with `?` parameters). */
-const DIALECTS: Record<string, DialectName> = { duckdb: 'duckdb', athena: 'generic' };
+/**
+ * stedi dialect name → sqlparser-rs dialect. Every other dialect (athena, trino) is Trino SQL,
+ * which sqlparser-rs knows as generic SQL (with `?` parameters).
+ */
+const DIALECTS: Record<string, DialectName> = { duckdb: 'duckdb' };
+
+/** The sqlparser-rs dialect that reads a stedi dialect's SQL. */
+export function parserDialect(dialect: string): DialectName {
+  return DIALECTS[dialect] ?? 'generic';
+}
 
 export class SqlParseError extends Error {}
 
 /** Parses SQL text into statements (plain JSON). Throws SqlParseError with the parser's message. */
 export function parseSql(sql: string, dialect: string): unknown[] {
   try {
-    return parse(sql, DIALECTS[dialect] ?? 'generic') as unknown[];
+    return parse(sql, parserDialect(dialect)) as unknown[];
   } catch (e) {
     throw new SqlParseError((e as Error).message);
   }

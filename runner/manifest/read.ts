@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import { UserError } from '../core/diagnostics.js';
 import { RUN_RESULTS_SCHEMA_VERSION, type RunResults } from '../execute/results.js';
+import { isTargetType } from '../targets/registry.js';
 import { MANIFEST_SCHEMA_VERSION, type Manifest } from './types.js';
 
 const RESOURCE_TYPES = new Set(['source', 'seed', 'model', 'test', 'unit_test']);
@@ -44,7 +45,7 @@ export function parseManifest(text: string, file: string): Manifest {
     );
   }
   const target = meta.target;
-  if (typeof meta.project_name !== 'string' || !isObject(target) || typeof target.name !== 'string' || (target.type !== 'duckdb' && target.type !== 'athena')) {
+  if (typeof meta.project_name !== 'string' || !isObject(target) || typeof target.name !== 'string' || !isTargetType(target.type)) {
     throw new UserError(`${file} is not a complete stedi manifest: metadata.project_name or metadata.target (name, type) is missing`);
   }
   for (const [id, n] of Object.entries(m.nodes)) {

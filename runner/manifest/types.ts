@@ -162,7 +162,8 @@ export type ManifestNode = SourceNode | SeedNode | ModelNode | TestNode | UnitTe
 
 export interface TargetInfo {
   name: string;
-  type: 'duckdb' | 'athena';
+  /** A target type of runner/targets/registry.ts. */
+  type: string;
   /** Everything from the target block except secrets, for artifacts. */
   settings: Record<string, unknown>;
 }

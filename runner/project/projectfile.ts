@@ -1,16 +1,16 @@
 /** `stedi_project.yml`: strict parse into ProjectConfig. Pure. */
 import { isMap, isScalar } from 'yaml';
 import { didYouMean, type DiagnosticBag } from '../core/diagnostics.js';
-import { ATHENA_REQUIRED_KEYS, checkConfigEntry, MODEL_CONFIG_KEYS, PROJECT_KEYS } from './schema.js';
+import { checkConfigEntry, MODEL_CONFIG_KEYS, PROJECT_KEYS } from './schema.js';
 import {
   applyTargetDefaults,
   checkTargetValue,
   checkTemplate,
   isTemplated,
-  TARGET_KEYS,
+  targetKeys,
   TARGET_TYPES,
-  type TargetType,
 } from './target.js';
+import { targetSpec } from '../targets/registry.js';
 import type { FolderConfig, Loc, ProjectConfig, TargetConfig } from './types.js';
 import { deref, describe, lineOf, MapView, parseYaml, toJS } from './yamlread.js';
 
@@ -131,11 +131,12 @@ function readTarget(v: MapView, line: number): Target | undefined {
     v.err('E_BAD_VALUE', 'type', `${v.what}: unknown target type '${type}'`, didYouMean(type, TARGET_TYPES) ?? `allowed: ${TARGET_TYPES.join(', ')}`);
     return undefined;
   }
-  const tt = type as TargetType;
-  v.checkKeys(TARGET_KEYS[tt], tt === 'athena' ? ATHENA_REQUIRED_KEYS : []);
+  const tt = type;
+  const keys = targetKeys(tt);
+  v.checkKeys(keys, targetSpec(tt).required);
   const out: Record<string, unknown> = { type: tt };
   for (const key of v.keys()) {
-    if (key === 'type' || !TARGET_KEYS[tt].includes(key)) continue;
+    if (key === 'type' || !keys.includes(key)) continue;
     const value = toJS(v.ctx, v.get(key));
     if (value === undefined) continue;
     const r = isTemplated(value) ? templated(key, value) : checkTargetValue(tt, key, value);

@@ -4,7 +4,8 @@
  */
 import { LineCounter, parseDocument } from 'yaml';
 import { DiagnosticBag, didYouMean, type Diagnostic } from '../core/diagnostics.js';
-import { ATHENA_REQUIRED_KEYS, isPlainObject } from './schema.js';
+import { isPlainObject } from './schema.js';
+import { targetSpec } from '../targets/registry.js';
 import { applyTargetDefaults, checkTargetValue, isTemplated, renderEnvVars, type TargetType } from './target.js';
 import { checkYamlLimits, guardedToJS } from './yaml-limits.js';
 import type { ProjectConfig, TargetConfig } from './types.js';
@@ -111,10 +112,8 @@ function renderTarget(raw: TargetConfig & { loc: { file: string; line: number } 
     if ('problem' in r) bag.error(r.problem.code, name, 0, `${name}: ${r.problem.message}`);
     else out[key] = r.value;
   }
-  if (tt === 'athena') {
-    for (const key of ATHENA_REQUIRED_KEYS) {
-      if (out[key] === undefined) bag.error('E_MISSING_KEY', loc.file, loc.line, `target '${name}': missing required key '${key}'`);
-    }
+  for (const key of targetSpec(tt).required) {
+    if (out[key] === undefined) bag.error('E_MISSING_KEY', loc.file, loc.line, `target '${name}': missing required key '${key}'`);
   }
   return out;
 }

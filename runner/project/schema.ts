@@ -23,36 +23,6 @@ export const PROJECT_KEYS = [
   'models',
 ] as const;
 
-export const DUCKDB_TARGET_KEYS = [
-  'type',
-  'lake_dir',
-  'path_template',
-  'catalog',
-  'threads',
-  'ingest_threads',
-  'landing_reader',
-  'memory_limit',
-  'temp_directory',
-] as const;
-
-export const ATHENA_TARGET_KEYS = [
-  'type',
-  'region',
-  'database',
-  'workgroup',
-  's3_data_dir',
-  's3_staging_dir',
-  'landing_root',
-  'threads',
-  'ingest_threads',
-  'table_format',
-  'keep_versions',
-  'catalog',
-  'subject_key_secret_id',
-] as const;
-
-export const ATHENA_REQUIRED_KEYS = ['region', 'database', 'workgroup', 's3_data_dir'] as const;
-
 export const PROPERTY_FILE_KEYS = ['version', 'sources', 'models', 'seeds', 'unit_tests'] as const;
 export const SOURCE_KEYS = ['name', 'description', 'tables', 'freshness', 'loaded_at_field'] as const;
 export const SOURCE_TABLE_KEYS = [

@@ -3,39 +3,16 @@
  * renderer. Shared by the loader (which keeps templated values as strings) and resolveTarget
  * (which renders them, then validates types). Pure.
  */
-import { ATHENA_TARGET_KEYS, DUCKDB_TARGET_KEYS } from './schema.js';
+import { TARGET_TYPES, targetSpec } from '../targets/registry.js';
+import type { TargetSettings } from '../targets/types.js';
 
-export const TARGET_TYPES = ['duckdb', 'athena'] as const;
-export type TargetType = (typeof TARGET_TYPES)[number];
+export { TARGET_TYPES };
+export type TargetType = string;
 
-export const TARGET_KEYS: Record<TargetType, readonly string[]> = {
-  duckdb: DUCKDB_TARGET_KEYS,
-  athena: ATHENA_TARGET_KEYS,
-};
-
-type FieldRule = { type: 'string' } | { type: 'int'; min: number } | { type: 'enum'; values: readonly string[] };
-
-const S: FieldRule = { type: 'string' };
-const THREADS: FieldRule = { type: 'int', min: 1 };
-
-export const TARGET_FIELD_RULES: Record<TargetType, Record<string, FieldRule>> = {
-  duckdb: { lake_dir: S, path_template: S, catalog: S, threads: THREADS, ingest_threads: THREADS, landing_reader: { type: 'enum', values: ['auto', 'classifier'] }, memory_limit: S, temp_directory: S },
-  athena: {
-    region: S,
-    database: S,
-    workgroup: S,
-    s3_data_dir: S,
-    s3_staging_dir: S,
-    landing_root: S,
-    catalog: S,
-    threads: THREADS,
-    ingest_threads: THREADS,
-    keep_versions: { type: 'int', min: 0 },
-    table_format: { type: 'enum', values: ['iceberg', 'hive'] },
-    /** The AWS Secrets Manager secret (name or ARN) holding the pseudonymisation key; its id, never its value. */
-    subject_key_secret_id: S,
-  },
-};
+/** The keys a target of this type may have (`type` and its settings). */
+export function targetKeys(type: TargetType): string[] {
+  return ['type', ...Object.keys(targetSpec(type).fields)];
+}
 
 export interface FieldProblem {
   code: 'E_BAD_TYPE' | 'E_BAD_VALUE' | 'E_BAD_TEMPLATE' | 'E_ENV_VAR_MISSING';
@@ -47,7 +24,7 @@ export type FieldResult = { value: unknown } | { problem: FieldProblem };
 
 /** Check (and normalise: digit strings → int) one rendered target value. */
 export function checkTargetValue(type: TargetType, key: string, value: unknown): FieldResult {
-  const rule = TARGET_FIELD_RULES[type][key];
+  const rule = targetSpec(type).fields[key];
   if (!rule) return { value };
   if (rule.type === 'int') {
     const n = typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
@@ -69,17 +46,7 @@ export function checkTargetValue(type: TargetType, key: string, value: unknown):
 
 /** Fill the defaults of a target (works on raw, still templated values too). */
 export function applyTargetDefaults(type: TargetType, t: Record<string, unknown>): Record<string, unknown> {
-  if (type === 'duckdb') {
-    const lake = t.lake_dir ?? 'lake';
-    return {
-      ...t,
-      lake_dir: lake,
-      path_template: t.path_template ?? '{entity}/{zone}/{name}',
-      catalog: t.catalog ?? `${String(lake)}/stedi.duckdb`,
-      threads: t.threads ?? 4,
-    };
-  }
-  return { ...t, threads: t.threads ?? 4, catalog: t.catalog ?? 'AwsDataCatalog' };
+  return targetSpec(type).defaults(t);
 }
 
 const ENV_VAR_RE = /\{\{\s*env_var\(\s*(['"])([A-Za-z_][A-Za-z0-9_]*)\1\s*(?:,\s*(['"])((?:(?!\3).)*)\3\s*)?\)\s*\}\}/g;
@@ -129,11 +96,7 @@ export function renderEnvVars(key: string, value: string, env: Record<string, st
   };
 }
 
-/**
- * Vars a target sets for the models: on athena the landing sources live on S3, so the target's
- * `landing_root` (when given) replaces the project default; STEDI_VARS and --vars still win.
- */
-export function targetVars(target: { type: string; landing_root?: unknown }): Record<string, unknown> {
-  if (target.type === 'athena' && typeof target.landing_root === 'string') return { landing_root: target.landing_root };
-  return {};
+/** Vars a target sets for the models (its spec's `vars`); STEDI_VARS and --vars still win. */
+export function targetVars(target: TargetSettings): Record<string, unknown> {
+  return targetSpec(target.type).vars?.(target) ?? {};
 }

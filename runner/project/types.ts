@@ -9,41 +9,17 @@ export interface Loc {
   line: number; // 1-based
 }
 
-export interface DuckDbTargetConfig {
-  type: 'duckdb';
-  /** Folder holding the lake (tables as Parquet), relative to the project root. */
-  lake_dir: string;
-  /** Storage path of a table inside lake_dir; placeholders {entity} {zone} {name}. */
-  path_template: string;
-  /** DuckDB catalog file in which every node is queryable by name. */
-  catalog: string;
+/**
+ * A target as the project file gives it: `type` names its spec in runner/targets/registry.ts, which
+ * says which further settings it takes (checked with their defaults when the project is read).
+ */
+export interface TargetConfig {
+  type: string;
   threads: number;
   /** Threads that classify landing lines (default: one per core; 1: no thread started). */
   ingest_threads?: number;
-  /** `auto` (default): DuckDB's JSON reader takes the landing files whose every line is canonical; `classifier`: every line is classified by the runner. */
-  landing_reader?: 'auto' | 'classifier';
-  memory_limit?: string;
-  temp_directory?: string;
-}
-
-export interface AthenaTargetConfig {
-  type: 'athena';
-  region: string;
-  database: string;
-  workgroup: string;
-  s3_data_dir: string;
-  s3_staging_dir?: string;
-  landing_root?: string;
-  /** AWS Secrets Manager secret id (name or ARN) of the pseudonymisation key (see runner/cli/secrets.ts). */
-  subject_key_secret_id?: string;
-  threads: number;
-  /** Threads that classify landing lines (default: one per core; 1: no thread started). */
-  ingest_threads?: number;
-  /** Any further keys are kept for the Athena adapter to validate. */
   [key: string]: unknown;
 }
-
-export type TargetConfig = DuckDbTargetConfig | AthenaTargetConfig;
 
 /** Folder-level model config from `stedi_project.yml` `models:` (dbt's `+key` form). */
 export interface FolderConfig {

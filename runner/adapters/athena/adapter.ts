@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import { GetWorkGroupCommand, type AthenaClient, type ResultConfiguration } from '@aws-sdk/client-athena';
 import type { GlueClient, Table } from '@aws-sdk/client-glue';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { trinoDialect } from '../../dialect/trino.js';
+import { athenaDialect } from '../../targets/athena/spec.js';
 import type { PseudonymKey } from '../../landing/derive.js';
 import type { ModelNode, SeedNode, SourceNode } from '../../manifest/types.js';
 import { csvHeader, csvToRows } from '../../project/csv.js';
@@ -74,7 +74,7 @@ export class AthenaAdapter implements Adapter {
     private readonly opts: AthenaAdapterOptions = {},
   ) {
     this.settings = athenaSettings(target);
-    this.dialect = trinoDialect(this.settings.database);
+    this.dialect = athenaDialect(this.settings.database);
     this.runner = new QueryRunner(clients.athena, this.settings, { ...DEFAULT_TIMING, ...opts.timing });
     this.catalog = new Catalog(clients.glue, this.settings.database);
     // an adapter without an owner owns nothing: it can create, but never replace or delete

@@ -28,7 +28,7 @@ import type { PseudonymKey } from '../../landing/derive.js';
 import type { ErasureList } from '../../landing/erasure.js';
 import { erasureList, erasureLogPath, readErasureLog } from '../../landing/erasure-log.js';
 import { localErasure } from './erasure.js';
-import type { DuckDbTargetConfig } from '../../project/types.js';
+import type { DuckDbTargetConfig } from '../../targets/duckdb/spec.js';
 import type { ModelNode, SeedNode, SourceNode } from '../../manifest/types.js';
 import type { Adapter, AdapterResponse, Audit, Candidate, MaterializeResult, PublishedRecord, PublishOptions, QueryResult, ReuseStore } from '../types.js';
 import { EngineError, type ErasureAccess } from '../types.js';

@@ -23,6 +23,19 @@ const FILES: Record<string, string> = {
   'runner/execute/good-types.ts': "import { EngineError } from '../adapters/types.js';\nexport const e = EngineError;\n",
   'runner/execute/unit-test.ts': "import { DuckDbAdapter } from '../adapters/duckdb/adapter.js';\nexport const a = DuckDbAdapter;\n",
   'runner/cli/floating.ts': 'async function later(): Promise<number> { return 1; }\nexport function go(): void { later(); }\nexport function fine(): void { void later(); }\n',
+  // only the registry knows the targets: the phases and the CLI ask it, never a target's folder
+  'runner/compiler/bad-target.ts': "import { athenaSpec } from '../targets/athena/spec.js';\nexport const s = athenaSpec;\n",
+  'runner/project/bad-target.ts': "import { athenaSpec } from '../targets/athena/spec.js';\nexport const s = athenaSpec;\n",
+  'runner/execute/bad-target.ts': "import { athenaSpec } from '../targets/athena/spec.js';\nexport const s = athenaSpec;\n",
+  'runner/cli/bad-target.ts': "import { runtime } from '../targets/athena/runtime.js';\nexport const r = runtime;\n",
+  'runner/cli/good-registry.ts': "import { targetSpec } from '../targets/registry.js';\nexport const s = targetSpec;\n",
+  // a target's spec is pure: no Node built-in, no engine (its runtime imports that, on demand)
+  'runner/targets/x/spec.ts': "import fs from 'node:fs';\nexport const x = fs.existsSync('a');\n",
+  'runner/targets/y/spec.ts': "import { DuckDbAdapter } from '../../adapters/duckdb/adapter.js';\nexport const a = DuckDbAdapter;\n",
+  'runner/targets/y/runtime.ts': "import { DuckDbAdapter } from '../../adapters/duckdb/adapter.js';\nexport const a = DuckDbAdapter;\n",
+  'runner/targets/registry.ts': 'export function targetSpec(): string { return "x"; }\n',
+  'runner/targets/athena/spec.ts': 'export const athenaSpec = {};\n',
+  'runner/targets/athena/runtime.ts': 'export const runtime = {};\n',
   'runner/adapters/types.ts': 'export class EngineError extends Error {}\n',
   'runner/adapters/duckdb/adapter.ts': 'export class DuckDbAdapter {}\n',
   'runner/cli/main.ts': 'export function main(): number { return 0; }\n',
@@ -43,11 +56,17 @@ describe('the lint step', () => {
     const found = out.diagnostics.map((d) => `${d.filename} ${d.code}`).sort();
     expect(found).toEqual([
       'runner/adapters/x/bad-cli.ts eslint(no-restricted-imports)',
+      'runner/cli/bad-target.ts eslint(no-restricted-imports)',
       'runner/cli/floating.ts typescript(no-floating-promises)',
       'runner/compiler/bad-fs.ts eslint(no-restricted-imports)',
+      'runner/compiler/bad-target.ts eslint(no-restricted-imports)',
       'runner/dialect/bad-adapter.ts eslint(no-restricted-imports)',
       'runner/execute/bad-engine.ts eslint(no-restricted-imports)',
+      'runner/execute/bad-target.ts eslint(no-restricted-imports)',
       'runner/graph/bad-os.ts eslint(no-restricted-imports)',
+      'runner/project/bad-target.ts eslint(no-restricted-imports)',
+      'runner/targets/x/spec.ts eslint(no-restricted-imports)',
+      'runner/targets/y/spec.ts eslint(no-restricted-imports)',
     ]);
   });
 });

@@ -142,7 +142,7 @@ describe('the local key file', () => {
     expect(second.key.equals(first.key)).toBe(true);
     expect(said).toHaveLength(1);
     expect(said[0]).not.toContain(first.key.toString());
-    const file = path.join(path.dirname(String((target as { lake_dir: string }).lake_dir)), '.stedi', 'subject_key');
+    const file = path.join(path.dirname(String(target.lake_dir)), '.stedi', 'subject_key');
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     fs.writeFileSync(file, 'short\n');
     expect(await refused(resolve(target))).toMatch(/subject_key is too short/);

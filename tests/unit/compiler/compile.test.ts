@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { dispatchChain } from '../../../runner/compiler/render-env.js';
+import { duckdbDialect } from '../../../runner/dialect/duckdb.js';
+import { trinoDialect } from '../../../runner/dialect/trino.js';
 import { MANIFEST_SCHEMA_VERSION } from '../../../runner/manifest/types.js';
 import { codes, compileFiles, model, tests } from './harness.js';
 
@@ -43,6 +46,31 @@ describe('compile: rendering', () => {
       'models/trusted/a.sql': "select {{ adapter.dispatch('ms')('t') }}",
     }, { target: 'athena' });
     expect(model(athena, 'a').compiled_code).toBe('select from_unixtime(t / 1000.0)');
+  });
+
+  it('adapter.dispatch resolves through the parent chain: athena__, then trino__ (whose SQL Athena runs), then default__', () => {
+    const ms = (defs: string) => ({ 'macros/ms.sql': defs, 'models/trusted/a.sql': "select {{ adapter.dispatch('ms')('t') }}" });
+    const trino = '{% macro trino__ms(c) %}trino({{ c }}){% endmacro %}';
+    const athena = '{% macro athena__ms(c) %}athena({{ c }}){% endmacro %}';
+    const dflt = '{% macro default__ms(c) %}dflt({{ c }}){% endmacro %}';
+    const on = (target: string, defs: string) => compileFiles(ms(defs), { target });
+    // the most specific prefix wins, wherever it is defined
+    expect(model(on('athena', dflt + trino + athena), 'a').compiled_code).toBe('select athena(t)');
+    // Athena inherits Trino's SQL
+    expect(model(on('athena', dflt + trino), 'a').compiled_code).toBe('select trino(t)');
+    expect(model(on('athena', dflt), 'a').compiled_code).toBe('select dflt(t)');
+    // DuckDB is not in Trino's family: it skips trino__ and athena__
+    expect(model(on('local', dflt + trino + athena), 'a').compiled_code).toBe('select dflt(t)');
+    // nothing in the chain: a compile error naming every macro that would do, in order
+    const none = on('athena', '{% macro duckdb__ms(c) %}d({{ c }}){% endmacro %}');
+    expect(none.manifest).toBeUndefined();
+    expect(none.diagnostics.map((d) => d.message).join('\n')).toContain("no macro implements 'ms' for athena (define athena__ms or trino__ms or default__ms)");
+  });
+
+  it('dispatchChain lists the prefixes of a dialect, most specific first, then default__', () => {
+    expect(dispatchChain(duckdbDialect, 'x')).toEqual(['duckdb__x', 'default__x']);
+    expect(dispatchChain(trinoDialect('db'), 'x')).toEqual(['trino__x', 'default__x']);
+    expect(dispatchChain(trinoDialect('db', 'athena', ['athena', 'trino']), 'x')).toEqual(['athena__x', 'trino__x', 'default__x']);
   });
 
   it('has no way to reach a secret from SQL: the pseudonymisation key stays in the runner', () => {

@@ -7,8 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../../runner/compiler/compile.js';
-import { duckdbDialect } from '../../../runner/dialect/duckdb.js';
-import { trinoDialect } from '../../../runner/dialect/trino.js';
+import { dialectFor } from '../../../runner/compiler/for-target.js';
 import { projectLineage } from '../../../runner/lineage/project.js';
 import type { Manifest } from '../../../runner/manifest/types.js';
 import { loadProject } from '../../../runner/project/load.js';
@@ -22,7 +21,7 @@ function manifestFor(targetName: string): Manifest {
   if (!loaded.project) throw new Error(JSON.stringify(loaded.diagnostics));
   const t = resolveTarget(loaded.project.config, targetName, {}).target!;
   const vars = resolveVars(loaded.project.config.vars, undefined, {}).vars;
-  const dialect = t.type === 'duckdb' ? duckdbDialect : trinoDialect(String(t.database));
+  const dialect = dialectFor(t);
   const out = compile({ project: loaded.project, target: t, dialect, vars, now: new Date(0) });
   expect(out.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
   return out.manifest!;
