@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import type { S3Client } from '@aws-sdk/client-s3';
+import type { AwsApi } from '../runner/adapters/athena/api.js';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { jsonLinesSink, S3LinesWriter } from '../runner/adapters/athena/landing-io.js';
 import { stageLanding } from '../runner/adapters/duckdb/sources.js';
@@ -71,9 +71,9 @@ function sources(root: string): SourceNode[] {
 }
 
 /** An S3 client that accepts every PutObject and counts the bytes. */
-function countingS3(): { client: S3Client; bytes: () => number } {
+function countingS3(): { client: AwsApi; bytes: () => number } {
   let n = 0;
-  const client = { send: async (cmd: { input: { Body?: Uint8Array } }) => ((n += cmd.input.Body?.length ?? 0), {}) } as unknown as S3Client;
+  const client = { call: async (_op: string, input: { Body?: Uint8Array }) => ((n += input.Body?.length ?? 0), {}) } as unknown as AwsApi;
   return { client, bytes: () => n };
 }
 

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AthenaClients } from '../adapters/athena/adapter.js';
+import type { AwsApi } from '../adapters/athena/api.js';
 import type { ResolvedTarget } from '../project/resolve.js';
 import type { ProjectSpec } from '../project/types.js';
 import { checkedKey, localKeyFile, resolvePseudonymKey, secretIdOf, SUBJECT_KEY_ENV, SUBJECT_KEY_SECRET_SETTING, type SecretReader } from './secrets.js';
@@ -119,11 +119,11 @@ export function keyCheck(target: ResolvedTarget, env: NodeJS.ProcessEnv, needed:
 const CREDENTIAL_HINT = "configure the AWS SDK's default provider chain: AWS_PROFILE (then 'aws sso login' for an SSO profile), AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or a role";
 
 /** Credentials from the SDK's default provider chain: where they came from, never what they are. */
-export function credentialsCheck(clients: AthenaClients, env: NodeJS.ProcessEnv): Promise<Check> {
+export function credentialsCheck(aws: AwsApi, env: NodeJS.ProcessEnv): Promise<Check> {
   return check('credentials', async () => {
-    const provider = (clients.athena.config as unknown as { credentials: () => Promise<{ expiration?: Date; $source?: Record<string, unknown> }> }).credentials;
-    const c = await provider();
-    const sources = Object.keys(c.$source ?? {}).map((k) => k.replace(/^CREDENTIALS_/, '').toLowerCase().replace(/_/g, ' '));
+    if (!aws.credentials) throw new Error('internal: these AWS calls report no credentials');
+    const c = await aws.credentials();
+    const sources = Object.keys(c.source ?? {}).map((k) => k.replace(/^CREDENTIALS_/, '').toLowerCase().replace(/_/g, ' '));
     const profile = env.AWS_PROFILE ? `, AWS_PROFILE ${env.AWS_PROFILE}` : '';
     return `resolved by the AWS SDK's default provider chain (${sources.length ? sources.join(', ') : 'source not reported'}${profile})${c.expiration ? `; temporary, until ${c.expiration.toISOString()}` : ''}`;
   }, () => CREDENTIAL_HINT);

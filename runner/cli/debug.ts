@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import type { AthenaClients } from '../adapters/athena/adapter.js';
+import type { AwsApi } from '../adapters/athena/api.js';
 import { STEDI_VERSION } from '../compiler/compile.js';
 import { formatDiagnostic } from '../core/diagnostics.js';
 import type { Reporter } from '../execute/reporter.js';
@@ -58,7 +58,7 @@ function targetCheck(project: ProjectSpec, name: string | undefined, env: NodeJS
 }
 
 export interface AthenaDebugDeps {
-  clients: AthenaClients;
+  clients: AwsApi;
   readSecret: SecretReader;
 }
 

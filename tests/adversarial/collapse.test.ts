@@ -15,7 +15,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AwsSimulator } from '../../runner/adapters/athena/simulator.js';
+import type { HookedSimulator } from '../helpers/hooked-simulator.js';
 import { copyFixture, explain, publishedDirs, query, removeFixtures, runResults, snapshot, stedi, versionDirs, write, type Row } from '../helpers/stedi.js';
 import { counts, edit, removeCopies, stediWithCorpus, TABLES } from '../integration/messy-helpers.js';
 import { adapterOptions, build, checkedBuild, compileProject, deliverLanding, type FakeAws, fakeAwsEachTest } from '../unit/athena/harness.js';
@@ -261,7 +261,7 @@ describe('consent_policy: a failed build leaves an inconsistency that stedi test
 });
 
 describe('on Athena (real SDK clients, faked transports)', () => {
-  let sim: AwsSimulator;
+  let sim: HookedSimulator;
   let aws: FakeAws;
   fakeAwsEachTest((s, a) => {
     sim = s;

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { AwsSimulator } from '../../runner/adapters/athena/simulator.js';
+import type { HookedSimulator } from '../helpers/hooked-simulator.js';
 import { copyFixture, explain, removeFixtures, stedi, write } from '../helpers/stedi.js';
 import { adapterOptions, build, compileProject, deliverLanding, fakeAwsEachTest } from '../unit/athena/harness.js';
 
@@ -74,7 +74,7 @@ describe('DuckDB errors over personal data', () => {
 });
 
 describe('Athena errors over personal data', () => {
-  let sim: AwsSimulator;
+  let sim: HookedSimulator;
   fakeAwsEachTest((s) => {
     sim = s;
   });

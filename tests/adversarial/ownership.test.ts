@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AthenaAdapter } from '../../runner/adapters/athena/adapter.js';
 import { createClients } from '../../runner/adapters/athena/clients.js';
 import { versionMarkerKey } from '../../runner/adapters/athena/names.js';
-import type { AwsSimulator } from '../../runner/adapters/athena/simulator.js';
+import type { HookedSimulator } from '../helpers/hooked-simulator.js';
 import { copyFixture, explain, removeFixtures, snapshot, stedi, write } from '../helpers/stedi.js';
 import { adapterOptions, build, compileProject, deliverLanding, MINI_PROJECT_YML, type FakeAws, fakeAwsEachTest } from '../unit/athena/harness.js';
 
@@ -167,7 +167,7 @@ describe('names that become paths or identifiers', () => {
 });
 
 describe('Athena: Glue tables and S3 prefixes', () => {
-  let sim: AwsSimulator;
+  let sim: HookedSimulator;
   let aws: FakeAws;
   fakeAwsEachTest((s, a) => {
     sim = s;

@@ -26,7 +26,7 @@ import { LandingReadError, localStore, type LandingEntry, type LandingStore } fr
 import { DEFAULT_MAX_LINE_BYTES, RAW_PREFIX_BYTES, type LandingReport, type LandingValue, type RejectRow } from '../../runner/landing/types.js';
 import { checkConfigEntry } from '../../runner/project/schema.js';
 import { copyFixture, explain, query, removeFixtures, runResults, start, stedi, withCatalog, write, type Row } from '../helpers/stedi.js';
-import type { AwsSimulator } from '../../runner/adapters/athena/simulator.js';
+import type { HookedSimulator } from '../helpers/hooked-simulator.js';
 import { adapterOptions, build, compileProject, type FakeAws, fakeAwsEachTest } from '../unit/athena/harness.js';
 
 const dirs: string[] = [];
@@ -674,7 +674,7 @@ describe('through the CLI on DuckDB', () => {
 // ---------------------------------------------------------------------------------------------
 
 describe('through the Athena adapter', () => {
-  let sim: AwsSimulator;
+  let sim: HookedSimulator;
   let aws: FakeAws;
   fakeAwsEachTest((s, a) => {
     sim = s;

@@ -16,9 +16,9 @@
  * A failed CTAS, a failing test or a cancelled build never reaches step 3.
  */
 import fs from 'node:fs';
-import { GetWorkGroupCommand, type AthenaClient, type ResultConfiguration } from '@aws-sdk/client-athena';
-import type { GlueClient, Table } from '@aws-sdk/client-glue';
-import type { S3Client } from '@aws-sdk/client-s3';
+import type { ResultConfiguration } from '@aws-sdk/client-athena';
+import type { AwsApi } from './api.js';
+import type { Table } from '@aws-sdk/client-glue';
 import { athenaDialect } from '../../targets/athena/spec.js';
 import type { PseudonymKey } from '../../landing/derive.js';
 import type { ModelNode, SeedNode, SourceNode } from '../../manifest/types.js';
@@ -40,11 +40,8 @@ import { S3Data } from './s3.js';
 import { athenaSettings, trimSlash, type AthenaSettings, type TableFormat } from './settings.js';
 import { createView, ctas, relation, seedSelect } from './sql.js';
 
-export interface AthenaClients {
-  athena: AthenaClient;
-  glue: GlueClient;
-  s3: S3Client;
-}
+/** The AWS calls of the adapter (api.ts): the SDK clients (clients.ts) or the simulator. */
+export type AthenaClients = AwsApi;
 
 export interface AthenaAdapterOptions {
   /** Whose tables and data these are: every table and prefix the adapter creates names them. */
@@ -75,11 +72,11 @@ export class AthenaAdapter implements Adapter {
   ) {
     this.settings = athenaSettings(target);
     this.dialect = athenaDialect(this.settings.database);
-    this.runner = new QueryRunner(clients.athena, this.settings, { ...DEFAULT_TIMING, ...opts.timing });
-    this.catalog = new Catalog(clients.glue, this.settings.database);
+    this.runner = new QueryRunner(clients, this.settings, { ...DEFAULT_TIMING, ...opts.timing });
+    this.catalog = new Catalog(clients, this.settings.database);
     // an adapter without an owner owns nothing: it can create, but never replace or delete
     this.owner = opts.owner ?? { project: '', target: '' };
-    this.data = new S3Data(clients.s3, this.settings.s3DataDir, this.owner);
+    this.data = new S3Data(clients, this.settings.s3DataDir, this.owner);
   }
 
   async open(mode: 'read' | 'write'): Promise<void> {
@@ -121,7 +118,7 @@ export class AthenaAdapter implements Adapter {
     const { workgroup, s3StagingDir } = this.settings;
     let wg;
     try {
-      wg = (await this.runner.retrying(() => this.clients.athena.send(new GetWorkGroupCommand({ WorkGroup: workgroup })))).WorkGroup;
+      wg = (await this.runner.retrying(() => this.clients.call('GetWorkGroup', { WorkGroup: workgroup }))).WorkGroup;
     } catch (e) {
       if ((e as { name?: string }).name === 'InvalidRequestException') throw new EngineError(`the Athena workgroup '${workgroup}' cannot be read: ${(e as Error).message}`);
       throw e;
@@ -196,7 +193,7 @@ export class AthenaAdapter implements Adapter {
 
   /** The erasure list (`stedi forget`), read once per build for the sources with identity columns: a log that cannot be read stops them. */
   private async erasureOption(): Promise<{ erasure?: ErasureList }> {
-    this.erasures ??= readS3ErasureLog(this.clients.s3, this.settings.s3DataDir).then((entries) => erasureList(entries, erasureLogPrefix(this.settings.s3DataDir)));
+    this.erasures ??= readS3ErasureLog(this.clients, this.settings.s3DataDir).then((entries) => erasureList(entries, erasureLogPrefix(this.settings.s3DataDir)));
     let list: ErasureList | undefined;
     try {
       list = await this.erasures;
@@ -207,12 +204,12 @@ export class AthenaAdapter implements Adapter {
   }
 
   landingStore(): LandingStore {
-    return s3LandingStore(this.clients.s3);
+    return s3LandingStore(this.clients);
   }
 
   erasure(): ErasureAccess {
     return athenaErasure({
-      s3: this.clients.s3,
+      s3: this.clients,
       catalog: this.catalog,
       settings: this.settings,
       owner: this.owner,
@@ -255,7 +252,7 @@ export class AthenaAdapter implements Adapter {
       owner: this.owner,
       catalog: this.catalog,
       data: this.data,
-      s3: this.clients.s3,
+      s3: this.clients,
       newVersion: () => this.newVersion(),
       query: (sql, s) => this.query(sql, s ?? signal),
       prune: (name, current, reads) => this.prune(name, current, node.unique_id, reads),

@@ -15,7 +15,6 @@
  *   query results, backups.
  */
 import { createHash } from 'node:crypto';
-import { GetBucketVersioningCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Table } from '@aws-sdk/client-glue';
 import { isLandingFileName } from '../../landing/classify.js';
 import type { LogEntry } from '../../landing/erasure-log.js';
@@ -26,9 +25,10 @@ import { isOwned, ownerParams, STATE_PARAM, type Catalog, type Owner } from './g
 import { readStediObject, s3LandingStore } from './landing-io.js';
 import { parseS3 } from './s3.js';
 import type { AthenaSettings } from './settings.js';
+import type { AwsApi } from './api.js';
 
 export interface AthenaErasureDeps {
-  s3: S3Client;
+  s3: AwsApi;
   catalog: Catalog;
   settings: AthenaSettings;
   owner: Owner;
@@ -42,15 +42,15 @@ export function erasureLogPrefix(s3DataDir: string): string {
   return `${s3DataDir}/_stedi/erasures/`;
 }
 
-async function bodyOf(s3: S3Client, bucket: string, key: string, etag?: string): Promise<Buffer> {
-  const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(etag ? { IfMatch: etag } : {}) }));
+async function bodyOf(s3: AwsApi, bucket: string, key: string, etag?: string): Promise<Buffer> {
+  const got = await s3.call('GetObject', { Bucket: bucket, Key: key, ...(etag ? { IfMatch: etag } : {}) });
   const chunks: Buffer[] = [];
   for await (const c of (got.Body ?? []) as AsyncIterable<Uint8Array>) chunks.push(Buffer.from(c));
   return Buffer.concat(chunks);
 }
 
 /** Every entry of the erasure log, in the order they were written (their keys start with the time). */
-export async function readS3ErasureLog(s3: S3Client, s3DataDir: string): Promise<LogEntry[]> {
+export async function readS3ErasureLog(s3: AwsApi, s3DataDir: string): Promise<LogEntry[]> {
   const where = erasureLogPrefix(s3DataDir);
   const { bucket, prefix } = parseS3(where);
   const cannot = (e: unknown) => new EngineError(`cannot read the erasure log ${where}: ${(e as Error).name}: ${(e as Error).message}; nothing is ingested`);
@@ -59,7 +59,7 @@ export async function readS3ErasureLog(s3: S3Client, s3DataDir: string): Promise
   do {
     let page;
     try {
-      page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+      page = await s3.call('ListObjectsV2', { Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) });
     } catch (e) {
       throw cannot(e);
     }
@@ -95,7 +95,7 @@ export function athenaErasure(deps: AthenaErasureDeps): ErasureAccess {
       const { bucket, prefix } = parseS3(erasureLogPrefix(settings.s3DataDir));
       const key = `${prefix}${entry.at.replace(/[:.]/g, '-')}-${entry.id}-${entry.kind}.json`;
       // a new key per entry, never overwritten (IfNoneMatch: the write fails if it exists)
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(entry), ContentType: 'application/json', IfNoneMatch: '*' }));
+      await s3.call('PutObject', { Bucket: bucket, Key: key, Body: JSON.stringify(entry), ContentType: 'application/json', IfNoneMatch: '*' });
     },
     async listLanding(node) {
       const entries = await store.list(node.location);
@@ -109,7 +109,7 @@ export function athenaErasure(deps: AthenaErasureDeps): ErasureAccess {
     async replaceLanding(file, bytes) {
       const { bucket, prefix } = parseS3(file.path);
       try {
-        await s3.send(new PutObjectCommand({ Bucket: bucket, Key: prefix, Body: bytes, IfMatch: file.token }));
+        await s3.call('PutObject', { Bucket: bucket, Key: prefix, Body: bytes, IfMatch: file.token });
       } catch (e) {
         const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
         if (err.$metadata?.httpStatusCode === 412 || err.name === 'PreconditionFailed') throw new EngineError(`${file.name} changed while stedi forget ran; nothing of it was replaced (run stedi build, then stedi forget again)`);
@@ -144,7 +144,7 @@ export function athenaErasure(deps: AthenaErasureDeps): ErasureAccess {
       for (const b of [...buckets].sort()) {
         let status: string | undefined;
         try {
-          status = (await s3.send(new GetBucketVersioningCommand({ Bucket: b }))).Status;
+          status = (await s3.call('GetBucketVersioning', { Bucket: b })).Status;
         } catch (e) {
           out.push(`bucket ${b}: stedi could not read its versioning (${(e as Error).name}): if S3 Versioning is on, the rewritten and deleted objects live on as noncurrent versions; check with aws s3api get-bucket-versioning --bucket ${b}`);
           continue;

@@ -8,24 +8,12 @@
  * tables that name its own project and target; a table of an earlier stedi (the marker without
  * a project) is taken as its own only by the node that published it (`stedi_node`).
  */
-import {
-  BatchDeleteTableVersionCommand,
-  CreateTableCommand,
-  DeleteTableCommand,
-  GetDatabaseCommand,
-  GetTableCommand,
-  GetTablesCommand,
-  GetTableVersionsCommand,
-  UpdateTableCommand,
-  type GlueClient,
-  type Table,
-  type TableInput,
-  type TableVersion,
-} from '@aws-sdk/client-glue';
+import type { Table, TableInput, TableVersion } from '@aws-sdk/client-glue';
 import type { SourceNode } from '../../manifest/types.js';
 import { EngineError } from '../types.js';
 import { REJECTS_COLUMNS } from '../../landing/types.js';
 import { mapType } from './types-map.js';
+import type { AwsApi } from './api.js';
 
 export const MARKER = 'stedi_managed';
 export const LOCATION_PARAM = 'stedi_location';
@@ -156,13 +144,13 @@ export function foreignTableError(database: string, name: string, what: string, 
 
 export class Catalog {
   constructor(
-    private readonly glue: GlueClient,
+    private readonly glue: AwsApi,
     private readonly database: string,
   ) {}
 
   async checkDatabase(): Promise<void> {
     try {
-      await this.glue.send(new GetDatabaseCommand({ Name: this.database }));
+      await this.glue.call('GetDatabase', { Name: this.database });
     } catch (e) {
       if (isNotFound(e)) {
         throw new EngineError(`the Glue database '${this.database}' does not exist: create it once (aws glue create-database --database-input Name=${this.database}); stedi does not create databases`);
@@ -173,7 +161,7 @@ export class Catalog {
 
   async get(name: string): Promise<Table | undefined> {
     try {
-      return (await this.glue.send(new GetTableCommand({ DatabaseName: this.database, Name: name }))).Table;
+      return (await this.glue.call('GetTable', { DatabaseName: this.database, Name: name })).Table;
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw e;
@@ -181,13 +169,13 @@ export class Catalog {
   }
 
   async create(input: TableInput): Promise<void> {
-    await this.glue.send(new CreateTableCommand({ DatabaseName: this.database, TableInput: input }));
+    await this.glue.call('CreateTable', { DatabaseName: this.database, TableInput: input });
   }
 
   /** Replaces the definition in one call; `versionId` makes it fail if someone changed it since. */
   async update(input: TableInput, versionId?: string, skipArchive = false): Promise<void> {
     try {
-      await this.glue.send(new UpdateTableCommand({ DatabaseName: this.database, TableInput: input, ...(versionId ? { VersionId: versionId } : {}), ...(skipArchive ? { SkipArchive: true } : {}) }));
+      await this.glue.call('UpdateTable', { DatabaseName: this.database, TableInput: input, ...(versionId ? { VersionId: versionId } : {}), ...(skipArchive ? { SkipArchive: true } : {}) });
     } catch (e) {
       if ((e as { name?: string }).name === 'ConcurrentModificationException') {
         throw new EngineError(`the Glue table ${this.database}.${input.Name} was changed by someone else during this build; nothing was published, run the build again`);
@@ -199,7 +187,7 @@ export class Catalog {
   /** Removes the catalog entry only: Glue never deletes S3 data (unlike Athena's DROP TABLE on Iceberg). */
   async delete(name: string): Promise<void> {
     try {
-      await this.glue.send(new DeleteTableCommand({ DatabaseName: this.database, Name: name }));
+      await this.glue.call('DeleteTable', { DatabaseName: this.database, Name: name });
     } catch (e) {
       if (!isNotFound(e)) throw e;
     }
@@ -212,7 +200,7 @@ export class Catalog {
     do {
       let page;
       try {
-        page = await this.glue.send(new GetTableVersionsCommand({ DatabaseName: this.database, TableName: name, ...(token ? { NextToken: token } : {}) }));
+        page = await this.glue.call('GetTableVersions', { DatabaseName: this.database, TableName: name, ...(token ? { NextToken: token } : {}) });
       } catch (e) {
         if (isNotFound(e)) return [];
         throw e;
@@ -225,7 +213,7 @@ export class Catalog {
 
   async deleteVersions(name: string, ids: string[]): Promise<void> {
     for (let i = 0; i < ids.length; i += 100) {
-      const r = await this.glue.send(new BatchDeleteTableVersionCommand({ DatabaseName: this.database, TableName: name, VersionIds: ids.slice(i, i + 100) }));
+      const r = await this.glue.call('BatchDeleteTableVersion', { DatabaseName: this.database, TableName: name, VersionIds: ids.slice(i, i + 100) });
       const failed = r.Errors ?? [];
       if (failed.length) throw new EngineError(`could not delete ${failed.length} Glue version(s) of ${this.database}.${name}: ${failed[0]?.ErrorDetail?.ErrorMessage ?? 'unknown error'}`);
     }
@@ -241,7 +229,7 @@ export class Catalog {
     const out: Table[] = [];
     let token: string | undefined;
     do {
-      const page = await this.glue.send(new GetTablesCommand({ DatabaseName: this.database, ...(expression ? { Expression: expression } : {}), ...(token ? { NextToken: token } : {}) }));
+      const page = await this.glue.call('GetTables', { DatabaseName: this.database, ...(expression ? { Expression: expression } : {}), ...(token ? { NextToken: token } : {}) });
       out.push(...(page.TableList ?? []));
       token = page.NextToken;
     } while (token);

@@ -5,13 +5,13 @@
  */
 import { promisify } from 'node:util';
 import { gunzip as gunzipCb, gzip as gzipCb } from 'node:zlib';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { LandingSink } from '../../landing/ingest.js';
 import { LandingReadError, type LandingEntry, type LandingStore } from '../../landing/store.js';
 import type { Part } from '../../landing/state.js';
 import type { LandingColumn, LandingValue, RejectRow } from '../../landing/types.js';
 import { EngineError } from '../types.js';
 import { parseS3 } from './s3.js';
+import type { AwsApi } from './api.js';
 
 const gzip = promisify(gzipCb);
 const gunzip = promisify(gunzipCb);
@@ -40,13 +40,13 @@ function awsWhy(e: unknown): string {
  * so many small objects do not cost one round trip each in turn. A fetched body is read only
  * when its file's turn comes (the connection holds it back meanwhile), so memory stays bounded.
  */
-export function s3LandingStore(s3: S3Client): LandingStore {
+export function s3LandingStore(s3: AwsApi): LandingStore {
   // bodies fetched ahead, by path: the response (or its failure, raised when the file is read)
   const ahead = new Map<string, Promise<AsyncIterable<Uint8Array> | undefined>>();
   const get = async (entry: LandingEntry, signal?: AbortSignal): Promise<AsyncIterable<Uint8Array> | undefined> => {
     const { bucket, key, etag } = entry as S3Entry;
     try {
-      const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...(etag ? { IfMatch: etag } : {}) }), signal ? { abortSignal: signal } : {});
+      const got = await s3.call('GetObject', { Bucket: bucket, Key: key, ...(etag ? { IfMatch: etag } : {}) }, signal);
       return got.Body as AsyncIterable<Uint8Array> | undefined;
     } catch (e) {
       if (signal?.aborted) throw e;
@@ -62,7 +62,7 @@ export function s3LandingStore(s3: S3Client): LandingStore {
       let token: string | undefined;
       try {
         do {
-          const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: '/', ...(token ? { ContinuationToken: token } : {}) }), signal ? { abortSignal: signal } : {});
+          const page = await s3.call('ListObjectsV2', { Bucket: bucket, Prefix: prefix, Delimiter: '/', ...(token ? { ContinuationToken: token } : {}) }, signal);
           for (const o of page.Contents ?? []) {
             if (o.Key === prefix) marker = true;
             if (!o.Key || o.Key === prefix) continue;
@@ -186,7 +186,7 @@ export class S3LinesWriter {
   private readonly prefix: string;
 
   constructor(
-    private readonly s3: S3Client,
+    private readonly s3: AwsApi,
     location: string,
     private readonly opts: LinesWriterOptions = {},
   ) {
@@ -238,7 +238,7 @@ export class S3LinesWriter {
     await (this.started ??= this.opts.beforeFirstWrite?.() ?? Promise.resolve());
     const signal = this.opts.signal;
     try {
-      await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }), signal ? { abortSignal: signal } : {});
+      await this.s3.call('PutObject', { Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }, signal);
     } catch (e) {
       if (signal?.aborted) throw e;
       throw new EngineError(`cannot write s3://${this.bucket}/${key}: ${awsWhy(e)}`);
@@ -256,7 +256,7 @@ export class S3LinesWriter {
     const signal = this.opts.signal;
     const first = (this.started ??= this.opts.beforeFirstWrite?.() ?? Promise.resolve());
     const upload = Promise.all([gzip(text, { level: GZIP_LEVEL }), first]).then(([body]) =>
-      this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: 'application/gzip' }), signal ? { abortSignal: signal } : {}),
+      this.s3.call('PutObject', { Bucket: this.bucket, Key: key, Body: body, ContentType: 'application/gzip' }, signal),
     );
     this.pending.push(
       upload.then(
@@ -270,9 +270,9 @@ export class S3LinesWriter {
 }
 
 /** The whole body of an object stedi wrote (a part or the ingestion state), gunzipped when its name ends in .gz. */
-export async function readStediObject(s3: S3Client, uri: string, signal?: AbortSignal): Promise<string> {
+export async function readStediObject(s3: AwsApi, uri: string, signal?: AbortSignal): Promise<string> {
   const { bucket, prefix: key } = parseS3(uri);
-  const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), signal ? { abortSignal: signal } : {});
+  const got = await s3.call('GetObject', { Bucket: bucket, Key: key }, signal);
   const chunks: Buffer[] = [];
   for await (const c of (got.Body ?? []) as AsyncIterable<Uint8Array>) chunks.push(Buffer.from(c));
   const body = Buffer.concat(chunks);
@@ -284,7 +284,7 @@ export async function readStediObject(s3: S3Client, uri: string, signal?: AbortS
  * `name`, in the same order; undefined when no line is left. Only stedi's own parts are read
  * back: the delivered landing objects are never downloaded again.
  */
-export async function rewriteS3Part(s3: S3Client, writer: S3LinesWriter, part: Part, drop: [number, number][], name: string, signal?: AbortSignal): Promise<Part | undefined> {
+export async function rewriteS3Part(s3: AwsApi, writer: S3LinesWriter, part: Part, drop: [number, number][], name: string, signal?: AbortSignal): Promise<Part | undefined> {
   const text = await readStediObject(s3, part.path, signal);
   const lines = text.endsWith('\n') ? text.slice(0, -1).split('\n') : text === '' ? [] : text.split('\n');
   if (lines.length !== part.rows) throw new EngineError(`${part.path} holds ${lines.length} lines where the ingestion state records ${part.rows}; nothing is published (run with --full-refresh)`);

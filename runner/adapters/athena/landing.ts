@@ -32,7 +32,7 @@
  * Under `on_malformed: fail`, a malformed line stops before step 2: nothing is published.
  * The delivered landing objects are only listed and read, never written or deleted.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
+import type { AwsApi } from './api.js';
 import { landingColumns } from '../../landing/classify.js';
 import { derivationProblems, type PseudonymKey } from '../../landing/derive.js';
 import type { ErasureList } from '../../landing/erasure.js';
@@ -59,7 +59,7 @@ export interface LandingDeps {
   owner: Owner;
   catalog: Catalog;
   data: S3Data;
-  s3: S3Client;
+  s3: AwsApi;
   newVersion(): string;
   query(sql: string, signal?: AbortSignal): Promise<QueryResult>;
   /** Removes versions beyond keep_versions (never a prefix in `reads`, which the new version reads); returns a note for the message. */

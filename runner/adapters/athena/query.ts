@@ -8,17 +8,7 @@
  * cancelAll() can stop them all.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  GetQueryExecutionCommand,
-  GetQueryResultsCommand,
-  StartQueryExecutionCommand,
-  StopQueryExecutionCommand,
-  type AthenaClient,
-  type ColumnInfo,
-  type QueryExecution,
-  type ResultConfiguration,
-  type Row,
-} from '@aws-sdk/client-athena';
+import type { ColumnInfo, QueryExecution, ResultConfiguration, Row } from '@aws-sdk/client-athena';
 import { scrubEngineMessage } from '../../core/redact.js';
 import { checkQuoting, countParameters } from '../../dialect/lint.js';
 import type { QueryResult, QueryStats } from '../types.js';
@@ -26,6 +16,7 @@ import { EngineError } from '../types.js';
 import { estimatedCostUsd, roundUsd } from './cost.js';
 import type { AthenaSettings } from './settings.js';
 import { convertRows, isHeaderRow } from './values.js';
+import type { AwsApi } from './api.js';
 
 /** Athena rejects a query string longer than this many bytes. */
 export const MAX_STATEMENT_BYTES = 262_144;
@@ -107,7 +98,7 @@ export class QueryRunner {
   resultConfiguration?: ResultConfiguration;
 
   constructor(
-    private readonly athena: AthenaClient,
+    private readonly athena: AwsApi,
     private readonly settings: AthenaSettings,
     private readonly timing: Timing = DEFAULT_TIMING,
   ) {}
@@ -155,8 +146,7 @@ export class QueryRunner {
     const token = randomUUID();
     const started = await this.retrying(
       () =>
-        this.athena.send(
-          new StartQueryExecutionCommand({
+        this.athena.call('StartQueryExecution', {
             QueryString: sql,
             ClientRequestToken: token,
             QueryExecutionContext: { Catalog: this.settings.catalog, Database: this.settings.database },
@@ -164,7 +154,6 @@ export class QueryRunner {
             ...(this.resultConfiguration ? { ResultConfiguration: this.resultConfiguration } : {}),
             ...(params.length ? { ExecutionParameters: params } : {}),
           }),
-        ),
       signal,
     );
     const id = started.QueryExecutionId;
@@ -176,7 +165,7 @@ export class QueryRunner {
           await this.stopAndSettle(id);
           throw cancelled();
         }
-        const got = await this.retrying(() => this.athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id })));
+        const got = await this.retrying(() => this.athena.call('GetQueryExecution', { QueryExecutionId: id }));
         const q = got.QueryExecution ?? {};
         const state = q.Status?.State;
         if (state === 'SUCCEEDED' || state === 'FAILED' || state === 'CANCELLED') return { ...q, QueryExecutionId: id };
@@ -199,7 +188,7 @@ export class QueryRunner {
     let token: string | undefined;
     let first = true;
     do {
-      const page = await this.retrying(() => this.athena.send(new GetQueryResultsCommand({ QueryExecutionId: done.id, MaxResults: 1000, ...(token ? { NextToken: token } : {}) })), signal);
+      const page = await this.retrying(() => this.athena.call('GetQueryResults', { QueryExecutionId: done.id, MaxResults: 1000, ...(token ? { NextToken: token } : {}) }), signal);
       if (first) columns = page.ResultSet?.ResultSetMetadata?.ColumnInfo ?? [];
       const pageRows = page.ResultSet?.Rows ?? [];
       if (first && done.statementType === 'DML' && isHeaderRow(columns, pageRows[0])) pageRows.shift();
@@ -219,13 +208,13 @@ export class QueryRunner {
    * no scan. Undefined when Athena does not report it.
    */
   async updateCount(done: Executed, signal?: AbortSignal): Promise<number | undefined> {
-    const page = await this.retrying(() => this.athena.send(new GetQueryResultsCommand({ QueryExecutionId: done.id, MaxResults: 1 })), signal);
+    const page = await this.retrying(() => this.athena.call('GetQueryResults', { QueryExecutionId: done.id, MaxResults: 1 }), signal);
     return typeof page.UpdateCount === 'number' ? page.UpdateCount : undefined;
   }
 
   async stop(id: string): Promise<void> {
     try {
-      await this.retrying(() => this.athena.send(new StopQueryExecutionCommand({ QueryExecutionId: id })));
+      await this.retrying(() => this.athena.call('StopQueryExecution', { QueryExecutionId: id }));
     } catch {
       // a query that already finished cannot be stopped; nothing else to do
     }
@@ -241,7 +230,7 @@ export class QueryRunner {
     for (let poll = 0; poll < SETTLE_POLLS; poll++) {
       let state: string | undefined;
       try {
-        state = (await this.athena.send(new GetQueryExecutionCommand({ QueryExecutionId: id }))).QueryExecution?.Status?.State;
+        state = (await this.athena.call('GetQueryExecution', { QueryExecutionId: id })).QueryExecution?.Status?.State;
       } catch {
         return;
       }

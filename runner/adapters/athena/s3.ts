@@ -5,10 +5,10 @@
  * target — or, for versions published by an earlier stedi without markers, when the caller has
  * found it recorded by a Glue version of a table it owns (`adopted`).
  */
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { EngineError } from '../types.js';
 import type { Owner } from './glue.js';
 import { isStediVersionLocation, versionMarkerKey } from './names.js';
+import type { AwsApi } from './api.js';
 
 export function parseS3(uri: string): { bucket: string; prefix: string } {
   const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
@@ -26,7 +26,7 @@ async function bodyText(body: unknown): Promise<string> {
 
 export class S3Data {
   constructor(
-    private readonly s3: S3Client,
+    private readonly s3: AwsApi,
     private readonly s3DataDir: string,
     private readonly owner: Owner,
   ) {}
@@ -35,14 +35,14 @@ export class S3Data {
   async mark(location: string, node: string): Promise<void> {
     const { bucket, prefix } = parseS3(versionMarkerKey(location));
     const body = JSON.stringify({ project: this.owner.project, target: this.owner.target, node, location, created_at: new Date().toISOString() });
-    await this.s3.send(new PutObjectCommand({ Bucket: bucket, Key: prefix, Body: body, ContentType: 'application/json' }));
+    await this.s3.call('PutObject', { Bucket: bucket, Key: prefix, Body: body, ContentType: 'application/json' });
   }
 
   /** Whether the marker beside `location` names this project and target. */
   async owns(location: string): Promise<boolean> {
     const { bucket, prefix } = parseS3(versionMarkerKey(location));
     try {
-      const got = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: prefix }));
+      const got = await this.s3.call('GetObject', { Bucket: bucket, Key: prefix });
       const m = JSON.parse(await bodyText(got.Body)) as { project?: unknown; target?: unknown };
       return m.project === this.owner.project && m.target === this.owner.target;
     } catch (e) {
@@ -61,7 +61,7 @@ export class S3Data {
     if (!opts.adopted && !(await this.owns(location))) return undefined;
     const n = await this.deleteUnder(location);
     const marker = parseS3(versionMarkerKey(location));
-    await this.s3.send(new DeleteObjectsCommand({ Bucket: marker.bucket, Delete: { Objects: [{ Key: marker.prefix }], Quiet: true } }));
+    await this.s3.call('DeleteObjects', { Bucket: marker.bucket, Delete: { Objects: [{ Key: marker.prefix }], Quiet: true } });
     return n;
   }
 
@@ -70,10 +70,10 @@ export class S3Data {
     let deleted = 0;
     let token: string | undefined;
     do {
-      const page = await this.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+      const page = await this.s3.call('ListObjectsV2', { Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) });
       const keys = (page.Contents ?? []).map((o) => o.Key!).filter((k) => k.startsWith(prefix));
       if (keys.length) {
-        const r = await this.s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }));
+        const r = await this.s3.call('DeleteObjects', { Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } });
         if (r.Errors?.length) throw new EngineError(`could not delete ${r.Errors.length} object(s) under ${location}: ${r.Errors[0]?.Message ?? r.Errors[0]?.Code ?? 'unknown error'}`);
         deleted += keys.length;
       }

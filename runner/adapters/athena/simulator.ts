@@ -2,8 +2,9 @@
  * An in-memory stand-in for the Athena, Glue and S3 APIs that stedi calls: a Glue catalog with
  * table versions, S3 objects, and Athena queries that succeed at once (a CTAS or CREATE VIEW
  * registers its table, a test's count query returns 0). It answers `--dry-run` (no AWS call,
- * no credentials) and, behind aws-sdk-client-mock, the tests of the real adapter, which add
- * their own behaviour (throttling, failures, paging) through `hooks`.
+ * no credentials) and, behind aws-sdk-client-mock, the tests of the real adapter, which decide
+ * a query's fate (throttling, failures, slow queries) in a subclass of their own
+ * (tests/helpers/hooked-simulator.ts) by overriding `fate`.
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
@@ -12,6 +13,7 @@ import { InvalidRequestException } from '@aws-sdk/client-athena';
 import { NoSuchKey, S3ServiceException } from '@aws-sdk/client-s3';
 import { AlreadyExistsException, EntityNotFoundException, type Table, type TableInput } from '@aws-sdk/client-glue';
 import type { ColumnInfo, Row } from '@aws-sdk/client-athena';
+import type { AwsApi } from './api.js';
 
 export interface SimQuery {
   id: string;
@@ -27,13 +29,8 @@ export interface SimQuery {
   updateCount?: number;
 }
 
-export interface SimHooks {
-  /** Called for every StartQueryExecution before it is accepted; throw to refuse it. */
-  beforeStart?(sql: string): void;
-  /** Decide a query's fate: failure, rows, bytes scanned, polls before it finishes. */
-  outcome?(sql: string): Partial<Pick<SimQuery, 'state' | 'error' | 'dataScannedBytes' | 'columns' | 'rows' | 'updateCount'>> & { polls?: number } | undefined;
-  pageSize?: number;
-}
+/** What becomes of a query instead of succeeding at once: failure, rows, bytes scanned, polls before it finishes. */
+export type SimFate = Partial<Pick<SimQuery, 'state' | 'error' | 'dataScannedBytes' | 'columns' | 'rows' | 'updateCount'>> & { polls?: number };
 
 const meta = { $metadata: {} };
 
@@ -51,7 +48,11 @@ export class AwsSimulator {
   readonly queries = new Map<string, SimQuery>();
   private readonly polls = new Map<string, number>();
   private seq = 0;
-  hooks: SimHooks = {};
+
+  /** A query's fate when it starts (throw to refuse it): here, none (it succeeds at once with its default result). */
+  protected fate(_sql: string): SimFate {
+    return {};
+  }
 
   constructor(
     readonly database: string,
@@ -219,10 +220,9 @@ export class AwsSimulator {
 
   StartQueryExecution(input: { QueryString?: string; ExecutionParameters?: string[] }) {
     const sql = input.QueryString ?? '';
-    this.hooks.beforeStart?.(sql);
+    const fate = this.fate(sql);
     const id = `q-${String(++this.seq).padStart(4, '0')}`;
     const ddl = /^\s*create\s+(or\s+replace\s+)?view\b/i.test(sql);
-    const fate = this.hooks.outcome?.(sql) ?? {};
     const q: SimQuery = {
       id, sql, params: input.ExecutionParameters ?? [], state: 'SUCCEEDED', statementType: ddl ? 'DDL' : 'DML',
       dataScannedBytes: 0, columns: [], rows: [], ...this.defaultResult(sql), ...fate,
@@ -313,7 +313,7 @@ export class AwsSimulator {
     const q = this.queries.get(input.QueryExecutionId ?? '');
     if (!q || q.state !== 'SUCCEEDED') throw new InvalidRequestException({ message: 'query has no results', $metadata: { httpStatusCode: 400 } });
     const all: Row[] = [...(q.statementType === 'DML' && q.columns.length ? [{ Data: q.columns.map((c) => ({ VarCharValue: c.Name! })) }] : []), ...q.rows.map((r) => ({ Data: r.map((v) => (v === null ? {} : { VarCharValue: v })) }))];
-    const size = Math.min(input.MaxResults ?? 1000, this.hooks.pageSize ?? 1000);
+    const size = Math.min(input.MaxResults ?? 1000, 1000);
     const start = Number(input.NextToken ?? 0);
     const page = all.slice(start, start + size);
     const next = start + size < all.length ? String(start + size) : undefined;
@@ -332,4 +332,9 @@ export function simulate(sim: AwsSimulator, operation: string, input: unknown): 
   const fn = (sim as unknown as Record<string, (i: unknown) => unknown>)[operation];
   if (typeof fn !== 'function') throw new Error(`internal: the simulator does not answer ${operation}`);
   return fn.call(sim, input);
+}
+
+/** The simulator as the adapter's AWS calls (api.ts): `--dry-run` prints around it (`printing`). */
+export function simulatorApi(sim: AwsSimulator): AwsApi {
+  return { call: async (op, input) => simulate(sim, op, input) as never };
 }

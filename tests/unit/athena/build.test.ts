@@ -7,12 +7,12 @@ import { createHmac } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { canonicalEmail } from '../../../runner/landing/identity.js';
-import type { AwsSimulator } from '../../../runner/adapters/athena/simulator.js';
+import type { HookedSimulator } from '../../helpers/hooked-simulator.js';
 import { adapterOptions, build, compileStedi, deliverLanding, type FakeAws, fakeAwsEachTest, KEY, landingDdls, transcript } from './harness.js';
 import { expectGolden } from './golden.js';
 
 const { manifest, target } = compileStedi();
-let sim: AwsSimulator;
+let sim: HookedSimulator;
 let aws: FakeAws;
 // the project's own sample landing files are delivered to S3 before each test
 fakeAwsEachTest((s, a) => {

@@ -20,7 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AwsSimulator } from '../../../runner/adapters/athena/simulator.js';
+import type { HookedSimulator } from '../../helpers/hooked-simulator.js';
 import { forgetCommand } from '../../../runner/cli/forget.js';
 import { runCommand } from '../../../runner/cli/commands.js';
 import type { Reporter } from '../../../runner/execute/reporter.js';
@@ -41,7 +41,7 @@ function capture(): Reporter & { lines: string[] } {
 }
 
 /** Every simulated S3 object as text (gunzipped where stedi compressed it). */
-function objects(sim: AwsSimulator): Map<string, string> {
+function objects(sim: HookedSimulator): Map<string, string> {
   const out = new Map<string, string>();
   for (const uri of sim.objects) {
     const body = sim.bodies.get(uri) ?? Buffer.alloc(0);
@@ -57,7 +57,7 @@ function tracesIn(texts: Iterable<[string, string]>): string[] {
 }
 
 describe('stedi forget on the athena target (simulator, real SDK clients)', () => {
-  let sim: AwsSimulator;
+  let sim: HookedSimulator;
   let aws: FakeAws;
   let dir: string;
   const cwd = process.cwd();

@@ -4,7 +4,7 @@
  * published landing table. Real SDK v3 clients, faked transports (the simulator).
  */
 import { describe, expect, it } from 'vitest';
-import type { AwsSimulator } from '../../../runner/adapters/athena/simulator.js';
+import type { HookedSimulator } from '../../helpers/hooked-simulator.js';
 import { freshnessOf } from '../../../runner/cli/freshness.js';
 import type { SourceNode } from '../../../runner/manifest/types.js';
 import { adapterOptions, build, compileStedi, type FakeAws, fakeAwsEachTest } from './harness.js';
@@ -14,7 +14,7 @@ const ID = 'source.stedi.landing.accelerometer';
 const PREFIX = 's3://lake-bucket/landing/accelerometer/landing';
 const HOUR = 3_600_000;
 
-let sim: AwsSimulator;
+let sim: HookedSimulator;
 let aws: FakeAws;
 fakeAwsEachTest((s, a) => {
   sim = s;

@@ -15,7 +15,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach } from 'vitest';
 import { AthenaAdapter, type AthenaAdapterOptions } from '../../../runner/adapters/athena/adapter.js';
 import { createClients } from '../../../runner/adapters/athena/clients.js';
-import { AwsSimulator, simulate } from '../../../runner/adapters/athena/simulator.js';
+import { simulate } from '../../../runner/adapters/athena/simulator.js';
+import { HookedSimulator } from '../../helpers/hooked-simulator.js';
 import { jsonTableDdl } from '../../../runner/adapters/athena/sql.js';
 import { compileForTarget } from '../../../runner/compiler/for-target.js';
 import { pseudonymKey } from '../../../runner/landing/derive.js';
@@ -58,7 +59,7 @@ export interface FakeAws {
 }
 
 /** Mocks the three SDK clients (every instance) so that the simulator answers and `calls` records. */
-export function fakeAws(sim: AwsSimulator): FakeAws {
+export function fakeAws(sim: HookedSimulator): FakeAws {
   const calls: Call[] = [];
   const mocks = Object.entries(COMMANDS).map(([service, { client, ops }]) => {
     const m = mockClient(client as never) as unknown as { on(c: unknown): { callsFake(f: (i: unknown) => unknown): void }; restore(): void };
@@ -77,7 +78,7 @@ export function fakeAws(sim: AwsSimulator): FakeAws {
  * A fresh simulator and faked clients for every test of the calling file: `use` receives them
  * before each test (to keep them in the file's own variables), and they are restored after it.
  */
-export function fakeAwsEachTest(use: (sim: AwsSimulator, aws: FakeAws) => void): void {
+export function fakeAwsEachTest(use: (sim: HookedSimulator, aws: FakeAws) => void): void {
   let current: FakeAws | undefined;
   beforeEach(() => {
     const sim = newSim();
@@ -87,8 +88,8 @@ export function fakeAwsEachTest(use: (sim: AwsSimulator, aws: FakeAws) => void):
   afterEach(() => current?.restore());
 }
 
-export function newSim(): AwsSimulator {
-  return new AwsSimulator('stedi', { name: 'stedi', outputLocation: 's3://results-bucket/athena/' }, () => new Date('2026-01-01T00:00:00Z'));
+export function newSim(): HookedSimulator {
+  return new HookedSimulator('stedi', { name: 'stedi', outputLocation: 's3://results-bucket/athena/' }, () => new Date('2026-01-01T00:00:00Z'));
 }
 
 /** The project and target the adapters of these tests build for. */
@@ -214,12 +215,12 @@ export function landingDdls(calls: Call[]): { name: string; ddl: string }[] {
  * source with no file. Without it the prefix does not exist, and the source fails (a missing
  * location is an error, not an empty table).
  */
-export function emptyLanding(sim: AwsSimulator, entities: string[] = ['customer'], root = 's3://lake-bucket/landing'): void {
+export function emptyLanding(sim: HookedSimulator, entities: string[] = ['customer'], root = 's3://lake-bucket/landing'): void {
   for (const e of entities) sim.putObject(`${root}/${e}/landing/`, '');
 }
 
 /** Delivers a local landing folder (`<entity>/landing/<file>`) to the simulated S3 landing root. */
-export function deliverLanding(sim: AwsSimulator, dir = 'seeds/landing', root = 's3://lake-bucket/landing'): number {
+export function deliverLanding(sim: HookedSimulator, dir = 'seeds/landing', root = 's3://lake-bucket/landing'): number {
   let n = 0;
   for (const entity of fs.readdirSync(dir)) {
     const folder = path.join(dir, entity, 'landing');

@@ -6,7 +6,7 @@
  * full refresh of the same objects.
  */
 import { describe, expect, it } from 'vitest';
-import type { AwsSimulator } from '../../../runner/adapters/athena/simulator.js';
+import type { HookedSimulator } from '../../helpers/hooked-simulator.js';
 import { adapterOptions, build, compileStedi, deliverLanding, type FakeAws, fakeAwsEachTest } from './harness.js';
 
 const CORPUS = 'tests/fixtures/messy/landing';
@@ -14,7 +14,7 @@ const ROOT = 's3://lake-bucket/landing';
 const { manifest, target } = compileStedi();
 const accelerometer = (id: string) => id === 'source.stedi.landing.accelerometer';
 
-let sim: AwsSimulator;
+let sim: HookedSimulator;
 let aws: FakeAws;
 fakeAwsEachTest((s, a) => {
   sim = s;

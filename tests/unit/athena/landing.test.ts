@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { S3ServiceException } from '@aws-sdk/client-s3';
-import type { AwsSimulator } from '../../../runner/adapters/athena/simulator.js';
+import type { HookedSimulator } from '../../helpers/hooked-simulator.js';
 import { landingColumns } from '../../../runner/landing/classify.js';
 import { ingestLanding } from '../../../runner/landing/ingest.js';
 import type { LandingReport, LandingValue, RejectRow } from '../../../runner/landing/types.js';
@@ -21,7 +21,7 @@ const { manifest, target } = compileStedi();
 const sources = Object.values(manifest.nodes).filter((n): n is SourceNode => n.resource_type === 'source');
 const onlySources = (id: string) => id.startsWith('source.');
 
-let sim: AwsSimulator;
+let sim: HookedSimulator;
 let aws: FakeAws;
 fakeAwsEachTest((s, a) => {
   sim = s;

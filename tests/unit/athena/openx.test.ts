@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { AwsSimulator } from '../../../runner/adapters/athena/simulator.js';
+import type { HookedSimulator } from '../../helpers/hooked-simulator.js';
 import { landingColumns } from '../../../runner/landing/classify.js';
 import { ingestLanding } from '../../../runner/landing/ingest.js';
 import type { LandingColumn, LandingValue, RejectRow } from '../../../runner/landing/types.js';
@@ -29,7 +29,7 @@ if (!read && !inCi) console.warn('SKIPPED: the OpenX JSON reader peer is not bui
 const REAL_DATA = '../shared/data/udacity-stedi';
 const ROOT = 's3://lake-bucket/landing';
 
-let sim: AwsSimulator;
+let sim: HookedSimulator;
 let aws: FakeAws;
 fakeAwsEachTest((s, a) => {
   sim = s;

@@ -103,7 +103,7 @@ describe('query results', () => {
       .resolves({ ResultSet: { ResultSetMetadata: { ColumnInfo: cols }, Rows: Array.from({ length: 1000 }, (_, i) => row(999 + i)) }, NextToken: 't2' })
       .on(GetQueryResultsCommand, { QueryExecutionId: 'q1', MaxResults: 1000, NextToken: 't2' })
       .resolves({ ResultSet: { ResultSetMetadata: { ColumnInfo: cols }, Rows: [row(1999), row(2000)] } });
-    const runner = new QueryRunner(createClients('eu-west-1').athena, athenaSettings(TARGET));
+    const runner = new QueryRunner(createClients('eu-west-1'), athenaSettings(TARGET));
     const done = await runner.execute('select n, s from t');
     const r = await runner.results(done);
     expect(athena.commandCalls(GetQueryResultsCommand)).toHaveLength(3);

@@ -3,7 +3,7 @@
  * listed ETag), at most four at once; a failed fetch ahead fails the read of its own file, in
  * its turn; what was fetched and not read is released.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
+import type { AwsApi } from '../../../runner/adapters/athena/api.js';
 import { describe, expect, it } from 'vitest';
 import { s3LandingStore } from '../../../runner/adapters/athena/landing-io.js';
 import { landingColumns } from '../../../runner/landing/classify.js';
@@ -20,9 +20,9 @@ function fakeS3(failing?: string) {
   const events: string[] = [];
   const released: string[] = [];
   const client = {
-    send: async (cmd: { constructor: { name: string }; input: Record<string, string> }) => {
-      const op = cmd.constructor.name;
-      if (op === 'ListObjectsV2Command') return { Contents: NAMES.map((n, i) => ({ Key: `landing/${n}`, Size: bytes(i).length, ETag: `"etag-${i}"` })) };
+    call: async (op: string, input: Record<string, string>) => {
+      const cmd = { input };
+      if (op === 'ListObjectsV2') return { Contents: NAMES.map((n, i) => ({ Key: `landing/${n}`, Size: bytes(i).length, ETag: `"etag-${i}"` })) };
       const name = cmd.input.Key!.slice('landing/'.length);
       events.push(`get ${name} ${cmd.input.IfMatch}`);
       await new Promise((r) => setTimeout(r, 5));
@@ -36,7 +36,7 @@ function fakeS3(failing?: string) {
       };
       return { Body: body };
     },
-  } as unknown as S3Client;
+  } as unknown as AwsApi;
   return { client, events, released };
 }
 

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { AthenaAdapter } from '../../../runner/adapters/athena/adapter.js';
 import { createClients } from '../../../runner/adapters/athena/clients.js';
-import type { AwsSimulator } from '../../../runner/adapters/athena/simulator.js';
+import type { HookedSimulator } from '../../helpers/hooked-simulator.js';
 import { ownerParams } from '../../../runner/adapters/athena/glue.js';
 import { versionMarkerKey } from '../../../runner/adapters/athena/names.js';
 import { adapterOptions, build, type Call, compileProject, emptyLanding, type FakeAws, fakeAwsEachTest, OWNER } from './harness.js';
@@ -16,7 +16,7 @@ const DIR = 's3://lake-bucket/zones/emails/main/emails';
 /** The cleaning build runs 36 hours after the first one. */
 const NOW = new Date('2026-01-02T12:00:00Z');
 
-let sim: AwsSimulator;
+let sim: HookedSimulator;
 let aws: FakeAws;
 fakeAwsEachTest((s, a) => {
   sim = s;

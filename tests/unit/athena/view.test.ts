@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { AwsSimulator } from '../../../runner/adapters/athena/simulator.js';
+import type { HookedSimulator } from '../../helpers/hooked-simulator.js';
 import { adapterOptions, build, type Call, compileProject, type FakeAws, fakeAwsEachTest, emptyLanding } from './harness.js';
 
 const VIEW_SQL = "{{ config(materialized='view') }}\nselect email, n\nfrom {{ source('landing', 'customer') }}\nwhere email is not null\n";
@@ -22,7 +22,7 @@ const onlyView = (id: string) => id.startsWith('source.') || id === VIEW || id =
 const CANDIDATE = 'customer_emails__stedi_20260101t000000z_02020202';
 const SELECT = 'select email, n\nfrom "stedi"."customer"\nwhere email is not null';
 
-let sim: AwsSimulator;
+let sim: HookedSimulator;
 let aws: FakeAws;
 fakeAwsEachTest((s, a) => {
   sim = s;
