@@ -79,7 +79,8 @@ export async function resolvePseudonymKey(target: ResolvedTarget, opts: KeyOptio
   const key = fromEnv ?? fromSecret;
   if (key !== undefined) return pseudonymKey(Buffer.from(key, 'utf8'));
   if (!targetSpec(target.type).capabilities.local) {
-    throw new UserError(`no pseudonymisation key: the ${target.name} target refuses to ingest a source with a derived column (subject_key) without one; set ${SUBJECT_KEY_ENV} or the target setting ${SUBJECT_KEY_SECRET_SETTING} (an AWS Secrets Manager secret)`);
+    const secret = SUBJECT_KEY_SECRET_SETTING in targetSpec(target.type).fields ? ` or the target setting ${SUBJECT_KEY_SECRET_SETTING} (an AWS Secrets Manager secret)` : '';
+    throw new UserError(`no pseudonymisation key: the ${target.name} target refuses to ingest a source with a derived column (subject_key) without one; set ${SUBJECT_KEY_ENV}${secret}`);
   }
   return pseudonymKey(Buffer.from(localKey(target, opts.info), 'utf8'));
 }
