@@ -80,11 +80,12 @@ case when strlen({{ expr }}) = length({{ expr }}) and ascii({{ expr }}) > 32 and
 nullif(nfc_normalize(lower(nfc_normalize(regexp_replace({{ expr }}, '^[{{ identity_space_class() }}]+|[{{ identity_space_class() }}]+$', '', 'g')))), '')
 {%- endmacro %}
 
-{% macro athena__canonical_email(expr) -%}
-{{ athena__canonical_email_form(expr) }}
+{# Trino SQL: Athena runs it too (adapter.dispatch tries athena__, then trino__). #}
+{% macro trino__canonical_email(expr) -%}
+{{ trino__canonical_email_form(expr) }}
 {%- endmacro %}
 
-{% macro athena__canonical_email_form(expr) -%}
+{% macro trino__canonical_email_form(expr) -%}
 nullif(normalize(lower(normalize(trim(BOTH {{ identity_space_chars() }} FROM {{ expr }})))), '')
 {%- endmacro %}
 

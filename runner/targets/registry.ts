@@ -5,9 +5,10 @@
  */
 import { athenaTarget } from './athena/index.js';
 import { duckdbTarget } from './duckdb/index.js';
+import { trinoTarget } from './trino/index.js';
 import type { TargetPlugin, TargetRuntime, TargetSpec } from './types.js';
 
-const PLUGINS: readonly TargetPlugin[] = [duckdbTarget, athenaTarget];
+const PLUGINS: readonly TargetPlugin[] = [duckdbTarget, athenaTarget, trinoTarget];
 
 const BY_TYPE = new Map(PLUGINS.map((p) => [p.spec.type, p]));
 

@@ -253,7 +253,7 @@ describe('one person, one identity: the SQL sent to Athena', () => {
   });
 
   it('would find every raw use if canonical_email were the raw value (the check is not vacuous)', () => {
-    const m = compileAthena((text) => text.replace(/(\{% macro athena__canonical_email\(expr\) -%\}\n)[\s\S]*?(\n\{%- endmacro %\})/, '$1{{ expr }}$2'));
+    const m = compileAthena((text) => text.replace(/(\{% macro trino__canonical_email\(expr\) -%\}\n)[\s\S]*?(\n\{%- endmacro %\})/, '$1{{ expr }}$2'));
     const raw = new Set(sqlNodes(m).filter((n) => rawIdentityUses(n.compiled_code, PREFIX, LANDING).uses.length > 0).map((n) => n.name));
     for (const name of ['customer_trusted', 'accelerometer_trusted', 'device_owners', 'reconciliation', 'ambiguous_devices_step_trainer_trusted']) expect(raw.has(name), name).toBe(true);
   });

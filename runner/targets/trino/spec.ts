@@ -1,0 +1,34 @@
+/**
+ * Trino (or Starburst): the engine Athena is built on, over its HTTP protocol. Tables live in an
+ * Iceberg catalog (`catalog`), one schema per target (`schema`); the macros are `trino__` ones,
+ * which Athena shares. Pure.
+ */
+import { trinoDialect } from '../../dialect/trino.js';
+import type { FieldRule, TargetSpec } from '../types.js';
+
+const S: FieldRule = { type: 'string' };
+const THREADS: FieldRule = { type: 'int', min: 1 };
+
+export const trinoSpec: TargetSpec = {
+  type: 'trino',
+  fields: {
+    /** The coordinator's URL, e.g. http://127.0.0.1:8080 (no auth on a local server). */
+    url: S,
+    user: S,
+    /** The Iceberg catalog of the tables. */
+    catalog: S,
+    schema: S,
+    threads: THREADS,
+    ingest_threads: THREADS,
+    keep_versions: { type: 'int', min: 0 },
+  },
+  required: ['url', 'schema'],
+  defaults: (t) => ({ ...t, user: t.user ?? 'stedi', catalog: t.catalog ?? 'iceberg', threads: t.threads ?? 4 }),
+  // the schema is the one namespace, as Glue's database on Athena: the zone decides no name
+  dialect: (t) => trinoDialect(String(t.schema), 'trino', ['trino']),
+  capabilities: { iceberg: true, executionParameters: true, renameTable: true, dryRun: false, local: false },
+  // the catalog places the tables' files itself: two nodes clash only by name, and no folder of this machine is written
+  tableFolder: (t, parts) => `trino://${String(t.catalog)}/${String(t.schema)}/${parts.entity}/${parts.zone}/${parts.name}`,
+  writtenLocations: () => [],
+  describe: (t) => `coordinator ${String(t.url)}, catalog ${String(t.catalog)}, schema ${String(t.schema)}, user ${String(t.user)}`,
+};
