@@ -19,7 +19,7 @@ import { awsHint, catalogCheck, check, credentialsCheck, formatCheck, keyCheck, 
 import { announceNodeSupport } from './node-support.js';
 import type { SecretReader } from './secrets.js';
 import { enterProject, type GlobalOptions } from './session.js';
-import { targetSpec } from '../targets/registry.js';
+import { loadTarget, targetSpec } from '../targets/registry.js';
 
 const require = createRequire(import.meta.url);
 
@@ -103,6 +103,9 @@ export async function debugCommand(opts: GlobalOptions, reporter: Reporter, out:
       say(await lakeCheck(lake));
       say(await catalogCheck(String(target.catalog)));
       say(await keyCheck(target, process.env, projectNeedsKey(p.project, fs.existsSync(erasureLogPath(lake)))));
+    } else if (target && !(await loadTarget(target.type)).awsSdk) {
+      say(skipped('engine', `stedi debug has no checks of the ${target.type} target's engine yet`));
+      say(await keyCheck(target, process.env, projectNeedsKey(p.project, false)));
     } else if (target) {
       announceNodeSupport();
       const [{ createClients }, { createSecretsClient, readSecretString }] = await Promise.all([import('../adapters/athena/clients.js'), import('../adapters/athena/secret-store.js')]);

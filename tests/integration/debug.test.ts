@@ -19,6 +19,17 @@ afterAll(() => {
 
 const line = (out: string, name: string) => out.split('\n').find((l) => new RegExp(`^(OK|ERROR|SKIP) +${name} `).test(l));
 
+describe('stedi debug (trino target)', () => {
+  it('says where the coordinator is, checks the key, and says its engine is not checked (no AWS check is run)', async () => {
+    const r = await stedi(REPO, ['debug', '--target', 'trino'], { env: { STEDI_TRINO_URL: 'http://127.0.0.1:1', STEDI_SUBJECT_KEY: '0123456789abcdef0123' } });
+    expect(r.code, explain(r)).toBe(0);
+    expect(line(r.stdout, 'target')).toBe('OK    target      trino (trino), chosen by --target, coordinator http://127.0.0.1:1, catalog iceberg, schema stedi, user stedi');
+    expect(line(r.stdout, 'engine')).toBe("SKIP  engine      not checked: stedi debug has no checks of the trino target's engine yet");
+    expect(line(r.stdout, 'key')).toMatch(/^OK +key +STEDI_SUBJECT_KEY, fingerprint [0-9a-f]{16}$/);
+    expect(r.stdout).not.toMatch(/credentials|workgroup/);
+  });
+});
+
 describe('stedi debug (local target)', () => {
   it('before and after a build: every check OK, exit 0; nothing created', async () => {
     const dir = copyFixture();
