@@ -1,14 +1,9 @@
-/**
- * The trino target's engine. Its SQL compiles (compile, ls, docs, the compiled SQL per target) and
- * its client (runner/adapters/trino/client.ts) runs and cancels statements, but the adapter that
- * ingests landing files and publishes tables by write-audit-publish is not written yet: every
- * command that needs the engine stops here, naming what works instead.
- */
-import { UserError } from '../../core/diagnostics.js';
+/** The trino target's engine: the Trino adapter over its HTTP client. */
 import type { TargetRuntime } from '../types.js';
 
 export const runtime: TargetRuntime = {
-  createAdapter(t) {
-    return Promise.reject(new UserError(`the ${t.type} target ${t.name} compiles (stedi compile, ls, docs) but cannot build, run, test or show yet: its engine adapter (landing ingestion and write-audit-publish on Iceberg) is not written; build on the duckdb or athena target`));
+  async createAdapter(t, opts) {
+    const { TrinoAdapter } = await import('../../adapters/trino/adapter.js');
+    return new TrinoAdapter(t, { project: opts.project, target: t.name });
   },
 };

@@ -20,15 +20,20 @@ export const trinoSpec: TargetSpec = {
     schema: S,
     threads: THREADS,
     ingest_threads: THREADS,
-    keep_versions: { type: 'int', min: 0 },
+    /** The Hive catalog (sharing the Iceberg catalog's metastore) that reads the landing parts. */
+    hive_catalog: S,
+    /** A folder of this machine the landing ingestion writes its parts to… */
+    landing_dir: S,
+    /** …and the same folder as Trino reads it (e.g. local:///landing, file:///…, s3://…). */
+    landing_location: S,
   },
   required: ['url', 'schema'],
-  defaults: (t) => ({ ...t, user: t.user ?? 'stedi', catalog: t.catalog ?? 'iceberg', threads: t.threads ?? 4 }),
+  defaults: (t) => ({ ...t, user: t.user ?? 'stedi', catalog: t.catalog ?? 'iceberg', hive_catalog: t.hive_catalog ?? 'hive', threads: t.threads ?? 4 }),
   // the schema is the one namespace, as Glue's database on Athena: the zone decides no name
   dialect: (t) => trinoDialect(String(t.schema), 'trino', ['trino']),
   capabilities: { iceberg: true, executionParameters: true, renameTable: true, dryRun: false, local: false },
   // the catalog places the tables' files itself: two nodes clash only by name, and no folder of this machine is written
   tableFolder: (t, parts) => `trino://${String(t.catalog)}/${String(t.schema)}/${parts.entity}/${parts.zone}/${parts.name}`,
-  writtenLocations: () => [],
+  writtenLocations: (t) => (typeof t.landing_dir === 'string' ? [['landing_dir', t.landing_dir]] : []),
   describe: (t) => `coordinator ${String(t.url)}, catalog ${String(t.catalog)}, schema ${String(t.schema)}, user ${String(t.user)}`,
 };
