@@ -3,7 +3,8 @@
  * STEDI_TRINO_WAREHOUSE: the folder its `local://` locations name): from the seeds, under both
  * consent policies, and from the public STEDI data when it is there. Every table the build
  * publishes has the row count the duckdb build gives, every data test ran on Trino with the
- * duckdb build's verdict, and the reconciliation prints the same lines. Skipped locally without a
+ * duckdb build's verdict, and the reconciliation prints the same lines; a table stedi did not
+ * create is never replaced. Skipped locally without a
  * server, failing under CI=1 (tests/integration/trino-client.test.ts).
  */
 import { spawnSync } from 'node:child_process';
@@ -29,8 +30,12 @@ function project(): string {
   return dir;
 }
 
+function run(dir: string, args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [path.join(REPO, 'bin/stedi.js'), ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, STEDI_SUBJECT_KEY: KEY, ...env } });
+}
+
 function build(dir: string, target: string, vars: string, env: Record<string, string> = {}): { results: RunResults; stdout: string } {
-  const r = spawnSync(process.execPath, [path.join(REPO, 'bin/stedi.js'), 'build', '--target', target, '--vars', vars], { cwd: dir, encoding: 'utf8', env: { ...process.env, STEDI_SUBJECT_KEY: KEY, ...env } });
+  const r = run(dir, ['build', '--target', target, '--vars', vars], env);
   expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
   return { results: JSON.parse(fs.readFileSync(path.join(dir, 'target', 'run_results.json'), 'utf8')) as RunResults, stdout: r.stdout };
 }
@@ -54,6 +59,25 @@ describe.skipIf(!URL || !WAREHOUSE)('stedi build --target trino', () => {
     for (const d of made) fs.rmSync(d, { recursive: true, force: true });
   });
 
+  const trinoEnv = (schema: string) => ({ STEDI_TRINO_URL: URL!, STEDI_TRINO_SCHEMA: schema, STEDI_TRINO_LANDING_DIR: path.join(WAREHOUSE!, schema), STEDI_TRINO_LANDING_LOCATION: `local:///${schema}` });
+
+  it('replaces only its own tables: a table of a model\'s name that stedi did not create fails that model and is left as it was', async () => {
+    const dir = project();
+    const schema = `stedi_owner_${process.pid}`;
+    schemas.push(schema);
+    const trino = new TrinoClient({ url: URL!, user: 'stedi', catalog: 'iceberg', schema });
+    await trino.query(`CREATE SCHEMA iceberg."${schema}"`);
+    await trino.query(`CREATE TABLE iceberg."${schema}".customer_curated AS SELECT 42 AS theirs`);
+    const r = run(dir, ['build', '--target', 'trino', '-s', '+customer_curated'], trinoEnv(schema));
+    expect(r.status, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout + r.stderr).toContain(`model customer_curated: iceberg.${schema}.customer_curated exists but stedi did not create it for model.stedi.customer_curated of stedi/trino (its comment names no such owner)`);
+    expect((await trino.query(`SELECT * FROM iceberg."${schema}".customer_curated`)).rows).toEqual([[42]]);
+    // its own tables it did publish, and it reads them back as published, with their rows
+    const published = (await trino.query(`SELECT table_name FROM iceberg.information_schema.tables WHERE table_schema = '${schema}' ORDER BY 1`)).rows.flat();
+    expect(published).toEqual(expect.arrayContaining(['customer', 'customer__rejects', 'customer_trusted']));
+    expect(published.filter((t) => String(t).includes('__stedi_'))).toEqual([]);
+  }, 300_000);
+
   const cases: [string, string][] = [
     ['the seeds, consent as_of_date', '{consent_policy: as_of_date}'],
     ['the seeds, consent any_time', '{consent_policy: any_time}'],
@@ -63,9 +87,8 @@ describe.skipIf(!URL || !WAREHOUSE)('stedi build --target trino', () => {
     const dir = project();
     const schema = `stedi_build_${process.pid}_${schemas.length}`;
     schemas.push(schema);
-    const env = { STEDI_TRINO_URL: URL!, STEDI_TRINO_SCHEMA: schema, STEDI_TRINO_LANDING_DIR: path.join(WAREHOUSE!, schema), STEDI_TRINO_LANDING_LOCATION: `local:///${schema}` };
     const local = outcome(build(dir, 'local', vars));
-    const trino = outcome(build(dir, 'trino', vars, env));
+    const trino = outcome(build(dir, 'trino', vars, trinoEnv(schema)));
     expect(Object.keys(trino.tests).length).toBeGreaterThan(40);
     expect(trino.rows).toEqual(local.rows);
     expect(trino.tests).toEqual(local.tests);
