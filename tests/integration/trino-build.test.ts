@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { TrinoClient } from '../../runner/adapters/trino/client.js';
 import type { RunResults } from '../../runner/execute/results.js';
 import { REPO } from '../helpers/stedi.js';
@@ -46,6 +47,24 @@ function outcome(b: { results: RunResults; stdout: string }) {
   const tests = Object.fromEntries(b.results.results.filter((r) => r.resource_type === 'test').map((r) => [r.unique_id, `${r.status} ${String(r.failures ?? '')}`]));
   const reconciliation = b.stdout.split('\n').filter((l) => /^ {2}\S.* (=|landing =) /.test(l));
   return { rows, tests, reconciliation };
+}
+
+/** Where subject_key is published, with what identifies its rows (no direct identifier). */
+const SUBJECT_KEYED: [string, string][] = [
+  ['curated.customer_curated', 'subject_key'],
+  ['curated.machine_learning_curated', 'subject_key, sensor_reading_time, distance_from_object, x, y, z'],
+];
+
+/** Rows of the duckdb build (the local target's lake), every value as text. */
+async function duckdbRows(dir: string, sql: string): Promise<string[][]> {
+  const instance = await DuckDBInstance.create(path.join(dir, 'lake', 'stedi.duckdb'), { access_mode: 'READ_ONLY', file_search_path: dir });
+  const c = await instance.connect();
+  try {
+    return (await c.runAndReadAll(sql)).getRowsJson().map((r) => r.map(String));
+  } finally {
+    c.closeSync();
+    instance.closeSync();
+  }
 }
 
 describe.skipIf(!URL || !WAREHOUSE)('stedi build --target trino', () => {
@@ -83,7 +102,7 @@ describe.skipIf(!URL || !WAREHOUSE)('stedi build --target trino', () => {
     ['the seeds, consent any_time', '{consent_policy: any_time}'],
     ...(fs.existsSync(REAL_DATA) ? ([['the public STEDI data, consent as_of_date', `{landing_root: ${REAL_DATA}, consent_policy: as_of_date}`]] as [string, string][]) : []),
   ];
-  it.each(cases)('from %s: the same tables, rows, test verdicts and reconciliation as the duckdb build', (_what, vars) => {
+  it.each(cases)('from %s: the same tables, rows, test verdicts, reconciliation and subject_key values as the duckdb build', async (_what, vars) => {
     const dir = project();
     const schema = `stedi_build_${process.pid}_${schemas.length}`;
     schemas.push(schema);
@@ -94,5 +113,14 @@ describe.skipIf(!URL || !WAREHOUSE)('stedi build --target trino', () => {
     expect(trino.tests).toEqual(local.tests);
     expect(trino.reconciliation.length).toBeGreaterThan(3);
     expect(trino.reconciliation).toEqual(local.reconciliation);
+    // the pseudonym, row for row: the same key gives the same subject_key on both engines
+    const client = new TrinoClient({ url: URL!, user: 'stedi', catalog: 'iceberg', schema });
+    for (const [relation, columns] of SUBJECT_KEYED) {
+      const sql = `SELECT ${columns} FROM ${relation} ORDER BY ${columns}`;
+      const want = await duckdbRows(dir, sql);
+      const have = (await client.query(sql.replace(relation, `iceberg."${schema}".${relation.split('.')[1]}`))).rows.map((r) => r.map(String));
+      expect(want.length, relation).toBeGreaterThan(0);
+      expect(have, relation).toEqual(want);
+    }
   }, 600_000);
 });
