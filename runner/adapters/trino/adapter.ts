@@ -42,6 +42,28 @@ interface Meta {
 const q = (id: string) => `"${id.replace(/"/g, '""')}"`;
 const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
+/** The variable a Trino password is read from: never a setting, so it is in no project file, manifest or log. */
+export const TRINO_PASSWORD_ENV = 'STEDI_TRINO_PASSWORD';
+
+/**
+ * The password of the target's user, from STEDI_TRINO_PASSWORD (none: no authentication, as on a
+ * local server). Fail closed: a password is sent only over https://, or over http:// to this
+ * machine (127.0.0.1, ::1, localhost), where nothing travels on a network.
+ */
+export function trinoPassword(url: string, env: NodeJS.ProcessEnv): string | undefined {
+  const password = env[TRINO_PASSWORD_ENV];
+  if (password === undefined || password === '') return undefined;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new EngineError(`the trino target's url '${url}' is not a URL`);
+  }
+  const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(u.hostname);
+  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && loopback)) throw new EngineError(`${TRINO_PASSWORD_ENV} is set, but the trino target's url is ${u.protocol}//${u.host}: a password is sent only over https:// (or http:// to this machine); nothing was sent`);
+  return password;
+}
+
 export class TrinoAdapter implements Adapter {
   readonly dialect: Dialect;
   private readonly client: TrinoClient;
@@ -58,7 +80,9 @@ export class TrinoAdapter implements Adapter {
     this.schema = String(t.schema).toLowerCase();
     this.catalog = String(t.catalog);
     this.hive = String(t.hive_catalog ?? 'hive');
-    this.client = new TrinoClient({ url: String(t.url).replace(/\/+$/, ''), user: String(t.user), catalog: this.catalog, schema: this.schema });
+    const url = String(t.url).replace(/\/+$/, '');
+    const password = trinoPassword(url, process.env);
+    this.client = new TrinoClient({ url, user: String(t.user), catalog: this.catalog, schema: this.schema, ...(password !== undefined ? { password } : {}) });
   }
 
   private get ownerTag(): string {
