@@ -100,7 +100,12 @@ describe.skipIf(!URL || !WAREHOUSE)('stedi build --target trino', () => {
   const cases: [string, string][] = [
     ['the seeds, consent as_of_date', '{consent_policy: as_of_date}'],
     ['the seeds, consent any_time', '{consent_policy: any_time}'],
-    ...(fs.existsSync(REAL_DATA) ? ([['the public STEDI data, consent as_of_date', `{landing_root: ${REAL_DATA}, consent_policy: as_of_date}`]] as [string, string][]) : []),
+    ...(fs.existsSync(REAL_DATA)
+      ? ([
+          ['the public STEDI data, consent as_of_date', `{landing_root: ${REAL_DATA}, consent_policy: as_of_date}`],
+          ['the public STEDI data, consent any_time', `{landing_root: ${REAL_DATA}, consent_policy: any_time}`],
+        ] as [string, string][])
+      : []),
   ];
   it.each(cases)('from %s: the same tables, rows, test verdicts, reconciliation and subject_key values as the duckdb build', async (_what, vars) => {
     const dir = project();
