@@ -97,6 +97,22 @@ describe.skipIf(!URL || !WAREHOUSE)('stedi build --target trino', () => {
     expect(published.filter((t) => String(t).includes('__stedi_'))).toEqual([]);
   }, 300_000);
 
+  it('stedi test and stedi show read what the trino build published', () => {
+    const dir = project();
+    const schema = `stedi_read_${process.pid}`;
+    schemas.push(schema);
+    const built = build(dir, 'trino', '{consent_policy: as_of_date}', trinoEnv(schema));
+    const rows = built.results.results.find((r) => r.name === 'machine_learning_curated')!.rows_affected;
+    const t = run(dir, ['test', '--target', 'trino'], trinoEnv(schema));
+    expect(t.status, t.stdout + t.stderr).toBe(0);
+    const tested = (JSON.parse(fs.readFileSync(path.join(dir, 'target', 'run_results.json'), 'utf8')) as RunResults).results.filter((r) => r.resource_type === 'test');
+    expect(tested.length).toBeGreaterThan(40);
+    expect(tested.filter((r) => r.status !== 'pass' && r.status !== 'warn')).toEqual([]);
+    const s = run(dir, ['show', '--target', 'trino', '--inline', "select count(*) as n from {{ ref('machine_learning_curated') }}"], trinoEnv(schema));
+    expect(s.status, s.stdout + s.stderr).toBe(0);
+    expect(s.stdout).toMatch(new RegExp(`\\b${String(rows)}\\b`));
+  }, 600_000);
+
   const cases: [string, string][] = [
     ['the seeds, consent as_of_date', '{consent_policy: as_of_date}'],
     ['the seeds, consent any_time', '{consent_policy: any_time}'],
