@@ -277,7 +277,7 @@ describe.runIf(available)('docs site in headless Chromium', () => {
     await page.locator('#tests-popover li[data-test="test.stedi.not_null_step_trainer_trusted_serial_number"] a').click();
     await expect.poll(() => page.locator('#node-title').textContent()).toBe('not_null_step_trainer_trusted_serial_number');
     expect(await page.locator('#sql button.active').getAttribute('data-tab')).toBe('compiled · local');
-    expect(await page.locator('#sql button').evaluateAll((els) => els.map((e) => e.getAttribute('data-tab')))).toEqual(['compiled · local', 'compiled · athena']);
+    expect(await page.locator('#sql button').evaluateAll((els) => els.map((e) => e.getAttribute('data-tab')))).toEqual(['compiled · local', 'compiled · trino', 'compiled · athena']);
     expect(await page.locator('#sql-code').textContent()).toContain('"trusted"."step_trainer_trusted"');
     expect(await page.locator('g.node.current').getAttribute('data-name')).toBe('step_trainer_trusted');
     // a page of a node outside the pane pans the graph to it
