@@ -38,7 +38,7 @@ interface Pos {
 
 interface Found {
   /** Table references naming M (with the span of their name). */
-  model: { start: Pos; end: Pos }[];
+  model: ({ start: Pos; end: Pos } | undefined)[];
   /** How many times each one-part table name is referenced (CTE uses). */
   bare: Map<string, number>;
 }
@@ -83,8 +83,7 @@ function find(v: unknown, m: RelationName, out: Found): void {
     const parts = nameParts(t.name);
     if (parts.length === 1) out.bare.set(parts[0]!.toLowerCase(), (out.bare.get(parts[0]!.toLowerCase()) ?? 0) + 1);
     if (isModel(parts, m)) {
-      const s = spanOf(t.name);
-      out.model.push(s ?? { start: { line: 0, column: 0 }, end: { line: 0, column: 0 } });
+      out.model.push(spanOf(t.name));
     }
   }
   for (const x of Object.values(v)) find(x, m, out);
@@ -228,9 +227,9 @@ export function deltaTestSql(sql: string, dialect: string, model: RelationName, 
   if (found.model.length !== 1) return { why: found.model.length ? 'it reads its model more than once' : 'it does not read its model by name' };
   const why = rowWise(query, { m: model, ctes: new Map(), found, depth: 0 });
   if (why) return { why };
-  const span = found.model[0]!;
-  const a = offsetOf(sql, span.start);
-  const b = offsetOf(sql, span.end);
+  const span = found.model[0];
+  const a = span ? offsetOf(sql, span.start) : -1;
+  const b = span ? offsetOf(sql, span.end) : -1;
   // the span must cover exactly the model's name, or the rewrite could read something else
   const written = a >= 0 && b > a ? writtenName(sql.slice(a, b)) : undefined;
   if (!written || !isModel(written, model)) return { why: 'the position of its model in the SQL could not be located' };

@@ -57,8 +57,7 @@ const DELTA_VIEW = '__stedi_delta';
  * The parts of a candidate that the published version of the same node does not have, when both
  * are lists of immutable parts and some are kept (otherwise there is no delta: every row is new).
  */
-async function freshParts(c: DuckDBConnection, node: string, relation: string, parts: string[]): Promise<{ fresh: string[]; kept: number } | undefined> {
-  const published = (await publishedRows(c)).find((r) => r.relation === relation);
+function freshParts(published: PublishedRow | undefined, node: string, parts: string[]): { fresh: string[]; kept: number } | undefined {
   if (!published || published.kind !== 'table' || published.node !== node || !published.parts?.length) return undefined;
   const before = new Set(published.parts);
   const fresh = parts.filter((p) => !before.has(p));
@@ -332,17 +331,19 @@ export class DuckDbAdapter implements Adapter {
       // an incremental model's version lists its parts (incremental.ts); a table is every file of its folder
       let parts: string[] | null = null;
       let note = '';
+      // what is published now, read once: an incremental model builds on it, and its delta audit is against it
+      const before = node.resource_type === 'model' && node.materialized === 'incremental' ? await publishedRows(c) : [];
       try {
         if (node.resource_type === 'model' && node.materialized === 'incremental' && node.config.incremental_strategy === 'microbatch') {
           if (opts.incrementalSql === undefined || !opts.microbatch) throw new EngineError(`${node.name}: incremental_strategy microbatch, but its batch SQL or its inputs were not handed to the adapter; compile again`);
-          const w = await writeMicrobatch(c, node, { full: sql, batch: opts.incrementalSql }, opts.microbatch, dir, await publishedRows(c), opts.fullRefresh === true);
+          const w = await writeMicrobatch(c, node, { full: sql, batch: opts.incrementalSql }, opts.microbatch, dir, before, opts.fullRefresh === true);
           rows = w.rows;
           parts = w.parts;
           note = w.note;
         } else if (node.resource_type === 'model' && node.materialized === 'incremental') {
           // never the full SQL as a batch: it would add every row again
           if (opts.incrementalSql === undefined) throw new EngineError(`${node.name}: materialized: incremental, but no is_incremental() SQL was compiled for it; compile again`);
-          const published = (await publishedRows(c)).find((r) => r.relation === rel.rendered);
+          const published = before.find((r) => r.relation === rel.rendered);
           const w = await writeIncremental(c, node, { full: sql, batch: opts.incrementalSql }, dir, published, opts.fullRefresh === true);
           rows = w.rows;
           parts = w.parts;
@@ -358,7 +359,7 @@ export class DuckDbAdapter implements Adapter {
       }
       const previousRows = await this.committedRows(rel.rendered);
       // the rows this version adds to the published one, for delta audits (runner/execute/delta-test.ts)
-      const delta = parts ? await freshParts(c, node.unique_id, rel.rendered, parts) : undefined;
+      const delta = parts ? freshParts(before.find((r) => r.relation === rel.rendered), node.unique_id, parts) : undefined;
       let ok = false;
       let failure: unknown;
       try {
