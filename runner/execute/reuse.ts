@@ -160,7 +160,7 @@ export function contentTokens(manifest: Manifest, records: PublishedRecord[]): M
 }
 
 /** Columns as they shape the data (descriptions change nothing). */
-function columnsOf(node: ModelNode | SeedNode): unknown[] {
+function columnsOf(node: Pick<ModelNode, 'columns'>): unknown[] {
   return node.columns.map(({ description: _d, ...c }) => c);
 }
 
@@ -231,7 +231,7 @@ export function unitTestKey(manifest: Manifest, ut: UnitTestNode, ctx: { dialect
   }
   const inputs = ut.given.map((g) => {
     const n = manifest.nodes[g.input];
-    return { input: g.input, kind: n?.resource_type ?? null, columns: n && 'columns' in n ? n.columns.map(({ description: _d, ...c }) => c) : null, rows: g.rows };
+    return { input: g.input, kind: n?.resource_type ?? null, columns: n && 'columns' in n ? columnsOf(n) : null, rows: g.rows };
   });
   return { ok: digest({ salt: ctx.salt, kind: 'unit_test', sql: ut.compiled_code, given: inputs, expect: ut.expect }) };
 }
