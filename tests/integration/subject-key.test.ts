@@ -98,7 +98,39 @@ describe('the pseudonymisation key on the local target', () => {
       ['no key', `select sensor_reading_time, distance_from_object, x, y, z, case when i = 1 then null else subject_key end as subject_key from (${rows}) r`],
       ['a key that is no customer\'s', `select sensor_reading_time, distance_from_object, x, y, z, case when i = 1 then repeat('0', 64) else subject_key end as subject_key from (${rows}) r`],
     ];
-    for (const [what, model] of mutations) expect(await failures(model), what).toBeGreaterThan(0);
+    // the definition, built: the per-customer join (device serial -> its one owner among the
+    // customers, phone reading -> the customer of its email), compared with the model per
+    // (subject_key, millisecond): a count that differs, or a row that is no row of the join
+    const spec = `select c.subject_key, st.sensor_reading_time, st.distance_from_object, a.x, a.y, a.z
+      from "trusted"."step_trainer_trusted" st
+      join (select serial_number from "curated"."customer_curated" where serial_number is not null group by serial_number having count(*) = 1 and count(subject_key) = 1) o on o.serial_number = st.serial_number
+      join "curated"."customer_curated" c on c.serial_number = st.serial_number
+      join "trusted"."accelerometer_trusted" a on a.user_email = c.email and a.reading_time = st.sensor_reading_time`;
+    const wrongGroups = async (model: string) =>
+      (
+        await query(
+          dir,
+          `with m as (${model}), j as (${spec}),
+           mc as (select subject_key, sensor_reading_time, count(*) as n from m group by all),
+           jc as (select subject_key, sensor_reading_time, count(*) as n from j group by all)
+           select distinct coalesce(mc.subject_key, jc.subject_key) as k, coalesce(mc.sensor_reading_time, jc.sensor_reading_time) as t
+           from mc full outer join jc on mc.subject_key is not distinct from jc.subject_key and mc.sensor_reading_time = jc.sensor_reading_time
+           where mc.n is distinct from jc.n
+           union
+           select subject_key, sensor_reading_time from m
+           where not exists (select 1 from j where j.subject_key = m.subject_key and j.sensor_reading_time = m.sensor_reading_time and j.distance_from_object is not distinct from m.distance_from_object and j.x is not distinct from m.x and j.y is not distinct from m.y and j.z is not distinct from m.z)
+           order by 1, 2`,
+        )
+      ).map((r) => `${String(r.k)}@${String(r.t)}`);
+    const reported = async (model: string) => (await query(dir, `select distinct subject_key as k, sensor_reading_time as t from (${sql.replaceAll(ML, `(${model})`)}) f order by 1, 2`)).map((r) => `${String(r.k)}@${String(r.t)}`);
+    expect(await wrongGroups(`select ${cols} from ${ML}`)).toEqual([]);
+    for (const [what, model] of mutations) {
+      expect(await failures(model), what).toBeGreaterThan(0);
+      // exactly the customers and milliseconds the definition finds wrong, named by their key
+      const wrong = await wrongGroups(model);
+      expect(wrong.length, what).toBeGreaterThan(0);
+      expect(await reported(model), what).toEqual(wrong);
+    }
     // on the bundled seeds two customers read at one millisecond: the timestamp-only join differs from the model
     expect(Number((await query(dir, `select (select count(*) from (${byTime}) b) - (select count(*) from ${ML}) as n`))[0]!.n)).toBeGreaterThan(0);
     expect(await failures(byTime)).toBeGreaterThan(0);

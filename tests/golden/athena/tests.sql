@@ -429,9 +429,15 @@ phone_readings as (
     join customer_ids c on c.email = a.user_email
 ),
 model_rows as (
-    select k.customer_id, m.subject_key, m.sensor_reading_time, m.distance_from_object, m.x, m.y, m.z
+    select k.customer_id, m.sensor_reading_time, m.distance_from_object, m.x, m.y, m.z
     from "stedi"."machine_learning_curated" m
-    left join (select distinct subject_key, customer_id from customer_ids where customer_id is not null) k on k.subject_key = m.subject_key
+    join (select distinct subject_key, customer_id from customer_ids where customer_id is not null) k on k.subject_key = m.subject_key
+),
+unknown_keys as (
+    select m.subject_key, m.sensor_reading_time, count(*) as actual_rows
+    from "stedi"."machine_learning_curated" m
+    where not exists (select 1 from customer_ids c where c.customer_id is not null and c.subject_key = m.subject_key)
+    group by m.subject_key, m.sensor_reading_time
 ),
 expected_counts as (
     select d.customer_id, d.sensor_reading_time, d.device_rows * p.phone_rows as expected_rows
@@ -449,14 +455,13 @@ expected_counts as (
        and p.reading_time = d.sensor_reading_time
 ),
 actual_counts as (
-    select customer_id, sensor_reading_time, min(subject_key) as subject_key, count(*) as actual_rows
+    select customer_id, sensor_reading_time, count(*) as actual_rows
     from model_rows
     group by customer_id, sensor_reading_time
 ),
 count_problems as (
     select
         coalesce(e.customer_id, a.customer_id) as customer_id,
-        a.subject_key,
         coalesce(e.sensor_reading_time, a.sensor_reading_time) as sensor_reading_time,
         coalesce(e.expected_rows, 0) as expected_rows,
         coalesce(a.actual_rows, 0) as actual_rows
@@ -487,13 +492,21 @@ keys as (
     select distinct customer_id, subject_key from customer_ids where customer_id is not null
 )
 select
-    coalesce(k.subject_key, c.subject_key) as subject_key,
+    k.subject_key,
     c.sensor_reading_time,
     'row count differs from the same-customer join' as problem,
     c.expected_rows,
     c.actual_rows
 from count_problems c
 left join keys k on k.customer_id = c.customer_id
+union all
+select
+    u.subject_key,
+    u.sensor_reading_time,
+    'row count differs from the same-customer join' as problem,
+    CAST(0 AS bigint) as expected_rows,
+    u.actual_rows
+from unknown_keys u
 union all
 select
     k.subject_key,
