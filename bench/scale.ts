@@ -28,7 +28,8 @@ export interface Selected {
   peers: boolean;
 }
 
-const FIVE = ['customer_trusted', 'accelerometer_trusted', 'customer_curated', 'step_trainer_trusted', 'machine_learning_curated'];
+// the five transformations, and device_owners: the table of device owners step_trainer_trusted reads
+const FIVE = ['customer_trusted', 'accelerometer_trusted', 'customer_curated', 'device_owners', 'step_trainer_trusted', 'machine_learning_curated'];
 
 function log(s: string): void {
   process.stderr.write(`[bench ${new Date().toTimeString().slice(0, 8)}] ${s}\n`);
@@ -80,7 +81,7 @@ export async function scaleBench(sizes: Size[], sel: Selected): Promise<void> {
       log(`${size.name}: pipeline floor`);
       const pf = check('pipeline floor', await measure(process.execPath, [path.join(REPO, 'dist-bench', 'bench', 'floor-pipeline.js'), path.join(project, 'target', 'manifest.json')], { cwd: REPO, env: { ...process.env, STEDI_SUBJECT_KEY: BENCH_KEY } }));
       const pipe = JSON.parse(pf.stdout.trim()) as { rows: Record<string, number>; total_s: number };
-      const pipeSame = FIVE.every((t) => pipe.rows[t] === build.tables[t]);
+      const pipeSame = TABLES.every((t) => pipe.rows[t] === build.tables[t]);
       floorRows.push({ size: size.name, floor_s: res.total_s, floor_process_s: f.wall_s, floor_rows: res.rows, floor_per_source_s: res.seconds, pipeline_floor_s: pf.wall_s, pipeline_rows: pipe.rows, pipeline_same_rows: pipeSame, build_s: build.wall_s, ratio: build.wall_s / res.total_s, ratio_pipeline: build.wall_s / pf.wall_s, breakdown: bd });
     }
 

@@ -12,6 +12,12 @@
  *      table, rejects table and zone table must hold the same rows (count and an order-free
  *      checksum of every row) — the warm build is only counted when it is right.
  *
+ *   5. beside it, dbt-duckdb running the same models incrementally (bench/lib/dbt-incremental.ts:
+ *      the three reading tables as dbt microbatch models by hour): a first build on the same
+ *      files, then the +1% files with the hours they hold as --event-time-start/--event-time-end,
+ *      checked against a dbt --full-refresh of every hour (dbt does not restate history when a
+ *      customer's consent or curation changes, so it may differ; reported, never hidden).
+ *
  * Reported: wall time of each build, the ingestion's share (the sources' execution time in
  * run_results.json), and warm ÷ cold for both. The three reading tables are microbatch models
  * (only the intervals and keys that changed are rebuilt); a model or test whose inputs did not
@@ -22,6 +28,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { addSection, table, writeJson } from './lib/report.js';
+import { dbtIncrementalBuild, dbtIncrementalSetup, dbtReadingFingerprint, readingHours } from './lib/dbt-incremental.js';
+import { peersMissing } from './lib/peers.js';
 import { breakdown, stediRun } from './lib/stedi.js';
 import { linkedCopy, log, benchDir, benchLake, landing, projectCopy, type Size } from './lib/workspace.js';
 
@@ -78,6 +86,14 @@ export async function warmBench(sizes: Size[]): Promise<void> {
     // nothing new: every model, seed and test is reused (runner/execute/reuse.ts); sources list their files
     const same = await build('no new file');
     const noReuse = await build('no new file, --no-reuse', ['--no-reuse']);
+    const missing = peersMissing();
+    const dbtWork = missing ? undefined : await dbtIncrementalSetup(root);
+    const readingFiles = () => (['accelerometer', 'step_trainer'] as const).flatMap((e) => fs.readdirSync(path.join(root, e, 'landing')).filter((f) => f.endsWith('.json')).map((f) => path.join(root, e, 'landing', f)));
+    let dbtCold: { wall_s: number; batches: number } | undefined;
+    if (dbtWork) {
+      log(`${size.name}: dbt-duckdb incremental, first build`);
+      dbtCold = await dbtIncrementalBuild(dbtWork, root, await readingHours(readingFiles()));
+    } else log(`${size.name}: dbt-duckdb incremental peer skipped: ${missing}`);
 
     // +1%: one new file per sensor entity, 1% of its readings, a day later
     for (const entity of ['accelerometer', 'step_trainer'] as const) {
@@ -90,6 +106,17 @@ export async function warmBench(sizes: Size[]): Promise<void> {
     const afterAdd = await fingerprint(project);
     const fullAdd = await build('full refresh (+1%)', ['--full-refresh']);
     const sameAdd = JSON.stringify(afterAdd) === JSON.stringify(await fingerprint(project));
+    let dbt: Record<string, unknown> | undefined;
+    if (dbtWork && dbtCold) {
+      log(`${size.name}: dbt-duckdb incremental, +1% new files`);
+      const newHours = await readingHours(readingFiles().filter((f) => f.endsWith('-zz-new-day.json')));
+      const add = await dbtIncrementalBuild(dbtWork, root, newHours);
+      const after = await dbtReadingFingerprint(dbtWork);
+      log(`${size.name}: dbt-duckdb incremental, --full-refresh of every hour`);
+      const full = await dbtIncrementalBuild(dbtWork, root, await readingHours(readingFiles()), true);
+      const refreshed = await dbtReadingFingerprint(dbtWork);
+      dbt = { cold: dbtCold, add_one_percent: add, hours: newHours, full_refresh: full, same_as_full_refresh: JSON.stringify(after) === JSON.stringify(refreshed), tables: { incremental: after, full_refresh: refreshed } };
+    }
 
     // one changed file: its last record removed (a new file replaces the hard link)
     const dir = path.join(root, 'accelerometer', 'landing');
@@ -102,7 +129,7 @@ export async function warmBench(sizes: Size[]): Promise<void> {
     const fullChange = await build('full refresh (changed)', ['--full-refresh']);
     const sameChange = JSON.stringify(afterChange) === JSON.stringify(await fingerprint(project));
 
-    rows.push({ size: size.name, cold, no_new_file: same, no_new_file_without_reuse: noReuse, add_one_percent: addOne, full_refresh_after_add: fullAdd, one_changed_file: change, full_refresh_after_change: fullChange, same_as_full_refresh: { add: sameAdd, change: sameChange } });
+    rows.push({ size: size.name, cold, no_new_file: same, no_new_file_without_reuse: noReuse, add_one_percent: addOne, full_refresh_after_add: fullAdd, one_changed_file: change, full_refresh_after_change: fullChange, same_as_full_refresh: { add: sameAdd, change: sameChange }, ...(dbt ? { dbt_incremental: dbt } : {}) });
     fs.rmSync(root, { recursive: true, force: true });
   }
   addSection(
@@ -116,6 +143,20 @@ export async function warmBench(sizes: Size[]): Promise<void> {
       ]),
     ),
   );
+  const withDbt = rows.filter((r: any) => r.dbt_incremental);
+  if (withDbt.length) {
+    addSection(
+      table(
+        'Beside it, dbt-duckdb running the same models incrementally (the reading tables as dbt microbatch models by hour; the +1% build given the hours of the new files): seconds, and "right" = the three reading tables equal a dbt --full-refresh of every hour',
+        ['size', 'stedi cold', 'stedi +1%', 'stedi +1% ÷ cold', 'stedi right', 'dbt first build', 'dbt +1% (hours given)', 'dbt +1% ÷ first build', 'dbt batches run', 'dbt right', 'stedi +1% ÷ dbt +1%'],
+        withDbt.map((r: any) => [
+          r.size, r.cold.wall_s, r.add_one_percent.wall_s, r.add_one_percent.wall_s / r.cold.wall_s, r.same_as_full_refresh.add ? 'yes' : 'NO',
+          r.dbt_incremental.cold.wall_s, r.dbt_incremental.add_one_percent.wall_s, r.dbt_incremental.add_one_percent.wall_s / r.dbt_incremental.cold.wall_s, r.dbt_incremental.add_one_percent.batches, r.dbt_incremental.same_as_full_refresh ? 'yes' : 'no',
+          r.add_one_percent.wall_s / r.dbt_incremental.add_one_percent.wall_s,
+        ]),
+      ),
+    );
+  }
   writeJson('warm', { results: rows });
   const wrong = rows.filter((r: any) => !(r.same_as_full_refresh.add && r.same_as_full_refresh.change));
   if (wrong.length) throw new Error(`a warm build differed from a full refresh at ${wrong.map((r) => String(r.size)).join(', ')} (see target/bench/warm.json)`);

@@ -40,7 +40,7 @@ async function parquetCounts(dir: string, file: (t: string) => string): Promise<
   return out;
 }
 
-function dbtEnv(work: string, landingRoot: string): NodeJS.ProcessEnv {
+export function dbtEnv(work: string, landingRoot: string): NodeJS.ProcessEnv {
   return {
     ...process.env,
     STEDI_LANDING_ROOT: landingRoot,
@@ -56,9 +56,12 @@ function dbtEnv(work: string, landingRoot: string): NodeJS.ProcessEnv {
 /** Project macros the dbt peer uses as they are (identical syntax in nunjucks and Jinja). */
 export const SHARED_MACROS = ['customers.sql', 'consent.sql', 'tests/consent.sql', 'tests/one_customer_per_serial.sql', 'tests/same_customer_pairs.sql', 'tests/canonical_identity.sql'];
 
-/** A working copy of the dbt peer with the project's CSV seed and shared macros; parsed once, so runs use dbt's partial parsing as a user's would. */
-export async function dbtSetup(landingRoot: string): Promise<string> {
-  const work = path.join(benchDir(), 'peers', 'dbt');
+/**
+ * A working copy of the dbt peer (in `<bench dir>/peers/<name>`) with the project's CSV seed and
+ * shared macros; parsed once (with `vars`), so runs use dbt's partial parsing as a user's would.
+ */
+export async function dbtSetup(landingRoot: string, name = 'dbt', vars?: string): Promise<string> {
+  const work = path.join(benchDir(), 'peers', name);
   fs.rmSync(work, { recursive: true, force: true });
   fs.cpSync(path.join(REPO, 'bench', 'peers', 'dbt'), work, { recursive: true });
   fs.mkdirSync(path.join(work, 'seeds'), { recursive: true });
@@ -67,7 +70,7 @@ export async function dbtSetup(landingRoot: string): Promise<string> {
   // Macros that read the same in nunjucks and Jinja come from the project itself, so the peer
   // always runs the logic stedi runs; only the dialect-specific ones live in bench/peers/dbt.
   for (const m of SHARED_MACROS) fs.copyFileSync(path.join(REPO, 'macros', m), path.join(work, 'macros', m));
-  check('dbt parse', await measure(path.join(VENV, 'bin', 'dbt'), ['parse'], { cwd: work, env: dbtEnv(work, landingRoot) }));
+  check('dbt parse', await measure(path.join(VENV, 'bin', 'dbt'), ['parse', ...(vars ? ['--vars', vars] : [])], { cwd: work, env: dbtEnv(work, landingRoot) }));
   return work;
 }
 

@@ -1,4 +1,4 @@
-{{ config(tags=['ml']) }}
+{{ config(tags=['ml'], **(peer_microbatch('sensor_reading_ts') if var('peer_incremental', false) else {})) }}
 
 {#
   Each Step Trainer reading paired with the phone readings of the SAME customer taken at the
@@ -20,6 +20,9 @@ select
     a.y,
     a.z,
     c.subject_key
+{%- if var('peer_incremental', false) %},
+    st.sensor_reading_ts as sensor_reading_ts
+{%- endif %}
 from {{ ref('step_trainer_trusted') }} st
 join {{ ref('customer_curated') }} c
     on c.serial_number = st.serial_number

@@ -1,4 +1,4 @@
-{{ config(tags=['pii']) }}
+{{ config(tags=['pii'], **(peer_microbatch('reading_ts') if var('peer_incremental', false) else {})) }}
 
 {#
   Phone readings of consenting customers (customer_trusted), filtered by var('consent_policy'):
@@ -19,6 +19,9 @@ select
     CAST(a.x AS double) as x,
     CAST(a.y AS double) as y,
     CAST(a.z AS double) as z
+{%- if var('peer_incremental', false) %},
+    make_timestamp(CAST(a."timestamp" AS bigint) * 1000) as reading_ts
+{%- endif %}
 from {{ source('landing', 'accelerometer') }} a
 join {{ ref('customer_trusted') }} c
     on c.email = {{ canonical_email('a."user"') }}

@@ -1,4 +1,4 @@
-{{ config(tags=['pii']) }}
+{{ config(tags=['pii'], **(peer_microbatch('sensor_reading_ts') if var('peer_incremental', false) else {})) }}
 
 {#
   Step Trainer readings of the devices in device_owners (a curated customer's serial that no one
@@ -15,6 +15,9 @@ select
     CAST(st.sensorReadingTime AS bigint) as sensor_reading_time,
     o.serial_number,
     CAST(st.distanceFromObject AS bigint) as distance_from_object
+{%- if var('peer_incremental', false) %},
+    make_timestamp(CAST(st.sensorReadingTime AS bigint) * 1000) as sensor_reading_ts
+{%- endif %}
 from {{ source('landing', 'step_trainer') }} st
 join {{ ref('device_owners') }} o
     on o.serial_number = st.serialNumber
