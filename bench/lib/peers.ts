@@ -16,6 +16,7 @@ export const VENV = path.join(REPO, 'bench', '.venv');
 const PY = path.join(VENV, 'bin', 'python');
 
 export function peersMissing(): string | undefined {
+  if (process.env.STEDI_BENCH_NO_PEERS) return 'STEDI_BENCH_NO_PEERS is set';
   for (const exe of ['python', 'dbt']) {
     if (!fs.existsSync(path.join(VENV, 'bin', exe))) return `bench/.venv has no ${exe}: run \`npm run bench:setup\` (python3 -m venv bench/.venv && bench/.venv/bin/pip install -r bench/peers/requirements.txt)`;
   }

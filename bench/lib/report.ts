@@ -10,8 +10,13 @@ export function machine(): Record<string, unknown> {
   return { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model ?? 'unknown', memory_gb: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.arch()}` };
 }
 
+/** Where results go: STEDI_BENCH_OUT, or target/bench (the tests' smoke run writes elsewhere). */
+function outDir(): string {
+  return process.env.STEDI_BENCH_OUT ?? path.join(REPO, 'target', 'bench');
+}
+
 export function writeJson(name: string, data: Record<string, unknown>): void {
-  const dir = path.join(REPO, 'target', 'bench');
+  const dir = outDir();
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, `${name}.json`), `${JSON.stringify({ machine: machine(), generated_at: new Date().toISOString(), ...data }, null, 2)}\n`);
 }
@@ -45,7 +50,7 @@ export function writeMarkdown(): void {
   if (sections.length === 0) return;
   const m = machine();
   const head = `Measured ${new Date().toISOString().slice(0, 10)} on ${String(m.cpus)} cores (${String(m.cpu_model)}), ${String(m.memory_gb)} GB, Node ${String(m.node)}, ${String(m.platform)}.\n`;
-  const dir = path.join(REPO, 'target', 'bench');
+  const dir = outDir();
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'performance.md'), `${head}\n${sections.join('\n')}`);
 }
