@@ -13,9 +13,10 @@
  *      checksum of every row) — the warm build is only counted when it is right.
  *
  *   5. beside it, dbt-duckdb running the same models incrementally (bench/lib/dbt-incremental.ts:
- *      the three reading tables as dbt microbatch models by hour): a first build on the same
- *      files, then the +1% files with the hours they hold as --event-time-start/--event-time-end,
- *      checked against a dbt --full-refresh of every hour (dbt does not restate history when a
+ *      the three reading tables as dbt microbatch models by hour): its full build of the models as
+ *      tables (timed: the denominator), the incremental tables filled (not timed), then the +1%
+ *      files with the hours they hold as --event-time-start/--event-time-end (timed), checked
+ *      against a dbt --full-refresh (dbt does not restate history when a
  *      customer's consent or curation changes, so it may differ; reported, never hidden).
  *
  * Reported: wall time of each build, the ingestion's share (the sources' execution time in
@@ -29,7 +30,7 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { addSection, table, writeJson } from './lib/report.js';
 import { dbtIncrementalBuild, dbtIncrementalSetup, dbtReadingFingerprint, readingHours } from './lib/dbt-incremental.js';
-import { peersMissing } from './lib/peers.js';
+import { dbtBuild, dbtSetup, peersMissing } from './lib/peers.js';
 import { breakdown, stediRun } from './lib/stedi.js';
 import { linkedCopy, log, benchDir, benchLake, landing, projectCopy, type Size } from './lib/workspace.js';
 
@@ -89,10 +90,12 @@ export async function warmBench(sizes: Size[]): Promise<void> {
     const missing = peersMissing();
     const dbtWork = missing ? undefined : await dbtIncrementalSetup(root);
     const readingFiles = () => (['accelerometer', 'step_trainer'] as const).flatMap((e) => fs.readdirSync(path.join(root, e, 'landing')).filter((f) => f.endsWith('.json')).map((f) => path.join(root, e, 'landing', f)));
-    let dbtCold: { wall_s: number; batches: number } | undefined;
+    let dbtCold: { wall_s: number } | undefined;
     if (dbtWork) {
-      log(`${size.name}: dbt-duckdb incremental, first build`);
-      dbtCold = await dbtIncrementalBuild(dbtWork, root, await readingHours(readingFiles()));
+      log(`${size.name}: dbt-duckdb full build (the models as tables)`);
+      dbtCold = { wall_s: (await dbtBuild(await dbtSetup(root), root)).wall_s };
+      log(`${size.name}: dbt-duckdb incremental, first build (one batch per year, not timed)`);
+      await dbtIncrementalBuild(dbtWork, root, await readingHours(readingFiles()), { yearly: true });
     } else log(`${size.name}: dbt-duckdb incremental peer skipped: ${missing}`);
 
     // +1%: one new file per sensor entity, 1% of its readings, a day later
@@ -112,10 +115,10 @@ export async function warmBench(sizes: Size[]): Promise<void> {
       const newHours = await readingHours(readingFiles().filter((f) => f.endsWith('-zz-new-day.json')));
       const add = await dbtIncrementalBuild(dbtWork, root, newHours);
       const after = await dbtReadingFingerprint(dbtWork);
-      log(`${size.name}: dbt-duckdb incremental, --full-refresh of every hour`);
-      const full = await dbtIncrementalBuild(dbtWork, root, await readingHours(readingFiles()), true);
+      log(`${size.name}: dbt-duckdb incremental, --full-refresh (one batch per year)`);
+      const full = await dbtIncrementalBuild(dbtWork, root, await readingHours(readingFiles()), { fullRefresh: true, yearly: true });
       const refreshed = await dbtReadingFingerprint(dbtWork);
-      dbt = { cold: dbtCold, add_one_percent: add, hours: newHours, full_refresh: full, same_as_full_refresh: JSON.stringify(after) === JSON.stringify(refreshed), tables: { incremental: after, full_refresh: refreshed } };
+      dbt = { full_build: dbtCold, add_one_percent: add, hours: newHours, full_refresh: full, same_as_full_refresh: JSON.stringify(after) === JSON.stringify(refreshed), tables: { incremental: after, full_refresh: refreshed } };
     }
 
     // one changed file: its last record removed (a new file replaces the hard link)
@@ -147,11 +150,11 @@ export async function warmBench(sizes: Size[]): Promise<void> {
   if (withDbt.length) {
     addSection(
       table(
-        'Beside it, dbt-duckdb running the same models incrementally (the reading tables as dbt microbatch models by hour; the +1% build given the hours of the new files): seconds, and "right" = the three reading tables equal a dbt --full-refresh of every hour',
-        ['size', 'stedi cold', 'stedi +1%', 'stedi +1% ÷ cold', 'stedi right', 'dbt first build', 'dbt +1% (hours given)', 'dbt +1% ÷ first build', 'dbt batches run', 'dbt right', 'stedi +1% ÷ dbt +1%'],
+        'Beside it, dbt-duckdb running the same models incrementally (the reading tables as dbt microbatch models by hour; the +1% build given the hours of the new files) ÷ its full build (the models as tables): seconds, and "right" = the three reading tables equal a dbt --full-refresh',
+        ['size', 'stedi cold', 'stedi +1%', 'stedi +1% ÷ cold', 'stedi right', 'dbt full build', 'dbt +1% (hours given)', 'dbt +1% ÷ full build', 'dbt batches run', 'dbt right', 'stedi +1% ÷ dbt +1%'],
         withDbt.map((r: any) => [
           r.size, r.cold.wall_s, r.add_one_percent.wall_s, r.add_one_percent.wall_s / r.cold.wall_s, r.same_as_full_refresh.add ? 'yes' : 'NO',
-          r.dbt_incremental.cold.wall_s, r.dbt_incremental.add_one_percent.wall_s, r.dbt_incremental.add_one_percent.wall_s / r.dbt_incremental.cold.wall_s, r.dbt_incremental.add_one_percent.batches, r.dbt_incremental.same_as_full_refresh ? 'yes' : 'no',
+          r.dbt_incremental.full_build.wall_s, r.dbt_incremental.add_one_percent.wall_s, r.dbt_incremental.add_one_percent.wall_s / r.dbt_incremental.full_build.wall_s, r.dbt_incremental.add_one_percent.batches, r.dbt_incremental.same_as_full_refresh ? 'yes' : 'no',
           r.add_one_percent.wall_s / r.dbt_incremental.add_one_percent.wall_s,
         ]),
       ),
