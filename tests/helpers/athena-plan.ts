@@ -64,8 +64,12 @@ export interface TrinoStatement {
 export interface PlanMapping {
   /** The S3 prefix the plan's locations start with (`s3://<bucket>/`), which becomes `local:///`. */
   s3Prefix: string;
-  /** Where each landing table's parts are (a `local:///` folder), by published table name. */
-  landingParts: Record<string, string>;
+  /**
+   * Where each landing table's parts are (a `local:///` folder), by published table name; or, for a
+   * real build (tests/helpers/trino-aws.ts), a function of the Glue table that returns a folder
+   * holding exactly the parts its symlink manifest lists.
+   */
+  landingParts: Record<string, string> | ((table: NonNullable<GlueInput['TableInput']>) => string);
 }
 
 /** A candidate's published name: `<name>__stedi_<version>` → `<name>`. */
@@ -77,7 +81,9 @@ const TEST = /^select count\(\*\) as failures from \(\n([\s\S]*)\n\) as stedi_te
 
 /** Maps the plan's steps to Trino statements; keeps which table is Iceberg or Hive as it goes. */
 export class PlanOnTrino {
-  private readonly kinds = new Map<string, 'iceberg' | 'hive'>();
+  private readonly kinds = new Map<string, 'iceberg' | 'hive' | 'view'>();
+  /** Where each registered Iceberg table is (its Glue location), by name. */
+  private readonly locations = new Map<string, string>();
 
   constructor(private readonly mapping: PlanMapping) {}
 
@@ -95,6 +101,8 @@ export class PlanOnTrino {
     const sql = this.local(printed);
     const test = TEST.exec(sql);
     if (test) return { sql, test: test[1]! };
+    const view = /^CREATE (?:OR REPLACE )?VIEW "[^"]+"\."([^"]+)"/.exec(sql);
+    if (view) this.kinds.set(view[1]!, 'view');
     const ctas = /^CREATE TABLE "([^"]+)"\."([^"]+)"\nWITH \((.*)\)\nAS\n/.exec(sql);
     if (!ctas) return { sql };
     const session: Record<string, string> = {};
@@ -115,31 +123,58 @@ export class PlanOnTrino {
     const db = input.DatabaseName;
     const name = input.TableInput?.Name ?? input.Name ?? '';
     if (op === 'UpdateTable') {
-      if (!this.kinds.has(name) || publishedName(name) === name) throw new Error(`glue:UpdateTable of ${name}, which is not a candidate this plan created: no Trino mapping`);
-      return [];
+      if (!this.kinds.has(name)) throw new Error(`glue:UpdateTable of ${name}, which is not a candidate this plan created: no Trino mapping`);
+      // a candidate stamped with its owner, or a view stamped after CREATE OR REPLACE VIEW: nothing changes on Trino
+      if (publishedName(name) !== name || this.kinds.get(name) === 'view') return [];
+      // a published table takes a new version: registered anew when its location moved
+      return this.publishAgain(db, name, input.TableInput!);
     }
     if (op === 'DeleteTable') {
       const kind = this.kinds.get(name);
       this.kinds.delete(name);
       if (kind === 'iceberg') return [{ sql: `CALL iceberg.system.unregister_table(schema_name => '${db}', table_name => '${name}')` }];
       if (kind === 'hive') return [{ sql: `DROP TABLE hive."${db}"."${name}"` }];
+      if (kind === 'view') return [{ sql: `DROP VIEW iceberg."${db}"."${name}"` }];
       throw new Error(`glue:DeleteTable of ${name}, which this plan did not create`);
     }
     const table = input.TableInput!;
     if (this.kinds.has(name)) throw new Error(`glue:CreateTable of ${name}, which exists`);
+    return this.create(db, name, table);
+  }
+
+  private create(db: string, name: string, table: NonNullable<GlueInput['TableInput']>): TrinoStatement[] {
     if (table.Parameters?.table_type === 'ICEBERG') {
       this.kinds.set(name, 'iceberg');
       const location = this.local(table.StorageDescriptor?.Location ?? '').replace(/\/$/, '');
+      this.locations.set(name, location);
       return [{ sql: `CALL iceberg.system.register_table(schema_name => '${db}', table_name => '${name}', table_location => '${location}')` }];
     }
     if (table.Parameters?.classification === 'json') {
-      const parts = this.mapping.landingParts[publishedName(name)];
+      const given = this.mapping.landingParts;
+      const parts = typeof given === 'function' ? given(table) : given[publishedName(name)];
       if (!parts) throw new Error(`no landing parts for ${name}`);
       this.kinds.set(name, 'hive');
       const columns = (table.StorageDescriptor?.Columns ?? []).map((c) => `"${c.Name}" ${trinoType(c.Type)}`);
       return [{ sql: `CREATE TABLE hive."${db}"."${name}" (${columns.join(', ')})\nWITH (format = 'OPENX_JSON', external_location = '${parts}')` }];
     }
     throw new Error(`glue:CreateTable of ${name}: neither an Iceberg nor a JSON table`);
+  }
+
+  /**
+   * A published table's next version (Glue UpdateTable). An Iceberg table whose location stays is
+   * the same Trino table (a MERGE INTO it committed on Trino already; Glue only records it); one
+   * that moved is unregistered and registered at its new location. A landing table is dropped and
+   * created over the new version's parts.
+   */
+  private publishAgain(db: string, name: string, table: NonNullable<GlueInput['TableInput']>): TrinoStatement[] {
+    const kind = this.kinds.get(name);
+    if (kind === 'iceberg' && table.Parameters?.table_type === 'ICEBERG') {
+      const location = this.local(table.StorageDescriptor?.Location ?? '').replace(/\/$/, '');
+      if (this.locations.get(name) === location) return [];
+      return [{ sql: `CALL iceberg.system.unregister_table(schema_name => '${db}', table_name => '${name}')` }, ...this.create(db, name, table)];
+    }
+    if (kind === 'hive' && table.Parameters?.classification === 'json') return [{ sql: `DROP TABLE hive."${db}"."${name}"` }, ...this.create(db, name, table)];
+    throw new Error(`glue:UpdateTable of ${name} (${kind}) to a table of another kind: no Trino mapping`);
   }
 }
 

@@ -21,6 +21,8 @@ export function trinoServer(env: NodeJS.ProcessEnv = process.env): TrinoServer |
 
 export interface Rows {
   columns: string[];
+  /** Each column's Trino type (`varchar`, `bigint`, `timestamp(3)`…). */
+  types: string[];
   rows: unknown[][];
 }
 
@@ -34,10 +36,13 @@ export function trinoSession(server: TrinoServer, catalog: string, schema?: stri
   return {
     async query(sql, session) {
       const pages = await trino.query(session ? { query: sql, session } : sql);
-      const out: Rows = { columns: [], rows: [] };
+      const out: Rows = { columns: [], types: [], rows: [] };
       for await (const page of pages as AsyncIterable<QueryResult>) {
         if (page.error) throw new Error(`Trino ${page.error.errorName}: ${page.error.message}\n--- statement:\n${sql}`);
-        if (page.columns && !out.columns.length) out.columns = page.columns.map((c) => c.name);
+        if (page.columns && !out.columns.length) {
+          out.columns = page.columns.map((c) => c.name);
+          out.types = page.columns.map((c) => c.type);
+        }
         for (const row of page.data ?? []) out.rows.push(row as unknown[]);
       }
       return out;

@@ -58,15 +58,18 @@ export interface FakeAws {
   restore(): void;
 }
 
-/** Mocks the three SDK clients (every instance) so that the simulator answers and `calls` records. */
-export function fakeAws(sim: HookedSimulator): FakeAws {
+/**
+ * Mocks the three SDK clients (every instance) so that the simulator answers and `calls` records;
+ * `answer` replaces the simulator's answers (tests/helpers/trino-aws.ts runs them on a real Trino).
+ */
+export function fakeAws(sim: HookedSimulator, answer: (op: string, input: unknown) => unknown = (op, input) => simulate(sim, op, input)): FakeAws {
   const calls: Call[] = [];
   const mocks = Object.entries(COMMANDS).map(([service, { client, ops }]) => {
     const m = mockClient(client as never) as unknown as { on(c: unknown): { callsFake(f: (i: unknown) => unknown): void }; restore(): void };
     for (const [op, cmd] of Object.entries(ops)) {
       m.on(cmd).callsFake(async (input: unknown) => {
         calls.push({ service: service as Call['service'], operation: op, input: structuredClone(input) as Record<string, unknown> });
-        return simulate(sim, op, input);
+        return answer(op, input);
       });
     }
     return m;

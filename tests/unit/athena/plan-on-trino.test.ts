@@ -40,6 +40,23 @@ describe('the Athena plan on Trino', () => {
     expect(m.statements(glue('DeleteTable', 'm__stedi_20260101t000000z_01010101')).map((s) => s.sql)).toEqual([`CALL iceberg.system.unregister_table(schema_name => 'stedi', table_name => 'm__stedi_20260101t000000z_01010101')`]);
   });
 
+  it('a published table taking a new version: registered anew when its location moved, unchanged on Trino when it stayed', () => {
+    const m = mapping();
+    m.statements(glue('CreateTable', 'm', ICEBERG));
+    expect(m.statements(glue('UpdateTable', 'm', ICEBERG))).toEqual([]);
+    expect(m.statements(glue('UpdateTable', 'm', ICEBERG, 's3://lake-bucket/zones/e/z/m/v=2/')).map((s) => s.sql)).toEqual([
+      `CALL iceberg.system.unregister_table(schema_name => 'stedi', table_name => 'm')`,
+      `CALL iceberg.system.register_table(schema_name => 'stedi', table_name => 'm', table_location => 'local:///zones/e/z/m/v=2')`,
+    ]);
+    expect(() => m.statements(glue('UpdateTable', 'm', { classification: 'json' }))).toThrow(/another kind/);
+    const parts = new PlanOnTrino({ s3Prefix: 's3://lake-bucket/', landingParts: (t) => `local:///copies/${t.Name}` });
+    parts.statements(glue('CreateTable', 'customer', { classification: 'json' }));
+    expect(parts.statements(glue('UpdateTable', 'customer', { classification: 'json' })).map((s) => s.sql)).toEqual([
+      `DROP TABLE hive."stedi"."customer"`,
+      `CREATE TABLE hive."stedi"."customer" ("email" varchar, "n" bigint)\nWITH (format = 'OPENX_JSON', external_location = 'local:///copies/customer')`,
+    ]);
+  });
+
   it('a landing JSON table is a Hive OPENX_JSON table over the parts of its published name', () => {
     const m = mapping();
     const [s] = m.statements(glue('CreateTable', 'customer__stedi_20260101t000000z_01010101', { classification: 'json' }));
