@@ -124,6 +124,7 @@ describe.skipIf(typeof server === 'string' && !inCi)('stedi build --target athen
       step();
       const a = await incremental.build();
       expect(failed(a), what).toEqual([]);
+      for (const r of a.filter((x) => /_trusted$|_curated$/.test(x.name))) console.log(what, '|', r.name, '|', r.message);
       const b = await whole.build({ fullRefresh: true });
       expect(failed(b), what).toEqual([]);
       const got = await incremental.contents();

@@ -23,7 +23,7 @@ import { athenaDialect } from '../../targets/athena/spec.js';
 import type { PseudonymKey } from '../../landing/derive.js';
 import type { ModelNode, SeedNode, SourceNode } from '../../manifest/types.js';
 import { csvHeader, csvToRows } from '../../project/csv.js';
-import type { Adapter, AdapterResponse, ErasureAccess, Audit, MaterializeResult, PublishedRecord, PublishOptions, QueryResult, Queryable } from '../types.js';
+import type { Adapter, AdapterResponse, ErasureAccess, Audit, MaterializeResult, MicrobatchPlan, PublishedRecord, PublishOptions, QueryResult, Queryable } from '../types.js';
 import { fillWindow } from '../../core/batches.js';
 import { EngineError } from '../types.js';
 import { removeStaged } from './cleanup.js';
@@ -39,6 +39,8 @@ import { DEFAULT_TIMING, QueryRunner, statsOf, type Executed, type Timing } from
 import { S3Data } from './s3.js';
 import { athenaSettings, trimSlash, type AthenaSettings, type TableFormat } from './settings.js';
 import { createView, ctas, relation, seedSelect } from './sql.js';
+import { decide, fingerprints, MB_STATE_PARAM, parseState, stateUri, unsupported, type MbState } from './microbatch.js';
+import { buildRestated, type MbBuildDeps, type Restated } from './microbatch-build.js';
 
 /** The AWS calls of the adapter (api.ts): the SDK clients (clients.ts) or the simulator. */
 export type AthenaClients = AwsApi;
@@ -269,20 +271,25 @@ export class AthenaAdapter implements Adapter {
     const name = node.relation.identifier;
     checkGlueName(name, what);
     if (node.resource_type === 'model' && node.materialized === 'view') return this.materializeView(node, sql, audit, what, opts);
-    // A microbatch model's whole build is by definition its table (every interval from begin): it
-    // is built whole here, every time. Other strategies fail closed: rebuilding them whole would
-    // ignore their is_incremental() branch (an append model may keep rows its SQL no longer gives).
-    let whole = '';
-    if (node.resource_type === 'model' && node.materialized === 'incremental') {
-      if (node.config.incremental_strategy !== 'microbatch') throw new EngineError(`${what}: materialized: incremental (${String(node.config.incremental_strategy ?? 'append')}) is not supported on the athena target yet (only on duckdb); use materialized: table, or incremental_strategy: microbatch, there`);
-      if (node.config.begin !== undefined) throw new EngineError(`${what}: begin is not supported on the athena target yet (its microbatch models are built whole); remove it or filter in the model's SQL`);
-      sql = fillWindow(sql, () => 'TRUE');
-      whole = ' (built whole: microbatch models are built interval by interval on duckdb only so far)';
-    }
-    const select = node.resource_type === 'seed' ? this.seedSql(node) : sql;
+    // A microbatch model is built incrementally when its published version's state lets stedi
+    // compare its inputs (microbatch.ts), else whole (every interval), saying why. Other strategies
+    // fail closed: rebuilding them whole would ignore their is_incremental() branch (an append
+    // model may keep rows its SQL no longer gives).
     const format = ((node.config.table_format as TableFormat | undefined) ?? this.settings.tableFormat);
     const previous = await this.catalog.get(name);
     if (previous && !isOwned(previous, this.owner, node.unique_id)) throw foreignTableError(this.settings.database, name, what, previous);
+    let whole = '';
+    let mbState: MbState | undefined;
+    if (node.resource_type === 'model' && node.materialized === 'incremental') {
+      if (node.config.incremental_strategy !== 'microbatch') throw new EngineError(`${what}: materialized: incremental (${String(node.config.incremental_strategy ?? 'append')}) is not supported on the athena target yet (only on duckdb); use materialized: table, or incremental_strategy: microbatch, there`);
+      if (node.config.begin !== undefined) throw new EngineError(`${what}: begin is not supported on the athena target yet; remove it or filter in the model's SQL`);
+      const planned = await this.planMicrobatch(node, sql, format, previous, opts);
+      if (planned.restated) return buildRestated(this.mbDeps(), node, planned.restated, audit, opts);
+      mbState = planned.state;
+      sql = fillWindow(sql, () => 'TRUE');
+      whole = ` (built whole: ${planned.why})`;
+    }
+    const select = node.resource_type === 'seed' ? this.seedSql(node) : sql;
     const version = this.newVersion();
     const candidate = candidateName(name, version);
     const zone = node.resource_type === 'model' ? node.zone : String(node.config.zone ?? 'seeds');
@@ -302,6 +309,8 @@ export class AthenaAdapter implements Adapter {
       if (!built) throw new EngineError(`${what}: the CTAS succeeded but Glue has no table ${candidate}`);
       // the candidate carries the owner too, so that only this project and target may remove it
       await this.catalog.update({ ...tableInputOf(built, candidate), Parameters: { ...(built.Parameters ?? {}), ...ownerParams(this.owner), stedi_node: node.unique_id } }, built.VersionId, true);
+      // a microbatch model's state, in its own location (a CTAS refuses a location holding any object, so after it)
+      if (mbState) await this.data.putText(stateUri(location, version), JSON.stringify(mbState));
       const previousRows = previous?.Parameters?.[ROWS_PARAM] !== undefined ? Number(previous.Parameters[ROWS_PARAM]) : undefined;
       const ok = await audit(this.candidateQueryable(node.relation.rendered, relation(this.settings.database, candidate), signal), { ...(rows !== undefined ? { rows } : {}), ...(previousRows !== undefined && Number.isFinite(previousRows) ? { previousRows } : {}) });
       if (!ok) return { published: false, response: { message: `NOT PUBLISHED ${format} table`, ...statsOf(done) } };
@@ -318,6 +327,7 @@ export class AthenaAdapter implements Adapter {
         stedi_format: format,
         ...(rows !== undefined ? { [ROWS_PARAM]: String(rows) } : {}),
         ...(opts.inputs ? { [INPUTS_PARAM]: JSON.stringify(opts.inputs) } : {}),
+        ...(mbState ? { [MB_STATE_PARAM]: stateUri(location, version) } : {}),
       };
       if (node.description) input.Description = node.description.trim().slice(0, 2048);
       if (previous) await this.catalog.update(input, previous.VersionId);
@@ -328,6 +338,71 @@ export class AthenaAdapter implements Adapter {
     }
     const pruned = await this.prune(name, location, node.unique_id);
     return { published: true, response: { message: `OK ${format} table at ${location}${pruned}${cleanup}${whole}`, ...(rows !== undefined ? { rows_affected: rows } : {}), ...statsOf(done) } };
+  }
+
+  /**
+   * What a microbatch build does (microbatch.ts): `restated` when the published version's state
+   * lets stedi compare every input, else whole with the reason (and the state to record, when the
+   * table can take incremental builds later).
+   */
+  private async planMicrobatch(node: ModelNode | SeedNode, sql: string, format: TableFormat, previous: Table | undefined, opts: PublishOptions): Promise<{ restated?: Restated; state?: MbState; why: string }> {
+    const m = node as ModelNode;
+    if (opts.incrementalSql === undefined || !opts.microbatch) throw new EngineError(`${m.name}: incremental_strategy microbatch, but its batch SQL or its inputs were not handed to the adapter; compile again`);
+    const size = String(m.config.batch_size);
+    const lookback = typeof m.config.lookback === 'number' ? m.config.lookback : 1;
+    const no = unsupported(size, format);
+    if (no) return { why: no };
+    const spec = { full: sql, batch: opts.incrementalSql, eventTime: String(m.config.event_time), size, plan: opts.microbatch };
+    const deps = { query: (q: string) => this.query(q, opts.signal) };
+    const { state, why } = await fingerprints(deps, spec);
+    if (why) return { why };
+    if (opts.fullRefresh) return { state, why: '--full-refresh' };
+    // a MERGE leaves the rows it replaced in the table's earlier Iceberg snapshots (its shared
+    // location): with keep_versions 0 (stedi forget) no earlier version may stay readable
+    if (this.settings.keepVersions === 0) return { state, why: 'keep_versions is 0: no earlier version may stay readable, and a MERGE keeps the replaced rows in earlier snapshots' };
+    if (!previous) return { state, why: 'first build' };
+    if (previous.Parameters?.stedi_format !== 'iceberg') return { state, why: 'the published version is not an Iceberg table' };
+    const uri = previous.Parameters?.[MB_STATE_PARAM];
+    if (!uri) return { state, why: 'no microbatch state recorded with the published version' };
+    const before = parseState((await this.data.getText(uri)) ?? '');
+    if (!before) return { state, why: `the microbatch state of the published version (${uri}) is missing or cannot be read` };
+    const d = decide(before, state, opts.microbatch, size as 'hour' | 'day', lookback);
+    if (d.kind === 'whole') return { state, why: d.why };
+    const unseen = await this.checkKeyTypes(m, spec, opts.microbatch);
+    if (unseen) return { state, why: unseen };
+    const batchSpec = { full: sql, batch: opts.incrementalSql, eventTime: spec.eventTime, ...(opts.microbatch.restateColumn ? { restateColumn: opts.microbatch.restateColumn } : {}) };
+    return { restated: { spec: batchSpec, ...(d.kind === 'restate' ? { restate: d.restate, intervals: d.intervals } : { intervals: 0 }), state, previous: previous }, why: '' };
+  }
+
+  /**
+   * Keys are matched by their text: the model's restate_by column and each keyed dimension's
+   * column must have one type (an error otherwise). A column Athena does not show is a reason to
+   * build whole (returned).
+   */
+  private async checkKeyTypes(node: ModelNode, spec: { full: string }, plan: MicrobatchPlan): Promise<string | undefined> {
+    const col = plan.restateColumn;
+    if (!col || !plan.dimensions.some((d) => d.key !== undefined)) return undefined;
+    const typeOf = async (rel: string, c: string) => (await this.query(`SELECT * FROM ${rel} LIMIT 0`)).columns.find((x) => x.name.toLowerCase() === c.toLowerCase())?.type;
+    const ours = await typeOf(`(${fillWindow(spec.full, () => 'FALSE')})`, col);
+    if (ours === undefined) return `the type of its restate_by column '${col}' could not be read`;
+    for (const d of plan.dimensions) {
+      if (d.key === undefined) continue;
+      const theirs = await typeOf(d.relation, d.key);
+      if (theirs === undefined) return `the type of ${d.relation}.${d.key} could not be read`;
+      if (theirs !== ours) throw new EngineError(`${node.name}: restate_by: ${col} is ${ours} but ${d.relation}.${d.key} is ${theirs}; keys are matched by their text, so both must have one type (cast them alike)`);
+    }
+    return undefined;
+  }
+
+  private mbDeps(): MbBuildDeps {
+    return {
+      settings: this.settings, owner: this.owner, catalog: this.catalog, data: this.data, runner: this.runner,
+      query: (q, s) => this.query(q, s),
+      newVersion: () => this.newVersion(),
+      candidateQueryable: (p, r, s) => this.candidateQueryable(p, r, s),
+      removeCandidate: (c, l) => this.removeCandidate(c, l),
+      prune: (n, c, id) => this.prune(n, c, id),
+    };
   }
 
   private async materializeView(node: ModelNode, sql: string, audit: Audit, what: string, opts: PublishOptions): Promise<MaterializeResult> {

@@ -38,6 +38,24 @@ export class S3Data {
     await this.s3.call('PutObject', { Bucket: bucket, Key: prefix, Body: body, ContentType: 'application/json' });
   }
 
+  /** Writes a small object (a microbatch state) at `uri`. */
+  async putText(uri: string, body: string): Promise<void> {
+    const { bucket, prefix } = parseS3(uri);
+    await this.s3.call('PutObject', { Bucket: bucket, Key: prefix, Body: body, ContentType: 'application/json' });
+  }
+
+  /** A small object's text, or undefined when it does not exist. */
+  async getText(uri: string): Promise<string | undefined> {
+    const { bucket, prefix } = parseS3(uri);
+    try {
+      return await bodyText((await this.s3.call('GetObject', { Bucket: bucket, Key: prefix })).Body);
+    } catch (e) {
+      const err = e as { name?: string; $metadata?: { httpStatusCode?: number } };
+      if (err.name === 'NoSuchKey' || err.$metadata?.httpStatusCode === 404) return undefined;
+      throw e;
+    }
+  }
+
   /** Whether the marker beside `location` names this project and target. */
   async owns(location: string): Promise<boolean> {
     const { bucket, prefix } = parseS3(versionMarkerKey(location));

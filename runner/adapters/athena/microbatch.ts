@@ -1,0 +1,159 @@
+/**
+ * `incremental_strategy: microbatch` on Athena (Iceberg): what a build restates, found from the
+ * data, with the semantics of the DuckDB target (runner/adapters/duckdb/microbatch.ts):
+ *   - event-time inputs: per interval, a fingerprint of the input's rows (count and Trino's
+ *     order-insensitive `checksum` of every column). An interval whose rows changed, appeared or
+ *     disappeared in any event-time input — a new landing file, a changed or withdrawn one, a late
+ *     reading, an interval an upstream microbatch model restated — is rebuilt whole, plus
+ *     `lookback` intervals before the newest of them, plus `--event-time-start/--event-time-end`.
+ *     (DuckDB compares parts instead of rows: the same intervals, found without a scan; on Athena
+ *     the landing parts are JSON objects behind a symlink manifest, and the upstream models are
+ *     Iceberg tables without parts, so the rows are compared: one scan of each input per build.)
+ *   - keyed dimensions (`restate_by`): per key, a fingerprint of its rows; only md5 hashes of the
+ *     keys are stored, never a key. A key whose fingerprint changed is restated.
+ *   - anything stedi cannot compare builds the model whole, and says why: the first build,
+ *     `--full-refresh`, other SQL or microbatch config, a dimension without a key that changed, a
+ *     state that is missing or unreadable, an event time that is not epoch milliseconds, a batch
+ *     size other than hour or day, a Hive table.
+ * The state (the fingerprints) is a JSON object in the table's own location (owned data),
+ * `<location>_stedi_microbatch/v=<version>.json`, named by the Glue parameter
+ * `stedi_microbatch_state` of the version it describes.
+ */
+import { createHash } from 'node:crypto';
+import { NULL_INTERVAL, previousStart, rangesOf, intervalStart, unionRanges, type Range } from '../../core/batches.js';
+import type { MicrobatchPlan } from '../types.js';
+import { EngineError, type QueryResult } from '../types.js';
+import { intervalSql, keyHash, rowsFingerprint, type Restate } from './microbatch-sql.js';
+
+export const MB_STATE_PARAM = 'stedi_microbatch_state';
+const FORMAT = 1;
+/** More restated keys than this are one predicate too long to send: the model is built whole. */
+export const MAX_KEYS = 2000;
+
+export interface MbState {
+  format: number;
+  spec: string;
+  /** Per event-time input: interval → `<rows>:<checksum>`. */
+  events: Record<string, Record<string, string>>;
+  /** Per dimension: key hash → checksum of its rows (keyed), or `<rows>:<checksum>` of all its rows. */
+  dims: Record<string, { keys?: Record<string, string>; whole?: string }>;
+}
+
+export type Decision = { kind: 'whole'; why: string } | { kind: 'restate'; restate: Restate; intervals: number } | { kind: 'unchanged' };
+
+interface Deps {
+  query(sql: string): Promise<QueryResult>;
+}
+
+const INTEGER = /^(tinyint|smallint|integer|int|bigint)$/i;
+
+async function columnsOf(d: Deps, relation: string): Promise<{ name: string; type: string }[]> {
+  return (await d.query(`SELECT * FROM ${relation} LIMIT 0`)).columns;
+}
+
+export interface Spec {
+  full: string;
+  batch: string;
+  eventTime: string;
+  size: string;
+  plan: MicrobatchPlan;
+}
+
+export function specHash(s: Spec): string {
+  const { window: _w, ...plan } = s.plan;
+  return createHash('sha256').update(JSON.stringify([s.full, s.batch, s.eventTime, s.size, plan])).digest('hex');
+}
+
+/** Why this model cannot be built incrementally on Athena at all (then it is built whole), or undefined. */
+export function unsupported(size: string, format: string): string | undefined {
+  if (format !== 'iceberg') return 'a Hive table is rebuilt whole on athena (only Iceberg tables take a MERGE)';
+  if (size !== 'hour' && size !== 'day') return `batch_size ${size} is built whole on athena (only hour and day so far)`;
+  return undefined;
+}
+
+/** The fingerprints of every input now (a query per input); `why` when an event time is not epoch milliseconds. */
+export async function fingerprints(d: Deps, s: Spec): Promise<{ state: MbState; why?: string }> {
+  const state: MbState = { format: FORMAT, spec: specHash(s), events: {}, dims: {} };
+  let why: string | undefined;
+  for (const e of s.plan.eventInputs) {
+    const cols = await columnsOf(d, e.relation);
+    const col = cols.find((c) => c.name.toLowerCase() === e.column.toLowerCase());
+    if (!col) {
+      why ??= `the event time column ${e.relation}.${e.column} was not found`;
+      continue;
+    }
+    if (!INTEGER.test(col.type.replace(/\(.*$/, ''))) {
+      why ??= `the event time ${e.relation}.${e.column} is ${col.type}; only epoch milliseconds (an integer) are built incrementally on athena so far`;
+      continue;
+    }
+    const iv = intervalSql(`t."${e.column.replace(/"/g, '""')}"`, s.size as 'hour' | 'day');
+    const r = await d.query(`SELECT CAST(${iv} AS varchar) AS i, count(*) AS n, ${rowsFingerprint('t', cols.map((c) => c.name))} AS fp FROM ${e.relation} t GROUP BY 1`);
+    state.events[e.relation] = Object.fromEntries(r.rows.map((x) => [x.i === null ? NULL_INTERVAL : String(x.i), `${String(x.n)}:${String(x.fp)}`]));
+  }
+  for (const dim of s.plan.dimensions) {
+    const cols = (await columnsOf(d, dim.relation)).map((c) => c.name);
+    if (dim.key !== undefined) {
+      const r = await d.query(`SELECT ${keyHash(`t."${dim.key.replace(/"/g, '""')}"`)} AS k, ${rowsFingerprint('t', cols)} AS fp FROM ${dim.relation} t GROUP BY 1`);
+      state.dims[dim.relation] = { keys: Object.fromEntries(r.rows.map((x) => [String(x.k), String(x.fp)])) };
+    } else {
+      const r = await d.query(`SELECT count(*) AS n, ${rowsFingerprint('t', cols)} AS fp FROM ${dim.relation} t`);
+      state.dims[dim.relation] = { whole: `${String(r.rows[0]?.n)}:${String(r.rows[0]?.fp)}` };
+    }
+  }
+  return { state, ...(why ? { why } : {}) };
+}
+
+/** What to restate (pure): the published version's state against the inputs' now. */
+export function decide(before: MbState, now: MbState, plan: MicrobatchPlan, size: 'hour' | 'day', lookback: number): Decision {
+  if (before.format !== FORMAT) return { kind: 'whole', why: 'the microbatch state of the published version has another format' };
+  if (before.spec !== now.spec) return { kind: 'whole', why: 'its SQL or microbatch config changed since the published version' };
+  const intervals = new Set<string>();
+  for (const e of plan.eventInputs) {
+    const was = before.events[e.relation];
+    const is = now.events[e.relation];
+    if (!was || !is) return { kind: 'whole', why: `${e.relation} is a new input` };
+    for (const i of new Set([...Object.keys(was), ...Object.keys(is)])) if (was[i] !== is[i]) intervals.add(i);
+  }
+  const numeric = [...intervals].filter((i) => i !== NULL_INTERVAL).map(Number);
+  if (numeric.length && lookback > 0) {
+    let s = Math.max(...numeric);
+    for (let k = 0; k < lookback; k++) intervals.add(String((s = previousStart(s, size))));
+  }
+  let ranges: Range[] = rangesOf(intervals, size);
+  if (plan.window) {
+    const start = plan.window.start === undefined ? -8.64e15 : intervalStart(plan.window.start, size);
+    const end = plan.window.end === undefined ? Infinity : plan.window.end;
+    if (end > start) ranges = unionRanges(ranges, [{ start, end }]);
+  }
+  const keys = new Set<string>();
+  for (const d of plan.dimensions) {
+    const was = before.dims[d.relation];
+    const is = now.dims[d.relation];
+    if (!was || !is) return { kind: 'whole', why: `${d.relation} is a new input` };
+    if (is.whole !== undefined || was.whole !== undefined) {
+      if (was.whole !== is.whole) return { kind: 'whole', why: `${d.relation} changed (it has no restate_by key)` };
+      continue;
+    }
+    for (const k of new Set([...Object.keys(was.keys ?? {}), ...Object.keys(is.keys ?? {})])) if (was.keys?.[k] !== is.keys?.[k]) keys.add(k);
+  }
+  if (keys.size > MAX_KEYS) return { kind: 'whole', why: `${keys.size} keys changed (more than ${MAX_KEYS})` };
+  if (keys.size && !plan.restateColumn) throw new EngineError('restate_by.from names an input but restate_by.column is missing');
+  const withNull = intervals.has(NULL_INTERVAL);
+  if (!ranges.length && !withNull && !keys.size) return { kind: 'unchanged' };
+  return { kind: 'restate', restate: { ranges, withNull, keys: [...keys].sort() }, intervals: intervals.size };
+}
+
+/** Reads a state object's JSON; undefined when it is not a state stedi wrote. */
+export function parseState(text: string): MbState | undefined {
+  try {
+    const s = JSON.parse(text) as MbState;
+    return typeof s.spec === 'string' && typeof s.events === 'object' && typeof s.dims === 'object' ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where a version's state is: in the table's location, beside its data and metadata. */
+export function stateUri(location: string, version: string): string {
+  return `${location.endsWith('/') ? location : `${location}/`}_stedi_microbatch/v=${version}.json`;
+}
