@@ -83,6 +83,7 @@ function failed(results: NodeResult[]): string[] {
   return results.filter((r) => r.status === 'error' || r.status === 'fail').map((r) => `${r.name}: ${r.message}`);
 }
 
+const MICROBATCH = ['accelerometer_trusted', 'step_trainer_trusted', 'machine_learning_curated'];
 const ADA = { customerName: 'Ada Stone', email: 'Ada.Stone@example.com', phone: '5550100101', birthDay: '1985-04-12', serialNumber: '5eed0001-0000-4000-8000-000000000001', registrationDate: 1699913600000, shareWithPublicAsOfDate: 1699913600000, shareWithFriendsAsOfDate: 1699913600000 };
 
 describe.skipIf(typeof server === 'string' && !inCi)('stedi build --target athena executed on Trino 476', () => {
@@ -120,11 +121,24 @@ describe.skipIf(typeof server === 'string' && !inCi)('stedi build --target athen
       ['Ada withdraws her consent (a newer record)', () => deliver(incremental.aws, 'customer', 'customer-1700400000000.json', [{ ...ADA, lastUpdateDate: 1700400000000, shareWithResearchAsOfDate: null }])],
       ['Ada consents again, from a later date', () => deliver(incremental.aws, 'customer', 'customer-1700500000000.json', [{ ...ADA, lastUpdateDate: 1700500000000, shareWithResearchAsOfDate: 1700000000000 }])],
     ];
-    for (const [what, step] of steps) {
+    for (const [i, [what, step]] of steps.entries()) {
       step();
+      const ran = incremental.aws.statements.length;
       const a = await incremental.build();
       expect(failed(a), what).toEqual([]);
-      for (const r of a.filter((x) => /_trusted$|_curated$/.test(x.name))) console.log(what, '|', r.name, '|', r.message);
+      // after the first build each microbatch model is restated by one MERGE from an audited candidate, never rebuilt whole
+      const sent = incremental.aws.statements.slice(ran);
+      for (const m of MICROBATCH) {
+        const message = a.find((r) => r.name === m)!.message ?? '';
+        if (i === 0) {
+          expect(message, `${what}: ${m}`).toMatch(/built whole: first build/);
+          continue;
+        }
+        expect(message, `${what}: ${m}`).toMatch(/\(microbatch: .*(one MERGE|nothing merged)\)/);
+        const merges = sent.filter((x) => x.startsWith(`MERGE INTO "${incremental.database}"."${m}" t`));
+        expect(merges.length, `${what}: ${m}`).toBe(/one MERGE/.test(message) ? 1 : 0);
+        expect(sent.filter((x) => new RegExp(`^CREATE TABLE "[^"]+"\\."${m}__stedi_`).test(x) && !/stedi_batch|stedi_keyed/.test(x)), `${what}: ${m} rebuilt whole`).toEqual([]);
+      }
       const b = await whole.build({ fullRefresh: true });
       expect(failed(b), what).toEqual([]);
       const got = await incremental.contents();
@@ -137,5 +151,26 @@ describe.skipIf(typeof server === 'string' && !inCi)('stedi build --target athen
       if (what.startsWith('Ada withdraws')) expect(Number(ada.rows[0]![0]), what).toBe(0);
       else expect(Number(ada.rows[0]![0]), what).toBeGreaterThan(0);
     }
+
+    // a failing gate leaves the published table exactly as it was (the same Iceberg snapshot, the same rows); the next build restates it
+    const db = incremental.database;
+    const snapshot = async (t: string) => (await incremental.aws.trino(`SELECT snapshot_id FROM "${db}"."${t}$snapshots" ORDER BY committed_at DESC LIMIT 1`)).rows[0]![0];
+    const before = { snapshot: await snapshot('accelerometer_trusted'), rows: (await incremental.contents()).accelerometer_trusted };
+    deliver(incremental.aws, 'accelerometer', 'accelerometer-1700600000000.json', [{ user: 'Ben.Okafor@example.com', timestamp: 1700600001000, x: 1, y: 1, z: 1 }]);
+    const failing = { columns: [{ Name: 'failures', Label: 'failures', Type: 'bigint' }], rows: [['1']] };
+    incremental.aws.hooks.outcome = (sql) => (/^select count\(\*\) as failures/.test(sql) && sql.includes('stedi_kept') && sql.includes(`"${db}"."accelerometer_trusted"`) ? failing : undefined);
+    const ran = incremental.aws.statements.length;
+    const refused = await incremental.build();
+    incremental.aws.hooks = {};
+    expect(refused.find((r) => r.name === 'accelerometer_trusted')!.status).not.toBe('success');
+    expect(incremental.aws.statements.slice(ran).filter((x) => x.startsWith(`MERGE INTO "${db}"."accelerometer_trusted"`))).toEqual([]);
+    expect(await snapshot('accelerometer_trusted')).toBe(before.snapshot);
+    expect((await incremental.contents()).accelerometer_trusted).toEqual(before.rows);
+    expect(failed(await incremental.build())).toEqual([]);
+    expect(failed(await whole.build({ fullRefresh: true }))).toEqual([]);
+    const got = await incremental.contents();
+    const want = await whole.contents();
+    for (const t of Object.keys(want)) expect(got[t], `after the refused build: ${t}`).toEqual(want[t]);
+    expect(got.accelerometer_trusted).not.toEqual(before.rows);
   }, 900_000);
 });
