@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { incrementalStatements } from './microbatch-sql.js';
 import { adapterOptions, build, compileStedi, deliverLanding, fakeAws, landingDdls, newSim, statements, type Call } from './harness.js';
 
 const DIST = 'tests/peers/dist';
@@ -53,6 +54,13 @@ describe.skipIf(missing && !inCi)('Athena statements parse with real grammars', 
     expect(out).toHaveLength(sqls.length);
     const bad = out.map((o, i) => (o === 'OK' ? undefined : `${o}\n${sqls[i]}`)).filter(Boolean);
     expect(bad).toEqual([]);
+  });
+
+  it('every statement of an incremental microbatch build (candidate, interval-local check, audit, MERGE) parses with io.trino:trino-parser', () => {
+    const sqls = Object.values(incrementalStatements()).flatMap((text) => text.trim().split('\n\n'));
+    expect(sqls.filter((x) => x.startsWith('MERGE INTO'))).toHaveLength(3);
+    const out = trino!(sqls);
+    expect(out.map((o, i) => (o === 'OK' ? undefined : `${o}\n${sqls[i]}`)).filter(Boolean)).toEqual([]);
   });
 
   it('the Trino peer does reject what Athena DML rejects (backticks)', () => {

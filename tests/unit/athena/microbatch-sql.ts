@@ -1,0 +1,33 @@
+/**
+ * The statements an incremental build of each STEDI microbatch model sends on Athena, for one
+ * example of what it restates (two ranges of hours, the NULL interval and one key): the candidate
+ * CTAS, the interval-local check, a blocking test on what would be published, and the MERGE.
+ * The golden files (microbatch.test.ts) and the Trino grammar check (parsers.test.ts) read them.
+ */
+import { candidateSelect, mergeSql, strayRows, wouldPublish, type BatchSpec, type Restate } from '../../../runner/adapters/athena/microbatch-sql.js';
+import { ctas, relation } from '../../../runner/adapters/athena/sql.js';
+import { compileStedi } from './harness.js';
+
+const H = 3_600_000;
+export const EXAMPLE: Restate = { ranges: [{ start: 1700000000000 - (1700000000000 % H), end: 1700000000000 - (1700000000000 % H) + 2 * H }, { start: 1700300000000 - (1700300000000 % H), end: 1700300000000 - (1700300000000 % H) + H }], withNull: true, keys: ['0c83f57c786a0b4a39efab23731c7ebc'] };
+
+/** The statements of each microbatch model, by name, as one text (blank line between statements). */
+export function incrementalStatements(): Record<string, string> {
+  const { manifest } = compileStedi();
+  const out: Record<string, string> = {};
+  for (const n of Object.values(manifest.nodes)) {
+    if (n.resource_type !== 'model' || n.config.incremental_strategy !== 'microbatch') continue;
+    const restate = n.config.restate_by as { column?: string } | undefined;
+    const spec: BatchSpec = { full: String(n.compiled_code), batch: String(n.compiled_incremental_code), eventTime: String(n.config.event_time), ...(restate?.column ? { restateColumn: restate.column } : {}) };
+    const published = n.relation.rendered;
+    const candidate = relation('stedi', `${n.name}__stedi_20260102t000000z_01010101`);
+    const location = `s3://lake-bucket/zones/${n.entity}/${n.zone}/${n.name}/v=20260102T000000Z-01010101/`;
+    out[n.name] = [
+      ctas('stedi', `${n.name}__stedi_20260102t000000z_01010101`, 'iceberg', location, candidateSelect(spec, EXAMPLE)),
+      strayRows(candidate, spec, EXAMPLE),
+      `select count(*) as failures from (\nselect * from ${wouldPublish(published, candidate, spec, EXAMPLE)} where ${spec.eventTime} is null\n) as stedi_test`,
+      mergeSql(published, candidate, n.columns.map((c) => c.name), spec, EXAMPLE),
+    ].join('\n\n') + '\n';
+  }
+  return out;
+}

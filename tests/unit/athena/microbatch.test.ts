@@ -1,0 +1,75 @@
+/**
+ * Microbatch models on Athena: what a build restates (decide, pure) and the SQL of an incremental
+ * build of the STEDI models (golden files). That SQL runs for real on Trino in
+ * tests/integration/athena-build-on-trino.test.ts and parses with Trino's grammar in parsers.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import { decide, MAX_KEYS, parseState, stateUri, type MbState } from '../../../runner/adapters/athena/microbatch.js';
+import type { MicrobatchPlan } from '../../../runner/adapters/types.js';
+import { expectGolden } from './golden.js';
+import { incrementalStatements } from './microbatch-sql.js';
+
+const H = 3_600_000;
+const plan: MicrobatchPlan = {
+  eventInputs: [{ id: 'source.s.landing.a', relation: '"stedi"."a"', column: 'ts' }],
+  dimensions: [{ id: 'model.s.c', relation: '"stedi"."c"', key: 'email' }, { id: 'seed.s.rules', relation: '"stedi"."rules"' }],
+  restateColumn: 'email',
+};
+const state = (over: Partial<MbState> = {}): MbState => ({
+  format: 1, spec: 'x',
+  events: { '"stedi"."a"': { [String(10 * H)]: '3:aa', [String(11 * H)]: '2:bb', null: '1:cc' } },
+  dims: { '"stedi"."c"': { keys: { k1: 'f1', k2: 'f2' } }, '"stedi"."rules"': { whole: '4:dd' } },
+  ...over,
+});
+
+describe('what a microbatch build restates on Athena', () => {
+  it('nothing changed: unchanged', () => {
+    expect(decide(state(), state(), plan, 'hour', 0)).toEqual({ kind: 'unchanged' });
+  });
+
+  it('an interval whose rows changed, appeared or disappeared is restated, with lookback intervals before the newest', () => {
+    const now = state({ events: { '"stedi"."a"': { [String(10 * H)]: '3:aa', [String(11 * H)]: '3:b2', [String(14 * H)]: '1:ee', null: '1:cc' } } });
+    expect(decide(state(), now, plan, 'hour', 0)).toEqual({ kind: 'restate', restate: { ranges: [{ start: 11 * H, end: 12 * H }, { start: 14 * H, end: 15 * H }], withNull: false, keys: [] }, intervals: 2 });
+    const back = decide(state(), now, plan, 'hour', 2);
+    expect(back.kind === 'restate' && back.restate.ranges).toEqual([{ start: 11 * H, end: 15 * H }]);
+    const gone = decide(state(), state({ events: { '"stedi"."a"': { [String(10 * H)]: '3:aa', [String(11 * H)]: '2:bb' } } }), plan, 'hour', 0);
+    expect(gone).toEqual({ kind: 'restate', restate: { ranges: [], withNull: true, keys: [] }, intervals: 1 });
+  });
+
+  it('a key whose rows changed, appeared or disappeared is restated (by its hash)', () => {
+    const now = state({ dims: { '"stedi"."c"': { keys: { k1: 'f1', k2: 'changed', k3: 'new' } }, '"stedi"."rules"': { whole: '4:dd' } } });
+    expect(decide(state(), now, plan, 'hour', 0)).toEqual({ kind: 'restate', restate: { ranges: [], withNull: false, keys: ['k2', 'k3'] }, intervals: 0 });
+    const removed = state({ dims: { '"stedi"."c"': { keys: { k2: 'f2' } }, '"stedi"."rules"': { whole: '4:dd' } } });
+    expect(decide(state(), removed, plan, 'hour', 0)).toMatchObject({ restate: { keys: ['k1'] } });
+  });
+
+  it('--event-time-start/--event-time-end restate their window too', () => {
+    const d = decide(state(), state(), { ...plan, window: { start: 20 * H + 5, end: 22 * H } }, 'hour', 0);
+    expect(d).toMatchObject({ kind: 'restate', restate: { ranges: [{ start: 20 * H, end: 22 * H }] } });
+  });
+
+  it('what cannot be compared builds whole, saying why', () => {
+    expect(decide(state(), state({ spec: 'y' }), plan, 'hour', 0)).toEqual({ kind: 'whole', why: 'its SQL or microbatch config changed since the published version' });
+    expect(decide(state(), state({ dims: { '"stedi"."c"': { keys: { k1: 'f1', k2: 'f2' } }, '"stedi"."rules"': { whole: '5:zz' } } }), plan, 'hour', 0)).toEqual({ kind: 'whole', why: '"stedi"."rules" changed (it has no restate_by key)' });
+    expect(decide(state({ events: {} }), state(), plan, 'hour', 0)).toEqual({ kind: 'whole', why: '"stedi"."a" is a new input' });
+    expect(decide({ ...state(), format: 0 }, state(), plan, 'hour', 0)).toMatchObject({ kind: 'whole' });
+    const many = Object.fromEntries(Array.from({ length: MAX_KEYS + 1 }, (_, i) => [`k${i}`, 'x']));
+    expect(decide(state(), state({ dims: { '"stedi"."c"': { keys: many }, '"stedi"."rules"': { whole: '4:dd' } } }), plan, 'hour', 0)).toMatchObject({ kind: 'whole', why: expect.stringMatching(/keys changed/) });
+  });
+
+  it('a state object that is not one stedi wrote reads as none; it lives in the table location', () => {
+    expect(parseState('{')).toBeUndefined();
+    expect(parseState('{"a":1}')).toBeUndefined();
+    expect(parseState(JSON.stringify(state()))).toEqual(state());
+    expect(stateUri('s3://b/z/e/t/m/v=1/', '2')).toBe('s3://b/z/e/t/m/v=1/_stedi_microbatch/v=2.json');
+  });
+});
+
+describe('the SQL of an incremental build of the STEDI microbatch models (golden)', () => {
+  for (const [model, sql] of Object.entries(incrementalStatements())) {
+    it(model, () => {
+      expect(sql).toContain('MERGE INTO');
+      expectGolden(`microbatch/${model}.incremental.sql`, sql);
+    });
+  }
+});
