@@ -23,7 +23,7 @@ import { athenaDialect } from '../../targets/athena/spec.js';
 import type { PseudonymKey } from '../../landing/derive.js';
 import type { ModelNode, SeedNode, SourceNode } from '../../manifest/types.js';
 import { csvHeader, csvToRows } from '../../project/csv.js';
-import type { Adapter, AdapterResponse, ErasureAccess, Audit, MaterializeResult, MicrobatchPlan, PublishedRecord, PublishOptions, QueryResult, Queryable } from '../types.js';
+import type { Adapter, AdapterResponse, ErasureAccess, Audit, MaterializeResult, PublishedRecord, PublishOptions, QueryResult, Queryable } from '../types.js';
 import { fillWindow } from '../../core/batches.js';
 import { EngineError } from '../types.js';
 import { removeStaged } from './cleanup.js';
@@ -39,7 +39,7 @@ import { DEFAULT_TIMING, QueryRunner, statsOf, type Executed, type Timing } from
 import { S3Data } from './s3.js';
 import { athenaSettings, trimSlash, type AthenaSettings, type TableFormat } from './settings.js';
 import { createView, ctas, relation, seedSelect } from './sql.js';
-import { decide, fingerprints, MB_STATE_PARAM, parseState, stateUri, unsupported, type MbState } from './microbatch.js';
+import { checkKeyTypes, decide, fingerprints, MB_STATE_PARAM, parseState, stateUri, unsupported, type MbState } from './microbatch.js';
 import { buildRestated, type MbBuildDeps, type Restated } from './microbatch-build.js';
 
 /** The AWS calls of the adapter (api.ts): the SDK clients (clients.ts) or the simulator. */
@@ -280,11 +280,13 @@ export class AthenaAdapter implements Adapter {
     if (previous && !isOwned(previous, this.owner, node.unique_id)) throw foreignTableError(this.settings.database, name, what, previous);
     let whole = '';
     let mbState: MbState | undefined;
+    // the statements a microbatch build sends besides its CTAS (fingerprints, counts, the MERGE): in its stats and cost too
+    const spent: Executed[] = [];
     if (node.resource_type === 'model' && node.materialized === 'incremental') {
       if (node.config.incremental_strategy !== 'microbatch') throw new EngineError(`${what}: materialized: incremental (${String(node.config.incremental_strategy ?? 'append')}) is not supported on the athena target yet (only on duckdb); use materialized: table, or incremental_strategy: microbatch, there`);
       if (node.config.begin !== undefined) throw new EngineError(`${what}: begin is not supported on the athena target yet; remove it or filter in the model's SQL`);
-      const planned = await this.planMicrobatch(node, sql, format, previous, opts);
-      if (planned.restated) return buildRestated(this.mbDeps(), node, planned.restated, audit, opts);
+      const planned = await this.planMicrobatch(node, sql, format, previous, opts, this.recording(spent, what, signal));
+      if (planned.restated) return buildRestated(this.mbDeps(spent, what, signal), node, planned.restated, audit, opts);
       mbState = planned.state;
       sql = fillWindow(sql, () => 'TRUE');
       whole = ` (built whole: ${planned.why})`;
@@ -294,7 +296,7 @@ export class AthenaAdapter implements Adapter {
     const candidate = candidateName(name, version);
     const zone = node.resource_type === 'model' ? node.zone : String(node.config.zone ?? 'seeds');
     const location = versionLocation(this.settings.s3DataDir, { entity: node.entity, zone, name }, version);
-    const done: Executed[] = [];
+    const done: Executed[] = spent;
     let published = false;
     let cleanup = '';
     let rows: number | undefined;
@@ -345,7 +347,7 @@ export class AthenaAdapter implements Adapter {
    * lets stedi compare every input, else whole with the reason (and the state to record, when the
    * table can take incremental builds later).
    */
-  private async planMicrobatch(node: ModelNode | SeedNode, sql: string, format: TableFormat, previous: Table | undefined, opts: PublishOptions): Promise<{ restated?: Restated; state?: MbState; why: string }> {
+  private async planMicrobatch(node: ModelNode | SeedNode, sql: string, format: TableFormat, previous: Table | undefined, opts: PublishOptions, query: (sql: string) => Promise<QueryResult>): Promise<{ restated?: Restated; state?: MbState; why: string }> {
     const m = node as ModelNode;
     if (opts.incrementalSql === undefined || !opts.microbatch) throw new EngineError(`${m.name}: incremental_strategy microbatch, but its batch SQL or its inputs were not handed to the adapter; compile again`);
     const size = String(m.config.batch_size);
@@ -353,8 +355,7 @@ export class AthenaAdapter implements Adapter {
     const no = unsupported(size, format);
     if (no) return { why: no };
     const spec = { full: sql, batch: opts.incrementalSql, eventTime: String(m.config.event_time), size, plan: opts.microbatch };
-    const deps = { query: (q: string) => this.query(q, opts.signal) };
-    const { state, why } = await fingerprints(deps, spec);
+    const { state, why } = await fingerprints({ query }, spec);
     if (why) return { why };
     if (opts.fullRefresh) return { state, why: '--full-refresh' };
     // a MERGE leaves the rows it replaced in the table's earlier Iceberg snapshots (its shared
@@ -368,36 +369,26 @@ export class AthenaAdapter implements Adapter {
     if (!before) return { state, why: `the microbatch state of the published version (${uri}) is missing or cannot be read` };
     const d = decide(before, state, opts.microbatch, size as 'hour' | 'day', lookback);
     if (d.kind === 'whole') return { state, why: d.why };
-    const unseen = await this.checkKeyTypes(m, spec, opts.microbatch);
+    const unseen = await checkKeyTypes(m, spec, opts.microbatch, query);
     if (unseen) return { state, why: unseen };
     const batchSpec = { full: sql, batch: opts.incrementalSql, eventTime: spec.eventTime, ...(opts.microbatch.restateColumn ? { restateColumn: opts.microbatch.restateColumn } : {}) };
-    return { restated: { spec: batchSpec, ...(d.kind === 'restate' ? { restate: d.restate, intervals: d.intervals } : { intervals: 0 }), state, previous: previous }, why: '' };
+    return { restated: { spec: batchSpec, ...(d.kind === 'restate' ? { restate: d.restate, intervals: d.intervals } : { intervals: 0 }), state, previous }, why: '' };
   }
 
-  /**
-   * Keys are matched by their text: the model's restate_by column and each keyed dimension's
-   * column must have one type (an error otherwise). A column Athena does not show is a reason to
-   * build whole (returned).
-   */
-  private async checkKeyTypes(node: ModelNode, spec: { full: string }, plan: MicrobatchPlan): Promise<string | undefined> {
-    const col = plan.restateColumn;
-    if (!col || !plan.dimensions.some((d) => d.key !== undefined)) return undefined;
-    const typeOf = async (rel: string, c: string) => (await this.query(`SELECT * FROM ${rel} LIMIT 0`)).columns.find((x) => x.name.toLowerCase() === c.toLowerCase())?.type;
-    const ours = await typeOf(`(${fillWindow(spec.full, () => 'FALSE')})`, col);
-    if (ours === undefined) return `the type of its restate_by column '${col}' could not be read`;
-    for (const d of plan.dimensions) {
-      if (d.key === undefined) continue;
-      const theirs = await typeOf(d.relation, d.key);
-      if (theirs === undefined) return `the type of ${d.relation}.${d.key} could not be read`;
-      if (theirs !== ours) throw new EngineError(`${node.name}: restate_by: ${col} is ${ours} but ${d.relation}.${d.key} is ${theirs}; keys are matched by their text, so both must have one type (cast them alike)`);
-    }
-    return undefined;
+  /** A query whose execution is recorded in `spent` (the node's stats and cost). */
+  private recording(spent: Executed[], what: string, signal?: AbortSignal): (sql: string) => Promise<QueryResult> {
+    return async (sql) => {
+      const done = await this.runner.execute(sql, { ...(signal ? { signal } : {}), rerunnable: true, purpose: what });
+      spent.push(done);
+      return this.runner.results(done, signal);
+    };
   }
 
-  private mbDeps(): MbBuildDeps {
+  private mbDeps(spent: Executed[], what: string, signal?: AbortSignal): MbBuildDeps {
     return {
       settings: this.settings, owner: this.owner, catalog: this.catalog, data: this.data, runner: this.runner,
-      query: (q, s) => this.query(q, s),
+      query: this.recording(spent, what, signal),
+      spent,
       newVersion: () => this.newVersion(),
       candidateQueryable: (p, r, s) => this.candidateQueryable(p, r, s),
       removeCandidate: (c, l) => this.removeCandidate(c, l),

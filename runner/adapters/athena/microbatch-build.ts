@@ -36,7 +36,10 @@ export interface MbBuildDeps {
   catalog: Catalog;
   data: S3Data;
   runner: QueryRunner;
-  query(sql: string, signal?: AbortSignal): Promise<QueryResult>;
+  /** A query recorded in `spent`. */
+  query(sql: string): Promise<QueryResult>;
+  /** Every statement the node sent so far (its stats and cost). */
+  spent: Executed[];
   newVersion(): string;
   candidateQueryable(published: string, replacement: string, signal?: AbortSignal): Queryable;
   removeCandidate(candidate: string, location: string | undefined): Promise<string>;
@@ -52,7 +55,7 @@ export interface Restated {
   previous: Table;
 }
 
-const count = async (d: MbBuildDeps, sql: string, signal?: AbortSignal) => Number(Object.values((await d.query(sql, signal)).rows[0] ?? {})[0] ?? 0);
+const count = async (d: MbBuildDeps, sql: string) => Number(Object.values((await d.query(sql)).rows[0] ?? {})[0] ?? 0);
 
 export async function buildRestated(d: MbBuildDeps, node: ModelNode, r: Restated, audit: Audit, opts: PublishOptions): Promise<MaterializeResult> {
   const { signal } = opts;
@@ -64,7 +67,7 @@ export async function buildRestated(d: MbBuildDeps, node: ModelNode, r: Restated
   const version = d.newVersion();
   const candidate = candidateName(name, version);
   const candLocation = versionLocation(d.settings.s3DataDir, { entity: node.entity, zone: node.zone, name }, version);
-  const done: Executed[] = [];
+  const done = d.spent;
   let cleanup = '';
   let rows: number;
   try {
@@ -76,14 +79,14 @@ export async function buildRestated(d: MbBuildDeps, node: ModelNode, r: Restated
       if (!built) throw new EngineError(`${what}: the CTAS succeeded but Glue has no table ${candidate}`);
       await d.catalog.update({ ...tableInputOf(built, candidate), Parameters: { ...(built.Parameters ?? {}), ...ownerParams(d.owner), stedi_node: node.unique_id } }, built.VersionId, true);
       const cand = relation(d.settings.database, candidate);
-      const shape = async (rel: string) => (await d.query(`SELECT * FROM ${rel} LIMIT 0`, signal)).columns.map((c) => `${c.name} ${c.type}`).join(', ');
+      const shape = async (rel: string) => (await d.query(`SELECT * FROM ${rel} LIMIT 0`)).columns.map((c) => `${c.name} ${c.type}`).join(', ');
       const [ours, theirs] = [await shape(cand), await shape(published)];
       if (ours !== theirs) throw new EngineError(`on_schema_change: fail: the restated rows of ${node.name} have the columns (${ours}) but the published table has (${theirs}); run with --full-refresh to rebuild it`);
-      const stray = await count(d, strayRows(cand, r.spec, r.restate), signal);
+      const stray = await count(d, strayRows(cand, r.spec, r.restate));
       if (stray > 0) throw new EngineError(`${what}: a batch for the restated intervals and keys produced ${stray} row(s) outside them; a microbatch model's ${r.spec.eventTime} must come from the event time of the rows it reads`);
       auditRelation = wouldPublish(published, cand, r.spec, r.restate);
     }
-    rows = await count(d, `SELECT count(*) FROM ${auditRelation}`, signal);
+    rows = await count(d, `SELECT count(*) FROM ${auditRelation}`);
     const previousRows = r.previous.Parameters?.[ROWS_PARAM] !== undefined ? Number(r.previous.Parameters[ROWS_PARAM]) : undefined;
     const ok = await audit(d.candidateQueryable(published, auditRelation, signal), { rows, ...(previousRows !== undefined && Number.isFinite(previousRows) ? { previousRows } : {}) });
     if (!ok) return { published: false, response: { message: 'NOT PUBLISHED iceberg table (the published table is unchanged)', ...statsOf(done) } };
@@ -92,7 +95,7 @@ export async function buildRestated(d: MbBuildDeps, node: ModelNode, r: Restated
     const uri = stateUri(location, version);
     await d.data.putText(uri, JSON.stringify(r.state));
     if (r.restate) {
-      const columns = (await d.query(`SELECT * FROM ${published} LIMIT 0`, signal)).columns.map((c) => c.name);
+      const columns = (await d.query(`SELECT * FROM ${published} LIMIT 0`)).columns.map((c) => c.name);
       done.push(await d.runner.execute(mergeSql(published, relation(d.settings.database, candidate), columns, r.spec, r.restate), { ...(signal ? { signal } : {}), purpose: what }));
     }
     const now = await d.catalog.get(name);

@@ -20,7 +20,7 @@
  * `stedi_microbatch_state` of the version it describes.
  */
 import { createHash } from 'node:crypto';
-import { NULL_INTERVAL, previousStart, rangesOf, intervalStart, unionRanges, type Range } from '../../core/batches.js';
+import { fillWindow, NULL_INTERVAL, previousStart, rangesOf, intervalStart, unionRanges, type Range } from '../../core/batches.js';
 import type { MicrobatchPlan } from '../types.js';
 import { EngineError, type QueryResult } from '../types.js';
 import { intervalSql, keyHash, rowsFingerprint, type Restate } from './microbatch-sql.js';
@@ -141,6 +141,26 @@ export function decide(before: MbState, now: MbState, plan: MicrobatchPlan, size
   const withNull = intervals.has(NULL_INTERVAL);
   if (!ranges.length && !withNull && !keys.size) return { kind: 'unchanged' };
   return { kind: 'restate', restate: { ranges, withNull, keys: [...keys].sort() }, intervals: intervals.size };
+}
+
+/**
+ * Keys are matched by their text: the model's restate_by column and each keyed dimension's
+ * column must have one type (an error otherwise). A column Athena does not show is a reason to
+ * build whole (returned).
+ */
+export async function checkKeyTypes(node: { name: string }, spec: { full: string }, plan: MicrobatchPlan, query: Deps['query']): Promise<string | undefined> {
+  const col = plan.restateColumn;
+  if (!col || !plan.dimensions.some((d) => d.key !== undefined)) return undefined;
+  const typeOf = async (rel: string, c: string) => (await query(`SELECT * FROM ${rel} LIMIT 0`)).columns.find((x) => x.name.toLowerCase() === c.toLowerCase())?.type;
+  const ours = await typeOf(`(${fillWindow(spec.full, () => 'FALSE')})`, col);
+  if (ours === undefined) return `the type of its restate_by column '${col}' could not be read`;
+  for (const d of plan.dimensions) {
+    if (d.key === undefined) continue;
+    const theirs = await typeOf(d.relation, d.key);
+    if (theirs === undefined) return `the type of ${d.relation}.${d.key} could not be read`;
+    if (theirs !== ours) throw new EngineError(`${node.name}: restate_by: ${col} is ${ours} but ${d.relation}.${d.key} is ${theirs}; keys are matched by their text, so both must have one type (cast them alike)`);
+  }
+  return undefined;
 }
 
 /** Reads a state object's JSON; undefined when it is not a state stedi wrote. */
