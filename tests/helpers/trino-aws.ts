@@ -262,7 +262,12 @@ export class TrinoAws extends HookedSimulator {
 
   override DeleteObjects(input: { Bucket?: string; Delete?: { Objects?: { Key?: string }[] } }) {
     this.bucketOf(input);
-    for (const o of input.Delete?.Objects ?? []) fs.rmSync(this.file(`s3://${this.bucket}/${o.Key}`), { force: true });
+    for (const o of input.Delete?.Objects ?? []) {
+      const f = this.file(`s3://${this.bucket}/${o.Key}`);
+      fs.rmSync(f, { force: true });
+      // S3 has no folders: one left empty is gone too
+      for (let d = path.dirname(f); d.startsWith(this.server.warehouse + path.sep) && fs.existsSync(d) && fs.readdirSync(d).length === 0; d = path.dirname(d)) fs.rmdirSync(d);
+    }
     return { ...meta, Errors: [] };
   }
 }

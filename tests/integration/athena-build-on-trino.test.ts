@@ -120,7 +120,9 @@ describe.skipIf(typeof server === 'string' && !inCi)('stedi build --target athen
       ])],
       ['Ada withdraws her consent (a newer record)', () => deliver(incremental.aws, 'customer', 'customer-1700400000000.json', [{ ...ADA, lastUpdateDate: 1700400000000, shareWithResearchAsOfDate: null }])],
       ['Ada consents again, from a later date', () => deliver(incremental.aws, 'customer', 'customer-1700500000000.json', [{ ...ADA, lastUpdateDate: 1700500000000, shareWithResearchAsOfDate: 1700000000000 }])],
+      ['Ada moves her consent date past some of her readings', () => deliver(incremental.aws, 'customer', 'customer-1700550000000.json', [{ ...ADA, lastUpdateDate: 1700550000000, shareWithResearchAsOfDate: 1700000103000 }])],
     ];
+    let adaBefore = 0;
     for (const [i, [what, step]] of steps.entries()) {
       step();
       const ran = incremental.aws.statements.length;
@@ -148,9 +150,19 @@ describe.skipIf(typeof server === 'string' && !inCi)('stedi build --target athen
       // the data is real, and Ada's readings leave history and come back with her consent
       for (const t of ['accelerometer_trusted', 'step_trainer_trusted', 'machine_learning_curated']) expect(got[t]!.length, `${what}: ${t}`).toBeGreaterThan(0);
       const ada = await incremental.aws.trino(`SELECT count(*) FROM "${incremental.database}"."accelerometer_trusted" WHERE lower(user_email) = 'ada.stone@example.com'`);
-      if (what.startsWith('Ada withdraws')) expect(Number(ada.rows[0]![0]), what).toBe(0);
-      else expect(Number(ada.rows[0]![0]), what).toBeGreaterThan(0);
+      const adaDevice = await incremental.aws.trino(`SELECT count(*) FROM "${incremental.database}"."step_trainer_trusted" WHERE serial_number = '${ADA.serialNumber}'`);
+      if (what.startsWith('Ada withdraws')) {
+        expect(Number(ada.rows[0]![0]), what).toBe(0);
+        expect(Number(adaDevice.rows[0]![0]), what).toBe(0);
+      } else expect(Number(ada.rows[0]![0]), what).toBeGreaterThan(0);
+      if (what.startsWith('Ada moves')) expect(Number(ada.rows[0]![0]), what).toBeLessThan(adaBefore);
+      adaBefore = Number(ada.rows[0]![0]);
     }
+
+    // every incremental version reads one location, which prune keeps; the states of pruned versions went with them (keep_versions 1)
+    const prefix = path.join(server.warehouse, RUN, incremental.database, 'zones', 'accelerometer', 'trusted', 'accelerometer_trusted');
+    expect(fs.readdirSync(prefix).filter((f) => f.startsWith('v=')), 'one shared location').toHaveLength(1);
+    expect(fs.readdirSync(path.join(prefix, '_stedi_microbatch')).length).toBe(2);
 
     // a failing gate leaves the published table exactly as it was (the same Iceberg snapshot, the same rows); the next build restates it
     const db = incremental.database;

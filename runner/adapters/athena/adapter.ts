@@ -39,7 +39,7 @@ import { DEFAULT_TIMING, QueryRunner, statsOf, type Executed, type Timing } from
 import { S3Data } from './s3.js';
 import { athenaSettings, trimSlash, type AthenaSettings, type TableFormat } from './settings.js';
 import { createView, ctas, relation, seedSelect } from './sql.js';
-import { checkKeyTypes, decide, fingerprints, MB_STATE_PARAM, parseState, stateUri, unsupported, type MbState } from './microbatch.js';
+import { checkKeyTypes, decide, fingerprints, isStateUri, MB_STATE_PARAM, parseState, stateUri, unsupported, type MbState } from './microbatch.js';
 import { buildRestated, type MbBuildDeps, type Restated } from './microbatch-build.js';
 
 /** The AWS calls of the adapter (api.ts): the SDK clients (clients.ts) or the simulator. */
@@ -482,6 +482,12 @@ export class AthenaAdapter implements Adapter {
       // a version stamped with its owner must also have its S3 marker; one of an earlier stedi is proven by its Glue record
       const legacy = new Set(drop.filter((v) => v.Table?.Parameters?.stedi_project === undefined).map((v) => v.Table?.Parameters?.[LOCATION_PARAM]));
       for (const p of prefixes) if ((await this.data.deletePrefix(p, { adopted: legacy.has(p) })) === undefined) left++;
+      // a microbatch state goes with the last owned version naming it
+      const keptStates = new Set(keep.map((v) => v.Table?.Parameters?.[MB_STATE_PARAM]));
+      for (const v of drop) {
+        const st = v.Table?.Parameters?.[MB_STATE_PARAM];
+        if (st && !keptStates.has(st) && isOwned(v.Table, this.owner, node) && isStateUri(this.settings.s3DataDir, st)) await this.data.deleteObject(st);
+      }
       await this.catalog.deleteVersions(name, drop.map((v) => v.VersionId!).filter(Boolean));
       return `; removed ${drop.length} old Glue version${drop.length === 1 ? '' : 's'}${prefixes.size ? ` and ${prefixes.size - left} old data prefix${prefixes.size - left === 1 ? '' : 'es'}` : ''}`;
     } catch (e) {

@@ -15,9 +15,10 @@
  *     `--full-refresh`, other SQL or microbatch config, a dimension without a key that changed, a
  *     state that is missing or unreadable, an event time that is not epoch milliseconds, a batch
  *     size other than hour or day, a Hive table.
- * The state (the fingerprints) is a JSON object in the table's own location (owned data),
- * `<location>_stedi_microbatch/v=<version>.json`, named by the Glue parameter
- * `stedi_microbatch_state` of the version it describes.
+ * The state (the fingerprints) is a JSON object beside the table's version prefixes (owned data),
+ * `<table prefix>/_stedi_microbatch/v=<version>.json`, named by the Glue parameter
+ * `stedi_microbatch_state` of the version it describes; prune deletes it with the last version
+ * naming it.
  */
 import { createHash } from 'node:crypto';
 import { fillWindow, NULL_INTERVAL, previousStart, rangesOf, intervalStart, unionRanges, type Range } from '../../core/batches.js';
@@ -173,7 +174,19 @@ export function parseState(text: string): MbState | undefined {
   }
 }
 
-/** Where a version's state is: in the table's location, beside its data and metadata. */
+/**
+ * Where a version's state is: beside the table's version prefixes and their ownership markers,
+ * `<table prefix>/_stedi_microbatch/v=<version>.json` — outside the Iceberg location, whose files
+ * no table metadata references would be removed by Athena's VACUUM (orphan file removal).
+ */
 export function stateUri(location: string, version: string): string {
-  return `${location.endsWith('/') ? location : `${location}/`}_stedi_microbatch/v=${version}.json`;
+  const m = /^(.*\/)v=[^/]+\/?$/.exec(location);
+  if (!m) throw new EngineError(`internal: ${location} is not a version prefix`);
+  return `${m[1]}_stedi_microbatch/v=${version}.json`;
+}
+
+/** A state object stedi wrote under s3_data_dir (what prune may delete with the versions naming it). */
+export function isStateUri(s3DataDir: string, uri: string): boolean {
+  const base = `${s3DataDir.replace(/\/+$/, '')}/`;
+  return uri.startsWith(base) && /\/_stedi_microbatch\/v=\d{8}T\d{6}Z-[0-9a-f]{8}\.json$/.test(uri) && !uri.slice(base.length).split('/').includes('..');
 }

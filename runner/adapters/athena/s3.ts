@@ -44,6 +44,12 @@ export class S3Data {
     await this.s3.call('PutObject', { Bucket: bucket, Key: prefix, Body: body, ContentType: 'application/json' });
   }
 
+  /** Deletes one object (a microbatch state prune found no kept version naming). */
+  async deleteObject(uri: string): Promise<void> {
+    const { bucket, prefix } = parseS3(uri);
+    await this.s3.call('DeleteObjects', { Bucket: bucket, Delete: { Objects: [{ Key: prefix }], Quiet: true } });
+  }
+
   /** A small object's text, or undefined when it does not exist. */
   async getText(uri: string): Promise<string | undefined> {
     const { bucket, prefix } = parseS3(uri);

@@ -4,7 +4,7 @@
  * tests/integration/athena-build-on-trino.test.ts and parses with Trino's grammar in parsers.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { decide, MAX_KEYS, parseState, stateUri, type MbState } from '../../../runner/adapters/athena/microbatch.js';
+import { decide, isStateUri, MAX_KEYS, parseState, stateUri, unsupported, type MbState } from '../../../runner/adapters/athena/microbatch.js';
 import type { MicrobatchPlan } from '../../../runner/adapters/types.js';
 import { expectGolden } from './golden.js';
 import { incrementalStatements } from './microbatch-sql.js';
@@ -57,11 +57,22 @@ describe('what a microbatch build restates on Athena', () => {
     expect(decide(state(), state({ dims: { '"stedi"."c"': { keys: many }, '"stedi"."rules"': { whole: '4:dd' } } }), plan, 'hour', 0)).toMatchObject({ kind: 'whole', why: expect.stringMatching(/keys changed/) });
   });
 
-  it('a state object that is not one stedi wrote reads as none; it lives in the table location', () => {
+  it('a state object that is not one stedi wrote reads as none; it lives beside the version prefixes, outside the Iceberg location', () => {
     expect(parseState('{')).toBeUndefined();
     expect(parseState('{"a":1}')).toBeUndefined();
     expect(parseState(JSON.stringify(state()))).toEqual(state());
-    expect(stateUri('s3://b/z/e/t/m/v=1/', '2')).toBe('s3://b/z/e/t/m/v=1/_stedi_microbatch/v=2.json');
+    const uri = stateUri('s3://b/z/e/t/m/v=20260101T000000Z-01010101/', '20260102T000000Z-02020202');
+    expect(uri).toBe('s3://b/z/e/t/m/_stedi_microbatch/v=20260102T000000Z-02020202.json');
+    expect(isStateUri('s3://b/z', uri)).toBe(true);
+    expect(isStateUri('s3://b/other', uri)).toBe(false);
+    expect(isStateUri('s3://b/z', 's3://b/z/e/t/m/v=20260101T000000Z-01010101/data/x.parquet')).toBe(false);
+    expect(isStateUri('s3://b/z', 's3://b/z/../y/_stedi_microbatch/v=20260102T000000Z-02020202.json')).toBe(false);
+  });
+
+  it('what Athena cannot build incrementally is built whole: Hive tables, batch sizes other than hour and day', () => {
+    expect(unsupported('hour', 'hive')).toMatch(/Hive table is rebuilt whole/);
+    expect(unsupported('month', 'iceberg')).toMatch(/batch_size month/);
+    expect(unsupported('day', 'iceberg')).toBeUndefined();
   });
 });
 
