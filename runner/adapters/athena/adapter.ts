@@ -356,7 +356,7 @@ export class AthenaAdapter implements Adapter {
     if (no) return { why: no };
     const spec = { full: sql, batch: opts.incrementalSql, eventTime: String(m.config.event_time), size, plan: opts.microbatch };
     const { state, why } = await fingerprints({ query }, spec);
-    if (why) return { why };
+    if (!state) return { why: why ?? 'its inputs could not be fingerprinted' };
     if (opts.fullRefresh) return { state, why: '--full-refresh' };
     // a MERGE leaves the rows it replaced in the table's earlier Iceberg snapshots (its shared
     // location): with keep_versions 0 (stedi forget) no earlier version may stay readable

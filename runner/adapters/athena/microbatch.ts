@@ -72,36 +72,44 @@ export function unsupported(size: string, format: string): string | undefined {
   return undefined;
 }
 
-/** The fingerprints of every input now (a query per input); `why` when an event time is not epoch milliseconds. */
-export async function fingerprints(d: Deps, s: Spec): Promise<{ state: MbState; why?: string }> {
-  const state: MbState = { format: FORMAT, spec: specHash(s), events: {}, dims: {} };
-  let why: string | undefined;
+/**
+ * The fingerprints of every input now (a query per input). First every input's columns are read
+ * and checked; `why` (and no state) when an event time is not epoch milliseconds or a column the
+ * fingerprints need is not there — no fingerprint query is sent then.
+ */
+export async function fingerprints(d: Deps, s: Spec): Promise<{ state?: MbState; why?: string }> {
+  const quote = (c: string) => `t."${c.replace(/"/g, '""')}"`;
+  const queries: { into: (rows: Record<string, unknown>[], state: MbState) => void; sql: string }[] = [];
   for (const e of s.plan.eventInputs) {
     const cols = await columnsOf(d, e.relation);
     const col = cols.find((c) => c.name.toLowerCase() === e.column.toLowerCase());
-    if (!col) {
-      why ??= `the event time column ${e.relation}.${e.column} was not found`;
-      continue;
-    }
-    if (!INTEGER.test(col.type.replace(/\(.*$/, ''))) {
-      why ??= `the event time ${e.relation}.${e.column} is ${col.type}; only epoch milliseconds (an integer) are built incrementally on athena so far`;
-      continue;
-    }
-    const iv = intervalSql(`t."${e.column.replace(/"/g, '""')}"`, s.size as 'hour' | 'day');
-    const r = await d.query(`SELECT CAST(${iv} AS varchar) AS i, count(*) AS n, ${rowsFingerprint('t', cols.map((c) => c.name))} AS fp FROM ${e.relation} t GROUP BY 1`);
-    state.events[e.relation] = Object.fromEntries(r.rows.map((x) => [x.i === null ? NULL_INTERVAL : String(x.i), `${String(x.n)}:${String(x.fp)}`]));
+    if (!col) return { why: `the event time column ${e.relation}.${e.column} was not found` };
+    if (!INTEGER.test(col.type.replace(/\(.*$/, ''))) return { why: `the event time ${e.relation}.${e.column} is ${col.type}; only epoch milliseconds (an integer) are built incrementally on athena so far` };
+    const iv = intervalSql(quote(e.column), s.size as 'hour' | 'day');
+    queries.push({
+      sql: `SELECT CAST(${iv} AS varchar) AS i, count(*) AS n, ${rowsFingerprint('t', cols.map((c) => c.name))} AS fp FROM ${e.relation} t GROUP BY 1`,
+      into: (rows, state) => (state.events[e.relation] = Object.fromEntries(rows.map((x) => [x.i === null ? NULL_INTERVAL : String(x.i), `${String(x.n)}:${String(x.fp)}`]))),
+    });
   }
   for (const dim of s.plan.dimensions) {
     const cols = (await columnsOf(d, dim.relation)).map((c) => c.name);
+    if (!cols.length) return { why: `the columns of ${dim.relation} could not be read` };
     if (dim.key !== undefined) {
-      const r = await d.query(`SELECT ${keyHash(`t."${dim.key.replace(/"/g, '""')}"`)} AS k, ${rowsFingerprint('t', cols)} AS fp FROM ${dim.relation} t GROUP BY 1`);
-      state.dims[dim.relation] = { keys: Object.fromEntries(r.rows.map((x) => [String(x.k), String(x.fp)])) };
+      if (!cols.some((c) => c.toLowerCase() === dim.key!.toLowerCase())) return { why: `the restate_by column ${dim.relation}.${dim.key} was not found` };
+      queries.push({
+        sql: `SELECT ${keyHash(quote(dim.key))} AS k, ${rowsFingerprint('t', cols)} AS fp FROM ${dim.relation} t GROUP BY 1`,
+        into: (rows, state) => (state.dims[dim.relation] = { keys: Object.fromEntries(rows.map((x) => [String(x.k), String(x.fp)])) }),
+      });
     } else {
-      const r = await d.query(`SELECT count(*) AS n, ${rowsFingerprint('t', cols)} AS fp FROM ${dim.relation} t`);
-      state.dims[dim.relation] = { whole: `${String(r.rows[0]?.n)}:${String(r.rows[0]?.fp)}` };
+      queries.push({
+        sql: `SELECT count(*) AS n, ${rowsFingerprint('t', cols)} AS fp FROM ${dim.relation} t`,
+        into: (rows, state) => (state.dims[dim.relation] = { whole: `${String(rows[0]?.n)}:${String(rows[0]?.fp)}` }),
+      });
     }
   }
-  return { state, ...(why ? { why } : {}) };
+  const state: MbState = { format: FORMAT, spec: specHash(s), events: {}, dims: {} };
+  for (const q of queries) q.into((await d.query(q.sql)).rows, state);
+  return { state };
 }
 
 /** What to restate (pure): the published version's state against the inputs' now. */
