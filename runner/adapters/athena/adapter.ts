@@ -39,8 +39,9 @@ import { DEFAULT_TIMING, QueryRunner, statsOf, type Executed, type Timing } from
 import { S3Data } from './s3.js';
 import { athenaSettings, trimSlash, type AthenaSettings, type TableFormat } from './settings.js';
 import { createView, ctas, relation, seedSelect } from './sql.js';
-import { checkKeyTypes, decide, fingerprints, isStateUri, MB_STATE_PARAM, parseState, stateUri, unsupported, type MbState } from './microbatch.js';
-import { buildRestated, type MbBuildDeps, type Restated } from './microbatch-build.js';
+import { isStateUri, MB_STATE_PARAM, stateUri, type MbState } from './microbatch.js';
+import { buildRestated, type MbBuildDeps } from './microbatch-build.js';
+import { planMicrobatch } from './microbatch-plan.js';
 
 /** The AWS calls of the adapter (api.ts): the SDK clients (clients.ts) or the simulator. */
 export type AthenaClients = AwsApi;
@@ -285,7 +286,7 @@ export class AthenaAdapter implements Adapter {
     if (node.resource_type === 'model' && node.materialized === 'incremental') {
       if (node.config.incremental_strategy !== 'microbatch') throw new EngineError(`${what}: materialized: incremental (${String(node.config.incremental_strategy ?? 'append')}) is not supported on the athena target yet (only on duckdb); use materialized: table, or incremental_strategy: microbatch, there`);
       if (node.config.begin !== undefined) throw new EngineError(`${what}: begin is not supported on the athena target yet; remove it or filter in the model's SQL`);
-      const planned = await this.planMicrobatch(node, sql, format, previous, opts, this.recording(spent, what, signal));
+      const planned = await planMicrobatch({ query: this.recording(spent, what, signal), readText: (uri) => this.data.getText(uri), keepVersions: this.settings.keepVersions }, node, sql, format, previous, opts);
       if (planned.restated) return buildRestated(this.mbDeps(spent, what, signal), node, planned.restated, audit, opts);
       mbState = planned.state;
       sql = fillWindow(sql, () => 'TRUE');
@@ -340,39 +341,6 @@ export class AthenaAdapter implements Adapter {
     }
     const pruned = await this.prune(name, location, node.unique_id);
     return { published: true, response: { message: `OK ${format} table at ${location}${pruned}${cleanup}${whole}`, ...(rows !== undefined ? { rows_affected: rows } : {}), ...statsOf(done) } };
-  }
-
-  /**
-   * What a microbatch build does (microbatch.ts): `restated` when the published version's state
-   * lets stedi compare every input, else whole with the reason (and the state to record, when the
-   * table can take incremental builds later).
-   */
-  private async planMicrobatch(node: ModelNode | SeedNode, sql: string, format: TableFormat, previous: Table | undefined, opts: PublishOptions, query: (sql: string) => Promise<QueryResult>): Promise<{ restated?: Restated; state?: MbState; why: string }> {
-    const m = node as ModelNode;
-    if (opts.incrementalSql === undefined || !opts.microbatch) throw new EngineError(`${m.name}: incremental_strategy microbatch, but its batch SQL or its inputs were not handed to the adapter; compile again`);
-    const size = String(m.config.batch_size);
-    const lookback = typeof m.config.lookback === 'number' ? m.config.lookback : 1;
-    const no = unsupported(size, format);
-    if (no) return { why: no };
-    const spec = { full: sql, batch: opts.incrementalSql, eventTime: String(m.config.event_time), size, plan: opts.microbatch };
-    const { state, why } = await fingerprints({ query }, spec);
-    if (!state) return { why: why ?? 'its inputs could not be fingerprinted' };
-    if (opts.fullRefresh) return { state, why: '--full-refresh' };
-    // a MERGE leaves the rows it replaced in the table's earlier Iceberg snapshots (its shared
-    // location): with keep_versions 0 (stedi forget) no earlier version may stay readable
-    if (this.settings.keepVersions === 0) return { state, why: 'keep_versions is 0: no earlier version may stay readable, and a MERGE keeps the replaced rows in earlier snapshots' };
-    if (!previous) return { state, why: 'first build' };
-    if (previous.Parameters?.stedi_format !== 'iceberg') return { state, why: 'the published version is not an Iceberg table' };
-    const uri = previous.Parameters?.[MB_STATE_PARAM];
-    if (!uri) return { state, why: 'no microbatch state recorded with the published version' };
-    const before = parseState((await this.data.getText(uri)) ?? '');
-    if (!before) return { state, why: `the microbatch state of the published version (${uri}) is missing or cannot be read` };
-    const d = decide(before, state, opts.microbatch, size as 'hour' | 'day', lookback);
-    if (d.kind === 'whole') return { state, why: d.why };
-    const unseen = await checkKeyTypes(m, spec, opts.microbatch, query);
-    if (unseen) return { state, why: unseen };
-    const batchSpec = { full: sql, batch: opts.incrementalSql, eventTime: spec.eventTime, ...(opts.microbatch.restateColumn ? { restateColumn: opts.microbatch.restateColumn } : {}) };
-    return { restated: { spec: batchSpec, ...(d.kind === 'restate' ? { restate: d.restate, intervals: d.intervals } : { intervals: 0 }), state, previous }, why: '' };
   }
 
   /** A query whose execution is recorded in `spent` (the node's stats and cost). */

@@ -5,7 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decide, isStateUri, MAX_KEYS, parseState, stateUri, unsupported, type MbState } from '../../../runner/adapters/athena/microbatch.js';
-import type { MicrobatchPlan } from '../../../runner/adapters/types.js';
+import type { Table } from '@aws-sdk/client-glue';
+import { planMicrobatch, type Planned } from '../../../runner/adapters/athena/microbatch-plan.js';
+import type { MicrobatchPlan, PublishOptions, QueryResult } from '../../../runner/adapters/types.js';
+import type { ModelNode } from '../../../runner/manifest/types.js';
 import { expectGolden } from './golden.js';
 import { incrementalStatements } from './microbatch-sql.js';
 
@@ -83,4 +86,49 @@ describe('the SQL of an incremental build of the STEDI microbatch models (golden
       expectGolden(`microbatch/${model}.incremental.sql`, sql);
     });
   }
+});
+
+describe('an Athena microbatch build fails closed: what it cannot compare is built whole, saying why', () => {
+  const node = { name: 'm', config: { batch_size: 'hour', event_time: 'ts', lookback: 0 } } as unknown as ModelNode;
+  const mbPlan: MicrobatchPlan = { eventInputs: [{ id: 'source.s.l.a', relation: '"stedi"."a"', column: 'ts' }], dimensions: [{ id: 'model.s.c', relation: '"stedi"."c"', key: 'email' }], restateColumn: 'email' };
+  const columns: Record<string, { name: string; type: string }[]> = { '"stedi"."a"': [{ name: 'ts', type: 'bigint' }, { name: 'email', type: 'varchar' }], '"stedi"."c"': [{ name: 'email', type: 'varchar' }] };
+  const query = async (sql: string): Promise<QueryResult> => {
+    const shape = /^SELECT \* FROM (.+) LIMIT 0$/.exec(sql);
+    if (shape) return { columns: columns[shape[1]!] ?? [{ name: 'email', type: 'varchar' }], rows: [] };
+    if (/GROUP BY 1$/.test(sql) && sql.includes('AS i')) return { columns: [], rows: [{ i: '0', n: 1, fp: 'A' }] };
+    return { columns: [], rows: [{ k: 'h', fp: 'B' }] };
+  };
+  const opts = (extra: Partial<PublishOptions> = {}): PublishOptions => ({ incrementalSql: 'select 2', microbatch: mbPlan, ...extra });
+  const published = (params: Record<string, string>) => ({ Name: 'm', Parameters: { stedi_format: 'iceberg', ...params } }) as Table;
+  const deps = (readText: (uri: string) => Promise<string | undefined>, keepVersions = 1) => ({ query, readText, keepVersions });
+  const why = async (p: Promise<Planned>) => ((await p) as { why?: string }).why;
+  const stateOf = async () => ((await planMicrobatch(deps(async () => undefined), node, 'select 1', 'iceberg', undefined, opts())) as { state: MbState }).state;
+
+  it('first build, --full-refresh, keep_versions 0, a Hive table, a published version that is not Iceberg', async () => {
+    expect(await why(planMicrobatch(deps(async () => undefined), node, 'select 1', 'iceberg', undefined, opts()))).toBe('first build');
+    expect(await why(planMicrobatch(deps(async () => undefined), node, 'select 1', 'iceberg', published({}), opts({ fullRefresh: true })))).toBe('--full-refresh');
+    expect(await why(planMicrobatch(deps(async () => undefined, 0), node, 'select 1', 'iceberg', published({}), opts()))).toMatch(/^keep_versions is 0/);
+    expect(await why(planMicrobatch(deps(async () => undefined), node, 'select 1', 'hive', published({}), opts()))).toMatch(/Hive table is rebuilt whole/);
+    expect(await why(planMicrobatch(deps(async () => undefined), node, 'select 1', 'iceberg', published({ stedi_format: 'hive' }), opts()))).toBe('the published version is not an Iceberg table');
+  });
+
+  it('a state that is not recorded, missing, unreadable or of another spec', async () => {
+    expect(await why(planMicrobatch(deps(async () => undefined), node, 'select 1', 'iceberg', published({}), opts()))).toBe('no microbatch state recorded with the published version');
+    const p = published({ stedi_microbatch_state: 's3://b/z/_stedi_microbatch/v=1.json' });
+    expect(await why(planMicrobatch(deps(async () => undefined), node, 'select 1', 'iceberg', p, opts()))).toMatch(/is missing or cannot be read/);
+    expect(await why(planMicrobatch(deps(async () => { throw new Error('AccessDenied'); }), node, 'select 1', 'iceberg', p, opts()))).toMatch(/cannot be read: AccessDenied/);
+    const other = JSON.stringify({ ...(await stateOf()), spec: 'other' });
+    expect(await why(planMicrobatch(deps(async () => other), node, 'select 1', 'iceberg', p, opts()))).toBe('its SQL or microbatch config changed since the published version');
+  });
+
+  it('an event time that is not epoch milliseconds; the same state again restates nothing', async () => {
+    const saved = columns['"stedi"."a"']!;
+    columns['"stedi"."a"'] = [{ name: 'ts', type: 'timestamp(3)' }];
+    expect(await why(planMicrobatch(deps(async () => undefined), node, 'select 1', 'iceberg', undefined, opts()))).toMatch(/is timestamp\(3\); only epoch milliseconds/);
+    columns['"stedi"."a"'] = saved;
+    const same = JSON.stringify(await stateOf());
+    const got = await planMicrobatch(deps(async () => same), node, 'select 1', 'iceberg', published({ stedi_microbatch_state: 's3://b/z/_stedi_microbatch/v=1.json' }), opts());
+    expect(got.restated).toMatchObject({ intervals: 0 });
+    expect(got.restated?.restate).toBeUndefined();
+  });
 });

@@ -1,0 +1,53 @@
+/**
+ * What a microbatch build on Athena does (microbatch.ts decides, from the data): `restated` when
+ * the published version's state lets stedi compare every input, else whole with the reason — and
+ * the state to record with the whole build, when the table can be built incrementally later.
+ */
+import type { Table } from '@aws-sdk/client-glue';
+import type { ModelNode } from '../../manifest/types.js';
+import { EngineError, type PublishOptions, type QueryResult } from '../types.js';
+import { checkKeyTypes, decide, fingerprints, MB_STATE_PARAM, parseState, unsupported, type MbState } from './microbatch.js';
+import type { Restated } from './microbatch-build.js';
+import type { TableFormat } from './settings.js';
+
+export interface PlanDeps {
+  query(sql: string): Promise<QueryResult>;
+  /** A state object's text; undefined when it does not exist. */
+  readText(uri: string): Promise<string | undefined>;
+  keepVersions: number;
+}
+
+export type Planned = { restated: Restated } | { restated?: undefined; state?: MbState; why: string };
+
+export async function planMicrobatch(d: PlanDeps, node: ModelNode, sql: string, format: TableFormat, previous: Table | undefined, opts: PublishOptions): Promise<Planned> {
+  if (opts.incrementalSql === undefined || !opts.microbatch) throw new EngineError(`${node.name}: incremental_strategy microbatch, but its batch SQL or its inputs were not handed to the adapter; compile again`);
+  const size = String(node.config.batch_size);
+  const lookback = typeof node.config.lookback === 'number' ? node.config.lookback : 1;
+  const no = unsupported(size, format);
+  if (no) return { why: no };
+  const spec = { full: sql, batch: opts.incrementalSql, eventTime: String(node.config.event_time), size, plan: opts.microbatch };
+  const { state, why } = await fingerprints({ query: d.query }, spec);
+  if (!state) return { why: why ?? 'its inputs could not be fingerprinted' };
+  if (opts.fullRefresh) return { state, why: '--full-refresh' };
+  // a MERGE leaves the rows it replaced in the table's earlier Iceberg snapshots (its shared
+  // location): with keep_versions 0 (stedi forget) no earlier version may stay readable
+  if (d.keepVersions === 0) return { state, why: 'keep_versions is 0: no earlier version may stay readable, and a MERGE keeps the replaced rows in earlier snapshots' };
+  if (!previous) return { state, why: 'first build' };
+  if (previous.Parameters?.stedi_format !== 'iceberg') return { state, why: 'the published version is not an Iceberg table' };
+  const uri = previous.Parameters?.[MB_STATE_PARAM];
+  if (!uri) return { state, why: 'no microbatch state recorded with the published version' };
+  let text: string | undefined;
+  try {
+    text = await d.readText(uri);
+  } catch (e) {
+    return { state, why: `the microbatch state of the published version (${uri}) cannot be read: ${(e as Error).message}` };
+  }
+  const before = parseState(text ?? '');
+  if (!before) return { state, why: `the microbatch state of the published version (${uri}) is missing or cannot be read` };
+  const decided = decide(before, state, opts.microbatch, size as 'hour' | 'day', lookback);
+  if (decided.kind === 'whole') return { state, why: decided.why };
+  const unseen = await checkKeyTypes(node, spec, opts.microbatch, d.query);
+  if (unseen) return { state, why: unseen };
+  const batchSpec = { full: sql, batch: opts.incrementalSql, eventTime: spec.eventTime, ...(opts.microbatch.restateColumn ? { restateColumn: opts.microbatch.restateColumn } : {}) };
+  return { restated: { spec: batchSpec, ...(decided.kind === 'restate' ? { restate: decided.restate, intervals: decided.intervals } : { intervals: 0 }), state, previous } };
+}
