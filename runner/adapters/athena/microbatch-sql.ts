@@ -38,7 +38,7 @@ export function rowsFingerprint(t: string, columns: string[]): string {
   return `coalesce(to_hex(checksum(ROW(${columns.map((c) => `${t}.${q(c)}`).join(', ')}))), '-')`;
 }
 
-const end = (r: Range) => (r.end === Infinity ? MAX_END : String(r.end));
+const end = (x: Range) => (x.end === Infinity ? MAX_END : String(x.end));
 
 /** The predicate: the integer event time `col` lies in the restated intervals. */
 export function inIntervals(col: string, r: Pick<Restate, 'ranges' | 'withNull'>): string {
@@ -97,33 +97,20 @@ export function wouldPublish(published: string, candidate: string, s: BatchSpec,
 }
 
 /**
- * One atomic Iceberg commit: `MERGE INTO` the published table from one source of
- * - one row per restated range of intervals (`r`) and one for the NULL interval (`z`), which
- *   delete the target rows in them;
- * - one row per restated key (`k`), which deletes that key's target rows outside the restated
- *   intervals — so no target row matches two source rows, as MERGE requires;
- * - the candidate's rows (`n`, joined to it), which match nothing and are inserted (an empty
- *   candidate leaves the `n` row without `__stedi_row`: nothing is inserted).
+ * One atomic Iceberg commit: `MERGE INTO` the published table from a source of
+ * - one delete row (`__stedi_delete = 1`), which every target row of a restated interval or key
+ *   matches (one source row may match many target rows; no target row matches two);
+ * - the candidate's rows (`__stedi_delete` NULL), which match nothing and are inserted (an empty
+ *   candidate leaves one row without `__stedi_row`: nothing is inserted).
+ * The ON condition is an equality (the target side a CASE over the restated intervals and key
+ * hashes), so the engine joins by hash; an OR of per-interval and per-key conditions would join
+ * every target row with every source row.
  */
 export function mergeSql(published: string, candidate: string, columns: string[], s: BatchSpec, r: Restate): string {
-  const op = '__stedi_op';
-  const rows = [
-    `(${lit('-')}, CAST(NULL AS bigint), CAST(NULL AS bigint), CAST(NULL AS varchar))`,
-    ...r.ranges.map((x) => `('r', ${x.start}, ${end(x)}, NULL)`),
-    ...(r.withNull ? [`('z', NULL, NULL, NULL)`] : []),
-    ...(s.restateColumn ? r.keys.map((k) => `('k', NULL, NULL, ${lit(k)})`) : []),
-    `('n', NULL, NULL, NULL)`,
-  ];
-  const et = `t.${q(s.eventTime)}`;
-  const on = [
-    `(s.${op} = 'r' AND ${et} >= s.__stedi_start AND ${et} < s.__stedi_end)`,
-    `(s.${op} = 'z' AND ${et} IS NULL)`,
-    ...(s.restateColumn && r.keys.length ? [`(s.${op} = 'k' AND ${keyHash(`t.${q(s.restateColumn)}`)} = s.__stedi_key AND NOT ${inIntervals(et, r)})`] : []),
-  ];
   return [
     `MERGE INTO ${published} t`,
-    `USING (SELECT d.${op}, d.__stedi_start, d.__stedi_end, d.__stedi_key, c.* FROM (VALUES ${rows.join(', ')}) AS d(${op}, __stedi_start, __stedi_end, __stedi_key) LEFT JOIN (SELECT 1 AS __stedi_row, * FROM ${candidate}) c ON d.${op} = 'n') s`,
-    `ON ${on.join(' OR ')}`,
+    `USING (SELECT d.__stedi_delete, c.* FROM (VALUES (1), (CAST(NULL AS integer))) AS d(__stedi_delete) LEFT JOIN (SELECT 1 AS __stedi_row, * FROM ${candidate}) c ON d.__stedi_delete IS NULL) s`,
+    `ON (CASE WHEN ${replaced('t', s, r)} THEN 1 END) = s.__stedi_delete`,
     `WHEN MATCHED THEN DELETE`,
     `WHEN NOT MATCHED AND s.__stedi_row = 1 THEN INSERT (${columns.map(q).join(', ')}) VALUES (${columns.map((c) => `s.${q(c)}`).join(', ')})`,
   ].join('\n');

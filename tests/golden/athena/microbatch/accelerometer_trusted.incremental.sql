@@ -34,7 +34,7 @@ select * from (SELECT * FROM "stedi"."accelerometer_trusted" stedi_kept WHERE NO
 ) as stedi_test
 
 MERGE INTO "stedi"."accelerometer_trusted" t
-USING (SELECT d.__stedi_op, d.__stedi_start, d.__stedi_end, d.__stedi_key, c.* FROM (VALUES ('-', CAST(NULL AS bigint), CAST(NULL AS bigint), CAST(NULL AS varchar)), ('r', 1699999200000, 1700006400000, NULL), ('r', 1700298000000, 1700301600000, NULL), ('z', NULL, NULL, NULL), ('k', NULL, NULL, '0c83f57c786a0b4a39efab23731c7ebc'), ('n', NULL, NULL, NULL)) AS d(__stedi_op, __stedi_start, __stedi_end, __stedi_key) LEFT JOIN (SELECT 1 AS __stedi_row, * FROM "stedi"."accelerometer_trusted__stedi_20260102t000000z_01010101") c ON d.__stedi_op = 'n') s
-ON (s.__stedi_op = 'r' AND t."reading_time" >= s.__stedi_start AND t."reading_time" < s.__stedi_end) OR (s.__stedi_op = 'z' AND t."reading_time" IS NULL) OR (s.__stedi_op = 'k' AND coalesce(lower(to_hex(md5(to_utf8(CAST(t."user_email" AS varchar))))), '-') = s.__stedi_key AND NOT ((t."reading_time" >= 1699999200000 AND t."reading_time" < 1700006400000) OR (t."reading_time" >= 1700298000000 AND t."reading_time" < 1700301600000) OR t."reading_time" IS NULL))
+USING (SELECT d.__stedi_delete, c.* FROM (VALUES (1), (CAST(NULL AS integer))) AS d(__stedi_delete) LEFT JOIN (SELECT 1 AS __stedi_row, * FROM "stedi"."accelerometer_trusted__stedi_20260102t000000z_01010101") c ON d.__stedi_delete IS NULL) s
+ON (CASE WHEN (((t."reading_time" >= 1699999200000 AND t."reading_time" < 1700006400000) OR (t."reading_time" >= 1700298000000 AND t."reading_time" < 1700301600000) OR t."reading_time" IS NULL) OR coalesce(lower(to_hex(md5(to_utf8(CAST(t."user_email" AS varchar))))), '-') IN ('0c83f57c786a0b4a39efab23731c7ebc')) THEN 1 END) = s.__stedi_delete
 WHEN MATCHED THEN DELETE
 WHEN NOT MATCHED AND s.__stedi_row = 1 THEN INSERT ("user_email", "reading_time", "x", "y", "z") VALUES (s."user_email", s."reading_time", s."x", s."y", s."z")
