@@ -134,7 +134,7 @@ describe('stedi build --target athena --dry-run (the CLI, no AWS credentials)', 
     // the three sources warn: a first build over an empty landing zone reads no record
     expect(r.out).toMatch(/\nDone\. PASS=\d+ WARN=3 ERROR=0 SKIP=0 TOTAL=\d+\n/);
 
-    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'target', 'manifest.json'), 'utf8')) as { nodes: Record<string, { entity: string; zone?: string; config: { zone?: string }; compiled_code?: string }> };
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'target', 'manifest.json'), 'utf8')) as { nodes: Record<string, { entity: string; zone?: string; config: { zone?: string; incremental_strategy?: string }; compiled_code?: string }> };
     const calls = printedCalls(r.out);
     const names = calls.map((c) => `${c.call}${tableOf(c) ? ` ${tableOf(c)}` : ''}`);
     // opening: the workgroup (result location, engine), the database, leftover candidates
@@ -187,8 +187,16 @@ describe('stedi build --target athena --dry-run (the CLI, no AWS credentials)', 
       // microbatch model is built whole there: every batch window is TRUE
       if (name === 'exclusion_rules') expect(calls[i]!.sql.startsWith(`${head}SELECT *\nFROM (\n  VALUES\n`)).toBe(true);
       else expect(calls[i]!.sql, name).toBe(`${head}${fillWindow(String(node.compiled_code), () => 'TRUE').trim()}`);
-      // the published table is read, the new version's prefix marked as this project's, then the CTAS
-      expect(names.slice(i - 2, i)).toEqual([`glue:GetTable ${name}`, 's3:PutObject']);
+      // the published table is read; a microbatch model then reads the columns of what its state's
+      // fingerprints and key types need (read-only LIMIT 0 queries; a dry run answers no columns
+      // for a table it did not make, so the model is built whole, saying why); the new version's
+      // prefix is marked as this project's, then the CTAS
+      const read = names.lastIndexOf(`glue:GetTable ${name}`, i);
+      const shapes = calls.slice(read, i).filter((c) => c.call === 'athena:StartQueryExecution').map((c) => c.sql);
+      expect(names.slice(read, i), name).toEqual([`glue:GetTable ${name}`, ...shapes.flatMap(() => ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults']), 's3:PutObject']);
+      for (const sql of shapes) expect(sql, name).toMatch(/^SELECT \* FROM [\s\S]+ LIMIT 0$/);
+      if (node.config.incremental_strategy === 'microbatch') expect(shapes.length, name).toBeGreaterThan(0);
+      else expect(shapes, name).toEqual([]);
       // the rows the CTAS wrote, then the candidate stamped with its owner
       expect(names.slice(i + 1, i + 5)).toEqual(['athena:GetQueryExecution', 'athena:GetQueryResults', `glue:GetTable ${candidate}`, `glue:UpdateTable ${candidate}`]);
       // audit: the blocking tests read the candidate, then publish, then the candidate is dropped from Glue, then pruning
