@@ -48,16 +48,22 @@ export class TrinoClient {
 
   constructor(private readonly conn: TrinoConnection) {}
 
-  private headers(): Record<string, string> {
+  private headers(session: Record<string, string> = {}): Record<string, string> {
     const h: Record<string, string> = { 'X-Trino-User': this.conn.user, 'X-Trino-Catalog': this.conn.catalog, 'X-Trino-Schema': this.conn.schema, 'X-Trino-Source': 'stedi' };
+    const props = Object.entries(session);
+    if (props.length) h['X-Trino-Session'] = props.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join(',');
     if (this.conn.password !== undefined) h.Authorization = `Basic ${Buffer.from(`${this.conn.user}:${this.conn.password}`).toString('base64')}`;
     return h;
   }
 
-  /** Runs one statement to its end; an EngineError with Trino's message when it fails, is cancelled or the signal aborts it. */
-  async query(sql: string, signal?: AbortSignal): Promise<TrinoResult> {
+  /**
+   * Runs one statement to its end; an EngineError with Trino's message when it fails, is cancelled
+   * or the signal aborts it. `session`: session properties of this statement alone (e.g.
+   * `iceberg.expire_snapshots_min_retention`), sent as X-Trino-Session.
+   */
+  async query(sql: string, signal?: AbortSignal, session?: Record<string, string>): Promise<TrinoResult> {
     signal?.throwIfAborted();
-    let page = await this.fetchPage(`${this.conn.url}/v1/statement`, { method: 'POST', body: sql }, signal);
+    let page = await this.fetchPage(`${this.conn.url}/v1/statement`, { method: 'POST', body: sql, ...(session ? { session } : {}) }, signal);
     const out: TrinoResult = { id: page.id, columns: [], rows: [] };
     try {
       for (;;) {
@@ -92,11 +98,12 @@ export class TrinoClient {
     await Promise.all([...this.inFlight.keys()].map((id) => this.cancel(id)));
   }
 
-  private async fetchPage(url: string, init: { method: string; body?: string }, signal?: AbortSignal): Promise<Page> {
+  private async fetchPage(url: string, init: { method: string; body?: string; session?: Record<string, string> }, signal?: AbortSignal): Promise<Page> {
+    const { session, ...request } = init;
     for (let attempt = 0; ; attempt++) {
       let res: Response;
       try {
-        res = await fetch(url, { ...init, headers: this.headers(), ...(signal ? { signal } : {}) });
+        res = await fetch(url, { ...request, headers: this.headers(session), ...(signal ? { signal } : {}) });
       } catch (e) {
         if (signal?.aborted) throw e;
         throw new EngineError(`the Trino coordinator at ${this.conn.url} could not be reached: ${(e as Error).message}`);
