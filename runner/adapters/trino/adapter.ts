@@ -29,18 +29,9 @@ import { mapType } from '../athena/types-map.js';
 import type { Adapter, AdapterResponse, Audit, ErasureAccess, MaterializeResult, PublishedRecord, PublishOptions, QueryResult, Queryable } from '../types.js';
 import { EngineError } from '../types.js';
 import { TrinoClient } from './client.js';
-
-/** What a table's comment records: its owner, node, rows and inputs. */
-interface Meta {
-  stedi: string;
-  node: string;
-  rows?: number;
-  inputs?: Record<string, unknown>;
-  published_at?: string;
-}
-
-const q = (id: string) => `"${id.replace(/"/g, '""')}"`;
-const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
+import { pruneSnapshots } from './prune.js';
+import { lit, ownMeta, q, type Meta } from './sql.js';
+import { leftoverPartFolders, leftoverTables, type Listed } from './sweep.js';
 
 /** The variable a Trino password is read from: never a setting, so it is in no project file, manifest or log. */
 export const TRINO_PASSWORD_ENV = 'STEDI_TRINO_PASSWORD';
@@ -109,33 +100,72 @@ export class TrinoAdapter implements Adapter {
     await this.client.cancelAll();
   }
 
-  /** The comments of the schema's tables: stedi's (parsed) and whether a table exists at all. */
-  private async tables(signal?: AbortSignal): Promise<Map<string, Meta | undefined>> {
-    const r = await this.client.query(`SELECT table_name, comment FROM system.metadata.table_comments WHERE catalog_name = ${lit(this.catalog)} AND schema_name = ${lit(this.schema)}`, signal);
-    const out = new Map<string, Meta | undefined>();
-    for (const [name, comment] of r.rows as [string, string | null][]) {
-      let meta: Meta | undefined;
-      try {
-        const m = comment ? (JSON.parse(comment) as Meta) : undefined;
-        meta = m?.stedi === this.ownerTag ? m : undefined;
-      } catch {
-        meta = undefined;
-      }
-      out.set(name, meta);
+  /** The schema's tables and views (Hive ones too: both catalogs share the metastore), each with its owner record when its comment is this project's and target's. */
+  private async tables(signal?: AbortSignal): Promise<Map<string, Listed>> {
+    const where = `table_schema = ${lit(this.schema)}`;
+    const types = await this.client.query(`SELECT table_name, table_type FROM ${q(this.catalog)}.information_schema.tables WHERE ${where}`, signal);
+    const comments = await this.client.query(`SELECT table_name, comment FROM system.metadata.table_comments WHERE catalog_name = ${lit(this.catalog)} AND schema_name = ${lit(this.schema)}`, signal);
+    const meta = new Map((comments.rows as [string, string | null][]).map(([name, comment]) => [name, ownMeta(comment, this.ownerTag)]));
+    const out = new Map<string, Listed>();
+    for (const [name, type] of types.rows as [string, string][]) {
+      const m = meta.get(name);
+      out.set(name, { view: type === 'VIEW', ...(m ? { meta: m } : {}) });
     }
     return out;
   }
 
-  private async checkOwned(name: string, node: string, what: string, signal?: AbortSignal): Promise<Meta | undefined> {
+  /** The schema's listing and the record of `name`, which must be this owner's for `node` when it exists. */
+  private async owned(name: string, node: string, what: string, signal?: AbortSignal): Promise<{ tables: Map<string, Listed>; listed?: Listed }> {
     const tables = await this.tables(signal);
-    if (!tables.has(name)) return undefined;
-    const meta = tables.get(name);
-    if (!meta || meta.node !== node) throw new EngineError(`${what}: ${this.catalog}.${this.schema}.${name} exists but stedi did not create it for ${node} of ${this.ownerTag} (its comment names no such owner): stedi replaces only its own tables; drop or rename it, or choose another schema`);
-    return meta;
+    const listed = tables.get(name);
+    if (listed && listed.meta?.node !== node) throw new EngineError(`${what}: ${this.catalog}.${this.schema}.${name} exists but stedi did not create it for ${node} of ${this.ownerTag} (its comment names no such owner): stedi replaces only its own tables; drop or rename it, or choose another schema`);
+    return { tables, ...(listed ? { listed } : {}) };
+  }
+
+  /** Earlier versions kept besides the published one. */
+  private get keepVersions(): number {
+    return typeof this.t.keep_versions === 'number' ? this.t.keep_versions : DEFAULT_KEEP_VERSIONS;
+  }
+
+  /**
+   * Removes what a killed build of `node` left (sweep.ts): its candidate tables and views, and
+   * its landing parts folders when `parts` is given. Never throws but when the run is stopped; a
+   * problem is a warning in the node's message.
+   */
+  private async sweep(tables: Map<string, Listed>, names: string[], node: string, parts?: { dir: string; entity: string; names: string[] }, signal?: AbortSignal): Promise<string> {
+    const removed: string[] = [];
+    const problems: string[] = [];
+    for (const name of leftoverTables(tables, names, node)) {
+      try {
+        await this.client.query(`DROP ${tables.get(name)?.view ? 'VIEW' : 'TABLE'} ${this.rel(name)}`, signal);
+        removed.push(name);
+      } catch (e) {
+        if (signal?.aborted) throw e;
+        problems.push(`${name} (${(e as Error).message})`);
+      }
+    }
+    if (parts) {
+      for (const f of leftoverPartFolders(parts.dir, parts.entity, parts.names)) {
+        fs.rmSync(f, { recursive: true, force: true });
+        removed.push(`landing parts ${path.relative(parts.dir, f)}`);
+      }
+    }
+    return `${removed.length ? `; removed what an interrupted build left: ${removed.join(', ')}` : ''}${problems.length ? `; warning: could not remove what an interrupted build left: ${problems.join('; ')}` : ''}`;
+  }
+
+  /** Expires the older versions of a published Iceberg table, once its comment proves it is still this owner's (prune.ts). */
+  private async pruneTable(name: string, node: string, signal?: AbortSignal): Promise<string> {
+    const r = await this.client.query(`SELECT comment FROM system.metadata.table_comments WHERE catalog_name = ${lit(this.catalog)} AND schema_name = ${lit(this.schema)} AND table_name = ${lit(name)}`, signal);
+    if (ownMeta(r.rows[0]?.[0] as string | null | undefined, this.ownerTag)?.node !== node) return `; warning: old versions of ${this.schema}.${name} were not removed: its comment no longer names ${node} of ${this.ownerTag}`;
+    return pruneSnapshots(this.client, this.catalog, this.schema, name, this.keepVersions, signal);
   }
 
   private rel(name: string): string {
     return `${q(this.schema)}.${q(name)}`;
+  }
+
+  private hiveRel(name: string): string {
+    return `${q(this.hive)}.${q(this.schema)}.${q(name)}`;
   }
 
   private comment(node: string, extra: Partial<Meta> = {}): string {
@@ -150,31 +180,71 @@ export class TrinoAdapter implements Adapter {
     const { signal } = opts;
     const what = `${node.resource_type} ${node.name}`;
     const name = node.relation.identifier;
-    const previous = await this.checkOwned(name, node.unique_id, what, signal);
+    const { tables, listed } = await this.owned(name, node.unique_id, what, signal);
+    const previous = listed?.meta;
     if (node.resource_type === 'model' && node.materialized === 'incremental' && node.config.incremental_strategy !== 'microbatch') {
       throw new EngineError(`${what}: materialized: incremental (${String(node.config.incremental_strategy ?? 'append')}) is not supported on the trino target yet; use materialized: table, or incremental_strategy: microbatch`);
     }
-    const select = node.resource_type === 'seed' ? this.seedSql(node) : fillWindow(sql, () => 'TRUE');
-    const cand = candidateName(name, newVersion());
     const view = node.resource_type === 'model' && node.materialized === 'view';
+    const hive = !view && tableFormat(node, this.t) === 'hive';
+    // a view cannot replace a table (nor a table a view) in one statement: fail closed instead of dropping first
+    if (listed && listed.view !== (view || hive)) {
+      const now = hive ? 'a view over a Hive table (table_format: hive)' : view ? 'a view' : 'an Iceberg table';
+      throw new EngineError(`${what}: ${this.catalog}.${this.schema}.${name} is ${listed.view ? 'a view' : 'a table'} stedi published, and this build publishes ${now}: Trino cannot replace one by the other atomically, so nothing was changed; drop it (DROP ${listed.view ? 'VIEW' : 'TABLE'}) and build again`);
+    }
+    const swept = await this.sweep(tables, [name], node.unique_id, undefined, signal);
+    const select = node.resource_type === 'seed' ? this.seedSql(node) : fillWindow(sql, () => 'TRUE');
+    const version = newVersion();
+    const cand = candidateName(name, version);
+    let candidateLeft = true;
     try {
       let rows: number | undefined;
-      if (view) await this.client.query(`CREATE VIEW ${this.rel(cand)} AS ${select}`, signal);
+      if (view) await this.client.query(`CREATE VIEW ${this.rel(cand)} COMMENT ${this.comment(node.unique_id)} AS ${select}`, signal);
+      else if (hive) rows = (await this.client.query(`CREATE TABLE ${this.hiveRel(cand)} COMMENT ${this.comment(node.unique_id)} WITH (format = 'PARQUET') AS ${select}`, signal)).updateCount;
       else rows = (await this.client.query(`CREATE TABLE ${this.rel(cand)} COMMENT ${this.comment(node.unique_id)} AS ${select}`, signal)).updateCount;
       const ok = await audit(this.candidate(node.relation.rendered, this.rel(cand), signal), { ...(rows !== undefined ? { rows } : {}), ...(previous?.rows !== undefined ? { previousRows: previous.rows } : {}) });
-      if (!ok) return { published: false, response: { message: `NOT PUBLISHED ${view ? 'view' : 'table'}` } };
+      if (!ok) return { published: false, response: { message: `NOT PUBLISHED ${view ? 'view' : 'table'}${swept}` } };
       signal?.throwIfAborted();
-      const meta = this.comment(node.unique_id, { ...(rows !== undefined ? { rows } : {}), ...(opts.inputs ? { inputs: opts.inputs } : {}), published_at: new Date().toISOString() });
+      const published = { ...(rows !== undefined ? { rows } : {}), ...(opts.inputs ? { inputs: opts.inputs } : {}), published_at: new Date().toISOString() };
+      let pruned = '';
       if (view) {
-        await this.client.query(`CREATE OR REPLACE VIEW ${this.rel(name)} AS ${select}`, signal);
-        await this.client.query(`COMMENT ON VIEW ${this.rel(name)} IS ${meta}`, signal);
+        await this.client.query(`CREATE OR REPLACE VIEW ${this.rel(name)} COMMENT ${this.comment(node.unique_id, published)} AS ${select}`, signal);
+      } else if (hive) {
+        const versionTable = hiveVersionName(name, version);
+        await this.client.query(`ALTER TABLE ${this.hiveRel(cand)} RENAME TO ${this.hiveRel(versionTable)}`, signal);
+        candidateLeft = false;
+        await this.client.query(`CREATE OR REPLACE VIEW ${this.rel(name)} COMMENT ${this.comment(node.unique_id, { ...published, format: 'hive', version_table: versionTable })} AS SELECT * FROM ${this.hiveRel(versionTable)}`, signal);
+        pruned = await this.pruneHiveVersions(tables, name, node.unique_id, versionTable, signal);
       } else {
-        await this.client.query(`CREATE OR REPLACE TABLE ${this.rel(name)} COMMENT ${meta} AS SELECT * FROM ${this.rel(cand)}`, signal);
+        await this.client.query(`CREATE OR REPLACE TABLE ${this.rel(name)} COMMENT ${this.comment(node.unique_id, published)} AS SELECT * FROM ${this.rel(cand)}`, signal);
+        pruned = await this.pruneTable(name, node.unique_id, signal);
       }
-      return { published: true, response: { message: view ? 'OK view' : `${rows ?? '?'} rows`, ...(rows !== undefined ? { rows_affected: rows } : {}) } };
+      return { published: true, response: { message: `${view ? 'OK view' : `${rows ?? '?'} rows`}${swept}${pruned}`, ...(rows !== undefined ? { rows_affected: rows } : {}) } };
     } finally {
-      await this.client.query(`DROP ${view ? 'VIEW' : 'TABLE'} IF EXISTS ${this.rel(cand)}`).catch(() => undefined);
+      if (candidateLeft) await this.client.query(`DROP ${view ? 'VIEW' : 'TABLE'} IF EXISTS ${hive ? this.hiveRel(cand) : this.rel(cand)}`).catch(() => undefined);
     }
+  }
+
+  /**
+   * Keeps the Hive version table the view now reads and the `keep_versions` versions before it;
+   * drops the node's other version tables (their data with them: they are managed tables). Only
+   * tables named `<name>__stedi_v_<version>` whose comment names this owner and node are touched.
+   */
+  private async pruneHiveVersions(tables: Map<string, Listed>, name: string, node: string, current: string, signal?: AbortSignal): Promise<string> {
+    const mine = [...tables].filter(([n, t]) => isHiveVersionOf(n, name) && !t.view && t.meta?.node === node).map(([n]) => n);
+    const versions = [...new Set([...mine, current])].sort().reverse();
+    const at = versions.indexOf(current);
+    const kept = new Set(versions.slice(at, at + 1 + this.keepVersions));
+    const drop = versions.filter((v) => !kept.has(v));
+    const problems: string[] = [];
+    for (const v of drop) {
+      await this.client.query(`DROP TABLE ${this.hiveRel(v)}`, signal).catch((e: Error) => {
+        if (signal?.aborted) throw e;
+        problems.push(`${v} (${e.message})`);
+      });
+    }
+    const gone = drop.length - problems.length;
+    return `${gone ? `; removed ${gone} old version${gone === 1 ? '' : 's'} (Hive tables), ${kept.size} kept` : ''}${problems.length ? `; warning: old versions not removed: ${problems.join('; ')}` : ''}`;
   }
 
   private seedSql(node: SeedNode): string {
@@ -193,7 +263,11 @@ export class TrinoAdapter implements Adapter {
     const { columns, problems } = landingColumns(node.columns);
     if (problems.length) throw new EngineError(`${what}: ${problems.join('; ')}`);
     const names = { accepted: node.relation.identifier, rejects: node.rejects_relation?.identifier ?? `${node.relation.identifier}__rejects` };
-    const previous = { accepted: await this.checkOwned(names.accepted, node.unique_id, what, signal), rejects: await this.checkOwned(names.rejects, node.unique_id, what, signal) };
+    const { tables, listed: accepted } = await this.owned(names.accepted, node.unique_id, what, signal);
+    const rejectsListed = tables.get(names.rejects);
+    if (rejectsListed && rejectsListed.meta?.node !== node.unique_id) await this.owned(names.rejects, node.unique_id, what, signal);
+    const previous = { accepted: accepted?.meta, rejects: rejectsListed?.meta };
+    const swept = await this.sweep(tables, [names.accepted, names.rejects, `${names.accepted}_raw`, `${names.rejects}_raw`], node.unique_id, { dir: landingDir, entity: node.entity, names: [names.accepted, names.rejects] }, signal);
     const version = newVersion();
     const folder = (n: string) => `${node.entity}/${n}/v=${version.toLowerCase()}`;
     const files = { accepted: path.join(landingDir, folder(names.accepted), 'part-00000.json'), rejects: path.join(landingDir, folder(names.rejects), 'part-00000.json') };
@@ -215,22 +289,24 @@ export class TrinoAdapter implements Adapter {
       const rows: Record<string, number | undefined> = {};
       for (const k of ['accepted', 'rejects'] as const) {
         const defs = cols[k].map((c) => `${q(c.name.toLowerCase())} ${mapType(c.data_type, `${what} ${c.name}`).trino}`).join(', ');
-        await this.client.query(`CREATE TABLE ${q(this.hive)}.${this.rel(raw[k])} (${defs}) WITH (format = 'JSON', external_location = ${lit(`${String(landingLocation).replace(/\/+$/, '')}/${folder(names[k])}`)})`, signal);
-        rows[k] = (await this.client.query(`CREATE TABLE ${this.rel(cand[k])} COMMENT ${this.comment(node.unique_id)} AS SELECT * FROM ${q(this.hive)}.${this.rel(raw[k])}`, signal)).updateCount;
+        await this.client.query(`CREATE TABLE ${this.hiveRel(raw[k])} (${defs}) COMMENT ${this.comment(node.unique_id)} WITH (format = 'JSON', external_location = ${lit(`${String(landingLocation).replace(/\/+$/, '')}/${folder(names[k])}`)})`, signal);
+        rows[k] = (await this.client.query(`CREATE TABLE ${this.rel(cand[k])} COMMENT ${this.comment(node.unique_id)} AS SELECT * FROM ${this.hiveRel(raw[k])}`, signal)).updateCount;
       }
       const candidateQ: Queryable = { query: (sql, s) => this.query(sql.split(node.relation.rendered).join(this.rel(cand.accepted)).split(node.rejects_relation?.rendered ?? '\u0000').join(this.rel(cand.rejects)), s ?? signal) };
       const ok = await audit(candidateQ, { ...(rows.accepted !== undefined ? { rows: rows.accepted } : {}), ...(previous.accepted?.rows !== undefined ? { previousRows: previous.accepted.rows } : {}), landing: report });
-      if (!ok) return { published: false, message: 'NOT PUBLISHED landing', landing: report };
+      if (!ok) return { published: false, message: `NOT PUBLISHED landing${swept}`, landing: report };
       signal?.throwIfAborted();
-      for (const k of ['accepted', 'rejects'] as const) {
+      let pruned = '';
+      for (const k of ['rejects', 'accepted'] as const) {
         const meta = this.comment(node.unique_id, { ...(rows[k] !== undefined ? { rows: rows[k] } : {}), ...(opts.inputs ? { inputs: opts.inputs } : {}), published_at: new Date().toISOString() });
         await this.client.query(`CREATE OR REPLACE TABLE ${this.rel(names[k])} COMMENT ${meta} AS SELECT * FROM ${this.rel(cand[k])}`, signal);
       }
-      return { published: true, message: `${rows.accepted ?? '?'} rows, ${rows.rejects ?? '?'} rejects`, landing: report, ...(rows.accepted !== undefined ? { rows_affected: rows.accepted } : {}) };
+      for (const k of ['accepted', 'rejects'] as const) pruned += await this.pruneTable(names[k], node.unique_id, signal);
+      return { published: true, message: `${rows.accepted ?? '?'} rows, ${rows.rejects ?? '?'} rejects${swept}${pruned}`, landing: report, ...(rows.accepted !== undefined ? { rows_affected: rows.accepted } : {}) };
     } finally {
       for (const k of ['accepted', 'rejects'] as const) {
         await this.client.query(`DROP TABLE IF EXISTS ${this.rel(cand[k])}`).catch(() => undefined);
-        await this.client.query(`DROP TABLE IF EXISTS ${q(this.hive)}.${this.rel(raw[k])}`).catch(() => undefined);
+        await this.client.query(`DROP TABLE IF EXISTS ${this.hiveRel(raw[k])}`).catch(() => undefined);
         fs.rmSync(path.join(landingDir, folder(names[k])), { recursive: true, force: true });
       }
     }
@@ -238,7 +314,7 @@ export class TrinoAdapter implements Adapter {
 
   async published(signal?: AbortSignal): Promise<PublishedRecord[]> {
     const out: PublishedRecord[] = [];
-    for (const [name, meta] of await this.tables(signal)) {
+    for (const [name, { meta }] of await this.tables(signal)) {
       if (!meta || /__stedi_/.test(name)) continue;
       out.push({ relation: this.rel(name), node: meta.node, ...(meta.rows !== undefined ? { rows: meta.rows } : {}), ...(meta.inputs ? { inputs: meta.inputs } : {}), ...(meta.published_at ? { published_at: meta.published_at } : {}) });
     }
@@ -248,6 +324,24 @@ export class TrinoAdapter implements Adapter {
   erasure(): ErasureAccess {
     throw new EngineError('stedi forget is not supported on the trino target yet');
   }
+}
+
+/** Earlier versions of a table kept besides the published one, as on the other targets. */
+export const DEFAULT_KEEP_VERSIONS = 1;
+
+/** The table format of a model's or seed's table: its config's, else the target's, else Iceberg. */
+function tableFormat(node: ModelNode | SeedNode, t: TargetSettings): string {
+  const own = (node.config as Record<string, unknown>).table_format;
+  return typeof own === 'string' ? own : typeof t.table_format === 'string' ? t.table_format : 'iceberg';
+}
+
+/** The table a published Hive-format version lives in: `<name>__stedi_v_<version>` (no candidate name: a sweep never takes it). */
+export function hiveVersionName(name: string, version: string): string {
+  return `${name}__stedi_v_${version.toLowerCase().replace('-', '_')}`;
+}
+
+function isHiveVersionOf(table: string, name: string): boolean {
+  return table.startsWith(`${name}__stedi_v_`) && /^\d{8}t\d{6}z_[0-9a-f]{8}$/.test(table.slice(name.length + '__stedi_v_'.length));
 }
 
 /** A record as one JSON line, keys in lower case (Trino's Hive JSON reader matches lower-case columns). */

@@ -26,6 +26,10 @@ export const trinoSpec: TargetSpec = {
     landing_dir: S,
     /** …and the same folder as Trino reads it (e.g. local:///landing, file:///…, s3://…). */
     landing_location: S,
+    /** Earlier versions of each table kept besides the published one (default 1): Iceberg snapshots, or Hive version tables. */
+    keep_versions: { type: 'int', min: 0 },
+    /** `iceberg` (default) or `hive` (Parquet version tables behind a view); a model may set config(table_format=...). */
+    table_format: { type: 'enum', values: ['iceberg', 'hive'] },
   },
   required: ['url', 'schema'],
   defaults: (t) => ({ ...t, user: t.user ?? 'stedi', catalog: t.catalog ?? 'iceberg', hive_catalog: t.hive_catalog ?? 'hive', threads: t.threads ?? 4 }),
