@@ -12,6 +12,7 @@
  *   longline one long landing line at two sizes: time ratio (linear ≈ 2) and peak memory, rejected and accepted
  *   warm     `stedi build` after 1% new landing files and after one changed file ÷ the cold build, checked against --full-refresh
  *   forget   `stedi forget` of one person (and its dry run, and the build after) ÷ the cold build (10m)
+ *   trino-publish  the trino target's publish (CREATE OR REPLACE TABLE … AS SELECT * FROM candidate) ÷ drop + rename, on a real Trino (STEDI_TRINO_URL); run only when named
  *
  * `--sizes tiny,1m,10m,50m` chooses the data sizes (default: all four for scale/floor/peers,
  * 50m for memory, 1m for correctness). Generated data is kept in STEDI_BENCH_DIR (default <tmp>/stedi-bench).
@@ -25,11 +26,12 @@ import { addSection, table, writeJson, writeMarkdown } from './lib/report.js';
 import { scaleBench } from './scale.js';
 import { warmBench } from './warm.js';
 import { forgetBench } from './forget.js';
+import { trinoPublishBench } from './trino-publish.js';
 import { BIN, sizesFrom } from './lib/workspace.js';
 
 const argv = process.argv.slice(2);
 const names = argv.filter((a, i) => !a.startsWith('--') && argv[i - 1] !== '--sizes');
-const known = ['compile', 'scale', 'floor', 'peers', 'memory', 'correctness', 'landing', 'longline', 'warm', 'forget'];
+const known = ['compile', 'scale', 'floor', 'peers', 'memory', 'correctness', 'landing', 'longline', 'warm', 'forget', 'trino-publish'];
 for (const n of names) if (!known.includes(n)) throw new Error(`unknown benchmark '${n}' (known: ${known.join(', ')})`);
 const all = names.length === 0;
 const want = (n: string) => all || names.includes(n);
@@ -56,6 +58,9 @@ if (want('forget')) {
 }
 if (want('warm')) {
   await warmBench(sizesFrom(argv, ['10m', '50m']));
+}
+if (names.includes('trino-publish')) {
+  await trinoPublishBench();
 }
 if (want('memory')) {
   await memoryBench(sizesFrom(argv, ['50m']));
