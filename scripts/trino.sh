@@ -10,6 +10,10 @@
 # Settings (environment): STEDI_TRINO_CACHE (download and unpacked server; default .cache/trino),
 # STEDI_TRINO_RUN (configuration, data, logs and warehouse; default $STEDI_TRINO_CACHE/run),
 # STEDI_TRINO_JAVA_HOME (a JDK >= 24), STEDI_TRINO_HEAP (default 4G).
+# STEDI_TRINO_PASSWORD_DB (start): a password file (`user:<PBKDF2 or bcrypt hash>` lines, Trino's
+# file authenticator); with it clients connect over https on a second port, with a password (HTTP
+# Basic; Trino refuses a password over http), to a certificate made for 127.0.0.1 at start;
+# `env` then prints the https URL and STEDI_TRINO_CA, the certificate to trust.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 VERSION=476
@@ -18,10 +22,12 @@ RUN=${STEDI_TRINO_RUN:-$CACHE/run}
 SERVER="$CACHE/trino-server-$VERSION"
 TARBALL="$CACHE/trino-server-$VERSION.tar.gz"
 URL="https://repo1.maven.org/maven2/io/trino/trino-server/$VERSION/trino-server-$VERSION.tar.gz"
-# The connectors the tests use. Trino loads every plugin folder at start; the others are left out.
-PLUGINS=(hive iceberg)
+# The connectors the tests use, and the file password authenticator. Trino loads every plugin
+# folder at start; the others are left out.
+PLUGINS=(hive iceberg password-authenticators)
 PID_FILE="$RUN/trino.pid"
 PORT_FILE="$RUN/port"
+HTTPS_PORT_FILE="$RUN/https_port"
 WAREHOUSE="$RUN/warehouse"
 
 pick_jdk() { # the first JDK >= 24 (Trino 476 needs it), as tests/peers/build.sh picks one
@@ -35,7 +41,7 @@ pick_jdk() { # the first JDK >= 24 (Trino 476 needs it), as tests/peers/build.sh
 
 install() {
   mkdir -p "$CACHE"
-  if [ -f "$SERVER/.installed" ]; then echo "Trino $VERSION is installed in $SERVER"; return 0; fi
+  if [ -f "$SERVER/.installed" ] && [ "$(cat "$SERVER/.installed")" = "$(printf '%s\n' "${PLUGINS[@]}")" ]; then echo "Trino $VERSION is installed in $SERVER"; return 0; fi
   local want got
   want=$(curl -fsSL "$URL.sha1" | cut -c1-40)
   if [ ! -f "$TARBALL" ]; then
@@ -86,6 +92,26 @@ catalog.config-dir=$etc/catalog
 query.max-memory=2GB
 query.max-memory-per-node=2GB
 EOF
+  rm -f "$HTTPS_PORT_FILE"
+  if [ -n "${STEDI_TRINO_PASSWORD_DB:-}" ]; then
+    [ -f "$STEDI_TRINO_PASSWORD_DB" ] || { echo "STEDI_TRINO_PASSWORD_DB: no file $STEDI_TRINO_PASSWORD_DB" >&2; return 1; }
+    # a key and a self-signed certificate for 127.0.0.1, in one PEM file (Trino reads both from it)
+    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+      -keyout "$etc/tls.key" -out "$etc/tls.crt" 2>/dev/null
+    cat "$etc/tls.key" "$etc/tls.crt" > "$etc/tls.pem"
+    free_port > "$HTTPS_PORT_FILE"
+    cat >> "$etc/config.properties" <<EOF
+http-server.https.enabled=true
+http-server.https.port=$(cat "$HTTPS_PORT_FILE")
+http-server.https.keystore.path=$etc/tls.pem
+http-server.authentication.type=PASSWORD
+internal-communication.shared-secret=$(head -c 32 /dev/urandom | base64)
+EOF
+    cat > "$etc/password-authenticator.properties" <<EOF
+password-authenticator.name=file
+file.password-file=$STEDI_TRINO_PASSWORD_DB
+EOF
+  fi
   cat > "$etc/jvm.config" <<EOF
 -server
 -Xmx${STEDI_TRINO_HEAP:-4G}
@@ -146,12 +172,17 @@ stop() {
     "$SERVER/bin/launcher" -etc-dir "$RUN/etc" -data-dir "$RUN/data" -pid-file "$PID_FILE" stop >/dev/null || kill "$(cat "$PID_FILE")"
     echo "stopped Trino"
   fi
-  rm -f "$PID_FILE" "$PORT_FILE"
+  rm -f "$PID_FILE" "$PORT_FILE" "$HTTPS_PORT_FILE"
 }
 
 env_lines() {
   running || { echo "Trino is not running: start it with npm run trino:start" >&2; return 1; }
-  echo "export STEDI_TRINO_URL=http://127.0.0.1:$(cat "$PORT_FILE")"
+  if [ -f "$HTTPS_PORT_FILE" ]; then
+    echo "export STEDI_TRINO_URL=https://127.0.0.1:$(cat "$HTTPS_PORT_FILE")"
+    echo "export STEDI_TRINO_CA=$RUN/etc/tls.crt"
+  else
+    echo "export STEDI_TRINO_URL=http://127.0.0.1:$(cat "$PORT_FILE")"
+  fi
   echo "export STEDI_TRINO_WAREHOUSE=$WAREHOUSE"
 }
 

@@ -28,13 +28,12 @@ import { seedSelect } from '../athena/sql.js';
 import { mapType } from '../athena/types-map.js';
 import type { Adapter, AdapterResponse, Audit, ErasureAccess, MaterializeResult, PublishedRecord, PublishOptions, QueryResult, Queryable } from '../types.js';
 import { EngineError } from '../types.js';
-import { TrinoClient } from './client.js';
+import { TRINO_PASSWORD_ENV, TrinoClient } from './client.js';
 import { pruneSnapshots } from './prune.js';
 import { lit, ownMeta, q, type Meta } from './sql.js';
 import { leftoverPartFolders, leftoverTables, type Listed } from './sweep.js';
 
-/** The variable a Trino password is read from: never a setting, so it is in no project file, manifest or log. */
-export const TRINO_PASSWORD_ENV = 'STEDI_TRINO_PASSWORD';
+export { TRINO_PASSWORD_ENV };
 
 /**
  * The password of the target's user, from STEDI_TRINO_PASSWORD (none: no authentication, as on a

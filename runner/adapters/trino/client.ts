@@ -10,6 +10,9 @@
  */
 import { EngineError } from '../types.js';
 
+/** The variable a Trino password is read from: never a setting, so it is in no project file, manifest or log. */
+export const TRINO_PASSWORD_ENV = 'STEDI_TRINO_PASSWORD';
+
 export interface TrinoConnection {
   /** http://host:port */
   url: string;
@@ -98,6 +101,14 @@ export class TrinoClient {
     await Promise.all([...this.inFlight.keys()].map((id) => this.cancel(id)));
   }
 
+  /** Why the coordinator said 401, and what to do; never the password. */
+  private unauthorized(text: string): string {
+    const said = text.replace(/\s+/g, ' ').trim().slice(0, 200);
+    const who = `the Trino coordinator at ${this.conn.url} (401${said ? `: ${said}` : ''})`;
+    if (this.conn.password === undefined) return `${who} asks user '${this.conn.user}' for a password: set ${TRINO_PASSWORD_ENV} (it is sent only over https://, or to this machine)`;
+    return `${who} refused the password of user '${this.conn.user}': check ${TRINO_PASSWORD_ENV}`;
+  }
+
   private async fetchPage(url: string, init: { method: string; body?: string; session?: Record<string, string> }, signal?: AbortSignal): Promise<Page> {
     const { session, ...request } = init;
     for (let attempt = 0; ; attempt++) {
@@ -115,6 +126,7 @@ export class TrinoClient {
         continue;
       }
       const text = await res.text();
+      if (res.status === 401) throw new EngineError(this.unauthorized(text));
       if (!res.ok) throw new EngineError(`the Trino coordinator at ${this.conn.url} answered ${res.status}: ${text.slice(0, 300)}`);
       return JSON.parse(text) as Page;
     }
