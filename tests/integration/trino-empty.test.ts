@@ -9,8 +9,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { seedSelect } from '../../runner/adapters/athena/sql.js';
-import { mapType } from '../../runner/adapters/athena/types-map.js';
+import { seedSelect } from '../../runner/adapters/trino-sql/seed.js';
+import { mapType } from '../../runner/adapters/trino-sql/types-map.js';
 import { TrinoClient } from '../../runner/adapters/trino/client.js';
 import { compileForTarget } from '../../runner/compiler/for-target.js';
 import { fillWindow } from '../../runner/core/batches.js';

@@ -12,7 +12,7 @@ import type { Table, TableInput, TableVersion } from '@aws-sdk/client-glue';
 import type { SourceNode } from '../../manifest/types.js';
 import { EngineError } from '../types.js';
 import { REJECTS_COLUMNS } from '../../landing/types.js';
-import { mapType } from './types-map.js';
+import { mapType } from '../trino-sql/types-map.js';
 import type { AwsApi } from './api.js';
 
 export const MARKER = 'stedi_managed';

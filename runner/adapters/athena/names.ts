@@ -2,30 +2,12 @@
 import { EngineError } from '../types.js';
 import { s3TableFolder, type TableParts } from '../../core/paths.js';
 import { trimSlash } from './settings.js';
+import { VERSION } from '../trino-sql/versions.js';
 
 /** Glue/Athena table names: lower-case letters, digits and underscores. */
 export const GLUE_NAME = /^[a-z0-9_]{1,255}$/;
 
-export const VERSION = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/;
-
-/** A candidate (not yet published) table: `<name>__stedi_<version>`. */
-export const CANDIDATE = /^[a-z0-9_]+__stedi_\d{8}t\d{6}z_[0-9a-f]{8}$/;
-
-export function newVersion(now = new Date(), random = Math.random): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-  const rand = Math.floor(random() * 0x100000000).toString(16).padStart(8, '0');
-  return `${stamp}-${rand}`;
-}
-
-export function candidateName(name: string, version: string): string {
-  return `${name}__stedi_${version.toLowerCase().replace('-', '_')}`;
-}
-
-/** The published name and the version of a candidate table's name (the inverse of candidateName). */
-export function candidateParts(candidate: string): { name: string; version: string } | undefined {
-  const m = /^([a-z0-9_]+)__stedi_(\d{8})t(\d{6})z_([0-9a-f]{8})$/.exec(candidate);
-  return m ? { name: m[1]!, version: `${m[2]}T${m[3]}Z-${m[4]}` } : undefined;
-}
+export { CANDIDATE, candidateName, candidateParts, newVersion, VERSION } from '../trino-sql/versions.js';
 
 export function checkGlueName(name: string, what: string): void {
   if (!GLUE_NAME.test(name)) {

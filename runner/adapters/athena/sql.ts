@@ -6,8 +6,6 @@
  */
 import { doubleQuote, sqlString } from '../../dialect/types.js';
 import type { TableInput } from '@aws-sdk/client-glue';
-import type { SeedNode } from '../../manifest/types.js';
-import { mapType } from './types-map.js';
 import type { TableFormat } from './settings.js';
 
 const q = doubleQuote;
@@ -29,22 +27,7 @@ export function createView(database: string, name: string, select: string, repla
   return `CREATE ${replace ? 'OR REPLACE ' : ''}VIEW ${relation(database, name)} AS\n${select.replace(/;\s*$/, '')}`;
 }
 
-function valueLiteral(v: unknown, trinoType: string): string {
-  if (v === null || v === undefined) return `CAST(NULL AS ${trinoType})`;
-  return `CAST(${lit(String(v))} AS ${trinoType})`;
-}
-
-/** The rows of a CSV seed as a SELECT over VALUES, every value cast to its declared type (default varchar). */
-export function seedSelect(seed: SeedNode, header: string[], rows: Record<string, unknown>[]): string {
-  const declared = (seed.config.column_types ?? {}) as Record<string, string>;
-  const types = header.map((h) => mapType(declared[h] ?? seed.columns.find((c) => c.name === h)?.data_type, `seed ${seed.name} column ${h}`).trino);
-  const cols = header.map((h) => q(h.toLowerCase()));
-  if (rows.length === 0) {
-    return `SELECT ${header.map((h, i) => `CAST(NULL AS ${types[i]}) AS ${cols[i]}`).join(', ')} WHERE false`;
-  }
-  const tuples = rows.map((r) => `    (${header.map((h, i) => valueLiteral(r[h], types[i]!)).join(', ')})`);
-  return `SELECT *\nFROM (\n  VALUES\n${tuples.join(',\n')}\n) AS seed_rows (${cols.join(', ')})`;
-}
+export { seedSelect } from '../trino-sql/seed.js';
 
 const bt = (id: string) => `\`${id.replace(/`/g, '``')}\``;
 

@@ -11,7 +11,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { CANDIDATE, candidateParts } from '../athena/names.js';
+import { CANDIDATE, candidateParts } from '../trino-sql/versions.js';
 import type { Meta } from './sql.js';
 
 /** A table or view of the schema, with its owner record when the comment is this owner's. */

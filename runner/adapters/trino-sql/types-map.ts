@@ -1,4 +1,4 @@
-/** Column types of the YAML schema (DuckDB spelling) as Glue/Hive and Trino types. */
+/** Column types of the YAML schema (DuckDB spelling) as Glue/Hive and Trino types (the athena and trino targets). */
 import { EngineError } from '../types.js';
 
 const SIMPLE: Record<string, { hive: string; trino: string }> = {
