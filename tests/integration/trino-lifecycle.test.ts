@@ -133,20 +133,30 @@ describe.skipIf(!URL || !WAREHOUSE)('the trino target prunes and sweeps only its
       const r = await build(dir, s, ['-s', 'items_hive+', '--vars', `{n: ${n}}`]);
       if (n >= 3) expect(message(r, 'items_hive')).toContain('removed 1 old version (Hive tables), 2 kept');
     }
-    const versions = (await names(s)).filter((t) => t.startsWith('items_hive__stedi_v_'));
+    expect((await names(s)).filter((t) => t.startsWith('items_hive__stedi_v_'))).toHaveLength(2);
+    // a version table a build renamed but never published (killed before its view), and a look-alike of no owner
+    const stale = 'items_hive__stedi_v_20260101t000000z_0badc0de';
+    const lookAlike = 'items_hive__stedi_v_20260101t000000z_0000beef';
+    await trino.query(`CREATE TABLE hive."${s}".${stale} COMMENT '{"stedi":"mini/trino","node":"model.mini.items_hive"}' WITH (format = 'PARQUET') AS SELECT 1 AS x, 1 AS y`);
+    await trino.query(`CREATE TABLE hive."${s}".${lookAlike} WITH (format = 'PARQUET') AS SELECT 1 AS x, 1 AS y`);
+    expect(message(await build(dir, s, ['-s', 'items_hive+', '--vars', '{n: 5}']), 'items_hive')).toContain('removed 2 old versions (Hive tables), 2 kept');
+    const versions = (await names(s)).filter((t) => t.startsWith('items_hive__stedi_v_') && t !== lookAlike);
     expect(versions).toHaveLength(2);
+    expect(versions).not.toContain(stale);
+    expect(await names(s)).toContain(lookAlike);
     const [type] = await rows(`SELECT table_type FROM iceberg.information_schema.tables WHERE table_schema = '${s}' AND table_name = 'items_hive'`);
     expect(type).toEqual(['VIEW']);
     const comment = JSON.parse(String((await rows(`SELECT comment FROM system.metadata.table_comments WHERE catalog_name = 'iceberg' AND schema_name = '${s}' AND table_name = 'items_hive'`))[0]![0])) as { format: string; version_table: string; rows: number };
-    expect(comment).toMatchObject({ format: 'hive', version_table: versions[1], rows: 4 });
-    expect(await rows(`SELECT count(*), max(x) FROM hive."${s}"."${versions[1]!}"`)).toEqual([[4, 4]]);
+    expect(comment).toMatchObject({ format: 'hive', version_table: versions[1], kept_versions: [versions[1], versions[0]], rows: 5 });
+    expect(await rows(`SELECT count(*), max(x) FROM hive."${s}"."${versions[1]!}"`)).toEqual([[5, 5]]);
+    expect(await rows(`SELECT count(*) FROM hive."${s}"."${versions[0]!}"`)).toEqual([[4]]);
     // the downstream model read the view
-    expect(await rows(`SELECT n, total FROM iceberg."${s}".items_hive_sum`)).toEqual([[4, 10]]);
+    expect(await rows(`SELECT n, total FROM iceberg."${s}".items_hive_sum`)).toEqual([[5, 15]]);
 
     // a failing gate: not published, the view still reads the version before, the candidate is gone
     const failed = await build(dir, s, ['-s', 'items_hive+', '--vars', '{n: 7, bad: true}'], 1);
     expect(message(failed, 'items_hive')).toContain('not published: blocking test failed (not_null_items_hive_y)');
-    expect(await rows(`SELECT count(*) FROM iceberg."${s}".items_hive`)).toEqual([[4]]);
+    expect(await rows(`SELECT count(*) FROM iceberg."${s}".items_hive`)).toEqual([[5]]);
     expect((await names(s)).filter((t) => t.includes('__stedi_') && !t.includes('__stedi_v_'))).toEqual([]);
   }, 300_000);
 });

@@ -212,8 +212,9 @@ export class TrinoAdapter implements Adapter {
         const versionTable = hiveVersionName(name, version);
         await this.client.query(`ALTER TABLE ${this.hiveRel(cand)} RENAME TO ${this.hiveRel(versionTable)}`, signal);
         candidateLeft = false;
-        await this.client.query(`CREATE OR REPLACE VIEW ${this.rel(name)} COMMENT ${this.comment(node.unique_id, { ...published, format: 'hive', version_table: versionTable })} AS SELECT * FROM ${this.hiveRel(versionTable)}`, signal);
-        pruned = await this.pruneHiveVersions(tables, name, node.unique_id, versionTable, signal);
+        const kept = [versionTable, ...(previous?.kept_versions ?? (previous?.version_table ? [previous.version_table] : []))].slice(0, this.keepVersions + 1);
+        await this.client.query(`CREATE OR REPLACE VIEW ${this.rel(name)} COMMENT ${this.comment(node.unique_id, { ...published, format: 'hive', version_table: versionTable, kept_versions: kept })} AS SELECT * FROM ${this.hiveRel(versionTable)}`, signal);
+        pruned = await this.pruneHiveVersions(tables, name, node.unique_id, kept, signal);
       } else {
         await this.client.query(`CREATE OR REPLACE TABLE ${this.rel(name)} COMMENT ${this.comment(node.unique_id, published)} AS SELECT * FROM ${this.rel(cand)}`, signal);
         pruned = await this.pruneTable(name, node.unique_id, signal);
@@ -225,16 +226,15 @@ export class TrinoAdapter implements Adapter {
   }
 
   /**
-   * Keeps the Hive version table the view now reads and the `keep_versions` versions before it;
-   * drops the node's other version tables (their data with them: they are managed tables). Only
-   * tables named `<name>__stedi_v_<version>` whose comment names this owner and node are touched.
+   * Keeps the Hive version tables `kept` (the one the view now reads and the `keep_versions`
+   * published before it, as the view's comment records them); drops the node's other version
+   * tables, their data with them (managed tables): older versions, and one renamed by a build that
+   * failed before its view was replaced. Only tables named `<name>__stedi_v_<version>` whose
+   * comment names this owner and node are touched.
    */
-  private async pruneHiveVersions(tables: Map<string, Listed>, name: string, node: string, current: string, signal?: AbortSignal): Promise<string> {
-    const mine = [...tables].filter(([n, t]) => isHiveVersionOf(n, name) && !t.view && t.meta?.node === node).map(([n]) => n);
-    const versions = [...new Set([...mine, current])].sort().reverse();
-    const at = versions.indexOf(current);
-    const kept = new Set(versions.slice(at, at + 1 + this.keepVersions));
-    const drop = versions.filter((v) => !kept.has(v));
+  private async pruneHiveVersions(tables: Map<string, Listed>, name: string, node: string, keep: string[], signal?: AbortSignal): Promise<string> {
+    const kept = new Set(keep);
+    const drop = [...tables].filter(([n, t]) => isHiveVersionOf(n, name) && !t.view && t.meta?.node === node && !kept.has(n)).map(([n]) => n).sort();
     const problems: string[] = [];
     for (const v of drop) {
       await this.client.query(`DROP TABLE ${this.hiveRel(v)}`, signal).catch((e: Error) => {

@@ -15,6 +15,8 @@ export interface Meta {
   /** `hive`: the published name is a view over the version table `version_table`. */
   format?: 'hive';
   version_table?: string;
+  /** Hive: the version tables kept for readers, newest first (the published one and `keep_versions` published before it). */
+  kept_versions?: string[];
 }
 
 /** The comment's owner record when it is `owner`'s (`<project>/<target>`), else undefined (another owner, none, or not JSON). */
