@@ -29,6 +29,7 @@ import { mapType } from '../trino-sql/types-map.js';
 import type { Adapter, AdapterResponse, Audit, ErasureAccess, MaterializeResult, PublishedRecord, PublishOptions, QueryResult, Queryable } from '../types.js';
 import { EngineError } from '../types.js';
 import { TRINO_PASSWORD_ENV, TrinoClient } from './client.js';
+import { hiveVersionName, keptVersions, versionsToDrop } from './hive.js';
 import { pruneSnapshots } from './prune.js';
 import { lit, ownMeta, q, type Meta } from './sql.js';
 import { leftoverPartFolders, leftoverTables, type Listed } from './sweep.js';
@@ -212,7 +213,7 @@ export class TrinoAdapter implements Adapter {
         const versionTable = hiveVersionName(name, version);
         await this.client.query(`ALTER TABLE ${this.hiveRel(cand)} RENAME TO ${this.hiveRel(versionTable)}`, signal);
         candidateLeft = false;
-        const kept = [versionTable, ...(previous?.kept_versions ?? (previous?.version_table ? [previous.version_table] : []))].slice(0, this.keepVersions + 1);
+        const kept = keptVersions(versionTable, previous, this.keepVersions);
         await this.client.query(`CREATE OR REPLACE VIEW ${this.rel(name)} COMMENT ${this.comment(node.unique_id, { ...published, format: 'hive', version_table: versionTable, kept_versions: kept })} AS SELECT * FROM ${this.hiveRel(versionTable)}`, signal);
         pruned = await this.pruneHiveVersions(tables, name, node.unique_id, kept, signal);
       } else {
@@ -232,9 +233,8 @@ export class TrinoAdapter implements Adapter {
    * failed before its view was replaced. Only tables named `<name>__stedi_v_<version>` whose
    * comment names this owner and node are touched.
    */
-  private async pruneHiveVersions(tables: Map<string, Listed>, name: string, node: string, keep: string[], signal?: AbortSignal): Promise<string> {
-    const kept = new Set(keep);
-    const drop = [...tables].filter(([n, t]) => isHiveVersionOf(n, name) && !t.view && t.meta?.node === node && !kept.has(n)).map(([n]) => n).sort();
+  private async pruneHiveVersions(tables: Map<string, Listed>, name: string, node: string, kept: string[], signal?: AbortSignal): Promise<string> {
+    const drop = versionsToDrop(tables, name, node, kept);
     const problems: string[] = [];
     for (const v of drop) {
       await this.client.query(`DROP TABLE ${this.hiveRel(v)}`, signal).catch((e: Error) => {
@@ -243,7 +243,7 @@ export class TrinoAdapter implements Adapter {
       });
     }
     const gone = drop.length - problems.length;
-    return `${gone ? `; removed ${gone} old version${gone === 1 ? '' : 's'} (Hive tables), ${kept.size} kept` : ''}${problems.length ? `; warning: old versions not removed: ${problems.join('; ')}` : ''}`;
+    return `${gone ? `; removed ${gone} old version${gone === 1 ? '' : 's'} (Hive tables), ${kept.length} kept` : ''}${problems.length ? `; warning: old versions not removed: ${problems.join('; ')}` : ''}`;
   }
 
   private seedSql(node: SeedNode): string {
@@ -332,15 +332,6 @@ export const DEFAULT_KEEP_VERSIONS = 1;
 function tableFormat(node: ModelNode | SeedNode, t: TargetSettings): string {
   const own = (node.config as Record<string, unknown>).table_format;
   return typeof own === 'string' ? own : typeof t.table_format === 'string' ? t.table_format : 'iceberg';
-}
-
-/** The table a published Hive-format version lives in: `<name>__stedi_v_<version>` (no candidate name: a sweep never takes it). */
-export function hiveVersionName(name: string, version: string): string {
-  return `${name}__stedi_v_${version.toLowerCase().replace('-', '_')}`;
-}
-
-function isHiveVersionOf(table: string, name: string): boolean {
-  return table.startsWith(`${name}__stedi_v_`) && /^\d{8}t\d{6}z_[0-9a-f]{8}$/.test(table.slice(name.length + '__stedi_v_'.length));
 }
 
 /** A record as one JSON line, keys in lower case (Trino's Hive JSON reader matches lower-case columns). */
