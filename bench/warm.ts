@@ -27,7 +27,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { tableFingerprints } from './lib/fingerprint.js';
 import { addSection, table, writeJson } from './lib/report.js';
 import { dbtIncrementalBuild, dbtIncrementalSetup, dbtReadingFingerprint, readingHours } from './lib/dbt-incremental.js';
 import { dbtBuild, dbtSetup, peersMissing } from './lib/peers.js';
@@ -39,23 +39,8 @@ const RELATIONS = [
   'trusted.customer_trusted', 'trusted.accelerometer_trusted', 'trusted.step_trainer_trusted', 'curated.customer_curated', 'curated.device_owners', 'curated.machine_learning_curated', 'audit.reconciliation',
 ];
 
-/** Rows and an order-free checksum of every row of each relation. */
-async function fingerprint(project: string): Promise<Record<string, string>> {
-  const instance = await DuckDBInstance.create(path.join(project, benchLake('bench'), 'stedi.duckdb'), { access_mode: 'READ_ONLY', file_search_path: project });
-  const c = await instance.connect();
-  try {
-    const out: Record<string, string> = {};
-    for (const r of RELATIONS) {
-      // rejects name their file by path: the same in both builds (same folder)
-      const row = (await c.runAndReadAll(`SELECT count(*), coalesce(sum(hash(t)), 0) FROM ${r} t`)).getRows()[0]!;
-      out[r] = `${String(row[0])}/${String(row[1])}`;
-    }
-    return out;
-  } finally {
-    c.closeSync();
-    instance.closeSync();
-  }
-}
+/** Rows and an order-free checksum of every row of each relation (rejects name their file by path: the same in both builds, same folder). */
+const fingerprint = (project: string) => tableFingerprints(path.join(project, benchLake('bench'), 'stedi.duckdb'), RELATIONS, { fileSearchPath: project });
 
 /** `count` lines of `file` (the first ones), with every reading time moved by `shiftMs`. */
 function shifted(file: string, count: number, shiftMs: number): string {

@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { tableFingerprints } from './fingerprint.js';
 import { dbtEnv, dbtSetup, VENV } from './peers.js';
 import { check, measure } from './proc.js';
 
@@ -65,18 +66,4 @@ export async function dbtIncrementalBuild(work: string, landingRoot: string, win
 }
 
 /** Rows and an order-free checksum of each reading table of the incremental peer. */
-export async function dbtReadingFingerprint(work: string): Promise<Record<string, string>> {
-  const instance = await DuckDBInstance.create(path.join(work, 'lake', 'peer.duckdb'), { access_mode: 'READ_ONLY' });
-  const c = await instance.connect();
-  try {
-    const out: Record<string, string> = {};
-    for (const t of READING_TABLES) {
-      const row = (await c.runAndReadAll(`SELECT count(*), coalesce(sum(hash(t)), 0) FROM ${t} t`)).getRows()[0]!;
-      out[t] = `${String(row[0])}/${String(row[1])}`;
-    }
-    return out;
-  } finally {
-    c.closeSync();
-    instance.closeSync();
-  }
-}
+export const dbtReadingFingerprint = (work: string) => tableFingerprints(path.join(work, 'lake', 'peer.duckdb'), READING_TABLES);

@@ -221,20 +221,11 @@ export class TrinoAws extends HookedSimulator {
     };
     if (!fs.existsSync(dir)) dir = '';
     if (dir) walk(dir);
-    keys.sort();
-    const contents: { Key: string; Size: number; ETag: string; LastModified: Date }[] = [];
-    const common = new Set<string>();
-    for (const Key of keys) {
-      const rest = Key.slice(prefix.length);
-      const cut = input.Delimiter ? rest.indexOf(input.Delimiter) : -1;
-      if (cut >= 0) common.add(prefix + rest.slice(0, cut + 1));
-      else {
-        const f = this.file(`s3://${this.bucket}/${Key}`);
-        const st = fs.statSync(f);
-        contents.push({ Key, Size: st.size, ETag: this.etagOf(f), LastModified: st.mtime });
-      }
-    }
-    return { ...meta, Contents: contents, ...(common.size ? { CommonPrefixes: [...common].map((Prefix) => ({ Prefix })) } : {}), IsTruncated: false };
+    return this.listPage(keys, prefix, input.Delimiter, (Key) => {
+      const f = this.file(`s3://${this.bucket}/${Key}`);
+      const st = fs.statSync(f);
+      return { Size: st.size, ETag: this.etagOf(f), LastModified: st.mtime };
+    });
   }
 
   override GetObject(input: { Bucket?: string; Key?: string; IfMatch?: string }) {

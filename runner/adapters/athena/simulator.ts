@@ -129,14 +129,19 @@ export class AwsSimulator {
   ListObjectsV2(input: { Bucket?: string; Prefix?: string; Delimiter?: string; ContinuationToken?: string }) {
     const base = `s3://${input.Bucket}/`;
     const prefix = input.Prefix ?? '';
-    const keys = [...this.objects].filter((o) => o.startsWith(base + prefix)).map((o) => o.slice(base.length)).sort();
+    const keys = [...this.objects].filter((o) => o.startsWith(base + prefix)).map((o) => o.slice(base.length));
+    return this.listPage(keys, prefix, input.Delimiter, (Key) => ({ Size: this.bodies.get(base + Key)?.length ?? 0, ETag: this.etag(base + Key), LastModified: this.modified.get(base + Key) ?? this.clock() }));
+  }
+
+  /** One ListObjectsV2 page (never truncated) of `keys` under `prefix`: objects, and common prefixes up to the delimiter. */
+  protected listPage(keys: string[], prefix: string, delimiter: string | undefined, object: (key: string) => { Size: number; ETag: string; LastModified: Date }) {
     const contents: { Key: string; Size: number; ETag: string; LastModified: Date }[] = [];
     const common = new Set<string>();
-    for (const Key of keys) {
+    for (const Key of [...keys].sort()) {
       const rest = Key.slice(prefix.length);
-      const cut = input.Delimiter ? rest.indexOf(input.Delimiter) : -1;
+      const cut = delimiter ? rest.indexOf(delimiter) : -1;
       if (cut >= 0) common.add(prefix + rest.slice(0, cut + 1));
-      else contents.push({ Key, Size: this.bodies.get(base + Key)?.length ?? 0, ETag: this.etag(base + Key), LastModified: this.modified.get(base + Key) ?? this.clock() });
+      else contents.push({ Key, ...object(Key) });
     }
     return { ...meta, Contents: contents, ...(common.size ? { CommonPrefixes: [...common].map((Prefix) => ({ Prefix })) } : {}), IsTruncated: false };
   }
