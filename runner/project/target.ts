@@ -34,6 +34,12 @@ export function checkTargetValue(type: TargetType, key: string, value: unknown):
     if (n < rule.min) return { problem: { code: 'E_BAD_VALUE', message: `target key '${key}' must be >= ${rule.min}, got ${n}` } };
     return { value: n };
   }
+  if (rule.type === 'bool') {
+    // a boolean, or its text from an env_var template
+    if (typeof value === 'boolean') return { value };
+    if (value === 'true' || value === 'false') return { value: value === 'true' };
+    return { problem: { code: 'E_BAD_TYPE', message: `target key '${key}' must be true or false, got ${JSON.stringify(value)}` } };
+  }
   if (typeof value !== 'string') {
     return { problem: { code: 'E_BAD_TYPE', message: `target key '${key}' must be a string, got ${JSON.stringify(value)}` } };
   }

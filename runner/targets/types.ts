@@ -10,7 +10,7 @@ import type { Dialect } from '../dialect/types.js';
 import type { NodeResult } from '../execute/results.js';
 
 /** How one setting is checked once its `{{ env_var() }}` templates are rendered. */
-export type FieldRule = { type: 'string' } | { type: 'int'; min: number } | { type: 'enum'; values: readonly string[] };
+export type FieldRule = { type: 'string' } | { type: 'int'; min: number } | { type: 'enum'; values: readonly string[] } | { type: 'bool' };
 
 /** A target's settings after defaults and rendering, with its name (the project's key). */
 export interface TargetSettings {

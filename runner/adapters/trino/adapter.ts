@@ -5,9 +5,10 @@
  * publishes it in one Iceberg commit (readers see the old or the new snapshot, never a mix; a
  * rename would need the old table dropped first, a moment with no table). Every table stedi
  * creates carries its owner in its comment; a table of that name without this owner's comment is
- * never replaced. Landing: the runner's classifier writes normalised JSON lines into a local
- * folder (`landing_dir`) that Trino reads as `landing_location`, registered as a Hive JSON table
- * and copied into the Iceberg candidate. The pseudonymisation key stays in the runner: the
+ * never replaced. Landing: the runner's classifier reads the landing files (a local folder, or an
+ * S3 prefix: s3.ts) and writes normalised JSON lines into `landing_dir` (a local folder, or an S3
+ * prefix under stedi's ownership markers: s3.ts) that Trino reads as `landing_location`,
+ * registered as a Hive JSON table and copied into the Iceberg candidate. The pseudonymisation key stays in the runner: the
  * derived column is computed at ingestion (runner/landing/derive.ts), so Trino never sees the key.
  */
 import fs from 'node:fs';
@@ -16,7 +17,7 @@ import { fillWindow } from '../../core/batches.js';
 import type { Dialect } from '../../dialect/types.js';
 import { landingColumns } from '../../landing/classify.js';
 import type { PseudonymKey } from '../../landing/derive.js';
-import { ingestLanding, sourceSpec } from '../../landing/ingest.js';
+import { ingestLanding, sourceSpec, type LandingSink } from '../../landing/ingest.js';
 import { localStore } from '../../landing/store.js';
 import { REJECTS_COLUMNS, type LandingColumn, type LandingValue, type RejectRow } from '../../landing/types.js';
 import type { ModelNode, SeedNode, SourceNode } from '../../manifest/types.js';
@@ -28,10 +29,13 @@ import { seedSelect } from '../trino-sql/seed.js';
 import { mapType } from '../trino-sql/types-map.js';
 import type { Adapter, AdapterResponse, Audit, ErasureAccess, MaterializeResult, PublishedRecord, PublishOptions, QueryResult, Queryable } from '../types.js';
 import { EngineError } from '../types.js';
+import type { AwsApi } from '../athena/api.js';
+import { s3LandingStore } from '../athena/landing-io.js';
 import { TRINO_PASSWORD_ENV, TrinoClient } from './client.js';
 import { hiveVersionName, keptVersions, versionsToDrop } from './hive.js';
 import { pruneSnapshots } from './prune.js';
 import { lit, ownMeta, q, type Meta } from './sql.js';
+import { createS3Api, isS3, S3Parts } from './s3.js';
 import { leftoverPartFolders, leftoverTables, type Listed } from './sweep.js';
 
 export { TRINO_PASSWORD_ENV };
@@ -62,6 +66,7 @@ export class TrinoAdapter implements Adapter {
   private readonly catalog: string;
   private readonly hive: string;
   private key?: PseudonymKey;
+  private s3Api?: Promise<AwsApi>;
 
   constructor(
     private readonly t: TargetSettings,
@@ -86,6 +91,11 @@ export class TrinoAdapter implements Adapter {
   }
 
   async close(): Promise<void> {}
+
+  /** The S3 client, made when a landing location or landing_dir is on S3 (s3.ts). */
+  private s3(): Promise<AwsApi> {
+    return (this.s3Api ??= createS3Api({ forcePathStyle: this.t.s3_force_path_style === true }));
+  }
 
   setPseudonymKey(key: PseudonymKey): void {
     this.key = key;
@@ -144,13 +154,19 @@ export class TrinoAdapter implements Adapter {
         problems.push(`${name} (${(e as Error).message})`);
       }
     }
-    if (parts) {
+    const left: string[] = [];
+    if (parts && isS3(parts.dir)) {
+      const s3 = await new S3Parts(await this.s3(), parts.dir, this.owner).sweep(parts.entity, parts.names, signal);
+      removed.push(...s3.removed);
+      left.push(...s3.left);
+      problems.push(...s3.problems);
+    } else if (parts) {
       for (const f of leftoverPartFolders(parts.dir, parts.entity, parts.names)) {
         fs.rmSync(f, { recursive: true, force: true });
         removed.push(`landing parts ${path.relative(parts.dir, f)}`);
       }
     }
-    return `${removed.length ? `; removed what an interrupted build left: ${removed.join(', ')}` : ''}${problems.length ? `; warning: could not remove what an interrupted build left: ${problems.join('; ')}` : ''}`;
+    return `${removed.length ? `; removed what an interrupted build left: ${removed.join(', ')}` : ''}${problems.length ? `; warning: could not remove what an interrupted build left: ${problems.join('; ')}` : ''}${left.length ? `; warning: left in place, no ownership marker of ${this.ownerTag}: ${left.join(', ')}` : ''}`;
   }
 
   /** Expires the older versions of a published Iceberg table, once its comment proves it is still this owner's (prune.ts). */
@@ -257,8 +273,10 @@ export class TrinoAdapter implements Adapter {
     const { signal } = opts;
     const what = `source ${node.source_name}.${node.name}`;
     const landingDir = this.t.landing_dir;
-    const landingLocation = this.t.landing_location;
-    if (typeof landingDir !== 'string' || typeof landingLocation !== 'string') throw new EngineError(`${what}: the trino target needs landing_dir (a folder this machine writes) and landing_location (the same folder as Trino reads it) to ingest landing files`);
+    const onS3 = typeof landingDir === 'string' && isS3(landingDir);
+    // an S3 landing_dir is, by default, where Trino reads the parts too
+    const landingLocation = this.t.landing_location ?? (onS3 ? landingDir : undefined);
+    if (typeof landingDir !== 'string' || typeof landingLocation !== 'string') throw new EngineError(`${what}: the trino target needs landing_dir (a folder this machine writes, or an S3 prefix s3://bucket/prefix) and, for a folder, landing_location (the same folder as Trino reads it) to ingest landing files`);
     const { columns, problems } = landingColumns(node.columns);
     if (problems.length) throw new EngineError(`${what}: ${problems.join('; ')}`);
     const names = { accepted: node.relation.identifier, rejects: node.rejects_relation?.identifier ?? `${node.relation.identifier}__rejects` };
@@ -268,47 +286,83 @@ export class TrinoAdapter implements Adapter {
     const previous = { accepted: accepted?.meta, rejects: rejectsListed?.meta };
     const swept = await this.sweep(tables, [names.accepted, names.rejects, `${names.accepted}_raw`, `${names.rejects}_raw`], node.unique_id, { dir: landingDir, entity: node.entity, names: [names.accepted, names.rejects] }, signal);
     const version = newVersion();
-    const folder = (n: string) => `${node.entity}/${n}/v=${version.toLowerCase()}`;
-    const files = { accepted: path.join(landingDir, folder(names.accepted), 'part-00000.json'), rejects: path.join(landingDir, folder(names.rejects), 'part-00000.json') };
-    for (const f of Object.values(files)) fs.mkdirSync(path.dirname(f), { recursive: true });
-    const out = { accepted: fs.openSync(files.accepted, 'w'), rejects: fs.openSync(files.rejects, 'w') };
+    const parts = onS3 ? await this.s3Parts(landingDir, node, names, version, columns, signal) : this.localParts(landingDir, node, names, version, columns);
     const raw = { accepted: candidateName(`${names.accepted}_raw`, version), rejects: candidateName(`${names.rejects}_raw`, version) };
     const cand = { accepted: candidateName(names.accepted, version), rejects: candidateName(names.rejects, version) };
+    let result: AdapterResponse & { published: boolean };
+    let removed = '';
     try {
       let report;
       try {
-        const sink = { accept: (v: LandingValue[]) => fs.writeSync(out.accepted, `${recordLine(columns, v)}\n`), reject: (r: RejectRow) => fs.writeSync(out.rejects, `${JSON.stringify({ file: r.file, line: r.line, reason: r.reason, detail: r.detail, raw: r.raw })}\n`) };
         const rel = (n: string) => `${this.schema}.${n}`;
-        report = await ingestLanding(sourceSpec(node, columns, { accepted: rel(names.accepted), rejects: rel(names.rejects) }, node.location, this.key), sink, { store: localStore(), ...(signal ? { signal } : {}), ...(typeof this.t.ingest_threads === 'number' ? { threads: this.t.ingest_threads } : {}) });
+        const store = typeof node.location === 'string' && isS3(node.location) ? s3LandingStore(await this.s3()) : localStore();
+        report = await ingestLanding(sourceSpec(node, columns, { accepted: rel(names.accepted), rejects: rel(names.rejects) }, node.location, this.key), parts.sink, { store, ...(signal ? { signal } : {}), ...(typeof this.t.ingest_threads === 'number' ? { threads: this.t.ingest_threads } : {}) });
       } finally {
-        fs.closeSync(out.accepted);
-        fs.closeSync(out.rejects);
+        await parts.close(report !== undefined);
       }
       const cols = { accepted: columns.map((c) => ({ name: c.name, data_type: c.sqlType.toLowerCase() })), rejects: REJECTS_COLUMNS };
       const rows: Record<string, number | undefined> = {};
       for (const k of ['accepted', 'rejects'] as const) {
         const defs = cols[k].map((c) => `${q(c.name.toLowerCase())} ${mapType(c.data_type, `${what} ${c.name}`).trino}`).join(', ');
-        await this.client.query(`CREATE TABLE ${this.hiveRel(raw[k])} (${defs}) COMMENT ${this.comment(node.unique_id)} WITH (format = 'JSON', external_location = ${lit(`${String(landingLocation).replace(/\/+$/, '')}/${folder(names[k])}`)})`, signal);
+        await this.client.query(`CREATE TABLE ${this.hiveRel(raw[k])} (${defs}) COMMENT ${this.comment(node.unique_id)} WITH (format = 'JSON', external_location = ${lit(`${landingLocation.replace(/\/+$/, '')}/${parts.folders[k]}`)})`, signal);
         rows[k] = (await this.client.query(`CREATE TABLE ${this.rel(cand[k])} COMMENT ${this.comment(node.unique_id)} AS SELECT * FROM ${this.hiveRel(raw[k])}`, signal)).updateCount;
       }
       const candidateQ: Queryable = { query: (sql, s) => this.query(sql.split(node.relation.rendered).join(this.rel(cand.accepted)).split(node.rejects_relation?.rendered ?? '\u0000').join(this.rel(cand.rejects)), s ?? signal) };
       const ok = await audit(candidateQ, { ...(rows.accepted !== undefined ? { rows: rows.accepted } : {}), ...(previous.accepted?.rows !== undefined ? { previousRows: previous.accepted.rows } : {}), landing: report });
-      if (!ok) return { published: false, message: `NOT PUBLISHED landing${swept}`, landing: report };
-      signal?.throwIfAborted();
-      let pruned = '';
-      for (const k of ['rejects', 'accepted'] as const) {
-        const meta = this.comment(node.unique_id, { ...(rows[k] !== undefined ? { rows: rows[k] } : {}), ...(opts.inputs ? { inputs: opts.inputs } : {}), published_at: new Date().toISOString() });
-        await this.client.query(`CREATE OR REPLACE TABLE ${this.rel(names[k])} COMMENT ${meta} AS SELECT * FROM ${this.rel(cand[k])}`, signal);
+      if (!ok) {
+        result = { published: false, message: `NOT PUBLISHED landing${swept}`, landing: report };
+      } else {
+        signal?.throwIfAborted();
+        let pruned = '';
+        for (const k of ['rejects', 'accepted'] as const) {
+          const meta = this.comment(node.unique_id, { ...(rows[k] !== undefined ? { rows: rows[k] } : {}), ...(opts.inputs ? { inputs: opts.inputs } : {}), published_at: new Date().toISOString() });
+          await this.client.query(`CREATE OR REPLACE TABLE ${this.rel(names[k])} COMMENT ${meta} AS SELECT * FROM ${this.rel(cand[k])}`, signal);
+        }
+        for (const k of ['accepted', 'rejects'] as const) pruned += await this.pruneTable(names[k], node.unique_id, signal);
+        result = { published: true, message: `${rows.accepted ?? '?'} rows, ${rows.rejects ?? '?'} rejects${swept}${pruned}`, landing: report, ...(rows.accepted !== undefined ? { rows_affected: rows.accepted } : {}) };
       }
-      for (const k of ['accepted', 'rejects'] as const) pruned += await this.pruneTable(names[k], node.unique_id, signal);
-      return { published: true, message: `${rows.accepted ?? '?'} rows, ${rows.rejects ?? '?'} rejects${swept}${pruned}`, landing: report, ...(rows.accepted !== undefined ? { rows_affected: rows.accepted } : {}) };
     } finally {
       for (const k of ['accepted', 'rejects'] as const) {
         await this.client.query(`DROP TABLE IF EXISTS ${this.rel(cand[k])}`).catch(() => undefined);
         await this.client.query(`DROP TABLE IF EXISTS ${this.hiveRel(raw[k])}`).catch(() => undefined);
-        fs.rmSync(path.join(landingDir, folder(names[k])), { recursive: true, force: true });
       }
+      removed = await parts.remove();
     }
+    return { ...result, message: `${result.message}${removed}` };
+  }
+
+  /** The landing parts in a local landing_dir: `<entity>/<table>/v=<version>/part-00000.json`. */
+  private localParts(landingDir: string, node: SourceNode, names: { accepted: string; rejects: string }, version: string, columns: LandingColumn[]): Parts {
+    const folders = { accepted: `${node.entity}/${names.accepted}/v=${version.toLowerCase()}`, rejects: `${node.entity}/${names.rejects}/v=${version.toLowerCase()}` };
+    const files = { accepted: path.join(landingDir, folders.accepted, 'part-00000.json'), rejects: path.join(landingDir, folders.rejects, 'part-00000.json') };
+    for (const f of Object.values(files)) fs.mkdirSync(path.dirname(f), { recursive: true });
+    const out = { accepted: fs.openSync(files.accepted, 'w'), rejects: fs.openSync(files.rejects, 'w') };
+    return {
+      folders,
+      sink: { accept: (v: LandingValue[]) => fs.writeSync(out.accepted, `${recordLine(columns, v)}\n`), reject: (r: RejectRow) => fs.writeSync(out.rejects, `${JSON.stringify({ file: r.file, line: r.line, reason: r.reason, detail: r.detail, raw: r.raw })}\n`) },
+      close: async () => {
+        fs.closeSync(out.accepted);
+        fs.closeSync(out.rejects);
+      },
+      remove: async () => {
+        for (const f of Object.values(folders)) fs.rmSync(path.join(landingDir, f), { recursive: true, force: true });
+        return '';
+      },
+    };
+  }
+
+  /** The landing parts under an S3 landing_dir, in version prefixes stedi marks as its own (s3.ts). */
+  private async s3Parts(landingDir: string, node: SourceNode, names: { accepted: string; rejects: string }, version: string, columns: LandingColumn[], signal?: AbortSignal): Promise<Parts> {
+    const w = new S3Parts(await this.s3(), landingDir, this.owner).write(node.entity, names, version, node.unique_id, columns, signal ? { signal } : {});
+    return {
+      folders: { accepted: `${node.entity}/${names.accepted}/v=${version}`, rejects: `${node.entity}/${names.rejects}/v=${version}` },
+      sink: w.sink,
+      // the uploads are awaited (and their failure raised) only after a complete ingestion
+      close: async (complete) => {
+        if (complete) await w.finish();
+      },
+      remove: () => w.remove(),
+    };
   }
 
   async published(signal?: AbortSignal): Promise<PublishedRecord[]> {
@@ -323,6 +377,17 @@ export class TrinoAdapter implements Adapter {
   erasure(): ErasureAccess {
     throw new EngineError('stedi forget is not supported on the trino target yet');
   }
+}
+
+/** Where one build of a source writes its landing parts, and how they are closed and removed. */
+interface Parts {
+  /** `<entity>/<table>/v=<version>`, under landing_dir, and under landing_location as Trino reads it. */
+  folders: { accepted: string; rejects: string };
+  sink: LandingSink;
+  /** After the ingestion; `complete`: it ended without an error, so what is buffered is written. */
+  close(complete: boolean): Promise<void>;
+  /** Removes the parts; returns warnings for the node's message. */
+  remove(): Promise<string>;
 }
 
 /** Earlier versions of a table kept besides the published one, as on the other targets. */

@@ -22,10 +22,12 @@ export const trinoSpec: TargetSpec = {
     ingest_threads: THREADS,
     /** The Hive catalog (sharing the Iceberg catalog's metastore) that reads the landing parts. */
     hive_catalog: S,
-    /** A folder of this machine the landing ingestion writes its parts to… */
+    /** Where the landing ingestion writes its parts: a folder of this machine, or an S3 prefix (s3://bucket/prefix)… */
     landing_dir: S,
-    /** …and the same folder as Trino reads it (e.g. local:///landing, file:///…, s3://…). */
+    /** …and the same place as Trino reads it (e.g. local:///landing, file:///…; for an S3 landing_dir, itself by default). */
     landing_location: S,
+    /** Path-style S3 requests (http://host/bucket/key) for an S3-compatible endpoint without a bucket.host name (AWS_ENDPOINT_URL_S3). */
+    s3_force_path_style: { type: 'bool' },
     /** Earlier versions of each table kept besides the published one (default 1): Iceberg snapshots, or Hive version tables. */
     keep_versions: { type: 'int', min: 0 },
     /** `iceberg` (default) or `hive` (Parquet version tables behind a view); a model may set config(table_format=...). */
