@@ -7,6 +7,8 @@
 #   env      print the `export` lines the tests read (STEDI_TRINO_URL, STEDI_TRINO_WAREHOUSE)
 # Catalogs `hive` and `iceberg` share one file metastore (in $STEDI_TRINO_WAREHOUSE/metastore);
 # both read and write the local file system: a location local:///x is $STEDI_TRINO_WAREHOUSE/x.
+# With STEDI_S3_ENDPOINT (start; and STEDI_S3_REGION, STEDI_S3_ACCESS_KEY, STEDI_S3_SECRET_KEY, as
+# `scripts/s3.sh env` prints them), both also read and write s3:// locations on that S3 server.
 # Settings (environment): STEDI_TRINO_CACHE (download and unpacked server; default .cache/trino),
 # STEDI_TRINO_RUN (configuration, data, logs and warehouse; default $STEDI_TRINO_CACHE/run),
 # STEDI_TRINO_JAVA_HOME (a JDK >= 24), STEDI_TRINO_HEAP (default 4G).
@@ -130,6 +132,17 @@ EOF
   local fs="fs.native-local.enabled=true
 local.location=$WAREHOUSE
 hive.metastore.catalog.dir=local:///metastore"
+  if [ -n "${STEDI_S3_ENDPOINT:-}" ]; then
+    # beside the local file system, Trino's native S3 file system on the S3 server of
+    # scripts/s3.sh (its `env`): s3:// locations are read and written there, path-style
+    fs="$fs
+fs.native-s3.enabled=true
+s3.endpoint=$STEDI_S3_ENDPOINT
+s3.region=${STEDI_S3_REGION:-us-east-1}
+s3.path-style-access=true
+s3.aws-access-key=${STEDI_S3_ACCESS_KEY:?STEDI_S3_ACCESS_KEY is needed with STEDI_S3_ENDPOINT}
+s3.aws-secret-key=${STEDI_S3_SECRET_KEY:?STEDI_S3_SECRET_KEY is needed with STEDI_S3_ENDPOINT}"
+  fi
   cat > "$etc/catalog/hive.properties" <<EOF
 connector.name=hive
 hive.metastore=file
