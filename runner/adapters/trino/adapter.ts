@@ -8,8 +8,9 @@
  * never replaced. Landing: the runner's classifier reads the landing files (a local folder, or an
  * S3 prefix: s3.ts) and writes normalised JSON lines into `landing_dir` (a local folder, or an S3
  * prefix under stedi's ownership markers: s3.ts) that Trino reads as `landing_location`,
- * registered as a Hive JSON table and copied into the Iceberg candidate. The pseudonymisation key stays in the runner: the
- * derived column is computed at ingestion (runner/landing/derive.ts), so Trino never sees the key.
+ * registered as a Hive JSON table and copied into the Iceberg candidate. The pseudonymisation
+ * key stays in the runner: the derived column is computed at ingestion (runner/landing/derive.ts),
+ * so Trino never sees the key.
  */
 import fs from 'node:fs';
 import path from 'node:path';
