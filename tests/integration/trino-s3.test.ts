@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrinoClient } from '../../runner/adapters/trino/client.js';
 import { createS3Api } from '../../runner/adapters/trino/s3.js';
 import type { RunResults } from '../../runner/execute/results.js';
@@ -85,6 +85,13 @@ function outcome(r: RunResults, stdout: string) {
 }
 
 describe.skipIf(!URL || !WAREHOUSE || !S3)('stedi build --target trino with the landing on S3', () => {
+  // the seeds' landing files, uploaded once for every test of the file
+  let uploaded = 0;
+  beforeAll(async () => {
+    await s3().send(new CreateBucketCommand({ Bucket: BUCKET }));
+    uploaded = await upload(path.join(REPO, 'seeds', 'landing'), 'landing');
+  });
+
   afterAll(async () => {
     const trino = new TrinoClient({ url: URL!, user: 'stedi', catalog: 'iceberg', schema: 'default' });
     for (const s of schemas) {
@@ -98,7 +105,6 @@ describe.skipIf(!URL || !WAREHOUSE || !S3)('stedi build --target trino with the 
   const trinoEnv = (schema: string) => ({ ...awsEnv(), STEDI_TRINO_URL: URL!, STEDI_TRINO_SCHEMA: schema, STEDI_TRINO_LANDING_DIR: `s3://${BUCKET}/parts`, STEDI_TRINO_LANDING_LOCATION: `s3://${BUCKET}/parts` });
 
   it('the SDK client reaches the server by AWS_ENDPOINT_URL_S3 (an IP address: path style by itself) and by AWS_ENDPOINT_URL with a host name and forcePathStyle', async () => {
-    await s3().send(new CreateBucketCommand({ Bucket: BUCKET }));
     await put('probe/a.json', '{}\n');
     const saved = { ...process.env };
     try {
@@ -120,8 +126,7 @@ describe.skipIf(!URL || !WAREHOUSE || !S3)('stedi build --target trino with the 
     const dir = project();
     const schema = `stedi_s3_${process.pid}`;
     schemas.push(schema);
-    await s3().send(new CreateBucketCommand({ Bucket: BUCKET })).catch(() => undefined);
-    expect(await upload(path.join(dir, 'seeds', 'landing'), 'landing')).toBeGreaterThan(3);
+    expect(uploaded).toBeGreaterThan(3);
     // under the parts prefix: a foreign object; a look-alike version prefix without a marker;
     // and what a killed build of this project and target left (a marker naming it, a part)
     const lookAlike = 'parts/customer/customer/v=20261201T000000Z-0badc0de/part-00000.json.gz';
@@ -154,9 +159,29 @@ describe.skipIf(!URL || !WAREHOUSE || !S3)('stedi build --target trino with the 
     expect(await keys('parts/')).toEqual(['parts/customer/customer/notes.txt', lookAlike]);
     expect(await s3().send(new GetObjectCommand({ Bucket: BUCKET, Key: lookAlike })).then((o) => o.Body!.transformToString())).toBe('not stedi\'s');
     // the landing files were only read
-    expect((await keys('landing/')).length).toBeGreaterThan(3);
+    expect((await keys('landing/')).length).toBe(uploaded);
     console.log(`trino build of the seeds with its landing on S3: ${seconds.toFixed(1)} s`);
   }, 600_000);
+
+  it('a target without landing_location reads the parts at landing_dir; s3_force_path_style reaches a server named by host name (AWS_ENDPOINT_URL)', async () => {
+    const dir = project();
+    const schema = `stedi_s3_default_${process.pid}`;
+    schemas.push(schema);
+    const yml = path.join(dir, 'stedi_project.yml');
+    const target = `  trino_s3: { type: trino, url: "{{ env_var('STEDI_TRINO_URL') }}", schema: ${schema}, landing_dir: "s3://${BUCKET}/parts-default", s3_force_path_style: true }\n`;
+    fs.writeFileSync(yml, fs.readFileSync(yml, 'utf8').replace(/^targets:\n/m, `targets:\n${target}`));
+    const { AWS_ENDPOINT_URL_S3: _ip, ...env } = { ...awsEnv(), AWS_ENDPOINT_URL: S3!.replace('127.0.0.1', 'localhost'), STEDI_TRINO_URL: URL! };
+    const r = run(dir, ['build', '--target', 'trino_s3', '-s', 'source:landing.customer', '--exclude', 'resource_type:test', '--vars', `{landing_root: s3://${BUCKET}/landing}`], env);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const trino = new TrinoClient({ url: URL!, user: 'stedi', catalog: 'iceberg', schema });
+    const local = run(dir, ['build', '--target', 'local', '-s', 'source:landing.customer', '--exclude', 'resource_type:test']);
+    expect(local.status, local.stdout + local.stderr).toBe(0);
+    const want = results(dir).results.find((x) => x.unique_id === 'source.stedi.landing.customer')!.message;
+    const [[n]] = (await trino.query('SELECT count(*) FROM customer')).rows as [[number]];
+    expect(want).toContain(`= ${n} accepted`);
+    expect(n).toBeGreaterThan(10);
+    expect(await keys('parts-default/')).toEqual([]);
+  }, 300_000);
 
   it('fails closed when the landing prefix holds no object, naming it', async () => {
     const dir = project();
