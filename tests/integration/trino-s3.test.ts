@@ -6,10 +6,11 @@
  * are `s3://` prefixes, and stedi finds the server by AWS_ENDPOINT_URL_S3 alone, as the SDK reads
  * it. The build publishes what the duckdb build publishes from the same files; its parts, and a
  * killed build's parts marked as its own, are removed after; a foreign object and a look-alike
- * version prefix without stedi's marker under the parts prefix are left. Skipped locally without
- * the S3 server or Trino, failing under CI=1.
+ * version prefix without stedi's marker under the parts prefix are left; a build killed while
+ * its parts are on S3 leaves them for the next build to remove. Skipped locally without the S3
+ * server or Trino, failing under CI=1.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -181,6 +182,31 @@ describe.skipIf(!URL || !WAREHOUSE || !S3)('stedi build --target trino with the 
     expect(want).toContain(`= ${n} accepted`);
     expect(n).toBeGreaterThan(10);
     expect(await keys('parts-default/')).toEqual([]);
+  }, 300_000);
+
+  it('a build killed (SIGKILL) while its parts are on S3 leaves them; the next build removes them and leaves nothing under the parts prefix', async () => {
+    const dir = project();
+    const schema = `stedi_s3_kill_${process.pid}`;
+    schemas.push(schema);
+    const env = { ...trinoEnv(schema), STEDI_TRINO_LANDING_DIR: `s3://${BUCKET}/parts-kill`, STEDI_TRINO_LANDING_LOCATION: `s3://${BUCKET}/parts-kill` };
+    const args = ['build', '--target', 'trino', '-s', 'resource_type:source', '--exclude', 'resource_type:test', '--vars', `{landing_root: s3://${BUCKET}/landing}`];
+    const child = spawn(process.execPath, [path.join(REPO, 'bin/stedi.js'), ...args], { cwd: dir, env: { ...process.env, STEDI_SUBJECT_KEY: KEY, ...env }, stdio: 'ignore' });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    let done = false;
+    void exited.then(() => (done = true));
+    // killed as soon as a part is on S3 (its marker is written first), before the copy into Iceberg ends
+    let seen: string[] = [];
+    while (!done && !seen.some((k) => k.includes('/part-'))) seen = await keys('parts-kill/');
+    child.kill('SIGKILL');
+    expect(await exited, 'the build ended before a part was seen on S3').toBe('SIGKILL');
+    const left = await keys('parts-kill/');
+    expect(left.filter((k) => k.includes('/_stedi_versions/')).length).toBeGreaterThan(0);
+    const r = run(dir, args, env);
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    const messages = results(dir).results.map((x) => x.message ?? '').join('\n');
+    expect(messages).toContain(`removed what an interrupted build left: `);
+    expect(messages).toContain(`landing parts s3://${BUCKET}/parts-kill/`);
+    expect(await keys('parts-kill/')).toEqual([]);
   }, 300_000);
 
   it('fails closed when the landing prefix holds no object, naming it', async () => {
