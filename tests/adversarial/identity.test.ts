@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileForTarget } from '../../runner/compiler/for-target.js';
 import type { Manifest, TestNode } from '../../runner/manifest/types.js';
 import { loadProject } from '../../runner/project/load.js';
-import { explain, ndjson, query, REPO, stedi, write } from '../helpers/stedi.js';
+import { copyProjectInto, explain, ndjson, query, REPO, stedi, write } from '../helpers/stedi.js';
 import { canonicalEmail } from '../helpers/identity.js';
 import { ENV } from '../unit/athena/harness.js';
 import { callArguments, rawIdentityUses, type LandingIdentity } from './identity-sql.js';
@@ -33,7 +33,7 @@ const ENVS = { STEDI_SUBJECT_KEY: KEY };
 /** A fresh copy of the STEDI project (stedi_project.yml, models, macros, seeds) in a temp folder. */
 function projectCopy(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stedi-identity-'));
-  for (const p of ['stedi_project.yml', 'models', 'macros', 'seeds']) fs.cpSync(path.join(REPO, p), path.join(dir, p), { recursive: true });
+  copyProjectInto(dir);
   return dir;
 }
 

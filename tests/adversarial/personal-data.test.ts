@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileFiles } from '../unit/compiler/harness.js';
 import { loadProject } from '../../runner/project/load.js';
 import { compileForTarget } from '../../runner/compiler/for-target.js';
-import { copyFixture, CUSTOMER_LANDING, explain, ndjson, query, readJson, removeFixtures, REPO, stedi, write, type Finished } from '../helpers/stedi.js';
+import { copyFixture, copyProjectInto, CUSTOMER_LANDING, explain, ndjson, query, readJson, removeFixtures, REPO, stedi, type Finished, write } from '../helpers/stedi.js';
 
 const SOURCES = `version: 2
 sources:
@@ -389,7 +389,7 @@ describe('the STEDI project through the CLI', () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('its data-test samples still show their non-personal columns and mask the rest', async () => {
-    for (const p of ['stedi_project.yml', 'models', 'macros', 'seeds']) fs.cpSync(path.join(REPO, p), path.join(dir, p), { recursive: true });
+    copyProjectInto(dir);
     const r = await stedi(dir, ['build', '-q'], { env: { STEDI_SUBJECT_KEY: 'adversarial-test-key-0123456789abcdef' } });
     expect(r.code, explain(r)).toBe(0);
     const results = readJson<{ results: { unique_id: string; sample?: Record<string, unknown>[] }[] }>(dir, 'target/run_results.json').results;

@@ -23,7 +23,7 @@ import type { RunResults } from '../../runner/execute/results.js';
 import type { LandingReport } from '../../runner/landing/types.js';
 import type { Manifest } from '../../runner/manifest/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { explain, REPO, stedi } from '../helpers/stedi.js';
+import { copyProjectInto, explain, REPO, stedi } from '../helpers/stedi.js';
 
 const CHROMIUM = process.env.STEDI_CHROMIUM ?? '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -85,7 +85,7 @@ describe.runIf(available)('docs site in headless Chromium', () => {
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stedi-docs-'));
-    for (const p of ['stedi_project.yml', 'models', 'macros', 'seeds']) fs.cpSync(path.join(REPO, p), path.join(dir, p), { recursive: true });
+    copyProjectInto(dir);
     fs.writeFileSync(path.join(dir, 'seeds/landing/customer/landing/customer-1700300000000.json'), `${MALFORMED.join('\n')}\n`);
     const env = { env: { STEDI_SUBJECT_KEY: 'browser-test-key-0123456789abcdef' }, timeoutMs: 120_000 };
     const build = await stedi(dir, ['build', '-q'], env);

@@ -28,6 +28,11 @@ export function copyFixture(name = 'mini'): string {
   return dir;
 }
 
+/** Copies the STEDI project itself (stedi_project.yml, models, macros, seeds) into `dir`. */
+export function copyProjectInto(dir: string): void {
+  for (const p of ['stedi_project.yml', 'models', 'macros', 'seeds']) fs.cpSync(path.join(REPO, p), path.join(dir, p), { recursive: true });
+}
+
 /** Removes every temp project made by this test file (call from afterAll). */
 export function removeFixtures(): void {
   for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });

@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { copyProjectInto } from '../helpers/stedi.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const KEY = 'dry-run-subject-key-that-must-never-print-7f3a9c';
@@ -46,7 +47,7 @@ beforeEach(() => {
   requests.length = 0;
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stedi-athena-dry-'));
-  for (const p of ['stedi_project.yml', 'models', 'macros', 'seeds']) fs.cpSync(path.join(REPO, p), path.join(dir, p), { recursive: true });
+  copyProjectInto(dir);
 });
 afterAll(() => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });

@@ -18,7 +18,7 @@ import type { RunResults } from '../../runner/execute/results.js';
 import type { Manifest } from '../../runner/manifest/types.js';
 import { athenaLandingParts, type LandingParts } from '../helpers/athena-landing.js';
 import { PlanOnTrino, planSteps } from '../helpers/athena-plan.js';
-import { REPO } from '../helpers/stedi.js';
+import { copyProjectInto, REPO } from '../helpers/stedi.js';
 import { trinoServer, trinoSession, type TrinoServer } from '../helpers/trino.js';
 import { KEY } from '../unit/athena/harness.js';
 
@@ -38,7 +38,7 @@ const RUN = `t${Date.now().toString(36)}`;
 const temp: string[] = [];
 function projectCopy(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stedi-athena-trino-'));
-  for (const p of ['stedi_project.yml', 'models', 'macros', 'seeds']) fs.cpSync(path.join(REPO, p), path.join(dir, p), { recursive: true });
+  copyProjectInto(dir);
   temp.push(dir);
   return dir;
 }

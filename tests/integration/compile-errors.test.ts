@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { copyProjectInto } from '../helpers/stedi.js';
 
 const REPO = path.resolve(__dirname, '../..');
 const KEY = 'integration-test-key-0123456789abcdef';
@@ -15,7 +16,7 @@ const made: string[] = [];
 
 function projectCopy(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stedi-errors-'));
-  for (const p of ['stedi_project.yml', 'models', 'macros', 'seeds']) fs.cpSync(path.join(REPO, p), path.join(dir, p), { recursive: true });
+  copyProjectInto(dir);
   made.push(dir);
   return dir;
 }

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { keyFingerprint } from '../../runner/landing/derive.js';
-import { copyFixture, explain, REPO, removeFixtures, start, stedi } from '../helpers/stedi.js';
+import { copyFixture, copyProjectInto, explain, removeFixtures, REPO, start, stedi } from '../helpers/stedi.js';
 
 const made: string[] = [];
 afterAll(() => {
@@ -86,7 +86,7 @@ describe('stedi debug (local target)', () => {
   it('the STEDI project: the key by its fingerprint, never its value; a malformed key is an error', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stedi-debug-'));
     made.push(dir);
-    for (const p of ['stedi_project.yml', 'models', 'macros', 'seeds']) fs.cpSync(path.join(REPO, p), path.join(dir, p), { recursive: true });
+    copyProjectInto(dir);
     const key = 'debug-test-subject-key-0123456789';
     const ok = await stedi(dir, ['debug'], { env: { STEDI_SUBJECT_KEY: key } });
     expect(ok.code, explain(ok)).toBe(0);

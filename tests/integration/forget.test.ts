@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
-import { explain, REPO, start, stedi, withCatalog } from '../helpers/stedi.js';
+import { copyProjectInto, explain, REPO, start, stedi, withCatalog } from '../helpers/stedi.js';
 
 const REAL_DATA = path.resolve(REPO, '../shared/data/udacity-stedi');
 const KEY = 'forget-test-key-0123456789abcdef';
@@ -32,7 +32,7 @@ afterAll(() => {
 function project(landing?: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stedi-forget-'));
   made.push(dir);
-  for (const p of ['stedi_project.yml', 'models', 'macros', 'seeds']) fs.cpSync(path.join(REPO, p), path.join(dir, p), { recursive: true });
+  copyProjectInto(dir);
   if (landing) {
     fs.rmSync(path.join(dir, 'seeds', 'landing'), { recursive: true, force: true });
     fs.cpSync(landing, path.join(dir, 'seeds', 'landing'), { recursive: true });

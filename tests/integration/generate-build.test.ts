@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GenerateSummary } from '../../runner/generate/generate.js';
 import { TABLES } from '../../runner/generate/expect.js';
+import { copyProjectInto } from '../helpers/stedi.js';
 
 const REPO = path.resolve(__dirname, '../..');
 const BIN = path.join(REPO, 'bin/stedi.js');
@@ -26,7 +27,7 @@ describe('stedi generate, then stedi build on the generated landing zone', () =>
   let dir: string;
   beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stedi-generate-build-'));
-    for (const p of ['stedi_project.yml', 'models', 'macros', 'seeds']) fs.cpSync(path.join(REPO, p), path.join(dir, p), { recursive: true });
+    copyProjectInto(dir);
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 

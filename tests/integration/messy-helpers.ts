@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { query, REPO, type Row } from '../helpers/stedi.js';
+import { copyProjectInto, query, REPO, type Row } from '../helpers/stedi.js';
 
 export const CORPUS = path.join(REPO, 'tests', 'fixtures', 'messy', 'landing');
 export const VARS = ['--vars', '{landing_root: landing}'];
@@ -18,7 +18,7 @@ const made: string[] = [];
 export function stediWithCorpus(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stedi-messy-'));
   made.push(dir);
-  for (const p of ['stedi_project.yml', 'models', 'macros', 'seeds']) fs.cpSync(path.join(REPO, p), path.join(dir, p), { recursive: true });
+  copyProjectInto(dir);
   fs.cpSync(CORPUS, path.join(dir, 'landing'), { recursive: true });
   return dir;
 }

@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { copyProjectInto } from '../helpers/stedi.js';
 
 const REPO = path.resolve(__dirname, '../..');
 const BIN = path.join(REPO, 'bin/stedi.js');
@@ -135,7 +136,7 @@ function steps(l: Landing, r: ReturnType<typeof rng>): Step[] {
 function project(landing: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stedi-microbatch-'));
   roots.push(dir);
-  for (const p of ['stedi_project.yml', 'models', 'macros', 'seeds']) fs.cpSync(path.join(REPO, p), path.join(dir, p), { recursive: true });
+  copyProjectInto(dir);
   void landing;
   return dir;
 }

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyProjectInto } from '../helpers/stedi.js';
 
 const REPO = path.resolve(__dirname, '../..');
 const REAL_DATA = path.resolve(REPO, '../shared/data/udacity-stedi');
@@ -17,7 +18,7 @@ const KEY = 'integration-test-key-0123456789abcdef';
 
 function projectCopy(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stedi-project-'));
-  for (const p of ['stedi_project.yml', 'models', 'macros', 'seeds']) fs.cpSync(path.join(REPO, p), path.join(dir, p), { recursive: true });
+  copyProjectInto(dir);
   return dir;
 }
 

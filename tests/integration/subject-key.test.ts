@@ -14,13 +14,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalEmail } from '../../runner/landing/identity.js';
 import { keyFingerprint } from '../../runner/landing/derive.js';
-import { explain, query, REPO, stedi, type Finished } from '../helpers/stedi.js';
+import { copyProjectInto, explain, query, stedi, type Finished } from '../helpers/stedi.js';
 
 const KEY = 'Zq7-leak-probe-4f1e9b2c-subject-key-8d0a';
 
 function projectCopy(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stedi-key-'));
-  for (const p of ['stedi_project.yml', 'models', 'macros', 'seeds']) fs.cpSync(path.join(REPO, p), path.join(dir, p), { recursive: true });
+  copyProjectInto(dir);
   return dir;
 }
 

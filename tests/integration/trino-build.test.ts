@@ -15,7 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { TrinoClient } from '../../runner/adapters/trino/client.js';
 import type { RunResults } from '../../runner/execute/results.js';
-import { REPO } from '../helpers/stedi.js';
+import { copyProjectInto, REPO } from '../helpers/stedi.js';
 
 const URL = process.env.STEDI_TRINO_URL;
 const WAREHOUSE = process.env.STEDI_TRINO_WAREHOUSE;
@@ -26,7 +26,7 @@ const schemas: string[] = [];
 
 function project(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stedi-trino-'));
-  for (const p of ['stedi_project.yml', 'models', 'macros', 'seeds']) fs.cpSync(path.join(REPO, p), path.join(dir, p), { recursive: true });
+  copyProjectInto(dir);
   made.push(dir);
   return dir;
 }

@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrinoClient } from '../../runner/adapters/trino/client.js';
 import { createS3Api } from '../../runner/adapters/trino/s3.js';
 import type { RunResults } from '../../runner/execute/results.js';
-import { REPO } from '../helpers/stedi.js';
+import { copyProjectInto, REPO } from '../helpers/stedi.js';
 
 const URL = process.env.STEDI_TRINO_URL;
 const WAREHOUSE = process.env.STEDI_TRINO_WAREHOUSE;
@@ -64,7 +64,7 @@ async function upload(dir: string, prefix: string): Promise<number> {
 
 function project(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stedi-trino-s3-'));
-  for (const p of ['stedi_project.yml', 'models', 'macros', 'seeds']) fs.cpSync(path.join(REPO, p), path.join(dir, p), { recursive: true });
+  copyProjectInto(dir);
   made.push(dir);
   return dir;
 }

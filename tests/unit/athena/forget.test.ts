@@ -26,8 +26,8 @@ import { runCommand } from '../../../runner/cli/commands.js';
 import type { Reporter } from '../../../runner/execute/reporter.js';
 import type { RunResults } from '../../../runner/execute/results.js';
 import { deliverLanding, ENV, fakeAws, KEY, newSim, type FakeAws } from './harness.js';
+import { copyProjectInto } from '../../helpers/stedi.js';
 
-const REPO = path.resolve(__dirname, '../../..');
 const LANDING = 's3://lake-bucket/landing';
 
 /** Ada Stone of the seeds: a consenting customer with phone readings and a device of her own. */
@@ -67,7 +67,7 @@ describe('stedi forget on the athena target (simulator, real SDK clients)', () =
     sim = newSim();
     aws = fakeAws(sim);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stedi-athena-forget-'));
-    for (const p of ['stedi_project.yml', 'models', 'macros', 'seeds']) fs.cpSync(path.join(REPO, p), path.join(dir, p), { recursive: true });
+    copyProjectInto(dir);
     for (const [k, v] of Object.entries({ ...ENV, STEDI_SUBJECT_KEY: KEY, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' })) {
       saved[k] = process.env[k];
       process.env[k] = v;
