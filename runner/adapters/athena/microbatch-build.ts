@@ -72,6 +72,8 @@ export async function buildRestated(d: MbBuildDeps, node: ModelNode, r: Restated
   let rows: number;
   try {
     let auditRelation = published;
+    /** The published table's columns, read once: compared with the candidate's, then the MERGE's insert list. */
+    let publishedColumns: { name: string; type: string }[] = [];
     if (r.restate) {
       await d.data.mark(candLocation, node.unique_id);
       done.push(await d.runner.execute(ctas(d.settings.database, candidate, 'iceberg', candLocation, candidateSelect(r.spec, r.restate)), { ...(signal ? { signal } : {}), purpose: what }));
@@ -79,8 +81,10 @@ export async function buildRestated(d: MbBuildDeps, node: ModelNode, r: Restated
       if (!built) throw new EngineError(`${what}: the CTAS succeeded but Glue has no table ${candidate}`);
       await d.catalog.update({ ...tableInputOf(built, candidate), Parameters: { ...(built.Parameters ?? {}), ...ownerParams(d.owner), stedi_node: node.unique_id } }, built.VersionId, true);
       const cand = relation(d.settings.database, candidate);
-      const shape = async (rel: string) => (await d.query(`SELECT * FROM ${rel} LIMIT 0`)).columns.map((c) => `${c.name} ${c.type}`).join(', ');
-      const [ours, theirs] = [await shape(cand), await shape(published)];
+      const columnsOf = async (rel: string) => (await d.query(`SELECT * FROM ${rel} LIMIT 0`)).columns;
+      const shape = (cols: { name: string; type: string }[]) => cols.map((c) => `${c.name} ${c.type}`).join(', ');
+      publishedColumns = await columnsOf(published);
+      const [ours, theirs] = [shape(await columnsOf(cand)), shape(publishedColumns)];
       if (ours !== theirs) throw new EngineError(`on_schema_change: fail: the restated rows of ${node.name} have the columns (${ours}) but the published table has (${theirs}); run with --full-refresh to rebuild it`);
       const stray = await count(d, strayRows(cand, r.spec, r.restate));
       if (stray > 0) throw new EngineError(`${what}: a batch for the restated intervals and keys produced ${stray} row(s) outside them; a microbatch model's ${r.spec.eventTime} must come from the event time of the rows it reads`);
@@ -95,8 +99,7 @@ export async function buildRestated(d: MbBuildDeps, node: ModelNode, r: Restated
     const uri = stateUri(location, version);
     await d.data.putText(uri, JSON.stringify(r.state));
     if (r.restate) {
-      const columns = (await d.query(`SELECT * FROM ${published} LIMIT 0`)).columns.map((c) => c.name);
-      done.push(await d.runner.execute(mergeSql(published, relation(d.settings.database, candidate), columns, r.spec, r.restate), { ...(signal ? { signal } : {}), purpose: what }));
+      done.push(await d.runner.execute(mergeSql(published, relation(d.settings.database, candidate), publishedColumns.map((c) => c.name), r.spec, r.restate), { ...(signal ? { signal } : {}), purpose: what }));
     }
     const now = await d.catalog.get(name);
     if (!now) throw new EngineError(`${what}: ${published} disappeared from Glue during the build`);

@@ -6,7 +6,7 @@
 import type { Table } from '@aws-sdk/client-glue';
 import type { ModelNode } from '../../manifest/types.js';
 import { EngineError, type PublishOptions, type QueryResult } from '../types.js';
-import { checkKeyTypes, decide, fingerprints, MB_STATE_PARAM, parseState, unsupported, type MbState } from './microbatch.js';
+import { checkKeyTypes, columnReader, decide, fingerprints, MB_STATE_PARAM, parseState, unsupported, type MbState } from './microbatch.js';
 import type { Restated } from './microbatch-build.js';
 import type { TableFormat } from './settings.js';
 
@@ -26,7 +26,8 @@ export async function planMicrobatch(d: PlanDeps, node: ModelNode, sql: string, 
   const no = unsupported(size, format);
   if (no) return { why: no };
   const spec = { full: sql, batch: opts.incrementalSql, eventTime: String(node.config.event_time), size, plan: opts.microbatch };
-  const { state, why } = await fingerprints({ query: d.query }, spec);
+  const columns = columnReader(d.query);
+  const { state, why } = await fingerprints({ query: d.query, columns }, spec);
   if (!state) return { why: why ?? 'its inputs could not be fingerprinted' };
   if (opts.fullRefresh) return { state, why: '--full-refresh' };
   // a MERGE leaves the rows it replaced in the table's earlier Iceberg snapshots (its shared
@@ -46,7 +47,7 @@ export async function planMicrobatch(d: PlanDeps, node: ModelNode, sql: string, 
   if (!before) return { state, why: `the microbatch state of the published version (${uri}) is missing or cannot be read` };
   const decided = decide(before, state, opts.microbatch, size as 'hour' | 'day', lookback);
   if (decided.kind === 'whole') return { state, why: decided.why };
-  const unseen = await checkKeyTypes(node, spec, opts.microbatch, d.query);
+  const unseen = await checkKeyTypes(node, spec, opts.microbatch, columns);
   if (unseen) return { state, why: unseen };
   const batchSpec = { full: sql, batch: opts.incrementalSql, eventTime: spec.eventTime, ...(opts.microbatch.restateColumn ? { restateColumn: opts.microbatch.restateColumn } : {}) };
   return { restated: { spec: batchSpec, ...(decided.kind === 'restate' ? { restate: decided.restate, intervals: decided.intervals } : { intervals: 0 }), state, previous } };

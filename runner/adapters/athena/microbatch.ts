@@ -42,14 +42,24 @@ export interface MbState {
 
 export type Decision = { kind: 'whole'; why: string } | { kind: 'restate'; restate: Restate; intervals: number } | { kind: 'unchanged' };
 
+type Columns = (relation: string) => Promise<{ name: string; type: string }[]>;
+
 interface Deps {
   query(sql: string): Promise<QueryResult>;
+  /** A relation's columns (columnReader: read once per plan). */
+  columns: Columns;
 }
 
 const INTEGER = /^(tinyint|smallint|integer|int|bigint)$/i;
 
-async function columnsOf(d: Deps, relation: string): Promise<{ name: string; type: string }[]> {
-  return (await d.query(`SELECT * FROM ${relation} LIMIT 0`)).columns;
+/** A relation's columns by `SELECT * … LIMIT 0`, each relation read once (a plan reads an input's columns for its fingerprints and again for its key's type). */
+export function columnReader(query: Deps['query']): Columns {
+  const read = new Map<string, Promise<{ name: string; type: string }[]>>();
+  return (relation) => {
+    let cols = read.get(relation);
+    if (!cols) read.set(relation, (cols = query(`SELECT * FROM ${relation} LIMIT 0`).then((r) => r.columns)));
+    return cols;
+  };
 }
 
 export interface Spec {
@@ -81,7 +91,7 @@ export async function fingerprints(d: Deps, s: Spec): Promise<{ state?: MbState;
   const quote = (c: string) => `t."${c.replace(/"/g, '""')}"`;
   const queries: { into: (rows: Record<string, unknown>[], state: MbState) => void; sql: string }[] = [];
   for (const e of s.plan.eventInputs) {
-    const cols = await columnsOf(d, e.relation);
+    const cols = await d.columns(e.relation);
     const col = cols.find((c) => c.name.toLowerCase() === e.column.toLowerCase());
     if (!col) return { why: `the event time column ${e.relation}.${e.column} was not found` };
     if (!INTEGER.test(col.type.replace(/\(.*$/, ''))) return { why: `the event time ${e.relation}.${e.column} is ${col.type}; only epoch milliseconds (an integer) are built incrementally on athena so far` };
@@ -92,7 +102,7 @@ export async function fingerprints(d: Deps, s: Spec): Promise<{ state?: MbState;
     });
   }
   for (const dim of s.plan.dimensions) {
-    const cols = (await columnsOf(d, dim.relation)).map((c) => c.name);
+    const cols = (await d.columns(dim.relation)).map((c) => c.name);
     if (!cols.length) return { why: `the columns of ${dim.relation} could not be read` };
     if (dim.key !== undefined) {
       if (!cols.some((c) => c.toLowerCase() === dim.key!.toLowerCase())) return { why: `the restate_by column ${dim.relation}.${dim.key} was not found` };
@@ -157,10 +167,10 @@ export function decide(before: MbState, now: MbState, plan: MicrobatchPlan, size
  * column must have one type (an error otherwise). A column Athena does not show is a reason to
  * build whole (returned).
  */
-export async function checkKeyTypes(node: { name: string }, spec: { full: string }, plan: MicrobatchPlan, query: Deps['query']): Promise<string | undefined> {
+export async function checkKeyTypes(node: { name: string }, spec: { full: string }, plan: MicrobatchPlan, columns: Columns): Promise<string | undefined> {
   const col = plan.restateColumn;
   if (!col || !plan.dimensions.some((d) => d.key !== undefined)) return undefined;
-  const typeOf = async (rel: string, c: string) => (await query(`SELECT * FROM ${rel} LIMIT 0`)).columns.find((x) => x.name.toLowerCase() === c.toLowerCase())?.type;
+  const typeOf = async (rel: string, c: string) => (await columns(rel)).find((x) => x.name.toLowerCase() === c.toLowerCase())?.type;
   const ours = await typeOf(`(${fillWindow(spec.full, () => 'FALSE')})`, col);
   if (ours === undefined) return `the type of its restate_by column '${col}' could not be read`;
   for (const d of plan.dimensions) {

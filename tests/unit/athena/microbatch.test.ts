@@ -131,4 +131,15 @@ describe('an Athena microbatch build fails closed: what it cannot compare is bui
     expect(got.restated).toMatchObject({ intervals: 0 });
     expect(got.restated?.restate).toBeUndefined();
   });
+
+  it('reads each relation\'s columns once: the fingerprints and the key types share them', async () => {
+    const same = JSON.stringify(await stateOf());
+    const sent: string[] = [];
+    const counting = { query: async (sql: string) => (sent.push(sql), query(sql)), readText: async () => same, keepVersions: 1 };
+    const got = await planMicrobatch(counting, node, 'select 1', 'iceberg', published({ stedi_microbatch_state: 's3://b/z/_stedi_microbatch/v=1.json' }), opts());
+    expect(got.restated).toMatchObject({ intervals: 0 });
+    const shapes = sent.filter((q) => q.endsWith(' LIMIT 0'));
+    // a, c (fingerprints), then the model's own SQL (its key's type); c's key type from the first read
+    expect(shapes).toEqual(['SELECT * FROM "stedi"."a" LIMIT 0', 'SELECT * FROM "stedi"."c" LIMIT 0', 'SELECT * FROM (select 1) LIMIT 0']);
+  });
 });
