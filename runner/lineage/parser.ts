@@ -22,13 +22,41 @@ export function parserDialect(dialect: string): DialectName {
 
 export class SqlParseError extends Error {}
 
-/** Parses SQL text into statements (plain JSON). Throws SqlParseError with the parser's message. */
+/**
+ * Parsed statements by dialect and text. One build parses the same statement several times (the
+ * syntax check, the column lineage and PII gate, the reuse and delta-audit proofs): 216 parses of
+ * 72 distinct texts for the STEDI project, about 0.37 s of a build. Each text is parsed once; the
+ * statements are deep-frozen, so a reader that tried to change a shared tree would fail (a
+ * TypeError in strict mode) instead of changing what another reader sees. Failures are not
+ * remembered (they are rare and their messages are built per call). Bounded: the oldest entry
+ * leaves first.
+ */
+const parsed = new Map<string, readonly unknown[]>();
+const MAX_PARSED = 1024;
+
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v as object)) deepFreeze(x);
+  }
+  return v;
+}
+
+/** Parses SQL text into statements (plain JSON, frozen: never modify them). Throws SqlParseError with the parser's message. */
 export function parseSql(sql: string, dialect: string): unknown[] {
+  const d = parserDialect(dialect);
+  const key = `${d}\u0000${sql}`;
+  const hit = parsed.get(key);
+  if (hit) return hit as unknown[];
+  let statements: unknown[];
   try {
-    return parse(sql, parserDialect(dialect)) as unknown[];
+    statements = parse(sql, d) as unknown[];
   } catch (e) {
     throw new SqlParseError((e as Error).message);
   }
+  if (parsed.size >= MAX_PARSED) parsed.delete(parsed.keys().next().value!);
+  parsed.set(key, deepFreeze(statements));
+  return statements;
 }
 
 /** The parser's complaint about `sql` in the dialect, with its 1-based position when it gives one; undefined when it parses. */
