@@ -51,7 +51,18 @@ export interface Candidate {
    * relation holding only the rows it adds (its fresh parts), readable while the gate runs, for
    * delta audits (runner/execute/delta-test.ts). Absent: every row is to be audited.
    */
-  delta?: { relation: string; parts: number; kept: number };
+  delta?: {
+    relation: string;
+    parts: number;
+    kept: number;
+    /**
+     * A microbatch model restated by key: per keyed dimension (its relation and restate_by.from
+     * column; `column` the model's restate_by column), the dimension's content token the kept
+     * parts were built under. Every row of a key whose rows in the dimension differ from that
+     * version is in the fresh parts (keyed delta audits, runner/execute/key-local.ts).
+     */
+    keyed?: { relation: string; key: string; column: string; baseline: string }[];
+  };
 }
 
 /**

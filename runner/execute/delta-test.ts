@@ -7,7 +7,8 @@
  * when a new version M1 keeps some immutable parts of the published M0 and adds fresh parts,
  *   failures(M1) = failures(kept rows) + failures(fresh rows)
  * and failures(kept rows) ≤ failures(M0) = 0 when the test passed on M0 *under the same other
- * inputs* (the executor checks that with the test's reuse key, runner/execute/reuse.ts). So the
+ * inputs* (the executor checks that with the test's reuse key, runner/execute/reuse.ts; for the
+ * keyed dimensions of a microbatch model, runner/execute/key-local.ts relaxes it). So the
  * count on the fresh rows alone is the exact count on M1, and its sample is a sample of M1's.
  *
  * Row-wise is proven from the parsed SQL, never assumed (fail closed: anything else runs whole):
@@ -36,7 +37,7 @@ interface Pos {
   column: number;
 }
 
-interface Found {
+export interface Found {
   /** Table references naming M (with the span of their name). */
   model: ({ start: Pos; end: Pos } | undefined)[];
   /** How many times each one-part table name is referenced (CTE uses). */
@@ -46,7 +47,7 @@ interface Found {
 const EMPTY_GROUP = JSON.stringify({ Expressions: [[], []] });
 
 /** No content: what an absent clause serialises as. */
-function empty(v: unknown): boolean {
+export function empty(v: unknown): boolean {
   if (v === undefined || v === null || v === false || v === 'None' || v === 'Standard') return true;
   if (Array.isArray(v)) return v.length === 0;
   if (isObj(v)) return Object.keys(v).length === 0 || JSON.stringify(v) === EMPTY_GROUP;
@@ -54,12 +55,12 @@ function empty(v: unknown): boolean {
 }
 
 /** The first key of `o` with content that is not `allowed` (source positions and tokens carry no meaning). */
-function only(o: Obj, allowed: string[]): string | undefined {
+export function only(o: Obj, allowed: string[]): string | undefined {
   for (const [k, v] of Object.entries(o)) if (!allowed.includes(k) && k !== 'span' && !k.endsWith('_token') && !empty(v)) return k;
   return undefined;
 }
 
-function isModel(parts: string[], m: RelationName): boolean {
+export function isModel(parts: string[], m: RelationName): boolean {
   const p = parts.map((x) => x.toLowerCase());
   if (p.length >= 2) return p.at(-2) === m.schema.toLowerCase() && p.at(-1) === m.identifier.toLowerCase();
   return p.length === 1 && p[0] === m.identifier.toLowerCase();
@@ -72,7 +73,7 @@ function spanOf(name: unknown): { start: Pos; end: Pos } | undefined {
   return first && last ? { start: first, end: last } : undefined;
 }
 
-function find(v: unknown, m: RelationName, out: Found): void {
+export function find(v: unknown, m: RelationName, out: Found): void {
   if (Array.isArray(v)) {
     for (const x of v) find(x, m, out);
     return;
@@ -138,6 +139,15 @@ interface Walk {
   ctes: Map<string, Obj>;
   found: Found;
   depth: number;
+  /** Set when the walk reaches M: the SELECT whose FROM reads M, M's table factor and the CTEs in scope there. */
+  at?: ModelSelect;
+}
+
+/** The SELECT that reads the model directly (its leftmost FROM relation), as the row-wise walk found it. */
+export interface ModelSelect {
+  select: Obj;
+  table: Obj;
+  ctes: Map<string, Obj>;
 }
 
 /** Why the query is not row-wise on M along its path to M, or undefined when it is. */
@@ -177,7 +187,10 @@ function rowWise(query: unknown, w: Walk): string | undefined {
   if (rtag !== 'Table') return `its FROM is a ${rtag ?? 'relation'} it cannot see through`;
   if (!empty(rel.args) || !empty(rel.sample) || !empty(rel.version)) return 'its FROM calls a table function or samples';
   const parts = nameParts(rel.name);
-  if (isModel(parts, w.m) && !(parts.length === 1 && ctes.has(parts[0]!.toLowerCase()))) return undefined;
+  if (isModel(parts, w.m) && !(parts.length === 1 && ctes.has(parts[0]!.toLowerCase()))) {
+    w.at = { select, table: rel, ctes };
+    return undefined;
+  }
   const cte = parts.length === 1 ? ctes.get(parts[0]!.toLowerCase()) : undefined;
   if (!cte) return 'the model is not the leftmost relation of its FROM';
   if (w.found.bare.get(parts[0]!.toLowerCase()) !== 1) return `the CTE ${parts[0]} holding the model is read more than once`;
@@ -225,7 +238,8 @@ export function deltaTestSql(sql: string, dialect: string, model: RelationName, 
   const found: Found = { model: [], bare: new Map() };
   find(query, model, found);
   if (found.model.length !== 1) return { why: found.model.length ? 'it reads its model more than once' : 'it does not read its model by name' };
-  const why = rowWise(query, { m: model, ctes: new Map(), found, depth: 0 });
+  const walk: Walk = { m: model, ctes: new Map(), found, depth: 0 };
+  const why = rowWise(query, walk);
   if (why) return { why };
   const span = found.model[0];
   const a = span ? offsetOf(sql, span.start) : -1;
@@ -233,5 +247,19 @@ export function deltaTestSql(sql: string, dialect: string, model: RelationName, 
   // the span must cover exactly the model's name, or the rewrite could read something else
   const written = a >= 0 && b > a ? writtenName(sql.slice(a, b)) : undefined;
   if (!written || !isModel(written, model)) return { why: 'the position of its model in the SQL could not be located' };
-  return { ok: `${sql.slice(0, a)}${delta}${sql.slice(b)}` };
+  // read without an alias, the model's columns may be qualified by its name (readings.k): the delta keeps that name
+  const alias = walk.at && isObj(walk.at.table.alias) ? '' : ` AS "${written.at(-1)!.replace(/"/g, '""')}"`;
+  return { ok: `${sql.slice(0, a)}${delta}${alias}${sql.slice(b)}` };
+}
+
+/** The row-wise proof's walk, exported for the key-local proof (runner/execute/key-local.ts): the query, and where it reads M. */
+export function rowWiseSelect(query: Obj, model: RelationName): Provable<ModelSelect> {
+  const found: Found = { model: [], bare: new Map() };
+  find(query, model, found);
+  if (found.model.length !== 1) return { why: found.model.length ? 'it reads its model more than once' : 'it does not read its model by name' };
+  const walk: Walk = { m: model, ctes: new Map(), found, depth: 0 };
+  const why = rowWise(query, walk);
+  if (why) return { why };
+  if (!walk.at) return { why: 'where it reads its model could not be located' };
+  return { ok: walk.at };
 }

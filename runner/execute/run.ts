@@ -14,6 +14,7 @@ import { runUnitTest } from './unit-test.js';
 import { isMicrobatch, microbatchPlan } from './microbatch.js';
 import { contentTokens, materializeKey, recordedKey, recordOf, testKey, unitTestKey } from './reuse.js';
 import { deltaTestSql } from './delta-test.js';
+import { keyLocal } from './key-local.js';
 
 export interface ExecOptions {
   threads: number;
@@ -109,13 +110,37 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
     if (!reuse || !before || !c.delta || !mayReuse) return undefined;
     const rec = reuse.recorded.get(t.unique_id);
     if (rec?.status !== 'pass' || rec.failures !== 0) return undefined;
-    const k = testKey(manifest, t, { ...reuse, tokens: before });
-    if (k.ok === undefined || k.ok !== rec.key) return undefined;
     const model = manifest.nodes[t.attached_node];
     if (!model || !('relation' in model)) return undefined;
     const sql = deltaTestSql(t.compiled_code, adapter.dialect.name, model.relation, c.delta.relation);
     if (sql.ok === undefined) return undefined;
-    return { sql: sql.ok, note: `(on the ${c.delta.parts} part${c.delta.parts === 1 ? '' : 's'} this build adds; the ${c.delta.kept} kept part${c.delta.kept === 1 ? '' : 's'} passed as published)` };
+    const note = `(on the ${c.delta.parts} part${c.delta.parts === 1 ? '' : 's'} this build adds; the ${c.delta.kept} kept part${c.delta.kept === 1 ? '' : 's'} passed as published`;
+    const k = testKey(manifest, t, { ...reuse, tokens: before });
+    if (k.ok === undefined) return undefined;
+    if (k.ok === rec.key) return { sql: sql.ok, note: `${note})` };
+    const keyed = keyedBaseline(t, model.relation, c.delta.keyed ?? [], before);
+    if (!keyed || testKey(manifest, t, { ...reuse, tokens: keyed.tokens }).ok !== rec.key) return undefined;
+    return { sql: sql.ok, note: `${note}, and ${keyed.names.join(', ')} changed only for keys the build restated)` };
+  };
+
+  /**
+   * A keyed delta audit (runner/execute/key-local.ts): the test's inputs as they were when the
+   * published version of its model was built — the keyed dimensions that changed since at the
+   * versions the model's kept parts were built from — when the test is proven key-local on each
+   * of them; undefined when it is not (it then runs whole).
+   */
+  const keyedBaseline = (t: TestNode, modelRelation: { schema: string; identifier: string }, keyed: NonNullable<NonNullable<Candidate['delta']>['keyed']>, before: Map<string, string>): { tokens: Map<string, string>; names: string[] } | undefined => {
+    const tokens = new Map(before);
+    const names: string[] = [];
+    for (const k of keyed) {
+      const dim = Object.values(manifest.nodes).find((n) => 'relation' in n && n.relation.rendered === k.relation);
+      if (!dim || !('relation' in dim) || !t.depends_on.includes(dim.unique_id) || before.get(dim.unique_id) === k.baseline) continue;
+      const proof = keyLocal(t.compiled_code, adapter.dialect.name, modelRelation, { relation: dim.relation, key: k.key, column: k.column });
+      if (proof.ok === undefined) return undefined;
+      tokens.set(dim.unique_id, k.baseline);
+      names.push(dim.name);
+    }
+    return names.length ? { tokens, names } : undefined;
   };
 
   const shrunk = new Map<string, string>();

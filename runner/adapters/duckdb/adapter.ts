@@ -331,6 +331,7 @@ export class DuckDbAdapter implements Adapter {
       // an incremental model's version lists its parts (incremental.ts); a table is every file of its folder
       let parts: string[] | null = null;
       let note = '';
+      let keyed: { relation: string; key: string; column: string; baseline: string }[] | undefined;
       // what is published now, read once: an incremental model builds on it, and its delta audit is against it
       const before = node.resource_type === 'model' && node.materialized === 'incremental' ? await publishedRows(c) : [];
       try {
@@ -340,6 +341,8 @@ export class DuckDbAdapter implements Adapter {
           rows = w.rows;
           parts = w.parts;
           note = w.note;
+          const column = opts.microbatch.restateColumn;
+          if (w.keyed?.length && column !== undefined) keyed = w.keyed.map((k) => ({ ...k, column }));
         } else if (node.resource_type === 'model' && node.materialized === 'incremental') {
           // never the full SQL as a batch: it would add every row again
           if (opts.incrementalSql === undefined) throw new EngineError(`${node.name}: materialized: incremental, but no is_incremental() SQL was compiled for it; compile again`);
@@ -367,7 +370,7 @@ export class DuckDbAdapter implements Adapter {
           await c.run(parquetView(rel.rendered, dir, parts));
           if (delta) await c.run(`CREATE OR REPLACE TEMP VIEW ${q(DELTA_VIEW)} AS ${delta.fresh.length ? `SELECT * FROM read_parquet([${delta.fresh.map(duckdbDialect.quoteString).join(', ')}], hive_partitioning = false)` : `SELECT * FROM ${rel.rendered} WHERE false`}`);
           await recordPublished(c, { relation: rel.rendered, schema_name: rel.schema, identifier: rel.identifier, kind: 'table', node: node.unique_id, version, path: dir, row_count: rows, definition: null, inputs, ...(parts ? { parts } : {}) });
-        }, audit, { rows, ...(previousRows !== undefined ? { previousRows } : {}), ...(delta ? { delta: { relation: q(DELTA_VIEW), parts: delta.fresh.length, kept: delta.kept } } : {}) });
+        }, audit, { rows, ...(previousRows !== undefined ? { previousRows } : {}), ...(delta ? { delta: { relation: q(DELTA_VIEW), parts: delta.fresh.length, kept: delta.kept, ...(keyed ? { keyed } : {}) } } : {}) });
       } catch (e) {
         failure = e;
       } finally {

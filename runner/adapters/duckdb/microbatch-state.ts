@@ -23,6 +23,12 @@ const NULL_PARTITION = '__HIVE_DEFAULT_PARTITION__';
 export interface DimState {
   /** A keyed dimension: the Parquet file of (md5 of key, fingerprint) in the version folder. */
   keyed?: string;
+  /**
+   * A keyed dimension: its content token (catalog.ts contentOf) when the fingerprints were taken,
+   * so the executor can tell which version of it the published model was built from (keyed delta
+   * audits, runner/execute/key-local.ts). Absent in states written before it was recorded.
+   */
+  content?: string;
   /** A dimension compared whole: its fingerprint. */
   whole?: string;
 }

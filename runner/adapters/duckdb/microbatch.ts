@@ -33,7 +33,7 @@ import { BATCH_SIZES, clipRanges, fillWindow, inRanges, intervalStart, NULL_INTE
 import { duckdbDialect } from '../../dialect/duckdb.js';
 import type { ModelNode } from '../../manifest/types.js';
 import { EngineError, type MicrobatchPlan } from '../types.js';
-import type { PublishedRow } from './catalog.js';
+import { contentOf, type PublishedRow } from './catalog.js';
 import { partsOf } from './incremental.js';
 import { columnType, count, intervalIn, intervalName, intervalSql, keyHash, rangePredicate, read, rowHash, rows, sortedConcat } from './microbatch-sql.js';
 import { intervalCount, listParts, partInterval, readState, recordEventParts, sha256, sortKey, STATE_FORMAT, writeState, type State } from './microbatch-state.js';
@@ -44,7 +44,16 @@ export interface MicrobatchWrite {
   parts: string[];
   rows: number;
   note: string;
+  /**
+   * Set when the build kept parts of the published version: per keyed dimension whose key is text
+   * or an integer, the dimension's content token the published version's fingerprints were taken
+   * from. Every row of a key whose rows in it differ from that version is in the fresh parts.
+   */
+  keyed?: { relation: string; key: string; baseline: string }[];
 }
+
+/** Key types whose equality in SQL is equality of the text the fingerprints compare (no -0.0, NaN, time zones, collations). */
+const TEXT_EXACT_KEYS = /^(VARCHAR|BIGINT|INTEGER|SMALLINT|TINYINT|HUGEINT|UBIGINT|UINTEGER|USMALLINT|UTINYINT|UHUGEINT)$/;
 
 interface Ctx {
   c: DuckDBConnection;
@@ -85,12 +94,14 @@ export async function writeMicrobatch(c: DuckDBConnection, node: ModelNode, sql:
   if (outType === undefined) throw new EngineError(`${node.name}: event_time '${eventTime}' is not one of its columns`);
   // keys are matched by their text (and by the md5 of it): the model's key column and each keyed
   // dimension's must have one type, or a restated key could miss its rows
+  const keyTypes = new Map<string, string>();
   if (plan.restateColumn !== undefined && plan.dimensions.some((d) => d.key !== undefined)) {
     const ours = output.get(plan.restateColumn);
     if (ours === undefined) throw new EngineError(`${node.name}: restate_by column '${plan.restateColumn}' is not one of its columns`);
     for (const d of plan.dimensions) {
       if (d.key === undefined) continue;
       const theirs = await columnType(c, d.relation, q(d.key));
+      keyTypes.set(d.relation, theirs);
       if (theirs !== ours) throw new EngineError(`${node.name}: restate_by: ${plan.restateColumn} is ${ours} but ${d.relation}.${d.key} is ${theirs}; keys are matched by their text, so both must have one type (cast them alike)`);
     }
   }
@@ -113,7 +124,9 @@ export async function writeMicrobatch(c: DuckDBConnection, node: ModelNode, sql:
     if (d.key !== undefined) {
       const file = path.join(dir, '_state', `keys-${i}.parquet`);
       await c.run(`COPY (SELECT ${keyHash(`t.${q(d.key)}`)} AS k, md5(${sortedConcat(rowHash('t'))}) AS fp FROM ${d.relation} t GROUP BY 1) TO ${lit(file)} (FORMAT parquet)`);
-      next.dims[d.relation] = { keyed: file };
+      const row = byRelation.get(d.relation);
+      const content = row ? contentOf(row) : undefined;
+      next.dims[d.relation] = { keyed: file, ...(content !== undefined ? { content } : {}) };
     } else {
       const r = byRelation.get(d.relation);
       const whole = r?.parts?.length ? `parts:${sha256(JSON.stringify(r.parts))}` : `rows:${String((await rows(c, `SELECT md5(coalesce(${sortedConcat(rowHash('t'))}, '')) AS fp FROM ${d.relation} t`))[0]?.fp)}`;
@@ -188,10 +201,15 @@ export async function writeMicrobatch(c: DuckDBConnection, node: ModelNode, sql:
     await c.run(`COPY (SELECT DISTINCT k FROM (${keyFiles.join(' UNION ALL ')})) TO ${lit(keysFile)} (FORMAT parquet)`);
     keys = await count(c, `SELECT count(*) FROM read_parquet(${lit(keysFile)}, hive_partitioning = false)`);
   }
+  // what a keyed delta audit may rely on: the dimension versions the published parts were built from
+  const keyed = plan.dimensions.flatMap((d) => {
+    const baseline = before.dims[d.relation]?.content;
+    return d.key !== undefined && baseline !== undefined && TEXT_EXACT_KEYS.test(keyTypes.get(d.relation) ?? '') ? [{ relation: d.relation, key: d.key, baseline }] : [];
+  });
   if (!ranges.length && !withNull && keys === 0) {
     writeState(dir, next);
     const n = await count(c, `SELECT count(*) FROM ${read(kept)}`);
-    return { parts: kept, rows: n, note: ` (no input changed: ${intervalCount(kept)} intervals kept)` };
+    return { parts: kept, rows: n, note: ` (no input changed: ${intervalCount(kept)} intervals kept)`, keyed };
   }
 
   const iv = (alias: string) => intervalSql(`${alias}.${q(eventTime)}`, outType, size);
@@ -242,7 +260,7 @@ export async function writeMicrobatch(c: DuckDBConnection, node: ModelNode, sql:
   const rebuilt = new Set([...touched, ...fresh.map((p) => partInterval(p)!)]).size;
   const unchanged = intervalCount(kept.filter((p) => !touched.has(partInterval(p)!)));
   const note = [`${rebuilt} interval${rebuilt === 1 ? '' : 's'} rebuilt`, ...(keys ? [`${keys} key${keys === 1 ? '' : 's'} restated`] : []), `${unchanged} kept`];
-  return { parts, rows: n, note: ` (microbatch: ${note.join(', ')})` };
+  return { parts, rows: n, note: ` (microbatch: ${note.join(', ')})`, keyed };
 }
 
 /** The values (as text) of the restated keys that a keyed dimension holds now, and whether NULL is one. */

@@ -23,6 +23,7 @@ const ROW_WISE: [string, string][] = [
   ['a CTE on the path, read once', 'with r as (select k, x from trusted.readings where x is not null)\nselect * from r where x < 0'],
   ['casts and arithmetic in the select list', "select CAST(k AS varchar) as k, x * 2 as twice, 'bad' as problem from trusted.readings where x > 1"],
   ['order by', 'select k from trusted.readings where x is null order by k'],
+  ['columns qualified by the model name (no alias)', 'select readings.k from trusted.readings where readings.x is null'],
 ];
 
 const WHOLE: [string, string, RegExp][] = [
@@ -53,7 +54,8 @@ describe('deltaTestSql', () => {
       expect(r.why).toBeUndefined();
       // the model's name, and nothing else, became the delta
       expect(r.ok!.split(D).length).toBe(2);
-      expect(r.ok!.replace(D, '"trusted"."readings"').replace(/"/g, '')).toBe(sql.replace(/"/g, ''));
+      // read without an alias, the delta is aliased by the model's name (its columns may be qualified by it)
+      expect(r.ok!.replace(/"__stedi_delta"( AS "readings")?/, '"trusted"."readings"').replace(/"/g, '')).toBe(sql.replace(/"/g, ''));
     });
   }
   for (const [name, sql, why] of WHOLE) {
@@ -64,13 +66,14 @@ describe('deltaTestSql', () => {
     });
   }
   it('a one-part name matches only the model, and a CTE of the model name is not the model', () => {
-    expect(delta('select * from readings where x is null').ok).toBe(`select * from ${D} where x is null`);
+    expect(delta('select * from readings where x is null').ok).toBe(`select * from ${D} AS "readings" where x is null`);
+    expect(delta('select * from readings r where x is null').ok).toBe(`select * from ${D} r where x is null`);
     expect(delta('with readings as (select * from trusted.readings) select * from readings').ok).toBeUndefined();
     expect(delta('select * from other.readings where x is null').ok).toBeUndefined();
   });
   it('names after non-ASCII text are located exactly (the parser counts characters, not UTF-16 units)', () => {
-    expect(delta("select '💡é' as note, * from \"trusted\".\"readings\" where x is null").ok).toBe(`select '💡é' as note, * from ${D} where x is null`);
-    expect(delta("select '💡' as a,\n  '𝔘' as b from trusted . readings where x is null").ok).toBe(`select '💡' as a,\n  '𝔘' as b from ${D} where x is null`);
+    expect(delta("select '💡é' as note, * from \"trusted\".\"readings\" where x is null").ok).toBe(`select '💡é' as note, * from ${D} AS "readings" where x is null`);
+    expect(delta("select '💡' as a,\n  '𝔘' as b from trusted . readings where x is null").ok).toBe(`select '💡' as a,\n  '𝔘' as b from ${D} AS "readings" where x is null`);
   });
 });
 
