@@ -31,6 +31,7 @@ function common(cmd: Command, withSelection = true): Command {
     .option('-t, --target <name>', 'target from stedi_project.yml (default: STEDI_TARGET or default-target)')
     .option('--vars <yaml>', "YAML/JSON mapping overriding project vars, e.g. '{consent_policy: any_time}'")
     .option('-q, --quiet', 'print only errors and the summary')
+    .option('--no-compile-cache', 'compile the project again even when nothing it is compiled from changed (target/compile_cache.json is neither read nor written)')
     .addOption(new Option('--log-format <format>', 'text or json lines').choices(['text', 'json']).default('text'));
   if (withSelection) {
     cmd
@@ -91,7 +92,7 @@ export function buildProgram(setCode: (code: number) => void, out: (s: string) =
         if (n && 'compiled_code' in n && n.resource_type === 'model') out(`-- ${n.name} (${n.original_file_path})\n${n.compiled_code}\n`);
       }
       const count = (t: string) => Object.values(s.manifest.nodes).filter((n) => n.resource_type === t).length;
-      r.info(`Compiled ${count('model')} models, ${count('test')} data tests, ${count('unit_test')} unit tests, ${count('source')} sources, ${count('seed')} seeds for target ${s.target.name} into ${s.targetPath}/manifest.json`);
+      r.info(`Compiled ${count('model')} models, ${count('test')} data tests, ${count('unit_test')} unit tests, ${count('source')} sources, ${count('seed')} seeds for target ${s.target.name} into ${s.targetPath}/manifest.json${s.compileCached ? ' (from the compile cache: nothing it is compiled from changed)' : ''}`);
       return 0;
     }),
   );

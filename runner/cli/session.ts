@@ -4,12 +4,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { formatDiagnostic, UserError, type Diagnostic } from '../core/diagnostics.js';
-import { compileForTarget } from '../compiler/for-target.js';
+import { DiagnosticBag, formatDiagnostic, UserError, type Diagnostic } from '../core/diagnostics.js';
+import { compileForTarget, dialectFor } from '../compiler/for-target.js';
 import { duckdbSyntaxJudge } from '../adapters/duckdb/syntax-judge.js';
 import type { Dialect } from '../dialect/types.js';
 import type { Manifest } from '../manifest/types.js';
-import { loadProject } from '../project/load.js';
+import { parseProjectFiles, readProjectFiles } from '../project/load.js';
+import { parseProjectFile } from '../project/projectfile.js';
+import { PROJECT_FILE } from '../project/schema.js';
+import { cacheKey, readCache, recordingEnv, writeCache } from './compile-cache.js';
 import type { ResolvedTarget } from '../project/resolve.js';
 import type { ProjectSpec } from '../project/types.js';
 import type { Reporter } from '../execute/reporter.js';
@@ -25,6 +28,8 @@ export interface GlobalOptions {
   vars?: string;
   quiet?: boolean;
   logFormat?: 'text' | 'json';
+  /** false (--no-compile-cache): compile without reading or writing the compile cache (compile-cache.ts). */
+  compileCache?: boolean;
 }
 
 export interface Session {
@@ -35,6 +40,8 @@ export interface Session {
   targetPath: string;
   /** The warnings of loading, configuration and compile (a compile with an error stops before a session). */
   warnings: Diagnostic[];
+  /** Whether the compile was the cached one (compile-cache.ts): every input of it provably unchanged. */
+  compileCached?: boolean;
 }
 
 
@@ -55,18 +62,41 @@ export function enterProject(opts: GlobalOptions): void {
  */
 export function openSession(opts: GlobalOptions, reporter: Reporter, now?: Date, inline?: string, write = true): Session {
   enterProject(opts);
-  const loaded = loadProject('.');
+  const read = readProjectFiles('.');
+  // the compile cache (compile-cache.ts): not for an inline model, nor when turned off
+  const useCache = inline === undefined && opts.compileCache !== false && process.env.STEDI_COMPILE_CACHE !== '0' && !!read.files && !read.diagnostics.some((d) => d.severity === 'error');
+  const key = useCache ? cacheKey({ files: read.files!, target: opts.target, cliVars: opts.vars, projectRoot: process.cwd() }) : undefined;
+  const cacheDir = key !== undefined ? cacheFolder(read.files!) : undefined;
+  const hit = key !== undefined && cacheDir !== undefined ? readCache(cacheDir, key, process.env) : undefined;
+  if (hit) {
+    const manifest = { ...hit.manifest, metadata: { ...hit.manifest.metadata, generated_at: (now ?? new Date()).toISOString() } };
+    const session = { project: hit.project, target: hit.target, dialect: dialectFor(hit.target), manifest, targetPath: hit.project.config.target_path, warnings: hit.diagnostics, compileCached: true };
+    if (write) writeArtifacts(session);
+    return session;
+  }
+  const loaded = parseProjectFiles(read);
   const base = loaded.project ?? loaded.partial;
   if (!base) fail(loaded.diagnostics, reporter, 'loading the project');
   const project = inline === undefined ? base : { ...base, models: [...base.models, { path: `${base.config.model_paths[0] ?? 'models'}/${INLINE_MODEL}.sql`, text: inline }] };
-  const c = compileForTarget(project, { target: opts.target, env: process.env, cliVars: opts.vars, projectRoot: process.cwd(), judges: SQL_JUDGES, ...(now ? { now } : {}) });
+  const env = recordingEnv(process.env);
+  const c = compileForTarget(project, { target: opts.target, env: env.env, cliVars: opts.vars, projectRoot: process.cwd(), judges: SQL_JUDGES, ...(now ? { now } : {}) });
   const early = [...loaded.diagnostics, ...c.configDiagnostics];
   if (!c.target || !c.dialect) fail(early, reporter, 'reading the configuration');
   const diags = [...early, ...c.compileDiagnostics];
   if (!c.manifest || !loaded.project || diags.some((d) => d.severity === 'error')) fail(diags, reporter, 'compilation');
-  const session = { project, target: c.target, dialect: c.dialect, manifest: c.manifest, targetPath: project.config.target_path, warnings: diags.filter((d) => d.severity !== 'error') };
+  const session = { project, target: c.target, dialect: c.dialect, manifest: c.manifest, targetPath: project.config.target_path, warnings: diags.filter((d) => d.severity !== 'error'), compileCached: false };
+  if (key !== undefined && !env.enumerated() && path.resolve(project.config.target_path) === path.resolve(cacheDir ?? '')) writeCache(cacheDir!, key, env.read, { project, target: c.target, manifest: c.manifest, diagnostics: session.warnings });
   if (inline === undefined && write) writeArtifacts(session);
   return session;
+}
+
+/** Where the compile cache of a project lives: its target folder, read from its project file alone. */
+function cacheFolder(files: { path: string; text: string }[]): string | undefined {
+  const pf = files.find((f) => f.path === PROJECT_FILE);
+  if (!pf) return undefined;
+  const bag = new DiagnosticBag();
+  const cfg = parseProjectFile(PROJECT_FILE, pf.text, bag);
+  return bag.hasErrors ? undefined : cfg.target_path;
 }
 
 /** target/manifest.json and target/compiled/. */

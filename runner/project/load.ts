@@ -4,20 +4,32 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DiagnosticBag } from '../core/diagnostics.js';
+import { DiagnosticBag, type Diagnostic } from '../core/diagnostics.js';
 import { parseProject, type ParseResult } from './parse.js';
 import { parseProjectFile } from './projectfile.js';
 import { PROJECT_FILE } from './schema.js';
 
-type FileEntry = { path: string; text: string; sha256?: string };
+export type FileEntry = { path: string; text: string; sha256?: string };
 
 const CSV_HEAD_CHUNK = 64 * 1024;
 const CSV_HEAD_MAX = 4 * 1024 * 1024;
 
 export function loadProject(root: string): ParseResult {
+  return parseProjectFiles(readProjectFiles(root));
+}
+
+/** What a project folder holds, as read (before any parsing): the files, and the problems reading them. */
+export interface ProjectFiles {
+  /** Sorted by path; undefined when there is no project file. */
+  files?: FileEntry[];
+  diagnostics: Diagnostic[];
+}
+
+/** The files of a project folder (stedi_project.yml and the configured folders), read. */
+export function readProjectFiles(root: string): ProjectFiles {
   const bag = new DiagnosticBag();
   const projectText = readText(root, PROJECT_FILE, bag);
-  if (projectText === undefined) return bag.hasErrors ? { diagnostics: bag.items } : parseProject([]);
+  if (projectText === undefined) return { diagnostics: bag.items };
   // Parse once just to learn the configured folders; parseProject reports the problems.
   const cfg = parseProjectFile(PROJECT_FILE, projectText, new DiagnosticBag());
   const wanted: [string[], string[]][] = [
@@ -36,9 +48,15 @@ export function loadProject(root: string): ParseResult {
     }
   }
   const sorted = [...files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const result = parseProject(sorted);
-  if (!bag.hasErrors) return result;
-  return { diagnostics: [...bag.items, ...result.diagnostics] };
+  return { files: sorted, diagnostics: bag.items };
+}
+
+/** parseProject over what readProjectFiles read; a problem reading a file fails the load. */
+export function parseProjectFiles(read: ProjectFiles): ParseResult {
+  if (!read.files) return read.diagnostics.some((d) => d.severity === 'error') ? { diagnostics: read.diagnostics } : parseProject([]);
+  const result = parseProject(read.files);
+  if (!read.diagnostics.some((d) => d.severity === 'error')) return result;
+  return { diagnostics: [...read.diagnostics, ...result.diagnostics] };
 }
 
 /** Project-relative paths of the files under `rel`, skipping dot-files and dot-folders. */

@@ -1,0 +1,134 @@
+/**
+ * The compile cache (runner/cli/compile-cache.ts): a command uses the previous compile only when
+ * every input of it is the same — the project's files, the target, --vars, the project folder,
+ * the environment variables the compile read, stedi's code — and never trusts a damaged file.
+ * Real CLI on a copy of the STEDI project.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { explain, REPO, stedi } from '../helpers/stedi.js';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function project(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stedi-ccache-'));
+  dirs.push(dir);
+  for (const p of ['models', 'seeds', 'macros', 'stedi_project.yml']) fs.cpSync(path.join(REPO, p), path.join(dir, p), { recursive: true });
+  return dir;
+}
+
+const CACHED = /from the compile cache/;
+const ENV = { STEDI_TARGET: undefined, STEDI_VARS: undefined, STEDI_THREADS: undefined, STEDI_COMPILE_CACHE: undefined };
+
+async function compile(dir: string, args: string[] = [], env: Record<string, string | undefined> = {}): Promise<{ cached: boolean; manifest: Record<string, any> }> {
+  const r = await stedi(dir, ['compile', ...args], { env: { ...ENV, ...env } });
+  expect(r.code, explain(r)).toBe(0);
+  return { cached: CACHED.test(r.stdout), manifest: JSON.parse(fs.readFileSync(path.join(dir, 'target', 'manifest.json'), 'utf8')) };
+}
+
+/** The manifest without the time it was written. */
+const stable = (m: Record<string, any>) => ({ ...m, metadata: { ...m.metadata, generated_at: undefined } });
+
+describe('compile cache', () => {
+  const dir = project();
+
+  it('a second compile of the same project is the cached one, with the same manifest and a new generated_at', async () => {
+    const first = await compile(dir);
+    expect(first.cached).toBe(false);
+    expect(fs.existsSync(path.join(dir, 'target', 'compile_cache.json'))).toBe(true);
+    const second = await compile(dir);
+    expect(second.cached).toBe(true);
+    expect(stable(second.manifest)).toEqual(stable(first.manifest));
+    expect(second.manifest.metadata.generated_at).not.toBe(first.manifest.metadata.generated_at);
+  });
+
+  it('a changed model, a changed --vars, another target: compiled again, and the new manifest shows the change', async () => {
+    const model = path.join(dir, 'models/curated/customer_curated.sql');
+    const text = fs.readFileSync(model, 'utf8');
+    fs.writeFileSync(model, text.replace('    c.subject_key\nfrom', '    c.subject_key -- edited\nfrom'));
+    const edited = await compile(dir);
+    expect(edited.cached).toBe(false);
+    expect(edited.manifest.nodes['model.stedi.customer_curated'].compiled_code).toContain('-- edited');
+    expect((await compile(dir)).cached).toBe(true);
+    const vars = await compile(dir, ['--vars', '{consent_policy: any_time}']);
+    expect(vars.cached).toBe(false);
+    expect(vars.manifest.metadata.vars.consent_policy).toBe('any_time');
+    expect((await compile(dir, ['--vars', '{consent_policy: any_time}'])).cached).toBe(true);
+    const athena = await compile(dir, ['--vars', '{consent_policy: any_time}', '--target', 'athena']);
+    expect(athena.cached).toBe(false);
+    expect(athena.manifest.metadata.target.type).toBe('athena');
+    // back to the first inputs: the cache holds one entry, so this compiles again
+    expect((await compile(dir)).cached).toBe(false);
+    fs.writeFileSync(model, text);
+    expect((await compile(dir)).cached).toBe(false);
+  });
+
+  it('an environment variable the compile reads changes: compiled again; one it does not read: cached', async () => {
+    await compile(dir);
+    // the project file reads STEDI_TRINO_URL through env_var() for its trino target
+    const a = await compile(dir, [], { STEDI_TRINO_URL: 'http://127.0.0.1:18080' });
+    expect(a.cached).toBe(false);
+    expect((await compile(dir, [], { STEDI_TRINO_URL: 'http://127.0.0.1:18080' })).cached).toBe(true);
+    expect((await compile(dir, [], { STEDI_TRINO_URL: 'http://127.0.0.1:18080', SOME_OTHER_VARIABLE: 'x' })).cached).toBe(true);
+    expect((await compile(dir, [], { STEDI_TRINO_URL: 'http://127.0.0.1:18081' })).cached).toBe(false);
+  });
+
+  it('keeps a digest of each environment value it read, never the value', async () => {
+    const secret = 'a-secret-url-value-0f3c9e';
+    await compile(dir, [], { STEDI_TRINO_URL: secret });
+    const text = fs.readFileSync(path.join(dir, 'target', 'compile_cache.json'), 'utf8');
+    expect(text).toContain('STEDI_TRINO_URL');
+    expect(text).not.toContain(secret);
+  });
+
+  it('--no-compile-cache and STEDI_COMPILE_CACHE=0 neither read nor write it', async () => {
+    await compile(dir);
+    const file = path.join(dir, 'target', 'compile_cache.json');
+    const before = fs.readFileSync(file, 'utf8');
+    expect((await compile(dir, ['--no-compile-cache'])).cached).toBe(false);
+    expect((await compile(dir, [], { STEDI_COMPILE_CACHE: '0' })).cached).toBe(false);
+    // an edit compiled without the cache leaves the cache file as it was
+    fs.writeFileSync(path.join(dir, 'models/curated/extra_note.sql'), "{{ config(pii_allowed=false) }}\nselect 1 as n\n");
+    expect((await compile(dir, ['--no-compile-cache'])).cached).toBe(false);
+    expect(fs.readFileSync(file, 'utf8')).toBe(before);
+    fs.rmSync(path.join(dir, 'models/curated/extra_note.sql'));
+    expect((await compile(dir)).cached).toBe(true);
+  });
+
+  it('a damaged or tampered cache file is a miss (compiled again and rewritten), never an error', async () => {
+    const file = path.join(dir, 'target', 'compile_cache.json');
+    await compile(dir);
+    const good = JSON.parse(fs.readFileSync(file, 'utf8'));
+    for (const bad of ['', '{', 'null', '[]', JSON.stringify({ ...good, format: 99 }), JSON.stringify({ ...good, key: 'f'.repeat(64) }), JSON.stringify({ ...good, result: { ...good.result, manifest: undefined } }), JSON.stringify({ ...good, env: null })]) {
+      fs.writeFileSync(file, bad);
+      const r = await compile(dir);
+      expect(r.cached, bad.slice(0, 40)).toBe(false);
+      expect(Object.keys(r.manifest.nodes).length).toBeGreaterThan(50);
+    }
+    expect((await compile(dir)).cached).toBe(true);
+  });
+
+  it('a project that does not compile is not cached, and its errors are reported every time', async () => {
+    const model = path.join(dir, 'models/curated/broken.sql');
+    fs.writeFileSync(model, "select {{ ref('no_such_model') }}\n");
+    for (let i = 0; i < 2; i++) {
+      const r = await stedi(dir, ['compile'], { env: ENV });
+      expect(r.code).not.toBe(0);
+      expect(r.stdout + r.stderr).toMatch(/no_such_model/);
+    }
+    fs.rmSync(model);
+  });
+
+  it('a build uses it too, and builds the same', async () => {
+    const r1 = await stedi(dir, ['build'], { env: { ...ENV, STEDI_SUBJECT_KEY: 'compile-cache-key-0123456789abcdef' } });
+    expect(r1.code, explain(r1)).toBe(0);
+    const r2 = await stedi(dir, ['build'], { env: { ...ENV, STEDI_SUBJECT_KEY: 'compile-cache-key-0123456789abcdef' } });
+    expect(r2.code, explain(r2)).toBe(0);
+    expect(r2.stdout).toMatch(/PASS=\d+ WARN=\d+ ERROR=0/);
+  });
+});
