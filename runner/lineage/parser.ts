@@ -5,6 +5,7 @@
  *
  * The AST is sqlparser-rs' serde JSON; runner/lineage/ast.ts reads it as plain data.
  */
+import { createHash } from 'node:crypto';
 import { init, parse, SUPPORTED_DIALECTS, type DialectName } from '@guanmingchiu/sqlparser-ts';
 
 await init();
@@ -42,12 +43,39 @@ function deepFreeze<T>(v: T): T {
   return v;
 }
 
+/**
+ * Statements parsed by an earlier process, by the SHA-256 of dialect and text (the compile cache,
+ * runner/cli/compile-cache.ts, keeps them with a compile: its key covers this parser's version).
+ */
+const preloaded = new Map<string, unknown[]>();
+const keyDigest = (key: string) => createHash('sha256').update(key).digest('hex');
+
+/** What this process parsed, for the compile cache: [SHA-256 of dialect and text, statements]. */
+export function parsedStatements(): [string, readonly unknown[]][] {
+  return [...parsed].map(([k, v]) => [keyDigest(k), v]);
+}
+
+/** Statements an earlier process parsed (parsedStatements), used instead of parsing the same text again. */
+export function preloadParsed(entries: [string, unknown[]][]): void {
+  for (const [k, v] of entries) if (typeof k === 'string' && Array.isArray(v)) preloaded.set(k, v);
+}
+
 /** Parses SQL text into statements (plain JSON, frozen: never modify them). Throws SqlParseError with the parser's message. */
 export function parseSql(sql: string, dialect: string): unknown[] {
   const d = parserDialect(dialect);
   const key = `${d}\u0000${sql}`;
   const hit = parsed.get(key);
   if (hit) return hit as unknown[];
+  if (preloaded.size) {
+    const digest = keyDigest(key);
+    const earlier = preloaded.get(digest);
+    if (earlier) {
+      preloaded.delete(digest);
+      if (parsed.size >= MAX_PARSED) parsed.delete(parsed.keys().next().value!);
+      parsed.set(key, deepFreeze(earlier));
+      return earlier;
+    }
+  }
   let statements: unknown[];
   try {
     statements = parse(sql, d) as unknown[];

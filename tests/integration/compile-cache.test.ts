@@ -104,7 +104,7 @@ describe('compile cache', () => {
     const file = path.join(dir, 'target', 'compile_cache.json');
     await compile(dir);
     const good = JSON.parse(fs.readFileSync(file, 'utf8'));
-    for (const bad of ['', '{', 'null', '[]', JSON.stringify({ ...good, format: 99 }), JSON.stringify({ ...good, key: 'f'.repeat(64) }), JSON.stringify({ ...good, result: { ...good.result, manifest: undefined } }), JSON.stringify({ ...good, env: null })]) {
+    for (const bad of ['', '{', 'null', '[]', JSON.stringify({ ...good, format: 99 }), JSON.stringify({ ...good, key: 'f'.repeat(64) }), JSON.stringify({ ...good, result: { ...good.result, manifest: undefined } }), JSON.stringify({ ...good, env: null }), JSON.stringify({ ...good, key: 'f'.repeat(64), parsed: 'not a list' })]) {
       fs.writeFileSync(file, bad);
       const r = await compile(dir);
       expect(r.cached, bad.slice(0, 40)).toBe(false);
@@ -122,6 +122,17 @@ describe('compile cache', () => {
       expect(r.stdout + r.stderr).toMatch(/no_such_model/);
     }
     fs.rmSync(model);
+  });
+
+  it('keeps the statements the compile parsed, by digest (the reuse checks of a build parse the same SQL)', async () => {
+    await compile(dir);
+    const entry = JSON.parse(fs.readFileSync(path.join(dir, 'target', 'compile_cache.json'), 'utf8'));
+    expect(Array.isArray(entry.parsed)).toBe(true);
+    expect(entry.parsed.length).toBeGreaterThan(50);
+    for (const [k, v] of entry.parsed) {
+      expect(k).toMatch(/^[0-9a-f]{64}$/);
+      expect(Array.isArray(v)).toBe(true);
+    }
   });
 
   it('a build uses it too, and builds the same', async () => {
