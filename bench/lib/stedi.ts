@@ -22,7 +22,11 @@ export interface BuildRun extends Measured {
 
 export async function stediRun(project: string, landingRoot: string, command: string[], target = 'bench', opts: { keepLake?: boolean } = {}): Promise<Measured & { results: RunResults }> {
   if (!opts.keepLake) fs.rmSync(path.join(project, benchLake(target)), { recursive: true, force: true });
-  fs.rmSync(path.join(project, 'target'), { recursive: true, force: true });
+  // a cold build starts with nothing; a warm one keeps what a user's project folder keeps between
+  // builds (the compile cache, target/compile_cache.json), the rest of target/ is written anew
+  const targetDir = path.join(project, 'target');
+  if (!opts.keepLake) fs.rmSync(targetDir, { recursive: true, force: true });
+  else for (const f of fs.existsSync(targetDir) ? fs.readdirSync(targetDir) : []) if (f !== 'compile_cache.json') fs.rmSync(path.join(targetDir, f), { recursive: true, force: true });
   const args = [BIN, ...command, '--project-dir', project, '--target', target, '--vars', `{landing_root: ${JSON.stringify(landingRoot)}}`, '--quiet'];
   const m = check(`stedi ${command.join(' ')}`, await measure(process.execPath, args, { cwd: REPO, env: { ...process.env, STEDI_SUBJECT_KEY: BENCH_KEY } }));
   const results = JSON.parse(fs.readFileSync(path.join(project, 'target', 'run_results.json'), 'utf8')) as RunResults;
