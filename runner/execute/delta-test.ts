@@ -139,8 +139,8 @@ interface Walk {
   ctes: Map<string, Obj>;
   found: Found;
   depth: number;
-  /** Set when the walk reaches M: the SELECT whose FROM reads M, M's table factor and the CTEs in scope there. */
-  at?: ModelSelect;
+  /** Shared by every step of one walk (each step copies the rest): set when the walk reaches M, the SELECT whose FROM reads M, M's table factor and the CTEs in scope there. */
+  out: { at?: ModelSelect };
 }
 
 /** The SELECT that reads the model directly (its leftmost FROM relation), as the row-wise walk found it. */
@@ -188,7 +188,7 @@ function rowWise(query: unknown, w: Walk): string | undefined {
   if (!empty(rel.args) || !empty(rel.sample) || !empty(rel.version)) return 'its FROM calls a table function or samples';
   const parts = nameParts(rel.name);
   if (isModel(parts, w.m) && !(parts.length === 1 && ctes.has(parts[0]!.toLowerCase()))) {
-    w.at = { select, table: rel, ctes };
+    w.out.at = { select, table: rel, ctes };
     return undefined;
   }
   const cte = parts.length === 1 ? ctes.get(parts[0]!.toLowerCase()) : undefined;
@@ -221,11 +221,8 @@ function writtenName(text: string): string[] | undefined {
   return [...text.matchAll(new RegExp(part, 'g'))].map((m) => (m[0].startsWith('"') ? m[0].slice(1, -1).replace(/""/g, '"') : m[0]));
 }
 
-/**
- * The test's SQL reading `delta` (the fresh rows) where it read its model, when the test is proven
- * row-wise on the model; otherwise why not (then the test runs whole).
- */
-export function deltaTestSql(sql: string, dialect: string, model: RelationName, delta: string): Provable<string> {
+/** The one query of a test's SQL, or why it is not one. */
+export function oneQuery(sql: string, dialect: string): Provable<Obj> {
   let ast: unknown[];
   try {
     ast = parseSql(sql, dialect);
@@ -234,32 +231,38 @@ export function deltaTestSql(sql: string, dialect: string, model: RelationName, 
   }
   if (ast.length !== 1) return { why: 'it is not one query' };
   const [tag, query] = variant(ast[0]) ?? [];
-  if (tag !== 'Query') return { why: 'it is not a query' };
+  if (tag !== 'Query' || !isObj(query)) return { why: 'it is not a query' };
+  return { ok: query };
+}
+
+/** The row-wise proof (exported for the key-local proof, runner/execute/key-local.ts): where the query reads M, and every reference to M. */
+export function rowWiseSelect(query: Obj, model: RelationName): Provable<ModelSelect & { found: Found }> {
   const found: Found = { model: [], bare: new Map() };
   find(query, model, found);
   if (found.model.length !== 1) return { why: found.model.length ? 'it reads its model more than once' : 'it does not read its model by name' };
-  const walk: Walk = { m: model, ctes: new Map(), found, depth: 0 };
+  const walk: Walk = { m: model, ctes: new Map(), found, depth: 0, out: {} };
   const why = rowWise(query, walk);
   if (why) return { why };
-  const span = found.model[0];
+  if (!walk.out.at) return { why: 'where it reads its model could not be located' };
+  return { ok: { ...walk.out.at, found } };
+}
+
+/**
+ * The test's SQL reading `delta` (the fresh rows) where it read its model, when the test is proven
+ * row-wise on the model; otherwise why not (then the test runs whole).
+ */
+export function deltaTestSql(sql: string, dialect: string, model: RelationName, delta: string): Provable<string> {
+  const query = oneQuery(sql, dialect);
+  if (query.why !== undefined) return { why: query.why };
+  const at = rowWiseSelect(query.ok, model);
+  if (at.why !== undefined) return { why: at.why };
+  const span = at.ok.found.model[0];
   const a = span ? offsetOf(sql, span.start) : -1;
   const b = span ? offsetOf(sql, span.end) : -1;
   // the span must cover exactly the model's name, or the rewrite could read something else
   const written = a >= 0 && b > a ? writtenName(sql.slice(a, b)) : undefined;
   if (!written || !isModel(written, model)) return { why: 'the position of its model in the SQL could not be located' };
   // read without an alias, the model's columns may be qualified by its name (readings.k): the delta keeps that name
-  const alias = walk.at && isObj(walk.at.table.alias) ? '' : ` AS "${written.at(-1)!.replace(/"/g, '""')}"`;
+  const alias = isObj(at.ok.table.alias) ? '' : ` AS "${written.at(-1)!.replace(/"/g, '""')}"`;
   return { ok: `${sql.slice(0, a)}${delta}${alias}${sql.slice(b)}` };
-}
-
-/** The row-wise proof's walk, exported for the key-local proof (runner/execute/key-local.ts): the query, and where it reads M. */
-export function rowWiseSelect(query: Obj, model: RelationName): Provable<ModelSelect> {
-  const found: Found = { model: [], bare: new Map() };
-  find(query, model, found);
-  if (found.model.length !== 1) return { why: found.model.length ? 'it reads its model more than once' : 'it does not read its model by name' };
-  const walk: Walk = { m: model, ctes: new Map(), found, depth: 0 };
-  const why = rowWise(query, walk);
-  if (why) return { why };
-  if (!walk.at) return { why: 'where it reads its model could not be located' };
-  return { ok: walk.at };
 }

@@ -26,8 +26,7 @@
  * when the texts the microbatch compares are equal; a NULL key matches nothing on either side.
  */
 import { isObj, nameParts, variant, type Obj } from '../lineage/ast.js';
-import { parseSql } from '../lineage/parser.js';
-import { empty, find, isModel, only, rowWiseSelect, type Found, type RelationName } from './delta-test.js';
+import { empty, find, isModel, oneQuery, only, rowWiseSelect, type Found, type RelationName } from './delta-test.js';
 import type { Provable } from './reuse.js';
 
 export interface KeyedInput {
@@ -146,15 +145,9 @@ function existsIn(e: unknown, out: Obj[]): void {
 
 /** Why `sql` is not proven key-local on `dim` (with the model row-wise), or ok. */
 export function keyLocal(sql: string, dialect: string, model: RelationName, dim: KeyedInput): Provable<true> {
-  let ast: unknown[];
-  try {
-    ast = parseSql(sql, dialect);
-  } catch {
-    return { why: 'its SQL could not be parsed' };
-  }
-  if (ast.length !== 1) return { why: 'it is not one query' };
-  const [tag, query] = variant(ast[0]) ?? [];
-  if (tag !== 'Query' || !isObj(query)) return { why: 'it is not a query' };
+  const parsed = oneQuery(sql, dialect);
+  if (parsed.why !== undefined) return { why: parsed.why };
+  const query = parsed.ok;
   const at = rowWiseSelect(query, model);
   if (at.why !== undefined) return { why: at.why };
   const dims: Found = { model: [], bare: new Map() };

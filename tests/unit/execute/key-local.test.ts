@@ -34,6 +34,7 @@ const KEY_LOCAL: [string, string][] = [
   ['inner join with more conditions', 'select r.k, r.t from curated.readings r join curated.people p on p.k = r.k and r.t < p.d'],
   ['anti join', 'select r.k from curated.readings r anti join curated.people p on (p.k = r.k)'],
   ['the dimension unaliased', 'select readings.k from curated.readings where not exists (select 1 from curated.people where people.k = readings.k and people.d <= readings.t)'],
+  ['the model read in a derived table, the exists beside it', 'select * from (select m.k, m.t from curated.readings m where not exists (select 1 from curated.people p where p.k = m.k)) q where q.t > 0'],
   ['exists under OR and NOT in the WHERE', 'select m.k from curated.readings m where m.t < 0 or not (exists (select 1 from curated.people p where p.k = m.k))'],
 ];
 
@@ -56,6 +57,7 @@ const WHOLE: [string, string, RegExp][] = [
   ['join using', 'select r.k from curated.readings r join curated.people p using (k)', /not ON an equality/],
   ['not row-wise on the model', 'select m.k, count(*) from curated.readings m join curated.people p on p.k = m.k group by m.k', /group_by/],
   ['unparsable', 'select from where', /could not be parsed/],
+  ['the exists outside the SELECT reading the model (a where-config wrapper)', 'select * from (select * from curated.readings where t > 5) w where not exists (select 1 from curated.people p where p.k = w.k)', /elsewhere/],
 ];
 
 describe('keyLocal', () => {
