@@ -18,14 +18,15 @@
  * again: about 0.3 s for the STEDI project), looked up by a SHA-256 of dialect and text.
  *
  * Fail closed: an unreadable, damaged or foreign cache file is a miss (compiled again, and
- * rewritten), never an error and never trusted in part. `--no-compile-cache` (or
+ * rewritten), never an error and never trusted in part. The file carries an HMAC-SHA256 under a
+ * key of this machine user (machineKey): a file written anywhere else is a miss. `--no-compile-cache` (or
  * STEDI_COMPILE_CACHE=0) compiles without reading or writing it. The file holds what
- * target/manifest.json holds (compiled SQL, no data); like every artifact under the target
- * folder, whoever may write there may also write the models.
+ * target/manifest.json holds (compiled SQL, no data).
  */
-import { createHash } from 'node:crypto';
+import crypto, { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Diagnostic } from '../core/diagnostics.js';
@@ -141,11 +142,57 @@ export function recordingEnv(env: Record<string, string | undefined>): { env: Re
   return { env: proxy, read, enumerated: () => listed };
 }
 
-/** The cached compile for `key`, when its file is intact and every environment variable it read is as it was. */
+const HEADER = 'stedi-compile-cache';
+let secret: Buffer | null | undefined;
+
+/**
+ * This machine user's key for the cache's MAC: `$XDG_CACHE_HOME/stedi/compile-cache.key` (or
+ * ~/.cache/…), 32 random bytes made on first use, readable by its owner only. null when it cannot
+ * be read or made safely (then nothing is cached). The MAC makes a cache file written elsewhere — a
+ * target/ folder restored from a CI artifact, a copied project — a miss: the compile it holds
+ * passed the PII gate on another machine, which this one cannot check without compiling.
+ */
+function machineKey(): Buffer | null {
+  if (secret !== undefined) return secret;
+  try {
+    const dir = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'stedi');
+    const file = path.join(dir, 'compile-cache.key');
+    if (!fs.existsSync(file)) {
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const tmp = `${file}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, crypto.randomBytes(32), { mode: 0o600 });
+      try {
+        fs.linkSync(tmp, file); // never replaces a key another process made meanwhile
+      } catch {
+        // another process made it first: use theirs
+      } finally {
+        fs.rmSync(tmp, { force: true });
+      }
+    }
+    const st = fs.lstatSync(file);
+    const mine = typeof process.getuid !== 'function' || st.uid === process.getuid();
+    if (!st.isFile() || !mine || (st.mode & 0o077) !== 0 || st.size !== 32) return (secret = null);
+    return (secret = fs.readFileSync(file));
+  } catch {
+    return (secret = null);
+  }
+}
+
+const mac = (k: Buffer, text: string) => crypto.createHmac('sha256', k).update(text).digest('hex');
+
+/** The cached compile for `key`, when its file is intact, was written on this machine by this user, and every environment variable it read is as it was. */
 export function readCache(dir: string, key: string, env: Record<string, string | undefined>): CompiledProject | undefined {
+  const k = machineKey();
+  if (!k) return undefined;
   let entry: Entry;
   try {
-    entry = JSON.parse(fs.readFileSync(path.join(dir, CACHE_FILE), 'utf8')) as Entry;
+    const text = fs.readFileSync(path.join(dir, CACHE_FILE), 'utf8');
+    const nl = text.indexOf('\n');
+    const [header, tag] = text.slice(0, Math.max(nl, 0)).split(' ');
+    const body = text.slice(nl + 1);
+    if (nl < 0 || header !== HEADER || typeof tag !== 'string' || tag.length !== 64) return undefined;
+    if (!crypto.timingSafeEqual(Buffer.from(tag, 'hex'), Buffer.from(mac(k, body), 'hex'))) return undefined;
+    entry = JSON.parse(body) as Entry;
   } catch {
     return undefined;
   }
@@ -157,12 +204,15 @@ export function readCache(dir: string, key: string, env: Record<string, string |
 
 /** Keeps a compile for the next command (atomically: a reader sees the old file or the new one). Best effort. */
 export function writeCache(dir: string, key: string, read: Map<string, string | undefined>, result: CompiledProject): void {
+  const k = machineKey();
+  if (!k) return;
   const entry: Entry = { format: FORMAT, key, env: Object.fromEntries([...read].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, envDigest(v)])), result, parsed: parsedStatements() as [string, unknown[]][] };
   const file = path.join(dir, CACHE_FILE);
   const tmp = `${file}.${process.pid}.tmp`;
   try {
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(tmp, JSON.stringify(entry));
+    const body = JSON.stringify(entry);
+    fs.writeFileSync(tmp, `${HEADER} ${mac(k, body)}\n${body}`);
     fs.renameSync(tmp, file);
   } catch {
     fs.rmSync(tmp, { force: true });

@@ -23,7 +23,14 @@ function project(): string {
 }
 
 const CACHED = /from the compile cache/;
-const ENV = { STEDI_TARGET: undefined, STEDI_VARS: undefined, STEDI_THREADS: undefined, STEDI_COMPILE_CACHE: undefined };
+/** This machine user's cache key lives under XDG_CACHE_HOME: one folder per "machine". */
+function machine(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'stedi-ccache-home-'));
+  dirs.push(d);
+  return d;
+}
+const HOME = machine();
+const ENV = { STEDI_TARGET: undefined, STEDI_VARS: undefined, STEDI_THREADS: undefined, STEDI_COMPILE_CACHE: undefined, XDG_CACHE_HOME: HOME };
 
 async function compile(dir: string, args: string[] = [], env: Record<string, string | undefined> = {}): Promise<{ cached: boolean; manifest: Record<string, any> }> {
   const r = await stedi(dir, ['compile', ...args], { env: { ...ENV, ...env } });
@@ -103,7 +110,8 @@ describe('compile cache', () => {
   it('a damaged or tampered cache file is a miss (compiled again and rewritten), never an error', async () => {
     const file = path.join(dir, 'target', 'compile_cache.json');
     await compile(dir);
-    const good = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const text = fs.readFileSync(file, 'utf8');
+    const good = JSON.parse(text.slice(text.indexOf('\n') + 1));
     for (const bad of ['', '{', 'null', '[]', JSON.stringify({ ...good, format: 99 }), JSON.stringify({ ...good, key: 'f'.repeat(64) }), JSON.stringify({ ...good, result: { ...good.result, manifest: undefined } }), JSON.stringify({ ...good, env: null }), JSON.stringify({ ...good, key: 'f'.repeat(64), parsed: 'not a list' })]) {
       fs.writeFileSync(file, bad);
       const r = await compile(dir);
@@ -111,6 +119,34 @@ describe('compile cache', () => {
       expect(Object.keys(r.manifest.nodes).length).toBeGreaterThan(50);
     }
     expect((await compile(dir)).cached).toBe(true);
+    // the MAC: a body changed under its header, or a header of another key, is a miss
+    const signed = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(file, signed.replace('"format":1', '"format":1 '));
+    expect((await compile(dir)).cached).toBe(false);
+    fs.writeFileSync(file, signed.replace(/^stedi-compile-cache [0-9a-f]{64}/, `stedi-compile-cache ${'0'.repeat(64)}`));
+    expect((await compile(dir)).cached).toBe(false);
+    expect((await compile(dir)).cached).toBe(true);
+  });
+
+  it('a cache written on another machine (another user key) is a miss, and replaced', async () => {
+    await compile(dir);
+    expect((await compile(dir)).cached).toBe(true);
+    const elsewhere = machine();
+    expect((await compile(dir, [], { XDG_CACHE_HOME: elsewhere })).cached).toBe(false);
+    expect((await compile(dir, [], { XDG_CACHE_HOME: elsewhere })).cached).toBe(true);
+    // back here: the file is now the other machine's
+    expect((await compile(dir)).cached).toBe(false);
+  });
+
+  it('a key file others can read (or that is not this user\'s) turns the cache off', async () => {
+    const loose = machine();
+    await compile(dir, [], { XDG_CACHE_HOME: loose });
+    const key = path.join(loose, 'stedi', 'compile-cache.key');
+    expect(fs.statSync(key).mode & 0o777).toBe(0o600);
+    expect((await compile(dir, [], { XDG_CACHE_HOME: loose })).cached).toBe(true);
+    fs.chmodSync(key, 0o644);
+    expect((await compile(dir, [], { XDG_CACHE_HOME: loose })).cached).toBe(false);
+    expect((await compile(dir, [], { XDG_CACHE_HOME: loose })).cached).toBe(false);
   });
 
   it('a project that does not compile is not cached, and its errors are reported every time', async () => {
@@ -126,7 +162,9 @@ describe('compile cache', () => {
 
   it('keeps the statements the compile parsed, by digest (the reuse checks of a build parse the same SQL)', async () => {
     await compile(dir);
-    const entry = JSON.parse(fs.readFileSync(path.join(dir, 'target', 'compile_cache.json'), 'utf8'));
+    const text = fs.readFileSync(path.join(dir, 'target', 'compile_cache.json'), 'utf8');
+    expect(text).toMatch(/^stedi-compile-cache [0-9a-f]{64}\n/);
+    const entry = JSON.parse(text.slice(text.indexOf('\n') + 1));
     expect(Array.isArray(entry.parsed)).toBe(true);
     expect(entry.parsed.length).toBeGreaterThan(50);
     for (const [k, v] of entry.parsed) {
