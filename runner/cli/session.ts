@@ -4,14 +4,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DiagnosticBag, formatDiagnostic, UserError, type Diagnostic } from '../core/diagnostics.js';
+import { formatDiagnostic, UserError, type Diagnostic } from '../core/diagnostics.js';
 import { compileForTarget, dialectFor } from '../compiler/for-target.js';
 import { duckdbSyntaxJudge } from '../adapters/duckdb/syntax-judge.js';
 import type { Dialect } from '../dialect/types.js';
 import type { Manifest } from '../manifest/types.js';
 import { parseProjectFiles, readProjectFiles } from '../project/load.js';
-import { parseProjectFile } from '../project/projectfile.js';
-import { PROJECT_FILE } from '../project/schema.js';
 import { cacheKey, readCache, recordingEnv, writeCache } from './compile-cache.js';
 import type { ResolvedTarget } from '../project/resolve.js';
 import type { ProjectSpec } from '../project/types.js';
@@ -66,7 +64,7 @@ export function openSession(opts: GlobalOptions, reporter: Reporter, now?: Date,
   // the compile cache (compile-cache.ts): not for an inline model, nor when turned off
   const useCache = inline === undefined && opts.compileCache !== false && process.env.STEDI_COMPILE_CACHE !== '0' && !!read.files && !read.diagnostics.some((d) => d.severity === 'error');
   const key = useCache ? cacheKey({ files: read.files!, target: opts.target, cliVars: opts.vars, projectRoot: process.cwd() }) : undefined;
-  const cacheDir = key !== undefined ? cacheFolder(read.files!) : undefined;
+  const cacheDir = key !== undefined ? read.targetPath : undefined;
   const hit = key !== undefined && cacheDir !== undefined ? readCache(cacheDir, key, process.env) : undefined;
   if (hit) {
     const manifest = { ...hit.manifest, metadata: { ...hit.manifest.metadata, generated_at: (now ?? new Date()).toISOString() } };
@@ -85,18 +83,9 @@ export function openSession(opts: GlobalOptions, reporter: Reporter, now?: Date,
   const diags = [...early, ...c.compileDiagnostics];
   if (!c.manifest || !loaded.project || diags.some((d) => d.severity === 'error')) fail(diags, reporter, 'compilation');
   const session = { project, target: c.target, dialect: c.dialect, manifest: c.manifest, targetPath: project.config.target_path, warnings: diags.filter((d) => d.severity !== 'error'), compileCached: false };
-  if (key !== undefined && !env.enumerated() && path.resolve(project.config.target_path) === path.resolve(cacheDir ?? '')) writeCache(cacheDir!, key, env.read, { project, target: c.target, manifest: c.manifest, diagnostics: session.warnings });
+  if (key !== undefined && cacheDir !== undefined && !env.enumerated() && path.resolve(project.config.target_path) === path.resolve(cacheDir)) writeCache(cacheDir, key, env.read, { project, target: c.target, manifest: c.manifest, diagnostics: session.warnings });
   if (inline === undefined && write) writeArtifacts(session);
   return session;
-}
-
-/** Where the compile cache of a project lives: its target folder, read from its project file alone. */
-function cacheFolder(files: { path: string; text: string }[]): string | undefined {
-  const pf = files.find((f) => f.path === PROJECT_FILE);
-  if (!pf) return undefined;
-  const bag = new DiagnosticBag();
-  const cfg = parseProjectFile(PROJECT_FILE, pf.text, bag);
-  return bag.hasErrors ? undefined : cfg.target_path;
 }
 
 /** target/manifest.json and target/compiled/. */

@@ -22,6 +22,8 @@ export function loadProject(root: string): ParseResult {
 export interface ProjectFiles {
   /** Sorted by path; undefined when there is no project file. */
   files?: FileEntry[];
+  /** The project's target folder, when its project file reads without error. */
+  targetPath?: string;
   diagnostics: Diagnostic[];
 }
 
@@ -31,7 +33,8 @@ export function readProjectFiles(root: string): ProjectFiles {
   const projectText = readText(root, PROJECT_FILE, bag);
   if (projectText === undefined) return { diagnostics: bag.items };
   // Parse once just to learn the configured folders; parseProject reports the problems.
-  const cfg = parseProjectFile(PROJECT_FILE, projectText, new DiagnosticBag());
+  const cfgBag = new DiagnosticBag();
+  const cfg = parseProjectFile(PROJECT_FILE, projectText, cfgBag);
   const wanted: [string[], string[]][] = [
     [cfg.model_paths, ['.sql', '.yml', '.yaml']],
     [cfg.macro_paths, ['.sql', '.njk']],
@@ -48,7 +51,7 @@ export function readProjectFiles(root: string): ProjectFiles {
     }
   }
   const sorted = [...files.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { files: sorted, diagnostics: bag.items };
+  return { files: sorted, diagnostics: bag.items, ...(cfgBag.hasErrors ? {} : { targetPath: cfg.target_path }) };
 }
 
 /** parseProject over what readProjectFiles read; a problem reading a file fails the load. */

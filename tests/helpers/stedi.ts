@@ -33,6 +33,20 @@ export function copyProjectInto(dir: string): void {
   for (const p of ['stedi_project.yml', 'models', 'macros', 'seeds']) fs.cpSync(path.join(REPO, p), path.join(dir, p), { recursive: true });
 }
 
+/** A fresh temp folder, removed by removeFixtures(). */
+export function tempDir(prefix = 'stedi-'): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+/** A copy of the STEDI project in a fresh temp folder, removed by removeFixtures(). */
+export function copyStediProject(prefix = 'stedi-project-'): string {
+  const dir = tempDir(prefix);
+  copyProjectInto(dir);
+  return dir;
+}
+
 /** Removes every temp project made by this test file (call from afterAll). */
 export function removeFixtures(): void {
   for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });

@@ -5,30 +5,16 @@
  * Real CLI on a copy of the STEDI project.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { explain, REPO, stedi } from '../helpers/stedi.js';
+import { copyStediProject, explain, removeFixtures, stedi, tempDir } from '../helpers/stedi.js';
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function project(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stedi-ccache-'));
-  dirs.push(dir);
-  for (const p of ['models', 'seeds', 'macros', 'stedi_project.yml']) fs.cpSync(path.join(REPO, p), path.join(dir, p), { recursive: true });
-  return dir;
-}
+afterAll(removeFixtures);
+const project = () => copyStediProject('stedi-ccache-');
 
 const CACHED = /from the compile cache/;
 /** This machine user's cache key lives under XDG_CACHE_HOME: one folder per "machine". */
-function machine(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'stedi-ccache-home-'));
-  dirs.push(d);
-  return d;
-}
+const machine = () => tempDir('stedi-ccache-home-');
 const HOME = machine();
 const ENV = { STEDI_TARGET: undefined, STEDI_VARS: undefined, STEDI_THREADS: undefined, STEDI_COMPILE_CACHE: undefined, XDG_CACHE_HOME: HOME };
 
@@ -176,8 +162,12 @@ describe('compile cache', () => {
   it('a build uses it too, and builds the same', async () => {
     const r1 = await stedi(dir, ['build'], { env: { ...ENV, STEDI_SUBJECT_KEY: 'compile-cache-key-0123456789abcdef' } });
     expect(r1.code, explain(r1)).toBe(0);
+    const cacheFile = path.join(dir, 'target', 'compile_cache.json');
+    const written = fs.readFileSync(cacheFile, 'utf8');
     const r2 = await stedi(dir, ['build'], { env: { ...ENV, STEDI_SUBJECT_KEY: 'compile-cache-key-0123456789abcdef' } });
     expect(r2.code, explain(r2)).toBe(0);
+    // a hit leaves the file as it was (a miss rewrites it, with new parse results and MAC)
+    expect(fs.readFileSync(cacheFile, 'utf8')).toBe(written);
     expect(r2.stdout).toMatch(/PASS=\d+ WARN=\d+ ERROR=0/);
   });
 });
