@@ -24,7 +24,7 @@ export interface GlueInput {
   Name?: string;
   TableInput?: {
     Name: string;
-    StorageDescriptor?: { Columns?: { Name: string; Type: string }[]; Location?: string };
+    StorageDescriptor?: { Columns?: { Name: string; Type: string }[]; Location?: string; InputFormat?: string };
     Parameters?: Record<string, string>;
   };
 }
@@ -103,19 +103,26 @@ export class PlanOnTrino {
     if (test) return { sql, test: test[1]! };
     const view = /^CREATE (?:OR REPLACE )?VIEW "[^"]+"\."([^"]+)"/.exec(sql);
     if (view) this.kinds.set(view[1]!, 'view');
+    // an INSERT INTO a Hive table (a partitioned CTAS's next intervals): into the Hive catalog
+    const insert = /^INSERT INTO "([^"]+)"\."([^"]+)"\n/.exec(sql);
+    if (insert && this.kinds.get(insert[2]!) === 'hive') return { sql: `INSERT INTO hive."${insert[1]}"."${insert[2]}"\n${sql.slice(insert[0].length)}` };
     const ctas = /^CREATE TABLE "([^"]+)"\."([^"]+)"\nWITH \((.*)\)\nAS\n/.exec(sql);
     if (!ctas) return { sql };
     const session: Record<string, string> = {};
     const kept: string[] = [];
-    for (const [key, value] of ctasProperties(ctas[3]!)) {
+    const props = ctasProperties(ctas[3]!);
+    // a Hive CTAS (Parquet at an external location, maybe partitioned) goes to the Hive catalog
+    const hive = props.some(([k]) => k === 'external_location');
+    for (const [key, value] of props) {
       if (key === 'table_type' && value === "'ICEBERG'") continue;
       if (key === 'is_external' && value === 'false') continue;
-      if (key === 'write_compression') session['iceberg.compression_codec'] = value.slice(1, -1);
+      if (key === 'write_compression') session[`${hive ? 'hive' : 'iceberg'}.compression_codec`] = value.slice(1, -1);
       else if (key === 'location' || key === 'format') kept.push(`${key} = ${value}`);
+      else if (hive && (key === 'external_location' || key === 'partitioned_by')) kept.push(`${key} = ${value}`);
       else throw new Error(`a CTAS property with no Trino mapping: ${key} = ${value}`);
     }
-    this.kinds.set(ctas[2]!, 'iceberg');
-    const head = `CREATE TABLE "${ctas[1]}"."${ctas[2]}"\nWITH (${kept.join(', ')})\nAS\n`;
+    this.kinds.set(ctas[2]!, hive ? 'hive' : 'iceberg');
+    const head = `CREATE TABLE ${hive ? 'hive.' : ''}"${ctas[1]}"."${ctas[2]}"\nWITH (${kept.join(', ')})\nAS\n`;
     return { sql: head + sql.slice(ctas[0].length), session };
   }
 
@@ -149,13 +156,14 @@ export class PlanOnTrino {
       this.locations.set(name, location);
       return [{ sql: `CALL iceberg.system.register_table(schema_name => '${db}', table_name => '${name}', table_location => '${location}')` }];
     }
-    if (table.Parameters?.classification === 'json') {
+    const classification = table.Parameters?.classification;
+    if (classification === 'json' || (classification === 'parquet' && /SymlinkTextInputFormat$/.test(table.StorageDescriptor?.InputFormat ?? ''))) {
       const given = this.mapping.landingParts;
       const parts = typeof given === 'function' ? given(table) : given[publishedName(name)];
       if (!parts) throw new Error(`no landing parts for ${name}`);
       this.kinds.set(name, 'hive');
       const columns = (table.StorageDescriptor?.Columns ?? []).map((c) => `"${c.Name}" ${trinoType(c.Type)}`);
-      return [{ sql: `CREATE TABLE hive."${db}"."${name}" (${columns.join(', ')})\nWITH (format = 'OPENX_JSON', external_location = '${parts}')` }];
+      return [{ sql: `CREATE TABLE hive."${db}"."${name}" (${columns.join(', ')})\nWITH (format = '${classification === 'json' ? 'OPENX_JSON' : 'PARQUET'}', external_location = '${parts}')` }];
     }
     throw new Error(`glue:CreateTable of ${name}: neither an Iceberg nor a JSON table`);
   }
@@ -173,7 +181,7 @@ export class PlanOnTrino {
       if (this.locations.get(name) === location) return [];
       return [{ sql: `CALL iceberg.system.unregister_table(schema_name => '${db}', table_name => '${name}')` }, ...this.create(db, name, table)];
     }
-    if (kind === 'hive' && table.Parameters?.classification === 'json') return [{ sql: `DROP TABLE hive."${db}"."${name}"` }, ...this.create(db, name, table)];
+    if (kind === 'hive' && (table.Parameters?.classification === 'json' || table.Parameters?.classification === 'parquet')) return [{ sql: `DROP TABLE hive."${db}"."${name}"` }, ...this.create(db, name, table)];
     throw new Error(`glue:UpdateTable of ${name} (${kind}) to a table of another kind: no Trino mapping`);
   }
 }
@@ -190,7 +198,8 @@ function ctasProperties(text: string): [string, string][] {
 /** A Glue (Hive) column type as Trino names it. */
 function trinoType(hive: string): string {
   const t = hive.toLowerCase();
-  if (t === 'string') return 'varchar';
+  if (t === 'string' || /^varchar(\(\d+\))?$/.test(t)) return t === 'string' ? 'varchar' : t;
+  if (t === 'integer' || t === 'real') return t;
   if (t === 'int') return 'integer';
   if (t === 'float') return 'real';
   if (/^(bigint|smallint|tinyint|double|boolean|date|timestamp|decimal\(\d+,\s*\d+\))$/.test(t)) return t;

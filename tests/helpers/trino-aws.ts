@@ -103,7 +103,19 @@ export class TrinoAws extends HookedSimulator {
     this.statements.push(sql);
     try {
       const [s] = this.mapping.statements({ kind: 'sql', sql });
-      const r = await this.session.query(s!.sql, s!.session);
+      const r = await this.session.query(s!.sql, s!.session).catch(async (e: Error) => {
+        // S3 has no folders: on Athena a Hive CTAS of no rows makes an empty table at its external
+        // location; Trino refuses a location that is no folder when it wrote no file there
+        const external = /^CREATE TABLE "[^"]+"\."[^"]+"\nWITH \(.*\bexternal_location = '([^']+)'/.exec(sql)?.[1];
+        if (!external || !/External table location does not exist/.test(e.message)) throw e;
+        // (a CTAS refuses a location that exists): the empty table is created from the select's columns
+        const parts = /^(CREATE TABLE \S+)\nWITH \((.*)\)\nAS\n([\s\S]*)$/.exec(s!.sql);
+        if (!parts) throw e;
+        const shape = await this.session.query(`SELECT * FROM (\n${parts[3]}\n) stedi_shape LIMIT 0`);
+        fs.mkdirSync(path.dirname(this.file(external.endsWith('/') ? external : `${external}/`)), { recursive: true });
+        await this.session.query(`${parts[1]} (${shape.columns.map((c, i) => `"${c}" ${shape.types[i]}`).join(', ')})\nWITH (${parts[2]})`, s!.session);
+        return { columns: ['rows'], types: ['bigint'], rows: [['0']] } as unknown as Awaited<ReturnType<TrinoSession['query']>>;
+      });
       const ctas = /^\s*create\s+table\s+"([^"]+)"\."([^"]+)"/i.exec(sql);
       if (ctas) {
         ran.updateCount = Number(r.rows[0]?.[0] ?? 0);
@@ -129,15 +141,19 @@ export class TrinoAws extends HookedSimulator {
 
   /** Athena registers a finished CTAS in Glue: an Iceberg table (or Hive/Parquet) at the CTAS location. */
   private async registerCtas(name: string, sql: string): Promise<void> {
-    const loc = /\blocation = '([^']+)'/.exec(sql)?.[1];
+    const loc = /\b(?:external_)?location = '([^']+)'/.exec(sql)?.[1];
     const iceberg = /table_type = 'ICEBERG'/.test(sql);
-    const cols = await this.session.query(`SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = '${this.database}' AND table_name = '${name}' ORDER BY ordinal_position`);
+    // a partitioned (Hive) CTAS: Glue holds its partition columns apart, as PartitionKeys
+    const partitioned = new Set([...(/partitioned_by = ARRAY\[([^\]]*)\]/.exec(sql)?.[1] ?? '').matchAll(/'([^']+)'/g)].map((m) => m[1]!));
+    const cols = await this.session.query(`SELECT column_name, data_type FROM ${iceberg ? '' : 'hive.'}information_schema.columns WHERE table_schema = '${this.database}' AND table_name = '${name}' ORDER BY ordinal_position`);
+    const all = cols.rows.map(([n, t]) => ({ Name: String(n), Type: String(t) }));
     this.CreateTable({
       TableInput: {
         Name: name,
         TableType: 'EXTERNAL_TABLE',
-        Parameters: iceberg ? { table_type: 'ICEBERG', metadata_location: `${loc}metadata/` } : { EXTERNAL: 'TRUE', has_encrypted_data: 'false' },
-        StorageDescriptor: { Columns: cols.rows.map(([n, t]) => ({ Name: String(n), Type: String(t) })), ...(loc ? { Location: loc } : {}) },
+        Parameters: iceberg ? { table_type: 'ICEBERG', metadata_location: `${loc}metadata/` } : { EXTERNAL: 'TRUE', has_encrypted_data: 'false', classification: 'parquet' },
+        ...(partitioned.size ? { PartitionKeys: all.filter((c) => partitioned.has(c.Name)) } : {}),
+        StorageDescriptor: { Columns: all.filter((c) => !partitioned.has(c.Name)), ...(loc ? { Location: loc } : {}) },
       },
     });
   }

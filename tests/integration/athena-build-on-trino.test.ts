@@ -28,6 +28,8 @@ if (typeof server === 'string' && !inCi) console.warn(`SKIPPED the Athena build 
 const RUN = `b${Date.now().toString(36)}`;
 const BUCKET = 'lake-bucket';
 const LANDING = `s3://${BUCKET}/${RUN}/landing`;
+/** The Hive sequence's landing root: its deliveries are its own. */
+const HIVE_LANDING = `s3://${BUCKET}/${RUN}/landing-hive`;
 
 /** One Glue database on the Trino, its own zones prefix, a clock that moves a second per call (fresh versions). */
 class Lake {
@@ -39,10 +41,14 @@ class Lake {
   constructor(
     readonly database: string,
     trino: TrinoServer,
+    /** Models published as Hive tables (`config(table_format='hive')`) instead of Iceberg. */
+    hive: string[] = [],
+    landing = LANDING,
   ) {
     this.aws = new TrinoAws(database, trino, BUCKET, () => new Date(this.tick));
-    const env = { AWS_REGION: 'eu-west-1', STEDI_ATHENA_DATABASE: database, STEDI_ATHENA_WORKGROUP: 'stedi', STEDI_S3_DATA_DIR: `s3://${BUCKET}/${RUN}/${database}/zones`, STEDI_LANDING_ROOT: LANDING };
+    const env = { AWS_REGION: 'eu-west-1', STEDI_ATHENA_DATABASE: database, STEDI_ATHENA_WORKGROUP: 'stedi', STEDI_S3_DATA_DIR: `s3://${BUCKET}/${RUN}/${database}/zones`, STEDI_LANDING_ROOT: landing };
     this.compiled = compileStedi(env);
+    for (const n of Object.values(this.compiled.manifest.nodes)) if (n.resource_type === 'model' && hive.includes(n.name)) n.config.table_format = 'hive';
   }
 
   private options(): AthenaAdapterOptions {
@@ -75,8 +81,8 @@ class Lake {
 }
 
 /** Writes a landing file to the lake bucket's landing prefix (on the Trino's warehouse folder). */
-function deliver(aws: TrinoAws, entity: string, file: string, lines: object[] | Buffer): void {
-  aws.putObject(`${LANDING}/${entity}/landing/${file}`, Buffer.isBuffer(lines) ? lines : lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+function deliver(aws: TrinoAws, entity: string, file: string, lines: object[] | Buffer, landing = LANDING): void {
+  aws.putObject(`${landing}/${entity}/landing/${file}`, Buffer.isBuffer(lines) ? lines : lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
 }
 
 function failed(results: NodeResult[]): string[] {
@@ -85,6 +91,26 @@ function failed(results: NodeResult[]): string[] {
 
 const MICROBATCH = ['accelerometer_trusted', 'step_trainer_trusted', 'machine_learning_curated'];
 const ADA = { customerName: 'Ada Stone', email: 'Ada.Stone@example.com', phone: '5550100101', birthDay: '1985-04-12', serialNumber: '5eed0001-0000-4000-8000-000000000001', registrationDate: 1699913600000, shareWithPublicAsOfDate: 1699913600000, shareWithFriendsAsOfDate: 1699913600000 };
+
+/** The deliveries both sequences build after: new readings, a consent withdrawn, given again, its date moved. */
+function deliveries(aws: TrinoAws, landing = LANDING): [string, () => void][] {
+  const deliver_ = (entity: string, file: string, lines: object[]) => deliver(aws, entity, file, lines, landing);
+  return [
+    ['the seeds', () => undefined],
+    ['new readings of Ada and Ben, a later hour', () => deliver_('accelerometer', 'accelerometer-1700300000000.json', [
+      { user: 'Ada.Stone@example.com', timestamp: 1700300001000, x: 1, y: 2, z: 3 },
+      { user: 'Ben.Okafor@example.com', timestamp: 1700300002000, x: 0.5, y: 0.25, z: -1 },
+    ])],
+    ['Ada withdraws her consent (a newer record)', () => deliver_('customer', 'customer-1700400000000.json', [{ ...ADA, lastUpdateDate: 1700400000000, shareWithResearchAsOfDate: null }])],
+    ['Ada consents again, from a later date', () => deliver_('customer', 'customer-1700500000000.json', [{ ...ADA, lastUpdateDate: 1700500000000, shareWithResearchAsOfDate: 1700000000000 }])],
+    ['Ada moves her consent date past some of her readings', () => deliver_('customer', 'customer-1700550000000.json', [{ ...ADA, lastUpdateDate: 1700550000000, shareWithResearchAsOfDate: 1700000103000 }])],
+  ];
+}
+
+function seed(aws: TrinoAws, landing = LANDING): void {
+  const seeds = path.join(REPO, 'seeds', 'landing');
+  for (const entity of fs.readdirSync(seeds)) for (const f of fs.readdirSync(path.join(seeds, entity, 'landing'))) deliver(aws, entity, f, fs.readFileSync(path.join(seeds, entity, 'landing', f)), landing);
+}
 
 describe.skipIf(typeof server === 'string' && !inCi)('stedi build --target athena executed on Trino 476', () => {
   const lakes: Lake[] = [];
@@ -108,20 +134,10 @@ describe.skipIf(typeof server === 'string' && !inCi)('stedi build --target athen
     const incremental = new Lake(`${RUN}_incr`, server);
     const whole = new Lake(`${RUN}_full`, server);
     lakes.push(incremental, whole);
-    for (const lake of lakes) await lake.aws.createSchema();
-    const seeds = path.join(REPO, 'seeds', 'landing');
-    for (const entity of fs.readdirSync(seeds)) for (const f of fs.readdirSync(path.join(seeds, entity, 'landing'))) deliver(incremental.aws, entity, f, fs.readFileSync(path.join(seeds, entity, 'landing', f)));
+    for (const lake of [incremental, whole]) await lake.aws.createSchema();
+    seed(incremental.aws);
 
-    const steps: [string, () => void][] = [
-      ['the seeds', () => undefined],
-      ['new readings of Ada and Ben, a later hour', () => deliver(incremental.aws, 'accelerometer', 'accelerometer-1700300000000.json', [
-        { user: 'Ada.Stone@example.com', timestamp: 1700300001000, x: 1, y: 2, z: 3 },
-        { user: 'Ben.Okafor@example.com', timestamp: 1700300002000, x: 0.5, y: 0.25, z: -1 },
-      ])],
-      ['Ada withdraws her consent (a newer record)', () => deliver(incremental.aws, 'customer', 'customer-1700400000000.json', [{ ...ADA, lastUpdateDate: 1700400000000, shareWithResearchAsOfDate: null }])],
-      ['Ada consents again, from a later date', () => deliver(incremental.aws, 'customer', 'customer-1700500000000.json', [{ ...ADA, lastUpdateDate: 1700500000000, shareWithResearchAsOfDate: 1700000000000 }])],
-      ['Ada moves her consent date past some of her readings', () => deliver(incremental.aws, 'customer', 'customer-1700550000000.json', [{ ...ADA, lastUpdateDate: 1700550000000, shareWithResearchAsOfDate: 1700000103000 }])],
-    ];
+    const steps = deliveries(incremental.aws);
     let adaBefore = 0;
     for (const [i, [what, step]] of steps.entries()) {
       step();
@@ -184,5 +200,49 @@ describe.skipIf(typeof server === 'string' && !inCi)('stedi build --target athen
     const want = await whole.contents();
     for (const t of Object.keys(want)) expect(got[t], `after the refused build: ${t}`).toEqual(want[t]);
     expect(got.accelerometer_trusted).not.toEqual(before.rows);
+  }, 900_000);
+
+  it('Hive tables: each restated interval\'s files are replaced through the symlink manifest; after every build each table equals an Iceberg --full-refresh build', async () => {
+    if (typeof server === 'string') throw new Error(`CI=1 but ${server}`);
+    const incremental = new Lake(`${RUN}_hive`, server, MICROBATCH, HIVE_LANDING);
+    const whole = new Lake(`${RUN}_hfull`, server, [], HIVE_LANDING);
+    lakes.push(incremental, whole);
+    for (const lake of [incremental, whole]) await lake.aws.createSchema();
+    // its own landing prefix: the Iceberg sequence's deliveries are not this one's
+    seed(incremental.aws, HIVE_LANDING);
+    for (const [i, [what, step]] of deliveries(incremental.aws, HIVE_LANDING).entries()) {
+      step();
+      const ran = incremental.aws.statements.length;
+      const a = await incremental.build();
+      expect(failed(a), what).toEqual([]);
+      const sent = incremental.aws.statements.slice(ran);
+      for (const m of MICROBATCH) {
+        const message = a.find((r) => r.name === m)!.message ?? '';
+        expect(message, `${what}: ${m}`).toMatch(i === 0 ? /^OK hive table .*\(microbatch: built whole: first build; \d+ intervals? written\)/ : /^OK hive table .*\(microbatch: \d+ intervals? restated.*; \d+ intervals? rewritten, \d+ files? kept\)/);
+        // never a MERGE, and never a statement over every interval after the first build
+        expect(sent.filter((x) => x.startsWith('MERGE')), `${what}: ${m}`).toEqual([]);
+      }
+      const b = await whole.build({ fullRefresh: true });
+      expect(failed(b), what).toEqual([]);
+      const got = await incremental.contents();
+      const want = await whole.contents();
+      for (const t of Object.keys(want)) expect(got[t], `${what}: ${t}`).toEqual(want[t]);
+      for (const t of MICROBATCH) expect(got[t]!.length, `${what}: ${t}`).toBeGreaterThan(0);
+      const ada = await incremental.aws.trino(`SELECT count(*) FROM "${incremental.database}"."accelerometer_trusted" WHERE lower(user_email) = 'ada.stone@example.com'`);
+      if (what.startsWith('Ada withdraws')) expect(Number(ada.rows[0]![0]), what).toBe(0);
+      else expect(Number(ada.rows[0]![0]), what).toBeGreaterThan(0);
+    }
+    // every interval file under the tables' prefixes is one a kept version lists: a replaced interval's files left with the last version listing them
+    for (const m of MICROBATCH) {
+      const versions = incremental.aws.tables.get(m)!.versions.slice(-2);
+      expect(versions, m).toHaveLength(2);
+      const listed = new Set(versions.flatMap((v) => fs.readFileSync(incremental.aws.file(v.Parameters!.stedi_interval_manifest!), 'utf8').split('\n').filter(Boolean)));
+      const node = Object.values(incremental.compiled.manifest.nodes).find((n) => n.name === m) as { entity: string; zone: string };
+      const table = path.join(server.warehouse, RUN, incremental.database, 'zones', node.entity, node.zone, m);
+      const files = fs.readdirSync(table).filter((v) => v.startsWith('v=')).flatMap((v) => fs.readdirSync(path.join(table, v), { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && /stedi_interval=/.test(e.parentPath) && !e.name.startsWith('.')).map((e) => path.join(e.parentPath, e.name)));
+      const uris = files.map((f) => `s3://${BUCKET}/${path.relative(server.warehouse, f).split(path.sep).join('/')}`);
+      expect(uris.length, m).toBeGreaterThan(0);
+      expect(uris.filter((u) => !listed.has(u)), `${m}: files no kept version lists`).toEqual([]);
+    }
   }, 900_000);
 });

@@ -41,7 +41,8 @@ import { athenaSettings, trimSlash, type AthenaSettings, type TableFormat } from
 import { createView, ctas, relation, seedSelect } from './sql.js';
 import { isStateUri, MB_STATE_PARAM, stateUri, type MbState } from './microbatch.js';
 import { buildRestated, type MbBuildDeps } from './microbatch-build.js';
-import { planMicrobatch } from './microbatch-plan.js';
+import { planMicrobatch, type Planned } from './microbatch-plan.js';
+import { buildHive, HIVE_MANIFEST_PARAM, orphanFiles, parseManifest, type HivePlan } from './microbatch-hive.js';
 
 /** The AWS calls of the adapter (api.ts): the SDK clients (clients.ts) or the simulator. */
 export type AthenaClients = AwsApi;
@@ -287,6 +288,8 @@ export class AthenaAdapter implements Adapter {
       if (node.config.incremental_strategy !== 'microbatch') throw new EngineError(`${what}: materialized: incremental (${String(node.config.incremental_strategy ?? 'append')}) is not supported on the athena target yet (only on duckdb); use materialized: table, or incremental_strategy: microbatch, there`);
       if (node.config.begin !== undefined) throw new EngineError(`${what}: begin is not supported on the athena target yet; remove it or filter in the model's SQL`);
       const planned = await planMicrobatch({ query: this.recording(spent, what, signal), readText: (uri) => this.data.getText(uri), keepVersions: this.settings.keepVersions }, node, sql, format, previous, opts);
+      // a Hive table replaces the files of its restated intervals (microbatch-hive.ts), whole builds included
+      if (format === 'hive' && (planned.restated || planned.state)) return buildHive(this.mbDeps(spent, what, signal), node, hivePlan(node, sql, opts, planned, previous), audit, opts);
       if (planned.restated) return buildRestated(this.mbDeps(spent, what, signal), node, planned.restated, audit, opts);
       mbState = planned.state;
       sql = fillWindow(sql, () => 'TRUE');
@@ -446,6 +449,9 @@ export class AthenaAdapter implements Adapter {
         const loc = v.Table?.Parameters?.[LOCATION_PARAM];
         if (isOwned(v.Table, this.owner, node) && loc && !kept.has(loc) && isStediVersionLocation(this.settings.s3DataDir, loc)) prefixes.add(loc);
       }
+      // a Hive microbatch table's files that only the dropped versions list (replaced intervals) go
+      // with them; found before any prefix is deleted (a dropped version's manifest is in its prefix)
+      const orphans = await this.orphans(keep.map((v) => v.Table), drop.filter((v) => isOwned(v.Table, this.owner, node)).map((v) => v.Table), prefixes);
       let left = 0;
       // a version stamped with its owner must also have its S3 marker; one of an earlier stedi is proven by its Glue record
       const legacy = new Set(drop.filter((v) => v.Table?.Parameters?.stedi_project === undefined).map((v) => v.Table?.Parameters?.[LOCATION_PARAM]));
@@ -456,11 +462,40 @@ export class AthenaAdapter implements Adapter {
         const st = v.Table?.Parameters?.[MB_STATE_PARAM];
         if (st && !keptStates.has(st) && isOwned(v.Table, this.owner, node) && isStateUri(this.settings.s3DataDir, st)) await this.data.deleteObject(st);
       }
+      for (const f of orphans) await this.data.deleteObject(f);
       await this.catalog.deleteVersions(name, drop.map((v) => v.VersionId!).filter(Boolean));
       return `; removed ${drop.length} old Glue version${drop.length === 1 ? '' : 's'}${prefixes.size ? ` and ${prefixes.size - left} old data prefix${prefixes.size - left === 1 ? '' : 'es'}` : ''}`;
     } catch (e) {
       return `; warning: old versions were not removed (${(e as Error).message}); the next build retries`;
     }
+  }
+
+  /**
+   * The files the manifests of dropped Hive microbatch versions list that no kept version lists,
+   * in prefixes that stay (a prefix deleted whole takes its files) and are provably this project's.
+   * A kept version's manifest that cannot be read stops the prune (nothing is deleted).
+   */
+  private async orphans(kept: (Table | undefined)[], dropped: (Table | undefined)[], deletedPrefixes: Set<string>): Promise<string[]> {
+    const manifestOf = async (t: Table | undefined, required: boolean): Promise<string[]> => {
+      const uri = t?.Parameters?.[HIVE_MANIFEST_PARAM];
+      if (!uri) return [];
+      const text = await this.data.getText(uri);
+      const entries = text === undefined ? undefined : parseManifest(text);
+      if (!entries && required) throw new Error(`the manifest ${uri} of a kept version cannot be read`);
+      return entries ?? [];
+    };
+    const droppedLists = await Promise.all(dropped.map((t) => manifestOf(t, false)));
+    if (!droppedLists.some((l) => l.length)) return [];
+    const keptLists = await Promise.all(kept.map((t) => manifestOf(t, true)));
+    const owned = new Map<string, Promise<boolean>>();
+    const out: string[] = [];
+    for (const f of orphanFiles(droppedLists, keptLists)) {
+      const prefix = /^(.*\/v=[^/]+\/)stedi_interval=[^/]+\/[^/]+$/.exec(f)?.[1];
+      if (!prefix || deletedPrefixes.has(prefix) || !isStediVersionLocation(this.settings.s3DataDir, prefix)) continue;
+      if (!owned.has(prefix)) owned.set(prefix, this.data.owns(prefix));
+      if (await owned.get(prefix)) out.push(f);
+    }
+    return out;
   }
 
   private seedSql(node: SeedNode): string {
@@ -491,4 +526,17 @@ function awsSetupError(e: unknown, what: string): unknown {
   if (['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT'].includes(err.code ?? '')) return new EngineError(`AWS could not be reached for ${what}: ${err.message ?? err.code} (network, proxy or region)`);
   if (err.$metadata !== undefined && err.name) return new EngineError(`AWS refused a call while opening ${what}: ${err.name}: ${err.message ?? ''} (see "The minimal IAM policy" in the README)`);
   return e;
+}
+
+/** What a Hive microbatch build rewrites: the restated intervals (and keys) of `planned`, or every interval. */
+function hivePlan(node: ModelNode, sql: string, opts: PublishOptions, planned: Planned, previous: Table | undefined): HivePlan {
+  const size = String(node.config.batch_size) as 'hour' | 'day';
+  const r = planned.restated;
+  if (r) {
+    if (!r.entries) throw new EngineError(`internal: ${node.name}: a Hive microbatch plan without the published version's files`);
+    return { spec: r.spec, size, state: r.state, previous: r.previous, incremental: { entries: r.entries, restate: r.restate ?? { ranges: [], withNull: false, keys: [] }, intervals: r.intervals } };
+  }
+  const column = opts.microbatch?.restateColumn;
+  const spec = { full: sql, batch: opts.incrementalSql ?? sql, eventTime: String(node.config.event_time), ...(column ? { restateColumn: column } : {}) };
+  return { spec, size, state: planned.state!, ...(previous ? { previous } : {}), why: planned.why };
 }

@@ -53,6 +53,8 @@ export interface Restated {
   intervals: number;
   state: MbState;
   previous: Table;
+  /** A Hive table's published files (its manifest): what an interval replacement keeps from. */
+  entries?: string[];
 }
 
 const count = async (d: MbBuildDeps, sql: string) => Number(Object.values((await d.query(sql)).rows[0] ?? {})[0] ?? 0);

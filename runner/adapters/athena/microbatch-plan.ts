@@ -8,6 +8,7 @@ import type { ModelNode } from '../../manifest/types.js';
 import { EngineError, type PublishOptions, type QueryResult } from '../types.js';
 import { checkKeyTypes, columnReader, decide, fingerprints, MB_STATE_PARAM, parseState, unsupported, type MbState } from './microbatch.js';
 import type { Restated } from './microbatch-build.js';
+import { HIVE_MANIFEST_PARAM, parseManifest } from './microbatch-hive.js';
 import type { TableFormat } from './settings.js';
 
 export interface PlanDeps {
@@ -31,10 +32,26 @@ export async function planMicrobatch(d: PlanDeps, node: ModelNode, sql: string, 
   if (!state) return { why: why ?? 'its inputs could not be fingerprinted' };
   if (opts.fullRefresh) return { state, why: '--full-refresh' };
   // a MERGE leaves the rows it replaced in the table's earlier Iceberg snapshots (its shared
-  // location): with keep_versions 0 (stedi forget) no earlier version may stay readable
-  if (d.keepVersions === 0) return { state, why: 'keep_versions is 0: no earlier version may stay readable, and a MERGE keeps the replaced rows in earlier snapshots' };
+  // location): with keep_versions 0 (stedi forget) no earlier version may stay readable. A Hive
+  // table's replaced files would leave with the version, but stedi forget promises a rebuild at a
+  // new location of every microbatch table, of either format: nothing of an erased person can
+  // then hide in a file an incremental build kept.
+  if (d.keepVersions === 0) return { state, why: 'keep_versions is 0: no earlier version may stay readable, and an incremental build keeps rows or files of earlier versions' };
   if (!previous) return { state, why: 'first build' };
-  if (previous.Parameters?.stedi_format !== 'iceberg') return { state, why: 'the published version is not an Iceberg table' };
+  if (previous.Parameters?.stedi_format !== format) return { state, why: `the published version is not ${format === 'iceberg' ? 'an Iceberg' : 'a Hive'} table` };
+  let entries: string[] | undefined;
+  if (format === 'hive') {
+    const manifest = previous.Parameters?.[HIVE_MANIFEST_PARAM];
+    if (!manifest) return { state, why: 'the published version is not a Hive table of interval files' };
+    try {
+      const text = await d.readText(manifest);
+      // a missing manifest is not an empty table: the files it listed are unknown
+      entries = text === undefined ? undefined : parseManifest(text);
+    } catch (e) {
+      return { state, why: `the manifest of the published version (${manifest}) cannot be read: ${(e as Error).message}` };
+    }
+    if (!entries) return { state, why: `the manifest of the published version (${manifest}) is missing or lists a file that is not an interval's` };
+  }
   const uri = previous.Parameters?.[MB_STATE_PARAM];
   if (!uri) return { state, why: 'no microbatch state recorded with the published version' };
   let text: string | undefined;
@@ -50,5 +67,5 @@ export async function planMicrobatch(d: PlanDeps, node: ModelNode, sql: string, 
   const unseen = await checkKeyTypes(node, spec, opts.microbatch, columns);
   if (unseen) return { state, why: unseen };
   const batchSpec = { full: sql, batch: opts.incrementalSql, eventTime: spec.eventTime, ...(opts.microbatch.restateColumn ? { restateColumn: opts.microbatch.restateColumn } : {}) };
-  return { restated: { spec: batchSpec, ...(decided.kind === 'restate' ? { restate: decided.restate, intervals: decided.intervals } : { intervals: 0 }), state, previous } };
+  return { restated: { spec: batchSpec, ...(decided.kind === 'restate' ? { restate: decided.restate, intervals: decided.intervals } : { intervals: 0 }), state, previous, ...(entries ? { entries } : {}) } };
 }

@@ -14,7 +14,9 @@
  *   - anything stedi cannot compare builds the model whole, and says why: the first build,
  *     `--full-refresh`, other SQL or microbatch config, a dimension without a key that changed, a
  *     state that is missing or unreadable, an event time that is not epoch milliseconds, a batch
- *     size other than hour or day, a Hive table.
+ *     size other than hour or day.
+ * A Iceberg table publishes the restated rows with one MERGE (microbatch-build.ts); a Hive table by
+ * rewriting the restated intervals' files and switching its symlink manifest (microbatch-hive.ts).
  * The state (the fingerprints) is a JSON object beside the table's version prefixes (owned data),
  * `<table prefix>/_stedi_microbatch/v=<version>.json`, named by the Glue parameter
  * `stedi_microbatch_state` of the version it describes; prune deletes it with the last version
@@ -76,8 +78,7 @@ export function specHash(s: Spec): string {
 }
 
 /** Why this model cannot be built incrementally on Athena at all (then it is built whole), or undefined. */
-export function unsupported(size: string, format: string): string | undefined {
-  if (format !== 'iceberg') return 'a Hive table is rebuilt whole on athena (only Iceberg tables take a MERGE)';
+export function unsupported(size: string, _format: string): string | undefined {
   if (size !== 'hour' && size !== 'day') return `batch_size ${size} is built whole on athena (only hour and day so far)`;
   return undefined;
 }

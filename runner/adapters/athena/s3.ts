@@ -38,10 +38,23 @@ export class S3Data {
     await this.s3.call('PutObject', { Bucket: bucket, Key: prefix, Body: body, ContentType: 'application/json' });
   }
 
-  /** Writes a small object (a microbatch state) at `uri`. */
-  async putText(uri: string, body: string): Promise<void> {
+  /** Writes a small object (a microbatch state, a manifest) at `uri`. */
+  async putText(uri: string, body: string, contentType = 'application/json'): Promise<void> {
     const { bucket, prefix } = parseS3(uri);
-    await this.s3.call('PutObject', { Bucket: bucket, Key: prefix, Body: body, ContentType: 'application/json' });
+    await this.s3.call('PutObject', { Bucket: bucket, Key: prefix, Body: body, ContentType: contentType });
+  }
+
+  /** The s3:// URIs of every object under a prefix (a version's files), in key order. */
+  async list(location: string): Promise<string[]> {
+    const { bucket, prefix } = parseS3(location);
+    const out: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.s3.call('ListObjectsV2', { Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) });
+      for (const o of page.Contents ?? []) if (o.Key?.startsWith(prefix)) out.push(`s3://${bucket}/${o.Key}`);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return out.sort();
   }
 
   /** Deletes one object (a microbatch state prune found no kept version naming). */

@@ -15,11 +15,13 @@ export function relation(database: string, name: string): string {
   return `${q(database)}.${q(name)}`;
 }
 
-export function ctas(database: string, name: string, format: TableFormat, location: string, select: string): string {
+/** A CTAS; `partitionedBy` (Hive only) names the last columns of the select, which become folders. */
+export function ctas(database: string, name: string, format: TableFormat, location: string, select: string, partitionedBy: string[] = []): string {
+  if (partitionedBy.length && format !== 'hive') throw new Error('internal: only a Hive CTAS is partitioned here');
   const props =
     format === 'iceberg'
       ? [`table_type = 'ICEBERG'`, `is_external = false`, `location = ${lit(location)}`, `format = 'PARQUET'`, `write_compression = 'ZSTD'`]
-      : [`format = 'PARQUET'`, `external_location = ${lit(location)}`, `write_compression = 'SNAPPY'`];
+      : [`format = 'PARQUET'`, `external_location = ${lit(location)}`, `write_compression = 'SNAPPY'`, ...(partitionedBy.length ? [`partitioned_by = ARRAY[${partitionedBy.map(lit).join(', ')}]`] : [])];
   return `CREATE TABLE ${relation(database, name)}\nWITH (${props.join(', ')})\nAS\n${select.replace(/;\s*$/, '')}`;
 }
 
@@ -32,8 +34,9 @@ export { seedSelect } from '../trino-sql/seed.js';
 const bt = (id: string) => `\`${id.replace(/`/g, '``')}\``;
 
 /**
- * Hive DDL equivalent of a JSON table stedi creates through Glue (a landing table or its rejects):
- * for the golden files and the Hive-grammar check, never sent.
+ * Hive DDL equivalent of a table stedi creates through Glue (a landing table or its rejects, a Hive
+ * microbatch table's symlink manifest table): for the golden files and the Hive-grammar check,
+ * never sent.
  */
 export function jsonTableDdl(database: string, t: TableInput): string {
   const sd = t.StorageDescriptor ?? {};

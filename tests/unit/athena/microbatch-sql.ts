@@ -6,6 +6,8 @@
  */
 import { candidateSelect, mergeSql, strayRows, wouldPublish, type BatchSpec, type Restate } from '../../../runner/adapters/athena/microbatch-sql.js';
 import { ctas, relation } from '../../../runner/adapters/athena/sql.js';
+import { chunks, chunkSelect, INTERVAL_COLUMN, keyIntervalsSql, straySql } from '../../../runner/adapters/athena/microbatch-hive.js';
+import { fillWindow } from '../../../runner/core/batches.js';
 import { compileStedi } from './harness.js';
 
 const H = 3_600_000;
@@ -27,6 +29,33 @@ export function incrementalStatements(): Record<string, string> {
       strayRows(candidate, spec, EXAMPLE),
       `select count(*) as failures from (\nselect * from ${wouldPublish(published, candidate, spec, EXAMPLE)} where ${spec.eventTime} is null\n) as stedi_test`,
       mergeSql(published, candidate, n.columns.map((c) => c.name), spec, EXAMPLE),
+    ].join('\n\n') + '\n';
+  }
+  return out;
+}
+
+/**
+ * The statements of each microbatch model published as a Hive table (microbatch-hive.ts), for the
+ * same example: the intervals of the restated key in the published table and in the model's rows
+ * now, the partitioned CTAS of the first statement's intervals, an INSERT INTO of the next ones
+ * (here the same intervals), and the stray check.
+ */
+export function hiveStatements(): Record<string, string> {
+  const { manifest } = compileStedi();
+  const out: Record<string, string> = {};
+  for (const n of Object.values(manifest.nodes)) {
+    if (n.resource_type !== 'model' || n.config.incremental_strategy !== 'microbatch') continue;
+    const restate = n.config.restate_by as { column?: string } | undefined;
+    const spec: BatchSpec = { full: String(n.compiled_code), batch: String(n.compiled_incremental_code), eventTime: String(n.config.event_time), ...(restate?.column ? { restateColumn: restate.column } : {}) };
+    const name = `${n.name}__stedi_20260102t000000z_01010101`;
+    const location = `s3://lake-bucket/zones/${n.entity}/${n.zone}/${n.name}/v=20260102T000000Z-01010101/`;
+    const [chunk] = chunks([String(EXAMPLE.ranges[0]!.start), String(EXAMPLE.ranges[1]!.start), 'null'], 'hour');
+    const select = chunkSelect(spec.batch, spec.eventTime, 'hour', chunk!);
+    out[n.name] = [
+      ...(spec.restateColumn ? [keyIntervalsSql(n.relation.rendered, 'stedi_was', spec, 'hour', EXAMPLE.keys), keyIntervalsSql(`(\n${fillWindow(spec.full, () => 'TRUE')}\n)`, 'stedi_now', spec, 'hour', EXAMPLE.keys)] : []),
+      ctas('stedi', name, 'hive', location, select, [INTERVAL_COLUMN]),
+      `INSERT INTO ${relation('stedi', name)}\n${select}`,
+      straySql(relation('stedi', name)),
     ].join('\n\n') + '\n';
   }
   return out;

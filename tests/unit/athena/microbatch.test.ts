@@ -10,7 +10,7 @@ import { planMicrobatch, type Planned } from '../../../runner/adapters/athena/mi
 import type { MicrobatchPlan, PublishOptions, QueryResult } from '../../../runner/adapters/types.js';
 import type { ModelNode } from '../../../runner/manifest/types.js';
 import { expectGolden } from './golden.js';
-import { incrementalStatements } from './microbatch-sql.js';
+import { hiveStatements, incrementalStatements } from './microbatch-sql.js';
 
 const H = 3_600_000;
 const plan: MicrobatchPlan = {
@@ -72,8 +72,9 @@ describe('what a microbatch build restates on Athena', () => {
     expect(isStateUri('s3://b/z', 's3://b/z/../y/_stedi_microbatch/v=20260102T000000Z-02020202.json')).toBe(false);
   });
 
-  it('what Athena cannot build incrementally is built whole: Hive tables, batch sizes other than hour and day', () => {
-    expect(unsupported('hour', 'hive')).toMatch(/Hive table is rebuilt whole/);
+  it('what Athena cannot build incrementally is built whole: batch sizes other than hour and day (Hive tables are incremental too)', () => {
+    expect(unsupported('hour', 'hive')).toBeUndefined();
+    expect(unsupported('month', 'hive')).toMatch(/batch_size month/);
     expect(unsupported('month', 'iceberg')).toMatch(/batch_size month/);
     expect(unsupported('day', 'iceberg')).toBeUndefined();
   });
@@ -84,6 +85,12 @@ describe('the SQL of an incremental build of the STEDI microbatch models (golden
     it(model, () => {
       expect(sql).toContain('MERGE INTO');
       expectGolden(`microbatch/${model}.incremental.sql`, sql);
+    });
+  }
+  for (const [model, sql] of Object.entries(hiveStatements())) {
+    it(`${model} (a Hive table: interval files)`, () => {
+      expect(sql).toContain(`partitioned_by = ARRAY['stedi_interval']`);
+      expectGolden(`microbatch/${model}.hive.sql`, sql);
     });
   }
 });
@@ -104,11 +111,18 @@ describe('an Athena microbatch build fails closed: what it cannot compare is bui
   const why = async (p: Promise<Planned>) => ((await p) as { why?: string }).why;
   const stateOf = async () => ((await planMicrobatch(deps(async () => undefined), node, 'select 1', 'iceberg', undefined, opts())) as { state: MbState }).state;
 
-  it('first build, --full-refresh, keep_versions 0, a Hive table, a published version that is not Iceberg', async () => {
+  it('first build, --full-refresh, keep_versions 0, a published version of the other format or without its interval files', async () => {
     expect(await why(planMicrobatch(deps(async () => undefined), node, 'select 1', 'iceberg', undefined, opts()))).toBe('first build');
     expect(await why(planMicrobatch(deps(async () => undefined), node, 'select 1', 'iceberg', published({}), opts({ fullRefresh: true })))).toBe('--full-refresh');
     expect(await why(planMicrobatch(deps(async () => undefined, 0), node, 'select 1', 'iceberg', published({}), opts()))).toMatch(/^keep_versions is 0/);
-    expect(await why(planMicrobatch(deps(async () => undefined), node, 'select 1', 'hive', published({}), opts()))).toMatch(/Hive table is rebuilt whole/);
+    expect(await why(planMicrobatch(deps(async () => undefined), node, 'select 1', 'hive', published({}), opts()))).toBe('the published version is not a Hive table');
+    expect(await why(planMicrobatch(deps(async () => undefined), node, 'select 1', 'hive', published({ stedi_format: 'hive' }), opts()))).toBe('the published version is not a Hive table of interval files');
+    const hive = published({ stedi_format: 'hive', stedi_interval_manifest: 's3://b/z/m/v=1/_symlink_format_manifest/manifest' });
+    expect(await why(planMicrobatch(deps(async () => undefined), node, 'select 1', 'hive', hive, opts()))).toMatch(/manifest of the published version .* is missing or lists a file/);
+    expect(await why(planMicrobatch(deps(async () => 's3://b/z/m/v=1/other/part-0\n'), node, 'select 1', 'hive', hive, opts()))).toMatch(/lists a file that is not an interval's/);
+    expect(await why(planMicrobatch(deps(async () => { throw new Error('AccessDenied'); }), node, 'select 1', 'hive', hive, opts()))).toMatch(/cannot be read: AccessDenied/);
+    // keep_versions 0 (stedi forget) rebuilds a Hive table whole too, at a new location
+    expect(await why(planMicrobatch(deps(async () => undefined, 0), node, 'select 1', 'hive', hive, opts()))).toMatch(/^keep_versions is 0/);
     expect(await why(planMicrobatch(deps(async () => undefined), node, 'select 1', 'iceberg', published({ stedi_format: 'hive' }), opts()))).toBe('the published version is not an Iceberg table');
   });
 

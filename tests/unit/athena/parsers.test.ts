@@ -8,7 +8,9 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { incrementalStatements } from './microbatch-sql.js';
+import { hiveStatements, incrementalStatements } from './microbatch-sql.js';
+import { symlinkParquetInput } from '../../../runner/adapters/athena/microbatch-hive.js';
+import { jsonTableDdl } from '../../../runner/adapters/athena/sql.js';
 import { adapterOptions, build, compileStedi, deliverLanding, fakeAws, landingDdls, newSim, statements, type Call } from './harness.js';
 
 const DIST = 'tests/peers/dist';
@@ -61,6 +63,16 @@ describe.skipIf(missing && !inCi)('Athena statements parse with real grammars', 
     expect(sqls.filter((x) => x.startsWith('MERGE INTO'))).toHaveLength(3);
     const out = trino!(sqls);
     expect(out.map((o, i) => (o === 'OK' ? undefined : `${o}\n${sqls[i]}`)).filter(Boolean)).toEqual([]);
+  });
+
+  it('every statement of a Hive microbatch build (key intervals, partitioned CTAS, INSERT INTO, stray check) parses with io.trino:trino-parser; its symlink table with Hive\'s grammar', () => {
+    const sqls = Object.values(hiveStatements()).flatMap((text) => text.trim().split('\n\n'));
+    expect(sqls.filter((x) => x.startsWith('INSERT INTO'))).toHaveLength(3);
+    const out = trino!(sqls);
+    expect(out.map((o, i) => (o === 'OK' ? undefined : `${o}\n${sqls[i]}`)).filter(Boolean)).toEqual([]);
+    const ddl = jsonTableDdl('stedi', symlinkParquetInput('machine_learning_curated', [{ Name: 'sensor_reading_time', Type: 'bigint' }, { Name: 'subject_key', Type: 'string' }], 's3://lake-bucket/zones/m/curated/machine_learning_curated/v=20260102T000000Z-01010101/_symlink_format_manifest/', { stedi_managed: 'true' }));
+    expect(ddl).toContain(`STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat'`);
+    expect(hive!([ddl])).toEqual(['OK']);
   });
 
   it('the Trino peer does reject what Athena DML rejects (backticks)', () => {
