@@ -161,7 +161,9 @@ export class AthenaAdapter implements Adapter {
       if (now - created < hours * 3600_000) continue;
       const what = `${this.settings.database}.${t.Name}`;
       try {
-        const loc = t.StorageDescriptor?.Location ? `${trimSlash(t.StorageDescriptor.Location)}/` : undefined;
+        // a Hive microbatch candidate reads a manifest inside its version prefix: the prefix it recorded is its data
+        const where = t.Parameters?.[LOCATION_PARAM] ?? t.StorageDescriptor?.Location;
+        const loc = where ? `${trimSlash(where)}/` : undefined;
         let kept = '';
         if (loc) {
           const deleted = (await this.isOwnCandidateData(parts, loc)) ? await this.data.deletePrefix(loc) : undefined;
@@ -175,13 +177,19 @@ export class AthenaAdapter implements Adapter {
     }
   }
 
-  /** The candidate's own version prefix, recorded by no version of the published table. */
+  /** The candidate's own version prefix, recorded by no version of the published table (as its location or as a prefix whose files it reads). */
   private async isOwnCandidateData(parts: { name: string; version: string }, loc: string): Promise<boolean> {
     if (!isStediVersionLocation(this.settings.s3DataDir, loc) || !loc.endsWith(`/${parts.name}/v=${parts.version}/`)) return false;
     const published = await this.catalog.get(parts.name);
     if (published && !isOwned(published, this.owner)) return false;
     for (const v of await this.catalog.versions(parts.name)) {
-      const recorded = [v.Table?.Parameters?.[LOCATION_PARAM], v.Table?.StorageDescriptor?.Location].filter((x): x is string => !!x).map((x) => `${trimSlash(x)}/`);
+      let parts: string[];
+      try {
+        parts = JSON.parse(v.Table?.Parameters?.[PART_PREFIXES_PARAM] ?? '[]') as string[];
+      } catch {
+        return false;
+      }
+      const recorded = [v.Table?.Parameters?.[LOCATION_PARAM], v.Table?.StorageDescriptor?.Location, ...parts].filter((x): x is string => typeof x === 'string' && !!x).map((x) => `${trimSlash(x)}/`);
       if (recorded.includes(loc)) return false;
     }
     return true;

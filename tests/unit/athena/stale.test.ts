@@ -163,6 +163,28 @@ describe('candidates left by a killed build', () => {
     expect(sim.objects.size).toBe(0);
   });
 
+  it('a Hive microbatch candidate (a manifest inside its prefix): its own prefix is removed, unless a published version reads files there', async () => {
+    const mine = 's3://lake-bucket/zones/emails/main/emails/v=20251231T000000Z-0a0a0a0a/';
+    const read = 's3://lake-bucket/zones/emails/main/emails/v=20251230T000000Z-0b0b0b0b/';
+    for (const [loc, version] of [[mine, '20251231t000000z_0a0a0a0a'], [read, '20251230t000000z_0b0b0b0b']] as const) {
+      const name = `emails__stedi_${version}`;
+      sim.CreateTable({ TableInput: { Name: name, TableType: 'EXTERNAL_TABLE', Parameters: { classification: 'parquet', ...ownerParams(OWNER), stedi_node: 'model.mini.emails', stedi_location: loc }, StorageDescriptor: { Location: `${loc}_symlink_format_manifest/`, Columns: [{ Name: 'email', Type: 'string' }] } } });
+      sim.tables.get(name)!.table.CreateTime = new Date('2025-12-30T00:00:00Z');
+      sim.objects.add(`${loc}stedi_interval=0/part-0`);
+      sim.putObject(`${loc}_symlink_format_manifest/manifest`, `${loc}stedi_interval=0/part-0\n`);
+      sim.putObject(versionMarkerKey(loc), JSON.stringify({ ...OWNER, node: 'model.mini.emails', location: loc }));
+    }
+    // the published version lives elsewhere but reads an interval file of the second prefix (its own version of that prefix was pruned)
+    const current = 's3://lake-bucket/zones/emails/main/emails/v=20260101T000000Z-0c0c0c0c/';
+    sim.CreateTable({ TableInput: { Name: 'emails', TableType: 'EXTERNAL_TABLE', Parameters: { classification: 'parquet', ...ownerParams(OWNER), stedi_node: 'model.mini.emails', stedi_location: current, stedi_part_prefixes: JSON.stringify([current, read]) }, StorageDescriptor: { Location: `${current}_symlink_format_manifest/`, Columns: [{ Name: 'email', Type: 'string' }] } } });
+    const log: string[] = [];
+    await openForWrite(log);
+    expect(under(mine)).toEqual([]);
+    expect(under(read)).toHaveLength(2);
+    expect(log.join('\n')).toMatch(/emails__stedi_20251230t000000z_0b0b0b0b .*was left in place/);
+    expect([...sim.tables.keys()]).toEqual(['emails']);
+  });
+
   it('are left alone by commands that only read (stedi test, stedi show)', async () => {
     leftover('emails__stedi_20251229t000000z_0a0b0c0d', '2025-12-29T00:00:00Z', `${DIR}/v=20251229T000000Z-0a0b0c0d/`);
     aws.calls.length = 0;
