@@ -54,7 +54,8 @@ export function intervalOfFile(uri: string): string | undefined {
   const m = /\/stedi_interval=([^/]+)\/[^/]+$/.exec(uri);
   if (!m) return undefined;
   if (m[1] === HIVE_NULL) return NULL_INTERVAL;
-  return /^\d+$/.test(m[1]!) ? m[1] : undefined;
+  // interval starts are whole hours or days of epoch milliseconds (negative before 1970); -1 is the stray folder
+  return /^-?\d+$/.test(m[1]!) && m[1] !== String(STRAY) ? m[1] : undefined;
 }
 
 /** A manifest's entries, or undefined when one is not a file of an interval (a manifest stedi did not write). */
@@ -63,10 +64,20 @@ export function parseManifest(text: string): string[] | undefined {
   return entries.every((e) => /^s3:\/\//.test(e) && intervalOfFile(e) !== undefined) ? entries : undefined;
 }
 
-/** Whether a data file written by a statement is one a Hive reader reads (not hidden, not a folder, not a stray). */
-function isDataFile(key: string): boolean {
-  const base = key.slice(key.lastIndexOf('/') + 1);
-  return base !== '' && !base.startsWith('_') && !base.startsWith('.') && intervalOfFile(key) !== undefined;
+/**
+ * The data files the statements wrote under `location`: every object a Hive reader reads (not a
+ * folder, not hidden by a leading `_` or `.`) must be a file of an interval; anything else stops
+ * the build (fail closed: a file the manifest would leave out is rows lost).
+ */
+export function dataFiles(uris: string[], location: string, what: string): string[] {
+  const out: string[] = [];
+  for (const uri of uris) {
+    const base = uri.slice(uri.lastIndexOf('/') + 1);
+    if (base === '' || base.startsWith('_') || base.startsWith('.') || uri.slice(location.length).split('/').some((p) => p.startsWith('_') || p.startsWith('.'))) continue;
+    if (intervalOfFile(uri) === undefined) throw new EngineError(`${what}: ${uri} is not a file of an interval folder; nothing was published`);
+    out.push(uri);
+  }
+  return out;
 }
 
 export interface HivePlan {
@@ -205,7 +216,7 @@ export async function buildHive(d: MbBuildDeps, node: ModelNode, p: HivePlan, au
       const stray = firstNumber((await d.query(straySql(cand))).rows);
       if (stray > 0) throw new EngineError(`${what}: ${stray} row(s) were produced outside the intervals their batch read; a microbatch model's ${p.spec.eventTime} must come from the event time of the rows it reads`);
       // the CTAS table goes; its files stay and are read through the manifest from now on
-      fresh = (await d.data.list(location)).filter(isDataFile);
+      fresh = dataFiles(await d.data.list(location), location, what);
       await d.catalog.delete(candidate);
     }
     if (p.previous && p.incremental) {

@@ -256,7 +256,8 @@ export class AwsSimulator {
     const existing = this.tables.get(name);
     if (existing && m[1]) this.UpdateTable({ TableInput: input });
     else this.CreateTable({ TableInput: input });
-    if (loc) {
+    // a partitioned (Hive) CTAS writes one folder per partition value, and the simulator knows no rows: no file
+    if (loc && !/\bpartitioned_by = /.test(sql)) {
       this.objects.add(`${loc}data/part-00000.parquet`);
       if (iceberg) this.objects.add(`${loc}metadata/00000-${name}.metadata.json`);
     }

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { NULL_INTERVAL } from '../../../runner/core/batches.js';
-import { CHUNK, chunks, chunkSelect, intervalOfFile, orphanFiles, parseManifest } from '../../../runner/adapters/athena/microbatch-hive.js';
+import { CHUNK, chunks, chunkSelect, dataFiles, intervalOfFile, orphanFiles, parseManifest } from '../../../runner/adapters/athena/microbatch-hive.js';
 import { ctas } from '../../../runner/adapters/athena/sql.js';
 import type { HookedSimulator } from '../../helpers/hooked-simulator.js';
 import { adapterOptions, build, compileStedi, deliverLanding, fakeAwsEachTest, statements, type FakeAws } from './harness.js';
@@ -20,8 +20,18 @@ describe('the interval files of a Hive microbatch table', () => {
     expect(intervalOfFile(`${V}stedi_interval=${10 * H}/part-0`)).toBe(String(10 * H));
     expect(intervalOfFile(`${V}stedi_interval=__HIVE_DEFAULT_PARTITION__/part-0`)).toBe(NULL_INTERVAL);
     expect(intervalOfFile(`${V}stedi_interval=-1/part-0`)).toBeUndefined();
+    // before 1970 an interval starts below 0
+    expect(intervalOfFile(`${V}stedi_interval=-${2 * H}/part-0`)).toBe(String(-2 * H));
     expect(intervalOfFile(`${V}data/part-0`)).toBeUndefined();
     expect(intervalOfFile(`${V}stedi_interval=${H}/`)).toBeUndefined();
+  });
+
+  it('every file the statements wrote is an interval file or hidden; any other file stops the build', () => {
+    const a = `${V}stedi_interval=${H}/part-0`;
+    const b = `${V}stedi_interval=__HIVE_DEFAULT_PARTITION__/part-0`;
+    expect(dataFiles([a, b, `${V}stedi_interval=${H}/.crc`, `${V}_SUCCESS`, `${V}_tmp/x/part-9`], V, 'model m')).toEqual([a, b]);
+    expect(() => dataFiles([a, `${V}part-1`], V, 'model m')).toThrow(/part-1 is not a file of an interval folder; nothing was published/);
+    expect(() => dataFiles([`${V}stedi_interval=-1/part-2`], V, 'model m')).toThrow(/not a file of an interval folder/);
   });
 
   it('a manifest is read only when every line is an interval file; an empty one is an empty table', () => {
