@@ -4,7 +4,9 @@
     as_of_date  only readings taken at or after the consent date (the default)
     any_time    every reading of a customer who has consented
   Any other value stops the compile. The predicate is never null: a reading without a time is
-  not kept under as_of_date.
+  not kept under as_of_date. Every policy must stay monotone in the consent date (a reading kept
+  under some consent date is kept under any earlier one): the consent test compares each reading
+  with its customer's earliest consent date only (macros/tests/consent.sql).
 #}
 {% macro consent_filter(reading_col, consent_col) -%}
 {%- set policy = var('consent_policy', 'as_of_date') -%}

@@ -18,6 +18,16 @@
                         compared in their canonical form (canonical_email), so every spelling of
                         an email is one customer and an empty email is none; false for a key that
                         is not an email (a serial number, a subject_key), compared as it is
+
+  Form. The consenting customers are one row per key (the earliest consent date of the key's
+  consenting records, or the latest records' date with latest_by), and each model row is LEFT
+  JOINed to its key's row on the key alone: a hash join. This equals "no consenting record of the
+  key covers the reading" because consent_filter is monotone in the consent date — a reading
+  covered by some consent date is covered by the earliest (as_of_date: reading >= date; any_time:
+  any date) — and a key's row is unique, so each model row fails at most once. (The earlier form,
+  NOT EXISTS with the date comparison inside, was four to five times slower on DuckDB.) The join
+  on the key alone is also what lets a delta audit prove the test key-local
+  (runner/execute/key-local.ts: a CTE over the customers grouped by their key).
 #}
 {% macro test_consent(model, column_name, customers, customer_key='email', consent_column='share_with_research_as_of_date', reading_time=none, latest_by=none, identity=true) %}
 {%- set customer_id = canonical_email(customer_key) if identity else customer_key -%}
@@ -48,10 +58,11 @@ with consenting_customers as (
 {%- else %}
     select
         {{ customer_id }} as customer_key,
-        {{ consent_column }} as consent_date
+        min({{ consent_column }}) as consent_date
     from {{ customers }}
     where {{ customer_id }} is not null
       and {{ consent_column }} is not null
+    group by 1
 {%- endif %}
 )
 select
@@ -60,12 +71,10 @@ select
     m.{{ reading_time }} as {{ reading_time }}
 {%- endif %}
 from {{ model }} m
-where not exists (
-    select 1
-    from consenting_customers c
-    where c.customer_key = {{ model_id }}
+left join consenting_customers c
+    on c.customer_key = {{ model_id }}
+where c.customer_key is null
 {%- if reading_time %}
-      and {{ consent_filter('m.' ~ reading_time, 'c.consent_date') }}
+   or not coalesce({{ consent_filter('m.' ~ reading_time, 'c.consent_date') }}, false)
 {%- endif %}
-)
 {% endmacro %}

@@ -85,8 +85,10 @@ function keyColumnOfFilter(query: unknown, dim: RelationName, key: string): Prov
   if (extra) return { why: `the CTE over the dimension has ${extra}` };
   const [tag, select] = variant(query.body) ?? [];
   if (tag !== 'Select' || !isObj(select)) return { why: 'the CTE over the dimension is not one SELECT' };
-  const clause = only(select, ['projection', 'from', 'selection', 'top_before_distinct', 'window_before_qualify', 'flavor']);
+  const clause = only(select, ['projection', 'from', 'selection', 'group_by', 'having', 'top_before_distinct', 'window_before_qualify', 'flavor']);
   if (clause) return { why: `the CTE over the dimension has ${clause}` };
+  // a window spans other keys' rows (`count(*) over ()`): never key-local
+  if (hasWindow(select.projection) || hasWindow(select.having)) return { why: 'the CTE over the dimension has a window function' };
   const from = Array.isArray(select.from) ? select.from : [];
   if (from.length !== 1 || !isObj(from[0]) || !empty(from[0].joins)) return { why: 'the CTE over the dimension reads more than the dimension' };
   const [rt, rel] = variant(from[0].relation) ?? [];
@@ -108,7 +110,37 @@ function keyColumnOfFilter(query: unknown, dim: RelationName, key: string): Prov
   if (keyed.length !== 1) return { why: keyed.length ? 'the CTE over the dimension exposes its key twice' : 'the CTE over the dimension does not expose its key' };
   const name = keyed[0]!.name!;
   if (columns.filter((x) => x.name === name).length !== 1) return { why: `the CTE over the dimension has two columns named ${name}` };
+  // grouped: only by the key itself, so that each group (its aggregates, its HAVING) holds the rows of one key
+  if (!empty(select.group_by) || !empty(select.having)) {
+    const by = groupedBy(select.group_by);
+    if (by === undefined || by.length !== 1) return { why: 'the CTE over the dimension groups by more or other than its key' };
+    const [gt, gb] = variant(by[0]) ?? [];
+    const q = qualified(by[0]);
+    const ordinal = gt === 'Value' && isObj(gb) && isObj(gb.value) && Array.isArray(gb.value.Number) ? Number(gb.value.Number[0]) : undefined;
+    const byName = gt === 'Identifier' && isObj(gb) && typeof gb.value === 'string' ? lower(gb.value) : undefined;
+    // a bare name is the key column only when no other output column is named like it (an alias could stand for it)
+    const isKey =
+      (ordinal !== undefined && columns[ordinal - 1] === keyed[0]) ||
+      (byName === lower(key) && columns.every((x) => x === keyed[0] || x.name !== byName)) ||
+      (q !== undefined && q[0] === own && q[1] === lower(key));
+    if (!isKey) return { why: 'the CTE over the dimension groups by more or other than its key' };
+  }
   return { ok: name };
+}
+
+/** The expressions of a plain GROUP BY (no ROLLUP, CUBE, GROUPING SETS or ALL), or undefined. */
+function groupedBy(g: unknown): unknown[] | undefined {
+  if (!isObj(g) || !Array.isArray(g.Expressions)) return undefined;
+  const [exprs, modifiers] = g.Expressions as unknown[];
+  return Array.isArray(exprs) && empty(modifiers) ? exprs : undefined;
+}
+
+/** Whether an expression holds a window function (an OVER clause) anywhere. */
+function hasWindow(e: unknown): boolean {
+  if (Array.isArray(e)) return e.some(hasWindow);
+  if (!isObj(e)) return false;
+  if ('over' in e && !empty(e.over)) return true;
+  return Object.values(e).some(hasWindow);
 }
 
 /** The key column a reading of `table` (D itself, or a CTE over D) exposes, or why it is not a plain reading of D. */

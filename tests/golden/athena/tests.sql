@@ -156,39 +156,37 @@ having count(*) > 1
 with consenting_customers as (
     select
         nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM email)))), '') as customer_key,
-        share_with_research_as_of_date as consent_date
+        min(share_with_research_as_of_date) as consent_date
     from "stedi"."customer_trusted"
     where nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM email)))), '') is not null
       and share_with_research_as_of_date is not null
+    group by 1
 )
 select
     m.user_email as user_email,
     m.reading_time as reading_time
 from "stedi"."accelerometer_trusted" m
-where not exists (
-    select 1
-    from consenting_customers c
-    where c.customer_key = nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM m.user_email)))), '')
-      and (c.consent_date is not null and m.reading_time is not null and m.reading_time >= c.consent_date)
-)
+left join consenting_customers c
+    on c.customer_key = nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM m.user_email)))), '')
+where c.customer_key is null
+   or not coalesce((c.consent_date is not null and m.reading_time is not null and m.reading_time >= c.consent_date), false)
 
 -- consent_customer_curated_email_ref_customer_trusted_email (models/curated/curated.yml:24)
 with consenting_customers as (
     select
         nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM email)))), '') as customer_key,
-        share_with_research_as_of_date as consent_date
+        min(share_with_research_as_of_date) as consent_date
     from "stedi"."customer_trusted"
     where nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM email)))), '') is not null
       and share_with_research_as_of_date is not null
+    group by 1
 )
 select
     m.email as email
 from "stedi"."customer_curated" m
-where not exists (
-    select 1
-    from consenting_customers c
-    where c.customer_key = nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM m.email)))), '')
-)
+left join consenting_customers c
+    on c.customer_key = nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM m.email)))), '')
+where c.customer_key is null
 
 -- consent_customer_trusted_email_source_landing_customer_email_shareWithResearchAsOfDate_lastUpdateDate (models/trusted/trusted.yml:32)
 with consenting_customers as (
@@ -217,51 +215,47 @@ with consenting_customers as (
 select
     m.email as email
 from "stedi"."customer_trusted" m
-where not exists (
-    select 1
-    from consenting_customers c
-    where c.customer_key = nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM m.email)))), '')
-)
+left join consenting_customers c
+    on c.customer_key = nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM m.email)))), '')
+where c.customer_key is null
 
 -- consent_machine_learning_curated_subject_key_ref_customer_curated_subject_key_sensor_reading_time (models/curated/curated.yml:146)
 with consenting_customers as (
     select
         subject_key as customer_key,
-        share_with_research_as_of_date as consent_date
+        min(share_with_research_as_of_date) as consent_date
     from "stedi"."customer_curated"
     where subject_key is not null
       and share_with_research_as_of_date is not null
+    group by 1
 )
 select
     m.subject_key as subject_key,
     m.sensor_reading_time as sensor_reading_time
 from "stedi"."machine_learning_curated" m
-where not exists (
-    select 1
-    from consenting_customers c
-    where c.customer_key = m.subject_key
-      and (c.consent_date is not null and m.sensor_reading_time is not null and m.sensor_reading_time >= c.consent_date)
-)
+left join consenting_customers c
+    on c.customer_key = m.subject_key
+where c.customer_key is null
+   or not coalesce((c.consent_date is not null and m.sensor_reading_time is not null and m.sensor_reading_time >= c.consent_date), false)
 
 -- consent_step_trainer_trusted_serial_number_ref_customer_curated_serial_number_sensor_reading_time (models/trusted/trusted.yml:142)
 with consenting_customers as (
     select
         serial_number as customer_key,
-        share_with_research_as_of_date as consent_date
+        min(share_with_research_as_of_date) as consent_date
     from "stedi"."customer_curated"
     where serial_number is not null
       and share_with_research_as_of_date is not null
+    group by 1
 )
 select
     m.serial_number as serial_number,
     m.sensor_reading_time as sensor_reading_time
 from "stedi"."step_trainer_trusted" m
-where not exists (
-    select 1
-    from consenting_customers c
-    where c.customer_key = m.serial_number
-      and (c.consent_date is not null and m.sensor_reading_time is not null and m.sensor_reading_time >= c.consent_date)
-)
+left join consenting_customers c
+    on c.customer_key = m.serial_number
+where c.customer_key is null
+   or not coalesce((c.consent_date is not null and m.sensor_reading_time is not null and m.sensor_reading_time >= c.consent_date), false)
 
 -- expression_is_true_machine_learning_curated_length_subject_key_64 (models/curated/curated.yml:109)
 select * from "stedi"."machine_learning_curated" where not coalesce((length(subject_key) = 64), false)
