@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { compileForTarget } from '../../../runner/compiler/for-target.js';
 import { loadProject } from '../../../runner/project/load.js';
+import { random as rng } from '../../helpers/canonical-fuzz.js';
 
 /** The compiled consent test of step_trainer_trusted under a policy, reading the tables m and cust. */
 function compiledConsent(policy: string): string {
@@ -33,17 +34,6 @@ function notExistsForm(policy: string): string {
   select m.serial_number as serial_number, m.sensor_reading_time as sensor_reading_time
   from m_rows m
   where not exists (select 1 from consenting_customers c where c.customer_key = m.serial_number and ${covers})`;
-}
-
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('the consent test: the join on the key equals the NOT EXISTS form', () => {
