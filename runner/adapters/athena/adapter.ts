@@ -27,7 +27,7 @@ import type { Adapter, AdapterResponse, ErasureAccess, Audit, MaterializeResult,
 import { fillWindow } from '../../core/batches.js';
 import { EngineError } from '../types.js';
 import { removeStaged } from './cleanup.js';
-import { Catalog, foreignTableError, INPUTS_PARAM, isOwned, LOCATION_PARAM, ownerParams, PART_PREFIXES_PARAM, ROWS_PARAM, tableInputOf, type Owner } from './glue.js';
+import { Catalog, foreignTableError, INPUTS_PARAM, isOwned, LOCATION_PARAM, ownerParams, PART_PREFIXES_PARAM, partPrefixesOf, ROWS_PARAM, tableInputOf, type Owner } from './glue.js';
 import { ingestToAthena, landingNames, type LandingDeps } from './landing.js';
 import { s3LandingStore } from './landing-io.js';
 import type { LandingStore } from '../../landing/store.js';
@@ -41,8 +41,8 @@ import { athenaSettings, trimSlash, type AthenaSettings, type TableFormat } from
 import { createView, ctas, relation, seedSelect } from './sql.js';
 import { isStateUri, MB_STATE_PARAM, stateUri, type MbState } from './microbatch.js';
 import { buildRestated, type MbBuildDeps } from './microbatch-build.js';
-import { planMicrobatch, type Planned } from './microbatch-plan.js';
-import { buildHive, HIVE_MANIFEST_PARAM, orphanFiles, parseManifest, type HivePlan } from './microbatch-hive.js';
+import { planMicrobatch } from './microbatch-plan.js';
+import { buildHive, hivePlan, HIVE_MANIFEST_PARAM, orphanFiles, readManifest, versionPrefixOfFile } from './microbatch-hive.js';
 
 /** The AWS calls of the adapter (api.ts): the SDK clients (clients.ts) or the simulator. */
 export type AthenaClients = AwsApi;
@@ -183,13 +183,9 @@ export class AthenaAdapter implements Adapter {
     const published = await this.catalog.get(parts.name);
     if (published && !isOwned(published, this.owner)) return false;
     for (const v of await this.catalog.versions(parts.name)) {
-      let parts: string[];
-      try {
-        parts = JSON.parse(v.Table?.Parameters?.[PART_PREFIXES_PARAM] ?? '[]') as string[];
-      } catch {
-        return false;
-      }
-      const recorded = [v.Table?.Parameters?.[LOCATION_PARAM], v.Table?.StorageDescriptor?.Location, ...parts].filter((x): x is string => typeof x === 'string' && !!x).map((x) => `${trimSlash(x)}/`);
+      const parts = partPrefixesOf(v.Table);
+      if (!parts) return false;
+      const recorded = [v.Table?.Parameters?.[LOCATION_PARAM], v.Table?.StorageDescriptor?.Location, ...parts].filter((x): x is string => !!x).map((x) => `${trimSlash(x)}/`);
       if (recorded.includes(loc)) return false;
     }
     return true;
@@ -297,7 +293,7 @@ export class AthenaAdapter implements Adapter {
       if (node.config.begin !== undefined) throw new EngineError(`${what}: begin is not supported on the athena target yet; remove it or filter in the model's SQL`);
       const planned = await planMicrobatch({ query: this.recording(spent, what, signal), readText: (uri) => this.data.getText(uri), keepVersions: this.settings.keepVersions }, node, sql, format, previous, opts);
       // a Hive table replaces the files of its restated intervals (microbatch-hive.ts), whole builds included
-      if (format === 'hive' && (planned.restated || planned.state)) return buildHive(this.mbDeps(spent, what, signal), node, hivePlan(node, sql, opts, planned, previous), audit, opts);
+      if (format === 'hive' && (planned.restated || planned.state)) return buildHive(this.mbDeps(spent, what, signal), node, hivePlan(node, planned, previous), audit, opts);
       if (planned.restated) return buildRestated(this.mbDeps(spent, what, signal), node, planned.restated, audit, opts);
       mbState = planned.state;
       sql = fillWindow(sql, () => 'TRUE');
@@ -445,11 +441,9 @@ export class AthenaAdapter implements Adapter {
       if (drop.length === 0) return '';
       // a kept version reads its own prefix and, for a landing table, the prefixes of the parts it kept
       const partsOf = (v: (typeof keep)[number]) => {
-        try {
-          return JSON.parse(v.Table?.Parameters?.[PART_PREFIXES_PARAM] ?? '[]') as string[];
-        } catch {
-          throw new Error(`the ${PART_PREFIXES_PARAM} of a version of ${name} cannot be read`);
-        }
+        const parts = partPrefixesOf(v.Table);
+        if (!parts) throw new Error(`the ${PART_PREFIXES_PARAM} of a version of ${name} cannot be read`);
+        return parts;
       };
       const kept = new Set([current, ...reads, ...keep.map((v) => v.Table?.Parameters?.[LOCATION_PARAM]), ...keep.flatMap(partsOf)].filter((x): x is string => !!x));
       const prefixes = new Set<string>();
@@ -487,8 +481,7 @@ export class AthenaAdapter implements Adapter {
     const manifestOf = async (t: Table | undefined, required: boolean): Promise<string[]> => {
       const uri = t?.Parameters?.[HIVE_MANIFEST_PARAM];
       if (!uri) return [];
-      const text = await this.data.getText(uri);
-      const entries = text === undefined ? undefined : parseManifest(text);
+      const entries = await readManifest((u) => this.data.getText(u), uri);
       if (!entries && required) throw new Error(`the manifest ${uri} of a kept version cannot be read`);
       return entries ?? [];
     };
@@ -498,7 +491,7 @@ export class AthenaAdapter implements Adapter {
     const owned = new Map<string, Promise<boolean>>();
     const out: string[] = [];
     for (const f of orphanFiles(droppedLists, keptLists)) {
-      const prefix = /^(.*\/v=[^/]+\/)stedi_interval=[^/]+\/[^/]+$/.exec(f)?.[1];
+      const prefix = versionPrefixOfFile(f);
       if (!prefix || deletedPrefixes.has(prefix) || !isStediVersionLocation(this.settings.s3DataDir, prefix)) continue;
       if (!owned.has(prefix)) owned.set(prefix, this.data.owns(prefix));
       if (await owned.get(prefix)) out.push(f);
@@ -536,15 +529,3 @@ function awsSetupError(e: unknown, what: string): unknown {
   return e;
 }
 
-/** What a Hive microbatch build rewrites: the restated intervals (and keys) of `planned`, or every interval. */
-function hivePlan(node: ModelNode, sql: string, opts: PublishOptions, planned: Planned, previous: Table | undefined): HivePlan {
-  const size = String(node.config.batch_size) as 'hour' | 'day';
-  const r = planned.restated;
-  if (r) {
-    if (!r.entries) throw new EngineError(`internal: ${node.name}: a Hive microbatch plan without the published version's files`);
-    return { spec: r.spec, size, state: r.state, previous: r.previous, incremental: { entries: r.entries, restate: r.restate ?? { ranges: [], withNull: false, keys: [] }, intervals: r.intervals } };
-  }
-  const column = opts.microbatch?.restateColumn;
-  const spec = { full: sql, batch: opts.incrementalSql ?? sql, eventTime: String(node.config.event_time), ...(column ? { restateColumn: column } : {}) };
-  return { spec, size, state: planned.state!, ...(previous ? { previous } : {}), why: planned.why };
-}

@@ -104,6 +104,16 @@ export const STATE_PARAM = 'stedi_state';
 /** A landing table's version prefixes whose parts it reads (JSON array): pruning keeps them. */
 export const PART_PREFIXES_PARAM = 'stedi_part_prefixes';
 
+/** The prefixes a table version reads files from (`stedi_part_prefixes`); undefined when the parameter is not a JSON list of strings. */
+export function partPrefixesOf(t: Params): string[] | undefined {
+  try {
+    const v = JSON.parse(t?.Parameters?.[PART_PREFIXES_PARAM] ?? '[]') as unknown;
+    return Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The landing table of a source, or the table of its rejects, under a Glue name. */
 export function landingTableSpec(node: SourceNode, kind: 'accepted' | 'rejects', name: string): JsonTableSpec {
   const what = `source ${node.source_name}.${node.name}`;

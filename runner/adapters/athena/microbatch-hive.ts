@@ -31,6 +31,7 @@ import { EngineError, type Audit, type MaterializeResult, type PublishOptions } 
 import { INPUTS_PARAM, LOCATION_PARAM, ownerParams, PART_PREFIXES_PARAM, ROWS_PARAM, SYMLINK_INPUT_FORMAT, tableInputOf } from './glue.js';
 import { MB_STATE_PARAM, stateUri, type MbState } from './microbatch.js';
 import type { MbBuildDeps } from './microbatch-build.js';
+import type { Planned } from './microbatch-plan.js';
 import { inIntervals, inKeys, intervalSql, type BatchSpec, type Restate } from './microbatch-sql.js';
 import { candidateName, versionLocation } from './names.js';
 import { statsOf } from './query.js';
@@ -56,6 +57,17 @@ export function intervalOfFile(uri: string): string | undefined {
   if (m[1] === HIVE_NULL) return NULL_INTERVAL;
   // interval starts are whole hours or days of epoch milliseconds (negative before 1970); -1 is the stray folder
   return /^-?\d+$/.test(m[1]!) && m[1] !== String(STRAY) ? m[1] : undefined;
+}
+
+/** The version prefix (`…/v=<version>/`) an interval file lies in, or undefined. */
+export function versionPrefixOfFile(uri: string): string | undefined {
+  return /^(.*\/v=[^/]+\/)stedi_interval=[^/]+\/[^/]+$/.exec(uri)?.[1];
+}
+
+/** A version's files from its manifest at `uri`; undefined when it is missing (not an empty table: its files are unknown) or not one stedi wrote. */
+export async function readManifest(readText: (uri: string) => Promise<string | undefined>, uri: string): Promise<string[] | undefined> {
+  const text = await readText(uri);
+  return text === undefined ? undefined : parseManifest(text);
 }
 
 /** A manifest's entries, or undefined when one is not a file of an interval (a manifest stedi did not write). */
@@ -226,7 +238,7 @@ export async function buildHive(d: MbBuildDeps, node: ModelNode, p: HivePlan, au
     }
     entries = [...kept, ...fresh];
     await d.data.putText(manifestUri, entries.map((e) => `${e}\n`).join(''), 'text/plain');
-    const prefixes = [...new Set([location, ...entries.map((e) => e.replace(/stedi_interval=[^/]+\/[^/]+$/, ''))])];
+    const prefixes = [...new Set([location, ...entries.map((e) => versionPrefixOfFile(e)!)])];
     const params: Record<string, string> = {
       ...ownerParams(d.owner),
       stedi_node: node.unique_id,
@@ -259,4 +271,16 @@ export async function buildHive(d: MbBuildDeps, node: ModelNode, p: HivePlan, au
     ? `${p.incremental.intervals} interval${p.incremental.intervals === 1 ? '' : 's'} restated${keysNote}; ${n} interval${n === 1 ? '' : 's'} rewritten, ${kept.length} file${kept.length === 1 ? '' : 's'} kept`
     : `built whole: ${p.why ?? 'every interval'}; ${n} interval${n === 1 ? '' : 's'} written`;
   return { published: true, response: { message: `OK hive table at ${location} (microbatch: ${how})${pruned}${cleanup}`, rows_affected: rows, ...statsOf(done) } };
+}
+
+/** What a Hive microbatch build rewrites: the restated intervals (and keys) of `planned`, or every interval. */
+export function hivePlan(node: ModelNode, planned: Planned, previous: Table | undefined): HivePlan {
+  const size = String(node.config.batch_size) as 'hour' | 'day';
+  const r = planned.restated;
+  if (r) {
+    if (!r.entries) throw new EngineError(`internal: ${node.name}: a Hive microbatch plan without the published version's files`);
+    return { spec: r.spec, size, state: r.state, previous: r.previous, incremental: { entries: r.entries, restate: r.restate ?? { ranges: [], withNull: false, keys: [] }, intervals: r.intervals } };
+  }
+  if (!planned.state || !planned.spec) throw new EngineError(`internal: ${node.name}: a Hive microbatch plan without the state of its inputs`);
+  return { spec: planned.spec, size, state: planned.state, ...(previous ? { previous } : {}), why: planned.why };
 }
