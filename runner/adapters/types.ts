@@ -63,6 +63,24 @@ export interface Candidate {
      */
     keyed?: { relation: string; key: string; column: string; baseline: string }[];
   };
+  /**
+   * The versions of the relations the gate may compare (partition-local audits,
+   * runner/execute/partition-delta.ts): absent where the target cannot name a version's files.
+   */
+  versions?: VersionFiles;
+}
+
+/** The files of kept versions of published relations, as the gate's connection sees them. */
+export interface VersionFiles {
+  /**
+   * The data files of the version of `relation` whose content token is `token` — the one this
+   * connection publishes (the candidate, for the node under audit) or one kept in history — and
+   * the token of the one published here (`token` omitted). Undefined when that version is not
+   * kept or a file of it is gone.
+   */
+  files(relation: string, token?: string): Promise<{ token: string; files: string[] } | undefined>;
+  /** SQL reading `columns` of exactly `files` (no row when `files` is empty; `relation` gives the columns then). */
+  read(files: string[], columns: string[], relation: string): string;
 }
 
 /**
@@ -131,6 +149,8 @@ export interface RecordedTest {
   /** Masked sample rows (only a warn has any). */
   sample?: Record<string, unknown>[];
   recorded_at?: string;
+  /** The content token of each relation the test read (by unique_id), as its key was computed: partition-local audits diff against them. */
+  inputs?: Record<string, string>;
 }
 
 /** Where an adapter keeps test results for reuse; `engine` names the engine and its version (results of another engine are not reused). */

@@ -84,6 +84,7 @@ export async function prepareBookkeeping(c: DuckDBConnection): Promise<void> {
   for (const col of LANDING_FILES_ADDED) await c.run(`ALTER TABLE _stedi.landing_files ADD COLUMN IF NOT EXISTS ${col}`);
   await c.run(LANDING_STATE_DDL);
   await c.run(TEST_RESULTS_DDL);
+  await c.run(`ALTER TABLE _stedi.test_results ADD COLUMN IF NOT EXISTS inputs VARCHAR`);
 }
 
 /** Data test results kept for reuse (runner/execute/reuse.ts); counts and masked samples only. */

@@ -21,7 +21,7 @@ export function duckdbReuseStore(withConnection: <T>(fn: (c: DuckDBConnection) =
       return engine;
     },
     async testResults() {
-      const rows = await withConnection(async (c) => toQueryResult(await c.runAndReadAll('SELECT test, reuse_key, status, failures, message, sample, recorded_at FROM _stedi.test_results')).rows);
+      const rows = await withConnection(async (c) => toQueryResult(await c.runAndReadAll('SELECT test, reuse_key, status, failures, message, sample, recorded_at, inputs FROM _stedi.test_results')).rows);
       const out = new Map<string, RecordedTest>();
       for (const r of rows) {
         if (r.status !== 'pass' && r.status !== 'warn') continue;
@@ -33,13 +33,15 @@ export function duckdbReuseStore(withConnection: <T>(fn: (c: DuckDBConnection) =
           message: String(r.message ?? ''),
           ...(typeof r.sample === 'string' ? { sample: JSON.parse(r.sample) as Record<string, unknown>[] } : {}),
           ...(r.recorded_at ? { recorded_at: String(r.recorded_at) } : {}),
+          ...(typeof r.inputs === 'string' ? { inputs: JSON.parse(r.inputs) as Record<string, string> } : {}),
         });
       }
       return out;
     },
     recordTest(r) {
       const sample = r.sample?.length ? lit(JSON.stringify(r.sample)) : 'NULL';
-      return write(`INSERT OR REPLACE INTO _stedi.test_results VALUES (${lit(r.test)}, ${lit(r.key)}, ${lit(r.status)}, ${r.failures}, ${lit(r.message)}, ${sample}, now())`);
+      const inputs = r.inputs ? lit(JSON.stringify(r.inputs)) : 'NULL';
+      return write(`INSERT OR REPLACE INTO _stedi.test_results (test, reuse_key, status, failures, message, sample, recorded_at, inputs) VALUES (${lit(r.test)}, ${lit(r.key)}, ${lit(r.status)}, ${r.failures}, ${lit(r.message)}, ${sample}, now(), ${inputs})`);
     },
     dropTest(test) {
       return write(`DELETE FROM _stedi.test_results WHERE test = ${lit(test)}`);
