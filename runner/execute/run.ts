@@ -15,6 +15,15 @@ import { isMicrobatch, microbatchPlan } from './microbatch.js';
 import { contentTokens, materializeKey, recordedKey, recordOf, testKey, unitTestKey } from './reuse.js';
 import { deltaTestSql } from './delta-test.js';
 import { keyLocal } from './key-local.js';
+import { partitionAudit, pinnedForm } from './partition-delta.js';
+
+/** How a gate test runs on less than the whole: the SQL, what to say, and (partition-local audits) what it reads. */
+interface Delta {
+  sql: string;
+  note: string;
+  prepare?: (q: Queryable, signal?: AbortSignal) => Promise<string>;
+  cleanup?: (q: Queryable) => Promise<void>;
+}
 
 export interface ExecOptions {
   threads: number;
@@ -85,19 +94,30 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
     return { unique_id: node.unique_id, name: node.name, resource_type: node.resource_type, started_at: start.toISOString(), completed_at: end.toISOString(), execution_time: (end.getTime() - start.getTime()) / 1000, ...body };
   };
 
-  /** `delta`: the test's SQL on only the rows the candidate adds (a delta audit), with what to say about it. */
-  const testOn = (q: Queryable, t: TestNode, signal: AbortSignal, delta?: { sql: string; note: string }) =>
+  /**
+   * `delta`: the test's SQL on only the rows the candidate adds (a delta audit) or on the
+   * partitions whose inputs changed (a partition-local audit, `prepare` creating what it reads),
+   * with what to say about it.
+   */
+  const testOn = (q: Queryable, t: TestNode, signal: AbortSignal, delta?: Delta) =>
     timed(t, async () => {
       if (opts.empty) {
         await q.query(`select * from (\n${t.compiled_code}\n) as stedi_test limit 0`, signal);
         return { status: 'pass', message: 'its SQL runs on zero rows; not judged (--empty)' };
       }
-      const o = await runDataTest(q, manifest, t, signal, delta?.sql);
+      let note = delta?.note ?? '';
+      let o: Awaited<ReturnType<typeof runDataTest>>;
+      try {
+        if (delta?.prepare) note = await delta.prepare(q, signal);
+        o = await runDataTest(q, manifest, t, signal, delta?.sql);
+      } finally {
+        await delta?.cleanup?.(q);
+      }
       const promoted = !!opts.warnError && o.status === 'warn';
       const status: NodeStatus = promoted ? 'fail' : o.status;
       const failing = o.failures ? customMessage(t, o.sample[0]) ?? `${o.failures} failing row${o.failures === 1 ? '' : 's'}` : 'pass';
       const said = promoted ? `${failing} (${WARN_ERROR})` : failing;
-      return { status, message: delta ? `${said} ${delta.note}` : said, failures: o.failures, ...(o.sample.length ? { sample: o.sample } : {}), ...(o.stats ? { adapter_response: { ...o.stats } } : {}), ...(promoted ? { warn_error: true } : {}), ...(delta ? { delta: true } : {}) };
+      return { status, message: delta ? `${said} ${note}` : said, failures: o.failures, ...(o.sample.length ? { sample: o.sample } : {}), ...(o.stats ? { adapter_response: { ...o.stats } } : {}), ...(promoted ? { warn_error: true } : {}), ...(delta ? { delta: true } : {}) };
     });
 
   /**
@@ -121,6 +141,23 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
     const keyed = keyedBaseline(t, model.relation, c.delta.keyed ?? [], before);
     if (!keyed || testKey(manifest, t, { ...reuse, tokens: keyed.tokens }).ok !== rec.key) return undefined;
     return { sql: sql.ok, note: `${note}, and ${keyed.names.join(', ')} changed only for keys the build restated)` };
+  };
+
+  /**
+   * A partition-local audit (runner/execute/partition-delta.ts): the pinned test on the partitions
+   * whose inputs differ from the versions it last passed on (recorded with its result, and
+   * checked against its key), when every one of those versions is still kept. The candidate must
+   * keep parts of the published version: a model rebuilt whole is audited whole.
+   */
+  const partitionDelta = async (t: TestNode, c: Candidate, before: Map<string, string> | undefined): Promise<Delta | undefined> => {
+    if (!reuse || !before || !c.delta || !c.versions || !mayReuse) return undefined;
+    const rec = reuse.recorded.get(t.unique_id);
+    if (!rec?.inputs) return undefined;
+    const form = pinnedForm(manifest, t);
+    if (form.ok === undefined) return undefined;
+    if (testKey(manifest, t, { ...reuse, tokens: new Map(Object.entries(rec.inputs)) }).ok !== rec.key) return undefined;
+    const p = await partitionAudit(form.ok, rec, before, c.versions);
+    return p.ok ? { sql: p.ok.sql, note: '', prepare: p.ok.prepare, cleanup: p.ok.cleanup } : undefined;
   };
 
   /**
@@ -190,8 +227,11 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
   const keep = async (t: TestNode, r: NodeResult, signal: AbortSignal, known?: Map<string, string>) => {
     if (!reuse) return;
     if (r.status !== 'pass' && r.status !== 'warn') return reuse.store.dropTest(t.unique_id);
-    const k = testKey(manifest, t, { ...reuse, tokens: known ?? contentTokens(manifest, await publishedNow(signal)) });
-    if (k.ok !== undefined) await reuse.store.recordTest({ test: t.unique_id, key: k.ok, status: r.status, failures: r.failures ?? 0, message: r.message, ...(r.sample?.length ? { sample: r.sample } : {}) });
+    const tokens = known ?? contentTokens(manifest, await publishedNow(signal));
+    const k = testKey(manifest, t, { ...reuse, tokens });
+    // the versions it read, by their tokens: a partition-local audit diffs against them
+    const inputs = Object.fromEntries(t.depends_on.flatMap((id) => (tokens.has(id) ? [[id, tokens.get(id)!]] : [])));
+    if (k.ok !== undefined) await reuse.store.recordTest({ test: t.unique_id, key: k.ok, status: r.status, failures: r.failures ?? 0, message: r.message, ...(r.sample?.length ? { sample: r.sample } : {}), inputs });
   };
 
   const tasks = steps.map((s) => ({
@@ -285,7 +325,7 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
         const m = await adapter.materialize(s.node, sql, async (q, c) => {
           refused = guard(s.node, c);
           if (refused !== undefined) return false;
-          for (const t of s.audit) auditResults.push(await testOn(q, t, signal, deltaAudit(t, c, before)));
+          for (const t of s.audit) auditResults.push(await testOn(q, t, signal, deltaAudit(t, c, before) ?? (await partitionDelta(t, c, before))));
           // fail closed: only tests that ran and passed (or only warned) let the version through;
           // a test that errored or was cancelled by a stop proves nothing
           return !stopped() && auditResults.every((a) => a.status === 'pass' || a.status === 'warn');

@@ -71,8 +71,8 @@ describe('delta audits', () => {
     expect(range.message).toMatch(/this build adds/);
     expect(consent.delta, consent.message).toBe(true);
     expect(consent.status).toBe('pass');
-    // not row-wise: run whole
-    for (const r of rs.filter((x) => x.resource_type === 'test' && /^(unique|same_customer_pairs|row_count|accepted_values)_/.test(x.name))) expect(r.delta, r.name).toBeUndefined();
+    // not row-wise: run whole (same_customer_pairs is partition-local: its own block below)
+    for (const r of rs.filter((x) => x.resource_type === 'test' && /^(unique|row_count|accepted_values)_/.test(x.name))) expect(r.delta, r.name).toBeUndefined();
     expect(await whole(dir, [RANGE, CONSENT])).toEqual({ [RANGE]: 1, [CONSENT]: 0 });
   });
 
@@ -164,5 +164,47 @@ describe('keyed delta audits (runner/execute/key-local.ts)', () => {
     const consent = byName(rs, MLC_CONSENT);
     expect(consent.status).toBe('pass');
     expect(consent.delta, consent.message).toBeUndefined();
+  });
+});
+
+describe('partition-local audits (runner/execute/partition-delta.ts)', () => {
+  const dir = project();
+  const pairs = (rs: NodeResult[]) => rs.find((r) => r.name.startsWith('same_customer_pairs_'))!;
+  const ADA_SERIAL = '5eed0001-0000-4000-8000-000000000001';
+  const at = async (t: number) => Number((await query(dir, `select count(*) as n from curated.machine_learning_curated where sensor_reading_time = ${t}`))[0]!.n);
+
+  it('new paired readings of one customer: same_customer_pairs runs on her partitions only, and agrees with the whole test', async () => {
+    expect(pairs(await run(dir, ['build'])).delta).toBeUndefined();
+    const t = 1700172905000;
+    deliver(dir, 'step_trainer/landing/step_trainer-1701100000000.json', [{ sensorReadingTime: t, serialNumber: ADA_SERIAL, distanceFromObject: 222 }]);
+    deliver(dir, 'accelerometer/landing/accelerometer-1701100000000.json', [{ user: 'Ada.Stone@example.com', timestamp: t, x: 0.5, y: 0.25, z: 0.125 }]);
+    const rs = await run(dir, ['build']);
+    const p = pairs(rs);
+    expect(p.delta, p.message).toBe(true);
+    expect(p.status).toBe('pass');
+    expect(p.message).toMatch(/on the 0 hours and 1 customer whose inputs changed since it passed/);
+    expect(await at(t)).toBe(1);
+    expect(await whole(dir, [p.name])).toEqual({ [p.name]: 0 });
+  });
+
+  it('a customer withdraws: the customers are diffed too, and her partitions are audited', async () => {
+    deliver(dir, 'customer/landing/customer-1701200000000.json', [
+      { customerName: 'Ada Stone', email: 'Ada.Stone@example.com', phone: '5550100101', birthDay: '1985-04-12', serialNumber: ADA_SERIAL, registrationDate: 1699913600000, lastUpdateDate: 1701200000000, shareWithResearchAsOfDate: null, shareWithPublicAsOfDate: null, shareWithFriendsAsOfDate: null },
+    ]);
+    const rs = await run(dir, ['build']);
+    const p = pairs(rs);
+    expect(p.delta, p.message).toBe(true);
+    expect(p.status).toBe('pass');
+    expect(p.message).toMatch(/customers? whose inputs changed/);
+    expect(await at(1700172905000)).toBe(0);
+    expect(await whole(dir, [p.name])).toEqual({ [p.name]: 0 });
+  });
+
+  it('--full-refresh and --no-reuse audit it whole', async () => {
+    for (const flag of ['--full-refresh', '--no-reuse']) {
+      const p = pairs(await run(dir, ['build', flag]));
+      expect(p.delta, `${flag}: ${p.message}`).toBeUndefined();
+      expect(p.status).toBe('pass');
+    }
   });
 });
