@@ -12,6 +12,10 @@
  *      table, rejects table and zone table must hold the same rows (count and an order-free
  *      checksum of every row) — the warm build is only counted when it is right.
  *
+ *   After the +1% build, `same_customer_pairs` is run whole on the same lake (`stedi test`),
+ *   beside its time in the build (partition-local when it could be: runner/execute/partition-delta.ts);
+ *   the two must count the same failing rows. The slowest nodes of each build are kept too.
+ *
  *   5. beside it, dbt-duckdb running the same models incrementally (bench/lib/dbt-incremental.ts:
  *      the three reading tables as dbt microbatch models by hour): its full build of the models as
  *      tables (timed: the denominator), the incremental tables filled (not timed), then the +1%
@@ -66,8 +70,11 @@ export async function warmBench(sizes: Size[]): Promise<void> {
       const r = await stediRun(project, root, ['build', ...extra], 'bench', { keepLake: label !== 'cold' });
       const bad = r.results.results.filter((x) => x.status === 'error' || x.status === 'fail' || x.status === 'skipped');
       if (bad.length) throw new Error(`${label}: ${bad.map((x) => `${x.unique_id} ${x.status}`).join(', ')}`);
-      return { wall_s: r.wall_s, sources_s: breakdown(r).sources_s };
+      // the slowest nodes: where a warm build still spends its time
+      const slowest = [...r.results.results].sort((a, b) => b.execution_time - a.execution_time).slice(0, 6).map((x) => ({ name: x.name, s: x.execution_time }));
+      return { wall_s: r.wall_s, sources_s: breakdown(r).sources_s, slowest, results: r.results.results };
     };
+    const plain = ({ results: _results, ...rest }: Awaited<ReturnType<typeof build>>) => rest;
     const cold = await build('cold');
     // nothing new: every model, seed and test is reused (runner/execute/reuse.ts); sources list their files
     const same = await build('no new file');
@@ -92,6 +99,15 @@ export async function warmBench(sizes: Size[]): Promise<void> {
     }
     const addOne = await build('+1% new files');
     const afterAdd = await fingerprint(project);
+    // same_customer_pairs in that build (partition-local when its inputs allow) beside the same
+    // test run whole on the same lake right after (`stedi test` always runs whole)
+    const pairsIn = addOne.results.find((x) => x.name.startsWith('same_customer_pairs_'));
+    let pairs: Record<string, unknown> | undefined;
+    if (pairsIn) {
+      log(`${size.name}: same_customer_pairs run whole on the +1% lake`);
+      const whole = (await stediRun(project, root, ['test', '--select', pairsIn.name], 'bench', { keepLake: true })).results.results.find((x) => x.name === pairsIn.name);
+      pairs = { in_build_s: pairsIn.execution_time, in_build: pairsIn.message, in_build_partition_local: !!pairsIn.delta, whole_s: whole?.execution_time, whole_failures: whole?.failures, in_build_failures: pairsIn.failures };
+    }
     const fullAdd = await build('full refresh (+1%)', ['--full-refresh']);
     const sameAdd = JSON.stringify(afterAdd) === JSON.stringify(await fingerprint(project));
     let dbt: Record<string, unknown> | undefined;
@@ -117,7 +133,7 @@ export async function warmBench(sizes: Size[]): Promise<void> {
     const fullChange = await build('full refresh (changed)', ['--full-refresh']);
     const sameChange = JSON.stringify(afterChange) === JSON.stringify(await fingerprint(project));
 
-    rows.push({ size: size.name, cold, no_new_file: same, no_new_file_without_reuse: noReuse, add_one_percent: addOne, full_refresh_after_add: fullAdd, one_changed_file: change, full_refresh_after_change: fullChange, same_as_full_refresh: { add: sameAdd, change: sameChange }, ...(dbt ? { dbt_incremental: dbt } : {}) });
+    rows.push({ size: size.name, cold: plain(cold), no_new_file: plain(same), no_new_file_without_reuse: plain(noReuse), add_one_percent: plain(addOne), full_refresh_after_add: plain(fullAdd), one_changed_file: plain(change), full_refresh_after_change: plain(fullChange), same_as_full_refresh: { add: sameAdd, change: sameChange }, ...(pairs ? { same_customer_pairs_after_add: pairs } : {}), ...(dbt ? { dbt_incremental: dbt } : {}) });
     fs.rmSync(root, { recursive: true, force: true });
   }
   addSection(
@@ -131,6 +147,21 @@ export async function warmBench(sizes: Size[]): Promise<void> {
       ]),
     ),
   );
+  const withPairs = rows.filter((r: any) => r.same_customer_pairs_after_add);
+  if (withPairs.length) {
+    addSection(
+      table(
+        'The +1% build: `same_customer_pairs` as the build ran it (on the partitions whose inputs changed, when it could) beside the same test run whole on the same lake right after (seconds), and the slowest nodes of that build',
+        ['size', 'in the build', 'partition-local', 'whole', 'in the build ÷ whole', 'failures (build, whole)', 'slowest nodes of the +1% build'],
+        withPairs.map((r: any) => {
+          const p = r.same_customer_pairs_after_add;
+          return [r.size, p.in_build_s, p.in_build_partition_local ? 'yes' : 'no', p.whole_s, p.in_build_s / p.whole_s, `${p.in_build_failures}, ${p.whole_failures}`, r.add_one_percent.slowest.map((x: any) => `${x.name} ${x.s.toFixed(2)}`).join('; ')];
+        }),
+      ),
+    );
+    const disagree = withPairs.filter((r: any) => r.same_customer_pairs_after_add.in_build_failures !== r.same_customer_pairs_after_add.whole_failures);
+    if (disagree.length) throw new Error(`same_customer_pairs counted differently in the build and whole at ${disagree.map((r) => String(r.size)).join(', ')}`);
+  }
   const withDbt = rows.filter((r: any) => r.dbt_incremental);
   if (withDbt.length) {
     addSection(
