@@ -35,7 +35,9 @@
  *      dirty keys claim (a serial's only owner can be the one claiming it) or to the dirty hours;
  *      the phone rows to the dirty keys' emails or the dirty hours; the customers are read whole.
  * Whether an hour is dirtied whole or through its keys is only a matter of cost (HOUR_KEYS);
- * either way every touched partition is in D.
+ * either way every touched partition is in D. The hours are computed from the times as numbers:
+ * times of another type (text, TIMESTAMP) make `prepare` fail at binding, and the gate then runs
+ * the test whole (runner/execute/run.ts), never on a restriction it could not build.
  *
  * Trusted, not parsed: proving this locality from arbitrary SQL is beyond the row-wise prover, so
  * it is pinned to the test's exact compiled form — its SQL with the four relations replaced by
