@@ -186,6 +186,37 @@ describe('incremental_strategy: microbatch (DuckDB)', () => {
     expect((fs.readdirSync(path.join(dir, 'lake'), { recursive: true }) as string[]).some((f) => f.includes('people') && f.endsWith('.parquet'))).toBe(true);
   }, 120_000);
 
+  it('a person new to the dimension: her rows are added as a part beside the kept ones, at most 8 parts per interval', async () => {
+    const people = (n: number) => `id,consent\nann,true\n${Array.from({ length: 10 }, (_, i) => `p${i + 1},${i < n}`).join('\n')}\n`;
+    const dir = project({ 'models/by_person.sql': BY_PERSON, 'models/daily.sql': DAILY }, people(0));
+    deliver(dir, 'a.json', [ev('ann', D0 + 5), ev('ann', D0 + DAY + 5), ...Array.from({ length: 10 }, (_, i) => ev(`p${i + 1}`, D0 + 10 + i))]);
+    await buildAndCompare(dir);
+    const parts = async () => {
+      const r = await query(dir, `select parts from _stedi.published where identifier = 'by_person'`);
+      return JSON.parse(String(r[0]!.parts)) as string[];
+    };
+    const first = await parts();
+    expect(first).toHaveLength(2);
+    for (let n = 1; n <= 10; n++) {
+      write(dir, 'seeds/people_seed.csv', people(n));
+      const r = await stedi(dir, ['build']);
+      expect(r.code, explain(r)).toBe(0);
+      const now = await parts();
+      const day0 = now.filter((p) => p.includes(`__stedi_interval=${D0}/`));
+      if (n <= 7) {
+        // p1..p7: one more part each for the first day; the parts kept are the same files
+        expect(message(dir, 'by_person'), `step ${n}`).toMatch(/0 intervals rebuilt, 1 key restated, 1 interval given the restated keys' rows as a new part, 1 kept/);
+        expect(day0).toHaveLength(n + 1);
+        expect(now).toEqual(expect.arrayContaining(first));
+      } else {
+        // the bound: an interval with 8 parts is rewritten into one, then gains parts again
+        expect(day0.length, `step ${n}`).toBeLessThanOrEqual(8);
+      }
+    }
+    expect((await parts()).filter((p) => p.includes(`__stedi_interval=${D0}/`))).toHaveLength(3);
+    await buildAndCompare(dir);
+  });
+
   it('lookback: the intervals before the newest changed one are rebuilt too', async () => {
     const dir = project({ 'models/by_person.sql': BY_PERSON.replace('lookback=0', 'lookback=2'), 'models/daily.sql': DAILY }, 'id,consent\nann,true\n');
     deliver(dir, 'a.json', [ev('ann', D0 + 5), ev('ann', D0 + DAY + 5), ev('ann', D0 + 2 * DAY + 5), ev('ann', D0 + 3 * DAY + 5)]);

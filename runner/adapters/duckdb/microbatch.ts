@@ -16,7 +16,9 @@
  *     of each row's JSON; only md5 hashes of the keys are stored, never a key). Keys whose
  *     fingerprint changed (rows changed, appeared or disappeared: a consent withdrawn, given or
  *     moved, a customer record gone, a serial that became ambiguous) are restated: their rows
- *     leave every interval and the model's SQL over all intervals gives their rows again.
+ *     leave every interval and the model's SQL over all intervals gives their rows again. An
+ *     interval whose kept parts hold none of their rows (a customer new to the dimension) keeps
+ *     its parts and gains one with the keys' rows (MAX_PARTS_PER_INTERVAL bounds how many).
  *   - anything stedi cannot compare (no state, another SQL or config, a dimension without a
  *     key that changed, an event-time input that is not made of parts and changed, a part without
  *     its interval) rebuilds the model whole, and the build says why.
@@ -66,6 +68,13 @@ interface Ctx {
 }
 
 const ALL: Range[] = [{ start: -8.64e15, end: Infinity }];
+
+/**
+ * An interval that only gains rows (a restated key with no row in its kept parts, e.g. a customer
+ * who just reached the dimension) gets them as one more part beside its kept ones, until it has
+ * this many parts; then it is rewritten into one (so a table's file count stays bounded).
+ */
+const MAX_PARTS_PER_INTERVAL = 8;
 
 /** The model's SQL with every event-time input read through `ranges` (from begin) and, when asked, its NULL interval. */
 function windowed(ctx: Ctx, sql: string, ranges: Range[], withNull: boolean): string {
@@ -217,6 +226,7 @@ export async function writeMicrobatch(c: DuckDBConnection, node: ModelNode, sql:
   const tmp = path.join(dir, '_state');
   const pieces: string[] = [];
   let touched = new Set<string>();
+  let gainOnly = new Set<string>();
   if (ranges.length || withNull) {
     // the intervals asked for, rebuilt whole (with every key, under the dimensions of now)
     const file = path.join(tmp, 'window.parquet');
@@ -243,10 +253,19 @@ export async function writeMicrobatch(c: DuckDBConnection, node: ModelNode, sql:
     await c.run(`COPY (SELECT q.*, ${iv('q')} AS __stedi_interval FROM (\n${windowed(ctx, sql.full, ALL, true)}\n) q WHERE ${match.length ? match.join(' OR ') : 'FALSE'}) TO ${lit(file)} (FORMAT parquet)`);
     const keyedIntervals = (await rows(c, `SELECT DISTINCT __stedi_interval AS i FROM read_parquet(${lit(file)}, hive_partitioning = false)`)).map((r) => intervalName(r.i));
     const holding = kept.length ? (await rows(c, `SELECT DISTINCT filename AS f FROM read_parquet([${kept.map(lit).join(', ')}], hive_partitioning = false, filename = true) p WHERE ${hashed('p')} IN (SELECT k FROM read_parquet(${lit(keysFile)}, hive_partitioning = false))`)).map((r) => partInterval(String(r.f))!) : [];
-    const rekeyed = new Set([...keyedIntervals, ...holding].filter((i) => !inBatch(i)));
+    // an interval whose kept parts hold a row of a restated key is rewritten (its other rows and
+    // the keys' rows of now); one whose kept parts hold none of them only gains the keys' rows of
+    // now, as a part beside the kept ones (the same rows: nothing of the keys is in the kept
+    // parts) — unless it already has MAX_PARTS_PER_INTERVAL parts, then it is rewritten into one
+    const partCount = new Map<string, number>();
+    for (const p of kept) partCount.set(partInterval(p)!, (partCount.get(partInterval(p)!) ?? 0) + 1);
+    const held = new Set(holding);
+    const rekeyed = new Set([...keyedIntervals, ...holding].filter((i) => !inBatch(i) && (held.has(i) || (partCount.get(i) ?? 0) >= MAX_PARTS_PER_INTERVAL)));
+    gainOnly = new Set(keyedIntervals.filter((i) => !inBatch(i) && !rekeyed.has(i)));
     const old = kept.filter((p) => rekeyed.has(partInterval(p)!));
     if (old.length) pieces.push(`SELECT p.*, ${iv('p')} AS __stedi_interval FROM ${read(old)} p WHERE ${hashed('p')} NOT IN (SELECT k FROM read_parquet(${lit(keysFile)}, hive_partitioning = false))`);
-    if (rekeyed.size) pieces.push(`SELECT * FROM read_parquet(${lit(file)}, hive_partitioning = false) WHERE ${intervalIn(rekeyed)}`);
+    const gained = new Set([...rekeyed, ...gainOnly]);
+    if (gained.size) pieces.push(`SELECT * FROM read_parquet(${lit(file)}, hive_partitioning = false) WHERE ${intervalIn(gained)}`);
     for (const i of rekeyed) touched.add(i);
   }
   const out = path.join(dir, 'p');
@@ -257,9 +276,9 @@ export async function writeMicrobatch(c: DuckDBConnection, node: ModelNode, sql:
   for (const f of ['window.parquet', 'keyed.parquet', 'restate-keys.parquet']) fs.rmSync(path.join(tmp, f), { force: true });
   writeState(dir, next);
   const n = parts.length ? await count(c, `SELECT count(*) FROM ${read(parts)}`) : 0;
-  const rebuilt = new Set([...touched, ...fresh.map((p) => partInterval(p)!)]).size;
-  const unchanged = intervalCount(kept.filter((p) => !touched.has(partInterval(p)!)));
-  const note = [`${rebuilt} interval${rebuilt === 1 ? '' : 's'} rebuilt`, ...(keys ? [`${keys} key${keys === 1 ? '' : 's'} restated`] : []), `${unchanged} kept`];
+  const rebuilt = new Set([...touched, ...fresh.map((p) => partInterval(p)!)].filter((i) => !gainOnly.has(i))).size;
+  const unchanged = intervalCount(kept.filter((p) => !touched.has(partInterval(p)!) && !gainOnly.has(partInterval(p)!)));
+  const note = [`${rebuilt} interval${rebuilt === 1 ? '' : 's'} rebuilt`, ...(keys ? [`${keys} key${keys === 1 ? '' : 's'} restated`] : []), ...(gainOnly.size ? [`${gainOnly.size} interval${gainOnly.size === 1 ? '' : 's'} given the restated keys' rows as a new part`] : []), `${unchanged} kept`];
   return { parts, rows: n, note: ` (microbatch: ${note.join(', ')})`, keyed };
 }
 
