@@ -71,7 +71,7 @@ export async function warmBench(sizes: Size[]): Promise<void> {
       const bad = r.results.results.filter((x) => x.status === 'error' || x.status === 'fail' || x.status === 'skipped');
       if (bad.length) throw new Error(`${label}: ${bad.map((x) => `${x.unique_id} ${x.status}`).join(', ')}`);
       // the slowest nodes: where a warm build still spends its time
-      const slowest = [...r.results.results].sort((a, b) => b.execution_time - a.execution_time).slice(0, 6).map((x) => ({ name: x.name, s: x.execution_time }));
+      const slowest = [...r.results.results].sort((a, b) => b.execution_time - a.execution_time).slice(0, 6).map((x) => ({ name: x.name, s: x.execution_time, message: x.message }));
       return { wall_s: r.wall_s, sources_s: breakdown(r).sources_s, slowest, results: r.results.results };
     };
     const plain = ({ results: _results, ...rest }: Awaited<ReturnType<typeof build>>) => rest;
