@@ -180,16 +180,25 @@ describe('a partition-local audit fails what the whole test fails', () => {
   const { manifest, test } = compiled();
   const form = pinnedForm(manifest, test).ok as PinnedForm;
 
-  /** Two published versions of the four inputs (rows given), the pass recorded on the first: restricted and whole failures on the second. */
-  async function scenario(base: Record<Role, Row[]>, next: Record<Role, Row[]>, types: Record<Role, string> = TYPES): Promise<{ whole: string[]; restricted: string[] }> {
+  /** An in-memory DuckDB with the schemas of the four inputs, a folder for their files, and how to read a query's failing rows. */
+  async function lake() {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stedi-partition-'));
     dirs.push(dir);
     const db = await DuckDBInstance.create(':memory:');
     const c = await db.connect();
     const q: Queryable = { query: async (sql) => toQueryResult(await c.runAndReadAll(sql)) };
     const rel = (r: Role) => form.nodes[r].relation.rendered;
-    for (const r of ROLES) await c.run(`CREATE SCHEMA IF NOT EXISTS ${rel(r).split('.')[0]}`);
+    for (const r of ROLES) {
+      const schema = /^"([^"]+)"\./.exec(rel(r))?.[1];
+      if (schema) await c.run(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    }
     const failures = async (sql: string) => (await c.runAndReadAll(`SELECT * FROM (${sql}) q`)).getRowsJson().map((r) => JSON.stringify(r)).sort();
+    return { dir, c, q, rel, failures };
+  }
+
+  /** Two published versions of the four inputs (rows given), the pass recorded on the first: restricted and whole failures on the second. */
+  async function scenario(base: Record<Role, Row[]>, next: Record<Role, Row[]>, types: Record<Role, string> = TYPES): Promise<{ whole: string[]; restricted: string[] }> {
+    const { dir, c, q, rel, failures } = await lake();
     const store = new Store(dir, c, types);
     const files = new Map<string, string>();
     const publishAll = async (v: Record<Role, Row[]>) => {
@@ -273,17 +282,7 @@ describe('a partition-local audit fails what the whole test fails', () => {
   });
 
   it('on random histories of deliveries, consent changes and wrong candidates', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stedi-partition-'));
-    dirs.push(dir);
-    const db = await DuckDBInstance.create(':memory:');
-    const c = await db.connect();
-    const q: Queryable = { query: async (sql) => toQueryResult(await c.runAndReadAll(sql)) };
-    const rel = (r: Role) => form.nodes[r].relation.rendered;
-    for (const r of ROLES) {
-      const schema = /^"([^"]+)"\./.exec(rel(r))?.[1];
-      if (schema) await c.run(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-    }
-    const failures = async (sql: string) => (await c.runAndReadAll(`SELECT * FROM (${sql}) q`)).getRowsJson().map((r) => JSON.stringify(r)).sort();
+    const { dir, c, q, rel, failures } = await lake();
     let audits = 0;
     let failing = 0;
     let narrowed = 0;
