@@ -114,6 +114,14 @@ export async function publishedRows(c: DuckDBConnection): Promise<PublishedRow[]
   return r.rows.map(asRow);
 }
 
+/** The published row of `relation` (inside a publishing transaction, the candidate's) and its rows in history, in one query. */
+export async function versionRows(c: DuckDBConnection, relation: string): Promise<{ published: PublishedRow | undefined; history: PublishedRow[] }> {
+  const r = lit(relation);
+  const q = `SELECT false AS kept, ${NAMES} FROM _stedi.published WHERE relation = ${r} UNION ALL SELECT true, ${NAMES} FROM _stedi.history WHERE relation = ${r}`;
+  const rows = toQueryResult(await c.runAndReadAll(q)).rows;
+  return { published: rows.filter((x) => x.kept !== true).map(asRow)[0], history: rows.filter((x) => x.kept === true).map(asRow) };
+}
+
 function asRow(x: Record<string, unknown>): PublishedRow {
   const s = (v: unknown) => (v === null || v === undefined ? null : String(v));
   const relation = String(x.relation);
