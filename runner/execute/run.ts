@@ -107,16 +107,25 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
       }
       let note = delta?.note ?? '';
       let o: Awaited<ReturnType<typeof runDataTest>>;
+      // set when a partition-local restriction was planned but could not be built
+      let ranWhole = '';
       try {
         if (delta?.prepare) {
           try {
             note = await delta.prepare(q, signal);
           } catch (e) {
             // the restriction could not be built (e.g. a column of another type than the proof
-            // assumes): the whole test decides instead, as it would without a recorded pass
+            // assumes): the whole test decides instead, as it would without a recorded pass. The
+            // engine's message is not repeated: a failed conversion can quote a value of the data
             if (signal.aborted) throw e;
             await delta.cleanup?.(q);
             delta = undefined;
+            // an engine may have aborted the gate's transaction on the failure (DuckDB does on a
+            // failed read): then nothing can be audited in it, and the candidate is not published
+            await q.query('select 1 as ok', signal).catch(() => {
+              throw new Error('its restriction to the partitions whose inputs changed failed and left the publishing transaction unusable, so it could not run whole instead; nothing was published. Build with --no-reuse to audit it whole');
+            });
+            ranWhole = ' (run whole: the restriction to the partitions whose inputs changed could not be built on this data)';
           }
         }
         o = await runDataTest(q, manifest, t, signal, delta?.sql);
@@ -127,7 +136,7 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
       const status: NodeStatus = promoted ? 'fail' : o.status;
       const failing = o.failures ? customMessage(t, o.sample[0]) ?? `${o.failures} failing row${o.failures === 1 ? '' : 's'}` : 'pass';
       const said = promoted ? `${failing} (${WARN_ERROR})` : failing;
-      return { status, message: delta ? `${said} ${note}` : said, failures: o.failures, ...(o.sample.length ? { sample: o.sample } : {}), ...(o.stats ? { adapter_response: { ...o.stats } } : {}), ...(promoted ? { warn_error: true } : {}), ...(delta ? { delta: true } : {}) };
+      return { status, message: delta ? `${said} ${note}` : `${said}${ranWhole}`, failures: o.failures, ...(o.sample.length ? { sample: o.sample } : {}), ...(o.stats ? { adapter_response: { ...o.stats } } : {}), ...(promoted ? { warn_error: true } : {}), ...(delta ? { delta: true } : {}) };
     });
 
   /**

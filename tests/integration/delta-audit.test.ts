@@ -200,6 +200,29 @@ describe('partition-local audits (runner/execute/partition-delta.ts)', () => {
     expect(await whole(dir, [p.name])).toEqual({ [p.name]: 0 });
   });
 
+  it('a part of the version it passed on cannot be read: the test runs whole and says so', async () => {
+    // a new paired reading in an hour the table already holds: that hour's part is replaced, and
+    // the audit diffs the replaced part against the new one. The replaced part is damaged (it is
+    // no longer published), so the restriction cannot be built: the whole test decides
+    // Ben Okafor consented before every reading the seeds hold for him
+    expect(await query(dir, `select count(*) as n from curated.customer_curated where email = 'ben.okafor@example.com'`)).toEqual([{ n: '1' }]);
+    const held = Number((await query(dir, 'select max(sensor_reading_time) as t from curated.machine_learning_curated'))[0]!.t);
+    const hour = held - (held % 3_600_000);
+    const t = hour + 1234;
+    const table = path.join(dir, 'lake', 'machine_learning', 'curated', 'machine_learning_curated');
+    const parts = fs.readdirSync(table, { recursive: true }).map(String).filter((f) => f.includes(`__stedi_interval=${hour}`) && f.endsWith('.parquet'));
+    expect(parts.length).toBeGreaterThan(0);
+    for (const f of parts) fs.writeFileSync(path.join(table, f), 'not a parquet file');
+    deliver(dir, 'step_trainer/landing/step_trainer-1701300000000.json', [{ sensorReadingTime: t, serialNumber: '5eed0002-0000-4000-8000-000000000002', distanceFromObject: 223 }]);
+    deliver(dir, 'accelerometer/landing/accelerometer-1701300000000.json', [{ user: 'Ben.Okafor@example.com', timestamp: t, x: 0.5, y: 0.25, z: 0.125 }]);
+    const rs = await run(dir, ['build']);
+    const p = pairs(rs);
+    expect(p.status).toBe('pass');
+    expect(p.delta, p.message).toBeUndefined();
+    expect(p.message).toBe('pass (run whole: the restriction to the partitions whose inputs changed could not be built on this data)');
+    expect(await whole(dir, [p.name])).toEqual({ [p.name]: 0 });
+  });
+
   it('--full-refresh and --no-reuse audit it whole', async () => {
     for (const flag of ['--full-refresh', '--no-reuse']) {
       const p = pairs(await run(dir, ['build', flag]));

@@ -371,7 +371,7 @@ export class DuckDbAdapter implements Adapter {
           await c.run(parquetView(rel.rendered, dir, parts));
           if (delta) await c.run(`CREATE OR REPLACE TEMP VIEW ${q(DELTA_VIEW)} AS ${delta.fresh.length ? `SELECT * FROM read_parquet([${delta.fresh.map(duckdbDialect.quoteString).join(', ')}], hive_partitioning = false)` : `SELECT * FROM ${rel.rendered} WHERE false`}`);
           await recordPublished(c, { relation: rel.rendered, schema_name: rel.schema, identifier: rel.identifier, kind: 'table', node: node.unique_id, version, path: dir, row_count: rows, definition: null, inputs, ...(parts ? { parts } : {}) });
-        }, audit, { rows, ...(previousRows !== undefined ? { previousRows } : {}), ...(delta ? { delta: { relation: q(DELTA_VIEW), parts: delta.fresh.length, kept: delta.kept, ...(keyed ? { keyed } : {}) } } : {}), versions: duckdbVersionFiles(c) });
+        }, audit, { rows, ...(previousRows !== undefined ? { previousRows } : {}), ...(delta ? { delta: { relation: q(DELTA_VIEW), parts: delta.fresh.length, kept: delta.kept, ...(keyed ? { keyed } : {}) } } : {}), versions: duckdbVersionFiles(c, (fn) => this.withConnection(fn)) });
       } catch (e) {
         failure = e;
       } finally {

@@ -14,8 +14,18 @@ import { partsOf } from './incremental.js';
 
 const lit = duckdbDialect.quoteString;
 
-export function duckdbVersionFiles(c: DuckDBConnection): VersionFiles {
+/**
+ * `aside` runs a query on another connection of the same database, outside the publishing
+ * transaction of `c`: DuckDB aborts a transaction in which a read fails (a damaged Parquet file,
+ * a file gone), so `readable` tries the files there first.
+ */
+export function duckdbVersionFiles(c: DuckDBConnection, aside: (fn: (side: DuckDBConnection) => Promise<boolean>) => Promise<boolean>): VersionFiles {
   const exists = (f: string) => fs.existsSync(f);
+  const read = (files: string[], columns: string[], relation: string) => {
+    const cols = columns.map(duckdbDialect.quoteIdent).join(', ');
+    if (files.length === 0) return `SELECT ${cols} FROM ${relation} WHERE false`;
+    return `SELECT ${cols} FROM read_parquet([${files.map(lit).join(', ')}], hive_partitioning = false)`;
+  };
   return {
     async files(relation, wanted) {
       const { published, history } = await versionRows(c, relation);
@@ -24,10 +34,19 @@ export function duckdbVersionFiles(c: DuckDBConnection): VersionFiles {
       // a version's parts, or the Parquet files of its folder (a folder written with no row may hold none)
       return r && token !== undefined ? { token, files: r.parts ?? partsOf(r) } : undefined;
     },
-    read(files, columns, relation) {
-      const cols = columns.map(duckdbDialect.quoteIdent).join(', ');
-      if (files.length === 0) return `SELECT ${cols} FROM ${relation} WHERE false`;
-      return `SELECT ${cols} FROM read_parquet([${files.map(lit).join(', ')}], hive_partitioning = false)`;
+    read,
+    async readable(files, columns) {
+      if (files.length === 0) return true;
+      // every value of every column is decoded (hashed), not only the footers a count(*) reads
+      const sql = `SELECT bit_xor(hash(t)) FROM (${read(files, columns, '')}) t`;
+      return aside(async (side) => {
+        try {
+          await side.run(sql);
+          return true;
+        } catch {
+          return false;
+        }
+      });
     },
   };
 }

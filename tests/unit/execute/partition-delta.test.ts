@@ -140,7 +140,7 @@ class Store {
     return token;
   }
   fake(): VersionFiles {
-    const real = duckdbVersionFiles(this.c);
+    const real = duckdbVersionFiles(this.c, (fn) => fn(this.c));
     return {
       files: async (relation, token) => {
         const t = token ?? this.current.get(relation);
@@ -148,6 +148,7 @@ class Store {
         return t !== undefined && files ? { token: t, files } : undefined;
       },
       read: real.read,
+      readable: real.readable,
     };
   }
 }
