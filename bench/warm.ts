@@ -8,6 +8,10 @@
  *             day later: timestamps shifted, so the consent filters and the pairing still apply),
  *             then `stedi build`;
  *   3. change one landing file (its last record removed), then `stedi build`;
+ *   3b. consent changes: a new customer file with a later record of 0.1% of the customers (at
+ *      least 2), each flipping research consent (given → withdrawn, none → given at
+ *      registration, so readings from before the change enter history), then `stedi build`: every
+ *      reading table restates those customers' readings over all history;
  *   4. after each warm build, `stedi build --full-refresh` on the same files: every landing
  *      table, rejects table and zone table must hold the same rows (count and an order-free
  *      checksum of every row) — the warm build is only counted when it is right.
@@ -54,6 +58,21 @@ function shifted(file: string, count: number, shiftMs: number): string {
   fs.closeSync(fd);
   const lines = buf.toString('utf8').split('\n').slice(0, count).filter((l) => l.trim() !== '');
   return `${lines.map((l) => l.replace(/"(timestamp|sensorReadingTime)":\s*(\d+)/g, (_m, k: string, v: string) => `"${k}":${Number(v) + shiftMs}`)).join('\n')}\n`;
+}
+
+/**
+ * A later record of the first `count` customers of `file`, each with research consent flipped:
+ * withdrawn when it was given, given from the registration date when it was not.
+ */
+function consentFlipped(file: string, count: number, laterThan: number): string {
+  const lines = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').slice(0, count);
+  return `${lines
+    .map((l) => {
+      const r = JSON.parse(l) as Record<string, unknown>;
+      const consented = r.shareWithResearchAsOfDate !== null && r.shareWithResearchAsOfDate !== undefined;
+      return JSON.stringify({ ...r, lastUpdateDate: laterThan, shareWithResearchAsOfDate: consented ? null : (r.registrationDate ?? laterThan) });
+    })
+    .join('\n')}\n`;
 }
 
 export async function warmBench(sizes: Size[]): Promise<void> {
@@ -133,17 +152,30 @@ export async function warmBench(sizes: Size[]): Promise<void> {
     const fullChange = await build('full refresh (changed)', ['--full-refresh']);
     const sameChange = JSON.stringify(afterChange) === JSON.stringify(await fingerprint(project));
 
-    rows.push({ size: size.name, cold: plain(cold), no_new_file: plain(same), no_new_file_without_reuse: plain(noReuse), add_one_percent: plain(addOne), full_refresh_after_add: plain(fullAdd), one_changed_file: plain(change), full_refresh_after_change: plain(fullChange), same_as_full_refresh: { add: sameAdd, change: sameChange }, ...(pairs ? { same_customer_pairs_after_add: pairs } : {}), ...(dbt ? { dbt_incremental: dbt } : {}) });
+    // consent changes: 0.1% of the customers (at least 2) send a later record flipping consent
+    const cdir = path.join(root, 'customer', 'landing');
+    const cfile = path.join(cdir, fs.readdirSync(cdir).filter((f) => f.endsWith('.json')).sort()[0]!);
+    const flips = Math.max(2, Math.round(l.summary.entities.customer.lines / 1000));
+    fs.writeFileSync(path.join(cdir, 'customer-zz-consent-changes.json'), consentFlipped(cfile, flips, 4_102_444_800_000));
+    const consent = await build(`consent changes of ${flips} customers`);
+    // how each reading table took them (restated by key, or rebuilt whole and why)
+    const readingTables = consent.results.filter((x) => ['accelerometer_trusted', 'step_trainer_trusted', 'machine_learning_curated'].includes(x.name)).map((x) => ({ name: x.name, s: x.execution_time, message: x.message }));
+    const afterConsent = await fingerprint(project);
+    const fullConsent = await build('full refresh (consent)', ['--full-refresh']);
+    const sameConsent = JSON.stringify(afterConsent) === JSON.stringify(await fingerprint(project));
+
+    rows.push({ size: size.name, cold: plain(cold), no_new_file: plain(same), no_new_file_without_reuse: plain(noReuse), add_one_percent: plain(addOne), full_refresh_after_add: plain(fullAdd), one_changed_file: plain(change), full_refresh_after_change: plain(fullChange), consent_changes: { customers: flips, reading_tables: readingTables, ...plain(consent) }, full_refresh_after_consent: plain(fullConsent), same_as_full_refresh: { add: sameAdd, change: sameChange, consent: sameConsent }, ...(pairs ? { same_customer_pairs_after_add: pairs } : {}), ...(dbt ? { dbt_incremental: dbt } : {}) });
     fs.rmSync(root, { recursive: true, force: true });
   }
   addSection(
     table(
       'Warm builds: `stedi build` after 1% new landing files, and after one changed file, ÷ the cold build (seconds; ingestion = the sources\' execution time; "right" = every table equals a --full-refresh build of the same files)',
-      ['size', 'cold build', 'cold ingestion', 'no new file', 'no new file ÷ cold', 'same, --no-reuse', '--no-reuse ÷ cold', '+1% build', '+1% ingestion', '+1% build ÷ cold', '+1% ingestion ÷ cold', 'changed build', 'changed ingestion', 'changed build ÷ cold', 'changed ingestion ÷ cold', 'right'],
+      ['size', 'cold build', 'cold ingestion', 'no new file', 'no new file ÷ cold', 'same, --no-reuse', '--no-reuse ÷ cold', '+1% build', '+1% ingestion', '+1% build ÷ cold', '+1% ingestion ÷ cold', 'changed build', 'changed ingestion', 'changed build ÷ cold', 'changed ingestion ÷ cold', 'consent changes (customers)', 'consent build', 'consent build ÷ cold', 'right'],
       rows.map((r: any) => [
         r.size, r.cold.wall_s, r.cold.sources_s, r.no_new_file.wall_s, r.no_new_file.wall_s / r.cold.wall_s, r.no_new_file_without_reuse.wall_s, r.no_new_file_without_reuse.wall_s / r.cold.wall_s, r.add_one_percent.wall_s, r.add_one_percent.sources_s, r.add_one_percent.wall_s / r.cold.wall_s, r.add_one_percent.sources_s / r.cold.sources_s,
         r.one_changed_file.wall_s, r.one_changed_file.sources_s, r.one_changed_file.wall_s / r.cold.wall_s, r.one_changed_file.sources_s / r.cold.sources_s,
-        r.same_as_full_refresh.add && r.same_as_full_refresh.change ? 'yes' : 'NO',
+        r.consent_changes.customers, r.consent_changes.wall_s, r.consent_changes.wall_s / r.cold.wall_s,
+        r.same_as_full_refresh.add && r.same_as_full_refresh.change && r.same_as_full_refresh.consent ? 'yes' : 'NO',
       ]),
     ),
   );
@@ -177,6 +209,6 @@ export async function warmBench(sizes: Size[]): Promise<void> {
     );
   }
   writeJson('warm', { results: rows });
-  const wrong = rows.filter((r: any) => !(r.same_as_full_refresh.add && r.same_as_full_refresh.change));
+  const wrong = rows.filter((r: any) => !(r.same_as_full_refresh.add && r.same_as_full_refresh.change && r.same_as_full_refresh.consent));
   if (wrong.length) throw new Error(`a warm build differed from a full refresh at ${wrong.map((r) => String(r.size)).join(', ')} (see target/bench/warm.json)`);
 }

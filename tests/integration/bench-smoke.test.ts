@@ -24,7 +24,12 @@ describe('the benchmarks run on the current project', () => {
     execFileSync(process.execPath, ['dist-bench/bench/run.js', 'floor', 'warm', '--sizes', 'tiny'], { cwd: REPO, env, stdio: 'pipe', timeout: 600_000 });
     const floor = JSON.parse(fs.readFileSync(path.join(work, 'out', 'floor.json'), 'utf8')) as { results: { size: string; pipeline_same_rows: boolean }[] };
     expect(floor.results.map((r) => [r.size, r.pipeline_same_rows])).toEqual([['tiny', true]]);
-    const warm = JSON.parse(fs.readFileSync(path.join(work, 'out', 'warm.json'), 'utf8')) as { results: { size: string; same_as_full_refresh: { add: boolean; change: boolean } }[] };
-    expect(warm.results.map((r) => [r.size, r.same_as_full_refresh])).toEqual([['tiny', { add: true, change: true }]]);
+    const warm = JSON.parse(fs.readFileSync(path.join(work, 'out', 'warm.json'), 'utf8')) as { results: { size: string; same_as_full_refresh: { add: boolean; change: boolean; consent: boolean }; consent_changes: { customers: number; reading_tables: { name: string; message?: string }[] } }[] };
+    expect(warm.results.map((r) => [r.size, r.same_as_full_refresh])).toEqual([['tiny', { add: true, change: true, consent: true }]]);
+    // the consent changes were restated by key, not by rebuilding the reading tables whole
+    expect(warm.results[0]!.consent_changes.customers).toBeGreaterThanOrEqual(2);
+    const tables = warm.results[0]!.consent_changes.reading_tables;
+    expect(tables.map((x) => x.name).sort()).toEqual(['accelerometer_trusted', 'machine_learning_curated', 'step_trainer_trusted']);
+    for (const x of tables) expect(x.message, x.name).toMatch(/microbatch: .*keys? restated/);
   }, 900_000);
 });
