@@ -145,6 +145,27 @@ describe('incremental_strategy: microbatch (DuckDB)', () => {
     expect(message(dir, 'by_person')).toContain('built whole: --full-refresh');
   }, 240_000);
 
+  it('several keys restated that stay in the dimension: each one\'s rows are replaced once, and the table equals a whole build', async () => {
+    // three people's dimension rows change and all stay: each one's old rows must leave, and its
+    // rows of now enter, in every interval that holds them (kept intervals shared by two of them)
+    const people = `{{ config(materialized='table') }}\nselect id, consent, team from {{ ref('people_seed') }}\n`;
+    const byPerson = `{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='ts', batch_size='day', lookback=0,
+    restate_by={'column': 'person', 'from': {'people': 'id'} }) }}
+select p.id as person, p.team, e.ts, e.v
+from {{ source('landing', 'events') }} e
+join {{ ref('people') }} p on p.id = e.person
+where p.consent
+`;
+    const dir = project({ 'models/people.sql': people, 'models/by_person.sql': byPerson, 'models/daily.sql': DAILY }, 'id,consent,team\nann,true,a\nbo,true,a\ncy,true,a\ndee,true,a\n');
+    deliver(dir, 'a.json', [ev('ann', D0 + 5), ev('bo', D0 + 6), ev('cy', D0 + DAY + 7), ev('dee', D0 + DAY + 8), ev('ann', D0 + 2 * DAY + 1), ev('bo', D0 + 2 * DAY + 2)]);
+    await buildAndCompare(dir);
+    write(dir, 'seeds/people_seed.csv', 'id,consent,team\nann,true,b\nbo,true,c\ncy,true,a\ndee,true,d\n');
+    await buildAndCompare(dir);
+    expect(message(dir, 'by_person')).toMatch(/3 keys restated/);
+    const teams = (await query(dir, 'select person, team, count(*)::int as n from main.by_person group by all order by all')).map((r) => `${String(r.person)}:${String(r.team)}:${String(r.n)}`);
+    expect(teams).toEqual(['ann:b:2', 'bo:c:2', 'cy:a:1', 'dee:d:1']);
+  }, 120_000);
+
   it('rebuilds whole when a dimension without a restate_by key changes, or the SQL changes', async () => {
     const noKey = BY_PERSON.replace(/,\n    restate_by=\{[^\n]*\) \}\}/, ') }}');
     expect(noKey).not.toContain('restate_by');
