@@ -60,6 +60,9 @@ function shifted(file: string, count: number, shiftMs: number): string {
   return `${lines.map((l) => l.replace(/"(timestamp|sensorReadingTime)":\s*(\d+)/g, (_m, k: string, v: string) => `"${k}":${Number(v) + shiftMs}`)).join('\n')}\n`;
 }
 
+/** lastUpdateDate of the consent-change records (2100-01-01): later than any generated record, so they are the latest. */
+const LATER_THAN_ANY_RECORD = Date.UTC(2100, 0, 1);
+
 /**
  * A later record of the first `count` customers of `file`, each with research consent flipped:
  * withdrawn when it was given, given from the registration date when it was not.
@@ -156,7 +159,7 @@ export async function warmBench(sizes: Size[]): Promise<void> {
     const cdir = path.join(root, 'customer', 'landing');
     const cfile = path.join(cdir, fs.readdirSync(cdir).filter((f) => f.endsWith('.json')).sort()[0]!);
     const flips = Math.max(2, Math.round(l.summary.entities.customer.lines / 1000));
-    fs.writeFileSync(path.join(cdir, 'customer-zz-consent-changes.json'), consentFlipped(cfile, flips, 4_102_444_800_000));
+    fs.writeFileSync(path.join(cdir, 'customer-zz-consent-changes.json'), consentFlipped(cfile, flips, LATER_THAN_ANY_RECORD));
     const consent = await build(`consent changes of ${flips} customers`);
     // how each reading table took them (restated by key, or rebuilt whole and why)
     const readingTables = consent.results.filter((x) => ['accelerometer_trusted', 'step_trainer_trusted', 'machine_learning_curated'].includes(x.name)).map((x) => ({ name: x.name, s: x.execution_time, message: x.message }));

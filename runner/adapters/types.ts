@@ -82,11 +82,11 @@ export interface VersionFiles {
   /** SQL reading `columns` of exactly `files` (no row when `files` is empty; `relation` gives the columns then). */
   read(files: string[], columns: string[], relation: string): string;
   /**
-   * Whether `columns` of every one of `files` can be read, tried where a failure cannot harm the
-   * publishing transaction (a damaged or vanished file makes an engine abort the transaction it
-   * fails in, and the gate could then not run the test whole instead).
+   * Whether `columns` of every one of `files` can be read, for each group, tried where a failure
+   * cannot harm the publishing transaction (a damaged or vanished file makes an engine abort the
+   * transaction it fails in, and the gate could then not run the test whole instead).
    */
-  readable(files: string[], columns: string[]): Promise<boolean>;
+  readable(groups: { files: string[]; columns: string[] }[]): Promise<boolean>;
 }
 
 /**

@@ -198,9 +198,7 @@ UNION SELECT c.subject_key FROM ${cust} c JOIN ${P}d_customers d ON c.serial_num
       async prepare(q, signal) {
         // a file that cannot be read would abort the gate's transaction mid-way: try them first,
         // elsewhere, and stop before any statement here when one fails (the test then runs whole)
-        for (const r of ROLES) {
-          if (!(await versions.readable([...sides[r].added, ...sides[r].removed], COLUMNS[r]))) throw new Error(`a file of a version of ${sides[r].relation} it diffs cannot be read`);
-        }
+        if (!(await versions.readable(ROLES.map((r) => ({ files: [...sides[r].added, ...sides[r].removed], columns: COLUMNS[r] }))))) throw new Error('a file of a version it diffs cannot be read');
         for (const s of setup) await q.query(s, signal);
         const hours = (await q.query(`SELECT CAST(h AS VARCHAR) AS h FROM ${P}hours ORDER BY h`, signal)).rows.map((x) => BigInt(String(x.h)));
         const keys = Number((await q.query(`SELECT count(*) AS n FROM ${P}keys`, signal)).rows[0]?.n ?? 0);

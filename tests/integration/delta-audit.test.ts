@@ -203,8 +203,8 @@ describe('partition-local audits (runner/execute/partition-delta.ts)', () => {
   it('a part of the version it passed on cannot be read: the test runs whole and says so', async () => {
     // a new paired reading in an hour the table already holds: that hour's part is replaced, and
     // the audit diffs the replaced part against the new one. The replaced part is damaged (it is
-    // no longer published), so the restriction cannot be built: the whole test decides
-    // Ben Okafor consented before every reading the seeds hold for him
+    // no longer published), so the restriction cannot be built: the whole test decides.
+    // Ben Okafor (a curated customer) consented before every reading the seeds hold for him.
     expect(await query(dir, `select count(*) as n from curated.customer_curated where email = 'ben.okafor@example.com'`)).toEqual([{ n: '1' }]);
     const held = Number((await query(dir, 'select max(sensor_reading_time) as t from curated.machine_learning_curated'))[0]!.t);
     const hour = held - (held % 3_600_000);

@@ -35,13 +35,13 @@ export function duckdbVersionFiles(c: DuckDBConnection, aside: (fn: (side: DuckD
       return r && token !== undefined ? { token, files: r.parts ?? partsOf(r) } : undefined;
     },
     read,
-    async readable(files, columns) {
-      if (files.length === 0) return true;
+    async readable(groups) {
       // every value of every column is decoded (hashed), not only the footers a count(*) reads
-      const sql = `SELECT bit_xor(hash(t)) FROM (${read(files, columns, '')}) t`;
+      const reads = groups.filter((g) => g.files.length).map((g) => `SELECT bit_xor(hash(t)) FROM (${read(g.files, g.columns, '')}) t`);
+      if (!reads.length) return true;
       return aside(async (side) => {
         try {
-          await side.run(sql);
+          for (const sql of reads) await side.run(sql);
           return true;
         } catch {
           return false;
