@@ -54,34 +54,61 @@ devices as (
     {{ device_claims(source('landing', 'customer')) }}
 ),
 
+{#
+  Each reading meets the customer side through one join (a 50M-row landing table joined once,
+  not once per customer table): customer_status pairs each identity's latest records with its
+  trusted rows by a full outer join, so a reading finds exactly the row pairs two left joins would
+  give it (|latest| x |trusted| when both have the identity, either one's rows when only it
+  does, none when neither does); device_status is the device claims left-joined to the trusted
+  and curated customers, which a reading meets through its serial number.
+#}
+customer_status as (
+    select
+        coalesce(l.email, t.email) as customer_identity,
+        l.email as latest_email,
+        t.email as trusted_email,
+        t.share_with_research_as_of_date
+    from latest_customers l
+    full outer join trusted_customers t on t.email = l.email
+),
+
+device_status as (
+    select
+        d.serial_number,
+        d.claimants,
+        t.email as trusted_email,
+        t.share_with_research_as_of_date,
+        cc.email as curated_email
+    from devices d
+    left join trusted_customers t on t.email = d.email
+    left join curated_customers cc on cc.email = d.email
+),
+
 accelerometer_rules as (
     select
         case
-            when l.email is null then 'unknown_customer'
-            when t.email is null then 'no_consent'
-            when not {{ consent_filter('a."timestamp"', 't.share_with_research_as_of_date') }} then 'before_consent'
+            when s.latest_email is null then 'unknown_customer'
+            when s.trusted_email is null then 'no_consent'
+            when not {{ consent_filter('a."timestamp"', 's.share_with_research_as_of_date') }} then 'before_consent'
         end as rule
     from (
         select {{ canonical_email('"user"') }} as customer_identity, "timestamp"
         from {{ source('landing', 'accelerometer') }}
     ) a
-    left join latest_customers l on l.email = a.customer_identity
-    left join trusted_customers t on t.email = a.customer_identity
+    left join customer_status s on s.customer_identity = a.customer_identity
 ),
 
 step_trainer_rules as (
     select
         case
-            when d.serial_number is null then 'unknown_device'
-            when d.claimants > 1 then 'ambiguous_device'
-            when t.email is null then 'no_consent'
-            when cc.email is null then 'no_accelerometer_data'
-            when not {{ consent_filter('st.sensorReadingTime', 't.share_with_research_as_of_date') }} then 'before_consent'
+            when s.serial_number is null then 'unknown_device'
+            when s.claimants > 1 then 'ambiguous_device'
+            when s.trusted_email is null then 'no_consent'
+            when s.curated_email is null then 'no_accelerometer_data'
+            when not {{ consent_filter('st.sensorReadingTime', 's.share_with_research_as_of_date') }} then 'before_consent'
         end as rule
     from {{ source('landing', 'step_trainer') }} st
-    left join devices d on d.serial_number = st.serialNumber
-    left join trusted_customers t on t.email = d.email
-    left join curated_customers cc on cc.email = d.email
+    left join device_status s on s.serial_number = st.serialNumber
 ),
 
 counts as (

@@ -132,34 +132,53 @@ where record_rank = 1) latest_records
 group by serial_number
 ),
 
+customer_status as (
+    select
+        coalesce(l.email, t.email) as customer_identity,
+        l.email as latest_email,
+        t.email as trusted_email,
+        t.share_with_research_as_of_date
+    from latest_customers l
+    full outer join trusted_customers t on t.email = l.email
+),
+
+device_status as (
+    select
+        d.serial_number,
+        d.claimants,
+        t.email as trusted_email,
+        t.share_with_research_as_of_date,
+        cc.email as curated_email
+    from devices d
+    left join trusted_customers t on t.email = d.email
+    left join curated_customers cc on cc.email = d.email
+),
+
 accelerometer_rules as (
     select
         case
-            when l.email is null then 'unknown_customer'
-            when t.email is null then 'no_consent'
-            when not (t.share_with_research_as_of_date is not null and a."timestamp" is not null and a."timestamp" >= t.share_with_research_as_of_date) then 'before_consent'
+            when s.latest_email is null then 'unknown_customer'
+            when s.trusted_email is null then 'no_consent'
+            when not (s.share_with_research_as_of_date is not null and a."timestamp" is not null and a."timestamp" >= s.share_with_research_as_of_date) then 'before_consent'
         end as rule
     from (
         select nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM "user")))), '') as customer_identity, "timestamp"
         from "stedi"."accelerometer"
     ) a
-    left join latest_customers l on l.email = a.customer_identity
-    left join trusted_customers t on t.email = a.customer_identity
+    left join customer_status s on s.customer_identity = a.customer_identity
 ),
 
 step_trainer_rules as (
     select
         case
-            when d.serial_number is null then 'unknown_device'
-            when d.claimants > 1 then 'ambiguous_device'
-            when t.email is null then 'no_consent'
-            when cc.email is null then 'no_accelerometer_data'
-            when not (t.share_with_research_as_of_date is not null and st.sensorReadingTime is not null and st.sensorReadingTime >= t.share_with_research_as_of_date) then 'before_consent'
+            when s.serial_number is null then 'unknown_device'
+            when s.claimants > 1 then 'ambiguous_device'
+            when s.trusted_email is null then 'no_consent'
+            when s.curated_email is null then 'no_accelerometer_data'
+            when not (s.share_with_research_as_of_date is not null and st.sensorReadingTime is not null and st.sensorReadingTime >= s.share_with_research_as_of_date) then 'before_consent'
         end as rule
     from "stedi"."step_trainer" st
-    left join devices d on d.serial_number = st.serialNumber
-    left join trusted_customers t on t.email = d.email
-    left join curated_customers cc on cc.email = d.email
+    left join device_status s on s.serial_number = st.serialNumber
 ),
 
 counts as (
