@@ -73,15 +73,17 @@ where record_rank = 1
   customer_latest_records); a record without an identity (no email, an empty or a whitespace-only
   one) is a claim of its own, since someone unknown registered the device.
   A serial with more than one claimant cannot be attributed to anyone.
+  latest_records (optional): the name of a relation or CTE already holding
+  customer_latest_records(relation), so a query that needs both computes the latest records once.
 #}
-{% macro device_claims(relation) -%}
+{% macro device_claims(relation, latest_records=none) -%}
 select
     serial_number,
     count(*) as claimants,
     case when count(*) = 1 then max(email) end as email
 from (
     select serial_number, email
-    from ({{ customer_latest_records(relation) }}) latest_records
+    from {% if latest_records %}{{ latest_records }}{% else %}({{ customer_latest_records(relation) }}){% endif %} latest_records
     where serial_number is not null
     union all
     select CAST(serialNumber AS varchar) as serial_number, CAST(null AS varchar) as email

@@ -46,7 +46,7 @@ curated_customers as (
 ),
 
 devices as (
-    {{ device_claims(source('landing', 'customer')) }}
+    {{ device_claims(source('landing', 'customer'), latest_records='latest_customers') }}
 ),
 
 {#
