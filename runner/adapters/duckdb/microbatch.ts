@@ -132,9 +132,14 @@ export async function writeMicrobatch(c: DuckDBConnection, node: ModelNode, sql:
   for (const [i, d] of plan.dimensions.entries()) {
     if (d.key !== undefined) {
       const file = path.join(dir, '_state', `keys-${i}.parquet`);
-      await c.run(`COPY (SELECT ${keyHash(`t.${q(d.key)}`)} AS k, md5(${sortedConcat(rowHash('t'))}) AS fp FROM ${d.relation} t GROUP BY 1) TO ${lit(file)} (FORMAT parquet)`);
       const row = byRelation.get(d.relation);
       const content = row ? contentOf(row) : undefined;
+      // the published version the fingerprints were taken of is the one read now (versions are
+      // written once, so the same content token is the same rows) under the same spec (the same
+      // key column): its fingerprints are these, copied rather than computed again
+      const was = before?.spec === spec ? before.dims[d.relation] : undefined;
+      if (content !== undefined && was?.content === content && was.keyed && fs.existsSync(was.keyed)) fs.copyFileSync(was.keyed, file);
+      else await c.run(`COPY (SELECT ${keyHash(`t.${q(d.key)}`)} AS k, md5(${sortedConcat(rowHash('t'))}) AS fp FROM ${d.relation} t GROUP BY 1) TO ${lit(file)} (FORMAT parquet)`);
       next.dims[d.relation] = { keyed: file, ...(content !== undefined ? { content } : {}) };
     } else {
       const r = byRelation.get(d.relation);
@@ -205,10 +210,15 @@ export async function writeMicrobatch(c: DuckDBConnection, node: ModelNode, sql:
   }
   const keysFile = path.join(dir, '_state', 'restate-keys.parquet');
   let keys = 0;
+  // restated keys that some keyed dimension of the published version held (or the NULL key): only
+  // those can have rows in the kept parts (see `holding` below)
+  let heldBefore = 0;
   if (keyFiles.length) {
     if (!plan.restateColumn) throw new EngineError(`${node.name}: restate_by.from names an input but restate_by.column is missing`);
     await c.run(`COPY (SELECT DISTINCT k FROM (${keyFiles.join(' UNION ALL ')})) TO ${lit(keysFile)} (FORMAT parquet)`);
     keys = await count(c, `SELECT count(*) FROM read_parquet(${lit(keysFile)}, hive_partitioning = false)`);
+    const olds = plan.dimensions.flatMap((d) => (d.key !== undefined ? [`SELECT k FROM read_parquet(${lit(before.dims[d.relation]!.keyed!)}, hive_partitioning = false)`] : []));
+    if (keys) heldBefore = await count(c, `SELECT count(*) FROM read_parquet(${lit(keysFile)}, hive_partitioning = false) r WHERE r.k = '-' OR r.k IN (${olds.join(' UNION ALL ')})`);
   }
   // what a keyed delta audit may rely on: the dimension versions the published parts were built from
   const keyed = plan.dimensions.flatMap((d) => {
@@ -252,7 +262,12 @@ export async function writeMicrobatch(c: DuckDBConnection, node: ModelNode, sql:
     const match = [...(present.values.length ? [`CAST(${col} AS VARCHAR) IN (${present.values.map(lit).join(', ')})`] : []), ...(present.nulls ? [`${col} IS NULL`] : [])];
     await c.run(`COPY (SELECT q.*, ${iv('q')} AS __stedi_interval FROM (\n${windowed(ctx, sql.full, ALL, true)}\n) q WHERE ${match.length ? match.join(' OR ') : 'FALSE'}) TO ${lit(file)} (FORMAT parquet)`);
     const keyedIntervals = (await rows(c, `SELECT DISTINCT __stedi_interval AS i FROM read_parquet(${lit(file)}, hive_partitioning = false)`)).map((r) => intervalName(r.i));
-    const holding = kept.length ? (await rows(c, `SELECT DISTINCT filename AS f FROM read_parquet([${kept.map(lit).join(', ')}], hive_partitioning = false, filename = true) p WHERE ${hashed('p')} IN (SELECT k FROM read_parquet(${lit(keysFile)}, hive_partitioning = false))`)).map((r) => partInterval(String(r.f))!) : [];
+    // the intervals whose kept parts hold a row of a restated key. A row's key is a copy of its
+    // dimension's key (checked by lineage at compile time), so the kept parts — the published
+    // version, built under the dimensions its fingerprints record, a key gone from them having
+    // been restated out of every kept part — hold no key that none of those dimensions held: when
+    // every restated key is new, nothing is read
+    const holding = kept.length && heldBefore > 0 ? (await rows(c, `SELECT DISTINCT filename AS f FROM read_parquet([${kept.map(lit).join(', ')}], hive_partitioning = false, filename = true) p WHERE ${hashed('p')} IN (SELECT k FROM read_parquet(${lit(keysFile)}, hive_partitioning = false))`)).map((r) => partInterval(String(r.f))!) : [];
     // an interval whose kept parts hold a row of a restated key is rewritten (its other rows and
     // the keys' rows of now); one whose kept parts hold none of them only gains the keys' rows of
     // now, as a part beside the kept ones (the same rows: nothing of the keys is in the kept
@@ -278,7 +293,7 @@ export async function writeMicrobatch(c: DuckDBConnection, node: ModelNode, sql:
   const n = parts.length ? await count(c, `SELECT count(*) FROM ${read(parts)}`) : 0;
   const rebuilt = new Set([...touched, ...fresh.map((p) => partInterval(p)!)].filter((i) => !gainOnly.has(i))).size;
   const unchanged = intervalCount(kept.filter((p) => !touched.has(partInterval(p)!) && !gainOnly.has(partInterval(p)!)));
-  const note = [`${rebuilt} interval${rebuilt === 1 ? '' : 's'} rebuilt`, ...(keys ? [`${keys} key${keys === 1 ? '' : 's'} restated`] : []), ...(gainOnly.size ? [`${gainOnly.size} interval${gainOnly.size === 1 ? '' : 's'} given the restated keys' rows as a new part`] : []), `${unchanged} kept`];
+  const note = [`${rebuilt} interval${rebuilt === 1 ? '' : 's'} rebuilt`, ...(keys ? [`${keys} key${keys === 1 ? '' : 's'} restated${heldBefore === 0 ? ` (new to ${keys === 1 ? 'its dimension' : 'their dimensions'}: no kept part read for ${keys === 1 ? 'it' : 'them'})` : ''}`] : []), ...(gainOnly.size ? [`${gainOnly.size} interval${gainOnly.size === 1 ? '' : 's'} given the restated keys' rows as a new part`] : []), `${unchanged} kept`];
   return { parts, rows: n, note: ` (microbatch: ${note.join(', ')})`, keyed };
 }
 
