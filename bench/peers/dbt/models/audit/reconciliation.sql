@@ -50,12 +50,13 @@ devices as (
 ),
 
 {#
-  Each reading meets the customer side through one join (a 50M-row landing table joined once,
-  not once per customer table): customer_status pairs each identity's latest records with its
-  trusted rows by a full outer join, so a reading finds exactly the row pairs two left joins would
-  give it (|latest| x |trusted| when both have the identity, either one's rows when only it
-  does, none when neither does); device_status is the device claims left-joined to the trusted
-  and curated customers, which a reading meets through its serial number.
+  Each reading meets the customer side through one join: each landing reading table, the
+  largest input here, is joined once, not once per customer table. customer_status pairs each
+  identity's latest records with its trusted rows by a full outer join, so a reading finds exactly
+  the row pairs two left joins would give it (|latest| x |trusted| when both have the identity,
+  either one's rows when only it does, none when neither does); device_status is the device
+  claims left-joined to the trusted and curated customers, which a reading meets through its
+  serial number.
 #}
 customer_status as (
     select
