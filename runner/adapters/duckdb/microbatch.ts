@@ -217,8 +217,12 @@ export async function writeMicrobatch(c: DuckDBConnection, node: ModelNode, sql:
     if (!plan.restateColumn) throw new EngineError(`${node.name}: restate_by.from names an input but restate_by.column is missing`);
     await c.run(`COPY (SELECT DISTINCT k FROM (${keyFiles.join(' UNION ALL ')})) TO ${lit(keysFile)} (FORMAT parquet)`);
     keys = await count(c, `SELECT count(*) FROM read_parquet(${lit(keysFile)}, hive_partitioning = false)`);
-    const olds = plan.dimensions.flatMap((d) => (d.key !== undefined ? [`SELECT k FROM read_parquet(${lit(before.dims[d.relation]!.keyed!)}, hive_partitioning = false)`] : []));
-    if (keys) heldBefore = await count(c, `SELECT count(*) FROM read_parquet(${lit(keysFile)}, hive_partitioning = false) r WHERE r.k = '-' OR r.k IN (${olds.join(' UNION ALL ')})`);
+    if (keys) {
+      // every keyed dimension's published fingerprints, not only the ones whose key changed: a key
+      // new to one dimension may be held, unchanged, by another
+      const olds = plan.dimensions.flatMap((d) => (d.key !== undefined ? [`SELECT k FROM read_parquet(${lit(before.dims[d.relation]!.keyed!)}, hive_partitioning = false)`] : []));
+      heldBefore = await count(c, `SELECT count(*) FROM read_parquet(${lit(keysFile)}, hive_partitioning = false) r WHERE r.k = '-' OR r.k IN (${olds.join(' UNION ALL ')})`);
+    }
   }
   // what a keyed delta audit may rely on: the dimension versions the published parts were built from
   const keyed = plan.dimensions.flatMap((d) => {
@@ -293,7 +297,8 @@ export async function writeMicrobatch(c: DuckDBConnection, node: ModelNode, sql:
   const n = parts.length ? await count(c, `SELECT count(*) FROM ${read(parts)}`) : 0;
   const rebuilt = new Set([...touched, ...fresh.map((p) => partInterval(p)!)].filter((i) => !gainOnly.has(i))).size;
   const unchanged = intervalCount(kept.filter((p) => !touched.has(partInterval(p)!) && !gainOnly.has(partInterval(p)!)));
-  const note = [`${rebuilt} interval${rebuilt === 1 ? '' : 's'} rebuilt`, ...(keys ? [`${keys} key${keys === 1 ? '' : 's'} restated${heldBefore === 0 ? ` (new to ${keys === 1 ? 'its dimension' : 'their dimensions'}: no kept part read for ${keys === 1 ? 'it' : 'them'})` : ''}`] : []), ...(gainOnly.size ? [`${gainOnly.size} interval${gainOnly.size === 1 ? '' : 's'} given the restated keys' rows as a new part`] : []), `${unchanged} kept`];
+  const restated = `${keys} key${keys === 1 ? '' : 's'} restated${heldBefore === 0 ? ' (all new to the dimensions: no kept part read)' : ''}`;
+  const note = [`${rebuilt} interval${rebuilt === 1 ? '' : 's'} rebuilt`, ...(keys ? [restated] : []), ...(gainOnly.size ? [`${gainOnly.size} interval${gainOnly.size === 1 ? '' : 's'} given the restated keys' rows as a new part`] : []), `${unchanged} kept`];
   return { parts, rows: n, note: ` (microbatch: ${note.join(', ')})`, keyed };
 }
 
