@@ -183,12 +183,14 @@ export async function buildHive(d: MbBuildDeps, node: ModelNode, p: HivePlan, au
     const ranges: Range[] = [...restate.ranges];
     let withNull = restate.withNull;
     if (restate.keys.length) {
-      // every interval a restated key has a row in, in the published table or in the model's rows now
+      // every interval a restated key has a row in, in the published table or in the model's rows
+      // now; the published table is not read when every restated key is new to the dimensions
+      // (restate.keysNew: it holds no row of them)
       const ofKeys = async (from: string, alias: string) => (await d.query(keyIntervalsSql(from, alias, p.spec, p.size, restate.keys))).rows.map((r) => (r.i === null || r.i === undefined ? NULL_INTERVAL : String(r.i)));
-      const keyed = [...(await ofKeys(published, 'stedi_was')), ...(await ofKeys(`(\n${fillWindow(p.spec.full, () => 'TRUE')}\n)`, 'stedi_now'))];
+      const keyed = [...(restate.keysNew ? [] : await ofKeys(published, 'stedi_was')), ...(await ofKeys(`(\n${fillWindow(p.spec.full, () => 'TRUE')}\n)`, 'stedi_now'))];
       if (keyed.includes(NULL_INTERVAL)) withNull = true;
       const extra = rangesOf(keyed.filter((i) => i !== NULL_INTERVAL), p.size);
-      keysNote = `, ${restate.keys.length} key${restate.keys.length === 1 ? '' : 's'} restated (${new Set(keyed).size} interval${new Set(keyed).size === 1 ? '' : 's'} of theirs)`;
+      keysNote = `, ${restate.keys.length} key${restate.keys.length === 1 ? '' : 's'} restated (${new Set(keyed).size} interval${new Set(keyed).size === 1 ? '' : 's'} of theirs${restate.keysNew ? '; all new to the dimensions: the published table not read for them' : ''})`;
       ranges.splice(0, ranges.length, ...unionRanges(ranges, extra));
     }
     const isRewritten = (i: string) => (i === NULL_INTERVAL ? withNull : inRanges(i, ranges));

@@ -20,6 +20,12 @@ export interface Restate {
   withNull: boolean;
   /** md5 hashes of the restated keys (keyHash), sorted. */
   keys: string[];
+  /**
+   * Every restated key is new to the keyed dimensions of the published version (none of them held
+   * it, and it is not the NULL key): the published table then holds no row of these keys (see
+   * decide in microbatch.ts), so a build need not look for them in it.
+   */
+  keysNew?: true;
 }
 
 /** The start of the interval of an integer event time (epoch ms), floored for times before 1970; NULL for NULL. */

@@ -160,7 +160,15 @@ export function decide(before: MbState, now: MbState, plan: MicrobatchPlan, size
   if (keys.size && !plan.restateColumn) throw new EngineError('restate_by.from names an input but restate_by.column is missing');
   const withNull = intervals.has(NULL_INTERVAL);
   if (!ranges.length && !withNull && !keys.size) return { kind: 'unchanged' };
-  return { kind: 'restate', restate: { ranges, withNull, keys: [...keys].sort() }, intervals: intervals.size };
+  // A row's key is a copy of a keyed dimension's key (checked by lineage at compile time), and a
+  // key that left the dimensions was restated out of the table then: the published version, built
+  // under the dimensions its state records, holds no key none of them held. When every restated
+  // key is such a key (never the NULL key '-', which rows hold whatever the dimensions), nothing
+  // of them is to be found in the published table. Every keyed dimension's keys are looked at,
+  // not only the one whose key changed: a key new to one may be held, unchanged, by another.
+  const held = (k: string) => k === '-' || plan.dimensions.some((d) => d.key !== undefined && before.dims[d.relation]?.keys?.[k] !== undefined);
+  const keysNew = keys.size > 0 && ![...keys].some(held);
+  return { kind: 'restate', restate: { ranges, withNull, keys: [...keys].sort(), ...(keysNew ? { keysNew: true as const } : {}) }, intervals: intervals.size };
 }
 
 /**

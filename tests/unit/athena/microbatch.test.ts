@@ -46,6 +46,22 @@ describe('what a microbatch build restates on Athena', () => {
     expect(decide(state(), removed, plan, 'hour', 0)).toMatchObject({ restate: { keys: ['k1'] } });
   });
 
+  it('restated keys that no keyed dimension of the published version held (and not the NULL key) are marked new: the published table holds no row of them', () => {
+    const twoDims: MicrobatchPlan = { ...plan, dimensions: [...plan.dimensions, { id: 'model.s.o', relation: '"stedi"."o"', key: 'email' }] };
+    const was = state({ dims: { ...state().dims, '"stedi"."o"': { keys: { k9: 'f9' } } } });
+    const now = (c: Record<string, string>, o: Record<string, string> = { k9: 'f9' }) => state({ dims: { '"stedi"."c"': { keys: c }, '"stedi"."rules"': { whole: '4:dd' }, '"stedi"."o"': { keys: o } } });
+    // two keys entering: new
+    expect(decide(was, now({ k1: 'f1', k2: 'f2', k3: 'n3', k4: 'n4' }), twoDims, 'hour', 0)).toEqual({ kind: 'restate', restate: { ranges: [], withNull: false, keys: ['k3', 'k4'], keysNew: true }, intervals: 0 });
+    // one entering while another leaves, or one whose rows changed: the table may hold them
+    expect(decide(was, now({ k1: 'f1', k3: 'n3' }), twoDims, 'hour', 0)).toMatchObject({ restate: { keys: ['k2', 'k3'] } });
+    expect(decide(was, now({ k1: 'f1', k3: 'n3' }), twoDims, 'hour', 0)).not.toHaveProperty('restate.keysNew');
+    expect(decide(was, now({ k1: 'f1', k2: 'changed' }), twoDims, 'hour', 0)).not.toHaveProperty('restate.keysNew');
+    // new to one dimension but held, unchanged, by another: not new
+    expect(decide(was, now({ k1: 'f1', k2: 'f2', k9: 'n9' }), twoDims, 'hour', 0)).toEqual({ kind: 'restate', restate: { ranges: [], withNull: false, keys: ['k9'] }, intervals: 0 });
+    // the NULL key is never new (rows hold it whatever the dimensions)
+    expect(decide(was, now({ k1: 'f1', k2: 'f2', '-': 'n' }), twoDims, 'hour', 0)).toEqual({ kind: 'restate', restate: { ranges: [], withNull: false, keys: ['-'] }, intervals: 0 });
+  });
+
   it('--event-time-start/--event-time-end restate their window too', () => {
     const d = decide(state(), state(), { ...plan, window: { start: 20 * H + 5, end: 22 * H } }, 'hour', 0);
     expect(d).toMatchObject({ kind: 'restate', restate: { ranges: [{ start: 20 * H, end: 22 * H }] } });
