@@ -61,8 +61,17 @@ export interface IncrementalResult {
   state: SourceState;
   /** Files read by this build (new, changed, or no longer a duplicate). */
   read: number;
+  /** The files of the report this build did not read, by why (readLine says so). */
+  notRead: NotRead;
   /** Why every file was read, when the previous state was not used. */
   restart?: Restart;
+}
+
+/** The files a build did not read: unchanged since they were ingested, repeating another file's bytes, or no longer listed (their rows kept). */
+export interface NotRead {
+  unchanged: number;
+  duplicates: number;
+  removed: number;
 }
 
 export async function ingestIncremental(spec: LandingSpec, writer: BatchWriter, opts: IncrementalOptions): Promise<IncrementalResult> {
@@ -156,7 +165,15 @@ export async function ingestIncremental(spec: LandingSpec, writer: BatchWriter, 
   if (partRows(finalParts.accepted) !== report.totals.accepted || partRows(finalParts.rejects) !== report.totals.rejected) {
     throw new Error(`${spec.source}: the stored parts hold ${partRows(finalParts.accepted)} rows and ${partRows(finalParts.rejects)} rejects, the files ${report.totals.accepted} and ${report.totals.rejected}; nothing is published`);
   }
-  return { report, state, read: toRead.length, ...(t.restart ? { restart: t.restart } : {}) };
+  const notRead: NotRead = { unchanged: 0, duplicates: 0, removed: 0 };
+  for (const f of plan.files) {
+    const d = f.decision;
+    if (d.kind === 'read') continue;
+    if (d.entry === undefined) notRead.removed++;
+    else if (d.kind === 'keep') notRead.unchanged++;
+    else notRead.duplicates++;
+  }
+  return { report, state, read: toRead.length, notRead, ...(t.restart ? { restart: t.restart } : {}) };
 }
 
 /** The segments of each file read, in order, over the new parts (a file may span two parts). */

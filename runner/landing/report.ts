@@ -105,10 +105,20 @@ export function reportForArtifacts(report: LandingReport): LandingReport {
   };
 }
 
-/** How much of the landing zone a build read (incremental ingestion), or '' when it read every file. */
-export function readLine(report: LandingReport, read: number): string {
+/**
+ * How much of the landing zone a build read (incremental ingestion) and why the other files were
+ * not read, or '' when it read every file. A file repeating another's bytes is never read, on a
+ * first build or a --full-refresh too, so "unchanged" is said only of files ingested earlier.
+ */
+export function readLine(report: LandingReport, read: number, notRead: { unchanged: number; duplicates: number; removed: number }): string {
   const n = report.files.length;
-  return read === n ? '' : `read ${read} of ${n} landing file${n === 1 ? '' : 's'}; the others are unchanged since they were ingested`;
+  if (read === n) return '';
+  const why = [
+    notRead.unchanged ? `${notRead.unchanged} unchanged since ${notRead.unchanged === 1 ? 'it was' : 'they were'} ingested` : '',
+    notRead.duplicates ? `${notRead.duplicates} repeating another file's content (duplicate_delivery)` : '',
+    notRead.removed ? `${notRead.removed} no longer in the landing location (rows kept)` : '',
+  ].filter(Boolean);
+  return `read ${read} of ${n} landing file${n === 1 ? '' : 's'}${why.length ? `; not read: ${why.join(', ')}` : ''}`;
 }
 
 /** How many of the files read went through the engine's JSON reader (every line canonical; fast-path.ts); '' for none. */

@@ -171,6 +171,23 @@ describe('incremental landing ingestion equals a full read of the same files', (
     expect((await contents(lake)).rows).toHaveLength(4);
   });
 
+  it('says why each file it did not read was not read: a repeat of another file is never called unchanged, on a first build or a --full-refresh either', async () => {
+    const { landing, lake } = place();
+    fs.writeFileSync(path.join(landing, 'a.json'), rec('a', 1));
+    fs.writeFileSync(path.join(landing, 'a-again.json'), rec('a', 1));
+    fs.writeFileSync(path.join(landing, 'b.json'), rec('b', 1));
+    const first = await ingest(lake, landing);
+    expect(first.message).toContain("read 2 of 3 landing files; not read: 1 repeating another file's content (duplicate_delivery)");
+    expect(first.message).not.toContain('unchanged');
+    const full = await ingest(lake, landing, { fullRefresh: true });
+    expect(full.message).toContain("read 2 of 3 landing files; not read: 1 repeating another file's content (duplicate_delivery)");
+    expect(full.message).not.toContain('unchanged');
+    fs.writeFileSync(path.join(landing, 'c.json'), rec('c', 1));
+    fs.rmSync(path.join(landing, 'b.json'));
+    const next = await ingest(lake, landing);
+    expect(next.message).toContain("read 1 of 4 landing files; not read: 1 unchanged since it was ingested, 1 repeating another file's content (duplicate_delivery), 1 no longer in the landing location (rows kept)");
+  });
+
   it('a changed file warns and replaces its rows; a removed file warns (keep) or loses its rows (drop)', async () => {
     const { landing, lake } = place();
     fs.writeFileSync(path.join(landing, 'a.json'), rec('a', 1) + rec('a', 2));

@@ -37,7 +37,7 @@ import { landingColumns } from '../../landing/classify.js';
 import { derivationProblems, type PseudonymKey } from '../../landing/derive.js';
 import type { ErasureList } from '../../landing/erasure.js';
 import { ingestSource, sourceSpec } from '../../landing/ingest.js';
-import type { BatchWriter } from '../../landing/incremental.js';
+import type { BatchWriter, NotRead } from '../../landing/incremental.js';
 import type { SourceState } from '../../landing/state.js';
 import type { Table } from '@aws-sdk/client-glue';
 import { LandingReadError } from '../../landing/store.js';
@@ -125,12 +125,13 @@ export async function ingestToAthena(deps: LandingDeps, node: SourceNode, audit:
   let report: LandingReport;
   let state: SourceState;
   let read: number;
+  let notRead: NotRead;
   let stats: QueryStats | undefined;
   let notes = '';
   try {
     const rel = (n: string) => `${settings.database}.${n}`;
     try {
-      ({ report, state, read } = await ingestSource(
+      ({ report, state, read, notRead } = await ingestSource(
         { ...sourceSpec(node, columns, { accepted: rel(names.accepted), rejects: rel(names.rejects) }, trimSlash(node.location), deps.key), ...(deps.erasure ? { erasure: deps.erasure } : {}) },
         batch,
         {
@@ -206,7 +207,7 @@ export async function ingestToAthena(deps: LandingDeps, node: SourceNode, audit:
   }
   const reads = (k: 'accepted' | 'rejects') => state.parts[k].map((p) => p.path.slice(0, p.path.lastIndexOf('/') + 1));
   notes = (await deps.prune(names.rejects, loc.rejects, reads('rejects'))) + (await deps.prune(names.accepted, loc.accepted, reads('accepted'))) + notes;
-  const extra = [readLine(report, read), notes.replace(/^; /, '')].filter(Boolean).join('\n  ');
+  const extra = [readLine(report, read, notRead), notes.replace(/^; /, '')].filter(Boolean).join('\n  ');
   return { published: true, message: `${sourceMessage(report)}${extra ? `\n  ${extra}` : ''}`, ...(stats ?? {}), landing: report };
 }
 

@@ -282,7 +282,7 @@ export class DuckDbAdapter implements Adapter {
         }
         await recordFiles(c, staged.state);
       }, audit, { rows: rows.accepted, ...(previousRows !== undefined ? { previousRows } : {}), landing: staged.report });
-      const read = [readLine(staged.report, staged.read), canonicalLine(staged.read, staged.canonical)].filter(Boolean).join('\n  ');
+      const read = [readLine(staged.report, staged.read, staged.notRead), canonicalLine(staged.read, staged.canonical)].filter(Boolean).join('\n  ');
       const message = `${sourceMessage(staged.report)}${read ? `\n  ${read}` : ''}`;
       return { published, message: published ? message : `NOT PUBLISHED ${message}`, landing: staged.report, rows_affected: rows.accepted };
     } finally {

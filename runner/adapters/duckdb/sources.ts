@@ -27,7 +27,7 @@ import { derivationProblems, type PseudonymKey } from '../../landing/derive.js';
 import type { ErasureList } from '../../landing/erasure.js';
 import fs from 'node:fs';
 import { ingestSource, sourceSpec, type LandingSink } from '../../landing/ingest.js';
-import type { BatchWriter } from '../../landing/incremental.js';
+import type { BatchWriter, NotRead } from '../../landing/incremental.js';
 import type { FileState, Part, SourceState } from '../../landing/state.js';
 import { duckdbCanonicalReader } from './canonical.js';
 import { insertLandingFileRows, insertLandingStateRows } from './catalog.js';
@@ -138,6 +138,8 @@ export interface StagedLanding {
   state: SourceState;
   /** Files read by this build. */
   read: number;
+  /** The files it did not read, by why. */
+  notRead: NotRead;
   /** Of those, the files read by DuckDB's JSON reader (every line canonical; canonical.ts). */
   canonical: number;
 }
@@ -231,7 +233,7 @@ export async function stageLanding(c: DuckDBConnection, node: SourceNode, dirs: 
     const stored = await countParts(c, result.state.parts);
     const problem = balanceProblem(result.report, stored);
     if (problem) throw new EngineError(problem);
-    return { report: result.report, state: result.state, read: result.read, canonical: canonical?.taken ?? 0 };
+    return { report: result.report, state: result.state, read: result.read, notRead: result.notRead, canonical: canonical?.taken ?? 0 };
   } finally {
     accepted.close();
     rejects.close();
