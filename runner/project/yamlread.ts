@@ -27,7 +27,10 @@ export function parseYaml(file: string, text: string, bag: DiagnosticBag): Ctx |
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
   for (const e of doc.errors) {
     const line = e.pos[0] >= 0 ? lc.linePos(e.pos[0]).line : 0;
-    bag.error('E_YAML_PARSE', file, line, `YAML syntax error: ${e.message.split('\n')[0]}`);
+    // a repeated key is named (the line's key as written), so the fix is plain: merge the two
+    const repeated = e.code === 'DUPLICATE_KEY' && line > 0 ? /^\s*(?:-\s+)?([^\s:#][^:#]{0,79}?)\s*:/.exec(text.split('\n')[line - 1] ?? '')?.[1] : undefined;
+    if (repeated && !/[\u0000-\u001f\u007f-\u009f]/.test(repeated)) bag.error('E_YAML_PARSE', file, line, `YAML syntax error: the key '${repeated}' appears twice in one mapping`, `merge the two '${repeated}' entries into one`);
+    else bag.error('E_YAML_PARSE', file, line, `YAML syntax error: ${e.message.split('\n')[0]}`);
   }
   for (const w of doc.warnings) {
     const line = w.pos[0] >= 0 ? lc.linePos(w.pos[0]).line : 0;

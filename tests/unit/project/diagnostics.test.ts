@@ -27,6 +27,13 @@ describe('project file', () => {
     expect(find(r.diagnostics, 'E_YAML_PARSE')).toMatchObject({ file: 'stedi_project.yml', line: 4 });
   });
 
+  it('E_YAML_PARSE names a key written twice in one mapping, at its second line', () => {
+    const r = withProject('name: stedi\nvars:\n  a: 1\n  b: 2\n  a: 3\n');
+    expect(find(r.diagnostics, 'E_YAML_PARSE')).toMatchObject({ file: 'stedi_project.yml', line: 5, message: "YAML syntax error: the key 'a' appears twice in one mapping", hint: "merge the two 'a' entries into one" });
+    const list = withProject('name: stedi\nmodels:\n  - name: x\n    config: {}\n    config: {}\n');
+    expect(find(list.diagnostics, 'E_YAML_PARSE')).toMatchObject({ line: 5, message: "YAML syntax error: the key 'config' appears twice in one mapping" });
+  });
+
   it('E_UNKNOWN_KEY at top level with a hint', () => {
     const r = withProject(PROJECT_YML.replace('model-paths:', 'model-path:'));
     expect(find(r.diagnostics, 'E_UNKNOWN_KEY')).toMatchObject({ file: 'stedi_project.yml', line: 3, hint: "did you mean 'model-paths'?" });
