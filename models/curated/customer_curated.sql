@@ -2,6 +2,9 @@
 
 {#
   Consenting customers who have at least one phone reading in accelerometer_trusted.
+  Written as IN over the distinct emails rather than a correlated EXISTS: the same rows (a NULL
+  email matches neither way), and the engine groups the readings' emails once instead of probing
+  with every reading.
 #}
 
 select
@@ -17,8 +20,7 @@ select
     c.share_with_friends_as_of_date,
     c.subject_key
 from {{ ref('customer_trusted') }} c
-where exists (
-    select 1
+where c.email in (
+    select distinct a.user_email
     from {{ ref('accelerometer_trusted') }} a
-    where a.user_email = c.email
 )

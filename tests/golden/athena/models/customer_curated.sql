@@ -11,8 +11,7 @@ select
     c.share_with_friends_as_of_date,
     c.subject_key
 from "stedi"."customer_trusted" c
-where exists (
-    select 1
+where c.email in (
+    select distinct a.user_email
     from "stedi"."accelerometer_trusted" a
-    where a.user_email = c.email
 )
