@@ -34,6 +34,10 @@
  *   4. The model rows are restricted to D by key or hour; the Step Trainer rows to the serials the
  *      dirty keys claim (a serial's only owner can be the one claiming it) or to the dirty hours;
  *      the phone rows to the dirty keys' emails or the dirty hours; the customers are read whole.
+ *      A dirty key that no customer had in the version the test passed on is looked for only in
+ *      the model files added since: that version of the model held no row of it (a model row
+ *      whose key is no customer's fails `unknown_keys`, and the test passed), so no file kept from
+ *      it does either (the +1% case: customers who became curated, without a scan of the model).
  * Whether an hour is dirtied whole or through its keys is only a matter of cost (HOUR_KEYS);
  * either way every touched partition is in D. The hours are computed from the times as numbers:
  * times of another type (text, TIMESTAMP) make `prepare` fail at binding, and the gate then runs
@@ -155,7 +159,7 @@ export interface PartitionAudit {
  */
 export async function partitionAudit(form: PinnedForm, rec: RecordedTest, now: Map<string, string>, versions: VersionFiles): Promise<Provable<PartitionAudit>> {
   if (rec.status !== 'pass' || rec.failures !== 0 || !rec.inputs) return { why: 'it has no recorded pass with its inputs' };
-  const sides = {} as Record<Role, { added: string[]; removed: string[]; relation: string }>;
+  const sides = {} as Record<Role, { added: string[]; removed: string[]; was: string[]; relation: string }>;
   for (const r of ROLES) {
     const n = form.nodes[r];
     const base = rec.inputs[n.unique_id];
@@ -165,7 +169,7 @@ export async function partitionAudit(form: PinnedForm, rec: RecordedTest, now: M
     if (r !== 'model' && now.get(n.unique_id) !== cur.token) return { why: `${n.name} is not what the gate reads` };
     const was = cur.token === base ? cur : await versions.files(n.relation.rendered, base);
     if (!was) return { why: `the version of ${n.name} it passed on is no longer kept` };
-    sides[r] = { added: minus(cur.files, was.files), removed: minus(was.files, cur.files), relation: n.relation.rendered };
+    sides[r] = { added: minus(cur.files, was.files), removed: minus(was.files, cur.files), was: was.files, relation: n.relation.rendered };
   }
   const read = (r: Role, files: string[]) => versions.read(files, COLUMNS[r], sides[r].relation);
   const diff = (r: Role) => {
@@ -188,6 +192,11 @@ UNION ALL SELECT c.subject_key, ${hourOf('d.reading_time')} FROM ${P}d_accelerom
 SELECT k FROM ${P}touch WHERE k IS NOT NULL AND h NOT IN (SELECT h FROM ${P}hours)
 UNION SELECT subject_key FROM ${P}d_customers WHERE subject_key IS NOT NULL
 UNION SELECT c.subject_key FROM ${cust} c JOIN ${P}d_customers d ON c.serial_number = d.serial_number WHERE c.subject_key IS NOT NULL`,
+    // the dirty keys no customer had in the version the test passed on: that version of the model
+    // had no row of theirs (its unknown_keys would have failed), so neither has a model file kept
+    // from it — their model rows now are all in the files added since (see the header, step 4)
+    `CREATE OR REPLACE TEMP TABLE ${P}newkeys AS
+SELECT k FROM ${P}keys WHERE k NOT IN (SELECT subject_key FROM (${read('customers', sides.customers.was)}) WHERE subject_key IS NOT NULL)`,
   ];
   const names: Record<Role, string> = { model: `${P}model`, step_trainer: `${P}step_trainer`, accelerometer: `${P}accelerometer`, customers: cust };
   let sql = form.template;
@@ -198,28 +207,35 @@ UNION SELECT c.subject_key FROM ${cust} c JOIN ${P}d_customers d ON c.serial_num
       async prepare(q, signal) {
         // a file that cannot be read would abort the gate's transaction mid-way: try them first,
         // elsewhere, and stop before any statement here when one fails (the test then runs whole)
-        if (!(await versions.readable(ROLES.map((r) => ({ files: [...sides[r].added, ...sides[r].removed], columns: COLUMNS[r] }))))) throw new Error('a file of a version it diffs cannot be read');
+        if (!(await versions.readable(ROLES.map((r) => ({ files: [...sides[r].added, ...sides[r].removed, ...(r === 'customers' ? sides[r].was : [])], columns: COLUMNS[r] }))))) throw new Error('a file of a version it diffs cannot be read');
         for (const s of setup) await q.query(s, signal);
         const hours = (await q.query(`SELECT CAST(h AS VARCHAR) AS h FROM ${P}hours ORDER BY h`, signal)).rows.map((x) => BigInt(String(x.h)));
-        const keys = Number((await q.query(`SELECT count(*) AS n FROM ${P}keys`, signal)).rows[0]?.n ?? 0);
-        const views: [string, string, string, string][] = [
-          ['model', 'sensor_reading_time', 'subject_key', `SELECT k FROM ${P}keys`],
+        const count = async (sql: string) => Number((await q.query(`SELECT count(*) AS n FROM ${sql}`, signal)).rows[0]?.n ?? 0);
+        const keys = await count(`${P}keys`);
+        const fresh = keys ? await count(`${P}newkeys`) : 0;
+        const views: [Role, string, string, string][] = [
+          ['model', 'sensor_reading_time', 'subject_key', `SELECT k FROM ${P}keys${fresh ? ` WHERE k NOT IN (SELECT k FROM ${P}newkeys)` : ''}`],
           ['step_trainer', 'sensor_reading_time', 'serial_number', `SELECT serial_number FROM ${cust} WHERE subject_key IN (SELECT k FROM ${P}keys)`],
           ['accelerometer', 'reading_time', 'user_email', `SELECT email FROM ${cust} WHERE subject_key IN (SELECT k FROM ${P}keys)`],
         ];
         for (const [role, time, key, keyed] of views) {
           const inHours = hoursPredicate(time, hours);
-          // two disjoint halves, so the time ranges reach the Parquet reader (row groups and parts
-          // outside them are skipped); the keyed half only when a customer is dirty
-          const byKey = keys ? `\nUNION ALL SELECT * FROM ${sides[role as Role].relation} WHERE ${key} IN (${keyed}) AND (${inHours}) IS NOT TRUE` : '';
-          await q.query(`CREATE OR REPLACE TEMP VIEW ${P}${role} AS SELECT * FROM ${sides[role as Role].relation} WHERE ${inHours}${byKey}`, signal);
+          const cols = COLUMNS[role].map((c) => `"${c}"`).join(', ');
+          // disjoint halves, so the time ranges reach the Parquet reader (row groups and parts
+          // outside them are skipped); the keyed half only when a customer is dirty, and the model
+          // rows of keys new since the pass read from the files added since, not the whole model
+          const halves = [`SELECT ${cols} FROM ${sides[role].relation} WHERE ${inHours}`];
+          if (keys && (role !== 'model' || fresh < keys)) halves.push(`SELECT ${cols} FROM ${sides[role].relation} WHERE ${key} IN (${keyed}) AND (${inHours}) IS NOT TRUE`);
+          if (role === 'model' && fresh) halves.push(`SELECT ${cols} FROM (${read('model', sides.model.added)}) WHERE ${key} IN (SELECT k FROM ${P}newkeys) AND (${inHours}) IS NOT TRUE`);
+          await q.query(`CREATE OR REPLACE TEMP VIEW ${P}${role} AS ${halves.join('\nUNION ALL ')}`, signal);
         }
         const n = hours.length;
-        return `(on the ${n} hour${n === 1 ? '' : 's'} and ${keys} customer${keys === 1 ? '' : 's'} whose inputs changed since it passed; every other partition reads what it read then)`;
+        const newNote = fresh ? `, ${fresh === keys ? 'all' : fresh} new since then (their model rows read from the files added since)` : '';
+        return `(on the ${n} hour${n === 1 ? '' : 's'} and ${keys} customer${keys === 1 ? '' : 's'} whose inputs changed since it passed${newNote}; every other partition reads what it read then)`;
       },
       async cleanup(q) {
         for (const v of ['model', 'step_trainer', 'accelerometer']) await q.query(`DROP VIEW IF EXISTS ${P}${v}`).catch(() => undefined);
-        for (const t of ['keys', 'hours', 'touch', ...ROLES.map((r) => `d_${r}`)]) await q.query(`DROP TABLE IF EXISTS ${P}${t}`).catch(() => undefined);
+        for (const t of ['newkeys', 'keys', 'hours', 'touch', ...ROLES.map((r) => `d_${r}`)]) await q.query(`DROP TABLE IF EXISTS ${P}${t}`).catch(() => undefined);
       },
     },
   };

@@ -200,6 +200,23 @@ describe('partition-local audits (runner/execute/partition-delta.ts)', () => {
     expect(await whole(dir, [p.name])).toEqual({ [p.name]: 0 });
   });
 
+  it('a customer new since the pass (her first record and paired readings): her model rows are read from the files added since', async () => {
+    const t = 1700172906000;
+    const serial = '5eed0099-0000-4000-8000-000000000099';
+    deliver(dir, 'customer/landing/customer-1701250000000.json', [
+      { customerName: 'Cleo Marsh', email: 'Cleo.Marsh@example.com', phone: '5550100199', birthDay: '1990-01-01', serialNumber: serial, registrationDate: 1699913600000, lastUpdateDate: 1701250000000, shareWithResearchAsOfDate: 1699913600000, shareWithPublicAsOfDate: null, shareWithFriendsAsOfDate: null },
+    ]);
+    deliver(dir, 'step_trainer/landing/step_trainer-1701250000000.json', [{ sensorReadingTime: t, serialNumber: serial, distanceFromObject: 224 }]);
+    deliver(dir, 'accelerometer/landing/accelerometer-1701250000000.json', [{ user: 'Cleo.Marsh@example.com', timestamp: t, x: 0.5, y: 0.25, z: 0.125 }]);
+    const rs = await run(dir, ['build']);
+    const p = pairs(rs);
+    expect(p.delta, p.message).toBe(true);
+    expect(p.status).toBe('pass');
+    expect(p.message).toMatch(/on the 0 hours and 1 customer whose inputs changed since it passed, all new since then/);
+    expect(await at(t)).toBe(1);
+    expect(await whole(dir, [p.name])).toEqual({ [p.name]: 0 });
+  });
+
   it('a part of the version it passed on cannot be read: the test runs whole and says so', async () => {
     // a new paired reading in an hour the table already holds: that hour's part is replaced, and
     // the audit diffs the replaced part against the new one. The replaced part is damaged (it is

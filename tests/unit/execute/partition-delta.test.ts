@@ -415,6 +415,8 @@ describe('a partition-local audit fails what the whole test fails', () => {
     expect(failing).toBeGreaterThan(30);
     expect(narrowed).toBeGreaterThan(30);
     expect(notes.some((n) => /on the 0 hours and [1-9]/.test(n))).toBe(true);
+    // keys new since the pass (a customer added, a key changed): their model rows from the files added since
+    expect(notes.filter((n) => /new since then/.test(n)).length).toBeGreaterThan(10);
     c.closeSync();
   }, 120_000);
 });
