@@ -20,6 +20,7 @@ import { makeScope, type Registry } from './scope.js';
 import { compileSeeds, compileSources } from './sources.js';
 import { compileDataTests } from './tests.js';
 import { compileUnitTests } from './unit-tests.js';
+import { foldUnreadableSources } from './unreadable.js';
 
 export const STEDI_VERSION = '0.1.0';
 
@@ -49,7 +50,7 @@ export function compile(input: CompileInput): CompileOutput {
   const diagnostics: Diagnostic[] = [];
   const targetCtx = { name: input.target.name, type: dialect.name };
   const env = createRenderEnv(dialect, project.macros, targetCtx, diagnostics);
-  const registry: Registry = { refs: new Map(), sources: new Map(), relations: new Map(), eventTimes: new Map(), broken: new Set() };
+  const registry: Registry = { refs: new Map(), sources: new Map(), relations: new Map(), eventTimes: new Map(), broken: new Set(), unknownSources: [] };
   const nodes: Record<string, ManifestNode> = {};
   const add = (n: SourceNode | SeedNode | ModelNode): void => {
     nodes[n.unique_id] = n;
@@ -100,7 +101,7 @@ export function compile(input: CompileInput): CompileOutput {
   checkTestSyntax(nodes, tainted, dialect.name, input.judges ?? {}, diagnostics);
   checkDialect(dialect, without(nodes, tainted), diagnostics);
 
-  const folded = foldDiagnostics(diagnostics);
+  const folded = foldDiagnostics(foldUnreadableSources(diagnostics, registry, project.unreadable_properties));
   const errors = folded.some((d) => d.severity === 'error');
   const manifest: Manifest = {
     metadata: {

@@ -109,7 +109,8 @@ function secondPass(ctx: Ctx, f: SourceFile, t: nunjucks.Template, config: Recor
     for (const d of found) if (!seen.has(`${d.code}|${d.file}|${d.line}|${d.message}`)) ctx.diagnostics.push(d);
   }
   if (errorCount(ctx.diagnostics) > errorsBefore) ctx.registry.broken.add(id);
-  if (config.incremental_strategy === 'microbatch') checkMicrobatchInputs(ctx, f, id, config, deps);
+  // a model that did not render has inputs missing from deps: checking them would repeat its error
+  if (config.incremental_strategy === 'microbatch' && !ctx.registry.broken.has(id)) checkMicrobatchInputs(ctx, f, id, config, deps);
   const props = ctx.project.modelProps.find((p) => p.name === name);
   const zone = String(config.zone ?? 'main');
   return {

@@ -17,6 +17,11 @@ export interface Registry {
    * what would only follow from it (its unit tests, the lineage of what reads it) is not reported.
    */
   broken: Set<string>;
+  /**
+   * Every source() that named no declared table, with the diagnostics it reported: when a property
+   * file could not be read, the ones it may declare are folded into one error (unreadable.ts).
+   */
+  unknownSources?: { source: string; table: string; diagnostics: Diagnostic[] }[];
 }
 
 export interface ScopeOptions {
@@ -91,7 +96,9 @@ export function makeScope(o: ScopeOptions): RenderScope {
     source(src, table) {
       const id = o.registry.sources.get(`${src}.${table}`);
       if (!id) {
+        const before = o.diagnostics.length;
         report('E_UNKNOWN_SOURCE', `source('${src}', '${table}') is not declared`, `'${table}'`, didYouMean(`${src}.${table}`, o.registry.sources.keys()));
+        o.registry.unknownSources?.push({ source: String(src), table: String(table), diagnostics: o.diagnostics.slice(before) });
         return `__unknown_source__`;
       }
       return resolve(id, `source('${src}', '${table}')`);

@@ -35,16 +35,17 @@ export function parseProject(files: { path: string; text: string; sha256?: strin
   const config = parseProjectFile(PROJECT_FILE, projectFile.text, bag);
   const pick = (roots: string[], exts: string[]): SourceFile[] =>
     sorted.filter((f) => underAny(f.path, roots) && exts.some((e) => f.path.toLowerCase().endsWith(e)));
-  const props = mergeProperties(
-    pick(config.model_paths, ['.yml', '.yaml']).map((f) => parsePropertyFile(f.path, f.text, bag)),
-    bag,
-  );
+  const propFiles = pick(config.model_paths, ['.yml', '.yaml']);
+  const parsed = propFiles.map((f) => parsePropertyFile(f.path, f.text, bag));
+  const props = mergeProperties(parsed, bag);
+  const unreadable = propFiles.filter((_, i) => parsed[i]!.unreadable);
   const project: ProjectSpec = {
     config,
     models: pick(config.model_paths, ['.sql']),
     macros: pick(config.macro_paths, ['.sql', '.njk']),
     seeds: readSeeds(pick(config.seed_paths, ['.csv']), bag),
     ...props,
+    ...(unreadable.length > 0 ? { unreadable_properties: unreadable } : {}),
   };
   const diagnostics = sortDiagnostics(bag.items);
   return bag.hasErrors ? { partial: project, diagnostics } : { project, partial: project, diagnostics };

@@ -24,13 +24,16 @@ export interface PropertyFile {
   models: ModelPropsSpec[];
   seeds: SeedPropsSpec[];
   unitTests: UnitTestSpec[];
+  /** The file's YAML could not be read (syntax or hostile structure): whatever it declares is missing. */
+  unreadable?: boolean;
 }
 
 export function parsePropertyFile(file: string, text: string, bag: DiagnosticBag): PropertyFile {
   const out: PropertyFile = { sources: [], models: [], seeds: [], unitTests: [] };
   const ctx = parseYaml(file, text, bag);
-  const root = ctx?.doc.contents;
-  if (!ctx || root === null || root === undefined) return out;
+  if (!ctx) return { ...out, unreadable: true };
+  const root = ctx.doc.contents;
+  if (root === null || root === undefined) return out;
   if (!isMap(root)) {
     bag.error('E_BAD_TYPE', file, lineOf(ctx, root, 1), `property file must be a mapping, got ${describe(root)}`);
     return out;

@@ -152,4 +152,10 @@ export interface ProjectSpec {
   sources: SourceSpec[];
   seedProps: SeedPropsSpec[];
   unitTests: UnitTestSpec[];
+  /**
+   * Property files whose YAML could not be read (only in a partial project, which has errors):
+   * what they declare is missing, so the compiler does not report a source() they name as
+   * undeclared a second time (compile.ts).
+   */
+  unreadable_properties?: SourceFile[];
 }

@@ -19,16 +19,28 @@ export interface Ctx {
 export const IDENT_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
- * Parse YAML text; on syntax errors report every one and return undefined. Hostile YAML (alias
+ * Parse YAML text; on syntax errors report them and return undefined. Every repeated key is
+ * reported (each is a mistake of its own); of the other syntax errors only the first, with the
+ * count of the rest: after a broken structure (an unclosed bracket, a bad indent) the parser
+ * reports nearly every later line, and those reports follow from the first. Hostile YAML (alias
  * bombs, recursive aliases, deep nesting: yaml-limits.ts) is reported the same way.
  */
 export function parseYaml(file: string, text: string, bag: DiagnosticBag): Ctx | undefined {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
+  const lineOfError = (pos: number) => (pos >= 0 ? lc.linePos(pos).line : 0);
+  const syntax = doc.errors.filter((e) => e.code !== 'DUPLICATE_KEY');
   for (const e of doc.errors) {
-    const line = e.pos[0] >= 0 ? lc.linePos(e.pos[0]).line : 0;
+    const line = lineOfError(e.pos[0]);
+    if (e.code !== 'DUPLICATE_KEY') {
+      if (e !== syntax[0]) continue;
+      const more = syntax.length - 1;
+      const after = more > 0 ? `; ${more} more syntax error${more === 1 ? '' : 's'} after it (from line ${lineOfError(syntax[1]!.pos[0])}) may follow from this one` : '';
+      bag.error('E_YAML_PARSE', file, line, `YAML syntax error: ${e.message.split('\n')[0]}${after}`, ...(more > 0 ? ['fix this one first and read the file again'] : []));
+      continue;
+    }
     // a repeated key is named (the line's key as written), so the fix is plain: merge the two
-    const repeated = e.code === 'DUPLICATE_KEY' && line > 0 ? /^\s*(?:-\s+)?([^\s:#][^:#]{0,79}?)\s*:/.exec(text.split('\n')[line - 1] ?? '')?.[1] : undefined;
+    const repeated = line > 0 ? /^\s*(?:-\s+)?([^\s:#][^:#]{0,79}?)\s*:/.exec(text.split('\n')[line - 1] ?? '')?.[1] : undefined;
     if (repeated && !/[\u0000-\u001f\u007f-\u009f]/.test(repeated)) bag.error('E_YAML_PARSE', file, line, `YAML syntax error: the key '${repeated}' appears twice in one mapping`, `merge the two '${repeated}' entries into one`);
     else bag.error('E_YAML_PARSE', file, line, `YAML syntax error: ${e.message.split('\n')[0]}`);
   }

@@ -55,3 +55,11 @@ export function tests(out: CompileOutput): TestNode[] {
 export function codes(out: CompileOutput): { file: string; line: number; code: string }[] {
   return out.diagnostics.map((d) => ({ file: d.file, line: d.line, code: d.code }));
 }
+
+/** As the CLI does for a project with loading errors: the rest is compiled too, every problem reported at once. */
+export function compilePartial(files: Record<string, string>): CompileOutput {
+  const all = { 'stedi_project.yml': PROJECT_YML.replace('  trusted:\n    +zone: trusted\n    +tags: [zone_t]\n', ''), 'models/sources.yml': SOURCES_YML, ...files };
+  const parsed = parseProject(Object.entries(all).map(([path, text]) => ({ path, text })));
+  const c = compileForTarget(parsed.partial!, { target: 'local', now: new Date(0) });
+  return { ...(c.manifest ? { manifest: c.manifest } : {}), diagnostics: [...parsed.diagnostics, ...c.configDiagnostics, ...c.compileDiagnostics] };
+}

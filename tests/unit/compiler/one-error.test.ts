@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { foldDiagnostics, formatDiagnostic, type Diagnostic } from '../../../runner/core/diagnostics.js';
-import { compileFiles } from './harness.js';
+import { compileFiles, compilePartial, SOURCES_YML } from './harness.js';
 
 const where = (ds: Diagnostic[]) => ds.map((d) => ({ file: d.file, line: d.line, code: d.code, from: d.called_from?.map((c) => `${c.file}:${c.line}`) }));
 
@@ -102,5 +102,45 @@ unit_tests:
     const d = (file: string, line: number): Diagnostic => ({ code: 'E_X', severity: 'error', file: 'macros/m.sql', line: 4, message: 'm', called_from: [{ file, line }] });
     const folded = foldDiagnostics([d('a.sql', 1), d('b.sql', 2), d('a.sql', 1), { ...d('a.sql', 1), line: 5 }]);
     expect(folded.map((x) => [x.line, x.called_from?.map((c) => c.file)])).toEqual([[4, ['a.sql', 'b.sql']], [5, ['a.sql']]]);
+  });
+
+  describe('a property file whose YAML cannot be read', () => {
+    const BROKEN = SOURCES_YML.replace('    tables:\n', '    tables: [unclosed\n');
+    const models = {
+      'models/a.sql': "select n\nfrom {{ source('landing', 'customer') }}",
+      'models/b.sql': "{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='n', batch_size='day', begin='2024-01-01') }}\nselect n from {{ source('landing', 'customer') }}",
+      'models/c.sql': "select n from {{ source('landing', 'custmer') }}",
+      'models/props.yml': "version: 2\nmodels:\n  - name: a\n    columns:\n      - name: n\n        data_tests:\n          - relationships: { to: \"source('landing', 'customer')\", field: n }\n",
+    };
+
+    it('is one syntax error with the count of what follows, and one error for the references it would declare', () => {
+      const out = compilePartial({ 'models/sources.yml': BROKEN, ...models });
+      const yaml = out.diagnostics.filter((d) => d.code === 'E_YAML_PARSE');
+      expect(yaml).toHaveLength(1);
+      expect(yaml[0]).toMatchObject({ file: 'models/sources.yml', line: 4, hint: 'fix this one first and read the file again' });
+      expect(yaml[0]!.message).toMatch(/; \d+ more syntax errors? after it \(from line \d+\) may follow from this one$/);
+      const unknown = out.diagnostics.filter((d) => d.code === 'E_UNKNOWN_SOURCE');
+      // the typo (custmer) is named where it is written; the three calls of landing.customer wait on the file
+      expect(unknown.map((d) => `${d.file}:${d.line}`).sort()).toEqual(['models/c.sql:1', 'models/sources.yml:0']);
+      expect(unknown.find((d) => d.file === 'models/sources.yml')!.message).toBe(
+        'source() of landing.customer cannot be resolved in 3 places: this file names it but its YAML cannot be read, so it declares nothing',
+      );
+      // b's event_time check would only repeat that its input is missing
+      expect(out.diagnostics.filter((d) => d.code === 'E_BAD_CONFIG')).toEqual([]);
+      expect(out.manifest).toBeUndefined();
+    });
+
+    it('a readable project reports each undeclared source() where it is called', () => {
+      const out = compilePartial({ ...models, 'models/broken.yml': 'version: 2\nmodels: [unclosed\n' });
+      expect(out.diagnostics.filter((d) => d.code === 'E_UNKNOWN_SOURCE').map((d) => `${d.file}:${d.line}`)).toEqual(['models/c.sql:1']);
+    });
+
+    it('every key written twice is reported, each where it is', () => {
+      const out = compilePartial({ ...models, 'models/props.yml': 'version: 2\nmodels:\n  - name: a\n    description: x\n    description: y\n  - name: c\n    config: {}\n    config: {}\n' });
+      expect(out.diagnostics.filter((d) => d.code === 'E_YAML_PARSE').map((d) => [d.line, d.message])).toEqual([
+        [5, "YAML syntax error: the key 'description' appears twice in one mapping"],
+        [8, "YAML syntax error: the key 'config' appears twice in one mapping"],
+      ]);
+    });
   });
 });
