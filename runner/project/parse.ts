@@ -32,7 +32,10 @@ export function parseProject(files: { path: string; text: string; sha256?: strin
     bag.error('E_NO_PROJECT_FILE', PROJECT_FILE, 0, `no ${PROJECT_FILE} found`, 'run stedi from the project root (the folder holding stedi_project.yml)');
     return { diagnostics: bag.items };
   }
-  const config = parseProjectFile(PROJECT_FILE, projectFile.text, bag);
+  const read: { unreadable?: boolean } = {};
+  const config = parseProjectFile(PROJECT_FILE, projectFile.text, bag, read);
+  // without its project file nothing can be placed or resolved: the rest is not read (no partial)
+  if (read.unreadable) return { diagnostics: sortDiagnostics(bag.items) };
   const pick = (roots: string[], exts: string[]): SourceFile[] =>
     sorted.filter((f) => underAny(f.path, roots) && exts.some((e) => f.path.toLowerCase().endsWith(e)));
   const propFiles = pick(config.model_paths, ['.yml', '.yaml']);

@@ -36,14 +36,22 @@ export function defaultProjectConfig(file: string): ProjectConfig {
   };
 }
 
-/** Parse the project file; always returns a config (defaults where unreadable). */
-export function parseProjectFile(file: string, text: string, bag: DiagnosticBag): ProjectConfig {
+/**
+ * Parse the project file; always returns a config (defaults where unreadable). `read.unreadable`
+ * is set when the file is not a readable mapping at all: then nothing of the project can be
+ * resolved (folders, vars, targets), and every later error would only follow from this one.
+ */
+export function parseProjectFile(file: string, text: string, bag: DiagnosticBag, read: { unreadable?: boolean } = {}): ProjectConfig {
   const cfg = defaultProjectConfig(file);
   const ctx = parseYaml(file, text, bag);
-  if (!ctx) return cfg;
+  if (!ctx) {
+    read.unreadable = true;
+    return cfg;
+  }
   const root = ctx.doc.contents;
   if (!root || !isMap(root)) {
     bag.error('E_BAD_TYPE', file, lineOf(ctx, root, 1), `${file} must be a mapping, got ${describe(deref(ctx, root))}`);
+    read.unreadable = true;
     return cfg;
   }
   const v = new MapView(ctx, root, file);

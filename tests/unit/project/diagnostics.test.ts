@@ -27,6 +27,18 @@ describe('project file', () => {
     expect(find(r.diagnostics, 'E_YAML_PARSE')).toMatchObject({ file: 'stedi_project.yml', line: 4 });
   });
 
+  it('a project file that is not a readable mapping stops the load: no partial project, no errors that follow from it', () => {
+    for (const text of ['name: stedi\n  bad: [unclosed\ntargets:\n  local: {type: duckdb}\n', '- [1]\n']) {
+      const r = parseProject(withFile('stedi_project.yml', text));
+      expect(r.project).toBeUndefined();
+      expect(r.partial).toBeUndefined();
+      expect(r.diagnostics).toHaveLength(1);
+      expect(r.diagnostics[0]).toMatchObject({ file: 'stedi_project.yml', code: text.startsWith('-') ? 'E_BAD_TYPE' : 'E_YAML_PARSE' });
+    }
+    // a readable project file with a mistake still gives the rest to compile
+    expect(parseProject(withFile('stedi_project.yml', PROJECT_YML.replace('model-paths:', 'model-path:'))).partial).toBeDefined();
+  });
+
   it('E_YAML_PARSE names a key written twice in one mapping, at its second line', () => {
     const r = withProject('name: stedi\nvars:\n  a: 1\n  b: 2\n  a: 3\n');
     expect(find(r.diagnostics, 'E_YAML_PARSE')).toMatchObject({ file: 'stedi_project.yml', line: 5, message: "YAML syntax error: the key 'a' appears twice in one mapping", hint: "merge the two 'a' entries into one" });
