@@ -1,9 +1,10 @@
 /**
- * One mistake, one error, across files: a property file whose YAML cannot be read declares
- * nothing, so every source() naming a table it declares would be reported as undeclared — once
- * per call, in models, macros and YAML tests — beside the syntax error that is the one cause.
- * Those reports are folded into one error on the unreadable file, listing the tables and how many
- * places wait on it. A source() that no unreadable file names (a typo) is reported as before.
+ * One mistake, one error, across files: a property file that cannot be read (a YAML syntax
+ * error, or not a mapping) declares nothing, so every source() naming a table it declares would
+ * be reported as undeclared — once per call, in models, macros and YAML tests — beside the error
+ * that is the one cause. Those reports are folded into one error on the unreadable file, listing
+ * the tables and how many places wait on it. A source() that no unreadable file names (a typo)
+ * is reported as before.
  *
  * Nothing becomes more permissive: the compile still fails (the syntax error, and this error),
  * and once the file is fixed every reference is checked again. Pure.
@@ -32,8 +33,8 @@ export function foldUnreadableSources(diagnostics: Diagnostic[], registry: Regis
     severity: 'error',
     file,
     line: 0,
-    message: `source() of ${[...w.tables].sort().join(', ')} cannot be resolved in ${w.places.size} place${w.places.size === 1 ? '' : 's'}: this file names ${w.tables.size === 1 ? 'it' : 'them'} but its YAML cannot be read, so it declares nothing`,
-    hint: 'fix the YAML syntax error reported for this file; the references are checked again then',
+    message: `source() of ${[...w.tables].sort().join(', ')} cannot be resolved in ${w.places.size} place${w.places.size === 1 ? '' : 's'}: this file names ${w.tables.size === 1 ? 'it' : 'them'} but cannot be read, so it declares nothing`,
+    hint: 'fix the error reported for this file first; the references are checked again then',
   }));
   return [...diagnostics.filter((d) => !folded.has(d)), ...summaries];
 }

@@ -24,7 +24,7 @@ export interface PropertyFile {
   models: ModelPropsSpec[];
   seeds: SeedPropsSpec[];
   unitTests: UnitTestSpec[];
-  /** The file's YAML could not be read (syntax or hostile structure): whatever it declares is missing. */
+  /** The file could not be read (YAML syntax, hostile structure, not a mapping): whatever it declares is missing. */
   unreadable?: boolean;
 }
 
@@ -36,7 +36,7 @@ export function parsePropertyFile(file: string, text: string, bag: DiagnosticBag
   if (root === null || root === undefined) return out;
   if (!isMap(root)) {
     bag.error('E_BAD_TYPE', file, lineOf(ctx, root, 1), `property file must be a mapping, got ${describe(root)}`);
-    return out;
+    return { ...out, unreadable: true };
   }
   const top = new MapView(ctx, root, file);
   top.checkKeys(PROPERTY_FILE_KEYS);

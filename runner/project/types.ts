@@ -153,7 +153,7 @@ export interface ProjectSpec {
   seedProps: SeedPropsSpec[];
   unitTests: UnitTestSpec[];
   /**
-   * Property files whose YAML could not be read (only in a partial project, which has errors):
+   * Property files that could not be read (YAML syntax, not a mapping; only in a partial project):
    * what they declare is missing, so the compiler does not report a source() they name as
    * undeclared a second time (compile.ts).
    */

@@ -123,11 +123,16 @@ unit_tests:
       // the typo (custmer) is named where it is written; the three calls of landing.customer wait on the file
       expect(unknown.map((d) => `${d.file}:${d.line}`).sort()).toEqual(['models/c.sql:1', 'models/sources.yml:0']);
       expect(unknown.find((d) => d.file === 'models/sources.yml')!.message).toBe(
-        'source() of landing.customer cannot be resolved in 3 places: this file names it but its YAML cannot be read, so it declares nothing',
+        'source() of landing.customer cannot be resolved in 3 places: this file names it but cannot be read, so it declares nothing',
       );
       // b's event_time check would only repeat that its input is missing
       expect(out.diagnostics.filter((d) => d.code === 'E_BAD_CONFIG')).toEqual([]);
       expect(out.manifest).toBeUndefined();
+    });
+
+    it('a property file that is not a mapping declares nothing either: one error for what it names', () => {
+      const out = compilePartial({ ...models, 'models/sources.yml': `- ${BROKEN.split('\n').join('\n  ')}` .replace('[unclosed', '') });
+      expect(out.diagnostics.map((d) => `${d.file}:${d.line} ${d.code}`).sort()).toEqual(['models/c.sql:1 E_UNKNOWN_SOURCE', 'models/sources.yml:0 E_UNKNOWN_SOURCE', 'models/sources.yml:1 E_BAD_TYPE']);
     });
 
     it('a readable project reports each undeclared source() where it is called', () => {
