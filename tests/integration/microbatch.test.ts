@@ -235,6 +235,30 @@ where p.consent
     expect(message(dir, 'by_person')).toMatch(/1 key restated \(all new to the dimensions: no kept part read\)/);
   }, 120_000);
 
+  it('no rows is an empty table, at every step: no landing file yet, no consenting person, every row restated away', async () => {
+    const dir = project({ 'models/by_person.sql': BY_PERSON, 'models/daily.sql': DAILY }, 'id,consent\nann,false\n');
+    const count = async (rel: string) => Number((await query(dir, `select count(*)::int as n from ${rel}`))[0]!.n);
+    // the landing folder holds no file yet: the source is empty (a warning), every table too
+    const first = await stedi(dir, ['build']);
+    expect(first.code, explain(first)).toBe(0);
+    expect([await count('main.by_person'), await count('main.daily')]).toEqual([0, 0]);
+    // readings of a person who has not consented: still nothing
+    deliver(dir, 'a.json', [ev('ann', D0 + 5), ev('ann', D0 + DAY + 6)]);
+    await buildAndCompare(dir);
+    expect(await count('main.by_person')).toBe(0);
+    // she consents: her rows enter history, and no empty part is left beside them
+    write(dir, 'seeds/people_seed.csv', 'id,consent\nann,true\n');
+    await buildAndCompare(dir);
+    expect(await count('main.by_person')).toBe(2);
+    // she withdraws: every row leaves, and the table is empty again
+    write(dir, 'seeds/people_seed.csv', 'id,consent\nann,false\n');
+    await buildAndCompare(dir, ['--allow-shrink']);
+    expect([await count('main.by_person'), await count('main.daily')]).toEqual([0, 0]);
+    deliver(dir, 'b.json', [ev('ann', D0 + 2 * DAY)]);
+    await buildAndCompare(dir);
+    expect(await count('main.by_person')).toBe(0);
+  }, 120_000);
+
   it('a person new to the dimension: her rows are added as a part beside the kept ones, at most 8 parts per interval', async () => {
     const people = (n: number) => `id,consent\nann,true\n${Array.from({ length: 10 }, (_, i) => `p${i + 1},${i < n}`).join('\n')}\n`;
     const dir = project({ 'models/by_person.sql': BY_PERSON, 'models/daily.sql': DAILY }, people(0));

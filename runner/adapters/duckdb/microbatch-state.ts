@@ -20,6 +20,20 @@ const PART_RE = /\/__stedi_interval=([^/]+)\//;
 /** How DuckDB names the partition of NULL. */
 const NULL_PARTITION = '__HIVE_DEFAULT_PARTITION__';
 
+/**
+ * A version lists at least one part: a model with no rows gets one Parquet file of its columns
+ * and no row, filed under the NULL interval with a name DuckDB's partitioned writes never use
+ * (theirs are `data_<n>.parquet`). It holds nothing, so it is left out as soon as any other part
+ * exists.
+ */
+const EMPTY_PART = 'empty.parquet';
+export const isEmptyPart = (part: string): boolean => path.basename(part) === EMPTY_PART;
+export function emptyPartPath(dir: string): string {
+  const folder = path.join(dir, 'p', `__stedi_interval=${NULL_PARTITION}`);
+  fs.mkdirSync(folder, { recursive: true });
+  return path.join(folder, EMPTY_PART).replace(/\\/g, '/');
+}
+
 export interface DimState {
   /** A keyed dimension: the Parquet file of (md5 of key, fingerprint) in the version folder. */
   keyed?: string;
@@ -111,7 +125,7 @@ export function sortKey(part: string): number {
 }
 
 export function intervalCount(parts: string[]): number {
-  return new Set(parts.map((p) => partInterval(p))).size;
+  return new Set(parts.filter((p) => !isEmptyPart(p)).map((p) => partInterval(p))).size;
 }
 
 export function writeState(dir: string, state: State): void {

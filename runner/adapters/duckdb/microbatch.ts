@@ -38,7 +38,7 @@ import { EngineError, type MicrobatchPlan } from '../types.js';
 import { contentOf, type PublishedRow } from './catalog.js';
 import { partsOf } from './incremental.js';
 import { columnType, count, intervalIn, intervalName, intervalSql, keyHash, rangePredicate, read, rowHash, rows, sortedConcat } from './microbatch-sql.js';
-import { intervalCount, listParts, partInterval, readState, recordEventParts, sha256, sortKey, STATE_FORMAT, writeState, type State } from './microbatch-state.js';
+import { emptyPartPath, intervalCount, isEmptyPart, listParts, partInterval, readState, recordEventParts, sha256, sortKey, STATE_FORMAT, writeState, type State } from './microbatch-state.js';
 
 const q = duckdbDialect.quoteIdent;
 const lit = duckdbDialect.quoteString;
@@ -84,6 +84,18 @@ function windowed(ctx: Ctx, sql: string, ranges: Range[], withNull: boolean): st
   return fillWindow(sql, (id, column) => rangePredicate(column, ctx.types.get(`${id}|${column}`)!, clipped, withNull && ctx.begin === undefined));
 }
 
+/**
+ * The parts a version lists: never none (a view over no file cannot be created), so a result with
+ * no row is one empty part of the model's columns (microbatch-state.ts); an empty part is dropped
+ * once other parts exist (it holds no row).
+ */
+async function listed(ctx: Ctx, sqlFull: string, parts: string[]): Promise<string[]> {
+  const real = parts.filter((p) => !isEmptyPart(p));
+  if (real.length) return real;
+  const file = emptyPartPath(ctx.dir);
+  await ctx.c.run(`COPY (SELECT * FROM (\n${windowed(ctx, sqlFull, [], false)}\n) q LIMIT 0) TO ${lit(file)} (FORMAT parquet)`);
+  return [file];
+}
 
 export async function writeMicrobatch(c: DuckDBConnection, node: ModelNode, sql: { full: string; batch: string }, plan: MicrobatchPlan, dir: string, all: PublishedRow[], fullRefresh: boolean): Promise<MicrobatchWrite> {
   const size = node.config.batch_size as BatchSize;
@@ -152,10 +164,10 @@ export async function writeMicrobatch(c: DuckDBConnection, node: ModelNode, sql:
     const out = path.join(dir, 'p');
     // no rows: DuckDB writes an empty folder, which is an empty table
     await c.run(`COPY (SELECT q.*, ${intervalSql(`q.${q(eventTime)}`, outType, size)} AS __stedi_interval FROM (\n${windowed(ctx, sql.full, ALL, true)}\n) q) TO ${lit(out)} (FORMAT parquet, PARTITION_BY (__stedi_interval))`);
-    const parts = listParts(out);
+    const parts = await listed(ctx, sql.full, listParts(out));
     await recordEventParts(c, eventInputs, size, next, {});
     writeState(dir, next);
-    const n = parts.length ? await count(c, `SELECT count(*) FROM ${read(parts)}`) : 0;
+    const n = await count(c, `SELECT count(*) FROM ${read(parts)}`);
     return { parts, rows: n, note: ` (built whole: ${why}; ${intervalCount(parts)} interval${intervalCount(parts) === 1 ? '' : 's'})` };
   };
 
@@ -290,11 +302,11 @@ export async function writeMicrobatch(c: DuckDBConnection, node: ModelNode, sql:
   const out = path.join(dir, 'p');
   if (pieces.length) await c.run(`COPY (${pieces.join('\nUNION ALL BY NAME\n')}) TO ${lit(out)} (FORMAT parquet, PARTITION_BY (__stedi_interval))`);
   const fresh = listParts(out);
-  const parts = [...kept.filter((p) => !touched.has(partInterval(p)!)), ...fresh].sort((a, b) => sortKey(a) - sortKey(b));
+  const parts = await listed(ctx, sql.full, [...kept.filter((p) => !touched.has(partInterval(p)!)), ...fresh].sort((a, b) => sortKey(a) - sortKey(b)));
   await checkColumns(c, node, fresh, kept);
   for (const f of ['window.parquet', 'keyed.parquet', 'restate-keys.parquet']) fs.rmSync(path.join(tmp, f), { force: true });
   writeState(dir, next);
-  const n = parts.length ? await count(c, `SELECT count(*) FROM ${read(parts)}`) : 0;
+  const n = await count(c, `SELECT count(*) FROM ${read(parts)}`);
   const rebuilt = new Set([...touched, ...fresh.map((p) => partInterval(p)!)].filter((i) => !gainOnly.has(i))).size;
   const unchanged = intervalCount(kept.filter((p) => !touched.has(partInterval(p)!) && !gainOnly.has(partInterval(p)!)));
   const restated = `${keys} key${keys === 1 ? '' : 's'} restated${heldBefore === 0 ? ' (all new to the dimensions: no kept part read)' : ''}`;
