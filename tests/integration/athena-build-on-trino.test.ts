@@ -30,6 +30,7 @@ const BUCKET = 'lake-bucket';
 const LANDING = `s3://${BUCKET}/${RUN}/landing`;
 /** The Hive sequence's landing root: its deliveries are its own. */
 const HIVE_LANDING = `s3://${BUCKET}/${RUN}/landing-hive`;
+const EMPTY_LANDING = `s3://${BUCKET}/${RUN}/landing-empty`;
 
 /** One Glue database on the Trino, its own zones prefix, a clock that moves a second per call (fresh versions). */
 class Lake {
@@ -252,6 +253,37 @@ describe.skipIf(typeof server === 'string' && !inCi)('stedi build --target athen
       const uris = files.map((f) => `s3://${BUCKET}/${path.relative(server.warehouse, f).split(path.sep).join('/')}`);
       expect(uris.length, m).toBeGreaterThan(0);
       expect(uris.filter((u) => !listed.has(u)), `${m}: files no kept version lists`).toEqual([]);
+    }
+  }, 900_000);
+
+  it('microbatch tables with no row (nobody consents yet) are empty tables, on Iceberg and Hive; a later consent fills them; each build equals a --full-refresh', async () => {
+    if (typeof server === 'string') throw new Error(`CI=1 but ${server}`);
+    const iceberg = new Lake(`${RUN}_eice`, server, [], EMPTY_LANDING);
+    const hive = new Lake(`${RUN}_ehive`, server, MICROBATCH, EMPTY_LANDING);
+    const whole = new Lake(`${RUN}_efull`, server, [], EMPTY_LANDING);
+    lakes.push(iceberg, hive, whole);
+    for (const lake of [iceberg, hive, whole]) await lake.aws.createSchema();
+    const put = (entity: string, file: string, lines: object[]) => deliver(iceberg.aws, entity, file, lines, EMPTY_LANDING);
+    const steps: [string, () => void, number][] = [
+      ['Ada has readings but no consent', () => {
+        put('customer', 'customer-1700100000000.json', [{ ...ADA, lastUpdateDate: 1700100000000, shareWithResearchAsOfDate: null }]);
+        put('accelerometer', 'accelerometer-1700100000000.json', [{ user: ADA.email, timestamp: 1700100001000, x: 1, y: 2, z: 3 }]);
+        put('step_trainer', 'step_trainer-1700100000000.json', [{ sensorReadingTime: 1700100001000, serialNumber: ADA.serialNumber, distanceFromObject: 200 }]);
+      }, 0],
+      ['more readings, still no consent', () => put('accelerometer', 'accelerometer-1700200000000.json', [{ user: ADA.email, timestamp: 1700200001000, x: 4, y: 5, z: 6 }]), 0],
+      ['Ada consents from registration', () => put('customer', 'customer-1700300000000.json', [{ ...ADA, lastUpdateDate: 1700300000000, shareWithResearchAsOfDate: ADA.registrationDate }]), 1],
+    ];
+    for (const [what, step, pairs] of steps) {
+      step();
+      for (const lake of [iceberg, hive]) expect(failed(await lake.build()), `${what}: ${lake.database}`).toEqual([]);
+      expect(failed(await whole.build({ fullRefresh: true })), what).toEqual([]);
+      const want = await whole.contents();
+      for (const lake of [iceberg, hive]) {
+        const got = await lake.contents();
+        for (const t of Object.keys(want)) expect(got[t], `${what}: ${lake.database}: ${t}`).toEqual(want[t]);
+      }
+      expect(want.machine_learning_curated!.length, what).toBe(pairs);
+      if (pairs === 0) for (const t of MICROBATCH) expect(want[t], `${what}: ${t}`).toEqual([]);
     }
   }, 900_000);
 });
