@@ -21,7 +21,7 @@ export interface Registry {
    * Every source() that named no declared table, with the diagnostics it reported: when a property
    * file could not be read, the ones it may declare are folded into one error (unreadable.ts).
    */
-  unknownSources?: { source: string; table: string; diagnostics: Diagnostic[] }[];
+  unknownSources: { source: string; table: string; diagnostics: Diagnostic[] }[];
 }
 
 export interface ScopeOptions {
@@ -98,7 +98,7 @@ export function makeScope(o: ScopeOptions): RenderScope {
       if (!id) {
         const before = o.diagnostics.length;
         report('E_UNKNOWN_SOURCE', `source('${src}', '${table}') is not declared`, `'${table}'`, didYouMean(`${src}.${table}`, o.registry.sources.keys()));
-        o.registry.unknownSources?.push({ source: String(src), table: String(table), diagnostics: o.diagnostics.slice(before) });
+        o.registry.unknownSources.push({ source: String(src), table: String(table), diagnostics: o.diagnostics.slice(before) });
         return `__unknown_source__`;
       }
       return resolve(id, `source('${src}', '${table}')`);

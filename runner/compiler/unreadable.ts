@@ -14,7 +14,7 @@ import type { SourceFile } from '../project/types.js';
 import type { Registry } from './scope.js';
 
 export function foldUnreadableSources(diagnostics: Diagnostic[], registry: Registry, unreadable: readonly SourceFile[] | undefined): Diagnostic[] {
-  if (!unreadable?.length || !registry.unknownSources?.length) return diagnostics;
+  if (!unreadable?.length || !registry.unknownSources.length) return diagnostics;
   const folded = new Set<Diagnostic>();
   const waiting = new Map<string, { tables: Set<string>; places: Set<string> }>();
   for (const u of registry.unknownSources) {

@@ -250,10 +250,13 @@ where p.consent
     write(dir, 'seeds/people_seed.csv', 'id,consent\nann,true\n');
     await buildAndCompare(dir);
     expect(await count('main.by_person')).toBe(2);
+    const parts = async () => String((await query(dir, "select parts from _stedi.published where identifier = 'by_person'"))[0]!.parts);
+    expect(await parts()).not.toContain('empty.parquet');
     // she withdraws: every row leaves, and the table is empty again
     write(dir, 'seeds/people_seed.csv', 'id,consent\nann,false\n');
     await buildAndCompare(dir, ['--allow-shrink']);
     expect([await count('main.by_person'), await count('main.daily')]).toEqual([0, 0]);
+    expect(await parts()).toContain('empty.parquet');
     deliver(dir, 'b.json', [ev('ann', D0 + 2 * DAY)]);
     await buildAndCompare(dir);
     expect(await count('main.by_person')).toBe(0);

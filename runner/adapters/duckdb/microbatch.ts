@@ -162,7 +162,7 @@ export async function writeMicrobatch(c: DuckDBConnection, node: ModelNode, sql:
 
   const whole = async (why: string): Promise<MicrobatchWrite> => {
     const out = path.join(dir, 'p');
-    // no rows: DuckDB writes an empty folder, which is an empty table
+    // no rows: DuckDB writes no file at all; `listed` gives the version its one empty part
     await c.run(`COPY (SELECT q.*, ${intervalSql(`q.${q(eventTime)}`, outType, size)} AS __stedi_interval FROM (\n${windowed(ctx, sql.full, ALL, true)}\n) q) TO ${lit(out)} (FORMAT parquet, PARTITION_BY (__stedi_interval))`);
     const parts = await listed(ctx, sql.full, listParts(out));
     await recordEventParts(c, eventInputs, size, next, {});
