@@ -107,6 +107,12 @@ export interface PublishOptions {
    * ones; incremental models are rebuilt whole instead of adding a batch.
    */
   fullRefresh?: boolean;
+  /**
+   * A table rebuilt to exactly the rows it publishes may keep its published version (early
+   * cutoff, runner/adapters/duckdb/unchanged.ts): set when reuse is on (not under `--no-reuse`
+   * or `--full-refresh`, which publish what they build). An adapter may ignore it.
+   */
+  keepUnchanged?: boolean;
   /** An incremental model's SQL with is_incremental() true: the batch added to the published table. */
   incrementalSql?: string;
   /** A microbatch model's inputs, as the executor found them in the manifest (runner/execute/microbatch.ts). */

@@ -214,7 +214,7 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
   /** `key`: the reuse key the version is built under, recorded with its inputs. */
   const publishOptions = (id: string, signal: AbortSignal, key?: string) => {
     const inputs = opts.inputs?.get(id);
-    return { signal, ...(inputs ? { inputs: { ...(inputs as unknown as Record<string, unknown>), ...(key !== undefined ? { reuse_key: key } : {}) } } : {}), ...(opts.fullRefresh ? { fullRefresh: true } : {}) };
+    return { signal, ...(inputs ? { inputs: { ...(inputs as unknown as Record<string, unknown>), ...(key !== undefined ? { reuse_key: key } : {}) } } : {}), ...(opts.fullRefresh ? { fullRefresh: true } : {}), ...(mayReuse ? { keepUnchanged: true } : {}) };
   };
 
   // keys and results are recorded whenever the target keeps them; they are used only when reuse is on

@@ -151,14 +151,20 @@ describe('keyed delta audits (runner/execute/key-local.ts)', () => {
   });
 
   it('a gate whose recorded pass was under another version of the dimension than the kept parts were built from runs whole', async () => {
-    // Ada consents again; only the customer tables are built, so the published
-    // machine_learning_curated was built under the previous customer_curated
+    // Ada consents again; the customer tables and her readings are built, not the training
+    // table: customer_curated holds her again, while the published machine_learning_curated was
+    // built under the customer_curated without her
     deliver(dir, 'customer/landing/customer-1701000000000.json', [
       { customerName: 'Ada Stone', email: 'Ada.Stone@example.com', phone: '5550100101', birthDay: '1985-04-12', serialNumber: '5eed0001-0000-4000-8000-000000000001', registrationDate: 1699913600000, lastUpdateDate: 1701000000000, shareWithResearchAsOfDate: 1699913600000, shareWithPublicAsOfDate: null, shareWithFriendsAsOfDate: null },
     ]);
-    await run(dir, ['build', '--select', 'customer_trusted customer_curated device_owners']);
+    await run(dir, ['build', '--select', 'customer_trusted accelerometer_trusted customer_curated device_owners']);
     // the gate passes whole on that pair and is recorded under the new customer_curated
     expect(await whole(dir, [MLC_CONSENT])).toEqual({ [MLC_CONSENT]: 0 });
+    // Ben withdraws before the next build: customer_curated changes again, so the gate's recorded
+    // pass is under neither the version the kept parts were built from nor the one published now
+    deliver(dir, 'customer/landing/customer-1701050000000.json', [
+      { customerName: 'Ben Okafor', email: 'Ben.Okafor@example.com', phone: '5550100102', birthDay: '1990-11-02', serialNumber: '5eed0002-0000-4000-8000-000000000002', registrationDate: 1699920000000, lastUpdateDate: 1701050000000, shareWithResearchAsOfDate: null, shareWithPublicAsOfDate: null, shareWithFriendsAsOfDate: 1699920000000 },
+    ]);
     const rs = await run(dir, ['build']);
     expect(byName(rs, 'machine_learning_curated').message).toMatch(/keys? restated/);
     const consent = byName(rs, MLC_CONSENT);

@@ -101,10 +101,52 @@ describe('reuse', () => {
     await sameAsFromNothing(dir);
   });
 
-  it('an edited model rebuilds it and what is downstream of it; upstream stays reused', async () => {
+  it('a table rebuilt to the same rows keeps its published version, so what reads only it is reused; other rows of the same count publish a new one', async () => {
+    const at = async () => {
+      const instance = await DuckDBInstance.create(path.join(dir, 'lake', 'stedi.duckdb'), { access_mode: 'READ_ONLY', file_search_path: dir });
+      const c = await instance.connect();
+      try {
+        return String((await c.runAndReadAll(`SELECT path FROM _stedi.published WHERE relation = '"curated"."customer_curated"'`)).getRowObjectsJson()[0]!.path);
+      } finally {
+        c.closeSync();
+        instance.closeSync();
+      }
+    };
+    // one more phone reading of a customer who is curated already: customer_curated's rows stay the same
+    const was = await at();
+    fs.writeFileSync(path.join(dir, 'seeds/landing/accelerometer/landing/accelerometer-1700400000000.json'), `${JSON.stringify({ user: 'Zoe.Reuse@example.com', timestamp: 1700000902000, x: 3, y: 2, z: 1 })}\n`);
+    let rs = await build(dir);
+    const curated = rs.find((x) => x.name === 'customer_curated')!;
+    expect(curated.reused).toBeFalsy();
+    expect(curated.message).toMatch(/the same rows as published: that version stays/);
+    expect(await at()).toBe(was);
+    for (const m of ['accelerometer_trusted', 'machine_learning_curated', 'reconciliation']) expect(ran(rs), m).toContain(m);
+    for (const m of ['device_owners', 'step_trainer_trusted', 'customer_trusted']) expect(reused(rs), m).toContain(m);
+    // the candidate's folder is gone: only the published version and the one kept before it remain
+    const folder = path.dirname(path.join(dir, was));
+    expect(fs.readdirSync(folder).filter((f) => f.startsWith('v=')).length).toBeLessThanOrEqual(2);
+    await sameAsFromNothing(dir);
+    // a later record of the same customer with another phone: as many curated rows, not the same rows
+    const later = { customerName: 'Zoe Reuse', email: 'Zoe.Reuse@example.com', phone: '5550100777', birthDay: '1991-01-01', serialNumber: '5eed0099-0000-4000-8000-000000000099', registrationDate: 1699990000000, lastUpdateDate: 1699999000000, shareWithResearchAsOfDate: 1699990000000, shareWithPublicAsOfDate: null, shareWithFriendsAsOfDate: null };
+    fs.writeFileSync(path.join(dir, 'seeds/landing/customer/landing/customer-1700400000000.json'), `${JSON.stringify(later)}\n`);
+    rs = await build(dir);
+    expect(rs.find((x) => x.name === 'customer_curated')!.message).not.toMatch(/same rows/);
+    expect(rs.find((x) => x.name === 'customer_curated')!.rows_affected).toBe(curated.rows_affected);
+    expect(await at()).not.toBe(was);
+    for (const m of ['customer_trusted', 'customer_curated', 'device_owners']) expect(ran(rs), m).toContain(m);
+    await sameAsFromNothing(dir);
+  });
+
+  it('an edited model rebuilds it and what is downstream of it when its rows change; upstream stays reused', async () => {
     const file = path.join(dir, 'models/curated/device_owners.sql');
+    // an edit that leaves its rows as they are: it is built, what reads it is not
     fs.writeFileSync(file, `${fs.readFileSync(file, 'utf8')}\n-- reviewed\n`);
-    const rs = await build(dir);
+    let rs = await build(dir);
+    expect(ran(rs)).toContain('device_owners');
+    expect(reused(rs)).toContain('step_trainer_trusted');
+    // an edit that drops a device: what reads it is built again
+    fs.writeFileSync(file, `${fs.readFileSync(file, 'utf8')}\nwhere c.serial_number <> '5eed0099-0000-4000-8000-000000000099'\n`);
+    rs = await build(dir);
     expect(ran(rs)).toContain('device_owners');
     expect(ran(rs)).toContain('step_trainer_trusted');
     for (const m of ['customer_trusted', 'accelerometer_trusted', 'customer_curated', 'exclusion_rules']) expect(reused(rs), m).toContain(m);

@@ -35,7 +35,7 @@ import { EngineError, type ErasureAccess } from '../types.js';
 import { canonicalLine, readLine, sourceMessage } from '../../landing/report.js';
 import { LandingReadError, localStore, type LandingStore } from '../../landing/store.js';
 import { duckdbReuseStore } from './reuse-store.js';
-import { asPublishedRecords, keptFiles, keptPaths, landingFileRows, landingStateRows, prepareBookkeeping, publishedRows, readSnapshot, recordPublished, snapshotPath, SNAPSHOT_SCHEMA_VERSION, versionsBeyond, forgetHistory, writeSnapshot, type PublishedRow, type Snapshot } from './catalog.js';
+import { asPublishedRecords, keptFiles, keptPaths, landingFileRows, landingStateRows, prepareBookkeeping, publishedRows, readSnapshot, recordInputs, recordPublished, snapshotPath, SNAPSHOT_SCHEMA_VERSION, versionsBeyond, forgetHistory, writeSnapshot, type PublishedRow, type Snapshot } from './catalog.js';
 import { adoptVersionDir, claimLake, listOwnedVersionDirs, makeVersionDir, newVersion, removeVersionDir, type Owner } from './lake.js';
 import { localTableFolder } from '../../core/paths.js';
 import { explainOpen, isDamage, openInstance } from './open.js';
@@ -46,6 +46,7 @@ import { writeMicrobatch } from './microbatch.js';
 import { partRows, type SourceState } from '../../landing/state.js';
 import { toQueryResult } from './values.js';
 import { duckdbVersionFiles } from './versions.js';
+import { sameAsPublished } from './unchanged.js';
 
 const q = duckdbDialect.quoteIdent;
 
@@ -361,13 +362,21 @@ export class DuckDbAdapter implements Adapter {
         if (e instanceof EngineError) throw e;
         throw explainWrite(e, dir);
       }
-      const previousRows = await this.committedRows(rel.rendered);
+      const previous = await this.committedRow(rel.rendered);
+      const previousRows = previous?.row_count ?? undefined;
+      // a table rebuilt to exactly its published rows keeps that version (unchanged.ts): what reads it is reused
+      const kept = !parts && node.resource_type === 'model' && opts.keepUnchanged === true && !opts.fullRefresh && (await sameAsPublished(c, previous, node.unique_id, dir, rows));
       // the rows this version adds to the published one, for delta audits (runner/execute/delta-test.ts)
       const delta = parts ? freshParts(before.find((r) => r.relation === rel.rendered), node.unique_id, parts) : undefined;
       let ok = false;
       let failure: unknown;
       try {
         ok = await this.transact(c, async () => {
+          if (kept) {
+            // the gate audits the published version (the same rows); only the inputs it is now known to be built from are recorded
+            if (inputs !== null) await recordInputs(c, rel.rendered, inputs);
+            return;
+          }
           await c.run(parquetView(rel.rendered, dir, parts));
           if (delta) await c.run(`CREATE OR REPLACE TEMP VIEW ${q(DELTA_VIEW)} AS ${delta.fresh.length ? `SELECT * FROM read_parquet([${delta.fresh.map(duckdbDialect.quoteString).join(', ')}], hive_partitioning = false)` : `SELECT * FROM ${rel.rendered} WHERE false`}`);
           await recordPublished(c, { relation: rel.rendered, schema_name: rel.schema, identifier: rel.identifier, kind: 'table', node: node.unique_id, version, path: dir, row_count: rows, definition: null, inputs, ...(parts ? { parts } : {}) });
@@ -383,6 +392,8 @@ export class DuckDbAdapter implements Adapter {
       const ours = committed !== 'unknown' && committed !== undefined && path.resolve(committed) === path.resolve(dir);
       if (ours) await this.afterPublish([[rel.rendered, base]]);
       else if (committed !== 'unknown') removeVersionDir(dir, this.owner);
+      if (kept && ok && failure === undefined) await this.afterPublish([]);
+      if (kept && failure === undefined) return { published: ok, response: { message: ok ? `OK ${rows} rows (the same rows as published: that version stays, and what reads it can be reused)` : `NOT PUBLISHED ${rows} rows`, rows_affected: rows } };
       if (failure === undefined) return { published: ok, response: { message: ok ? `OK ${rows} rows${note}` : `NOT PUBLISHED ${rows} rows${note}`, rows_affected: rows } };
       if (ours) return { published: true, response: { message: `OK ${rows} rows (committed as the interrupt arrived)`, rows_affected: rows } };
       throw failure;

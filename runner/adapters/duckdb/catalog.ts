@@ -109,6 +109,11 @@ export async function recordPublished(c: DuckDBConnection, row: Omit<PublishedRo
   await c.run(`INSERT INTO _stedi.published (${NAMES}) VALUES (${publishedValues(row, 'now()')})`);
 }
 
+/** A published version kept as it is, now known to be built from `inputs` (unchanged.ts). */
+export async function recordInputs(c: DuckDBConnection, relation: string, inputs: string): Promise<void> {
+  await c.run(`UPDATE _stedi.published SET inputs = ${lit(inputs)} WHERE relation = ${lit(relation)}`);
+}
+
 export async function publishedRows(c: DuckDBConnection): Promise<PublishedRow[]> {
   const r = toQueryResult(await c.runAndReadAll(`SELECT ${NAMES} FROM _stedi.published ORDER BY relation`));
   return r.rows.map(asRow);
