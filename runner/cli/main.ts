@@ -78,7 +78,7 @@ export function buildProgram(setCode: (code: number) => void, out: (s: string) =
     // the commands that may ingest landing sources (test only reads what is published)
     if (name === 'build' || name === 'run') cmd.option('--empty', 'build every model on zero input rows (each source an empty table of its declared columns) in a throw-away in-memory database, to check SQL and schemas cheaply; tests are checked, not judged; nothing is read from or published to the target (duckdb only)');
     if (name !== 'test') cmd.option('--ingest-threads <n>', "threads that classify landing lines (default: the target's ingest_threads, else one per core; 1: none started)");
-    if (name !== 'test') cmd.option('--no-reuse', 'build every selected model and seed and run every test, even those whose inputs did not change since their published version or recorded result');
+    if (name !== 'test') cmd.option('--no-reuse', 'build and publish every selected model and seed and run every test, even those whose inputs did not change since their published version or recorded result (a table rebuilt to the same rows gets a new version too)');
     cmd.action(act((o, r) => runCommand(name, o, r)));
   }
   common(program.command('compile').description('render every node and write target/manifest.json')).action(
