@@ -366,6 +366,7 @@ export class DuckDbAdapter implements Adapter {
       const previousRows = previous?.row_count ?? undefined;
       // a table rebuilt to exactly its published rows keeps that version (unchanged.ts): what reads it is reused
       const kept = !parts && node.resource_type === 'model' && opts.keepUnchanged === true && !opts.fullRefresh && (await sameAsPublished(c, previous, node.unique_id, dir, rows));
+      if (kept) note = ' (the same rows as published: that version stays, and what reads it can be reused)';
       // the rows this version adds to the published one, for delta audits (runner/execute/delta-test.ts)
       const delta = parts ? freshParts(before.find((r) => r.relation === rel.rendered), node.unique_id, parts) : undefined;
       let ok = false;
@@ -392,8 +393,8 @@ export class DuckDbAdapter implements Adapter {
       const ours = committed !== 'unknown' && committed !== undefined && path.resolve(committed) === path.resolve(dir);
       if (ours) await this.afterPublish([[rel.rendered, base]]);
       else if (committed !== 'unknown') removeVersionDir(dir, this.owner);
-      if (kept && ok && failure === undefined) await this.afterPublish([]);
-      if (kept && failure === undefined) return { published: ok, response: { message: ok ? `OK ${rows} rows (the same rows as published: that version stays, and what reads it can be reused)` : `NOT PUBLISHED ${rows} rows`, rows_affected: rows } };
+      // a kept version's recorded inputs changed: the readers' snapshot follows (ok is set only by a commit)
+      if (kept && ok) await this.afterPublish([]);
       if (failure === undefined) return { published: ok, response: { message: ok ? `OK ${rows} rows${note}` : `NOT PUBLISHED ${rows} rows${note}`, rows_affected: rows } };
       if (ours) return { published: true, response: { message: `OK ${rows} rows (committed as the interrupt arrived)`, rows_affected: rows } };
       throw failure;

@@ -16,9 +16,14 @@ const lit = duckdbDialect.quoteString;
 
 /** The view of a table version: every Parquet file of its folder, or the listed parts (a landing table ingested incrementally). */
 export function parquetView(relation: string, dir: string, parts?: string[] | null): string {
+  return `CREATE OR REPLACE VIEW ${relation} AS SELECT * FROM ${parquetFiles(dir, parts)}`;
+}
+
+/** The rows of a table version, as a table function: every Parquet file of its folder, or the listed parts. */
+export function parquetFiles(dir: string, parts?: string[] | null): string {
   const files = parts && parts.length ? `[${parts.map(lit).join(', ')}]` : lit(`${dir}/*.parquet`);
   // hive_partitioning = false: the `v=<version>` folder must not surface as a column `v`.
-  return `CREATE OR REPLACE VIEW ${relation} AS SELECT * FROM read_parquet(${files}, hive_partitioning = false)`;
+  return `read_parquet(${files}, hive_partitioning = false)`;
 }
 
 /** Creates, on `c`, every published relation of the snapshot and stedi's bookkeeping tables. */

@@ -22,8 +22,8 @@ import fs from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { duckdbDialect } from '../../dialect/duckdb.js';
 import type { PublishedRow } from './catalog.js';
+import { parquetFiles } from './reader.js';
 
-const lit = duckdbDialect.quoteString;
 const q = duckdbDialect.quoteIdent;
 
 /** Tables larger than this are published without comparing (the comparison would cost about a rebuild). */
@@ -32,7 +32,8 @@ export const MAX_COMPARED_ROWS = 2_000_000;
 /** Types whose equality is equality of the stored value; any other column is compared as its text. */
 const EXACT = /^(VARCHAR|BIGINT|INTEGER|SMALLINT|TINYINT|HUGEINT|UBIGINT|UINTEGER|USMALLINT|UTINYINT|UHUGEINT|BOOLEAN|DATE|TIME|TIMESTAMP|TIMESTAMP_S|TIMESTAMP_MS|TIMESTAMP_NS|TIMESTAMP WITH TIME ZONE|BLOB|UUID|DECIMAL\(\d+,\d+\))$/;
 
-const files = (dir: string) => `read_parquet(${lit(`${dir}/*.parquet`)}, hive_partitioning = false)`;
+/** A plain table version: every Parquet file of its folder. */
+const files = (dir: string) => parquetFiles(dir);
 
 async function columns(c: DuckDBConnection, dir: string): Promise<{ name: string; type: string }[]> {
   const r = await c.runAndReadAll(`DESCRIBE SELECT * FROM ${files(dir)}`);
@@ -51,11 +52,10 @@ export async function sameAsPublished(c: DuckDBConnection, published: PublishedR
     const [now, was] = [await columns(c, dir), await columns(c, published.path)];
     if (now.length === 0 || JSON.stringify(now) !== JSON.stringify(was)) return false;
     const select = now.map((col) => (EXACT.test(col.type) ? q(col.name) : `CAST(${q(col.name)} AS VARCHAR)`)).join(', ');
-    const r = await c.runAndReadAll(`SELECT count(*) AS n FROM (SELECT ${select} FROM ${files(dir)} EXCEPT ALL SELECT ${select} FROM ${files(published.path)})`);
-    const counted = await c.runAndReadAll(`SELECT (SELECT count(*) FROM ${files(dir)}) AS a, (SELECT count(*) FROM ${files(published.path)}) AS b`);
-    const [n] = r.getRowObjectsJson();
-    const [k] = counted.getRowObjectsJson();
-    return Number(n?.n) === 0 && Number(k?.a) === rows && Number(k?.b) === rows;
+    // the rows of both versions counted in their files (not taken from the catalog), and the candidate's rows the published one lacks
+    const r = await c.runAndReadAll(`SELECT (SELECT count(*) FROM ${files(dir)}) AS a, (SELECT count(*) FROM ${files(published.path)}) AS b, (SELECT count(*) FROM (SELECT ${select} FROM ${files(dir)} EXCEPT ALL SELECT ${select} FROM ${files(published.path)})) AS n`);
+    const [k] = r.getRowObjectsJson();
+    return Number(k?.a) === rows && Number(k?.b) === rows && Number(k?.n) === 0;
   } catch {
     return false;
   }
