@@ -12,7 +12,7 @@ import type { NodeResult, NodeStatus } from './results.js';
 import { schedule } from './scheduler.js';
 import { runUnitTest } from './unit-test.js';
 import { isMicrobatch, microbatchPlan } from './microbatch.js';
-import { contentTokens, materializeKey, recordedKey, recordOf, testKey, unitTestKey } from './reuse.js';
+import { contentTokens, materializeKey, provenReads, recordedKey, recordOf, testKey, unitTestKey } from './reuse.js';
 import { deltaTestSql } from './delta-test.js';
 import { keyLocal } from './key-local.js';
 import { partitionAudit, pinnedForm } from './partition-delta.js';
@@ -59,6 +59,8 @@ export interface ExecOptions {
   reuse?: boolean;
 }
 
+/** The task id of a gate test run ahead of its gate (see `early` in execute). */
+const EARLY = 'early:';
 const CANCELLED = 'cancelled: the run was stopped; nothing of it was published';
 /** How a result made an error by `--warn-error` says so. */
 export const WARN_ERROR = 'a warning, made an error by --warn-error';
@@ -253,6 +255,49 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
     if (k.ok !== undefined) await reuse.store.recordTest({ test: t.unique_id, key: k.ok, status: r.status, failures: r.failures ?? 0, message: r.message, ...(r.sample?.length ? { sample: r.sample } : {}), inputs });
   };
 
+  /**
+   * Gate tests that do not read the model they gate (proven from their SQL, e.g. a warning about the
+   * landing data attached to the model it explains) need nothing of the candidate: each starts as
+   * soon as what it reads is finished, beside the builds before its model, and the gate awaits its
+   * verdict instead of running it. Its inputs are upstream of the model and published before the
+   * model starts, so it sees what the gate would: the verdict, and whether it blocks, are the same.
+   * Whichever comes first — its own task or the gate — runs it, so no order of the scheduler waits
+   * on the other. A test whose reads cannot be proven runs in the gate, as before.
+   */
+  const early = new Map<string, { parents: string[]; verdict?: Promise<NodeResult> }>();
+  for (const s of steps) {
+    if (s.kind !== 'materialize') continue;
+    for (const t of s.audit) {
+      const reads = provenReads(manifest, t.compiled_code, adapter.dialect.name, t.depends_on);
+      if (reads.ok === undefined || reads.ok.includes(s.node.unique_id)) continue;
+      // its inputs, the landing barrier, and the model's unit tests (a model they fail is not built)
+      const units = s.parents.filter((p) => manifest.nodes[p]?.resource_type === 'unit_test');
+      early.set(t.unique_id, { parents: [...new Set([...reads.ok, ...(s.after ?? []), ...units])] });
+    }
+  }
+  const earlyVerdict = (t: TestNode, signal: AbortSignal): Promise<NodeResult> => {
+    const e = early.get(t.unique_id)!;
+    e.verdict ??= (async () => {
+      // a recorded pass or warn under what it reads now is its verdict (as for a test of its own)
+      if (reuse && mayReuse) {
+        const k = testKey(manifest, t, { ...reuse, tokens: contentTokens(manifest, await publishedNow(signal)) });
+        const rec = reuse.recorded.get(t.unique_id);
+        if (k.ok !== undefined && rec?.key === k.ok && usable(rec)) return reusedTest(t, rec, new Date().toISOString());
+      }
+      return testOn(adapter, t, signal);
+    })();
+    return e.verdict;
+  };
+  const earlyTasks = [...early].map(([id, e]) => ({
+    id: `${EARLY}${id}`,
+    parents: e.parents,
+    // its verdict is recorded by the gate; a failing test fails its model there, not here
+    run: async (signal: AbortSignal): Promise<'ok' | 'failed'> => {
+      await earlyVerdict(manifest.nodes[id] as TestNode, signal);
+      return 'ok';
+    },
+  }));
+
   const tasks = steps.map((s) => ({
     id: s.node.unique_id,
     parents: 'after' in s && s.after ? [...s.parents, ...s.after] : s.parents,
@@ -344,7 +389,7 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
         const m = await adapter.materialize(s.node, sql, async (q, c) => {
           refused = guard(s.node, c);
           if (refused !== undefined) return false;
-          for (const t of s.audit) auditResults.push(await testOn(q, t, signal, deltaAudit(t, c, before) ?? (await partitionDelta(t, c, before))));
+          for (const t of s.audit) auditResults.push(early.has(t.unique_id) ? await earlyVerdict(t, signal) : await testOn(q, t, signal, deltaAudit(t, c, before) ?? (await partitionDelta(t, c, before))));
           // fail closed: only tests that ran and passed (or only warned) let the version through;
           // a test that errored or was cancelled by a stop proves nothing
           return !stopped() && auditResults.every((a) => a.status === 'pass' || a.status === 'warn');
@@ -354,7 +399,7 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
         if (m.published) {
           // what every gate read, as now published (the model's new version among it): read once
           const now = reuse && auditResults.length ? contentTokens(manifest, await publishedNow(signal)) : undefined;
-          for (const a of auditResults) await keep(manifest.nodes[a.unique_id] as TestNode, a, signal, now);
+          for (const a of auditResults) if (!a.reused) await keep(manifest.nodes[a.unique_id] as TestNode, a, signal, now);
           const note = shrinkNote(s.node.unique_id);
           return { status: note ? 'warn' : 'success', message: withShrinkNote(s.node.unique_id, m.response.message), adapter_response: { ...m.response }, ...(m.response.rows_affected !== undefined ? { rows_affected: m.response.rows_affected } : {}) };
         }
@@ -377,11 +422,13 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
     },
   }));
 
-  await schedule(tasks, {
+  await schedule([...tasks, ...earlyTasks], {
     threads: opts.threads,
     failFast: opts.failFast,
     ...(opts.signal ? { signal: opts.signal } : {}),
     onSkip: (id, cause) => {
+      // an early gate test skipped with its inputs: its model is skipped too, and records it
+      if (id.startsWith(EARLY)) return;
       const node = manifest.nodes[id]!;
       const now = new Date().toISOString();
       // after Ctrl-C/SIGTERM the nodes that never started are recorded, not printed one by one
