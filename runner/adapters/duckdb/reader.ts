@@ -21,7 +21,11 @@ export function parquetView(relation: string, dir: string, parts?: string[] | nu
 
 /** The rows of a table version, as a table function: every Parquet file of its folder, or the listed parts. */
 export function parquetFiles(dir: string, parts?: string[] | null): string {
-  const files = parts && parts.length ? `[${parts.map(lit).join(', ')}]` : lit(`${dir}/*.parquet`);
+  // fail closed: stedi never records a list of no part (an empty version is one part without
+  // rows), so an empty list is a damaged record; reading the folder instead could take files no
+  // version lists
+  if (parts && parts.length === 0) throw new Error(`a table version at ${dir} lists no Parquet part: its catalog record is damaged (stedi recover rebuilds the catalog)`);
+  const files = parts ? `[${parts.map(lit).join(', ')}]` : lit(`${dir}/*.parquet`);
   // hive_partitioning = false: the `v=<version>` folder must not surface as a column `v`.
   return `read_parquet(${files}, hive_partitioning = false)`;
 }
