@@ -244,6 +244,13 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
   const publishedChanged = () => {
     publishedRead = undefined;
   };
+  /** A test's recorded pass or warn, when reuse is on and it was recorded under what the test reads now. */
+  const recordedVerdict = async (t: TestNode, signal: AbortSignal): Promise<NodeResult | undefined> => {
+    if (!reuse || !mayReuse) return undefined;
+    const k = testKey(manifest, t, { ...reuse, tokens: contentTokens(manifest, await publishedNow(signal)) });
+    const rec = reuse.recorded.get(t.unique_id);
+    return k.ok !== undefined && rec?.key === k.ok && usable(rec) ? reusedTest(t, rec, new Date().toISOString()) : undefined;
+  };
   /** Keeps a test's pass or warn for reuse, under the key of what it read (computed after it ran). */
   const keep = async (t: TestNode, r: NodeResult, signal: AbortSignal, known?: Map<string, string>) => {
     if (!reuse) return;
@@ -277,15 +284,8 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
   }
   const earlyVerdict = (t: TestNode, signal: AbortSignal): Promise<NodeResult> => {
     const e = early.get(t.unique_id)!;
-    e.verdict ??= (async () => {
-      // a recorded pass or warn under what it reads now is its verdict (as for a test of its own)
-      if (reuse && mayReuse) {
-        const k = testKey(manifest, t, { ...reuse, tokens: contentTokens(manifest, await publishedNow(signal)) });
-        const rec = reuse.recorded.get(t.unique_id);
-        if (k.ok !== undefined && rec?.key === k.ok && usable(rec)) return reusedTest(t, rec, new Date().toISOString());
-      }
-      return testOn(adapter, t, signal);
-    })();
+    // a recorded pass or warn under what it reads now is its verdict, as for a test of its own
+    e.verdict ??= (async () => (await recordedVerdict(t, signal)) ?? testOn(adapter, t, signal))();
     return e.verdict;
   };
   const earlyTasks = [...early].map(([id, e]) => ({
@@ -326,14 +326,10 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
         return r.status === 'success' || r.status === 'warn' ? 'ok' : 'failed';
       }
       if (s.kind === 'test') {
-        if (reuse && mayReuse) {
-          const k = testKey(manifest, s.node, { ...reuse, tokens: contentTokens(manifest, await publishedNow(signal)) });
-          const rec = reuse.recorded.get(s.node.unique_id);
-          if (k.ok !== undefined && rec?.key === k.ok && usable(rec)) {
-            const r = reusedTest(s.node, rec, new Date().toISOString());
-            record(r, s.node);
-            return 'ok';
-          }
+        const reused = await recordedVerdict(s.node, signal);
+        if (reused) {
+          record(reused, s.node);
+          return 'ok';
         }
         const r = await testOn(adapter, s.node, signal);
         await keep(s.node, r, signal);
