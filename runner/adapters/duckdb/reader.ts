@@ -14,7 +14,7 @@ import { insertLandingFileRows, LANDING_FILES_DDL, publishedValues, sqlValue, ty
 const q = duckdbDialect.quoteIdent;
 const lit = duckdbDialect.quoteString;
 
-/** The view of a table version: every Parquet file of its folder, or the listed parts (a landing table ingested incrementally). */
+/** The view of a table version: every Parquet file of its folder, or the listed parts (a landing table, a microbatch model). */
 export function parquetView(relation: string, dir: string, parts?: string[] | null): string {
   return `CREATE OR REPLACE VIEW ${relation} AS SELECT * FROM ${parquetFiles(dir, parts)}`;
 }

@@ -32,11 +32,8 @@ export const MAX_COMPARED_ROWS = 2_000_000;
 /** Types whose equality is equality of the stored value; any other column is compared as its text. */
 const EXACT = /^(VARCHAR|BIGINT|INTEGER|SMALLINT|TINYINT|HUGEINT|UBIGINT|UINTEGER|USMALLINT|UTINYINT|UHUGEINT|BOOLEAN|DATE|TIME|TIMESTAMP|TIMESTAMP_S|TIMESTAMP_MS|TIMESTAMP_NS|TIMESTAMP WITH TIME ZONE|BLOB|UUID|DECIMAL\(\d+,\d+\))$/;
 
-/** A plain table version: every Parquet file of its folder. */
-const files = (dir: string) => parquetFiles(dir);
-
 async function columns(c: DuckDBConnection, dir: string): Promise<{ name: string; type: string }[]> {
-  const r = await c.runAndReadAll(`DESCRIBE SELECT * FROM ${files(dir)}`);
+  const r = await c.runAndReadAll(`DESCRIBE SELECT * FROM ${parquetFiles(dir)}`);
   return r.getRowObjectsJson().map((x) => ({ name: String(x.column_name), type: String(x.column_type) }));
 }
 
@@ -53,7 +50,7 @@ export async function sameAsPublished(c: DuckDBConnection, published: PublishedR
     if (now.length === 0 || JSON.stringify(now) !== JSON.stringify(was)) return false;
     const select = now.map((col) => (EXACT.test(col.type) ? q(col.name) : `CAST(${q(col.name)} AS VARCHAR)`)).join(', ');
     // the rows of both versions counted in their files (not taken from the catalog), and the candidate's rows the published one lacks
-    const r = await c.runAndReadAll(`SELECT (SELECT count(*) FROM ${files(dir)}) AS a, (SELECT count(*) FROM ${files(published.path)}) AS b, (SELECT count(*) FROM (SELECT ${select} FROM ${files(dir)} EXCEPT ALL SELECT ${select} FROM ${files(published.path)})) AS n`);
+    const r = await c.runAndReadAll(`SELECT (SELECT count(*) FROM ${parquetFiles(dir)}) AS a, (SELECT count(*) FROM ${parquetFiles(published.path)}) AS b, (SELECT count(*) FROM (SELECT ${select} FROM ${parquetFiles(dir)} EXCEPT ALL SELECT ${select} FROM ${parquetFiles(published.path)})) AS n`);
     const [k] = r.getRowObjectsJson();
     return Number(k?.a) === rows && Number(k?.b) === rows && Number(k?.n) === 0;
   } catch {
