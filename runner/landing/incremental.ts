@@ -158,9 +158,10 @@ export async function ingestIncremental(spec: LandingSpec, writer: BatchWriter, 
   const all = out.map(reportOf);
   const describedNames = new Set(plan.files.filter((f) => f.decision.kind === 'read' || (f.decision.kind === 'duplicate' && !f.decision.state)).map((f) => f.path));
   const warnings = [...notes(plan, t.restart, opts.previous !== undefined, onRemoved), ...describe(all.filter((f) => describedNames.has(f.file)), skipped, spec, all)];
+  const changes = fileChanges(plan);
   const report: LandingReport = {
     source: spec.source, relation: spec.relation, rejects_relation: spec.rejects_relation, location: spec.location, on_malformed: spec.on_malformed,
-    files: all, skipped, totals: sumTotals(all, skipped.length), warnings, ...(keyed ? { key_fingerprint: keyed.fingerprint } : {}),
+    files: all, skipped, totals: sumTotals(all, skipped.length), warnings, ...(changes.changed || changes.removed ? { file_changes: changes } : {}), ...(keyed ? { key_fingerprint: keyed.fingerprint } : {}),
   };
   if (partRows(finalParts.accepted) !== report.totals.accepted || partRows(finalParts.rejects) !== report.totals.rejected) {
     throw new Error(`${spec.source}: the stored parts hold ${partRows(finalParts.accepted)} rows and ${partRows(finalParts.rejects)} rejects, the files ${report.totals.accepted} and ${report.totals.rejected}; nothing is published`);
@@ -244,6 +245,20 @@ async function rewriteParts(writer: BatchWriter, previous: { accepted: Part[]; r
 function withSchemaPart(parts: Part[]): Part[] {
   const full = parts.filter((p) => p.rows > 0);
   return full.length ? full : parts.slice(0, 1);
+}
+
+/**
+ * The earlier files this build found changed or gone, which make the source's result a warning
+ * (report.ts `needsAttention`): a changed file whose rows were replaced, a removed file whose rows
+ * were dropped, and a removed file whose rows are kept the first time it is found missing (its
+ * state then says `removed`; later builds still name it in the message, without a warning, so
+ * that a file moved to an archive tier on purpose does not fail every `--warn-error` build).
+ */
+function fileChanges(plan: Plan): { changed: number; removed: number } {
+  const changed = plan.invalid.filter((i) => i.why === 'changed').length;
+  const dropped = plan.invalid.filter((i) => i.why === 'removed').length;
+  const newlyKept = plan.keptRemoved.filter((s) => !s.removed).length;
+  return { changed, removed: dropped + newlyKept };
 }
 
 /** What the build did that a person should know: a restart, changed and removed files (one line each kind, files named). */

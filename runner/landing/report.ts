@@ -61,7 +61,9 @@ export function detailsLine(report: LandingReport): string {
 export function needsAttention(report: LandingReport): boolean {
   const t = report.totals;
   // lines of erased people still in the landing files: `stedi forget` again removes them there too
-  return t.accepted === 0 || t.rejected > 0 || (t.erased ?? 0) > 0 || t.duplicate_files > 0 || t.empty_files > 0 || t.skipped_files > 0 || report.files.some((f) => f.unknown_keys.length > 0);
+  // a changed or vanished file: its rows were replaced, dropped or kept without their file
+  const changes = (report.file_changes?.changed ?? 0) + (report.file_changes?.removed ?? 0);
+  return t.accepted === 0 || t.rejected > 0 || (t.erased ?? 0) > 0 || t.duplicate_files > 0 || t.empty_files > 0 || t.skipped_files > 0 || changes > 0 || report.files.some((f) => f.unknown_keys.length > 0);
 }
 
 /** The message of the source's result: the balance, then one line per finding. */

@@ -132,6 +132,12 @@ export interface LandingReport {
   /** Human-readable findings, one per file and kind (never a value of a record). */
   warnings: string[];
   /**
+   * Earlier files found changed (their rows replaced) or no longer in the landing location
+   * (their rows dropped, or kept: counted the first time only) by this build; absent when none.
+   * Either makes the source's result a warning.
+   */
+  file_changes?: { changed: number; removed: number };
+  /**
    * The fingerprint of the pseudonymisation key the derived columns were computed with (derive.ts:
    * not secret, it identifies the key without revealing it), when the source has derived columns.
    * Recorded so that a key change can be told apart: every derived value changes with the key.

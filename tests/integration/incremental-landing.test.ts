@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DuckDbAdapter } from '../../runner/adapters/duckdb/adapter.js';
+import { needsAttention } from '../../runner/landing/report.js';
 import type { SourceNode } from '../../runner/manifest/types.js';
 
 const roots: string[] = [];
@@ -193,17 +194,52 @@ describe('incremental landing ingestion equals a full read of the same files', (
     fs.writeFileSync(path.join(landing, 'a.json'), rec('a', 1) + rec('a', 2));
     fs.writeFileSync(path.join(landing, 'b.json'), rec('b', 1));
     await ingest(lake, landing);
+    // nothing changed yet: no warning (the result is OK)
+    expect(needsAttention((await ingest(lake, landing)).landing!)).toBe(false);
     fs.writeFileSync(path.join(landing, 'a.json'), rec('a', 3));
     const changed = await ingest(lake, landing);
     expect(changed.message).toContain('a.json: changed since it was ingested');
     expect(changed.landing?.totals.accepted).toBe(2);
+    // the source's result is a warning (printed with its message; refused under --warn-error)
+    expect(changed.landing?.file_changes).toEqual({ changed: 1, removed: 0 });
+    expect(needsAttention(changed.landing!)).toBe(true);
+    expect(needsAttention((await ingest(lake, landing)).landing!)).toBe(false);
     fs.rmSync(path.join(landing, 'b.json'));
     const kept = await ingest(lake, landing);
     expect(kept.message).toContain('b.json: no longer in the landing location: its rows are kept (on_removed_file: keep');
+    expect(kept.landing?.file_changes).toEqual({ changed: 0, removed: 1 });
+    expect(needsAttention(kept.landing!)).toBe(true);
     expect((await contents(lake)).rows).toHaveLength(2);
+    // found missing before: still named in the message, no longer a warning
+    const keptAgain = await ingest(lake, landing);
+    expect(keptAgain.message).toContain('b.json: no longer in the landing location: its rows are kept');
+    expect(keptAgain.landing?.file_changes).toBeUndefined();
+    expect(needsAttention(keptAgain.landing!)).toBe(false);
     const dropped = await ingest(lake, landing, { config: { on_removed_file: 'drop' } });
     expect(dropped.message).toContain('b.json: no longer in the landing location: its rows and rejects are removed (on_removed_file: drop)');
+    expect(dropped.landing?.file_changes).toEqual({ changed: 0, removed: 1 });
+    expect(needsAttention(dropped.landing!)).toBe(true);
     expect((await contents(lake)).rows).toHaveLength(1);
+  });
+
+  it('a removed file whose first warning was refused (its version not published) warns again on the next build', async () => {
+    const { landing, lake } = place();
+    fs.writeFileSync(path.join(landing, 'a.json'), rec('a', 1));
+    fs.writeFileSync(path.join(landing, 'b.json'), rec('b', 1));
+    await ingest(lake, landing);
+    fs.rmSync(path.join(landing, 'b.json'));
+    const a = new DuckDbAdapter({ lake_dir: lake, path_template: '{entity}/{zone}/{name}', catalog: `${lake}/stedi.duckdb` }, OWNER);
+    await a.open('write');
+    try {
+      // what --warn-error does: the gate refuses a report that needs attention
+      const refused = await a.prepareSource(node(landing), async (_q, c) => !(c.landing && needsAttention(c.landing)), {});
+      expect(refused.published).toBe(false);
+    } finally {
+      await a.close();
+    }
+    const again = await ingest(lake, landing);
+    expect(again.landing?.file_changes).toEqual({ changed: 0, removed: 1 });
+    expect(needsAttention(again.landing!)).toBe(true);
   });
 
   it('a failed ingestion leaves the published version and its state; the next build is still exact', async () => {

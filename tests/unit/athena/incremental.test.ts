@@ -60,6 +60,30 @@ describe('incremental landing ingestion on Athena', () => {
     expect(sorted(sim.jsonRows('accelerometer__rejects'))).toEqual(rejects);
   });
 
+  it('a changed object warns; a vanished object warns once (kept) or each time it drops rows (drop)', async () => {
+    const line = (u: string, t: number) => `{"user":"${u}@example.com","timestamp":${t},"x":1,"y":2,"z":3}\n`;
+    const put = (name: string, body: string) => sim.putObject(`${ROOT}/accelerometer/landing/${name}`, body);
+    put('a.json', line('a', 1655564444444) + line('a', 1655564444445));
+    put('b.json', line('b', 1655564444446));
+    let i = 0;
+    const run = async () => (await build(target, manifest, adapterOptions({ random: () => (++i % 97) / 100 }), 'build', undefined, accelerometer)).results[0]!;
+    expect((await run()).status).toBe('success');
+    put('a.json', line('a', 1655564444447));
+    const changed = await run();
+    expect(changed.status).toBe('warn');
+    expect(changed.message).toContain('a.json: changed since it was ingested');
+    expect((await run()).status).toBe('success');
+    sim.DeleteObjects({ Bucket: 'lake-bucket', Delete: { Objects: [{ Key: 'landing/accelerometer/landing/b.json' }] } });
+    const gone = await run();
+    expect(gone.status).toBe('warn');
+    expect(gone.message).toContain('b.json: no longer in the landing location: its rows are kept');
+    expect(sorted(sim.jsonRows('accelerometer')).length).toBe(2);
+    // found missing before: named, no longer a warning
+    const again = await run();
+    expect(again.status).toBe('success');
+    expect(again.message).toContain('1 no longer in the landing location (rows kept)');
+  });
+
   it('a state that the two tables do not both name is not trusted: every object is read again', async () => {
     deliverLanding(sim, CORPUS, ROOT);
     await build(target, manifest, adapterOptions({ random: () => 0.25 }), 'build', undefined, accelerometer);
