@@ -4,7 +4,9 @@
  * block that reads the landing relation, outside the expansion of canonical_email(). Pure text
  * analysis: strings and comments are blanked, parentheses and unions give the blocks, the landing
  * relations are recognised by their compiled names. One raw use is allowed by name: the reconciliation's
- * `CAST(email AS varchar) as email_spelling`, which counts the spellings of an identity.
+ * `CAST(email AS varchar) as email_spelling`, which counts the spellings of an identity; and one
+ * form: the raw text as a block's only group key named `sent_<x>`, joined back by equality
+ * (`memoised`), whose other uses `sentKeyUses` checks.
  */
 import { segments } from '../../runner/dialect/lint.js';
 
@@ -94,11 +96,50 @@ export function rawIdentityUses(sql: string, canonicalPrefix: string, landing: L
         if (/\bas\s+$/i.test(before)) continue; // an output name, not a reference
         const around = scope.slice(Math.max(0, m.index! - 40), m.index! + m[0].length + 40).replace(/\s+/g, ' ').trim();
         if (/CAST\(email AS varchar\) as email_spelling/i.test(scope.slice(m.index! - 5, m.index! + 40).replace(/\s+/g, ' '))) continue;
+        if (memoised(scope, m.index!, m[0], col)) continue;
         uses.push({ column: l.column, context: around });
       }
     }
   }
   return { uses, canonical: count };
+}
+
+/**
+ * The canonical form computed once per distinct text (the reconciliation's reading keys): the raw
+ * column may be the one group key of a block that names it `sent_<x>`, and may be compared with a
+ * `sent_<x>` column for equality (the readings joined back to their own key's row). Exact text
+ * equality never merges or splits an identity; `sentKeyUses` checks that a `sent_` column is used
+ * in no other way (its identity is read through canonical_email).
+ */
+function memoised(scope: string, at: number, ref: string, col: string): boolean {
+  const after = scope.slice(at + ref.length);
+  const before = scope.slice(Math.max(0, at - 60), at);
+  const groupedBy = new RegExp(`\\bgroup\\s+by\\s+${col}\\s*$`, 'i').test(scope);
+  const named = new RegExp(`(?<![\\w".])${col}\\s+as\\s+sent_\\w+`, 'i').test(scope);
+  if (groupedBy && named && (/^\s+as\s+sent_\w+/i.test(after) || /\bgroup\s+by\s+$/i.test(before))) return true;
+  return /\b\w+\.sent_\w+\s*=\s*$/i.test(before);
+}
+
+/**
+ * Every use of a `sent_<x>` column (a landing identity's raw text kept as a group key, see
+ * `memoised`) other than: its definition (`as sent_x`), passing it on unchanged in a select list
+ * (`k.sent_x,`), inside canonical_email, and the equality with the raw identity column it came
+ * from (`k.sent_x = a.<column>`). Anything else (a function of it, a comparison with another
+ * column or a literal) would treat raw text as an identity.
+ */
+export function sentKeyUses(sql: string, canonicalPrefix: string, columns: string[]): string[] {
+  const { text } = withoutCanonical(blankLiterals(sql), canonicalPrefix);
+  const raw = columns.map(escape).join('|');
+  const out: string[] = [];
+  for (const m of text.matchAll(/(?<![\w"])(?:(\w+)\.)?sent_\w+(?![\w"])/gi)) {
+    const before = text.slice(Math.max(0, m.index! - 12), m.index!);
+    const after = text.slice(m.index! + m[0].length, m.index! + m[0].length + 40);
+    if (/\bas\s+$/i.test(before) && !m[1]) continue;
+    if (m[1] && /^\s*,/.test(after) && !/[=<>(]\s*$/.test(before)) continue;
+    if (m[1] && new RegExp(`^\\s*=\\s*\\w+\\.(?:${raw})(?![\\w"])`, 'i').test(after)) continue;
+    out.push(text.slice(Math.max(0, m.index! - 40), m.index! + m[0].length + 40).replace(/\s+/g, ' ').trim());
+  }
+  return out;
 }
 
 /** The argument text of every call of function `name` in `sql` (strings and comments blanked). */

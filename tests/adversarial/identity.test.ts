@@ -25,7 +25,7 @@ import { loadProject } from '../../runner/project/load.js';
 import { copyProjectInto, explain, ndjson, query, REPO, stedi, write } from '../helpers/stedi.js';
 import { canonicalEmail } from '../helpers/identity.js';
 import { ENV } from '../unit/athena/harness.js';
-import { callArguments, rawIdentityUses, type LandingIdentity } from './identity-sql.js';
+import { callArguments, rawIdentityUses, sentKeyUses, type LandingIdentity } from './identity-sql.js';
 
 const KEY = 'adversarial-identity-key-0123456789';
 const ENVS = { STEDI_SUBJECT_KEY: KEY };
@@ -230,6 +230,9 @@ describe('one person, one identity: the SQL sent to Athena', () => {
     const m = compileAthena();
     const raw = sqlNodes(m).flatMap((n) => rawIdentityUses(n.compiled_code, PREFIX, LANDING).uses.map((u) => `${n.name}: ${u.context}`));
     expect(raw).toEqual([]);
+    // a raw text kept as a group key (sent_user) is only joined back to its readings or read through canonical_email
+    expect(sqlNodes(m).flatMap((n) => sentKeyUses(n.compiled_code, PREFIX, LANDING.map((l) => l.column)).map((u) => `${n.name}: ${u}`))).toEqual([]);
+    expect(sqlNodes(m).filter((n) => /\bsent_user\b/.test(n.compiled_code)).map((n) => n.name)).toEqual(['reconciliation']);
     const canonical = Object.fromEntries(sqlNodes(m).map((n) => [n.name, rawIdentityUses(n.compiled_code, PREFIX, LANDING).canonical]).filter(([, k]) => Number(k) > 0));
     // where landing identities are read: dedupe (customer_latest_records), device claims, the
     // phone join, the reconciliation, the consent test against the landing data (subject_key is
@@ -250,6 +253,27 @@ describe('one person, one identity: the SQL sent to Athena', () => {
       'model.stedi.customer_curated email error',
       'model.stedi.customer_trusted email error',
     ]);
+  });
+
+  it('allows the raw text only as a lone group key named sent_<x> joined back by equality (the check is not vacuous)', () => {
+    const uses = (sql: string) => rawIdentityUses(sql, PREFIX, LANDING).uses.length;
+    const sent = (sql: string) => sentKeyUses(sql, PREFIX, LANDING.map((l) => l.column)).length;
+    const keys = 'select "user" as sent_user, count(*) as readings from "stedi"."accelerometer" group by "user"';
+    expect(uses(`with k as (${keys}) select 1`)).toBe(0);
+    expect(uses(`with k as (${keys}) select count(*) from "stedi"."accelerometer" a join k on k.sent_user = a."user"`)).toBe(0);
+    // not the only group key, not the raw column itself, not under a sent_ name, compared otherwise: raw uses
+    expect(uses(`with k as (${keys}, "timestamp") select 1`)).toBe(2);
+    expect(uses('with k as (select lower("user") as sent_user, count(*) from "stedi"."accelerometer" group by lower("user")) select 1')).toBe(2);
+    expect(uses('with k as (select "user" as u, count(*) from "stedi"."accelerometer" group by "user") select 1')).toBe(2);
+    expect(uses(`with k as (${keys}) select count(*) from "stedi"."accelerometer" a join k on k.u = a."user"`)).toBe(1);
+    expect(uses(`with k as (${keys}) select count(*) from "stedi"."accelerometer" a join k on lower(k.sent_user) = a."user"`)).toBe(1);
+    // a sent_ column: passed on, joined back, or inside canonical_email; nothing else
+    expect(sent(`with k as (${keys}), r as (select k.sent_user, k.readings from k) select count(*) from "stedi"."accelerometer" a join r k on k.sent_user = a."user"`)).toBe(0);
+    expect(sent(`select 1 from k join s on s.id = ${PREFIX}chr(9) FROM k.sent_user)))), '')`)).toBe(0);
+    expect(sent('select 1 from k join c on k.sent_user = c.email_spelling')).toBe(1);
+    expect(sent('select 1 from k join c on c.email = k.sent_user')).toBe(1);
+    expect(sent('select lower(k.sent_user), 1 from k')).toBe(1);
+    expect(sent("select 1 from k where k.sent_user like 'a%'")).toBe(1);
   });
 
   it('would find every raw use if canonical_email were the raw value (the check is not vacuous)', () => {

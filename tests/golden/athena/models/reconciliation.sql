@@ -109,31 +109,68 @@ device_status as (
     left join curated_customers cc on cc.email = d.email
 ),
 
-accelerometer_rules as (
+accelerometer_keys as (
+    select "user" as sent_user, count(*) as readings
+    from "stedi"."accelerometer"
+    group by "user"
+),
+
+accelerometer_key_rules as (
     select
+        k.sent_user,
+        k.readings,
+        s.share_with_research_as_of_date,
         case
             when s.latest_email is null then 'unknown_customer'
             when s.trusted_email is null then 'no_consent'
-            when not (s.share_with_research_as_of_date is not null and a."timestamp" is not null and a."timestamp" >= s.share_with_research_as_of_date) then 'before_consent'
         end as rule
-    from (
-        select nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM "user")))), '') as customer_identity, "timestamp"
-        from "stedi"."accelerometer"
-    ) a
-    left join customer_status s on s.customer_identity = a.customer_identity
+    from accelerometer_keys k
+    left join customer_status s on s.customer_identity = nullif(normalize(lower(normalize(trim(BOTH chr(9) || chr(10) || chr(11) || chr(12) || chr(13) || chr(28) || chr(29) || chr(30) || chr(31) || chr(32) || chr(133) || chr(160) || chr(5760) || chr(6158) || chr(8192) || chr(8193) || chr(8194) || chr(8195) || chr(8196) || chr(8197) || chr(8198) || chr(8199) || chr(8200) || chr(8201) || chr(8202) || chr(8203) || chr(8204) || chr(8205) || chr(8232) || chr(8233) || chr(8239) || chr(8287) || chr(8288) || chr(12288) || chr(65279) FROM k.sent_user)))), '')
 ),
 
-step_trainer_rules as (
+accelerometer_rules as (
+    select rule, readings
+    from accelerometer_key_rules
+    where rule is not null
+    union all
+    select 'before_consent' as rule, count(*) as readings
+    from "stedi"."accelerometer" a
+    join accelerometer_key_rules k on k.sent_user = a."user"
+    where k.rule is null
+      and not (k.share_with_research_as_of_date is not null and a."timestamp" is not null and a."timestamp" >= k.share_with_research_as_of_date)
+),
+
+step_trainer_keys as (
+    select serialNumber as serial_number, count(*) as readings
+    from "stedi"."step_trainer"
+    group by serialNumber
+),
+
+step_trainer_key_rules as (
     select
+        k.serial_number,
+        k.readings,
+        s.share_with_research_as_of_date,
         case
             when s.serial_number is null then 'unknown_device'
             when s.claimants > 1 then 'ambiguous_device'
             when s.trusted_email is null then 'no_consent'
             when s.curated_email is null then 'no_accelerometer_data'
-            when not (s.share_with_research_as_of_date is not null and st.sensorReadingTime is not null and st.sensorReadingTime >= s.share_with_research_as_of_date) then 'before_consent'
         end as rule
+    from step_trainer_keys k
+    left join device_status s on s.serial_number = k.serial_number
+),
+
+step_trainer_rules as (
+    select rule, readings
+    from step_trainer_key_rules
+    where rule is not null
+    union all
+    select 'before_consent' as rule, count(*) as readings
     from "stedi"."step_trainer" st
-    left join device_status s on s.serial_number = st.serialNumber
+    join step_trainer_key_rules k on k.serial_number = st.serialNumber
+    where k.rule is null
+      and not (k.share_with_research_as_of_date is not null and st.sensorReadingTime is not null and st.sensorReadingTime >= k.share_with_research_as_of_date)
 ),
 
 counts as (
@@ -167,10 +204,10 @@ counts as (
     select 'accelerometer', 'landing', count(*)
     from "stedi"."accelerometer"
     union all
-    select 'accelerometer', rule, count(*)
+    select 'accelerometer', rule, sum(readings)
     from accelerometer_rules
-    where rule is not null
     group by rule
+    having sum(readings) > 0
     union all
     select 'accelerometer', 'kept', count(*)
     from "stedi"."accelerometer_trusted"
@@ -179,10 +216,10 @@ counts as (
     select 'step_trainer', 'landing', count(*)
     from "stedi"."step_trainer"
     union all
-    select 'step_trainer', rule, count(*)
+    select 'step_trainer', rule, sum(readings)
     from step_trainer_rules
-    where rule is not null
     group by rule
+    having sum(readings) > 0
     union all
     select 'step_trainer', 'kept', count(*)
     from "stedi"."step_trainer_trusted"
