@@ -89,8 +89,8 @@ describe('--warn-error', () => {
     expect(plain.code, explain(plain)).toBe(0);
     expect(plain.stdout).toMatch(/WARN test country_known/);
     const before = await query(dir, 'select count(*) as n from trusted.customer_trusted');
-    // a new landing line: a build that published would make 6 rows
-    fs.appendFileSync(path.join(dir, CUSTOMER_LANDING), '{"email":"fay@mini.example","name":"Fay Fox","n":6,"country":"DE"}\n');
+    // a new landing file (a changed one would itself be a warning): a build that published would make 6 rows
+    fs.writeFileSync(path.join(dir, path.dirname(CUSTOMER_LANDING), 'part-0002.json'), '{"email":"fay@mini.example","name":"Fay Fox","n":6,"country":"DE"}\n');
     const r = await stedi(dir, ['build', '--warn-error']);
     expect(r.code, explain(r)).toBe(1);
     expect(r.stderr).toMatch(/FAIL test country_known/);
