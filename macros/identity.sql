@@ -4,7 +4,11 @@
   accelerometer_trusted's join on `user`, the reconciliation, the custom tests; subject_key
   through canonical_email_form, the same value), so
   one person is one identity everywhere. Trusted and curated tables hold only canonical values
-  (blocking `canonical_identity` tests), so joins between them compare canonical values.
+  (blocking `canonical_identity` tests), so joins between them compare canonical values. One form
+  computes it once per distinct text instead of once per row: the reconciliation groups the phone
+  readings by `user` as sent (`sent_user`, the block's only group key), takes canonical_email of
+  each group's text, and joins the group back to its own readings by equality of that text - the
+  same identity for every reading, since equal texts have one canonical form.
 
   The canonical form of a text, in this order:
     1. trim: remove every leading and trailing character of the identity space set below

@@ -57,6 +57,17 @@ devices as (
   either one's rows when only it does, none when neither does); device_status is the device
   claims left-joined to the trusted and curated customers, which a reading meets through its
   serial number.
+
+  The readings are grouped by their key first (the phone's `user` as sent, the Step Trainer's
+  serial number): a key has one row per person or device instead of one per reading, so the
+  canonical form and the join to the customer side run once per key. Every rule but
+  before_consent depends on the key alone: it is decided per key (and status row) and counts the
+  key's readings. before_consent compares each reading's time with the consent date, so only the
+  readings of the keys that passed every other rule are read again, through a join on the key as
+  sent. Through its key a reading meets exactly the status rows it would meet alone (the same
+  canonical form of the same text, the same join), so every count equals classifying each reading
+  one by one, which joined every reading to the customer side (see the README's Performance
+  section for what it saves).
 #}
 customer_status as (
     select
@@ -80,31 +91,68 @@ device_status as (
     left join curated_customers cc on cc.email = d.email
 ),
 
-accelerometer_rules as (
+accelerometer_keys as (
+    select "user" as sent_user, count(*) as readings
+    from {{ source('landing', 'accelerometer') }}
+    group by "user"
+),
+
+accelerometer_key_rules as (
     select
+        k.sent_user,
+        k.readings,
+        s.share_with_research_as_of_date,
         case
             when s.latest_email is null then 'unknown_customer'
             when s.trusted_email is null then 'no_consent'
-            when not {{ consent_filter('a."timestamp"', 's.share_with_research_as_of_date') }} then 'before_consent'
         end as rule
-    from (
-        select {{ canonical_email('"user"') }} as customer_identity, "timestamp"
-        from {{ source('landing', 'accelerometer') }}
-    ) a
-    left join customer_status s on s.customer_identity = a.customer_identity
+    from accelerometer_keys k
+    left join customer_status s on s.customer_identity = {{ canonical_email('k.sent_user') }}
 ),
 
-step_trainer_rules as (
+accelerometer_rules as (
+    select rule, readings
+    from accelerometer_key_rules
+    where rule is not null
+    union all
+    select 'before_consent' as rule, count(*) as readings
+    from {{ source('landing', 'accelerometer') }} a
+    join accelerometer_key_rules k on k.sent_user = a."user"
+    where k.rule is null
+      and not {{ consent_filter('a."timestamp"', 'k.share_with_research_as_of_date') }}
+),
+
+step_trainer_keys as (
+    select serialNumber as serial_number, count(*) as readings
+    from {{ source('landing', 'step_trainer') }}
+    group by serialNumber
+),
+
+step_trainer_key_rules as (
     select
+        k.serial_number,
+        k.readings,
+        s.share_with_research_as_of_date,
         case
             when s.serial_number is null then 'unknown_device'
             when s.claimants > 1 then 'ambiguous_device'
             when s.trusted_email is null then 'no_consent'
             when s.curated_email is null then 'no_accelerometer_data'
-            when not {{ consent_filter('st.sensorReadingTime', 's.share_with_research_as_of_date') }} then 'before_consent'
         end as rule
+    from step_trainer_keys k
+    left join device_status s on s.serial_number = k.serial_number
+),
+
+step_trainer_rules as (
+    select rule, readings
+    from step_trainer_key_rules
+    where rule is not null
+    union all
+    select 'before_consent' as rule, count(*) as readings
     from {{ source('landing', 'step_trainer') }} st
-    left join device_status s on s.serial_number = st.serialNumber
+    join step_trainer_key_rules k on k.serial_number = st.serialNumber
+    where k.rule is null
+      and not {{ consent_filter('st.sensorReadingTime', 'k.share_with_research_as_of_date') }}
 ),
 
 counts as (
@@ -138,10 +186,10 @@ counts as (
     select 'accelerometer', 'landing', count(*)
     from {{ source('landing', 'accelerometer') }}
     union all
-    select 'accelerometer', rule, count(*)
+    select 'accelerometer', rule, sum(readings)
     from accelerometer_rules
-    where rule is not null
     group by rule
+    having sum(readings) > 0
     union all
     select 'accelerometer', 'kept', count(*)
     from {{ ref('accelerometer_trusted') }}
@@ -150,10 +198,10 @@ counts as (
     select 'step_trainer', 'landing', count(*)
     from {{ source('landing', 'step_trainer') }}
     union all
-    select 'step_trainer', rule, count(*)
+    select 'step_trainer', rule, sum(readings)
     from step_trainer_rules
-    where rule is not null
     group by rule
+    having sum(readings) > 0
     union all
     select 'step_trainer', 'kept', count(*)
     from {{ ref('step_trainer_trusted') }}
