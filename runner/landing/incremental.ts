@@ -249,13 +249,13 @@ function withSchemaPart(parts: Part[]): Part[] {
 
 /**
  * The earlier files this build found changed or gone, which make the source's result a warning
- * (report.ts `needsAttention`): a changed file whose rows were replaced, a removed file whose rows
+ * (report.ts `needsAttention`): a changed file (its rows, if it had any, replaced), a removed file whose rows
  * were dropped, and a removed file whose rows are kept the first time it is found missing (its
  * state then says `removed`; later builds still name it in the message, without a warning, so
  * that a file moved to an archive tier on purpose does not fail every `--warn-error` build).
  */
 function fileChanges(plan: Plan): { changed: number; removed: number } {
-  const changed = plan.invalid.filter((i) => i.why === 'changed').length;
+  const changed = plan.changed.length;
   const dropped = plan.invalid.filter((i) => i.why === 'removed').length;
   const newlyKept = plan.keptRemoved.filter((s) => !s.removed).length;
   return { changed, removed: dropped + newlyKept };
@@ -270,7 +270,7 @@ function notes(plan: Plan, restart: Restart | undefined, hadState: boolean, onRe
     const why = { full_refresh: '--full-refresh', location: 'the landing location changed', fingerprint: 'the columns, the line limit, the malformed-line policy or the pseudonymisation key changed', damaged: 'the recorded ingestion state does not account for every row', first: '' }[restart];
     out.push(`every landing file was read again (${why})`);
   }
-  const changed = plan.invalid.filter((i) => i.why === 'changed').map((i) => i.state.file);
+  const changed = plan.changed.map((s) => s.file);
   if (changed.length) out.push(`${list(changed)}: changed since ${changed.length === 1 ? 'it was' : 'they were'} ingested: the rows and rejects of the earlier content are replaced by the new ones`);
   const dropped = plan.invalid.filter((i) => i.why === 'removed').map((i) => i.state.file);
   if (dropped.length) out.push(`${list(dropped)}: no longer in the landing location: ${dropped.length === 1 ? 'its' : 'their'} rows and rejects are removed (on_removed_file: drop)`);

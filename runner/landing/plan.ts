@@ -84,6 +84,8 @@ export interface Plan {
   invalid: { state: FileState; why: 'changed' | 'removed' | 'duplicate' }[];
   /** Removed files whose rows are kept. */
   keptRemoved: FileState[];
+  /** Earlier files whose content changed (whatever they held: rows, no record, a repeat): read again. */
+  changed: FileState[];
 }
 
 /**
@@ -106,8 +108,10 @@ export function decide(t: Triage, unchanged: LandingEntry[], changed: LandingEnt
 
   const invalid: Plan['invalid'] = [];
   const changedNames = new Set(changed.map((e) => e.name));
+  const changedStates: FileState[] = [];
   for (const e of changed) {
     const s = t.previous.get(e.name);
+    if (s) changedStates.push(s);
     if (s && s.status === 'ingested') invalid.push({ state: s, why: 'changed' });
   }
   if (onRemoved === 'drop') for (const s of t.removed) if (s.status === 'ingested') invalid.push({ state: s, why: 'removed' });
@@ -128,7 +132,7 @@ export function decide(t: Triage, unchanged: LandingEntry[], changed: LandingEnt
     const keep = u.state && !changedNames.has(u.name) && u.state.status !== 'duplicate';
     files.push({ name: u.name, path: u.path, decision: keep ? { kind: 'keep', state: u.state!, ...(u.entry ? { entry: u.entry } : {}) } : { kind: 'read', entry: u.entry! } });
   }
-  return { files, invalid, keptRemoved };
+  return { files, invalid, keptRemoved, changed: changedStates };
 }
 
 /** New or changed files whose size equals another file's of the universe: hashed before anything is read. */

@@ -222,6 +222,25 @@ describe('incremental landing ingestion equals a full read of the same files', (
     expect((await contents(lake)).rows).toHaveLength(1);
   });
 
+  it('a file that held no row of its own (empty, or a repeat of another) and changed warns too', async () => {
+    const { landing, lake } = place();
+    fs.writeFileSync(path.join(landing, 'a.json'), rec('a', 1));
+    fs.writeFileSync(path.join(landing, 'b.json'), rec('a', 1)); // a repeat of a.json
+    fs.writeFileSync(path.join(landing, 'c.json'), '');
+    await ingest(lake, landing);
+    expect(needsAttention((await ingest(lake, landing)).landing!)).toBe(true); // the duplicate and the empty file
+    fs.writeFileSync(path.join(landing, 'c.json'), rec('c', 1));
+    fs.writeFileSync(path.join(landing, 'b.json'), rec('b', 1) + rec('b', 2));
+    const changed = await ingest(lake, landing);
+    expect(changed.landing?.file_changes).toEqual({ changed: 2, removed: 0 });
+    expect(changed.message).toContain('b.json, c.json: changed since they were ingested');
+    expect(needsAttention(changed.landing!)).toBe(true);
+    const next = await ingest(lake, landing);
+    expect(next.landing?.file_changes).toBeUndefined();
+    expect(needsAttention(next.landing!)).toBe(false);
+    expect((await contents(lake)).rows).toHaveLength(4);
+  });
+
   it('a removed file whose first warning was refused (its version not published) warns again on the next build', async () => {
     const { landing, lake } = place();
     fs.writeFileSync(path.join(landing, 'a.json'), rec('a', 1));
