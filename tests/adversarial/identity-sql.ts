@@ -122,24 +122,39 @@ function memoised(scope: string, at: number, ref: string, col: string): boolean 
 
 /**
  * Every use of a `sent_<x>` column (a landing identity's raw text kept as a group key, see
- * `memoised`) other than: its definition (`as sent_x`), passing it on unchanged in a select list
+ * `memoised`) other than: its definition as the raw column in a block reading its landing relation
+ * (`select "user" as sent_x … from <landing table>`), passing it on unchanged in a select list
  * (`k.sent_x,`), inside canonical_email, and the equality with the raw identity column it came
  * from (`k.sent_x = a.<column>`). Anything else (a function of it, a comparison with another
  * column or a literal) would treat raw text as an identity.
  */
-export function sentKeyUses(sql: string, canonicalPrefix: string, columns: string[]): string[] {
+export function sentKeyUses(sql: string, canonicalPrefix: string, landing: LandingIdentity[]): string[] {
   const { text } = withoutCanonical(blankLiterals(sql), canonicalPrefix);
-  const raw = columns.map(escape).join('|');
+  const raw = landing.map((l) => escape(l.column)).join('|');
   const out: string[] = [];
   for (const m of text.matchAll(/(?<![\w"])(?:(\w+)\.)?sent_\w+(?![\w"])/gi)) {
     const before = text.slice(Math.max(0, m.index! - 12), m.index!);
     const after = text.slice(m.index! + m[0].length, m.index! + m[0].length + 40);
-    if (/\bas\s+$/i.test(before) && !m[1]) continue;
+    if (!m[1] && definedFromLanding(text, m.index!, landing)) continue;
     if (m[1] && /^\s*,/.test(after) && !/[=<>(]\s*$/.test(before)) continue;
     if (m[1] && new RegExp(`^\\s*=\\s*\\w+\\.(?:${raw})(?![\\w"])`, 'i').test(after)) continue;
     out.push(text.slice(Math.max(0, m.index! - 40), m.index! + m[0].length + 40).replace(/\s+/g, ' ').trim());
   }
   return out;
+}
+
+/** Whether the `sent_` name at `at` is defined as `<column> as sent_x` in a block that reads that column's landing relation. */
+function definedFromLanding(text: string, at: number, landing: LandingIdentity[]): boolean {
+  // the rest of the block: up to the parenthesis that closes it (or the end)
+  let depth = 0;
+  let end = at;
+  for (; end < text.length; end++) {
+    if (text[end] === '(') depth++;
+    else if (text[end] === ')' && --depth < 0) break;
+  }
+  const rest = text.slice(at, end);
+  const head = text.slice(Math.max(0, at - 60), at);
+  return landing.some((l) => new RegExp(`(?<![\\w".])${escape(l.column)}\\s+as\\s+$`, 'i').test(head) && new RegExp(`\\bfrom\\s+${escape(l.relation)}(?![\\w"])`, 'i').test(rest));
 }
 
 /** The argument text of every call of function `name` in `sql` (strings and comments blanked). */

@@ -231,7 +231,7 @@ describe('one person, one identity: the SQL sent to Athena', () => {
     const raw = sqlNodes(m).flatMap((n) => rawIdentityUses(n.compiled_code, PREFIX, LANDING).uses.map((u) => `${n.name}: ${u.context}`));
     expect(raw).toEqual([]);
     // a raw text kept as a group key (sent_user) is only joined back to its readings or read through canonical_email
-    expect(sqlNodes(m).flatMap((n) => sentKeyUses(n.compiled_code, PREFIX, LANDING.map((l) => l.column)).map((u) => `${n.name}: ${u}`))).toEqual([]);
+    expect(sqlNodes(m).flatMap((n) => sentKeyUses(n.compiled_code, PREFIX, LANDING).map((u) => `${n.name}: ${u}`))).toEqual([]);
     expect(sqlNodes(m).filter((n) => /\bsent_user\b/.test(n.compiled_code)).map((n) => n.name)).toEqual(['reconciliation']);
     const canonical = Object.fromEntries(sqlNodes(m).map((n) => [n.name, rawIdentityUses(n.compiled_code, PREFIX, LANDING).canonical]).filter(([, k]) => Number(k) > 0));
     // where landing identities are read: dedupe (customer_latest_records), device claims, the
@@ -257,7 +257,7 @@ describe('one person, one identity: the SQL sent to Athena', () => {
 
   it('allows the raw text only as a lone group key named sent_<x> joined back by equality (the check is not vacuous)', () => {
     const uses = (sql: string) => rawIdentityUses(sql, PREFIX, LANDING).uses.length;
-    const sent = (sql: string) => sentKeyUses(sql, PREFIX, LANDING.map((l) => l.column)).length;
+    const sent = (sql: string) => sentKeyUses(sql, PREFIX, LANDING).length;
     const keys = 'select "user" as sent_user, count(*) as readings from "stedi"."accelerometer" group by "user"';
     expect(uses(`with k as (${keys}) select 1`)).toBe(0);
     expect(uses(`with k as (${keys}) select count(*) from "stedi"."accelerometer" a join k on k.sent_user = a."user"`)).toBe(0);
@@ -274,6 +274,11 @@ describe('one person, one identity: the SQL sent to Athena', () => {
     expect(sent('select 1 from k join c on c.email = k.sent_user')).toBe(1);
     expect(sent('select lower(k.sent_user), 1 from k')).toBe(1);
     expect(sent("select 1 from k where k.sent_user like 'a%'")).toBe(1);
+    // a sent_ name given to anything but the raw identity column of the landing table the block reads
+    expect(sent('select email as sent_user from "stedi"."customer_trusted"')).toBe(1);
+    expect(sent('select "user" as sent_user from "stedi"."customer"')).toBe(1);
+    expect(sent('select lower(email) as sent_user, n as sent_n from "stedi"."customer"')).toBe(2);
+    expect(sent('select email as sent_email, count(*) from "stedi"."customer" group by email')).toBe(0);
   });
 
   it('would find every raw use if canonical_email were the raw value (the check is not vacuous)', () => {
