@@ -157,8 +157,9 @@ export async function ingestIncremental(spec: LandingSpec, writer: BatchWriter, 
 
   const all = out.map(reportOf);
   const describedNames = new Set(plan.files.filter((f) => f.decision.kind === 'read' || (f.decision.kind === 'duplicate' && !f.decision.state)).map((f) => f.path));
-  const warnings = [...notes(plan, t.restart, opts.previous !== undefined, onRemoved), ...describe(all.filter((f) => describedNames.has(f.file)), skipped, spec, all)];
-  const changes = fileChanges(plan);
+  const events = fileEvents(plan);
+  const warnings = [...notes(events, t.restart, opts.previous !== undefined), ...describe(all.filter((f) => describedNames.has(f.file)), skipped, spec, all)];
+  const changes = fileChanges(events);
   const report: LandingReport = {
     source: spec.source, relation: spec.relation, rejects_relation: spec.rejects_relation, location: spec.location, on_malformed: spec.on_malformed,
     files: all, skipped, totals: sumTotals(all, skipped.length), warnings, ...(changes.changed || changes.removed ? { file_changes: changes } : {}), ...(keyed ? { key_fingerprint: keyed.fingerprint } : {}),
@@ -247,22 +248,32 @@ function withSchemaPart(parts: Part[]): Part[] {
   return full.length ? full : parts.slice(0, 1);
 }
 
+/** The earlier files this build found changed or gone, by what becomes of their rows. */
+interface FileEvents {
+  /** Content changed (its rows, if it had any, replaced). */
+  changed: FileState[];
+  /** Gone, rows and rejects dropped (on_removed_file: drop). */
+  dropped: FileState[];
+  /** Gone, rows kept (on_removed_file: keep); `removed` in their state once an earlier build found them missing. */
+  kept: FileState[];
+}
+
+function fileEvents(plan: Plan): FileEvents {
+  return { changed: plan.changed, dropped: plan.invalid.filter((i) => i.why === 'removed').map((i) => i.state), kept: plan.keptRemoved };
+}
+
 /**
- * The earlier files this build found changed or gone, which make the source's result a warning
- * (report.ts `needsAttention`): a changed file (its rows, if it had any, replaced), a removed file whose rows
- * were dropped, and a removed file whose rows are kept the first time it is found missing (its
- * state then says `removed`; later builds still name it in the message, without a warning, so
- * that a file moved to an archive tier on purpose does not fail every `--warn-error` build).
+ * What makes the source's result a warning (report.ts `needsAttention`): a changed file, a dropped
+ * one, and a kept one the first time it is found missing — later builds still name it in the
+ * message (`notes`), without a warning, so that a file moved to an archive tier on purpose does not
+ * fail every `--warn-error` build.
  */
-function fileChanges(plan: Plan): { changed: number; removed: number } {
-  const changed = plan.changed.length;
-  const dropped = plan.invalid.filter((i) => i.why === 'removed').length;
-  const newlyKept = plan.keptRemoved.filter((s) => !s.removed).length;
-  return { changed, removed: dropped + newlyKept };
+function fileChanges(e: FileEvents): { changed: number; removed: number } {
+  return { changed: e.changed.length, removed: e.dropped.length + e.kept.filter((s) => !s.removed).length };
 }
 
 /** What the build did that a person should know: a restart, changed and removed files (one line each kind, files named). */
-function notes(plan: Plan, restart: Restart | undefined, hadState: boolean, onRemoved: OnRemoved): string[] {
+function notes(events: FileEvents, restart: Restart | undefined, hadState: boolean): string[] {
   const out: string[] = [];
   const name = (p: string) => safeText(path.posix.basename(p));
   const list = (xs: string[]) => `${xs.slice(0, 10).map(name).join(', ')}${xs.length > 10 ? `, … (${xs.length} in all)` : ''}`;
@@ -270,10 +281,9 @@ function notes(plan: Plan, restart: Restart | undefined, hadState: boolean, onRe
     const why = { full_refresh: '--full-refresh', location: 'the landing location changed', fingerprint: 'the columns, the line limit, the malformed-line policy or the pseudonymisation key changed', damaged: 'the recorded ingestion state does not account for every row', first: '' }[restart];
     out.push(`every landing file was read again (${why})`);
   }
-  const changed = plan.changed.map((s) => s.file);
-  if (changed.length) out.push(`${list(changed)}: changed since ${changed.length === 1 ? 'it was' : 'they were'} ingested: the rows and rejects of the earlier content are replaced by the new ones`);
-  const dropped = plan.invalid.filter((i) => i.why === 'removed').map((i) => i.state.file);
-  if (dropped.length) out.push(`${list(dropped)}: no longer in the landing location: ${dropped.length === 1 ? 'its' : 'their'} rows and rejects are removed (on_removed_file: drop)`);
-  if (plan.keptRemoved.length && onRemoved === 'keep') out.push(`${list(plan.keptRemoved.map((s) => s.file))}: no longer in the landing location: ${plan.keptRemoved.length === 1 ? 'its' : 'their'} rows are kept (on_removed_file: keep; set it to drop to remove them)`);
+  const { changed, dropped, kept } = events;
+  if (changed.length) out.push(`${list(changed.map((s) => s.file))}: changed since ${changed.length === 1 ? 'it was' : 'they were'} ingested: the rows and rejects of the earlier content are replaced by the new ones`);
+  if (dropped.length) out.push(`${list(dropped.map((s) => s.file))}: no longer in the landing location: ${dropped.length === 1 ? 'its' : 'their'} rows and rejects are removed (on_removed_file: drop)`);
+  if (kept.length) out.push(`${list(kept.map((s) => s.file))}: no longer in the landing location: ${kept.length === 1 ? 'its' : 'their'} rows are kept (on_removed_file: keep; set it to drop to remove them)`);
   return out;
 }
