@@ -162,7 +162,7 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
     }
     writeArtifacts(s);
     if (opts.empty) await emptyUpstream(s.manifest, adapter, steps, controller.signal, reporter);
-    ({ results, refused } = await executeChecked(s.manifest, adapter, steps, { threads, failFast: !!opts.failFast, signal: controller.signal, reporter, allowShrink: !!opts.allowShrink, warnError: !!opts.warnError, empty: !!opts.empty, fullRefresh: !!opts.fullRefresh, reuse: (command === 'build' || command === 'run') && opts.reuse !== false && !opts.dryRun && !opts.empty, ...(window ? { eventTimeWindow: window } : {}), ...(key && !opts.dryRun ? { keyFingerprint: key.fingerprint } : {}) }));
+    ({ results, refused } = await executeChecked(s.manifest, adapter, steps, { threads, failFast: !!opts.failFast, signal: controller.signal, reporter, allowShrink: !!opts.allowShrink, warnError: !!opts.warnError, empty: !!opts.empty, fullRefresh: !!opts.fullRefresh, reuse: (command === 'build' || command === 'run') && opts.reuse !== false && !opts.dryRun && !opts.empty, ...(window ? { eventTimeWindow: window } : {}), ...(key && !opts.dryRun ? { keyFingerprint: key.fingerprint } : {}), checkReads: !opts.dryRun && !opts.empty, unbuiltTests: command === 'test' ? 'error' : 'skip' }));
     if (!refused.length) {
       if (command !== 'test' && !opts.dryRun && !opts.empty && !controller.signal.aborted) reconciliation = await reconcileRun(s.manifest, results, adapter, controller.signal);
       if (!opts.dryRun && !opts.empty && !controller.signal.aborted) inconsistent = publishedInconsistencies(s.manifest, await adapter.published(controller.signal));
@@ -316,6 +316,12 @@ function summarize(results: NodeResult[], elapsed: number, reporter: Reporter): 
     const tag = r.status === 'warn' ? 'Warning' : 'Failure';
     reporter.error(`${tag} in ${r.resource_type} ${r.name}: ${r.message}`);
     for (const row of r.sample ?? []) reporter.error(`  sample: ${JSON.stringify(row)}`);
+  }
+  // tests of tables that do not exist yet: skipped, never silently (their messages say which)
+  const unbuilt = results.filter((r) => r.status === 'skipped' && r.not_published?.length);
+  if (unbuilt.length) {
+    const tables = [...new Set(unbuilt.flatMap((r) => r.not_published ?? []))].map((id) => id.split('.').slice(2).join('.')).sort();
+    reporter.info(`${unbuilt.length} test${unbuilt.length === 1 ? ' was' : 's were'} skipped: ${unbuilt.length === 1 ? 'it reads' : 'they read'} ${tables.join(', ')}, neither built by this command nor published on this target (select ${tables.length === 1 ? 'it' : 'them'} too to run ${unbuilt.length === 1 ? 'it' : 'them'})`);
   }
   const line = `Done. PASS=${count('success', 'pass')} WARN=${count('warn')} ERROR=${count('error', 'fail')} SKIP=${count('skipped')}${count('cancelled') ? ` CANCELLED=${count('cancelled')}` : ''} TOTAL=${results.length}`;
   if (errors.length) reporter.error(line);

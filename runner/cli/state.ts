@@ -8,7 +8,7 @@ import path from 'node:path';
 import { UserError } from '../core/diagnostics.js';
 import type { PlanStep } from '../execute/plan.js';
 import type { RunResults } from '../execute/results.js';
-import { recordsByNode } from '../execute/inputs.js';
+import { unbuiltReads } from '../execute/inputs.js';
 import type { PublishedRecord } from '../adapters/types.js';
 import type { SelectionState } from '../graph/select.js';
 import { compareState, stateMismatch } from '../graph/state.js';
@@ -43,23 +43,12 @@ export interface UnpublishedParent {
   parent: string;
 }
 
-const TABLES = new Set(['source', 'seed', 'model']);
-
 /**
- * `--defer`: every table a step reads that the command does not build must be published on this
- * target. Pure.
+ * `--defer`: every table a step (or a test gating it) reads that the command does not build must
+ * be published on this target. Pure.
  */
 export function unpublishedParents(manifest: Manifest, steps: PlanStep[], records: PublishedRecord[]): UnpublishedParent[] {
-  const planned = new Set(steps.map((s) => s.node.unique_id));
-  const published = recordsByNode(manifest, records);
-  const out: UnpublishedParent[] = [];
-  for (const s of steps) {
-    for (const p of s.node.depends_on) {
-      if (planned.has(p) || published.has(p) || !TABLES.has(manifest.nodes[p]?.resource_type ?? '')) continue;
-      out.push({ node: s.node.unique_id, parent: p });
-    }
-  }
-  return out;
+  return [...unbuiltReads(manifest, steps, records)].flatMap(([node, parents]) => parents.map((parent) => ({ node, parent })));
 }
 
 /** The refusal of `--defer` when a parent is missing: which, and why stedi does not read it from the state's target. */

@@ -19,6 +19,7 @@
 import type { PublishedRecord } from '../adapters/types.js';
 import { normalisePath } from '../core/paths.js';
 import type { Manifest, ManifestNode } from '../manifest/types.js';
+import type { PlanStep } from './plan.js';
 
 export interface BuildInputs {
   target: string;
@@ -244,4 +245,25 @@ export function publishedInconsistencies(manifest: Manifest, records: PublishedR
     }
   }
   return problems.sort((a, b) => a.node.localeCompare(b.node) || a.other.localeCompare(b.other));
+}
+
+/**
+ * What each step of a command reads but can find nowhere: a table (source, seed or model) the
+ * command does not build and that is not published on its target. unique_id (a step's node, or a
+ * test that gates one) → those tables, sorted. A step listed here would fail in the engine on a
+ * missing table; the executor says which table instead, before anything of it runs.
+ */
+export function unbuiltReads(manifest: Manifest, steps: PlanStep[], records: PublishedRecord[]): Map<string, string[]> {
+  const planned = new Set(steps.map((s) => s.node.unique_id));
+  const published = recordsByNode(manifest, records);
+  const out = new Map<string, string[]>();
+  const check = (n: ManifestNode) => {
+    const missing = n.depends_on.filter((p) => !planned.has(p) && !published.has(p) && MATERIALIZED.has(manifest.nodes[p]?.resource_type ?? ''));
+    if (missing.length) out.set(n.unique_id, [...new Set(missing)].sort());
+  };
+  for (const s of steps) {
+    check(s.node);
+    if (s.kind === 'materialize') for (const t of s.audit) check(t);
+  }
+  return out;
 }

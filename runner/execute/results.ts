@@ -25,6 +25,8 @@ export interface NodeResult {
   warn_error?: boolean;
   /** Set when the node was skipped because an upstream node failed. */
   skipped_because?: string;
+  /** Not run: it reads these tables (unique_ids), which are neither built by the command nor published on its target. */
+  not_published?: string[];
   /** Not run: its inputs are those of its published version or recorded result (runner/execute/reuse.ts). */
   reused?: boolean;
   /** A gate test run only on the rows its model's candidate adds (runner/execute/delta-test.ts). */

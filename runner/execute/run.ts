@@ -5,7 +5,7 @@ import type { Manifest, ManifestNode, TestNode } from '../manifest/types.js';
 import { needsAttention, reportForArtifacts } from '../landing/report.js';
 import { runDataTest } from './data-test.js';
 import { GUARD_HINT, volumeGuard, volumeProblem } from './guards.js';
-import { checkPlan, type BuildInputs, type InputProblem } from './inputs.js';
+import { checkPlan, unbuiltReads, type BuildInputs, type InputProblem } from './inputs.js';
 import { planNodeCount, type PlanStep } from './plan.js';
 import type { Reporter } from './reporter.js';
 import type { NodeResult, NodeStatus } from './results.js';
@@ -57,6 +57,14 @@ export interface ExecOptions {
    * pass or warn. Off for `--full-refresh` and `--no-reuse`; keys and results are recorded either way.
    */
   reuse?: boolean;
+  /**
+   * What each step reads that this command neither builds nor finds published (unbuiltReads in
+   * ./inputs.ts): such a model or seed is an error naming the missing tables, without a query; a
+   * test is an error under `test` and skipped under `build` (`unbuiltTests: 'skip'`), where it
+   * tests a table that does not exist yet besides the ones the command builds.
+   */
+  unbuilt?: Map<string, string[]>;
+  unbuiltTests?: 'skip' | 'error';
 }
 
 /** The task id of a gate test run ahead of its gate (see `early` in execute). */
@@ -74,6 +82,21 @@ export function labelOf(n: ManifestNode): string {
     case 'unit_test': return `unit_test ${n.name}`;
   }
 }
+
+/** `reads seed seeds.kinds, which is not published on target local and not built by this command` */
+function unbuiltMessage(manifest: Manifest, missing: string[]): string {
+  const names = missing.map((id) => {
+    const n = manifest.nodes[id];
+    return !n ? id : 'relation' in n && n.resource_type !== 'source' ? `${n.resource_type} ${n.relation.schema}.${n.relation.identifier}` : labelOf(n);
+  });
+  const one = missing.length === 1;
+  return `reads ${names.join(', ')}, which ${one ? 'is' : 'are'} not published on target ${manifest.metadata.target.name} and not built by this command`;
+}
+
+const nameOf = (manifest: Manifest, id: string) => {
+  const n = manifest.nodes[id];
+  return !n ? id : n.resource_type === 'source' ? `source:${n.source_name}.${n.name}` : n.name;
+};
 
 export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanStep[], opts: ExecOptions): Promise<NodeResult[]> {
   const total = planNodeCount(steps);
@@ -103,6 +126,8 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
    */
   const testOn = (q: Queryable, t: TestNode, signal: AbortSignal, delta?: Delta) =>
     timed(t, async () => {
+      const missing = opts.unbuilt?.get(t.unique_id);
+      if (missing) return { status: 'error', message: `not run: it ${unbuiltMessage(manifest, missing)}; build ${missing.length === 1 ? 'it' : 'them'} first: stedi build -s ${missing.map((id) => `+${nameOf(manifest, id)}`).join(' ')}`, not_published: missing };
       if (opts.empty) {
         await q.query(`select * from (\n${t.compiled_code}\n) as stedi_test limit 0`, signal);
         return { status: 'pass', message: 'its SQL runs on zero rows; not judged (--empty)' };
@@ -326,6 +351,13 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
         return r.status === 'success' || r.status === 'warn' ? 'ok' : 'failed';
       }
       if (s.kind === 'test') {
+        const missing = opts.unbuilt?.get(s.node.unique_id);
+        if (missing && opts.unbuiltTests === 'skip') {
+          const at = new Date().toISOString();
+          const names = missing.map((id) => nameOf(manifest, id)).join(' ');
+          record({ unique_id: s.node.unique_id, name: s.node.name, resource_type: s.node.resource_type, status: 'skipped', message: `skipped: it ${unbuiltMessage(manifest, missing)}, so there is nothing of ${missing.length === 1 ? 'it' : 'them'} to test; select ${missing.length === 1 ? 'it' : 'them'} too to test it (-s ${names})`, started_at: at, completed_at: at, execution_time: 0, not_published: missing }, s.node);
+          return 'ok';
+        }
         const reused = await recordedVerdict(s.node, signal);
         if (reused) {
           record(reused, s.node);
@@ -352,6 +384,13 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
         if (reuse && k !== undefined) await (r.status === 'pass' ? reuse.store.recordTest({ test: s.node.unique_id, key: k, status: 'pass', failures: 0, message: 'pass' }) : reuse.store.dropTest(s.node.unique_id));
         record(r, s.node);
         return r.status === 'pass' ? 'ok' : 'failed';
+      }
+      const missing = opts.unbuilt?.get(s.node.unique_id);
+      if (missing) {
+        const r = await timed(s.node, async () => ({ status: 'error', message: `not built: it ${unbuiltMessage(manifest, missing)}; nothing of it was run. Build ${missing.length === 1 ? 'it' : 'them'} first, or select ${missing.length === 1 ? 'it' : 'them'} too: stedi build -s +${s.node.name}`, not_published: missing }));
+        record(r, s.node);
+        for (const t of s.audit) record({ unique_id: t.unique_id, name: t.name, resource_type: t.resource_type, status: 'skipped', message: `skipped: ${s.node.name} was not built (it reads a table that is not published)`, started_at: r.completed_at, completed_at: r.completed_at, execution_time: 0, skipped_because: s.node.unique_id }, t);
+        return 'failed';
       }
       // reuse: the published version was built from these inputs and every gate has a recorded pass or warn on it
       let key: string | undefined;
@@ -445,11 +484,14 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
  * (runner/execute/inputs.ts) and refused as a whole when it would mix inputs; otherwise executed,
  * every version recording the inputs it was built from.
  */
-export async function executeChecked(manifest: Manifest, adapter: Adapter, steps: PlanStep[], opts: Omit<ExecOptions, 'inputs'>): Promise<{ results: NodeResult[]; refused: InputProblem[] }> {
+export async function executeChecked(manifest: Manifest, adapter: Adapter, steps: PlanStep[], opts: Omit<ExecOptions, 'inputs' | 'unbuilt'> & { checkReads?: boolean }): Promise<{ results: NodeResult[]; refused: InputProblem[] }> {
+  const { checkReads, ...rest } = opts;
   const materializing = new Set(steps.filter((st) => st.kind === 'source' || st.kind === 'materialize').map((st) => st.node.unique_id));
-  const check = materializing.size ? checkPlan(manifest, materializing, await adapter.published(opts.signal), opts.keyFingerprint) : undefined;
+  const records = materializing.size || checkReads ? await adapter.published(opts.signal) : [];
+  const check = materializing.size ? checkPlan(manifest, materializing, records, opts.keyFingerprint) : undefined;
   if (check?.problems.length) return { results: [], refused: check.problems };
-  const results = await execute(manifest, adapter, steps, { ...opts, ...(check ? { inputs: check.inputs } : {}) });
+  const unbuilt = checkReads ? unbuiltReads(manifest, steps, records) : undefined;
+  const results = await execute(manifest, adapter, steps, { ...rest, ...(check ? { inputs: check.inputs } : {}), ...(unbuilt?.size ? { unbuilt } : {}) });
   return { results, refused: [] };
 }
 
