@@ -83,7 +83,8 @@ const VALUE_NUMBER = /(?<![\w.])[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?(?![
  * value that overflowed (`value 1e+300 is out of range`), or show a key that was duplicated
  * (`Duplicate key "id: 5"`). So: a single-quoted literal becomes `'<redacted>'` unless it is a
  * name the failing statement itself spells (`statement`, when given: `Column 'email' cannot be
- * resolved` keeps its column); a double-quoted text stays only when it is a plain identifier; numbers with a fraction,
+ * resolved` keeps its column); a double-quoted text stays only when it is a plain identifier, or a dotted name whose every part
+ * the statement spells (`Table with name "curated.customer_curated"`); numbers with a fraction,
  * an exponent or five or more digits become `<number>`; dates, UUIDs, emails and long digit runs
  * anywhere are masked; control characters are escaped. Line and column positions (small integers)
  * and the words of the message stay, so it still says what went wrong and where.
@@ -95,7 +96,7 @@ export function scrubEngineMessage(msg: string, statement?: string): string {
   const named = (inner: string) => inner.split('.').every((part) => PLAIN_IDENT.test(part) && words.has(part));
   const out = msg
     .replace(SINGLE_QUOTED, (m) => (named(m.slice(1, -1)) ? m : "'<redacted>'"))
-    .replace(DOUBLE_QUOTED, (m) => (PLAIN_IDENT.test(m.slice(1, -1).replace(/""/g, '"')) ? m : '"<redacted>"'))
+    .replace(DOUBLE_QUOTED, (m) => (PLAIN_IDENT.test(m.slice(1, -1).replace(/""/g, '"')) || named(m.slice(1, -1)) ? m : '"<redacted>"'))
     .replace(EMAIL_LIKE, '<redacted>')
     .replace(UUID_LIKE, '<redacted>')
     .replace(DATE_LIKE, '<redacted>')

@@ -67,4 +67,13 @@ describe('scrubEngineMessage with the failing statement', () => {
     expect(scrubEngineMessage("Cannot cast 'alice' to BIGINT", sql)).toBe("Cannot cast '<redacted>' to BIGINT");
     expect(scrubEngineMessage("Could not convert string 'zed@example.com' to INT64", sql)).not.toContain('zed@example.com');
   });
+
+  it('keeps a double-quoted dotted name only when the statement spells every part', () => {
+    const sql = 'select email from "stedi"."customer_trusted"';
+    expect(scrubEngineMessage('Table with name "stedi.customer_trusted" does not exist', sql)).toBe('Table with name "stedi.customer_trusted" does not exist');
+    // a dotted text the statement does not spell may be a value (a user name): redacted, with or without a statement
+    expect(scrubEngineMessage('Duplicate key "john.smith"', sql)).toBe('Duplicate key "<redacted>"');
+    expect(scrubEngineMessage('Duplicate key "stedi.john"', sql)).toBe('Duplicate key "<redacted>"');
+    expect(scrubEngineMessage('Table with name "stedi.customer_trusted" does not exist')).toBe('Table with name "<redacted>" does not exist');
+  });
 });
