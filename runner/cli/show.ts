@@ -5,6 +5,8 @@
  * given, which says on stderr which columns are personal or unproven.
  */
 import { UserError } from '../core/diagnostics.js';
+import { EngineError } from '../adapters/types.js';
+import { recordsByNode } from '../execute/inputs.js';
 import { exposeColumns, lineageOf, maskRows, type ShownColumn } from '../execute/mask.js';
 import type { Reporter } from '../execute/reporter.js';
 import { adapterFor, selectNodes } from './commands.js';
@@ -48,6 +50,14 @@ export async function showCommand(opts: ShowOptions, reporter: Reporter, out: (s
   const adapter = await adapterFor(s.target, { project: s.project.config.name });
   await adapter.open('read');
   try {
+    // what the query reads must be published: say which table is not, never the engine's "does not exist"
+    const reads = (opts.inline ? s.manifest.nodes[shown]!.depends_on : [shown]).filter((id) => 'relation' in (s.manifest.nodes[id] ?? {}));
+    const published = recordsByNode(s.manifest, await adapter.published());
+    const missing = reads.filter((id) => !published.has(id)).sort();
+    if (missing.length) {
+      const names = missing.map((id) => s.manifest.nodes[id]!).map((n) => (n.resource_type === 'source' ? `source:${n.source_name}.${n.name}` : n.name));
+      throw new EngineError(`${names.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not published on target ${s.target.name}: nothing to show. Build ${missing.length === 1 ? 'it' : 'them'} first: stedi build -s ${names.map((x) => `+${x}`).join(' ')}`);
+    }
     const r = await adapter.query(query);
     const columns = exposeColumns(predicted, r.columns.map((c) => c.name));
     warnMasked(columns, !!opts.unmask, reporter);

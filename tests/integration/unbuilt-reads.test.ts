@@ -66,6 +66,17 @@ describe('a table read but neither built nor published', () => {
     expect(b.stdout + b.stderr).toMatch(/SKIP=1 /);
     expect(result(dir, 'unique_customer_trusted_email').status).toBe('pass');
 
+    // stedi show names the table that is not published, for a selection and for inline SQL
+    for (const args of [['show', '-s', 'customer_curated'], ['show', '--inline', "select count(*) as n from {{ ref('customer_curated') }} join {{ ref('customer_trusted') }} using (email)"]]) {
+      const sh = await stedi(dir, args);
+      expect(sh.code, explain(sh)).toBe(1);
+      expect(sh.stderr).toContain('customer_curated is not published on target');
+      expect(sh.stderr).toContain('stedi build -s +customer_curated');
+      expect(sh.stderr).not.toMatch(/Catalog Error|does not exist/);
+    }
+    const shown = await stedi(dir, ['show', '--inline', "select count(*) as n from {{ ref('customer_trusted') }}", '--output', 'json']);
+    expect(shown.code, explain(shown)).toBe(0);
+
     const t = await stedi(dir, ['test']);
     expect(t.code, explain(t)).toBe(1);
     expect(t.stdout + t.stderr).not.toMatch(/Catalog Error|does not exist|<redacted>/);
