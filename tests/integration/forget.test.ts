@@ -330,6 +330,30 @@ describe('stedi forget on the bundled seeds', () => {
     expect(athena.stderr).not.toMatch(/internal error/);
     expect(athena.stderr).toMatch(/no usable AWS credentials for the athena target/);
   }, 300_000);
+
+  it('on a target never built: the erasure log claims the lake folder as a build would, and later builds go on; a folder of other files is refused first', async () => {
+    const dir = project();
+    const file = path.join(dir, 'seeds', 'landing', 'customer', 'landing', 'customer-1700100000000.json');
+    expect(fs.readFileSync(file, 'utf8')).toContain('Ada.Stone@example.com');
+    const r = await stedi(dir, ['forget', '--email', 'ada.stone@example.com'], { env: ENV, timeoutMs: 300_000 });
+    expect(r.code, explain(r)).toBe(0);
+    expect(fs.existsSync(path.join(dir, 'lake', '_stedi_lake.json'))).toBe(true);
+    expect(fs.readFileSync(file, 'utf8')).not.toMatch(/ada\.stone@example\.com/i);
+    const again = await stedi(dir, ['build', '--quiet'], { env: ENV, timeoutMs: 300_000 });
+    expect(again.code, explain(again)).toBe(0);
+
+    // a lake folder holding files stedi did not make: refused before the log, a landing file or a table is written
+    const foreign = project();
+    fs.mkdirSync(path.join(foreign, 'lake'));
+    fs.writeFileSync(path.join(foreign, 'lake', 'notes.txt'), 'not stedi\n');
+    const ffile = path.join(foreign, 'seeds', 'landing', 'customer', 'landing', 'customer-1700100000000.json');
+    const bytes = fs.readFileSync(ffile);
+    const refused = await stedi(foreign, ['forget', '--email', 'ada.stone@example.com'], { env: ENV });
+    expect(refused.code, explain(refused)).toBe(1);
+    expect(refused.stderr).toMatch(/already holds files that stedi did not create/);
+    expect(fs.readdirSync(path.join(foreign, 'lake'))).toEqual(['notes.txt']);
+    expect(fs.readFileSync(ffile)).toEqual(bytes);
+  }, 300_000);
 });
 
 const hasRealData = fs.existsSync(REAL_DATA);

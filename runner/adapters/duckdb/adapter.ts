@@ -190,7 +190,7 @@ export class DuckDbAdapter implements Adapter {
   }
 
   erasure(): ErasureAccess {
-    return localErasure(this.cfg.lake_dir, this.owner, (sql) => this.query(sql));
+    return localErasure(this.cfg.lake_dir, this.owner, (sql) => this.query(sql), () => claimLake(this.cfg.lake_dir, this.owner, { write: true, adoptable: fs.existsSync(this.cfg.catalog) }));
   }
 
   /** Test results for reuse: only while writing (a build); readers and the in-memory catalog keep none. */

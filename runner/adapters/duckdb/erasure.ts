@@ -20,12 +20,20 @@ function stamp(st: fs.Stats): string {
   return `${st.size}:${st.mtimeMs}:${st.ino}`;
 }
 
-export function localErasure(lakeDir: string, owner: Owner, query: (sql: string) => Promise<QueryResult>): ErasureAccess {
+/**
+ * `claim`: claims the lake folder for this target as a build would (runner/adapters/duckdb/lake.ts),
+ * before the log is first written: a target forgotten before its first build gets its lake marked,
+ * and a folder of other files is refused before anything is written into it.
+ */
+export function localErasure(lakeDir: string, owner: Owner, query: (sql: string) => Promise<QueryResult>, claim: () => void): ErasureAccess {
   const logFile = erasureLogPath(lakeDir);
   return {
     logLocation: logFile,
     readLog: async () => readErasureLog(logFile),
-    appendLog: async (entry) => appendErasureLog(logFile, entry),
+    appendLog: async (entry) => {
+      claim();
+      appendErasureLog(logFile, entry);
+    },
     async listLanding(node: SourceNode): Promise<ForgetFile[]> {
       let names: string[];
       try {

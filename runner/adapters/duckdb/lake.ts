@@ -11,6 +11,7 @@
  *   project and target; anything else is left in place, whatever the catalog says.
  * Files whose names start with `_` are not data: the views read `*.parquet` only.
  */
+import { ERASURE_LOG } from '../../landing/erasure-log.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { EngineError } from '../types.js';
@@ -99,7 +100,8 @@ export function claimLake(lakeDir: string, owner: Owner, opts: { write: boolean;
   } catch (e) {
     throw cannot(e);
   }
-  if (entries.length && !opts.adoptable) {
+  // stedi forget's erasure log may come first (a target forgotten before its first build): it is stedi's own
+  if (entries.some((e) => e !== ERASURE_LOG) && !opts.adoptable) {
     throw new EngineError(`the lake folder ${lakeDir} already holds files that stedi did not create (no ${LAKE_MARKER}): choose an empty or new folder for lake_dir`, { path: lakeDir });
   }
   const nested = findNestedLake(lakeDir);
