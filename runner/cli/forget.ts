@@ -71,12 +71,20 @@ interface FileHit {
 }
 
 /** The identities asked for, canonical, without repeats; an empty one is an error naming where it came from, never its value. */
-export function identitiesOf(opts: Pick<ForgetOptions, 'email' | 'emailsFile'>): string[] {
-  const out = new Set<string>();
+/**
+ * The canonical identities to forget, each with where it was first given (`--email 2`,
+ * `requests.txt line 5`): a position, never the value, so that one that matched nothing can be
+ * named without printing it.
+ */
+export function identityOrigins(opts: Pick<ForgetOptions, 'email' | 'emailsFile'>): Map<string, string> {
+  const out = new Map<string, string>();
+  const add = (c: string, origin: string) => {
+    if (!out.has(c)) out.set(c, origin);
+  };
   (opts.email ?? []).forEach((e, i) => {
     const c = canonicalEmail(e);
     if (c === null) throw new UserError(`--email value ${i + 1} is empty (or only white space): no identity to forget`);
-    out.add(c);
+    add(c, `--email ${i + 1}`);
   });
   if (opts.emailsFile !== undefined) {
     let text: string;
@@ -89,11 +97,15 @@ export function identitiesOf(opts: Pick<ForgetOptions, 'email' | 'emailsFile'>):
       if (line.trim() === '') return;
       const c = canonicalEmail(line);
       if (c === null) throw new UserError(`${opts.emailsFile} line ${i + 1}: not an identity`);
-      out.add(c);
+      add(c, `${opts.emailsFile} line ${i + 1}`);
     });
   }
   if (!out.size) throw new UserError('stedi forget needs at least one identity: --email <email> (repeatable) or --emails-file <file> (one per line)');
-  return [...out].sort();
+  return out;
+}
+
+export function identitiesOf(opts: Pick<ForgetOptions, 'email' | 'emailsFile'>): string[] {
+  return [...identityOrigins(opts).keys()].sort();
 }
 
 /** The landing sources of the project with their columns; `identity` when they have identity columns. */
@@ -152,7 +164,8 @@ function filesHolding(dir: string, values: string[]): string[] {
 }
 
 export async function forgetCommand(opts: ForgetOptions, reporter: Reporter): Promise<number> {
-  const identities = identitiesOf(opts);
+  const origins = identityOrigins(opts);
+  const identities = [...origins.keys()].sort();
   const s = openSession(opts, reporter, undefined, undefined, false);
   const project = s.project.config.name;
   const key = await commandKey(s.target, false, reporter);
@@ -207,6 +220,7 @@ export async function forgetCommand(opts: ForgetOptions, reporter: Reporter): Pr
       const devices = soleDevices(claims, key.key);
       const list: ErasureList = { key_fingerprint: key.fingerprint, persons: [...allPersons].sort(), devices: [...new Set([...(earlier?.devices ?? []), ...devices.hashes])].sort() };
       const hits: FileHit[] = [];
+      const matched = new Set<string>();
       const values = new Set<string>([...identities, ...persons, ...devices.serials]);
       for (const src of withFiles.filter((x) => x.identity)) {
         const m = new ErasureMatcher({ key: key.key.toString('hex'), persons: list.persons, devices: list.devices, roles: identityRolesOf(src.columns) });
@@ -216,6 +230,7 @@ export async function forgetCommand(opts: ForgetOptions, reporter: Reporter): Pr
           if (scan.remove.length) hits.push({ source: src, file: f, scan, from: sha, to: createHash('sha256').update(withoutLines(buf, scan.remove)).digest('hex') });
           for (const v of scan.values) values.add(v);
         }
+        for (const h of m.matchedPersons) matched.add(h);
       }
       // the landing zone as the published tables were built from it (hashes from the scan above; other sources read here)
       if (built) {
@@ -227,12 +242,12 @@ export async function forgetCommand(opts: ForgetOptions, reporter: Reporter): Pr
       }
       const searched = [...identities, ...persons, ...devices.serials, ...hitSpellings(hits)];
       if (built) before = await rowsHolding(adapter, access, searched);
-      return { devices, hits, values, searched, storedBefore: built ? await access.storedVersions() : [] };
+      return { devices, hits, values, searched, matched, storedBefore: built ? await access.storedVersions() : [] };
     } finally {
       await adapter.close();
     }
   })();
-  const { devices, hits, values, searched, storedBefore } = scanned;
+  const { devices, hits, values, searched, matched, storedBefore } = scanned;
 
   const landingCounts = hits.map((h) => ({ source: h.source.name, file: shownPath(h.file.name), accepted: h.scan.remove.filter((r) => r.kind === 'accepted').length, rejected: h.scan.remove.filter((r) => r.kind === 'rejected').length }));
   const found = hits.length > 0 || [...before.values()].some((b) => b.holding > 0);
@@ -240,6 +255,11 @@ export async function forgetCommand(opts: ForgetOptions, reporter: Reporter): Pr
   for (const c of landingCounts) reporter.info(`  landing ${c.source} ${c.file}: ${c.accepted} record${c.accepted === 1 ? '' : 's'}${c.rejected ? ` + ${c.rejected} quarantined line${c.rejected === 1 ? '' : 's'}` : ''}`);
   for (const [rel, b] of before) if (b.holding) reporter.info(`  table ${rel}: ${b.holding} row${b.holding === 1 ? '' : 's'}`);
   if (!found) reporter.info('  no record of them was found in the landing files or the published tables');
+  // a typo among many must not pass unnoticed: each identity no landing line matched, by where it was given (never its value)
+  const unmatched = [...origins].filter(([c]) => !matched.has(persons[identities.indexOf(c)]!)).map(([, origin]) => origin);
+  if (found && unmatched.length) {
+    reporter.warn(`${unmatched.length} of ${identities.length} identities matched no landing record (check the spelling; case, surrounding white space and Unicode composition do not matter), given as: ${unmatched.join(', ')}`);
+  }
   if (opts.dryRun) {
     reporter.info('DRY RUN: nothing was changed; without --dry-run their hashes also join the erasure list, so a file delivered later cannot bring them back');
     return 0;

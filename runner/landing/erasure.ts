@@ -102,6 +102,8 @@ export class ErasureMatcher {
   private readonly persons: Set<string>;
   private readonly devices: Set<string>;
   private readonly cache = new Map<string, boolean>();
+  /** The person hashes of the list that some text matched (recorded when first matched; the cache keeps answering after). */
+  readonly matchedPersons = new Set<string>();
 
   constructor(readonly setup: MatcherSetup) {
     this.key = Buffer.from(setup.key, 'hex');
@@ -118,6 +120,7 @@ export class ErasureMatcher {
     if (roles.includes('person') && this.persons.size) {
       const h = personHash(this.key, text);
       out = h !== null && this.persons.has(h);
+      if (out) this.matchedPersons.add(h!);
     }
     if (!out && roles.includes('device') && this.devices.size) out = this.devices.has(deviceHash(this.key, text));
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear();

@@ -247,6 +247,18 @@ describe('stedi forget on the bundled seeds', () => {
     expect(ENTITIES.flatMap((e) => landingFiles(dir, e).map((f) => fs.readFileSync(f, 'utf8')))).toEqual(bytes);
     expect(fs.existsSync(path.join(dir, 'lake', '_stedi_erasures.jsonl'))).toBe(false);
     expect(await tables(dir)).toEqual(before);
+    expect(r.stderr).not.toMatch(/matched no landing record/);
+
+    // among several identities, each one no landing line matched is named by where it was given, never by its value
+    const list = path.join(dir, 'requests.txt');
+    const typo = person.email.replace('@', 'x@');
+    fs.writeFileSync(list, `${person.email.toUpperCase()}\n\n${typo}\n`);
+    const some = await stedi(dir, ['forget', '--emails-file', list, '--email', 'nobody.here@example.org', '--email', ` ${person.email} `, '--dry-run'], { env: ENV });
+    expect(some.code, explain(some)).toBe(0);
+    expect(some.stderr).toContain(`2 of 3 identities matched no landing record`);
+    expect(some.stderr).toContain(`given as: --email 1, ${list} line 3`);
+    expect(some.stdout + some.stderr).not.toContain(typo);
+    expect(some.stdout + some.stderr).not.toContain('nobody.here');
   }, 300_000);
 
   it('a forget killed at any point leaves each table old or new, and running it again completes it', async () => {
