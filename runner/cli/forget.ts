@@ -256,7 +256,8 @@ export async function forgetCommand(opts: ForgetOptions, reporter: Reporter): Pr
   for (const [rel, b] of before) if (b.holding) reporter.info(`  table ${rel}: ${b.holding} row${b.holding === 1 ? '' : 's'}`);
   if (!found) reporter.info('  no record of them was found in the landing files or the published tables');
   // a typo among many must not pass unnoticed: each identity no landing line matched, by where it was given (never its value)
-  const unmatched = [...origins].filter(([c]) => !matched.has(persons[identities.indexOf(c)]!)).map(([, origin]) => origin);
+  const hashOf = new Map(identities.map((c, i) => [c, persons[i]!]));
+  const unmatched = [...origins].filter(([c]) => !matched.has(hashOf.get(c)!)).map(([, origin]) => origin);
   if (found && unmatched.length) {
     reporter.warn(`${unmatched.length} of ${identities.length} identities matched no landing record (check the spelling; case, surrounding white space and Unicode composition do not matter), given as: ${unmatched.join(', ')}`);
   }
