@@ -12,7 +12,7 @@ import { formatReconciliation, reconcileRun, type Reconciliation } from '../exec
 import { publishedInconsistencies, type InputProblem } from '../execute/inputs.js';
 import { execute, executeChecked, labelOf } from '../execute/run.js';
 import { buildGraph } from '../graph/dag.js';
-import { select } from '../graph/select.js';
+import { select, selectorOf } from '../graph/select.js';
 import type { Manifest } from '../manifest/types.js';
 import type { ResolvedTarget } from '../project/resolve.js';
 import { loadTarget, targetSpec } from '../targets/registry.js';
@@ -203,7 +203,7 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
     // 128 + signal number, as shells report a process stopped by a signal.
     return stoppedBy === 'SIGINT' ? 130 : 143;
   }
-  summarize(results, elapsed, reporter);
+  summarize(s.manifest, results, elapsed, reporter);
   if (opts.warnError) {
     const line = warnErrorLine(s.manifest, results, command !== 'test' && inconsistent.length > 0);
     if (line) reporter.error(line);
@@ -306,7 +306,7 @@ function summarizeStop(sig: string, results: NodeResult[], elapsed: number, repo
   );
 }
 
-function summarize(results: NodeResult[], elapsed: number, reporter: Reporter): void {
+function summarize(manifest: Manifest, results: NodeResult[], elapsed: number, reporter: Reporter): void {
   const count = (...st: string[]) => results.filter((r) => st.includes(r.status)).length;
   const errors = results.filter(isFailure);
   const warns = results.filter((r) => r.status === 'warn');
@@ -320,7 +320,7 @@ function summarize(results: NodeResult[], elapsed: number, reporter: Reporter): 
   // tests of tables that do not exist yet: skipped, never silently (their messages say which)
   const unbuilt = results.filter((r) => r.status === 'skipped' && r.not_published?.length);
   if (unbuilt.length) {
-    const tables = [...new Set(unbuilt.flatMap((r) => r.not_published ?? []))].map((id) => id.split('.').slice(2).join('.')).sort();
+    const tables = [...new Set(unbuilt.flatMap((r) => r.not_published ?? []))].map((id) => (manifest.nodes[id] ? selectorOf(manifest.nodes[id]) : id)).sort();
     reporter.info(`${unbuilt.length} test${unbuilt.length === 1 ? ' was' : 's were'} skipped: ${unbuilt.length === 1 ? 'it reads' : 'they read'} ${tables.join(', ')}, neither built by this command nor published on this target (select ${tables.length === 1 ? 'it' : 'them'} too to run ${unbuilt.length === 1 ? 'it' : 'them'})`);
   }
   const line = `Done. PASS=${count('success', 'pass')} WARN=${count('warn')} ERROR=${count('error', 'fail')} SKIP=${count('skipped')}${count('cancelled') ? ` CANCELLED=${count('cancelled')}` : ''} TOTAL=${results.length}`;

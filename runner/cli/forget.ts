@@ -104,10 +104,6 @@ export function identityOrigins(opts: Pick<ForgetOptions, 'email' | 'emailsFile'
   return out;
 }
 
-export function identitiesOf(opts: Pick<ForgetOptions, 'email' | 'emailsFile'>): string[] {
-  return [...identityOrigins(opts).keys()].sort();
-}
-
 /** The landing sources of the project with their columns; `identity` when they have identity columns. */
 function landingSources(s: Session): Omit<Source, 'files'>[] {
   const out: Omit<Source, 'files'>[] = [];

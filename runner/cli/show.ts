@@ -6,7 +6,8 @@
  */
 import { UserError } from '../core/diagnostics.js';
 import { EngineError } from '../adapters/types.js';
-import { recordsByNode } from '../execute/inputs.js';
+import { notPublished, recordsByNode } from '../execute/inputs.js';
+import { selectorOf } from '../graph/select.js';
 import { exposeColumns, lineageOf, maskRows, type ShownColumn } from '../execute/mask.js';
 import type { Reporter } from '../execute/reporter.js';
 import { adapterFor, selectNodes } from './commands.js';
@@ -51,11 +52,10 @@ export async function showCommand(opts: ShowOptions, reporter: Reporter, out: (s
   await adapter.open('read');
   try {
     // what the query reads must be published: say which table is not, never the engine's "does not exist"
-    const reads = (opts.inline ? s.manifest.nodes[shown]!.depends_on : [shown]).filter((id) => 'relation' in (s.manifest.nodes[id] ?? {}));
-    const published = recordsByNode(s.manifest, await adapter.published());
-    const missing = reads.filter((id) => !published.has(id)).sort();
+    const reads = opts.inline ? s.manifest.nodes[shown]!.depends_on : [shown];
+    const missing = notPublished(s.manifest, reads, recordsByNode(s.manifest, await adapter.published()));
     if (missing.length) {
-      const names = missing.map((id) => s.manifest.nodes[id]!).map((n) => (n.resource_type === 'source' ? `source:${n.source_name}.${n.name}` : n.name));
+      const names = missing.map((id) => selectorOf(s.manifest.nodes[id]!));
       throw new EngineError(`${names.join(', ')} ${missing.length === 1 ? 'is' : 'are'} not published on target ${s.target.name}: nothing to show. Build ${missing.length === 1 ? 'it' : 'them'} first: stedi build -s ${names.map((x) => `+${x}`).join(' ')}`);
     }
     const r = await adapter.query(query);

@@ -258,12 +258,17 @@ export function unbuiltReads(manifest: Manifest, steps: PlanStep[], records: Pub
   const published = recordsByNode(manifest, records);
   const out = new Map<string, string[]>();
   const check = (n: ManifestNode) => {
-    const missing = n.depends_on.filter((p) => !planned.has(p) && !published.has(p) && MATERIALIZED.has(manifest.nodes[p]?.resource_type ?? ''));
-    if (missing.length) out.set(n.unique_id, [...new Set(missing)].sort());
+    const missing = notPublished(manifest, n.depends_on, published, planned);
+    if (missing.length) out.set(n.unique_id, missing);
   };
   for (const s of steps) {
     check(s.node);
     if (s.kind === 'materialize') for (const t of s.audit) check(t);
   }
   return out;
+}
+
+/** The tables (sources, seeds, models) among `ids` that are not in `published` (recordsByNode) nor in `except`; sorted, once each. */
+export function notPublished(manifest: Manifest, ids: readonly string[], published: Map<string, PublishedRecord>, except: ReadonlySet<string> = new Set()): string[] {
+  return [...new Set(ids.filter((id) => !except.has(id) && !published.has(id) && MATERIALIZED.has(manifest.nodes[id]?.resource_type ?? '')))].sort();
 }

@@ -7,6 +7,7 @@ import { runDataTest } from './data-test.js';
 import { GUARD_HINT, volumeGuard, volumeProblem } from './guards.js';
 import { checkPlan, unbuiltReads, type BuildInputs, type InputProblem } from './inputs.js';
 import { planNodeCount, type PlanStep } from './plan.js';
+import { selectorOf } from '../graph/select.js';
 import type { Reporter } from './reporter.js';
 import type { NodeResult, NodeStatus } from './results.js';
 import { schedule } from './scheduler.js';
@@ -93,10 +94,7 @@ function unbuiltMessage(manifest: Manifest, missing: string[]): string {
   return `reads ${names.join(', ')}, which ${one ? 'is' : 'are'} not published on target ${manifest.metadata.target.name} and not built by this command`;
 }
 
-const nameOf = (manifest: Manifest, id: string) => {
-  const n = manifest.nodes[id];
-  return !n ? id : n.resource_type === 'source' ? `source:${n.source_name}.${n.name}` : n.name;
-};
+const nameOf = (manifest: Manifest, id: string) => (manifest.nodes[id] ? selectorOf(manifest.nodes[id]) : id);
 
 export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanStep[], opts: ExecOptions): Promise<NodeResult[]> {
   const total = planNodeCount(steps);

@@ -65,6 +65,11 @@ interface Criterion {
   value: string;
 }
 
+/** How `-s` names a node: `source:landing.customer` for a source, its name otherwise. */
+export function selectorOf(n: ManifestNode): string {
+  return n.resource_type === 'source' ? `source:${n.source_name}.${n.name}` : n.name;
+}
+
 export function select(graph: Graph, opts: SelectOptions): { ids: Set<string>; errors: SelectionError[] } {
   const errors: SelectionError[] = [];
   const chosen = opts.ids ? byId(graph, opts.ids, errors) : hasTerms(opts.select) ? evaluate(graph, opts.select!, errors, opts.state) : new Set(graph.nodes.keys());
