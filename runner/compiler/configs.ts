@@ -109,16 +109,22 @@ export function checkConfigKeys(config: Record<string, unknown>, allowed: readon
  * The incremental settings of a model (dbt's vocabulary): `incremental_strategy` append (the
  * default without unique_key), delete+insert (the default with one) or merge, which need
  * `unique_key`; microbatch, which needs `event_time` and `batch_size` (optional: `lookback`,
- * `begin`, and stedi's `restate_by`); `on_schema_change: fail` (the only policy: a batch whose
- * columns differ from the published table is an error).
+ * `begin`, and stedi's `restate_by`); `on_schema_change`: fail (the default), ignore,
+ * append_new_columns or sync_all_columns (runner/adapters/duckdb/schema-change.ts); a microbatch
+ * model takes fail only.
  */
+/** dbt's `on_schema_change` policies; stedi's default is fail (runner/adapters/duckdb/schema-change.ts). */
+export const SCHEMA_POLICIES = ['fail', 'ignore', 'append_new_columns', 'sync_all_columns'] as const;
+
 export function incrementalProblems(config: Record<string, unknown>): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const s = config.incremental_strategy;
   const keyed = config.unique_key !== undefined && !(Array.isArray(config.unique_key) && config.unique_key.length === 0);
   if (s !== undefined && s !== 'append' && s !== 'merge' && s !== 'delete+insert' && s !== 'microbatch') problems.push({ key: 'incremental_strategy', message: `incremental_strategy must be 'append', 'merge', 'delete+insert' or 'microbatch', not '${String(s)}'` });
   if ((s === 'merge' || s === 'delete+insert') && !keyed) problems.push({ key: 'incremental_strategy', message: `incremental_strategy '${String(s)}' needs a unique_key`, hint: 'set unique_key to the column (or columns) that identify a row' });
-  if (config.on_schema_change !== undefined && config.on_schema_change !== 'fail') problems.push({ key: 'on_schema_change', message: `on_schema_change must be 'fail' (the only policy stedi has), not '${String(config.on_schema_change)}'` });
+  const policy = config.on_schema_change;
+  if (policy !== undefined && !(SCHEMA_POLICIES as readonly unknown[]).includes(policy)) problems.push({ key: 'on_schema_change', message: `on_schema_change must be 'fail' (the default), 'ignore', 'append_new_columns' or 'sync_all_columns', not '${String(policy)}'` });
+  else if (policy !== undefined && policy !== 'fail' && s === 'microbatch') problems.push({ key: 'on_schema_change', message: `on_schema_change '${String(policy)}' does not apply to incremental_strategy 'microbatch': a microbatch table always equals a whole build of its SQL (a changed SQL rebuilds it whole), so a batch with other columns than its table is an error ('fail')`, hint: 'leave on_schema_change out, or set it to fail' });
   const incremental = config.materialized === 'incremental';
   if (!incremental) for (const k of ['incremental_strategy', 'unique_key', 'on_schema_change']) if (config[k] !== undefined) problems.push({ key: k, message: `${k} applies to materialized: incremental only` });
   const microbatch = incremental && s === 'microbatch';

@@ -126,7 +126,7 @@ export const CONFIG_RULES: Record<string, Rule> = {
   /** microbatch: the output column whose values are restated when a non-event-time input changes for them (see microbatch.ts). */
   restate_by: { type: 'map' },
   unique_key: { type: 'tags' },
-  on_schema_change: { type: 'enum', values: ['fail'] },
+  on_schema_change: { type: 'enum', values: ['fail', 'ignore', 'append_new_columns', 'sync_all_columns'] },
   zone: { type: 'string' },
   entity: { type: 'string' },
   tags: { type: 'tags' },

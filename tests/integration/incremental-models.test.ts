@@ -121,6 +121,86 @@ describe('materialized: incremental on DuckDB', () => {
   }, 120_000);
 });
 
+describe('on_schema_change: ignore, append_new_columns, sync_all_columns', () => {
+  const columns = async (dir: string, rel: string) => (await query(dir, `select column_name as c, data_type as t from information_schema.columns where table_schema || '.' || table_name = '${rel}' order by ordinal_position`)).map((r) => `${String(r.c)} ${String(r.t)}`);
+  const policy = (sql: string, p: string) => sql.replace("materialized='incremental'", `materialized='incremental', on_schema_change='${p}'`);
+
+  it('ignore leaves a new column out and says so; a column the batch lacks fails and leaves the table', async () => {
+    const dir = project({ 'events_inc.sql': policy(APPEND, 'ignore') }, 'id,ts,v\n1,10,a\n');
+    expect((await stedi(dir, ['build'])).code).toBe(0);
+    write(dir, 'models/events_inc.sql', policy(APPEND, 'ignore').replace('select id, ts, v', 'select id, ts, v, v as w'));
+    write(dir, 'seeds/events.csv', 'id,ts,v\n1,10,a\n2,20,b\n');
+    let r = await stedi(dir, ['build']);
+    expect(r.code, explain(r)).toBe(0);
+    expect(message(dir, 'model.inc.events_inc').message).toContain('on_schema_change: ignore: column w of the new rows not added to the table');
+    expect(await columns(dir, 'main.events_inc')).toEqual(['id BIGINT', 'ts BIGINT', 'v VARCHAR']);
+    expect(await rowsOf(dir, 'main.events_inc')).toEqual(await rowsOf(dir, 'seeds.events'));
+    const before = await rowsOf(dir, 'main.events_inc');
+    write(dir, 'models/events_inc.sql', policy(APPEND, 'ignore').replace('select id, ts, v', 'select id, ts'));
+    write(dir, 'seeds/events.csv', 'id,ts,v\n1,10,a\n2,20,b\n3,30,c\n');
+    r = await stedi(dir, ['build']);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout + r.stderr).toContain('on_schema_change: ignore: the published column v of events_inc is not in the new rows');
+    expect(await rowsOf(dir, 'main.events_inc')).toEqual(before);
+  }, 120_000);
+
+  it('append_new_columns adds a column (NULL in the rows published before); a dropped or retyped column fails', async () => {
+    const dir = project({ 'events_inc.sql': policy(APPEND, 'append_new_columns') }, 'id,ts,v\n1,10,a\n');
+    expect((await stedi(dir, ['build'])).code).toBe(0);
+    // the new column first in the SQL: the table keeps its order and adds it at the end
+    write(dir, 'models/events_inc.sql', policy(APPEND, 'append_new_columns').replace('select id, ts, v', 'select upper(v) as w, id, ts, v'));
+    write(dir, 'seeds/events.csv', 'id,ts,v\n1,10,a\n2,20,b\n');
+    let r = await stedi(dir, ['build']);
+    expect(r.code, explain(r)).toBe(0);
+    expect(message(dir, 'model.inc.events_inc').message).toContain('on_schema_change: append_new_columns: added w (NULL in the rows published before)');
+    expect(await columns(dir, 'main.events_inc')).toEqual(['id BIGINT', 'ts BIGINT', 'v VARCHAR', 'w VARCHAR']);
+    expect(await rowsOf(dir, 'main.events_inc')).toEqual(['{"id":"1","ts":"10","v":"a","w":null}', '{"id":"2","ts":"20","v":"b","w":"B"}']);
+    const before = await rowsOf(dir, 'main.events_inc');
+    // a column the SQL no longer gives would stay unseen by lineage and the PII gate: refused
+    write(dir, 'models/events_inc.sql', policy(APPEND, 'append_new_columns').replace('select id, ts, v', 'select id, ts, upper(v) as w'));
+    write(dir, 'seeds/events.csv', 'id,ts,v\n1,10,a\n2,20,b\n3,30,c\n');
+    r = await stedi(dir, ['build']);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/on_schema_change: append_new_columns: the published column v of events_inc is not in the new rows \(append_new_columns would keep it/);
+    expect(await rowsOf(dir, 'main.events_inc')).toEqual(before);
+    write(dir, 'models/events_inc.sql', policy(APPEND, 'append_new_columns').replace('select id, ts, v', 'select id, cast(ts as varchar) as ts, v, upper(v) as w'));
+    r = await stedi(dir, ['build']);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout + r.stderr).toContain('ts is VARCHAR in the new rows but BIGINT in the published table');
+    expect(await rowsOf(dir, 'main.events_inc')).toEqual(before);
+  }, 120_000);
+
+  it('sync_all_columns adds, drops and converts; a value that does not convert fails without being printed', async () => {
+    const sync = policy(LATEST, 'sync_all_columns');
+    const dir = project({ 'latest.sql': sync }, 'id,ts,v\n1,10,secret-value-1\n2,20,b\n');
+    expect((await stedi(dir, ['build'])).code).toBe(0);
+    // v dropped, u added, ts converted to VARCHAR; id 2 replaced, id 3 new (delete+insert by id)
+    write(dir, 'models/latest.sql', sync.replace('select id, max(ts) as ts, arg_max(v, ts) as v', 'select id, cast(max(ts) as varchar) as ts, upper(arg_max(v, ts)) as u'));
+    write(dir, 'seeds/events.csv', 'id,ts,v\n1,10,secret-value-1\n2,20,b\n2,25,c\n3,30,d\n');
+    let r = await stedi(dir, ['build']);
+    expect(r.code, explain(r)).toBe(0);
+    expect(message(dir, 'model.inc.latest').message).toContain('on_schema_change: sync_all_columns: added u; dropped v; converted ts from BIGINT to VARCHAR');
+    expect(await columns(dir, 'main.latest')).toEqual(['id BIGINT', 'ts VARCHAR', 'u VARCHAR']);
+    expect(await rowsOf(dir, 'main.latest')).toEqual(['{"id":"1","ts":"10","u":null}', '{"id":"2","ts":"25","u":"C"}', '{"id":"3","ts":"30","u":"D"}']);
+    const before = await rowsOf(dir, 'main.latest');
+    // u back to a number: the published 'C' and 'D' do not convert; nothing is published
+    // (this.ts is text now: the batch filter reads it as a number)
+    const later = (sql: string) => sql.replace('(select max(ts) from {{ this }})', '(select max(cast(ts as bigint)) from {{ this }})');
+    write(dir, 'models/latest.sql', later(sync.replace('select id, max(ts) as ts, arg_max(v, ts) as v', 'select id, cast(max(ts) as varchar) as ts, max(ts) as u')));
+    write(dir, 'seeds/events.csv', 'id,ts,v\n1,10,secret-value-1\n2,20,b\n2,25,c\n3,30,d\n4,40,e\n');
+    r = await stedi(dir, ['build']);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout + r.stderr).toContain('on_schema_change: sync_all_columns: 2 published values of latest.u cannot be converted to BIGINT');
+    expect(r.stdout + r.stderr).not.toMatch(/"C"|'C'|'D'|secret-value/);
+    expect(await rowsOf(dir, 'main.latest')).toEqual(before);
+    // the whole table always matches a full refresh of the same SQL in its columns
+    write(dir, 'models/latest.sql', sync.replace('select id, max(ts) as ts, arg_max(v, ts) as v', 'select id, cast(max(ts) as varchar) as ts, upper(arg_max(v, ts)) as u'));
+    r = await stedi(dir, ['build', '--full-refresh']);
+    expect(r.code, explain(r)).toBe(0);
+    expect(await columns(dir, 'main.latest')).toEqual(['id BIGINT', 'ts VARCHAR', 'u VARCHAR']);
+  }, 120_000);
+});
+
 describe('unit tests of the is_incremental() branch (dbt\'s overrides: macros: is_incremental, given: this)', () => {
   const UNIT = `unit_tests:
   - name: adds_only_later_events
@@ -180,7 +260,8 @@ describe('what is checked before anything runs', () => {
       ["{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='ts', batch_size='day', restate_by={'column': 'id', 'from': {'nope': 'id'} }) }}\nselect * from {{ ref('events') }}", /restate_by.from names 'nope', which is not one of its inputs/],
       ["{{ config(materialized='table', batch_size='day') }}\nselect 1 as x", /batch_size applies to incremental_strategy: microbatch only/],
       ["{{ config(materialized='incremental', incremental_strategy='merge') }}\nselect 1 as x", /'merge' needs a unique_key/],
-      ["{{ config(materialized='incremental', on_schema_change='sync_all_columns') }}\nselect 1 as x", /on_schema_change/],
+      ["{{ config(materialized='incremental', on_schema_change='append') }}\nselect 1 as x", /on_schema_change must be 'fail' \(the default\), 'ignore', 'append_new_columns' or 'sync_all_columns', not 'append'/],
+      ["{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='ts', batch_size='day', on_schema_change='sync_all_columns') }}\nselect 1 as x", /on_schema_change 'sync_all_columns' does not apply to incremental_strategy 'microbatch'/],
       ["{{ config(materialized='table', unique_key='x') }}\nselect 1 as x", /unique_key applies to materialized: incremental only/],
     ];
     for (const [sql, want] of bad) {

@@ -12,10 +12,11 @@
  *                   delete+insert: a matched row is replaced whole (dbt's merge updates it in place;
  *                   the published rows are the same)
  *
- * `on_schema_change: fail`: a batch whose columns (names, order, types) differ from the published
- * table's is an error; `--full-refresh` rebuilds it. A NULL key matches nothing (as `IN` in dbt's
- * delete+insert). Every part is written into the new version folder, which write-audit-publish
- * then publishes or removes as for any table: the published version is never touched.
+ * `on_schema_change` (dbt's policies; `fail` is stedi's default) when the batch's columns (names,
+ * order, types) differ from the published table's — see `alignSchema` in schema-change.ts. A NULL
+ * key matches nothing (as `IN` in dbt's delete+insert). Every part is written into the new version
+ * folder, which write-audit-publish then publishes or removes as for any table: the published
+ * version is never touched.
  */
 import fs from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -23,6 +24,7 @@ import { duckdbDialect } from '../../dialect/duckdb.js';
 import type { ModelNode } from '../../manifest/types.js';
 import { EngineError } from '../types.js';
 import type { PublishedRow } from './catalog.js';
+import { alignSchema, type Column } from './schema-change.js';
 
 const q = duckdbDialect.quoteIdent;
 const lit = duckdbDialect.quoteString;
@@ -36,6 +38,8 @@ export interface IncrementalWrite {
   /** Rows of the batch, and published rows it replaced. */
   batch: number;
   replaced: number;
+  /** What `on_schema_change` did when the batch's columns differed from the published table's. */
+  schemaChange?: string;
 }
 
 /** The Parquet files a published table reads. */
@@ -47,9 +51,9 @@ export function partsOf(row: PublishedRow): string[] {
 
 const read = (files: string[]) => `read_parquet([${files.map(lit).join(', ')}], hive_partitioning = false)`;
 
-async function columnsOf(c: DuckDBConnection, files: string[]): Promise<string[]> {
+async function columnsOf(c: DuckDBConnection, files: string[]): Promise<Column[]> {
   const r = await c.runAndReadAll(`DESCRIBE SELECT * FROM ${read(files)}`);
-  return r.getRows().map((row) => `${String(row[0])} ${String(row[1])}`);
+  return r.getRows().map((row) => ({ name: String(row[0]), type: String(row[1]) }));
 }
 
 async function copy(c: DuckDBConnection, select: string, file: string): Promise<number> {
@@ -58,25 +62,55 @@ async function copy(c: DuckDBConnection, select: string, file: string): Promise<
 }
 
 export async function writeIncremental(c: DuckDBConnection, node: ModelNode, sql: { full: string; batch: string }, dir: string, published: PublishedRow | undefined, fullRefresh: boolean): Promise<IncrementalWrite> {
-  const previous = published && published.kind === 'table' && published.node === node.unique_id ? partsOf(published) : [];
+  let previous = published && published.kind === 'table' && published.node === node.unique_id ? [...partsOf(published)] : [];
   if (fullRefresh || !previous.length) {
     const file = `${dir}/part-00000.parquet`;
     const rows = await copy(c, sql.full, file);
     return { parts: [file], rows, mode: 'full', batch: rows, replaced: 0 };
   }
   const strategy = (node.config.incremental_strategy as IncrementalWrite['mode'] | undefined) ?? (node.config.unique_key ? 'delete+insert' : 'append');
-  const batchFile = `${dir}/batch.parquet`;
+  let batchFile = `${dir}/batch.parquet`;
   const batch = await copy(c, sql.batch, batchFile);
   const ours = await columnsOf(c, [batchFile]);
   const theirs = await columnsOf(c, previous);
-  if (ours.join(', ') !== theirs.join(', ')) {
-    throw new EngineError(`on_schema_change: fail: the new rows of ${node.name} have the columns (${ours.join(', ')}) but the published table has (${theirs.join(', ')}); run with --full-refresh to rebuild it`);
+  let schemaChange: string | undefined;
+  const same = ours.length === theirs.length && ours.every((col, i) => col.name === theirs[i]!.name && col.type === theirs[i]!.type);
+  if (!same) {
+    const plan = alignSchema(node.name, (node.config.on_schema_change as string | undefined) ?? 'fail', ours, theirs);
+    schemaChange = plan.note;
+    // the values of a column whose type changes must all convert: counted first, so that a
+    // failure names the column and how many values, never a value
+    for (const col of plan.casts) {
+      const bad = Number((await c.runAndReadAll(`SELECT count(*) FROM ${read(previous)} p WHERE p.${q(col.name)} IS NOT NULL AND TRY_CAST(p.${q(col.name)} AS ${col.type}) IS NULL`)).getRows()[0]?.[0] ?? 0);
+      if (bad > 0) throw new EngineError(`on_schema_change: sync_all_columns: ${bad} published value${bad === 1 ? '' : 's'} of ${node.name}.${col.name} cannot be converted to ${col.type}; nothing was published; run with --full-refresh to rebuild it from its SQL`);
+    }
+    const aligned = `${dir}/batch-aligned.parquet`;
+    await copy(c, `SELECT ${plan.batch.join(', ')} FROM ${read([batchFile])} b`, aligned);
+    fs.rmSync(batchFile, { force: true });
+    batchFile = aligned;
+    if (plan.published) {
+      // every published part is written again in the new columns (the old rows get NULL in a
+      // new column): a version's parts all have one schema
+      const rewritten: string[] = [];
+      for (const [i, part] of previous.entries()) {
+        const file = `${dir}/sc-${String(i).padStart(5, '0')}.parquet`;
+        await copy(c, `SELECT ${plan.published.join(', ')} FROM ${read([part])} p`, file);
+        rewritten.push(file);
+      }
+      previous = rewritten;
+    }
+  }
+  const keyColumns = node.config.unique_key === undefined ? [] : (Array.isArray(node.config.unique_key) ? node.config.unique_key : [node.config.unique_key]).map(String);
+  if (strategy !== 'append' && keyColumns.length) {
+    const have = new Set((await columnsOf(c, [batchFile])).map((col) => col.name));
+    const missing = keyColumns.filter((k) => !have.has(k));
+    if (missing.length) throw new EngineError(`${node.name}: unique_key ${missing.join(', ')} ${missing.length === 1 ? 'is not a column' : 'are not columns'} of the table it would publish`);
   }
   const kept: string[] = [];
   let replaced = 0;
   if (strategy === 'append' || batch === 0) kept.push(...previous);
   else {
-    const keys = (Array.isArray(node.config.unique_key) ? node.config.unique_key : [node.config.unique_key]).map(String);
+    const keys = keyColumns;
     const match = `EXISTS (SELECT 1 FROM ${read([batchFile])} b WHERE ${keys.map((k) => `b.${q(k)} = p.${q(k)}`).join(' AND ')})`;
     let n = 0;
     for (const part of previous) {
@@ -95,5 +129,5 @@ export async function writeIncremental(c: DuckDBConnection, node: ModelNode, sql
   const parts = batch > 0 || kept.length === 0 ? [...kept, batchFile] : kept;
   if (!parts.includes(batchFile)) fs.rmSync(batchFile, { force: true });
   const rows = Number((await c.runAndReadAll(`SELECT count(*) FROM ${read(parts)}`)).getRows()[0]?.[0] ?? 0);
-  return { parts, rows, mode: strategy, batch, replaced };
+  return { parts, rows, mode: strategy, batch, replaced, ...(schemaChange ? { schemaChange } : {}) };
 }
