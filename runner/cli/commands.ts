@@ -36,8 +36,6 @@ export interface RunCommandOptions extends GlobalOptions {
   /** Publish versions the volume guards refuse (a warning each). */
   allowShrink?: boolean;
   fullRefresh?: boolean;
-  /** Nodes built whole in a build that is not `--full-refresh` (set by stedi forget, never by a flag). */
-  fullRefreshIds?: ReadonlySet<string>;
   /** `--event-time-start/--event-time-end`: microbatch models also rebuild the intervals of this window. */
   eventTimeStart?: string;
   eventTimeEnd?: string;
@@ -164,7 +162,7 @@ export async function runCommand(command: Command, opts: RunCommandOptions, repo
     }
     writeArtifacts(s);
     if (opts.empty) await emptyUpstream(s.manifest, adapter, steps, controller.signal, reporter);
-    ({ results, refused } = await executeChecked(s.manifest, adapter, steps, { threads, failFast: !!opts.failFast, signal: controller.signal, reporter, allowShrink: !!opts.allowShrink, warnError: !!opts.warnError, empty: !!opts.empty, fullRefresh: !!opts.fullRefresh, ...(opts.fullRefreshIds?.size ? { fullRefreshIds: opts.fullRefreshIds } : {}), reuse: (command === 'build' || command === 'run') && opts.reuse !== false && !opts.dryRun && !opts.empty, ...(window ? { eventTimeWindow: window } : {}), ...(key && !opts.dryRun ? { keyFingerprint: key.fingerprint } : {}), checkReads: !opts.dryRun && !opts.empty, unbuiltTests: command === 'test' ? 'error' : 'skip' }));
+    ({ results, refused } = await executeChecked(s.manifest, adapter, steps, { threads, failFast: !!opts.failFast, signal: controller.signal, reporter, allowShrink: !!opts.allowShrink, warnError: !!opts.warnError, empty: !!opts.empty, fullRefresh: !!opts.fullRefresh, reuse: (command === 'build' || command === 'run') && opts.reuse !== false && !opts.dryRun && !opts.empty, ...(window ? { eventTimeWindow: window } : {}), ...(key && !opts.dryRun ? { keyFingerprint: key.fingerprint } : {}), checkReads: !opts.dryRun && !opts.empty, unbuiltTests: command === 'test' ? 'error' : 'skip' }));
     if (!refused.length) {
       if (command !== 'test' && !opts.dryRun && !opts.empty && !controller.signal.aborted) reconciliation = await reconcileRun(s.manifest, results, adapter, controller.signal);
       if (!opts.dryRun && !opts.empty && !controller.signal.aborted) inconsistent = publishedInconsistencies(s.manifest, await adapter.published(controller.signal));

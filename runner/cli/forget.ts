@@ -272,10 +272,7 @@ export async function forgetCommand(opts: ForgetOptions, reporter: Reporter): Pr
   // 6. every table rebuilt through write-audit-publish, older versions expired; the shrink is what was asked for
   reporter.info('Rebuilding every table without them (stedi build, older versions expired):');
   // the session already entered the project folder: the build runs there (a relative --project-dir would be resolved twice)
-  // an append, merge or delete+insert model keeps its published rows (its batch only adds or
-  // replaces by key): it is built whole; a microbatch model restates their keys from the data
-  const whole = new Set(Object.values(s.manifest.nodes).filter((n) => n.resource_type === 'model' && n.materialized === 'incremental' && n.config.incremental_strategy !== 'microbatch').map((n) => n.unique_id));
-  const code = await runCommand('build', { ...(opts as RunCommandOptions), projectDir: undefined, select: undefined, exclude: undefined, dryRun: false, allowShrink: true, expireVersions: true, reuse: false, fullRefreshIds: whole } as RunCommandOptions, reporter);
+  const code = await runCommand('build', { ...(opts as RunCommandOptions), projectDir: undefined, select: undefined, exclude: undefined, dryRun: false, allowShrink: true, expireVersions: true, reuse: false } as RunCommandOptions, reporter);
   if (code !== 0) {
     reporter.error(`the build after the erasure failed (exit ${code}): their landing lines are removed and the erasure list keeps them out, but some tables may still hold them; fix the failure and run stedi forget again`);
     return code;

@@ -37,8 +37,6 @@ export interface ExecOptions {
   allowShrink?: boolean;
   /** `--full-refresh`: the selected sources read every landing file again (no earlier part is kept). */
   fullRefresh?: boolean;
-  /** Nodes built whole although the command is not `--full-refresh` (stedi forget: the incremental models that cannot restate a person away). */
-  fullRefreshIds?: ReadonlySet<string>;
   /** `--event-time-start/--event-time-end`: microbatch models rebuild the intervals of this window too (epoch ms, end exclusive). */
   eventTimeWindow?: { start?: number; end?: number };
   /**
@@ -241,7 +239,7 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
   /** `key`: the reuse key the version is built under, recorded with its inputs. */
   const publishOptions = (id: string, signal: AbortSignal, key?: string) => {
     const inputs = opts.inputs?.get(id);
-    return { signal, ...(inputs ? { inputs: { ...(inputs as unknown as Record<string, unknown>), ...(key !== undefined ? { reuse_key: key } : {}) } } : {}), ...(opts.fullRefresh || opts.fullRefreshIds?.has(id) ? { fullRefresh: true } : {}), ...(mayReuse ? { keepUnchanged: true } : {}) };
+    return { signal, ...(inputs ? { inputs: { ...(inputs as unknown as Record<string, unknown>), ...(key !== undefined ? { reuse_key: key } : {}) } } : {}), ...(opts.fullRefresh ? { fullRefresh: true } : {}), ...(mayReuse ? { keepUnchanged: true } : {}) };
   };
 
   // keys and results are recorded whenever the target keeps them; they are used only when reuse is on

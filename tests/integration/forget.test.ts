@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
-import { copyProjectInto, explain, query, REPO, start, stedi, withCatalog, write } from '../helpers/stedi.js';
+import { copyProjectInto, explain, REPO, start, stedi, withCatalog } from '../helpers/stedi.js';
 
 const REAL_DATA = path.resolve(REPO, '../shared/data/udacity-stedi');
 const KEY = 'forget-test-key-0123456789abcdef';
@@ -365,25 +365,6 @@ describe('stedi forget on the bundled seeds', () => {
     expect(refused.stderr).toMatch(/already holds files that stedi did not create/);
     expect(fs.readdirSync(path.join(foreign, 'lake'))).toEqual(['notes.txt']);
     expect(fs.readFileSync(ffile)).toEqual(bytes);
-  }, 300_000);
-});
-
-describe('stedi forget and incremental models that keep their rows', () => {
-  it('an append model is built whole by the forget (its batch would keep their row), at the first run', async () => {
-    const dir = project();
-    // keeps every email it has seen: its is_incremental() branch only adds new ones
-    write(dir, 'models/curated/seen_emails.sql', "{{ config(materialized='incremental', zone='curated') }}\nselect email from {{ ref('customer_trusted') }}\n{% if is_incremental() %} where email not in (select email from {{ this }}) {% endif %}\n");
-    await build(dir);
-    const seen = async () => (await query(dir, 'select lower(email) as e from curated.seen_emails order by 1')).map((r) => String(r.e));
-    expect(await seen()).toContain('ada.stone@example.com');
-    const r = await stedi(dir, ['forget', '--email', 'ada.stone@example.com'], { env: ENV, timeoutMs: 300_000 });
-    expect(r.code, explain(r)).toBe(0);
-    const results = JSON.parse(fs.readFileSync(path.join(dir, 'target', 'run_results.json'), 'utf8')) as { results: { unique_id: string; message: string }[] };
-    expect(results.results.find((x) => x.unique_id.endsWith('.seen_emails'))?.message).toContain('(built whole)');
-    expect(await seen()).not.toContain('ada.stone@example.com');
-    // the next build adds to the rebuilt table as before
-    await build(dir);
-    expect(await seen()).not.toContain('ada.stone@example.com');
   }, 300_000);
 });
 
