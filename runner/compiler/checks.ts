@@ -184,3 +184,46 @@ export function checkRestateBy(nodes: Record<string, ManifestNode>, dialect: str
     if (stray.length) report(`${m.name}.${r.column} is also computed from ${stray.map((e) => `${nodeLabel(nodes[e.node], e.node)}.${e.column} (${e.via})`).join(', ')}: only a copy of the keyed dimensions' column can restate by key`);
   }
 }
+
+/**
+ * An `append`, `merge` or `delete+insert` model keeps the rows it published before: its batch only
+ * adds rows or replaces them by key. Reading the data of persons (a landing source with a
+ * `meta.identity` column, at any distance), it would keep a person's rows after their consent is
+ * withdrawn or moved, or their record is gone — no longer what a whole build gives. Refused: a
+ * microbatch model with `restate_by` restates them from the data, a table is built whole. So
+ * every incremental table that can hold a person's rows follows their records, and `stedi forget`
+ * (which finds persons by those identity columns) never meets one that keeps them.
+ */
+export function checkIncrementalHistory(nodes: Record<string, ManifestNode>, diagnostics: Diagnostic[]): void {
+  const persons = new Map<string, string>();
+  const viaOf = (id: string, seen = new Set<string>()): string | undefined => {
+    if (persons.has(id)) return persons.get(id);
+    if (seen.has(id)) return undefined;
+    seen.add(id);
+    const n = nodes[id];
+    if (!n) return undefined;
+    let via: string | undefined;
+    if (n.resource_type === 'source') {
+      const c = n.columns.find((c) => c.meta.identity === 'person' || c.meta.identity === 'device');
+      if (c) via = `source ${n.source_name}.${n.name}, whose ${c.name} has meta.identity: ${String(c.meta.identity)}`;
+    } else {
+      for (const d of n.depends_on) {
+        via = viaOf(d, seen);
+        if (via) break;
+      }
+    }
+    if (via) persons.set(id, via);
+    return via;
+  };
+  for (const m of Object.values(nodes)) {
+    if (m.resource_type !== 'model' || m.materialized !== 'incremental' || m.config.incremental_strategy === 'microbatch') continue;
+    const via = viaOf(m.unique_id);
+    if (!via) continue;
+    const strategy = String(m.config.incremental_strategy ?? (m.config.unique_key !== undefined ? 'delete+insert' : 'append'));
+    diagnostics.push({
+      code: 'E_BAD_CONFIG', severity: 'error', file: m.original_file_path, line: lineOf(m.raw_code, 'incremental') || 1,
+      message: `${m.name}: incremental_strategy ${strategy} keeps the rows it published before, but it reads the data of persons (${via}): a consent withdrawn or moved, or a customer record gone, would stay in its history`,
+      hint: "use incremental_strategy='microbatch' with event_time and restate_by (its rows follow each person's records), or materialized='table'",
+    });
+  }
+}

@@ -9,7 +9,7 @@ import type { Dialect } from '../dialect/types.js';
 import type { Manifest, ManifestNode, ModelNode, SeedNode, SourceNode } from '../manifest/types.js';
 import { MANIFEST_SCHEMA_VERSION } from '../manifest/types.js';
 import type { ProjectSpec, TargetConfig } from '../project/types.js';
-import { checkCycles, checkDialect, checkModelProps, checkPiiLineage, checkRestateBy, checkPiiPolicy, taintedBy, without } from './checks.js';
+import { checkCycles, checkDialect, checkModelProps, checkPiiLineage, checkRestateBy, checkIncrementalHistory, checkPiiPolicy, taintedBy, without } from './checks.js';
 import { checkClashes, checkLocations, checkNames, checkTargetSettings, type PlacementContext } from './placement.js';
 import { renderModels, sourceLines } from './models.js';
 import { resolveFolderConfigs } from './configs.js';
@@ -92,6 +92,7 @@ export function compile(input: CompileInput): CompileOutput {
   const sound = without(nodes, tainted);
   checkPiiLineage(sound, dialect.name, diagnostics);
   checkRestateBy(sound, dialect.name, diagnostics);
+  checkIncrementalHistory(sound, diagnostics);
 
   const testCtx = { project, env, registry, vars, diagnostics, nodes, dialect };
   for (const t of compileDataTests(testCtx)) nodes[t.unique_id] = t;
