@@ -75,31 +75,7 @@ export async function writeIncremental(c: DuckDBConnection, node: ModelNode, sql
   const theirs = await columnsOf(c, previous);
   let schemaChange: string | undefined;
   const same = ours.length === theirs.length && ours.every((col, i) => col.name === theirs[i]!.name && col.type === theirs[i]!.type);
-  if (!same) {
-    const plan = alignSchema(node.name, (node.config.on_schema_change as string | undefined) ?? 'fail', ours, theirs);
-    schemaChange = plan.note;
-    // the values of a column whose type changes must all convert: counted first, so that a
-    // failure names the column and how many values, never a value
-    for (const col of plan.casts) {
-      const bad = Number((await c.runAndReadAll(`SELECT count(*) FROM ${read(previous)} p WHERE p.${q(col.name)} IS NOT NULL AND TRY_CAST(p.${q(col.name)} AS ${col.type}) IS NULL`)).getRows()[0]?.[0] ?? 0);
-      if (bad > 0) throw new EngineError(`on_schema_change: sync_all_columns: ${bad} published value${bad === 1 ? '' : 's'} of ${node.name}.${col.name} cannot be converted to ${col.type}; nothing was published; run with --full-refresh to rebuild it from its SQL`);
-    }
-    const aligned = `${dir}/batch-aligned.parquet`;
-    await copy(c, `SELECT ${plan.batch.join(', ')} FROM ${read([batchFile])} b`, aligned);
-    fs.rmSync(batchFile, { force: true });
-    batchFile = aligned;
-    if (plan.published) {
-      // every published part is written again in the new columns (the old rows get NULL in a
-      // new column): a version's parts all have one schema
-      const rewritten: string[] = [];
-      for (const [i, part] of previous.entries()) {
-        const file = `${dir}/sc-${String(i).padStart(5, '0')}.parquet`;
-        await copy(c, `SELECT ${plan.published.join(', ')} FROM ${read([part])} p`, file);
-        rewritten.push(file);
-      }
-      previous = rewritten;
-    }
-  }
+  if (!same) ({ batchFile, previous, note: schemaChange } = await changeSchema(c, node, { ours, theirs }, batchFile, previous, dir));
   const keyColumns = node.config.unique_key === undefined ? [] : (Array.isArray(node.config.unique_key) ? node.config.unique_key : [node.config.unique_key]).map(String);
   if (strategy !== 'append' && keyColumns.length) {
     const have = new Set((await columnsOf(c, [batchFile])).map((col) => col.name));
@@ -110,8 +86,7 @@ export async function writeIncremental(c: DuckDBConnection, node: ModelNode, sql
   let replaced = 0;
   if (strategy === 'append' || batch === 0) kept.push(...previous);
   else {
-    const keys = keyColumns;
-    const match = `EXISTS (SELECT 1 FROM ${read([batchFile])} b WHERE ${keys.map((k) => `b.${q(k)} = p.${q(k)}`).join(' AND ')})`;
+    const match = `EXISTS (SELECT 1 FROM ${read([batchFile])} b WHERE ${keyColumns.map((k) => `b.${q(k)} = p.${q(k)}`).join(' AND ')})`;
     let n = 0;
     for (const part of previous) {
       const hit = Number((await c.runAndReadAll(`SELECT count(*) FROM ${read([part])} p WHERE ${match}`)).getRows()[0]?.[0] ?? 0);
@@ -130,4 +105,31 @@ export async function writeIncremental(c: DuckDBConnection, node: ModelNode, sql
   if (!parts.includes(batchFile)) fs.rmSync(batchFile, { force: true });
   const rows = Number((await c.runAndReadAll(`SELECT count(*) FROM ${read(parts)}`)).getRows()[0]?.[0] ?? 0);
   return { parts, rows, mode: strategy, batch, replaced, ...(schemaChange ? { schemaChange } : {}) };
+}
+
+/**
+ * The batch and the published parts in the columns `on_schema_change` decides (schema-change.ts):
+ * the batch rewritten in them, and the published parts too when the columns themselves change.
+ */
+async function changeSchema(c: DuckDBConnection, node: ModelNode, cols: { ours: Column[]; theirs: Column[] }, batchFile: string, previous: string[], dir: string): Promise<{ batchFile: string; previous: string[]; note: string }> {
+  const plan = alignSchema(node.name, (node.config.on_schema_change as string | undefined) ?? 'fail', cols.ours, cols.theirs);
+  // the values of a column whose type changes must all convert: counted first, so that a
+  // failure names the column and how many values, never a value
+  for (const col of plan.casts) {
+    const bad = Number((await c.runAndReadAll(`SELECT count(*) FROM ${read(previous)} p WHERE p.${q(col.name)} IS NOT NULL AND TRY_CAST(p.${q(col.name)} AS ${col.type}) IS NULL`)).getRows()[0]?.[0] ?? 0);
+    if (bad > 0) throw new EngineError(`on_schema_change: sync_all_columns: ${bad} published value${bad === 1 ? '' : 's'} of ${node.name}.${col.name} cannot be converted to ${col.type}; nothing was published; run with --full-refresh to rebuild it from its SQL`);
+  }
+  const aligned = `${dir}/batch-aligned.parquet`;
+  await copy(c, `SELECT ${plan.batch.join(', ')} FROM ${read([batchFile])} b`, aligned);
+  fs.rmSync(batchFile, { force: true });
+  if (!plan.published) return { batchFile: aligned, previous, note: plan.note };
+  // every published part is written again in the new columns (NULL in a new column for the rows
+  // published before): the parts of a version all have one schema
+  const rewritten: string[] = [];
+  for (const [i, part] of previous.entries()) {
+    const file = `${dir}/sc-${String(i).padStart(5, '0')}.parquet`;
+    await copy(c, `SELECT ${plan.published.join(', ')} FROM ${read([part])} p`, file);
+    rewritten.push(file);
+  }
+  return { batchFile: aligned, previous: rewritten, note: plan.note };
 }
