@@ -126,7 +126,7 @@ export function incrementalProblems(config: Record<string, unknown>): ConfigProb
   if (policy !== undefined && !(SCHEMA_POLICIES as readonly unknown[]).includes(policy)) problems.push({ key: 'on_schema_change', message: `on_schema_change must be 'fail' (the default), 'ignore', 'append_new_columns' or 'sync_all_columns', not '${String(policy)}'` });
   else if (policy !== undefined && policy !== 'fail' && s === 'microbatch') problems.push({ key: 'on_schema_change', message: `on_schema_change '${String(policy)}' does not apply to incremental_strategy 'microbatch': a microbatch table always equals a whole build of its SQL (a changed SQL rebuilds it whole), so a batch with other columns than its table is an error ('fail')`, hint: 'leave on_schema_change out, or set it to fail' });
   const incremental = config.materialized === 'incremental';
-  if (!incremental) for (const k of ['incremental_strategy', 'unique_key', 'on_schema_change']) if (config[k] !== undefined) problems.push({ key: k, message: `${k} applies to materialized: incremental only` });
+  if (!incremental) for (const k of ['incremental_strategy', 'unique_key', 'on_schema_change', 'full_refresh']) if (config[k] !== undefined) problems.push({ key: k, message: `${k} applies to materialized: incremental only` });
   const microbatch = incremental && s === 'microbatch';
   if (microbatch) {
     if (typeof config.event_time !== 'string' || !config.event_time) problems.push({ key: 'incremental_strategy', message: "incremental_strategy 'microbatch' needs event_time: the output column that holds each row's event time" });

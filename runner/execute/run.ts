@@ -239,8 +239,14 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
   /** `key`: the reuse key the version is built under, recorded with its inputs. */
   const publishOptions = (id: string, signal: AbortSignal, key?: string) => {
     const inputs = opts.inputs?.get(id);
-    return { signal, ...(inputs ? { inputs: { ...(inputs as unknown as Record<string, unknown>), ...(key !== undefined ? { reuse_key: key } : {}) } } : {}), ...(opts.fullRefresh ? { fullRefresh: true } : {}), ...(mayReuse ? { keepUnchanged: true } : {}) };
+    return { signal, ...(inputs ? { inputs: { ...(inputs as unknown as Record<string, unknown>), ...(key !== undefined ? { reuse_key: key } : {}) } } : {}), ...(wholeBuild(id) ? { fullRefresh: true } : {}), ...(mayReuse ? { keepUnchanged: true } : {}) };
   };
+  /** `--full-refresh`, unless the model says `full_refresh: false` (dbt's config); `full_refresh: true` always. */
+  const wholeBuild = (id: string) => {
+    const own = manifest.nodes[id]?.config.full_refresh;
+    return own === true || (!!opts.fullRefresh && own !== false);
+  };
+  const fullRefreshNote = (id: string, message: string) => (opts.fullRefresh && manifest.nodes[id]?.config.full_refresh === false ? `${message}; --full-refresh not applied (full_refresh: false)` : message);
 
   // keys and results are recorded whenever the target keeps them; they are used only when reuse is on
   const reuse = await reuseContext(manifest, adapter);
@@ -434,7 +440,7 @@ export async function execute(manifest: Manifest, adapter: Adapter, steps: PlanS
           const now = reuse && auditResults.length ? contentTokens(manifest, await publishedNow(signal)) : undefined;
           for (const a of auditResults) if (!a.reused) await keep(manifest.nodes[a.unique_id] as TestNode, a, signal, now);
           const note = shrinkNote(s.node.unique_id);
-          return { status: note ? 'warn' : 'success', message: withShrinkNote(s.node.unique_id, m.response.message), adapter_response: { ...m.response }, ...(m.response.rows_affected !== undefined ? { rows_affected: m.response.rows_affected } : {}) };
+          return { status: note ? 'warn' : 'success', message: fullRefreshNote(s.node.unique_id, withShrinkNote(s.node.unique_id, m.response.message)), adapter_response: { ...m.response }, ...(m.response.rows_affected !== undefined ? { rows_affected: m.response.rows_affected } : {}) };
         }
         if (stopped()) return { status: 'cancelled', message: CANCELLED, adapter_response: { ...m.response } };
         const promoted = refused === undefined && auditResults.some((a) => a.warn_error);

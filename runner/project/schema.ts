@@ -70,6 +70,7 @@ export const MODEL_CONFIG_KEYS = [
   'incremental_strategy',
   'unique_key',
   'on_schema_change',
+  'full_refresh',
   'event_time',
   'batch_size',
   'lookback',
@@ -126,6 +127,8 @@ export const CONFIG_RULES: Record<string, Rule> = {
   /** microbatch: the output column whose values are restated when a non-event-time input changes for them (see microbatch.ts). */
   restate_by: { type: 'map' },
   unique_key: { type: 'tags' },
+  /** dbt's model config: false keeps --full-refresh from rebuilding the model; true rebuilds it whole on every build. */
+  full_refresh: { type: 'bool' },
   on_schema_change: { type: 'enum', values: ['fail', 'ignore', 'append_new_columns', 'sync_all_columns'] },
   zone: { type: 'string' },
   entity: { type: 'string' },

@@ -110,6 +110,27 @@ describe('materialized: incremental on DuckDB', () => {
     expect((await query(dir, 'select count(*) as n, count(w) as w from main.events_inc'))[0]).toMatchObject({ n: '2', w: '2' });
   }, 120_000);
 
+  it("full_refresh: false keeps --full-refresh from rebuilding a model (and says so); full_refresh: true rebuilds it on every build", async () => {
+    const kept = APPEND.replace("materialized='incremental'", "materialized='incremental', full_refresh=false");
+    const whole = APPEND.replace("materialized='incremental'", "materialized='incremental', full_refresh=true");
+    const dir = project({ 'kept.sql': kept, 'whole.sql': whole }, 'id,ts,v\n1,10,a\n');
+    expect((await stedi(dir, ['build'])).code).toBe(0);
+    const first = await parts(dir, '"main"."kept"');
+    write(dir, 'seeds/events.csv', 'id,ts,v\n1,10,a\n2,20,b\n');
+    let r = await stedi(dir, ['build']);
+    expect(r.code, explain(r)).toBe(0);
+    expect(message(dir, 'model.inc.kept').message).toMatch(/\(1 new row, append\)$/);
+    expect(message(dir, 'model.inc.whole').message).toContain('(built whole)');
+    write(dir, 'seeds/events.csv', 'id,ts,v\n1,10,a\n2,20,b\n3,30,c\n');
+    r = await stedi(dir, ['build', '--full-refresh']);
+    expect(r.code, explain(r)).toBe(0);
+    expect(message(dir, 'model.inc.kept').message).toMatch(/\(1 new row, append\); --full-refresh not applied \(full_refresh: false\)$/);
+    expect((await parts(dir, '"main"."kept"'))[0]).toBe(first[0]);
+    expect(message(dir, 'model.inc.whole').message).toContain('(built whole)');
+    expect(await rowsOf(dir, 'main.kept')).toEqual(await rowsOf(dir, 'seeds.events'));
+    expect(await rowsOf(dir, 'main.whole')).toEqual(await rowsOf(dir, 'seeds.events'));
+  }, 120_000);
+
   it('a failing blocking test on the new version leaves the published one', async () => {
     const dir = project({ 'events_inc.sql': APPEND, 'schema.yml': 'models:\n  - name: events_inc\n    columns:\n      - name: id\n        data_tests: [unique]\n' }, 'id,ts,v\n1,10,a\n');
     expect((await stedi(dir, ['build'])).code).toBe(0);
@@ -263,6 +284,7 @@ describe('what is checked before anything runs', () => {
       ["{{ config(materialized='incremental', on_schema_change='append') }}\nselect 1 as x", /on_schema_change must be 'fail' \(the default\), 'ignore', 'append_new_columns' or 'sync_all_columns', not 'append'/],
       ["{{ config(materialized='incremental', incremental_strategy='microbatch', event_time='ts', batch_size='day', on_schema_change='sync_all_columns') }}\nselect 1 as x", /on_schema_change 'sync_all_columns' does not apply to incremental_strategy 'microbatch'/],
       ["{{ config(materialized='table', unique_key='x') }}\nselect 1 as x", /unique_key applies to materialized: incremental only/],
+      ["{{ config(materialized='table', full_refresh=false) }}\nselect 1 as x", /full_refresh applies to materialized: incremental only/],
     ];
     for (const [sql, want] of bad) {
       const dir = project({ 'm.sql': sql }, 'id,ts,v\n1,10,a\n');
