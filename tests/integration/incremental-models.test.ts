@@ -110,6 +110,29 @@ describe('materialized: incremental on DuckDB', () => {
     expect((await query(dir, 'select count(*) as n, count(w) as w from main.events_inc'))[0]).toMatchObject({ n: '2', w: '2' });
   }, 120_000);
 
+  it('merge refuses a published row matched by more than one new row (as MERGE does); new keys that repeat are inserted', async () => {
+    const MERGE = `{{ config(materialized='incremental', unique_key='id', incremental_strategy='merge') }}
+select id, ts, v from {{ ref('events') }}
+{% if is_incremental() %}
+where ts > (select max(ts) from {{ this }})
+{% endif %}
+`;
+    const dir = project({ 'm.sql': MERGE }, 'id,ts,v\n1,10,a\n');
+    expect((await stedi(dir, ['build'])).code).toBe(0);
+    // id 2 twice: a new key, both rows inserted (delete+insert would do the same)
+    write(dir, 'seeds/events.csv', 'id,ts,v\n1,10,a\n2,20,b\n2,21,c\n');
+    let r = await stedi(dir, ['build']);
+    expect(r.code, explain(r)).toBe(0);
+    expect(await rowsOf(dir, 'main.m')).toEqual(['{"id":"1","ts":"10","v":"a"}', '{"id":"2","ts":"20","v":"b"}', '{"id":"2","ts":"21","v":"c"}']);
+    const before = await rowsOf(dir, 'main.m');
+    // id 1 twice: which new row replaces the published one cannot be told
+    write(dir, 'seeds/events.csv', 'id,ts,v\n1,10,a\n2,20,b\n2,21,c\n1,30,d\n1,31,e\n');
+    r = await stedi(dir, ['build']);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout + r.stderr).toContain('m: incremental_strategy merge: 1 published row key is matched by more than one new row (unique_key id)');
+    expect(await rowsOf(dir, 'main.m')).toEqual(before);
+  }, 120_000);
+
   it("full_refresh: false keeps --full-refresh from rebuilding a model (and says so); full_refresh: true rebuilds it on every build", async () => {
     const kept = APPEND.replace("materialized='incremental'", "materialized='incremental', full_refresh=false");
     const whole = APPEND.replace("materialized='incremental'", "materialized='incremental', full_refresh=true");

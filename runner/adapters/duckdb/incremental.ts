@@ -87,6 +87,7 @@ export async function writeIncremental(c: DuckDBConnection, node: ModelNode, sql
   if (strategy === 'append' || batch === 0) kept.push(...previous);
   else {
     const match = `EXISTS (SELECT 1 FROM ${read([batchFile])} b WHERE ${keyColumns.map((k) => `b.${q(k)} = p.${q(k)}`).join(' AND ')})`;
+    if (strategy === 'merge') await refuseAmbiguousMerge(c, node, keyColumns, batchFile, previous);
     let n = 0;
     for (const part of previous) {
       const hit = Number((await c.runAndReadAll(`SELECT count(*) FROM ${read([part])} p WHERE ${match}`)).getRows()[0]?.[0] ?? 0);
@@ -105,6 +106,18 @@ export async function writeIncremental(c: DuckDBConnection, node: ModelNode, sql
   if (!parts.includes(batchFile)) fs.rmSync(batchFile, { force: true });
   const rows = Number((await c.runAndReadAll(`SELECT count(*) FROM ${read(parts)}`)).getRows()[0]?.[0] ?? 0);
   return { parts, rows, mode: strategy, batch, replaced, ...(schemaChange ? { schemaChange } : {}) };
+}
+
+/**
+ * MERGE's rule: a published row that more than one new row matches is an error (Athena's
+ * MERGE_TARGET_ROW_MULTIPLE_MATCHES; most engines refuse it), never a guess of which row wins; new
+ * keys that repeat are all inserted, as MERGE inserts every row it matched to nothing.
+ */
+async function refuseAmbiguousMerge(c: DuckDBConnection, node: ModelNode, keys: string[], batchFile: string, previous: string[]): Promise<void> {
+  const on = keys.map((k) => `d.${q(k)} = p.${q(k)}`).join(' AND ');
+  const r = await c.runAndReadAll(`SELECT count(*) FROM (SELECT ${keys.map((k) => q(k)).join(', ')} FROM ${read([batchFile])} GROUP BY ALL HAVING count(*) > 1) d WHERE EXISTS (SELECT 1 FROM ${read(previous)} p WHERE ${on})`);
+  const n = Number(r.getRows()[0]?.[0] ?? 0);
+  if (n > 0) throw new EngineError(`${node.name}: incremental_strategy merge: ${n} published row key${n === 1 ? ' is' : 's are'} matched by more than one new row (unique_key ${keys.join(', ')}); a merge replaces each published row by one row: make the batch unique on the key, or use delete+insert`);
 }
 
 /**
