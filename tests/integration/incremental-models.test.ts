@@ -5,7 +5,7 @@
  * sharing the published parts; the table always equals what the model's SQL over all the data
  * gives; a batch with other columns fails (on_schema_change: fail) and --full-refresh rebuilds;
  * a failing blocking test leaves the published version; the config is checked; the PII gate reads
- * the is_incremental() branch too; the athena target refuses the materialization.
+ * the is_incremental() branch too; on the athena target the first build is a whole Iceberg CTAS.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -329,9 +329,15 @@ describe('what is checked before anything runs', () => {
     expect(r.stdout + r.stderr).toMatch(/in its is_incremental\(\) branch: .*personal data/);
   }, 120_000);
 
-  it('the athena target refuses an append model rather than rebuilding it whole', async () => {
+  it('on the athena target an append model is built whole at first (an Iceberg CTAS); a Hive one is refused', async () => {
+    // the batches themselves are executed on Trino in tests/integration/athena-incremental-on-trino.test.ts
     const dir = project({ 'events_inc.sql': APPEND }, 'id,ts,v\n1,10,a\n');
-    const r = await stedi(dir, ['build', '--target', 'athena', '--dry-run']);
-    expect(r.stdout + r.stderr).toContain('materialized: incremental (append) is not supported on the athena target yet');
+    let r = await stedi(dir, ['build', '--target', 'athena', '--dry-run']);
+    expect(r.code, explain(r)).toBe(0);
+    expect(r.stdout).toMatch(/CREATE TABLE "inc"\."events_inc__stedi_[^"]+"\nWITH \(table_type = 'ICEBERG'/);
+    write(dir, 'models/events_inc.sql', APPEND.replace("materialized='incremental'", "materialized='incremental', table_format='hive'"));
+    r = await stedi(dir, ['build', '--target', 'athena', '--dry-run']);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout + r.stderr).toContain('incremental_strategy append needs an Iceberg table on the athena target');
   }, 120_000);
 });

@@ -40,6 +40,7 @@ import { S3Data } from './s3.js';
 import { athenaSettings, trimSlash, type AthenaSettings, type TableFormat } from './settings.js';
 import { createView, ctas, relation, seedSelect } from './sql.js';
 import { isStateUri, MB_STATE_PARAM, stateUri, type MbState } from './microbatch.js';
+import { batchStrategy, buildBatch } from './incremental-build.js';
 import { buildRestated, type MbBuildDeps } from './microbatch-build.js';
 import { planMicrobatch } from './microbatch-plan.js';
 import { buildHive, hivePlan, HIVE_MANIFEST_PARAM, orphanFiles, readManifest, versionPrefixOfFile } from './microbatch-hive.js';
@@ -278,9 +279,8 @@ export class AthenaAdapter implements Adapter {
     checkGlueName(name, what);
     if (node.resource_type === 'model' && node.materialized === 'view') return this.materializeView(node, sql, audit, what, opts);
     // A microbatch model is built incrementally when its published version's state lets stedi
-    // compare its inputs (microbatch.ts), else whole (every interval), saying why. Other strategies
-    // fail closed: rebuilding them whole would ignore their is_incremental() branch (an append
-    // model may keep rows its SQL no longer gives).
+    // compare its inputs (microbatch.ts), else whole (every interval), saying why. The other
+    // strategies add their batch to the published Iceberg table (incremental-build.ts).
     const format = ((node.config.table_format as TableFormat | undefined) ?? this.settings.tableFormat);
     const previous = await this.catalog.get(name);
     if (previous && !isOwned(previous, this.owner, node.unique_id)) throw foreignTableError(this.settings.database, name, what, previous);
@@ -289,15 +289,29 @@ export class AthenaAdapter implements Adapter {
     // the statements a microbatch build sends besides its CTAS (fingerprints, counts, the MERGE): in its stats and cost too
     const spent: Executed[] = [];
     if (node.resource_type === 'model' && node.materialized === 'incremental') {
-      if (node.config.incremental_strategy !== 'microbatch') throw new EngineError(`${what}: materialized: incremental (${String(node.config.incremental_strategy ?? 'append')}) is not supported on the athena target yet (only on duckdb); use materialized: table, or incremental_strategy: microbatch, there`);
-      if (node.config.begin !== undefined) throw new EngineError(`${what}: begin is not supported on the athena target yet; remove it or filter in the model's SQL`);
-      const planned = await planMicrobatch({ query: this.recording(spent, what, signal), readText: (uri) => this.data.getText(uri), keepVersions: this.settings.keepVersions }, node, sql, format, previous, opts);
-      // a Hive table replaces the files of its restated intervals (microbatch-hive.ts), whole builds included
-      if (format === 'hive' && (planned.restated || planned.state)) return buildHive(this.mbDeps(spent, what, signal), node, hivePlan(node, planned, previous), audit, opts);
-      if (planned.restated) return buildRestated(this.mbDeps(spent, what, signal), node, planned.restated, audit, opts);
-      mbState = planned.state;
-      sql = fillWindow(sql, () => 'TRUE');
-      whole = ` (built whole: ${planned.why})`;
+      if (node.config.incremental_strategy !== 'microbatch') {
+        // append, merge, delete+insert: the batch added to the published Iceberg table in one commit
+        // (incremental-build.ts); whole only on the first build or --full-refresh, never because
+        // something else is off (that could drop rows the is_incremental() branch kept)
+        const strategy = batchStrategy(node);
+        if (opts.incrementalSql === undefined) throw new EngineError(`${what}: materialized: incremental, but no is_incremental() SQL was compiled for it; compile again`);
+        if (format !== 'iceberg') throw new EngineError(`${what}: incremental_strategy ${strategy} needs an Iceberg table on the athena target (a Hive table cannot take a batch in one atomic commit); remove table_format: hive`);
+        const ours = previous !== undefined && previous.TableType !== 'VIRTUAL_VIEW' && previous.Parameters?.stedi_node === node.unique_id;
+        if (ours && !opts.fullRefresh) {
+          if (previous.Parameters?.stedi_format !== 'iceberg') throw new EngineError(`${what}: the published table is not an Iceberg table, so a batch cannot be added to it in one commit; run with --full-refresh to rebuild it as Iceberg`);
+          return buildBatch(this.mbDeps(spent, what, signal), node, opts.incrementalSql, previous, audit, opts);
+        }
+        whole = ` (built whole: ${opts.fullRefresh ? '--full-refresh' : 'first build'})`;
+      } else {
+        if (node.config.begin !== undefined) throw new EngineError(`${what}: begin is not supported on the athena target yet; remove it or filter in the model's SQL`);
+        const planned = await planMicrobatch({ query: this.recording(spent, what, signal), readText: (uri) => this.data.getText(uri), keepVersions: this.settings.keepVersions }, node, sql, format, previous, opts);
+        // a Hive table replaces the files of its restated intervals (microbatch-hive.ts), whole builds included
+        if (format === 'hive' && (planned.restated || planned.state)) return buildHive(this.mbDeps(spent, what, signal), node, hivePlan(node, planned, previous), audit, opts);
+        if (planned.restated) return buildRestated(this.mbDeps(spent, what, signal), node, planned.restated, audit, opts);
+        mbState = planned.state;
+        sql = fillWindow(sql, () => 'TRUE');
+        whole = ` (built whole: ${planned.why})`;
+      }
     }
     const select = node.resource_type === 'seed' ? this.seedSql(node) : sql;
     const version = this.newVersion();

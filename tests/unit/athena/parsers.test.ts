@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hiveStatements, incrementalStatements } from './microbatch-sql.js';
+import { ambiguousMergeSql, publishBatchSql, wouldPublishBatch } from '../../../runner/adapters/athena/incremental-sql.js';
 import { symlinkParquetInput } from '../../../runner/adapters/athena/microbatch-hive.js';
 import { jsonTableDdl } from '../../../runner/adapters/athena/sql.js';
 import { adapterOptions, build, compileStedi, deliverLanding, fakeAws, landingDdls, newSim, statements, type Call } from './harness.js';
@@ -73,6 +74,17 @@ describe.skipIf(missing && !inCi)('Athena statements parse with real grammars', 
     const ddl = jsonTableDdl('stedi', symlinkParquetInput('machine_learning_curated', [{ Name: 'sensor_reading_time', Type: 'bigint' }, { Name: 'subject_key', Type: 'string' }], 's3://lake-bucket/zones/m/curated/machine_learning_curated/v=20260102T000000Z-01010101/_symlink_format_manifest/', { stedi_managed: 'true' }));
     expect(ddl).toContain(`STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.SymlinkTextInputFormat'`);
     expect(hive!([ddl])).toEqual(['OK']);
+  });
+
+  it('every statement of an append, merge or delete+insert build (audit relation, MERGE\'s check, INSERT INTO, MERGE INTO) parses with io.trino:trino-parser', () => {
+    const [pub, cand, cols] = ['"stedi"."m"', '"stedi"."m__stedi_20260102t000000z_01010101"', ['id', 'ts', 'v']];
+    const sqls = [
+      ...(['append', 'merge', 'delete+insert'] as const).flatMap((s) => [`SELECT count(*) FROM ${wouldPublishBatch(pub, cand, s, s === 'append' ? [] : ['id', 'ts'])}`, publishBatchSql(pub, cand, cols, s, s === 'append' ? [] : ['id', 'ts'])]),
+      ambiguousMergeSql(pub, cand, ['id']),
+    ];
+    expect(sqls.filter((x) => x.startsWith('MERGE INTO'))).toHaveLength(2);
+    const out = trino!(sqls);
+    expect(out.map((o, i) => (o === 'OK' ? undefined : `${o}\n${sqls[i]}`)).filter(Boolean)).toEqual([]);
   });
 
   it('the Trino peer does reject what Athena DML rejects (backticks)', () => {
