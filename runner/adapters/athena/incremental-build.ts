@@ -18,9 +18,9 @@
 import type { Table } from '@aws-sdk/client-glue';
 import type { ModelNode } from '../../manifest/types.js';
 import { EngineError, type Audit, type MaterializeResult, type PublishOptions } from '../types.js';
-import { INPUTS_PARAM, LOCATION_PARAM, ownerParams, ROWS_PARAM, tableInputOf } from './glue.js';
+import { LOCATION_PARAM, ownerParams, ROWS_PARAM, tableInputOf } from './glue.js';
 import { ambiguousMergeSql, publishBatchSql, wouldPublishBatch, type BatchStrategy } from './incremental-sql.js';
-import type { MbBuildDeps } from './microbatch-build.js';
+import { recordCommitted, type MbBuildDeps } from './microbatch-build.js';
 import { candidateName, versionLocation } from './names.js';
 import { statsOf } from './query.js';
 import { ctas, relation } from './sql.js';
@@ -83,20 +83,7 @@ export async function buildBatch(d: MbBuildDeps, node: ModelNode, batchSql: stri
     if (!ok) return { published: false, response: { message: 'NOT PUBLISHED iceberg table (the published table is unchanged)', ...statsOf(done) } };
     signal?.throwIfAborted();
     if (batch !== 0) done.push(await d.runner.execute(publishBatchSql(published, cand, publishedColumns.map((c) => c.name), strategy, keys), { ...(signal ? { signal } : {}), purpose: what }));
-    const now = await d.catalog.get(name);
-    if (!now) throw new EngineError(`${what}: ${published} disappeared from Glue during the build`);
-    const input = tableInputOf(now, name);
-    input.Parameters = {
-      ...(now.Parameters ?? {}),
-      ...ownerParams(d.owner),
-      stedi_node: node.unique_id,
-      [LOCATION_PARAM]: location,
-      stedi_version: version,
-      stedi_format: 'iceberg',
-      [ROWS_PARAM]: String(rows),
-      ...(opts.inputs ? { [INPUTS_PARAM]: JSON.stringify(opts.inputs) } : {}),
-    };
-    await d.catalog.update(input, now.VersionId);
+    await recordCommitted(d, node, { location, version, rows, ...(opts.inputs ? { inputs: opts.inputs } : {}) });
   } finally {
     cleanup = await d.removeCandidate(candidate, candLocation);
   }

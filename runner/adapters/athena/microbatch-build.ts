@@ -103,21 +103,7 @@ export async function buildRestated(d: MbBuildDeps, node: ModelNode, r: Restated
     if (r.restate) {
       done.push(await d.runner.execute(mergeSql(published, relation(d.settings.database, candidate), publishedColumns.map((c) => c.name), r.spec, r.restate), { ...(signal ? { signal } : {}), purpose: what }));
     }
-    const now = await d.catalog.get(name);
-    if (!now) throw new EngineError(`${what}: ${published} disappeared from Glue during the build`);
-    const input = tableInputOf(now, name);
-    input.Parameters = {
-      ...(now.Parameters ?? {}),
-      ...ownerParams(d.owner),
-      stedi_node: node.unique_id,
-      [LOCATION_PARAM]: location,
-      stedi_version: version,
-      stedi_format: 'iceberg',
-      [ROWS_PARAM]: String(rows),
-      [MB_STATE_PARAM]: uri,
-      ...(opts.inputs ? { [INPUTS_PARAM]: JSON.stringify(opts.inputs) } : {}),
-    };
-    await d.catalog.update(input, now.VersionId);
+    await recordCommitted(d, node, { location, version, rows, ...(opts.inputs ? { inputs: opts.inputs } : {}), extra: { [MB_STATE_PARAM]: uri } });
   } finally {
     // the candidate's rows are in the published table now (or were refused): its prefix is never published
     if (r.restate) cleanup = await d.removeCandidate(candidate, candLocation);
@@ -126,4 +112,27 @@ export async function buildRestated(d: MbBuildDeps, node: ModelNode, r: Restated
   const k = r.restate?.keys.length ?? 0;
   const what_ = r.restate ? `${r.intervals} interval${r.intervals === 1 ? '' : 's'} restated${k ? `, ${k} key${k === 1 ? '' : 's'} restated` : ''}, one MERGE` : 'no input changed, nothing merged';
   return { published: true, response: { message: `OK iceberg table at ${location} (microbatch: ${what_})${pruned}${cleanup}`, rows_affected: rows, ...statsOf(done) } };
+}
+
+/**
+ * After the one commit (a MERGE or INSERT INTO, which Athena records in Glue itself): the Glue
+ * table, read again, takes the new version, location, rows and inputs, guarded by its Glue version.
+ */
+export async function recordCommitted(d: MbBuildDeps, node: ModelNode, v: { location: string; version: string; rows: number; inputs?: Record<string, unknown>; extra?: Record<string, string> }): Promise<void> {
+  const name = node.relation.identifier;
+  const now = await d.catalog.get(name);
+  if (!now) throw new EngineError(`model ${node.name}: ${relation(d.settings.database, name)} disappeared from Glue during the build`);
+  const input = tableInputOf(now, name);
+  input.Parameters = {
+    ...(now.Parameters ?? {}),
+    ...ownerParams(d.owner),
+    stedi_node: node.unique_id,
+    [LOCATION_PARAM]: v.location,
+    stedi_version: v.version,
+    stedi_format: 'iceberg',
+    [ROWS_PARAM]: String(v.rows),
+    ...(v.extra ?? {}),
+    ...(v.inputs ? { [INPUTS_PARAM]: JSON.stringify(v.inputs) } : {}),
+  };
+  await d.catalog.update(input, now.VersionId);
 }
