@@ -110,6 +110,26 @@ describe('materialized: incremental on DuckDB', () => {
     expect((await query(dir, 'select count(*) as n, count(w) as w from main.events_inc'))[0]).toMatchObject({ n: '2', w: '2' });
   }, 120_000);
 
+  it('a table built incrementally build after build lists at most 8 parts: the newest are compacted, the rows stay', async () => {
+    // a first build of many rows, then a row a build: the large first part is never rewritten
+    let csv = `id,ts,v\n${Array.from({ length: 20_000 }, (_, i) => `${-i},${-i},history-${i}`).join('\n')}\n`;
+    const dir = project({ 'events_inc.sql': APPEND }, csv);
+    expect((await stedi(dir, ['build', '--quiet'])).code).toBe(0);
+    const first = (await parts(dir, '"main"."events_inc"'))[0];
+    const counts: number[] = [];
+    for (let i = 2; i <= 10; i++) {
+      csv += `${i},${i * 10},v${i}\n`;
+      write(dir, 'seeds/events.csv', csv);
+      const r = await stedi(dir, ['build', '--quiet']);
+      expect(r.code, explain(r)).toBe(0);
+      counts.push((await parts(dir, '"main"."events_inc"')).length);
+      if (i === 9) expect(message(dir, 'model.inc.events_inc').message).toMatch(/\(1 new row, append; 8 parts compacted into one\)/);
+    }
+    expect(counts).toEqual([2, 3, 4, 5, 6, 7, 8, 2, 3]);
+    expect((await parts(dir, '"main"."events_inc"'))[0]).toBe(first);
+    expect(await rowsOf(dir, 'main.events_inc')).toEqual(await rowsOf(dir, 'seeds.events'));
+  }, 180_000);
+
   it('merge refuses a published row matched by more than one new row (as MERGE does); new keys that repeat are inserted', async () => {
     const MERGE = `{{ config(materialized='incremental', unique_key='id', incremental_strategy='merge') }}
 select id, ts, v from {{ ref('events') }}

@@ -352,7 +352,7 @@ export class DuckDbAdapter implements Adapter {
           const w = await writeIncremental(c, node, { full: sql, batch: opts.incrementalSql }, dir, published, opts.fullRefresh === true);
           rows = w.rows;
           parts = w.parts;
-          note = w.mode === 'full' ? ' (built whole)' : ` (${w.batch} new row${w.batch === 1 ? '' : 's'}, ${w.mode}${w.replaced ? `, ${w.replaced} replaced` : ''}${w.schemaChange ? `; ${w.schemaChange}` : ''})`;
+          note = w.mode === 'full' ? ' (built whole)' : ` (${w.batch} new row${w.batch === 1 ? '' : 's'}, ${w.mode}${w.replaced ? `, ${w.replaced} replaced` : ''}${w.schemaChange ? `; ${w.schemaChange}` : ''}${w.compacted ? `; ${w.compacted} parts compacted into one` : ''})`;
         } else {
           const copied = await c.runAndReadAll(`COPY (\n${sql}\n) TO ${duckdbDialect.quoteString(`${dir}/data.parquet`)} (FORMAT parquet)`);
           rows = Number(copied.rowsChanged);

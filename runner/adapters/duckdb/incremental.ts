@@ -40,6 +40,8 @@ export interface IncrementalWrite {
   replaced: number;
   /** What `on_schema_change` did when the batch's columns differed from the published table's. */
   schemaChange?: string;
+  /** How many parts were written into one (compact). */
+  compacted?: number;
 }
 
 /** The Parquet files a published table reads. */
@@ -102,10 +104,37 @@ export async function writeIncremental(c: DuckDBConnection, node: ModelNode, sql
       else fs.rmSync(file, { force: true });
     }
   }
-  const parts = batch > 0 || kept.length === 0 ? [...kept, batchFile] : kept;
-  if (!parts.includes(batchFile)) fs.rmSync(batchFile, { force: true });
+  const listed = batch > 0 || kept.length === 0 ? [...kept, batchFile] : kept;
+  if (!listed.includes(batchFile)) fs.rmSync(batchFile, { force: true });
+  const { parts, merged } = await compact(c, listed, dir);
   const rows = Number((await c.runAndReadAll(`SELECT count(*) FROM ${read(parts)}`)).getRows()[0]?.[0] ?? 0);
-  return { parts, rows, mode: strategy, batch, replaced, ...(schemaChange ? { schemaChange } : {}) };
+  return { parts, rows, mode: strategy, batch, replaced, ...(schemaChange ? { schemaChange } : {}), ...(merged ? { compacted: merged } : {}) };
+}
+
+/** A version of an incremental table lists at most this many parts (compact). */
+export const MAX_PARTS = 8;
+
+/**
+ * Above MAX_PARTS, the newest parts are written into one: the newest two, and each part before
+ * them while the run is more than half its size (bytes) — sizes then stay roughly geometric, as a
+ * binary counter's: small recent parts are merged often, large old ones seldom, so a row is
+ * rewritten about log2(builds) times, never at every build, and a version never lists more than
+ * MAX_PARTS. A merged file of this version's folder is deleted; one of an earlier version stays
+ * (it is shared with that version).
+ */
+async function compact(c: DuckDBConnection, parts: string[], dir: string): Promise<{ parts: string[]; merged: number }> {
+  if (parts.length <= MAX_PARTS) return { parts, merged: 0 };
+  const size = (f: string) => fs.statSync(f).size;
+  let i = parts.length - 2;
+  let tail = size(parts[i]!) + size(parts[i + 1]!);
+  while (i > 0 && tail * 2 > size(parts[i - 1]!)) {
+    i--;
+    tail += size(parts[i]!);
+  }
+  const file = `${dir}/compact.parquet`;
+  await copy(c, `SELECT * FROM ${read(parts.slice(i))}`, file);
+  for (const f of parts.slice(i)) if (f.startsWith(`${dir}/`)) fs.rmSync(f, { force: true });
+  return { parts: [...parts.slice(0, i), file], merged: parts.length - i };
 }
 
 /**
