@@ -6,7 +6,7 @@ import type { ManifestNode, ModelNode } from '../manifest/types.js';
 import type { ProjectSpec } from '../project/types.js';
 import { piiViolations } from '../lineage/pii.js';
 import { nodeLabel, projectLineage } from '../lineage/project.js';
-import { asRestateBy } from './configs.js';
+import { asRestateBy, incrementalStrategy } from './configs.js';
 import { lineOf } from './render-env.js';
 import type { Registry } from './scope.js';
 
@@ -195,11 +195,11 @@ export function checkRestateBy(nodes: Record<string, ManifestNode>, dialect: str
  * (which finds persons by those identity columns) never meets one that keeps them.
  */
 export function checkIncrementalHistory(nodes: Record<string, ManifestNode>, diagnostics: Diagnostic[]): void {
-  const persons = new Map<string, string>();
-  const viaOf = (id: string, seen = new Set<string>()): string | undefined => {
-    if (persons.has(id)) return persons.get(id);
-    if (seen.has(id)) return undefined;
-    seen.add(id);
+  /** Per node: how it reads the data of persons (null: it does not). Cycles are reported elsewhere. */
+  const persons = new Map<string, string | null>();
+  const viaOf = (id: string): string | undefined => {
+    if (persons.has(id)) return persons.get(id) ?? undefined;
+    persons.set(id, null);
     const n = nodes[id];
     if (!n) return undefined;
     let via: string | undefined;
@@ -208,18 +208,18 @@ export function checkIncrementalHistory(nodes: Record<string, ManifestNode>, dia
       if (c) via = `source ${n.source_name}.${n.name}, whose ${c.name} has meta.identity: ${String(c.meta.identity)}`;
     } else {
       for (const d of n.depends_on) {
-        via = viaOf(d, seen);
+        via = viaOf(d);
         if (via) break;
       }
     }
-    if (via) persons.set(id, via);
+    persons.set(id, via ?? null);
     return via;
   };
   for (const m of Object.values(nodes)) {
     if (m.resource_type !== 'model' || m.materialized !== 'incremental' || m.config.incremental_strategy === 'microbatch') continue;
     const via = viaOf(m.unique_id);
     if (!via) continue;
-    const strategy = String(m.config.incremental_strategy ?? (m.config.unique_key !== undefined ? 'delete+insert' : 'append'));
+    const strategy = incrementalStrategy(m.config);
     diagnostics.push({
       code: 'E_BAD_CONFIG', severity: 'error', file: m.original_file_path, line: lineOf(m.raw_code, 'incremental') || 1,
       message: `${m.name}: incremental_strategy ${strategy} keeps the rows it published before, but it reads the data of persons (${via}): a consent withdrawn or moved, or a customer record gone, would stay in its history`,

@@ -113,6 +113,12 @@ export function checkConfigKeys(config: Record<string, unknown>, allowed: readon
  * append_new_columns or sync_all_columns (runner/adapters/duckdb/schema-change.ts); a microbatch
  * model takes fail only.
  */
+/** An incremental model's strategy, with dbt's defaults: delete+insert with a unique_key, else append. */
+export function incrementalStrategy(config: Record<string, unknown>): 'append' | 'merge' | 'delete+insert' | 'microbatch' {
+  const keyed = config.unique_key !== undefined && !(Array.isArray(config.unique_key) && config.unique_key.length === 0);
+  return (config.incremental_strategy as 'append' | 'merge' | 'delete+insert' | 'microbatch' | undefined) ?? (keyed ? 'delete+insert' : 'append');
+}
+
 /** dbt's `on_schema_change` policies; stedi's default is fail (runner/adapters/duckdb/schema-change.ts). */
 export const SCHEMA_POLICIES = ['fail', 'ignore', 'append_new_columns', 'sync_all_columns'] as const;
 

@@ -16,6 +16,7 @@
  * version records. A failed statement or test leaves the table at its snapshot.
  */
 import type { Table } from '@aws-sdk/client-glue';
+import { incrementalStrategy } from '../../compiler/configs.js';
 import type { ModelNode } from '../../manifest/types.js';
 import { EngineError, type Audit, type MaterializeResult, type PublishOptions } from '../types.js';
 import { LOCATION_PARAM, ownerParams, ROWS_PARAM, tableInputOf } from './glue.js';
@@ -28,7 +29,7 @@ import { ctas, relation } from './sql.js';
 const count = async (d: MbBuildDeps, sql: string) => Number(Object.values((await d.query(sql)).rows[0] ?? {})[0] ?? 0);
 
 export function batchStrategy(node: ModelNode): BatchStrategy {
-  return (node.config.incremental_strategy as BatchStrategy | undefined) ?? (node.config.unique_key !== undefined ? 'delete+insert' : 'append');
+  return incrementalStrategy(node.config) as BatchStrategy;
 }
 
 export function uniqueKeys(node: ModelNode): string[] {

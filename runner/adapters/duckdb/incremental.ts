@@ -20,6 +20,7 @@
  */
 import fs from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { incrementalStrategy } from '../../compiler/configs.js';
 import { duckdbDialect } from '../../dialect/duckdb.js';
 import type { ModelNode } from '../../manifest/types.js';
 import { EngineError } from '../types.js';
@@ -70,7 +71,7 @@ export async function writeIncremental(c: DuckDBConnection, node: ModelNode, sql
     const rows = await copy(c, sql.full, file);
     return { parts: [file], rows, mode: 'full', batch: rows, replaced: 0 };
   }
-  const strategy = (node.config.incremental_strategy as IncrementalWrite['mode'] | undefined) ?? (node.config.unique_key ? 'delete+insert' : 'append');
+  const strategy = incrementalStrategy(node.config) as IncrementalWrite['mode'];
   let batchFile = `${dir}/batch.parquet`;
   const batch = await copy(c, sql.batch, batchFile);
   const ours = await columnsOf(c, [batchFile]);
